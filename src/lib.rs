@@ -1,0 +1,2 @@
+//! porttrack: tracks a large code port in one SQLite file and proves its
+//! progress with test evidence.
