@@ -1,2 +1,5 @@
 //! A Rust port of nats-server's raft (`server/raft.go`) and of batch 33 of
 //! `server/jetstream_cluster.go`, at nats-server commit 8188ea93a.
+
+pub mod peer_state;
+pub mod snapshot_file;
