@@ -3,3 +3,4 @@
 
 pub mod peer_state;
 pub mod snapshot_file;
+pub mod s2;

@@ -7,3 +7,5 @@
 mod common;
 #[path = "jsc/snapshot_file.rs"]
 mod snapshot_file;
+#[path = "jsc/s2.rs"]
+mod s2;
