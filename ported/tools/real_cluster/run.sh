@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs a 3-node JetStream cluster of Debian's nats-server on 127.0.0.1,
+# creates streams and consumers in two accounts (client/main.go, nats.go),
+# records what the servers report, shuts the servers down cleanly (which
+# makes each write a meta snapshot) and copies the meta-group snapshot files
+# plus the reports into the fixture directory.
+#
+#   ported/tools/real_cluster/run.sh [OUT_DIR]   (default: ported/tests/fixtures/real_cluster)
+#
+# Needs: nats-server (2.9.10 from Debian), go + golang-github-nats-io-go-nats-dev,
+# curl. Only loopback addresses are used; everything else lives in a temp dir.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="${1:-$HERE/../../tests/fixtures/real_cluster}"
+TMP="$(mktemp -d)"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+CPORT=(24221 24222 24223); RPORT=(26221 26222 26223); HPORT=(28221 28222 28223)
+ROUTES="nats-route://127.0.0.1:${RPORT[0]}, nats-route://127.0.0.1:${RPORT[1]}, nats-route://127.0.0.1:${RPORT[2]}"
+for i in 0 1 2; do
+    n=$((i + 1))
+    mkdir -p "$TMP/n$n"
+    cat > "$TMP/n$n.conf" <<CONF
+server_name: n$n
+listen: 127.0.0.1:${CPORT[$i]}
+http: 127.0.0.1:${HPORT[$i]}
+jetstream { store_dir: "$TMP/n$n", max_memory_store: 64MB, max_file_store: 256MB }
+cluster { name: C1, listen: 127.0.0.1:${RPORT[$i]}, routes: [ $ROUTES ] }
+accounts {
+  SYS: { users: [ { user: sys, password: sys } ] }
+  ACC_A: { jetstream: enabled, users: [ { user: a, password: a } ] }
+  ACC_B: { jetstream: enabled, users: [ { user: b, password: b } ] }
+}
+system_account: SYS
+CONF
+    nats-server -c "$TMP/n$n.conf" > "$TMP/n$n.log" 2>&1 &
+    PIDS+=($!)
+done
+
+echo "waiting for a meta leader"
+for _ in $(seq 1 60); do
+    if curl -sf "http://127.0.0.1:${HPORT[0]}/jsz" | grep -q '"leader"'; then break; fi
+    sleep 1
+done
+curl -sf "http://127.0.0.1:${HPORT[0]}/jsz" | grep -q '"leader"' || { echo "no meta leader"; cat "$TMP"/n1.log; exit 1; }
+
+mkdir -p "$OUT"
+(cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run main.go "nats://127.0.0.1:${CPORT[0]}") > "$OUT/client_report.json"
+sleep 2
+for i in 0 1 2; do
+    curl -sf "http://127.0.0.1:${HPORT[$i]}/jsz?accounts=true&streams=true&consumers=true&config=true" > "$OUT/jsz_n$((i + 1)).json"
+done
+
+echo "shutting down"
+for p in "${PIDS[@]}"; do kill -INT "$p"; done
+for p in "${PIDS[@]}"; do wait "$p" || true; done
+PIDS=()
+
+for n in 1 2 3; do
+    meta="$(find "$TMP/n$n" -type d -name _meta_ | head -n1)"
+    [ -n "$meta" ] || { echo "n$n: no _meta_ dir"; exit 1; }
+    mkdir -p "$OUT/n$n"
+    rm -f "$OUT/n$n"/snap.*
+    cp "$meta"/snapshots/snap.* "$OUT/n$n/"
+    cp "$meta"/peers.idx "$OUT/n$n/" 2>/dev/null || true
+    ls -l "$OUT/n$n"
+done
+nats-server --version > "$OUT/server_version.txt"
+echo "fixtures written to $OUT"
