@@ -4,3 +4,4 @@
 pub mod peer_state;
 pub mod snapshot_file;
 pub mod s2;
+pub mod jetstream_cluster;

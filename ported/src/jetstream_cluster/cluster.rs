@@ -1,0 +1,188 @@
+//! The meta layer's cluster state: applied stream assignments (account →
+//! stream → assignment, consumers nested), in-flight proposals, and the
+//! lookups batch 33 uses over them.
+//!
+//! Upstream guards this with `js.mu`; here the borrow checker does: methods
+//! that read take `&self`, those that change state take `&mut self`, and a
+//! caller sharing the state wraps it in its own lock. Maps are ordered
+//! (BTreeMap) so iteration and snapshots are deterministic; Go's maps
+//! iterate in random order.
+
+use std::collections::BTreeMap;
+
+use super::assignments::{ConsumerAssignment, StreamAssignment};
+use super::config::StreamConfig;
+use super::node::{Entry, EntryType};
+
+/// Applied stream assignments: account → stream name → assignment.
+pub type StreamMap = BTreeMap<String, BTreeMap<String, StreamAssignment>>;
+
+/// A proposed but not yet applied stream create/update/delete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InflightStreamInfo {
+    /// Number of proposals in flight for this stream.
+    pub ops: u64,
+    /// Whether the latest proposal deletes the stream.
+    pub deleted: bool,
+    /// The latest proposed assignment.
+    pub sa: StreamAssignment,
+}
+
+/// Meta-group state shared by all servers (upstream's `jetStreamCluster`,
+/// reduced to the assignment maps and snapshot statistics).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JetStreamCluster {
+    pub streams: StreamMap,
+    /// account → stream name → in-flight proposal.
+    pub inflight_streams: BTreeMap<String, BTreeMap<String, InflightStreamInfo>>,
+    /// Start of the last meta snapshot, Unix nanoseconds.
+    pub last_meta_snap_time: i64,
+    /// Duration of the last meta snapshot, nanoseconds.
+    pub last_meta_snap_duration: i64,
+}
+
+impl JetStreamCluster {
+    /// Port of (*jetStreamCluster).trackInflightStreamProposal
+    pub fn track_inflight_stream_proposal(&mut self, acc_name: &str, sa: &StreamAssignment, deleted: bool) {
+        let streams = self.inflight_streams.entry(acc_name.to_string()).or_default();
+        match streams.get_mut(sa.name()) {
+            Some(inflight) => {
+                inflight.ops += 1;
+                inflight.deleted = deleted;
+                inflight.sa = sa.clone();
+            }
+            None => {
+                let info = InflightStreamInfo { ops: 1, deleted, sa: sa.clone() };
+                streams.insert(sa.name().to_string(), info);
+            }
+        }
+    }
+
+    /// Port of (*jetStreamCluster).removeInflightStreamProposal
+    pub fn remove_inflight_stream_proposal(&mut self, acc_name: &str, stream_name: &str) {
+        let Some(streams) = self.inflight_streams.get_mut(acc_name) else { return };
+        let Some(inflight) = streams.get_mut(stream_name) else { return };
+        if inflight.ops > 1 {
+            inflight.ops -= 1;
+            return;
+        }
+        streams.remove(stream_name);
+        if streams.is_empty() {
+            self.inflight_streams.remove(acc_name);
+        }
+    }
+}
+
+/// The JetStream context as far as the meta layer's pure code needs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JetStream {
+    /// Cluster state; `None` when not clustered.
+    pub cluster: Option<JetStreamCluster>,
+    /// Whether the meta layer is replaying its log.
+    pub meta_recovering: bool,
+}
+
+impl JetStream {
+    /// A clustered context with empty state.
+    pub fn clustered() -> Self {
+        JetStream { cluster: Some(JetStreamCluster::default()), meta_recovering: false }
+    }
+
+    /// Port of (*jetStream).streamAssignment
+    pub fn stream_assignment(&self, account: &str, stream: &str) -> Option<&StreamAssignment> {
+        self.cluster.as_ref()?.streams.get(account)?.get(stream)
+    }
+
+    /// Port of (*jetStream).streamAssignmentOrInflight
+    ///
+    /// An in-flight proposal wins over the applied assignment; an in-flight
+    /// delete hides the stream.
+    pub fn stream_assignment_or_inflight(&self, account: &str, stream: &str) -> Option<&StreamAssignment> {
+        let cc = self.cluster.as_ref()?;
+        if let Some(inflight) = cc.inflight_streams.get(account).and_then(|s| s.get(stream)) {
+            return (!inflight.deleted).then_some(&inflight.sa);
+        }
+        cc.streams.get(account)?.get(stream)
+    }
+
+    /// Port of (*jetStream).streamAssignmentsOrInflightSeq
+    ///
+    /// An account's in-flight (not deleted) assignments, then its applied
+    /// assignments that have no in-flight entry.
+    pub fn stream_assignments_or_inflight_seq<'a>(
+        &'a self,
+        account: &'a str,
+    ) -> impl Iterator<Item = &'a StreamAssignment> + 'a {
+        let cc = self.cluster.as_ref();
+        let inflight = cc.and_then(|cc| cc.inflight_streams.get(account));
+        let pending = inflight.into_iter().flat_map(|m| m.values()).filter(|i| !i.deleted).map(|i| &i.sa);
+        let applied = cc
+            .and_then(|cc| cc.streams.get(account))
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(move |sa| !inflight.is_some_and(|m| m.contains_key(sa.name())));
+        pending.chain(applied)
+    }
+
+    /// Port of (*jetStream).streamAssignmentsOrInflightSeqAllAccounts
+    ///
+    /// `(account, assignment)` over every account, in-flight first.
+    pub fn stream_assignments_or_inflight_seq_all_accounts(
+        &self,
+    ) -> impl Iterator<Item = (&str, &StreamAssignment)> + '_ {
+        let cc = self.cluster.as_ref();
+        let pending = cc.into_iter().flat_map(|cc| cc.inflight_streams.iter()).flat_map(|(acc, m)| {
+            m.values().filter(|i| !i.deleted).map(move |i| (acc.as_str(), &i.sa))
+        });
+        let applied = cc.into_iter().flat_map(move |cc| {
+            cc.streams.iter().flat_map(move |(acc, m)| {
+                let inflight = cc.inflight_streams.get(acc);
+                m.values()
+                    .filter(move |sa| !inflight.is_some_and(|i| i.contains_key(sa.name())))
+                    .map(move |sa| (acc.as_str(), sa))
+            })
+        });
+        pending.chain(applied)
+    }
+
+    /// Port of (*jetStream).clusterStreamConfig
+    ///
+    /// A copy of an applied stream's config. `None` when not clustered,
+    /// unknown, or its config was never decoded (upstream assumes it was).
+    pub fn cluster_stream_config(&self, acc_name: &str, stream_name: &str) -> Option<StreamConfig> {
+        self.stream_assignment(acc_name, stream_name)?.config.clone()
+    }
+
+    /// Port of (*jetStream).setStreamAssignmentRecovering
+    ///
+    /// Marks an assignment as replayed: already answered, recovering, no
+    /// restore, and no preferred leader or scale-up hint.
+    pub fn set_stream_assignment_recovering(sa: &mut StreamAssignment) {
+        sa.responded = true;
+        sa.recovering = true;
+        sa.restore = None;
+        if let Some(g) = sa.group.as_mut() {
+            g.preferred.clear();
+            g.scale_up = false;
+        }
+    }
+
+    /// Port of (*jetStream).setConsumerAssignmentRecovering
+    pub fn set_consumer_assignment_recovering(ca: &mut ConsumerAssignment) {
+        ca.responded = true;
+        ca.recovering = true;
+        if let Some(g) = ca.group.as_mut() {
+            g.preferred.clear();
+            g.scale_up = false;
+        }
+    }
+
+    /// Port of (*jetStream).hasPeerEntries
+    ///
+    /// Whether a committed batch adds or removes a peer.
+    pub fn has_peer_entries(entries: &[Entry]) -> bool {
+        entries
+            .iter()
+            .any(|e| matches!(e.entry_type, EntryType::AddPeer | EntryType::RemovePeer))
+    }
+}

@@ -1,0 +1,78 @@
+//! The raft node handle the JetStream cluster code holds for a group.
+//!
+//! Upstream talks to its `RaftNode` interface. The raft port lives in
+//! `crate::raft` and is written by another engineer; its node type can
+//! implement [`RaftNode`] so assignments and streams can hold it. Only what
+//! this batch's pure code needs is declared here.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The parts of a raft node the meta/stream bookkeeping needs.
+pub trait RaftNode: Send + Sync {
+    /// This server's peer id in the group.
+    fn id(&self) -> String;
+    /// The raft group's name.
+    fn group(&self) -> String;
+}
+
+/// A shared handle to a running raft node.
+#[derive(Clone)]
+pub struct NodeHandle(pub Arc<dyn RaftNode>);
+
+impl NodeHandle {
+    /// Wraps a node.
+    pub fn new(node: impl RaftNode + 'static) -> Self {
+        NodeHandle(Arc::new(node))
+    }
+
+    /// Whether both handles refer to the same node.
+    pub fn same_node(&self, other: &NodeHandle) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RaftNode({}@{})", self.0.id(), self.0.group())
+    }
+}
+
+/// Type of a raft log entry, with raft.go's wire values. Declared here until
+/// the raft port exports its own; convert from the raw byte with `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryType {
+    Normal,
+    OldSnapshot,
+    PeerState,
+    AddPeer,
+    RemovePeer,
+    LeaderTransfer,
+    Snapshot,
+    Catchup,
+    /// A value this code does not know.
+    Unknown(u8),
+}
+
+impl From<u8> for EntryType {
+    fn from(b: u8) -> Self {
+        match b {
+            0 => EntryType::Normal,
+            1 => EntryType::OldSnapshot,
+            2 => EntryType::PeerState,
+            3 => EntryType::AddPeer,
+            4 => EntryType::RemovePeer,
+            5 => EntryType::LeaderTransfer,
+            6 => EntryType::Snapshot,
+            7 => EntryType::Catchup,
+            other => EntryType::Unknown(other),
+        }
+    }
+}
+
+/// A raft log entry as handed to the meta layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub entry_type: EntryType,
+    pub data: Vec<u8>,
+}

@@ -1,0 +1,201 @@
+//! The slice of a clustered stream that batch 33's pure functions touch:
+//! its assignment, raft node and lost-quorum advisory throttle, plus the
+//! small stream-side helpers `isControlHdr` and `genPeerInfo`.
+
+use std::collections::BTreeSet;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::assignments::{RaftGroup, StreamAssignment};
+use super::node::NodeHandle;
+
+/// Minimum time between two lost-quorum advisories of one stream.
+pub const LOST_QUORUM_ADV_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Mutable state of a [`Stream`], behind its lock.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    /// The stream's current assignment.
+    pub sa: Option<StreamAssignment>,
+    /// The raft node, for replicated streams hosted here.
+    pub node: Option<NodeHandle>,
+    /// When the last lost-quorum advisory was sent.
+    pub lqsent: Option<Instant>,
+}
+
+/// A clustered stream (upstream's `stream`, reduced to the fields used here).
+#[derive(Debug, Default)]
+pub struct Stream {
+    mu: Mutex<StreamState>,
+}
+
+impl Stream {
+    /// A stream with the given state.
+    pub fn new(state: StreamState) -> Self {
+        Stream { mu: Mutex::new(state) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StreamState> {
+        // A poisoned lock only means another thread panicked mid-update;
+        // the fields stay individually valid.
+        self.mu.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the stream's assignment.
+    pub fn set_assignment(&self, sa: Option<StreamAssignment>) {
+        self.lock().sa = sa;
+    }
+
+    /// Replaces the stream's raft node.
+    pub fn set_node(&self, node: Option<NodeHandle>) {
+        self.lock().node = node;
+    }
+
+    /// Port of (*stream).raftGroup
+    ///
+    /// The group of the stream's assignment; `None` for no stream, no
+    /// assignment or no group. Returns a copy (upstream returns the pointer).
+    pub fn raft_group(mset: Option<&Stream>) -> Option<RaftGroup> {
+        let mset = mset?;
+        let st = mset.lock();
+        st.sa.as_ref()?.group.clone()
+    }
+
+    /// Port of (*stream).raftNode
+    pub fn raft_node(mset: Option<&Stream>) -> Option<NodeHandle> {
+        mset?.lock().node.clone()
+    }
+
+    /// Port of (*stream).shouldSendLostQuorum
+    ///
+    /// True at most once per [`LOST_QUORUM_ADV_INTERVAL`]; `now` is injected
+    /// so the throttle can be tested. The first call is always true.
+    pub fn should_send_lost_quorum(&self, now: Instant) -> bool {
+        let mut st = self.lock();
+        let due = match st.lqsent {
+            None => true,
+            Some(sent) => now.saturating_duration_since(sent) >= LOST_QUORUM_ADV_INTERVAL,
+        };
+        if due {
+            st.lqsent = Some(now);
+        }
+        due
+    }
+}
+
+/// Port of isControlHdr
+///
+/// Whether message headers are a NATS control status line (`NATS/1.0 100 `,
+/// used for flow control and heartbeats).
+pub fn is_control_hdr(hdr: &[u8]) -> bool {
+    hdr.starts_with(b"NATS/1.0 100 ")
+}
+
+/// New and old peers of a migrating group, as lists and sets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeerInfoSplit {
+    pub new_peers: Vec<String>,
+    pub old_peers: Vec<String>,
+    pub new_peer_set: BTreeSet<String>,
+    pub old_peer_set: BTreeSet<String>,
+}
+
+/// Port of genPeerInfo
+///
+/// Peers before `split` are old, from `split` on new. Upstream panics when
+/// `split` exceeds the list; here it is clamped to the list length.
+pub fn gen_peer_info(peers: &[String], split: usize) -> PeerInfoSplit {
+    let split = split.min(peers.len());
+    let (old, new) = peers.split_at(split);
+    PeerInfoSplit {
+        new_peers: new.to_vec(),
+        old_peers: old.to_vec(),
+        new_peer_set: new.iter().cloned().collect(),
+        old_peer_set: old.iter().cloned().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jetstream_cluster::node::RaftNode;
+
+    struct FakeNode(&'static str);
+    impl RaftNode for FakeNode {
+        fn id(&self) -> String {
+            self.0.to_string()
+        }
+        fn group(&self) -> String {
+            "S-R3F-x".to_string()
+        }
+    }
+
+    fn sa_with_group() -> StreamAssignment {
+        let json = r#"{"created":"2024-01-01T00:00:00Z","stream":{"name":"S"},"group":{"name":"S-R3F-x","peers":["a","b","c"],"store":"file"},"sync":"_"}"#;
+        serde_json::from_str(json).expect("assignment")
+    }
+
+    #[test]
+    fn control_headers() {
+        assert!(is_control_hdr(b"NATS/1.0 100 Idle Heartbeat\r\n\r\n"));
+        assert!(is_control_hdr(b"NATS/1.0 100 FlowControl Request\r\n"));
+        assert!(!is_control_hdr(b"NATS/1.0 100"));
+        assert!(!is_control_hdr(b"NATS/1.0 404 No Messages\r\n"));
+        assert!(!is_control_hdr(b"NATS/1.0\r\nFoo: bar\r\n\r\n"));
+        assert!(!is_control_hdr(b""));
+    }
+
+    #[test]
+    fn gen_peer_info_splits() {
+        let peers: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        let p = gen_peer_info(&peers, 3);
+        assert_eq!(p.old_peers, vec!["a", "b", "c"]);
+        assert_eq!(p.new_peers, vec!["d", "e"]);
+        assert!(p.old_peer_set.contains("b") && !p.old_peer_set.contains("d"));
+        assert!(p.new_peer_set.contains("e") && !p.new_peer_set.contains("a"));
+        let p = gen_peer_info(&peers, 0);
+        assert!(p.old_peers.is_empty() && p.new_peers.len() == 5);
+        let p = gen_peer_info(&peers, 9);
+        assert_eq!(p.old_peers.len(), 5);
+        assert!(p.new_peers.is_empty());
+    }
+
+    #[test]
+    fn raft_group_accessor() {
+        assert!(Stream::raft_group(None).is_none());
+        let mset = Stream::default();
+        assert!(Stream::raft_group(Some(&mset)).is_none());
+        mset.set_assignment(Some(sa_with_group()));
+        let rg = Stream::raft_group(Some(&mset)).expect("group");
+        assert_eq!(rg.name, "S-R3F-x");
+        assert_eq!(rg.peers, vec!["a", "b", "c"]);
+        let mut sa = sa_with_group();
+        sa.group = None;
+        mset.set_assignment(Some(sa));
+        assert!(Stream::raft_group(Some(&mset)).is_none());
+    }
+
+    #[test]
+    fn raft_node_accessor() {
+        assert!(Stream::raft_node(None).is_none());
+        let mset = Stream::default();
+        assert!(Stream::raft_node(Some(&mset)).is_none());
+        let node = NodeHandle::new(FakeNode("peer1"));
+        mset.set_node(Some(node.clone()));
+        let got = Stream::raft_node(Some(&mset)).expect("node");
+        assert!(got.same_node(&node));
+        assert_eq!(got.0.id(), "peer1");
+    }
+
+    #[test]
+    fn lost_quorum_throttle() {
+        let mset = Stream::default();
+        let t0 = Instant::now();
+        assert!(mset.should_send_lost_quorum(t0));
+        assert!(!mset.should_send_lost_quorum(t0));
+        assert!(!mset.should_send_lost_quorum(t0 + Duration::from_millis(9_999)));
+        assert!(mset.should_send_lost_quorum(t0 + LOST_QUORUM_ADV_INTERVAL));
+        assert!(!mset.should_send_lost_quorum(t0 + Duration::from_secs(15)));
+        assert!(mset.should_send_lost_quorum(t0 + Duration::from_secs(20)));
+    }
+}
