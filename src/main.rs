@@ -1,10 +1,3 @@
-use clap::Parser;
-
-/// Tracks a large code port and proves its progress with test evidence.
-#[derive(Parser)]
-#[command(name = "porttrack", version)]
-struct Cli {}
-
 fn main() {
-    let _cli = Cli::parse();
+    std::process::exit(porttrack::cli::run(std::env::args_os()));
 }

@@ -1,0 +1,34 @@
+//! The built-in default: the NATS server inventory at commit 8188ea93a,
+//! stored as data in `data/builtin/` (no Go code) and compiled in, plus the
+//! batch plan our first user works from (batches 30–36 around
+//! `jetstream_cluster.go`; every other item in per-file batches).
+
+mod data;
+mod nats_plan;
+
+pub use data::{parse, write};
+pub use nats_plan::{nats_plan, BATCH33_TESTS};
+
+use crate::domain::plan::Plan;
+use crate::inventory::Inventory;
+
+/// Where the built-in inventory comes from.
+pub const SOURCE_REPO: &str = "github.com/nats-io/nats-server";
+pub const SOURCE_COMMIT: &str = "8188ea93ae420aff8f9806e1bb887891b576764e";
+pub const SOURCE_DIR: &str = "server";
+
+const FILES: &str = include_str!("../../data/builtin/files.tsv");
+const FEATURES: &str = include_str!("../../data/builtin/features.tsv");
+const TESTS: &str = include_str!("../../data/builtin/tests.tsv");
+const LINKS: &str = include_str!("../../data/builtin/links.tsv");
+const BATCHES: &str = include_str!("../../data/builtin/batches.tsv");
+
+/// The compiled-in inventory and plan.
+pub fn load() -> Result<(Inventory, Plan), String> {
+    parse(&data::Tables { files: FILES, features: FEATURES, tests: TESTS, links: LINKS, batches: BATCHES })
+}
+
+/// One line for stderr and `meta`, saying what the built-in data is.
+pub fn description() -> String {
+    format!("{SOURCE_REPO}@{} {SOURCE_DIR}/", &SOURCE_COMMIT[..9])
+}

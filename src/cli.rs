@@ -1,0 +1,95 @@
+//! Command-line interface: global options and the command tree. Each
+//! command's arguments and story live in `crate::commands::<name>`.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{self, Ctx};
+use crate::error::exit_code_for;
+use crate::exit_codes;
+
+const ABOUT: &str = "Tracks a large code port in one SQLite file and proves its progress with test evidence.";
+
+const AFTER_HELP: &str = "\
+Database: --db PATH (or PORTTRACK_DB); default ./porting.db, which is created
+from the built-in plan (nats-server 8188ea93a) the first time it is needed.
+Items are named by ID or Go name: 1589, monitorCluster, jetStream.monitorCluster,
+(*jetStream).monitorCluster, TestNRGSimple.";
+
+#[derive(Debug, Parser)]
+#[command(name = "porttrack", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{}", exit_codes::HELP_TABLE))]
+pub struct Cli {
+    /// Database file [default: ./porting.db, created from the built-in plan when missing]
+    #[arg(long, global = true, env = "PORTTRACK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print one JSON object (with a schema_version field) instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a database: the built-in plan, or an empty one with --empty
+    Init(commands::init::InitArgs),
+    /// Import a codebase's features and tests into the database
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
+    /// Show and list batches
+    #[command(subcommand)]
+    Batch(commands::batch::BatchCommand),
+    /// Show and list features (functions and methods of the source)
+    #[command(subcommand)]
+    Feature(commands::item::FeatureCommand),
+    /// Show and list tests of the source
+    #[command(subcommand)]
+    Test(commands::item::TestCommand),
+    /// Progress reports
+    #[command(subcommand)]
+    Report(commands::report::ReportCommand),
+    /// Maintain the built-in data (for porttrack developers)
+    #[command(subcommand, hide = true)]
+    Builtin(commands::builtin::BuiltinCommand),
+}
+
+/// Parse `args`, run the command, print any error once, and return the exit
+/// code (see `exit_codes`).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit_codes::USAGE } else { exit_codes::SUCCESS };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let ctx = Ctx::new(cli.db, cli.json);
+    let result = match cli.command {
+        Command::Init(a) => commands::init::run(&ctx, a),
+        Command::Import(a) => commands::import::run(&ctx, a),
+        Command::Batch(a) => commands::batch::run(&ctx, a),
+        Command::Feature(a) => commands::item::run_feature(&ctx, a),
+        Command::Test(a) => commands::item::run_test(&ctx, a),
+        Command::Report(a) => commands::report::run(&ctx, a),
+        Command::Builtin(a) => commands::builtin::run(&ctx, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => exit_codes::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "porttrack: error: {e:#}");
+            exit_code_for(&e)
+        }
+    }
+}
+
+/// A reader that stopped reading (`porttrack … | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -1,0 +1,36 @@
+//! `porttrack batch show|list`.
+
+use clap::{Args, Subcommand};
+
+use super::Ctx;
+use crate::ops;
+use crate::render;
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// One batch: derived status, dependencies, counts by status, its items
+    Show(ShowArgs),
+    /// Every batch with counts, percent done, dependencies and readiness
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Batch number
+    pub number: i64,
+}
+
+pub fn run(ctx: &Ctx, cmd: BatchCommand) -> anyhow::Result<i32> {
+    match cmd {
+        BatchCommand::Show(a) => {
+            let db = ctx.open_db()?;
+            let shown = ops::batch::show(&db, a.number)?;
+            ctx.emit("batch show", &shown, render::batch::show)
+        }
+        BatchCommand::List => {
+            let db = ctx.open_db()?;
+            let list = ops::batch::list(&db)?;
+            ctx.emit("batch list", &list, render::batch::list)
+        }
+    }
+}

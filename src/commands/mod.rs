@@ -1,0 +1,80 @@
+//! One module per command group. Each command reads as a story: parse its
+//! arguments, open the database, call an operation, render the result.
+
+pub mod batch;
+pub mod builtin;
+pub mod import;
+pub mod init;
+pub mod item;
+pub mod report;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::db::Database;
+use crate::error::Error;
+use crate::exit_codes;
+
+/// Default database file, relative to the working directory.
+pub const DEFAULT_DB: &str = "porting.db";
+
+/// What every command gets: the global options.
+pub struct Ctx {
+    /// `--db` or `PORTTRACK_DB`, when given.
+    db: Option<PathBuf>,
+    pub json: bool,
+}
+
+impl Ctx {
+    pub fn new(db: Option<PathBuf>, json: bool) -> Ctx {
+        Ctx { db, json }
+    }
+
+    /// The database file this invocation uses.
+    pub fn db_path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// Open the database. A missing default file is created from the
+    /// built-in plan (with a line on stderr); a missing explicit file is an
+    /// error that says how to create it.
+    pub fn open_db(&self) -> anyhow::Result<Database> {
+        let path = self.db_path();
+        if path.exists() {
+            return Ok(Database::open(&path)?);
+        }
+        if self.db.is_some() {
+            return Err(crate::db::db_error(&path, format!("does not exist; create it with `porttrack init --db {}`", path.display())).into());
+        }
+        match init::create_builtin(&path, false) {
+            Ok(_) => {
+                eprintln!("porttrack: created {} from the built-in plan ({})", path.display(), crate::builtin::description());
+                Ok(Database::open(&path)?)
+            }
+            // Another process created it first: use theirs.
+            Err(_) if path.exists() => Ok(Database::open(&path)?),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Print human text or, with `--json`, the data as one JSON object.
+    pub fn emit<T: serde::Serialize>(&self, command: &str, data: &T, human: impl FnOnce(&T) -> String) -> anyhow::Result<i32> {
+        let text = if self.json { crate::render::json(command, data) } else { human(data) };
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|_| out.flush()).context("writing output")?;
+        Ok(exit_codes::SUCCESS)
+    }
+}
+
+/// Check that a directory argument exists, naming it otherwise.
+pub fn existing_dir(path: &Path) -> Result<(), Error> {
+    if path.is_dir() {
+        Ok(())
+    } else if path.exists() {
+        Err(Error::usage(format!("{} is not a directory", path.display())))
+    } else {
+        Err(Error::usage(format!("directory {} does not exist", path.display())))
+    }
+}

@@ -1,0 +1,5 @@
+//! Domain rules: statuses, progress, batch plans, item references.
+
+pub mod status;
+pub mod plan;
+pub mod item_ref;

@@ -1,0 +1,274 @@
+//! Finds top-level function and method declarations in one tokenized Go
+//! file, with their extent, a normalised body hash, and (for tests) the bare
+//! names their bodies call.
+
+use sha2::{Digest, Sha256};
+
+use super::lexer::{Kind, Token};
+
+/// One top-level `func` declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuncDecl {
+    /// Receiver type name without `*` and type parameters; empty for plain
+    /// functions.
+    pub receiver: String,
+    pub name: String,
+    pub line: u32,
+    pub end_line: u32,
+    pub body_hash: String,
+    /// Token index range of the body, braces included.
+    pub body: Option<(usize, usize)>,
+}
+
+impl FuncDecl {
+    pub fn loc(&self) -> u32 {
+        self.end_line - self.line + 1
+    }
+}
+
+/// Every top-level function and method declaration, in source order.
+pub fn functions(src: &[u8], toks: &[Token]) -> Vec<FuncDecl> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if depth == 0 && t.is_ident(src, b"func") && starts_declaration(src, toks, i) {
+            if let Some((decl, next)) = parse_func(src, toks, i) {
+                out.push(decl);
+                i = next;
+                continue;
+            }
+        }
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b"(" | b"[" | b"{" => depth += 1,
+                b")" | b"]" | b"}" => depth -= 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A `func` at nesting depth 0 begins a declaration when a statement ended
+/// just before it (explicitly or by Go's automatic semicolon); otherwise it
+/// is a function literal such as `var f = func() {}`.
+fn starts_declaration(src: &[u8], toks: &[Token], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| &toks[p]) {
+        None => true,
+        Some(prev) => prev.is_op(src, b";") || (toks[i].newline_before && prev.ends_statement(src)),
+    }
+}
+
+/// Parse the declaration whose `func` keyword is at `k`; returns it and the
+/// index just past it.
+fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)> {
+    let mut j = k + 1;
+    let mut receiver = String::new();
+    if toks.get(j)?.is_op(src, b"(") {
+        let close = matching(src, toks, j, b"(", b")")?;
+        receiver = receiver_type(src, &toks[j + 1..close]);
+        j = close + 1;
+    }
+    let name_tok = toks.get(j)?;
+    if name_tok.kind != Kind::Ident {
+        return None;
+    }
+    let name = String::from_utf8_lossy(name_tok.text(src)).into_owned();
+    j += 1;
+    // Walk the signature to the body's `{`, skipping brace-delimited type
+    // literals (`interface{}`, `struct{…}`) in the result types.
+    let mut nest = 0i32;
+    while j < toks.len() {
+        let t = &toks[j];
+        // A line that ends the signature without `{` declares a function
+        // implemented elsewhere (assembly, linkname).
+        if nest == 0 && t.newline_before && toks[j - 1].ends_statement(src) {
+            return Some((no_body(receiver, name, toks, k, j - 1), j));
+        }
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b"(" | b"[" => nest += 1,
+                b")" | b"]" => nest -= 1,
+                b";" if nest == 0 => return Some((no_body(receiver, name, toks, k, j - 1), j + 1)),
+                b"{" if nest == 0 => {
+                    let close = matching(src, toks, j, b"{", b"}")?;
+                    let prev = &toks[j - 1];
+                    if prev.is_ident(src, b"interface") || prev.is_ident(src, b"struct") {
+                        j = close + 1;
+                        continue;
+                    }
+                    let decl = FuncDecl {
+                        receiver,
+                        name,
+                        line: toks[k].line,
+                        end_line: toks[close].end_line,
+                        body_hash: body_hash(src, &toks[j..=close]),
+                        body: Some((j, close)),
+                    };
+                    return Some((decl, close + 1));
+                }
+                _ => {}
+            }
+        }
+        j += 1;
+    }
+    Some((no_body(receiver, name, toks, k, toks.len() - 1), toks.len()))
+}
+
+fn no_body(receiver: String, name: String, toks: &[Token], k: usize, last: usize) -> FuncDecl {
+    FuncDecl { receiver, name, line: toks[k].line, end_line: toks[last].end_line, body_hash: body_hash(&[], &[]), body: None }
+}
+
+/// Index of the token closing the bracket opened at `open_at`.
+fn matching(src: &[u8], toks: &[Token], open_at: usize, open: &[u8], close: &[u8]) -> Option<usize> {
+    let mut depth = 0i32;
+    for (idx, t) in toks.iter().enumerate().skip(open_at) {
+        if t.kind != Kind::Op {
+            continue;
+        }
+        let text = t.text(src);
+        if text == open {
+            depth += 1;
+        } else if text == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(idx);
+            }
+        }
+    }
+    None
+}
+
+/// The receiver's type name: the last identifier outside type-parameter
+/// brackets, so `(s *Set[K, V])` gives `Set` and `(*raft)` gives `raft`.
+fn receiver_type(src: &[u8], inner: &[Token]) -> String {
+    let mut bracket = 0i32;
+    let mut name: &[u8] = b"";
+    for t in inner {
+        match t.kind {
+            Kind::Op if t.text(src) == b"[" => bracket += 1,
+            Kind::Op if t.text(src) == b"]" => bracket -= 1,
+            Kind::Ident if bracket == 0 => name = t.text(src),
+            _ => {}
+        }
+    }
+    String::from_utf8_lossy(name).into_owned()
+}
+
+/// SHA-256 of the body's tokens joined by single spaces, so layout and
+/// comments do not change it; the first 16 hex digits are kept.
+fn body_hash(src: &[u8], body: &[Token]) -> String {
+    let mut h = Sha256::new();
+    for (n, t) in body.iter().enumerate() {
+        if n > 0 {
+            h.update(b" ");
+        }
+        h.update(t.text(src));
+    }
+    let digest = h.finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `name` is a test function name: `Test`, then the end of the name
+/// or a character that is not a lowercase letter; `TestMain` is not a test.
+pub fn is_test_name(name: &str) -> bool {
+    match name.strip_prefix("Test") {
+        Some(rest) => name != "TestMain" && !rest.chars().next().is_some_and(|c| c.is_lowercase()),
+        None => false,
+    }
+}
+
+/// Bare names the body calls: `f(…)` and `x.f(…)` both give `f`.
+pub fn called_names<'a>(src: &'a [u8], toks: &[Token], body: (usize, usize)) -> Vec<&'a [u8]> {
+    let mut names: Vec<&[u8]> = Vec::new();
+    for w in toks[body.0..=body.1].windows(2) {
+        if w[0].kind == Kind::Ident && w[1].is_op(src, b"(") {
+            let text = w[0].text(src);
+            if !super::lexer::is_keyword(text) {
+                names.push(text);
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lexer::tokenize;
+    use super::*;
+
+    fn decls(src: &str) -> Vec<(String, String, u32, u32, bool)> {
+        let toks = tokenize(src.as_bytes()).unwrap();
+        functions(src.as_bytes(), &toks)
+            .into_iter()
+            .map(|d| (d.receiver.clone(), d.name.clone(), d.line, d.loc(), d.body.is_some()))
+            .collect()
+    }
+
+    #[test]
+    fn methods_functions_and_generic_receivers() {
+        let src = "package p\n\nfunc (s *Set[K, V]) Add(k K) {\n\ts.m[k] = struct{}{}\n}\n\nfunc plain() int { return 1 }\n\nfunc (*raft) vote() {}\n";
+        assert_eq!(
+            decls(src),
+            [
+                ("Set".into(), "Add".into(), 3, 3, true),
+                ("".into(), "plain".into(), 7, 1, true),
+                ("raft".into(), "vote".into(), 9, 1, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn function_literals_and_type_literal_results_are_not_confused() {
+        let src = "package p\nvar f = func() {\n}\nvar g = \n\tfunc() {}\nfunc h() interface{} {\n\treturn nil\n}\nfunc k() (x struct{ a int }) {\n\treturn\n}\n";
+        assert_eq!(decls(src), [("".into(), "h".into(), 6, 3, true), ("".into(), "k".into(), 9, 3, true)]);
+    }
+
+    #[test]
+    fn braces_in_raw_strings_do_not_end_bodies() {
+        let src = "package p\nfunc a() string {\n\treturn `}\n{{`\n}\nfunc b() {}\n";
+        assert_eq!(decls(src), [("".into(), "a".into(), 2, 4, true), ("".into(), "b".into(), 6, 1, true)]);
+    }
+
+    #[test]
+    fn bodyless_declarations_are_features_too() {
+        let src = "package p\nfunc asm(x int) int\nfunc next() {}\n";
+        assert_eq!(decls(src), [("".into(), "asm".into(), 2, 1, false), ("".into(), "next".into(), 3, 1, true)]);
+    }
+
+    #[test]
+    fn body_hash_ignores_layout_and_comments() {
+        let hash = |s: &str| functions(s.as_bytes(), &tokenize(s.as_bytes()).unwrap())[0].body_hash.clone();
+        let a = hash("package p\nfunc f() {\n\tx := 1 // one\n\treturn\n}\n");
+        let b = hash("package p\nfunc f() { x :=  1\n\n return /* r */ }");
+        let c = hash("package p\nfunc f() {\n\tx := 2\n\treturn\n}\n");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn test_name_rule() {
+        assert!(is_test_name("TestNRGSimple"));
+        assert!(is_test_name("Test"));
+        assert!(is_test_name("Test_underscore"));
+        assert!(is_test_name("Test1"));
+        assert!(!is_test_name("Testing"));
+        assert!(!is_test_name("TestMain"));
+        assert!(!is_test_name("BenchmarkX"));
+    }
+
+    #[test]
+    fn calls_are_bare_names_without_keywords() {
+        let src = "package p\nfunc TestX(t *testing.T) {\n\tc := createRaftGroup(\"x\")\n\tc.waitOnLeader()\n\tif (a) { go func() {}() }\n\tfor range x {}\n}\n";
+        let toks = tokenize(src.as_bytes()).unwrap();
+        let d = &functions(src.as_bytes(), &toks)[0];
+        let names: Vec<_> = called_names(src.as_bytes(), &toks, d.body.unwrap()).into_iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        assert_eq!(names, ["createRaftGroup", "waitOnLeader"]);
+    }
+}

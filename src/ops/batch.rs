@@ -1,0 +1,165 @@
+//! `batch show` and `batch list`: batches with derived status, dependency
+//! readiness, counts and items.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::db::{BatchRow, CountCell, Database, ItemKind, ItemRow, OverrideRow};
+use crate::domain::status::{BatchStatus, StatusCounts};
+use crate::error::Error;
+
+/// Counts of one kind of item, with the items themselves when listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemGroup {
+    #[serde(flatten)]
+    pub counts: StatusCounts,
+    pub items: Vec<ItemSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSummary {
+    pub id: i64,
+    pub name: String,
+    pub file: String,
+    pub line: i64,
+    pub status: crate::domain::status::ItemStatus,
+    pub rust_target: Option<String>,
+}
+
+impl From<&ItemRow> for ItemSummary {
+    fn from(r: &ItemRow) -> Self {
+        ItemSummary { id: r.id, name: r.qualified_name(), file: r.file.clone(), line: r.line, status: r.status, rust_target: r.rust_target() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dependency {
+    pub number: i64,
+    pub name: String,
+    pub status: BatchStatus,
+    /// Done, so it no longer blocks.
+    pub satisfied: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchShow {
+    pub number: i64,
+    pub name: String,
+    pub description: String,
+    pub status: BatchStatus,
+    pub ready: bool,
+    pub depends_on: Vec<Dependency>,
+    pub source_files: Vec<String>,
+    pub features: ItemGroup,
+    pub tests: ItemGroup,
+    pub overrides: Vec<OverrideRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchListRow {
+    pub number: i64,
+    pub name: String,
+    pub status: BatchStatus,
+    pub features: StatusCounts,
+    pub tests: StatusCounts,
+    pub percent_done: f64,
+    pub depends_on: Vec<i64>,
+    /// Every dependency is done.
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchList {
+    pub batches: Vec<BatchListRow>,
+}
+
+/// Counts per batch: (features, tests).
+pub(crate) fn counts_by_batch(cells: &[CountCell]) -> BTreeMap<Option<i64>, (StatusCounts, StatusCounts)> {
+    let mut out: BTreeMap<Option<i64>, (StatusCounts, StatusCounts)> = BTreeMap::new();
+    for c in cells {
+        let e = out.entry(c.batch).or_default();
+        match c.kind {
+            ItemKind::Feature => e.0.add(c.status, c.count),
+            ItemKind::Test => e.1.add(c.status, c.count),
+        }
+    }
+    out
+}
+
+/// Derived status of every batch.
+pub(crate) fn statuses(batches: &[BatchRow], counts: &BTreeMap<Option<i64>, (StatusCounts, StatusCounts)>) -> BTreeMap<i64, BatchStatus> {
+    batches
+        .iter()
+        .map(|b| {
+            let (f, t) = counts.get(&Some(b.id)).copied().unwrap_or_default();
+            (b.id, BatchStatus::derive(&f.merged(&t)))
+        })
+        .collect()
+}
+
+pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
+    let batch = db.batch(number)?.ok_or_else(|| no_batch(number))?;
+    let batches = db.batches()?;
+    let counts = counts_by_batch(&db.count_cells(None)?);
+    let status_of = statuses(&batches, &counts);
+    let names: BTreeMap<i64, &str> = batches.iter().map(|b| (b.id, b.name.as_str())).collect();
+    let depends_on: Vec<Dependency> = db
+        .dependencies()?
+        .into_iter()
+        .filter(|&(b, _)| b == number)
+        .map(|(_, d)| {
+            let status = status_of.get(&d).copied().unwrap_or(BatchStatus::Pending);
+            Dependency { number: d, name: names.get(&d).unwrap_or(&"").to_string(), status, satisfied: status == BatchStatus::Done }
+        })
+        .collect();
+    let items = db.batch_items(number)?;
+    let source_files: Vec<String> = items.iter().map(|i| i.file.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let (fc, tc) = counts.get(&Some(number)).copied().unwrap_or_default();
+    let group = |kind, counts| ItemGroup { counts, items: items.iter().filter(|i| i.kind == kind).map(ItemSummary::from).collect() };
+    Ok(BatchShow {
+        number,
+        status: status_of.get(&number).copied().unwrap_or(BatchStatus::Pending),
+        ready: depends_on.iter().all(|d| d.satisfied),
+        name: batch.name,
+        description: batch.description,
+        depends_on,
+        source_files,
+        features: group(ItemKind::Feature, fc),
+        tests: group(ItemKind::Test, tc),
+        overrides: db.overrides(number)?,
+    })
+}
+
+pub fn list(db: &Database) -> Result<BatchList, Error> {
+    let batches = db.batches()?;
+    let counts = counts_by_batch(&db.count_cells(None)?);
+    let status_of = statuses(&batches, &counts);
+    let mut deps: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (b, d) in db.dependencies()? {
+        deps.entry(b).or_default().push(d);
+    }
+    let rows = batches
+        .iter()
+        .map(|b| {
+            let (f, t) = counts.get(&Some(b.id)).copied().unwrap_or_default();
+            let depends_on = deps.remove(&b.id).unwrap_or_default();
+            let ready = depends_on.iter().all(|d| status_of.get(d) == Some(&BatchStatus::Done));
+            BatchListRow {
+                number: b.id,
+                name: b.name.clone(),
+                status: status_of[&b.id],
+                percent_done: f.merged(&t).percent_done(),
+                features: f,
+                tests: t,
+                depends_on,
+                ready,
+            }
+        })
+        .collect();
+    Ok(BatchList { batches: rows })
+}
+
+pub fn no_batch(number: i64) -> Error {
+    Error::not_found_with_hint("batch", number.to_string(), "; `porttrack batch list` shows the batches")
+}

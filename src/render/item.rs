@@ -1,0 +1,74 @@
+//! Human output of `feature|test show` and `feature|test list`.
+
+use std::fmt::Write as _;
+
+use super::{align_right, or_dash, table};
+use crate::db::ItemKind;
+use crate::ops::item::{ItemDetail, ItemList};
+
+pub fn show(d: &ItemDetail) -> String {
+    let i = &d.item;
+    let mut out = String::new();
+    let title = match i.kind {
+        ItemKind::Feature => "Feature",
+        ItemKind::Test => "Test",
+    };
+    let _ = writeln!(out, "{title} {}: {}", i.id, d.qualified_name);
+    let mut field = |k: &str, v: String| {
+        let _ = writeln!(out, "  {k:<13} {v}");
+    };
+    field("source", format!("{}:{}", i.file, i.line));
+    if i.kind == ItemKind::Feature {
+        field("receiver", if i.receiver.is_empty() { "-".into() } else { i.receiver.clone() });
+    }
+    field("name", i.name.clone());
+    field("loc", i.loc.to_string());
+    field("body hash", i.body_hash.clone());
+    field(
+        "batch",
+        d.batch.as_ref().map_or_else(|| or_dash(None).to_string(), |b| format!("{} {}", b.number, b.name)),
+    );
+    field("status", i.status.to_string());
+    field("rust file", or_dash(i.rust_file.as_deref()).to_string());
+    let sym_label = if i.kind == ItemKind::Feature { "rust symbol" } else { "rust test" };
+    field(sym_label, or_dash(i.rust_symbol.as_deref()).to_string());
+    field("evidence run", i.evidence_run.map_or_else(|| "-".to_string(), |r| r.to_string()));
+    if !i.notes.is_empty() {
+        field("notes", i.notes.clone());
+    }
+    if i.kind == ItemKind::Feature {
+        field("rust tests", if d.rust_tests.is_empty() { "-".into() } else { d.rust_tests.join(", ") });
+    }
+    let link_title = if i.kind == ItemKind::Feature { "Tests that call it" } else { "Features it calls" };
+    if d.links.is_empty() {
+        let _ = writeln!(out, "\n{link_title}: none");
+    } else {
+        let mut t = table(&["ID", "Name", "Status", "Source"]);
+        for l in &d.links {
+            t.add_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
+        }
+        align_right(&mut t, &[0]);
+        let _ = writeln!(out, "\n{link_title} ({}):\n{}", d.links.len(), super::text(&t));
+    }
+    if d.history.is_empty() {
+        let _ = writeln!(out, "\nHistory: none");
+    } else {
+        let _ = writeln!(out, "\nHistory:\n{}", super::report::history_table(&d.history));
+    }
+    out
+}
+
+pub fn list(l: &ItemList) -> String {
+    let mut t = table(&["ID", "Name", "Status", "Source", "Rust target"]);
+    for i in &l.items {
+        t.add_row(vec![
+            i.id.to_string(),
+            i.name.clone(),
+            i.status.to_string(),
+            format!("{}:{}", i.file, i.line),
+            or_dash(i.rust_target.as_deref()).to_string(),
+        ]);
+    }
+    align_right(&mut t, &[0]);
+    format!("{}\n{} {}s\n", super::text(&t), l.count, l.kind.as_str())
+}

@@ -1,0 +1,60 @@
+//! Human output of `report summary` and history tables.
+
+use std::fmt::Write as _;
+
+use super::{align_right, table};
+use crate::db::HistoryRow;
+use crate::ops::report::Summary;
+use crate::render::batch::counts_line;
+
+pub fn summary(s: &Summary) -> String {
+    let mut out = String::new();
+    let o = &s.overall;
+    let _ = writeln!(out, "Overall progress: {}/{} ({:.1}%)", o.done, o.total, o.percent);
+    let _ = writeln!(out, "  ({} over all features and tests)", o.rule);
+    let _ = writeln!(out, "Features: {} ({})", s.features.total(), counts_line(&s.features));
+    let _ = writeln!(out, "Tests: {} ({})", s.tests.total(), counts_line(&s.tests));
+    if s.unbatched > 0 {
+        let _ = writeln!(out, "Items in no batch: {}", s.unbatched);
+    }
+    let mut t = table(&["Batch", "Name", "Status", "Done", "Total", "%"]);
+    for b in &s.by_batch {
+        t.add_row(vec![b.number.to_string(), b.name.clone(), b.status.to_string(), b.done.to_string(), b.total.to_string(), format!("{:.1}", b.percent)]);
+    }
+    align_right(&mut t, &[0, 3, 4, 5]);
+    let _ = writeln!(out, "\nBy batch:\n{}", super::text(&t));
+    let mut f = table(&["File", "Remaining", "Total"]);
+    for w in &s.files_most_work_left {
+        f.add_row(vec![w.file.clone(), w.remaining.to_string(), w.total.to_string()]);
+    }
+    align_right(&mut f, &[1, 2]);
+    let _ = writeln!(out, "\nFiles with most work left:\n{}", super::text(&f));
+    out
+}
+
+pub fn history_table(rows: &[HistoryRow]) -> String {
+    let mut t = table(&["#", "When", "Item", "From", "To", "Reason / override / evidence", "Actor"]);
+    for h in rows {
+        let mut why = Vec::new();
+        if let Some(r) = &h.reason {
+            why.push(r.clone());
+        }
+        if let Some(o) = &h.override_reason {
+            why.push(format!("override: {o}"));
+        }
+        if let Some(e) = h.evidence_run {
+            why.push(format!("evidence run {e}"));
+        }
+        t.add_row(vec![
+            h.id.to_string(),
+            h.at.clone(),
+            format!("{} {} {}", h.item_kind.as_str(), h.item_id, h.item_name),
+            h.from_status.to_string(),
+            h.to_status.to_string(),
+            why.join("; "),
+            h.actor.clone(),
+        ]);
+    }
+    align_right(&mut t, &[0]);
+    super::text(&t)
+}
