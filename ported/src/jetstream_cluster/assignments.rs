@@ -427,3 +427,7 @@ pub struct WriteableStreamAssignment {
     #[serde(rename = "Consumers", alias = "consumers", default, deserialize_with = "null_default")]
     pub consumers: Vec<WriteableConsumerAssignment>,
 }
+
+#[cfg(test)]
+#[path = "assignments_tests.rs"]
+mod tests;

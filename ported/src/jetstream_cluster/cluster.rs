@@ -186,3 +186,7 @@ impl JetStream {
             .any(|e| matches!(e.entry_type, EntryType::AddPeer | EntryType::RemovePeer))
     }
 }
+
+#[cfg(test)]
+#[path = "cluster_tests.rs"]
+mod tests;

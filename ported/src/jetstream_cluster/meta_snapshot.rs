@@ -282,3 +282,7 @@ impl JetStream {
         Ok(actions)
     }
 }
+
+#[cfg(test)]
+#[path = "meta_snapshot_tests.rs"]
+mod tests;

@@ -10,6 +10,8 @@ pub mod node;
 pub mod ops;
 pub mod recovery;
 pub mod stream;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 /// Name of the meta raft group.
 pub const DEFAULT_META_GROUP_NAME: &str = "_meta_";

@@ -194,3 +194,7 @@ pub fn decode_meta_op(buf: &[u8]) -> Result<MetaOp, OpError> {
         other => return Err(OpError::NotMetaOp(other)),
     })
 }
+
+#[cfg(test)]
+#[path = "ops_tests.rs"]
+mod tests;

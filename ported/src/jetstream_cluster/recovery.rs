@@ -66,3 +66,7 @@ impl RecoveryUpdates {
         self.update_consumers.entry(skey).or_default().insert(key, ca);
     }
 }
+
+#[cfg(test)]
+#[path = "recovery_tests.rs"]
+mod tests;

@@ -1,0 +1,134 @@
+use super::*;
+use crate::jetstream_cluster::node::{Entry, EntryType};
+use crate::jetstream_cluster::test_util::{ca, sa, with_consumers};
+
+fn js_with(streams: &[(&str, &str)]) -> JetStream {
+    let mut js = JetStream::clustered();
+    let cc = js.cluster.as_mut().expect("clustered");
+    for (acc, name) in streams {
+        cc.streams.entry(acc.to_string()).or_default().insert(name.to_string(), sa(acc, name, &["p1"], 1));
+    }
+    js
+}
+
+fn names<'a>(it: impl Iterator<Item = &'a StreamAssignment>) -> Vec<String> {
+    let mut v: Vec<String> = it.map(|s| format!("{}:{}", s.name(), s.group.as_ref().map_or("", |g| g.peers[0].as_str()))).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn stream_assignment_lookup() {
+    let js = js_with(&[("A", "S1"), ("B", "S2")]);
+    assert_eq!(js.stream_assignment("A", "S1").map(|s| s.name()), Some("S1"));
+    assert!(js.stream_assignment("A", "S2").is_none());
+    assert!(js.stream_assignment("C", "S1").is_none());
+    assert!(JetStream::default().stream_assignment("A", "S1").is_none());
+}
+
+#[test]
+fn inflight_tracking_counts_operations() {
+    let mut cc = JetStreamCluster::default();
+    let s = sa("A", "S", &["p1"], 1);
+    cc.track_inflight_stream_proposal("A", &s, false);
+    cc.track_inflight_stream_proposal("A", &s, true);
+    let info = &cc.inflight_streams["A"]["S"];
+    assert_eq!((info.ops, info.deleted), (2, true));
+    cc.remove_inflight_stream_proposal("A", "S");
+    assert_eq!(cc.inflight_streams["A"]["S"].ops, 1);
+    cc.remove_inflight_stream_proposal("A", "nope");
+    cc.remove_inflight_stream_proposal("Z", "S");
+    cc.remove_inflight_stream_proposal("A", "S");
+    assert!(cc.inflight_streams.is_empty());
+}
+
+#[test]
+fn or_inflight_prefers_proposal_and_hides_deletes() {
+    let mut js = js_with(&[("A", "S1"), ("A", "S2")]);
+    let cc = js.cluster.as_mut().expect("clustered");
+    cc.track_inflight_stream_proposal("A", &sa("A", "S1", &["new"], 1), false);
+    cc.track_inflight_stream_proposal("A", &sa("A", "S2", &["x"], 1), true);
+    cc.track_inflight_stream_proposal("A", &sa("A", "S3", &["y"], 1), false);
+    let peer = |s: Option<&StreamAssignment>| s.and_then(|s| s.group.as_ref()).map(|g| g.peers[0].clone());
+    assert_eq!(peer(js.stream_assignment_or_inflight("A", "S1")).as_deref(), Some("new"));
+    assert!(js.stream_assignment_or_inflight("A", "S2").is_none());
+    assert_eq!(peer(js.stream_assignment_or_inflight("A", "S3")).as_deref(), Some("y"));
+    assert!(js.stream_assignment_or_inflight("B", "S1").is_none());
+    assert_eq!(peer(js.stream_assignment("A", "S1")).as_deref(), Some("p1"));
+}
+
+#[test]
+fn or_inflight_seq_has_no_duplicates() {
+    let mut js = js_with(&[("A", "S1"), ("A", "S2"), ("A", "S4"), ("B", "S9")]);
+    let cc = js.cluster.as_mut().expect("clustered");
+    cc.track_inflight_stream_proposal("A", &sa("A", "S1", &["new"], 1), false);
+    cc.track_inflight_stream_proposal("A", &sa("A", "S2", &["x"], 1), true);
+    cc.track_inflight_stream_proposal("A", &sa("A", "S3", &["y"], 1), false);
+    assert_eq!(names(js.stream_assignments_or_inflight_seq("A")), vec!["S1:new", "S3:y", "S4:p1"]);
+    assert_eq!(names(js.stream_assignments_or_inflight_seq("B")), vec!["S9:p1"]);
+    assert!(js.stream_assignments_or_inflight_seq("C").next().is_none());
+    assert_eq!(js.stream_assignments_or_inflight_seq("A").take(1).count(), 1);
+    assert!(JetStream::default().stream_assignments_or_inflight_seq("A").next().is_none());
+}
+
+#[test]
+fn or_inflight_seq_all_accounts() {
+    let mut js = js_with(&[("A", "S1"), ("A", "S2"), ("B", "S1")]);
+    let cc = js.cluster.as_mut().expect("clustered");
+    cc.track_inflight_stream_proposal("A", &sa("A", "S1", &["new"], 1), false);
+    cc.track_inflight_stream_proposal("B", &sa("B", "S1", &["gone"], 1), true);
+    cc.track_inflight_stream_proposal("C", &sa("C", "S7", &["c"], 1), false);
+    let mut all: Vec<String> = js
+        .stream_assignments_or_inflight_seq_all_accounts()
+        .map(|(acc, s)| format!("{acc}/{}/{}", s.name(), s.group.as_ref().map_or("", |g| g.peers[0].as_str())))
+        .collect();
+    all.sort();
+    assert_eq!(all, vec!["A/S1/new", "A/S2/p1", "C/S7/c"]);
+    assert_eq!(js.stream_assignments_or_inflight_seq_all_accounts().take(2).count(), 2);
+    assert!(JetStream::default().stream_assignments_or_inflight_seq_all_accounts().next().is_none());
+}
+
+#[test]
+fn cluster_stream_config_copies() {
+    let js = js_with(&[("A", "S1")]);
+    let mut cfg = js.cluster_stream_config("A", "S1").expect("found");
+    assert_eq!((cfg.name.as_str(), cfg.replicas), ("S1", 1));
+    assert_eq!(cfg.extra["subjects"], serde_json::json!(["S1.>"]));
+    cfg.replicas = 5;
+    assert_eq!(js.cluster_stream_config("A", "S1").map(|c| c.replicas), Some(1));
+    assert!(js.cluster_stream_config("A", "nope").is_none());
+    assert!(js.cluster_stream_config("B", "S1").is_none());
+}
+
+#[test]
+fn recovering_flags() {
+    let mut s = sa("A", "S", &["p1", "p2"], 2);
+    s.restore = serde_json::value::to_raw_value(&serde_json::json!({"messages": 1})).ok();
+    assert!(!s.responded && !s.recovering && s.restore.is_some());
+    JetStream::set_stream_assignment_recovering(&mut s);
+    assert!(s.responded && s.recovering && s.restore.is_none());
+    let g = s.group.as_ref().expect("group");
+    assert!(g.preferred.is_empty() && !g.scale_up);
+    assert_eq!(g.peers, vec!["p1", "p2"]);
+    s.group = None;
+    JetStream::set_stream_assignment_recovering(&mut s);
+
+    let mut c = ca("A", "S", "c", "g");
+    assert_eq!(c.group.as_ref().map(|g| g.preferred.as_str()), Some("p2"));
+    JetStream::set_consumer_assignment_recovering(&mut c);
+    assert!(c.responded && c.recovering);
+    assert_eq!(c.group.as_ref().map(|g| g.preferred.as_str()), Some(""));
+    let _ = with_consumers;
+}
+
+#[test]
+fn peer_entries() {
+    let e = |t: u8| Entry { entry_type: EntryType::from(t), data: vec![] };
+    assert!(!JetStream::has_peer_entries(&[]));
+    assert!(!JetStream::has_peer_entries(&[e(0), e(6), e(2), e(5)]));
+    assert!(JetStream::has_peer_entries(&[e(0), e(3)]));
+    assert!(JetStream::has_peer_entries(&[e(4)]));
+    assert_eq!(EntryType::from(3), EntryType::AddPeer);
+    assert_eq!(EntryType::from(4), EntryType::RemovePeer);
+    assert_eq!(EntryType::from(99), EntryType::Unknown(99));
+}
