@@ -9,3 +9,5 @@ mod common;
 mod snapshot_file;
 #[path = "jsc/s2.rs"]
 mod s2;
+#[path = "jsc/meta_snapshot.rs"]
+mod meta_snapshot;

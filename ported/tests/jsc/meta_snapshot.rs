@@ -1,0 +1,201 @@
+//! Real nats-server 2.9.10 meta snapshots (made by
+//! `ported/tools/real_cluster/run.sh`) read through the Rust code and
+//! compared with what the servers reported about the same cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::PathBuf;
+
+use crate::common::fixture;
+use ported::jetstream_cluster::{JetStream, StreamMap};
+use ported::peer_state::decode_peer_state;
+use ported::snapshot_file::{term_and_index_from_snap_file, SnapshotCodec, SnapshotError};
+use serde_json::Value;
+
+const NODES: [&str; 3] = ["n1", "n2", "n3"];
+
+fn snap_file(node: &str) -> PathBuf {
+    let dir = fixture("real_cluster").join(node);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("node fixture dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("snap.")))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.remove(0)
+}
+
+fn json(name: &str) -> Value {
+    serde_json::from_str(&fs::read_to_string(fixture("real_cluster").join(name)).expect("fixture")).expect("json")
+}
+
+/// Server name → raft peer id, from every server's `jsz` meta_cluster.
+fn peer_ids() -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for n in 1..=3 {
+        let jsz = json(&format!("jsz_n{n}.json"));
+        let meta = &jsz["meta_cluster"];
+        // `peer` is the hash of the leader's name, i.e. the leader's peer id.
+        if let (Some(l), Some(p)) = (meta["leader"].as_str(), meta["peer"].as_str()) {
+            m.insert(l.to_string(), p.to_string());
+        }
+        for r in meta["replicas"].as_array().into_iter().flatten() {
+            m.insert(r["name"].as_str().expect("name").to_string(), r["peer"].as_str().expect("peer").to_string());
+        }
+    }
+    m
+}
+
+fn decode(node: &str) -> (ported::snapshot_file::Snapshot, StreamMap) {
+    let snap = SnapshotCodec::new("_meta_").read_file(&snap_file(node)).expect("checksum verifies");
+    let streams = JetStream::decode_meta_snapshot(&snap.data).expect("meta snapshot decodes");
+    (snap, streams)
+}
+
+/// Every key the client reported must carry the same value in the snapshot.
+fn assert_config_agrees(what: &str, reported: &Value, stored: &Value, required: &[&str]) {
+    for key in required {
+        assert!(stored.get(key).is_some(), "{what}: snapshot lacks {key}");
+    }
+    for (k, v) in reported.as_object().expect("object") {
+        if let Some(sv) = stored.get(k) {
+            assert_eq!(sv, v, "{what}: field {k}");
+        }
+    }
+}
+
+fn peers_of(cluster: &Value, ids: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let mut names = vec![cluster["leader"].as_str().expect("leader").to_string()];
+    for r in cluster["replicas"].as_array().into_iter().flatten() {
+        names.push(r["name"].as_str().expect("name").to_string());
+    }
+    names.iter().map(|n| ids.get(n).unwrap_or_else(|| panic!("no peer id for {n}")).clone()).collect()
+}
+
+#[test]
+fn header_and_peer_state_of_real_server_snapshots() {
+    let ids = peer_ids();
+    assert_eq!(ids.len(), 3);
+    let all: BTreeSet<String> = ids.values().cloned().collect();
+    for node in NODES {
+        let path = snap_file(node);
+        let (snap, _) = decode(node);
+        let (term, index) = term_and_index_from_snap_file(&path.to_string_lossy()).expect("name");
+        assert_eq!((snap.last_term, snap.last_index), (term, index));
+        assert!(snap.last_index > 0);
+        let ps = decode_peer_state(&snap.peer_state).expect("peer state");
+        assert_eq!(ps.cluster_size, 3);
+        assert_eq!(ps.known_peers.iter().cloned().collect::<BTreeSet<_>>(), all, "{node}");
+        let idx = fs::read(fixture("real_cluster").join(node).join("peers.idx")).expect("peers.idx");
+        let from_idx = decode_peer_state(&idx).expect("peers.idx decodes");
+        assert_eq!(from_idx.known_peers.iter().cloned().collect::<BTreeSet<_>>(), all);
+    }
+}
+
+#[test]
+fn decodes_real_server_snapshot() {
+    let ids = peer_ids();
+    let (_, streams) = decode("n1");
+    let report = json("client_report.json");
+    let mut seen = 0;
+    let mut consumers_seen = 0;
+    for acc in report.as_array().expect("accounts") {
+        let account = acc["account"].as_str().expect("account");
+        let reported: Vec<&Value> = acc["streams"].as_array().expect("streams").iter().collect();
+        assert_eq!(streams.get(account).map_or(0, |a| a.len()), reported.len(), "{account}");
+        for rs in reported {
+            let name = rs["config"]["name"].as_str().expect("name");
+            let sa = &streams[account][name];
+            seen += 1;
+            assert_eq!(sa.created.0, rs["created"].as_str().expect("created"), "{name}");
+            let stored: Value = serde_json::from_str(sa.config_json.get()).expect("raw config");
+            assert_config_agrees(name, &rs["config"], &stored, &["name", "subjects", "retention", "storage", "num_replicas"]);
+            let cfg = sa.config.as_ref().expect("decoded config");
+            assert_eq!(cfg.replicas, rs["config"]["num_replicas"].as_i64().expect("replicas"));
+            let group = sa.group.as_ref().expect("group");
+            assert_eq!(group.peers.len() as i64, cfg.replicas, "{name}");
+            assert_eq!(group.peers.iter().cloned().collect::<BTreeSet<_>>(), peers_of(&rs["cluster"], &ids), "{name}");
+            assert_eq!(group.cluster, "C1");
+            assert_eq!(serde_json::to_value(group.storage).expect("storage"), rs["config"]["storage"]);
+            assert!(sa.sync.starts_with("$JSC.SYNC."), "{}", sa.sync);
+            assert!(sa.unsupported.is_none(), "{name}: {:?}", sa.unsupported);
+            assert_eq!(sa.account(), account);
+
+            let rcons: Vec<&Value> = acc["consumers"].as_array().expect("consumers").iter()
+                .filter(|c| c["stream_name"] == rs["config"]["name"]).collect();
+            assert_eq!(sa.consumers.len(), rcons.len(), "{name} consumers");
+            for rc in rcons {
+                let cname = rc["name"].as_str().expect("consumer name");
+                let ca = &sa.consumers[cname];
+                consumers_seen += 1;
+                assert_eq!(ca.stream, name);
+                assert_eq!(ca.created.0, rc["created"].as_str().expect("created"));
+                let stored: Value = serde_json::from_str(ca.config_json.get()).expect("raw config");
+                assert_config_agrees(cname, &rc["config"], &stored, &["durable_name", "ack_policy", "deliver_policy"]);
+                let cg = ca.group.as_ref().expect("consumer group");
+                assert_eq!(cg.peers.iter().cloned().collect::<BTreeSet<_>>(), peers_of(&rc["cluster"], &ids), "{cname}");
+                assert_eq!(ca.recovery_key(), format!("{account}:{name}:{cname}"));
+            }
+        }
+    }
+    assert_eq!((seen, consumers_seen), (4, 6));
+}
+
+/// The preferred-leader hint of a group is set locally by whichever server
+/// processed the assignment, so it legitimately differs between servers.
+fn without_preferred(mut m: StreamMap) -> StreamMap {
+    for sa in m.values_mut().flat_map(|a| a.values_mut()) {
+        if let Some(g) = sa.group.as_mut() {
+            g.preferred.clear();
+        }
+        for ca in sa.consumers.values_mut() {
+            if let Some(g) = ca.group.as_mut() {
+                g.preferred.clear();
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn every_node_holds_the_same_assignments() {
+    let first = without_preferred(decode("n1").1);
+    assert_eq!(first.values().map(|a| a.len()).sum::<usize>(), 4);
+    for node in &NODES[1..] {
+        let other = without_preferred(decode(node).1);
+        assert_eq!(other, first, "{node}");
+    }
+}
+
+#[test]
+fn rust_reencoded_real_snapshot_round_trips() {
+    let (_, streams) = decode("n2");
+    let enc = JetStream::encode_meta_snapshot(&streams).expect("encodes");
+    assert_eq!((enc.streams, enc.consumers), (4, 6));
+    let back = JetStream::decode_meta_snapshot(&enc.data).expect("decodes");
+    for (acc, asa) in &streams {
+        for (name, sa) in asa {
+            let b = &back[acc][name];
+            assert_eq!((b.config.as_ref(), b.group.as_ref(), &b.created), (sa.config.as_ref(), sa.group.as_ref(), &sa.created));
+            assert_eq!(b.consumers.keys().collect::<Vec<_>>(), sa.consumers.keys().collect::<Vec<_>>());
+        }
+    }
+}
+
+#[test]
+fn flipped_byte_or_truncation_is_rejected() {
+    let buf = fs::read(snap_file("n1")).expect("snapshot");
+    let codec = SnapshotCodec::new("_meta_");
+    for i in 0..buf.len() {
+        let mut b = buf.clone();
+        b[i] ^= 0x01;
+        match codec.decode(&b) {
+            Err(SnapshotError::ChecksumMismatch { .. }) => {}
+            other => panic!("flip at {i}: {other:?}"),
+        }
+    }
+    for n in [0, 10, 27, 28, buf.len() / 2, buf.len() - 1] {
+        assert!(codec.decode(&buf[..n]).is_err(), "truncated to {n} accepted");
+    }
+    assert!(SnapshotCodec::new("S-R3F-other").decode(&buf).is_err());
+}
