@@ -1,0 +1,188 @@
+//! `porttrack import go`: the documented rules on small fixtures, re-import
+//! behaviour, errors, and a real codebase checked against Go's own parser.
+
+use serde_json::Value;
+
+use super::util::{fixture, snapshot, TestDir};
+
+fn fresh(t: &TestDir) {
+    t.ok(&["init", "--empty"]);
+}
+
+/// (id, file, line, name, loc) of every feature or test, via `list --json`.
+fn rows(t: &TestDir, kind: &str) -> Vec<(i64, String, i64, String)> {
+    let v = t.json(&[kind, "list"]);
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["id"].as_i64().unwrap(), i["file"].as_str().unwrap().to_string(), i["line"].as_i64().unwrap(), i["name"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn fixture_tree_follows_the_rules() {
+    let t = TestDir::new("import-fixture");
+    fresh(&t);
+    let dir = fixture("go/tree/pkg");
+    let v = t.json(&["import", "go", dir.to_str().unwrap()]);
+    assert_eq!(v["features_added"], 9, "{v}");
+    assert_eq!(v["tests_added"], 3, "{v}");
+    // TestSetAdd calls Add and Has (two features named Has); Test calls
+    // Describe; TestÜber calls Template.
+    assert_eq!(v["links"], 5, "{v}");
+
+    let features = rows(&t, "feature");
+    let expect = [
+        (1, "pkg/set.go", 11, "Set.Add"),
+        (2, "pkg/set.go", 15, "Set.Len"),
+        (3, "pkg/set.go", 18, "Template"),
+        (4, "pkg/set.go", 28, "Describe"),
+        (5, "pkg/set.go", 35, "Set.Has"),
+        (6, "pkg/sub/extra.go", 3, "init"),
+        (7, "pkg/sub/extra.go", 5, "init"),
+        (8, "pkg/sub/extra.go", 8, "linked"),
+        (9, "pkg/sub/extra.go", 10, "Has"),
+    ];
+    let got: Vec<_> = features.iter().map(|(i, f, l, n)| (*i, f.as_str(), *l, n.as_str())).collect();
+    assert_eq!(got, expect);
+
+    let tests = rows(&t, "test");
+    let got: Vec<_> = tests.iter().map(|(i, f, l, n)| (*i, f.as_str(), *l, n.as_str())).collect();
+    assert_eq!(got, [(1, "pkg/set_test.go", 12, "TestSetAdd"), (2, "pkg/set_test.go", 25, "Test"), (3, "pkg/set_test.go", 29, "TestÜber")]);
+
+    // Every field of one generic method.
+    let add = t.json(&["feature", "show", "Set.Add"]);
+    assert_eq!(add["receiver"], "Set");
+    assert_eq!(add["loc"], 3);
+    assert_eq!(add["body_hash"].as_str().unwrap().len(), 16);
+    let template = t.json(&["feature", "show", "Template"]);
+    assert_eq!(template["loc"], 5, "raw string with braces spans the body");
+    let links = t.json(&["test", "show", "TestSetAdd"]);
+    let linked: Vec<&str> = links["links"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(linked, ["Set.Add", "Set.Has", "Has"]);
+}
+
+#[test]
+fn import_creates_per_file_batches() {
+    let t = TestDir::new("import-batches");
+    fresh(&t);
+    t.ok(&["import", "go", fixture("go/tree/pkg").to_str().unwrap()]);
+    let v = t.json(&["batch", "list"]);
+    let names: Vec<(i64, &str, Vec<i64>)> = v["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let deps = b["depends_on"].as_array().unwrap().iter().map(|d| d.as_i64().unwrap()).collect();
+            (b["number"].as_i64().unwrap(), b["name"].as_str().unwrap(), deps)
+        })
+        .collect();
+    assert_eq!(names, [(1, "pkg/set.go", vec![]), (2, "pkg/set_test.go", vec![1]), (3, "pkg/sub/extra.go", vec![])]);
+}
+
+#[test]
+fn reimport_is_idempotent() {
+    let t = TestDir::new("import-idem");
+    fresh(&t);
+    let dir = fixture("go/tree/pkg");
+    t.ok(&["import", "go", dir.to_str().unwrap()]);
+    let before = (rows(&t, "feature"), rows(&t, "test"), t.json(&["batch", "list"]));
+    let v = t.json(&["import", "go", dir.to_str().unwrap()]);
+    assert_eq!((v["features_added"].as_i64(), v["features_unchanged"].as_i64()), (Some(0), Some(9)), "{v}");
+    assert_eq!((v["tests_added"].as_i64(), v["tests_unchanged"].as_i64()), (Some(0), Some(3)), "{v}");
+    assert_eq!(v["batches_added"], 0);
+    let after = (rows(&t, "feature"), rows(&t, "test"), t.json(&["batch", "list"]));
+    assert_eq!(before, after);
+}
+
+#[test]
+fn reimport_of_a_changed_tree_keeps_ids() {
+    let t = TestDir::new("import-changed");
+    fresh(&t);
+    let src = t.join("pkg");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.go"), "package pkg\n\nfunc One() int { return 1 }\n\nfunc Two() int { return 2 }\n").unwrap();
+    t.ok(&["import", "go", "pkg"]);
+    std::fs::write(src.join("a.go"), "package pkg\n\n// Zero is new.\nfunc Zero() int { return 0 }\n\nfunc One() int { return 1 }\n\nfunc Two() int {\n\treturn 22\n}\n").unwrap();
+    let v = t.json(&["import", "go", "pkg"]);
+    assert_eq!((v["features_added"].as_i64(), v["features_updated"].as_i64()), (Some(1), Some(2)), "{v}");
+    let got = rows(&t, "feature");
+    let got: Vec<_> = got.iter().map(|(i, _, l, n)| (*i, *l, n.as_str())).collect();
+    assert_eq!(got, [(1, 6, "One"), (2, 8, "Two"), (3, 4, "Zero")]);
+    let zero = t.json(&["feature", "show", "Zero"]);
+    assert_eq!(zero["batch"]["number"], 2, "new items get a new batch: {zero}");
+}
+
+#[test]
+fn bad_directory_is_a_usage_error() {
+    let t = TestDir::new("import-bad-dir");
+    fresh(&t);
+    let before = snapshot(&t.join("porting.db"));
+    let err = t.fails(&["import", "go", "no/such/dir"], 2);
+    assert!(err.contains("no/such/dir"), "{err}");
+    std::fs::write(t.join("file.go"), "package x\n").unwrap();
+    let err = t.fails(&["import", "go", "file.go"], 2);
+    assert!(err.contains("file.go") && err.contains("not a directory"), "{err}");
+    assert_eq!(before, snapshot(&t.join("porting.db")));
+}
+
+#[test]
+fn unparseable_go_names_file_and_line_and_writes_nothing() {
+    let t = TestDir::new("import-lex-error");
+    fresh(&t);
+    std::fs::create_dir(t.join("src")).unwrap();
+    std::fs::write(t.join("src/ok.go"), "package x\nfunc A() {}\n").unwrap();
+    std::fs::write(t.join("src/bad.go"), "package x\n\nfunc B() string {\n\treturn \"never closed\n}\n").unwrap();
+    let v_before = t.json(&["report", "summary"]);
+    let err = t.fails(&["import", "go", "src"], 7);
+    assert!(err.contains("bad.go") && err.contains("line 4") && err.contains("unterminated string"), "{err}");
+    assert_eq!(v_before["overall"], t.json(&["report", "summary"])["overall"]);
+}
+
+/// nats-server 2.9.10 as Debian ships it (installed by .ci/run), against
+/// facts established with Go's own parser (tools/gofacts).
+#[test]
+fn debian_nats_server_matches_go_parser_facts() {
+    let dir = std::path::Path::new("/usr/share/gocode/src/github.com/nats-io/nats-server/server");
+    assert!(dir.is_dir(), "{} is missing: install Debian's golang-github-nats-io-nats-server-dev (.ci/run does)", dir.display());
+    let t = TestDir::new("import-debian-nats");
+    fresh(&t);
+    let imported = t.json(&["import", "go", dir.to_str().unwrap()]);
+    let facts = std::fs::read_to_string(fixture("nats-2.9.10-facts.tsv")).unwrap();
+    let features = t.json(&["feature", "list"]);
+    let tests = t.json(&["test", "list"]);
+    let by_id = |list: &Value, id: i64| -> Value {
+        list["items"].as_array().unwrap().iter().find(|i| i["id"] == id).cloned().unwrap_or(Value::Null)
+    };
+    let mut checked = 0;
+    for line in facts.lines().filter(|l| !l.starts_with('#')) {
+        let c: Vec<&str> = line.split('\t').collect();
+        match c[0] {
+            "total" => {
+                let n: i64 = c[2].parse().unwrap();
+                let got = match c[1] {
+                    "features" => imported["features_added"].as_i64(),
+                    "tests" => imported["tests_added"].as_i64(),
+                    _ => imported["links"].as_i64(),
+                };
+                assert_eq!(got, Some(n), "total {}", c[1]);
+            }
+            kind @ ("feature" | "test") => {
+                let id: i64 = c[1].parse().unwrap();
+                let list = if kind == "feature" { &features } else { &tests };
+                let row = by_id(list, id);
+                let name = if c[4].is_empty() { c[5].to_string() } else { format!("{}.{}", c[4], c[5]) };
+                assert_eq!((row["file"].as_str(), row["line"].as_i64(), row["name"].as_str()), (Some(c[2]), c[3].parse().ok(), Some(name.as_str())), "{kind} {id}");
+                let detail = t.json(&[kind, "show", c[1]]);
+                assert_eq!(detail["loc"].to_string(), c[6], "{kind} {id} loc");
+                if kind == "test" {
+                    assert_eq!(detail["links"].as_array().unwrap().len().to_string(), c[7], "test {id} links");
+                }
+                checked += 1;
+            }
+            other => panic!("unknown fact kind {other}"),
+        }
+    }
+    assert!(checked > 150, "only {checked} sample rows checked");
+}

@@ -1,0 +1,7 @@
+mod util;
+
+mod cli_basics;
+mod database_errors;
+mod import_go;
+mod read_commands;
+mod schema;

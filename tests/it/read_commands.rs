@@ -1,0 +1,159 @@
+//! The daily read commands on the built-in NATS plan.
+
+use super::util::TestDir;
+
+fn builtin(name: &str) -> TestDir {
+    let t = TestDir::new(name);
+    t.ok(&["init"]);
+    t
+}
+
+#[test]
+fn batch_show_33() {
+    let t = builtin("batch-show-33");
+    let out = t.ok(&["batch", "show", "33"]);
+    assert!(out.starts_with("Batch 33: JS Cluster Streams  [pending]"), "{out}");
+    assert!(out.contains("Depends on: 32 JS Cluster Meta (pending, not satisfied)"), "{out}");
+    assert!(out.contains("Features: 58 (not_started 58)"), "{out}");
+    assert!(out.contains("Tests: 22 (not_started 22)"), "{out}");
+    assert!(out.contains("jetStream.monitorCluster") && out.contains("TestNRGSimple"), "{out}");
+
+    let v = t.json(&["batch", "show", "33"]);
+    assert_eq!(v["features"]["total"], 58);
+    assert_eq!(v["tests"]["total"], 22);
+    assert_eq!(v["features"]["not_started"], 58);
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["depends_on"][0]["number"], 32);
+    assert_eq!(v["depends_on"][0]["satisfied"], false);
+    let features = v["features"]["items"].as_array().unwrap();
+    assert_eq!(features.len(), 58);
+    assert_eq!(features[0]["name"], "jetStream.monitorCluster");
+    assert_eq!(features[57]["name"], "jetStream.processClusterDeleteConsumer");
+    assert!(features.iter().all(|f| f["file"] == "server/jetstream_cluster.go" && f["status"] == "not_started"));
+    let tests: Vec<&str> = v["tests"]["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    for name in porttrack::builtin::BATCH33_TESTS {
+        assert!(tests.contains(&name), "{name} missing from batch 33");
+    }
+}
+
+#[test]
+fn batch_list_covers_every_item_once() {
+    let t = builtin("batch-list");
+    let v = t.json(&["batch", "list"]);
+    let batches = v["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 249);
+    let total: i64 = batches.iter().map(|b| b["features"]["total"].as_i64().unwrap() + b["tests"]["total"].as_i64().unwrap()).sum();
+    assert_eq!(total, 6981, "every item in exactly one batch");
+    let named: Vec<(i64, &str)> =
+        batches.iter().filter(|b| (30..=36).contains(&b["number"].as_i64().unwrap())).map(|b| (b["number"].as_i64().unwrap(), b["name"].as_str().unwrap())).collect();
+    assert_eq!(
+        named,
+        [
+            (30, "Raft Part 1"),
+            (31, "Raft Part 2"),
+            (32, "JS Cluster Meta"),
+            (33, "JS Cluster Streams"),
+            (34, "JS Cluster Consumers"),
+            (35, "JS Cluster Remaining"),
+            (36, "Stream Lifecycle (part 1/4)")
+        ]
+    );
+    let deps = |n: i64| -> Vec<i64> {
+        batches.iter().find(|b| b["number"] == n).unwrap()["depends_on"].as_array().unwrap().iter().map(|d| d.as_i64().unwrap()).collect()
+    };
+    assert_eq!((deps(31), deps(32), deps(33), deps(34), deps(35)), (vec![30], vec![31], vec![32], vec![33], vec![34]));
+    let b1 = &batches[0];
+    assert_eq!((b1["ready"].as_bool(), b1["status"].as_str()), (Some(true), Some("pending")));
+    let out = t.ok(&["batch", "list"]);
+    assert!(out.contains("JS Cluster Streams") && out.trim_end().ends_with("249 batches"), "{out}");
+}
+
+#[test]
+fn feature_show_by_name_and_id() {
+    let t = builtin("feature-show");
+    let by_name = t.json(&["feature", "show", "monitorCluster"]);
+    let id = by_name["id"].as_i64().unwrap();
+    for reference in [id.to_string(), "jetStream.monitorCluster".into(), "(*jetStream).monitorCluster".into()] {
+        let v = t.json(&["feature", "show", &reference]);
+        assert_eq!(v["id"], id, "{reference}");
+    }
+    assert_eq!(by_name["file"], "server/jetstream_cluster.go");
+    assert_eq!(by_name["line"], 1464);
+    assert_eq!(by_name["loc"], 371);
+    assert_eq!(by_name["receiver"], "jetStream");
+    assert_eq!(by_name["batch"]["number"], 33);
+    assert_eq!(by_name["status"], "not_started");
+    let out = t.ok(&["feature", "show", "monitorCluster"]);
+    assert!(out.starts_with(&format!("Feature {id}: jetStream.monitorCluster")), "{out}");
+    assert!(out.contains("server/jetstream_cluster.go:1464"), "{out}");
+}
+
+#[test]
+fn test_show_by_name_and_id() {
+    let t = builtin("test-show");
+    let v = t.json(&["test", "show", "TestNRGSimple"]);
+    let id = v["id"].as_i64().unwrap();
+    assert_eq!(t.json(&["test", "show", &id.to_string()])["name"], "TestNRGSimple");
+    assert_eq!(v["file"], "server/raft_test.go");
+    assert_eq!(v["batch"]["number"], 33);
+    let linked: Vec<&str> = v["links"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert!(linked.contains(&"jetStream.createRaftGroup"), "{linked:?}");
+    let out = t.ok(&["test", "show", "TestNRGSimple"]);
+    assert!(out.starts_with(&format!("Test {id}: TestNRGSimple")), "{out}");
+}
+
+#[test]
+fn ambiguous_names_list_candidates() {
+    let t = builtin("ambiguous");
+    let err = t.fails(&["feature", "show", "String"], 2);
+    assert!(err.contains("'String' is ambiguous") && err.contains("Account.String") && err.contains("more"), "{err}");
+}
+
+#[test]
+fn unknown_things_name_the_bad_value() {
+    let t = builtin("unknown");
+    let before = super::util::snapshot(&t.join("porting.db"));
+    assert!(t.fails(&["batch", "show", "999"], 3).contains("batch not found: 999"));
+    assert!(t.fails(&["feature", "show", "99999"], 3).contains("feature not found: 99999"));
+    assert!(t.fails(&["feature", "show", "noSuchFunction"], 3).contains("noSuchFunction"));
+    assert!(t.fails(&["test", "show", "TestNoSuchThing"], 3).contains("TestNoSuchThing"));
+    let err = t.fails(&["feature", "show", "monitorcluster"], 3);
+    assert!(err.contains("did you mean jetStream.monitorCluster"), "{err}");
+    assert!(t.fails(&["feature", "show", "not a name"], 2).contains("'not a name'"));
+    assert!(t.fails(&["feature", "list", "--status", "finished"], 2).contains("finished"));
+    assert!(t.fails(&["feature", "list", "--batch", "999"], 3).contains("999"));
+    assert!(t.fails(&["batch", "show", "x"], 2).contains("'x'"));
+    assert_eq!(before, super::util::snapshot(&t.join("porting.db")));
+}
+
+#[test]
+fn lists_filter_by_batch_status_and_file() {
+    let t = builtin("lists");
+    assert_eq!(t.json(&["feature", "list", "--batch", "33"])["count"], 58);
+    assert_eq!(t.json(&["feature", "list", "--batch", "33", "--status", "not_started"])["count"], 58);
+    assert_eq!(t.json(&["feature", "list", "--batch", "33", "--status", "verified"])["count"], 0);
+    assert_eq!(t.json(&["test", "list", "--batch", "33"])["count"], 22);
+    let raft = t.json(&["feature", "list", "--file", "server/raft.go"]);
+    let n = raft["count"].as_i64().unwrap();
+    let parts = t.json(&["feature", "list", "--batch", "30"])["count"].as_i64().unwrap() + t.json(&["feature", "list", "--batch", "31"])["count"].as_i64().unwrap();
+    assert_eq!(n, parts, "raft.go is batches 30 and 31");
+    let out = t.ok(&["test", "list", "--batch", "33"]);
+    assert!(out.trim_end().ends_with("22 tests"), "{out}");
+}
+
+#[test]
+fn report_summary() {
+    let t = builtin("report");
+    let out = t.ok(&["report", "summary"]);
+    assert!(out.starts_with("Overall progress: 0/6981 (0.0%)\n"), "{out}");
+    assert!(out.contains("done = complete + verified + n_a"), "{out}");
+    assert!(out.contains("By batch:") && out.contains("Files with most work left:"), "{out}");
+    let v = t.json(&["report", "summary"]);
+    assert_eq!(v["features"]["total"], 3783);
+    assert_eq!(v["tests"]["total"], 3198);
+    assert_eq!(v["overall"]["done"], 0);
+    assert_eq!(v["features"]["done"], 0);
+    assert_eq!(v["by_batch"].as_array().unwrap().len(), 249);
+    assert_eq!(v["files_most_work_left"].as_array().unwrap().len(), 10);
+    assert_eq!(v["files_most_work_left"][0]["file"], "server/jetstream_test.go");
+}
