@@ -2,6 +2,8 @@
 //! `server/jetstream_cluster.go`, at nats-server commit 8188ea93a.
 
 pub mod peer_state;
+pub mod raft;
+pub mod sim;
 pub mod snapshot_file;
 pub mod s2;
 pub mod jetstream_cluster;

@@ -1,0 +1,255 @@
+//! Leader side of catch-up: answering a follower's catch-up request with a
+//! snapshot when its start was compacted away, then streaming WAL entries to
+//! its catch-up inbox with a bound on bytes in flight. Go runs each stream in
+//! a goroutine (`runCatchup`); here each is a [`CatchupRunner`] advanced by
+//! the leader's run loop.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use super::env::Timestamp;
+use super::node::Raft;
+use super::wal::WalError;
+use super::wire::{decode_append_entry, AppendEntry, AppendEntryResponse, Entry, EntryType};
+use super::{RaftError, RaftState, NO_LEADER};
+
+/// At most this many encoded bytes are in flight per catch-up stream.
+pub const MAX_OUTSTANDING: usize = 2 * 1024 * 1024;
+/// A catch-up stream with no progress for this long is abandoned.
+pub const CATCHUP_ACTIVITY_INTERVAL: Duration = Duration::from_secs(2);
+
+/// State of one catch-up stream (the locals of Go's `runCatchup`).
+#[derive(Debug, Clone)]
+pub struct CatchupRunner {
+    pub(crate) peer: String,
+    pub(crate) subj: String,
+    pub(crate) term: u64,
+    pub(crate) last: u64,
+    pub(crate) next: u64,
+    pub(crate) total: usize,
+    pub(crate) om: BTreeMap<u64, usize>,
+    pub(crate) timeout: Timestamp,
+    pub(crate) updates: VecDeque<u64>,
+}
+
+impl Raft {
+    /// Port of (*raft).loadEntry
+    pub(crate) fn load_entry(&self, index: u64) -> Result<AppendEntry, RaftError> {
+        let msg = self.wal.load_msg(index)?;
+        Ok(decode_append_entry(&msg, None, "")?)
+    }
+
+    /// Port of (*raft).loadFirstEntry
+    pub(crate) fn load_first_entry(&self) -> Result<AppendEntry, RaftError> {
+        let st = self.wal.state();
+        self.load_entry(st.first_seq)
+    }
+
+    /// Port of (*raft).sendSnapshotToFollower
+    ///
+    /// Sends our snapshot and its peer state as one append entry whose
+    /// (pterm, pindex) is the snapshot's; returns the index it covers.
+    pub(crate) fn send_snapshot_to_follower(&mut self, subject: &str) -> Result<u64, RaftError> {
+        let snap = match self.load_last_snapshot() {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                self.stepdown_locked(NO_LEADER);
+                return Err(RaftError::NoSnapAvailable);
+            }
+            Err(e) => {
+                self.stepdown_locked(NO_LEADER);
+                return Err(e);
+            }
+        };
+        let mut ae = self.build_append_entry(vec![
+            Entry::new(EntryType::Snapshot, snap.data.clone()),
+            Entry::new(EntryType::PeerState, snap.peer_state.clone()),
+        ]);
+        ae.pterm = snap.last_term;
+        ae.pindex = snap.last_index;
+        let mut last_index = snap.last_index;
+        let st = self.wal.state();
+        if st.first_seq != 0 {
+            let fp_index = st.first_seq - 1;
+            if last_index < fp_index {
+                last_index = fp_index;
+                ae.pindex = fp_index;
+            }
+        }
+        let encoding = ae.encode()?;
+        let areply = self.areply.clone();
+        self.send_rpc(subject, &areply, &encoding);
+        Ok(last_index)
+    }
+
+    /// Port of (*raft).catchupFollower
+    pub(crate) fn catchup_follower(&mut self, ar: AppendEntryResponse) {
+        self.debug(&format!("Being asked to catch up follower: {:?}", ar.peer));
+        if self.progress.remove(&ar.peer).is_some() {
+            // Go signals the old goroutine to finish; dropping the old
+            // stream here has the same effect without its cleanup racing
+            // the new stream's bookkeeping.
+            self.debug(&format!("Will cancel existing entry for catching up {:?}", ar.peer));
+        }
+        let mut start = ar.index + 1;
+        let st = self.wal.state();
+        if start < st.first_seq || (st.msgs == 0 && start <= st.last_seq) {
+            self.debug("Need to send snapshot to follower");
+            match self.send_snapshot_to_follower(&ar.reply) {
+                Err(e) => {
+                    self.error(&format!("Error sending snapshot to follower [{}]: {e}", ar.peer));
+                    return;
+                }
+                Ok(last_index) => {
+                    start = last_index + 1;
+                    if st.msgs == 0 || start > st.last_seq {
+                        self.debug("Finished catching up");
+                        return;
+                    }
+                }
+            }
+        }
+        let ae = match self.load_entry(start) {
+            Ok(ae) => Ok(ae),
+            Err(RaftError::Wal(WalError::Eof)) => {
+                self.warn(&format!("Request from follower for entry at index [{start}] beyond our log"));
+                // A request past our log means we should not lead.
+                self.stepdown_locked(NO_LEADER);
+                return;
+            }
+            Err(e) => {
+                self.warn(&format!("Request from follower for entry at index [{start}] errored: {e}"));
+                self.load_first_entry()
+            }
+        };
+        let ae = match ae {
+            Ok(ae) => ae,
+            Err(e) => {
+                self.warn(&format!("Could not find a starting entry for catchup request: {e}"));
+                // Stepping down avoids cycling on a WAL reset while the
+                // follower already holds a snapshot.
+                self.stepdown_locked(NO_LEADER);
+                return;
+            }
+        };
+        if ae.pindex != ar.index || ae.pterm != ar.term {
+            self.debug(&format!(
+                "Our first entry [{}:{}] does not match request from follower [{}:{}]",
+                ae.pterm, ae.pindex, ar.term, ar.index
+            ));
+        }
+        let now = self.now();
+        let mut updates = VecDeque::new();
+        updates.push_back(ae.pindex);
+        let runner = CatchupRunner {
+            peer: ar.peer.clone(),
+            subj: ar.reply.clone(),
+            term: self.term,
+            last: self.pindex,
+            next: 0,
+            total: 0,
+            om: BTreeMap::new(),
+            timeout: now.add(CATCHUP_ACTIVITY_INTERVAL),
+            updates,
+        };
+        self.debug(&format!("Running catchup for {:?} [{}:{}] to [{}:{}]", ar.peer, ar.term, ar.index, self.pterm, self.pindex));
+        self.progress.insert(ar.peer, runner);
+    }
+
+    // Port of runCatchup's sendNext closure: sends entries until the
+    // outstanding bytes exceed the bound; true when the stream is done.
+    fn catchup_send_next(&mut self, r: &mut CatchupRunner) -> bool {
+        let areply = self.areply.clone();
+        while r.total <= MAX_OUTSTANDING {
+            r.next += 1;
+            if r.next > r.last {
+                return true;
+            }
+            let mut ae = match self.load_entry(r.next) {
+                Ok(ae) => ae,
+                Err(e) => {
+                    if e != RaftError::Wal(WalError::Eof) {
+                        self.warn(&format!("Got an error loading {} index: {e}", r.next));
+                    }
+                    return true;
+                }
+            };
+            // Carry the leader's current term so the follower can check it.
+            if ae.lterm != r.term {
+                ae.lterm = r.term;
+                match ae.encode() {
+                    Ok(b) => ae.buf = b,
+                    Err(e) => {
+                        self.warn(&format!("Got an error re-encoding append entry: {e}"));
+                        return true;
+                    }
+                }
+            }
+            r.om.insert(r.next, ae.buf.len());
+            r.total += ae.buf.len();
+            let subj = r.subj.clone();
+            self.send_rpc(&subj, &areply, &ae.buf);
+        }
+        false
+    }
+
+    /// Port of (*raft).runCatchup
+    ///
+    /// Advances every catch-up stream: consumes index updates from follower
+    /// responses, sends more entries, and ends stalled streams. Returns
+    /// whether anything happened.
+    pub(crate) fn run_catchup(&mut self) -> bool {
+        if self.progress.is_empty() {
+            return false;
+        }
+        let now = self.now();
+        let mut did = false;
+        let peers: Vec<String> = self.progress.keys().cloned().collect();
+        for peer in peers {
+            let Some(mut r) = self.progress.remove(&peer) else { continue };
+            let mut done = false;
+            if self.state != RaftState::Leader {
+                self.debug("Catching up canceled, no longer leader");
+                done = true;
+            }
+            while !done {
+                let Some(index) = r.updates.pop_front() else { break };
+                did = true;
+                r.timeout = now.add(CATCHUP_ACTIVITY_INTERVAL);
+                if let Some(sz) = r.om.remove(&index) {
+                    r.total = r.total.saturating_sub(sz);
+                }
+                if r.next == 0 {
+                    r.next = index;
+                }
+                if index > r.last || self.catchup_send_next(&mut r) {
+                    self.debug("Finished catching up");
+                    done = true;
+                }
+            }
+            if !done && now >= r.timeout {
+                self.debug(&format!("Catching up for {:?} stalled", r.peer));
+                done = true;
+            }
+            if done {
+                did = true;
+                self.finish_catchup(&peer);
+            } else {
+                self.progress.insert(peer, r);
+            }
+        }
+        did
+    }
+
+    // The deferred cleanup of runCatchup: a peer we did not know joins.
+    fn finish_catchup(&mut self, peer: &str) {
+        if !self.peers.contains_key(peer) {
+            self.debug(&format!("Catchup done for {peer:?}, will add into peers"));
+            let _ = self.propose_add_peer(peer);
+        }
+    }
+
+    pub(crate) fn catchup_deadline(&self) -> Option<Timestamp> {
+        self.progress.values().map(|r| r.timeout).min()
+    }
+}

@@ -1,0 +1,93 @@
+//! Tunables and per-node configuration: the timing values Go keeps in
+//! package variables (tests change them), the `RaftConfig` handed to a new
+//! node, and the test-only planted-bug switches.
+
+use std::time::Duration;
+
+use super::wal::Wal;
+
+/// Timing knobs (Go: package variables such as `minElectionTimeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaftTimings {
+    /// Lower bound of the randomised election timeout.
+    pub min_election_timeout: Duration,
+    /// Upper bound (exclusive) of the randomised election timeout.
+    pub max_election_timeout: Duration,
+    /// Lower bound of the campaign timeout.
+    pub min_campaign_timeout: Duration,
+    /// Upper bound (exclusive) of the campaign timeout.
+    pub max_campaign_timeout: Duration,
+    /// Leader heartbeat interval.
+    pub hb_interval: Duration,
+    /// Without contact from a quorum for this long, a leader steps down.
+    pub lost_quorum_interval: Duration,
+    /// How often the leader checks for lost quorum.
+    pub lost_quorum_check: Duration,
+    /// Election timer used while an observer (effectively "never").
+    pub observer_mode_interval: Duration,
+    /// After this long a removed peer may rejoin.
+    pub peer_remove_timeout: Duration,
+}
+
+impl Default for RaftTimings {
+    fn default() -> Self {
+        let min_campaign = Duration::from_millis(100);
+        let hb = Duration::from_secs(1);
+        RaftTimings {
+            min_election_timeout: Duration::from_secs(4),
+            max_election_timeout: Duration::from_secs(9),
+            min_campaign_timeout: min_campaign,
+            max_campaign_timeout: 8 * min_campaign,
+            hb_interval: hb,
+            lost_quorum_interval: hb * 10,
+            lost_quorum_check: hb * 10,
+            observer_mode_interval: Duration::from_secs(48 * 3600),
+            peer_remove_timeout: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// Deliberately wrong behaviours that the simulation must catch. Test-only:
+/// every switch defaults to off and production code never sets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlantedBugs {
+    /// Clear our vote when stepping down (lets a node vote twice in a term).
+    pub clear_vote_on_stepdown: bool,
+    /// Count acknowledgements from earlier terms towards commit.
+    pub count_previous_term_acks: bool,
+    /// Send the success response before the entry is written to the WAL.
+    pub ack_before_wal_write: bool,
+}
+
+/// Configuration of one raft node (Go: `RaftConfig`).
+pub struct RaftConfig {
+    /// Group name.
+    pub name: String,
+    /// Store directory for `tav.idx`, `peers.idx` and snapshots.
+    pub store: String,
+    /// The WAL.
+    pub log: Box<dyn Wal>,
+    /// Start as an observer.
+    pub observer: bool,
+    /// Set when the group is recovering after a restart.
+    pub recovering: bool,
+    /// Set when the peer set is being scaled up.
+    pub scale_up: bool,
+    /// Test-only planted bugs.
+    pub planted_bugs: PlantedBugs,
+}
+
+impl RaftConfig {
+    /// A config with the given name, store directory and WAL.
+    pub fn new(name: &str, store: &str, log: Box<dyn Wal>) -> Self {
+        RaftConfig {
+            name: name.to_string(),
+            store: store.to_string(),
+            log,
+            observer: false,
+            recovering: false,
+            scale_up: false,
+            planted_bugs: PlantedBugs::default(),
+        }
+    }
+}

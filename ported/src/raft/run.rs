@@ -1,0 +1,315 @@
+//! The event loop replacing Go's `run`, `runAsFollower`, `runAsCandidate`
+//! and `runAsLeader` goroutine: [`Raft::deliver`] is the subscription
+//! callback side (decode and queue), [`Raft::tick`] runs the select loop of
+//! the current role over queued work and due timers until nothing is left,
+//! and [`Raft::next_deadline`] tells the host when to call `tick` again.
+
+use super::env::{Sid, Timestamp};
+use super::node::{Raft, RunCtx, SubKind};
+use super::wire::VoteResponse;
+use super::{RaftState, NO_LEADER};
+
+impl Raft {
+    /// Hands a message that arrived on subscription `sid` to its handler
+    /// (Go: the `handle*` subscription callbacks). Work is queued; call
+    /// [`Raft::tick`] afterwards.
+    pub fn deliver(&mut self, sid: Sid, _subject: &str, reply: &str, data: &[u8]) {
+        let Some(kind) = self.subs.get(&sid).copied() else { return };
+        match kind {
+            SubKind::VoteResponse => self.handle_vote_response(data),
+            SubKind::VoteRequest => self.handle_vote_request(reply, data),
+            SubKind::AppendEntryResponse => self.handle_append_entry_response(reply, data),
+            SubKind::AppendEntry => self.handle_append_entry(sid, reply, data),
+            SubKind::ForwardedProposal => self.handle_forwarded_proposal(reply, data),
+            SubKind::ForwardedRemovePeer => self.handle_forwarded_remove_peer_proposal(reply, data),
+        }
+    }
+
+    /// When the node next needs [`Raft::tick`]; `None` once closed and torn down.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let now = self.now();
+        if self.state == RaftState::Closed {
+            return if self.torn_down { None } else { Some(now) };
+        }
+        if self.has_queued_work() {
+            return Some(now);
+        }
+        match (&self.run, self.state) {
+            (RunCtx::Leader { hb_next, lq_next, .. }, RaftState::Leader) => {
+                let mut d = (*hb_next).min(*lq_next);
+                if let Some(c) = self.catchup_deadline() {
+                    d = d.min(c);
+                }
+                Some(d)
+            }
+            (RunCtx::Follower, RaftState::Follower) | (RunCtx::Candidate { .. }, RaftState::Candidate) => {
+                if self.restart_loop {
+                    Some(now)
+                } else {
+                    Some(self.elect)
+                }
+            }
+            _ => Some(now),
+        }
+    }
+
+    fn has_queued_work(&self) -> bool {
+        !self.entry.is_empty()
+            || !self.resp.is_empty()
+            || !self.prop.is_empty()
+            || !self.reqs.is_empty()
+            || !self.votes.is_empty()
+            || self.hb_pending
+            || self.progress.values().any(|r| !r.updates.is_empty())
+            || (self.state != RaftState::Leader && !self.progress.is_empty())
+    }
+
+    /// Port of (*raft).run
+    ///
+    /// Runs the current role's loop until no queued work or due timer is
+    /// left. Never blocks and never reads the wall clock.
+    pub fn tick(&mut self) {
+        // A generous bound so a logic error cannot spin the simulation forever.
+        for _ in 0..1_000_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        self.error("run loop did not settle");
+    }
+
+    fn step(&mut self) -> bool {
+        if self.state == RaftState::Closed {
+            if !self.torn_down {
+                self.teardown();
+            }
+            return false;
+        }
+        if self.state != RaftState::Leader && !self.progress.is_empty() {
+            // Catch-up streams end when leadership is lost.
+            return self.run_catchup();
+        }
+        let matches = matches!(
+            (&self.run, self.state),
+            (RunCtx::Follower, RaftState::Follower)
+                | (RunCtx::Candidate { .. }, RaftState::Candidate)
+                | (RunCtx::Leader { .. }, RaftState::Leader)
+        );
+        if !matches || self.restart_loop {
+            self.restart_loop = false;
+            self.exit_loop();
+            self.enter_loop();
+            return true;
+        }
+        match self.state {
+            RaftState::Follower => self.run_as_follower(),
+            RaftState::Candidate => self.run_as_candidate(),
+            RaftState::Leader => self.run_as_leader(),
+            RaftState::Closed => false,
+        }
+    }
+
+    fn exit_loop(&mut self) {
+        if let RunCtx::Leader { fsub, rpsub, .. } = std::mem::replace(&mut self.run, RunCtx::Idle) {
+            self.unsubscribe(fsub);
+            self.unsubscribe(rpsub);
+        }
+    }
+
+    fn enter_loop(&mut self) {
+        match self.state {
+            RaftState::Follower => self.run = RunCtx::Follower,
+            RaftState::Candidate => {
+                self.votes.clear();
+                self.run = RunCtx::Candidate { votes: Default::default(), empty_votes: Default::default() };
+                self.request_vote();
+                // Our own vote.
+                let me = VoteResponse { term: self.term, peer: self.id.clone(), granted: true, empty: false };
+                self.votes.push_back(me);
+            }
+            RaftState::Leader => {
+                let (psubj, rpsubj) = (self.psubj.clone(), self.rpsubj.clone());
+                let fsub = match self.subscribe(&psubj, SubKind::ForwardedProposal) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.warn(&format!("Error subscribing to forwarded proposals: {e}"));
+                        self.stepdown_locked(NO_LEADER);
+                        return;
+                    }
+                };
+                let rpsub = match self.subscribe(&rpsubj, SubKind::ForwardedRemovePeer) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.warn(&format!("Error subscribing to forwarded remove peer proposals: {e}"));
+                        self.unsubscribe(Some(fsub));
+                        self.stepdown_locked(NO_LEADER);
+                        return;
+                    }
+                };
+                let now = self.now();
+                self.run = RunCtx::Leader {
+                    fsub: Some(fsub),
+                    rpsub: Some(rpsub),
+                    hb_next: now.add(self.timings.hb_interval),
+                    lq_next: now.add(self.timings.lost_quorum_check),
+                };
+            }
+            RaftState::Closed => {}
+        }
+    }
+
+    /// Port of (*raft).runAsFollower
+    ///
+    /// One turn of the follower's select loop.
+    fn run_as_follower(&mut self) -> bool {
+        if !self.entry.is_empty() {
+            self.process_append_entries();
+            return true;
+        }
+        if self.now() >= self.elect {
+            if self.observer {
+                let et = self.timings.observer_mode_interval;
+                self.reset_elect(et);
+                self.debug("Not switching to candidate, observer only");
+            } else if self.is_catching_up() {
+                self.debug("Not switching to candidate, catching up");
+                if self.catchup_stalled() {
+                    self.cancel_catchup();
+                }
+                self.reset_election_timeout();
+            } else {
+                self.switch_to_candidate();
+                self.restart_loop = true;
+            }
+            return true;
+        }
+        if self.votes.pop_front().is_some() {
+            self.debug("Ignoring old vote response, we have stepped down");
+            return true;
+        }
+        if !self.resp.is_empty() {
+            self.resp.clear();
+            return true;
+        }
+        if !self.prop.is_empty() {
+            self.prop.clear();
+            return true;
+        }
+        if let Some(vr) = self.reqs.pop_front() {
+            self.process_vote_request(&vr);
+            return true;
+        }
+        false
+    }
+
+    /// Port of (*raft).runAsCandidate
+    ///
+    /// One turn of the candidate's select loop (entering the loop sends the
+    /// vote request and counts our own vote).
+    fn run_as_candidate(&mut self) -> bool {
+        if !self.entry.is_empty() {
+            self.process_append_entries();
+            return true;
+        }
+        if !self.resp.is_empty() {
+            self.resp.clear();
+            return true;
+        }
+        if !self.prop.is_empty() {
+            self.prop.clear();
+            return true;
+        }
+        if self.now() >= self.elect {
+            self.switch_to_candidate();
+            self.restart_loop = true;
+            return true;
+        }
+        if let Some(v) = self.votes.pop_front() {
+            self.candidate_process_vote(v);
+            return true;
+        }
+        if let Some(vr) = self.reqs.pop_front() {
+            self.process_vote_request(&vr);
+            return true;
+        }
+        false
+    }
+
+    /// Port of (*raft).runAsLeader
+    ///
+    /// One turn of the leader's select loop, including its heartbeat and
+    /// lost-quorum tickers and the catch-up streams it runs.
+    fn run_as_leader(&mut self) -> bool {
+        if !self.resp.is_empty() {
+            let ars: Vec<_> = self.resp.drain(..).collect();
+            for ar in ars {
+                self.process_append_entry_response(ar);
+            }
+            return true;
+        }
+        if !self.prop.is_empty() {
+            self.leader_process_proposals();
+            return true;
+        }
+        if self.hb_pending {
+            self.hb_pending = false;
+            self.send_heartbeat();
+            return true;
+        }
+        let now = self.now();
+        let (hb_next, lq_next) = match &self.run {
+            RunCtx::Leader { hb_next, lq_next, .. } => (*hb_next, *lq_next),
+            _ => return false,
+        };
+        if now >= hb_next {
+            let hb = self.timings.hb_interval;
+            self.set_leader_timers(Some(advance(hb_next, hb, now)), None);
+            if self.not_active() {
+                self.send_heartbeat();
+            }
+            return true;
+        }
+        if now >= lq_next {
+            let lq = self.timings.lost_quorum_check;
+            self.set_leader_timers(None, Some(advance(lq_next, lq, now)));
+            if self.lost_quorum() {
+                self.stepdown(NO_LEADER);
+            }
+            return true;
+        }
+        if let Some(v) = self.votes.pop_front() {
+            if v.term > self.term {
+                self.stepdown(NO_LEADER);
+            }
+            return true;
+        }
+        if let Some(vr) = self.reqs.pop_front() {
+            self.process_vote_request(&vr);
+            return true;
+        }
+        if !self.entry.is_empty() {
+            self.process_append_entries();
+            return true;
+        }
+        self.run_catchup()
+    }
+
+    fn set_leader_timers(&mut self, hb: Option<Timestamp>, lq: Option<Timestamp>) {
+        if let RunCtx::Leader { hb_next, lq_next, .. } = &mut self.run {
+            if let Some(h) = hb {
+                *hb_next = h;
+            }
+            if let Some(l) = lq {
+                *lq_next = l;
+            }
+        }
+    }
+}
+
+// Next tick of a Go ticker: ticks missed while busy are dropped.
+fn advance(mut t: Timestamp, every: std::time::Duration, now: Timestamp) -> Timestamp {
+    while t <= now {
+        t = t.add(every);
+    }
+    t
+}

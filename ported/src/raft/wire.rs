@@ -1,0 +1,431 @@
+//! Wire encodings of the four raft RPCs (append entry, append entry
+//! response, vote request, vote response) and of log entries. Layouts are
+//! byte-compatible with nats-server's little-endian encodings.
+
+use super::ID_LEN;
+
+/// Errors from encoding or decoding raft RPCs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The leader id is neither empty nor exactly [`ID_LEN`] bytes.
+    #[error("raft: leader should be exactly {ID_LEN} bytes")]
+    LeaderLen,
+    /// More than `u16::MAX` entries in one append entry.
+    #[error("raft: append entry can contain a max of 64k entries")]
+    TooManyEntries,
+    /// Malformed or truncated append entry.
+    #[error("raft: append entry corrupt")]
+    BadAppendEntry,
+    /// A fixed-size message had the wrong length.
+    #[error("raft: {kind} must be {want} bytes, got {got}")]
+    BadLength {
+        /// Which message was being decoded.
+        kind: &'static str,
+        /// Expected length.
+        want: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// A peer id on the wire was not valid UTF-8.
+    #[error("raft: peer id is not valid UTF-8")]
+    BadPeerId,
+}
+
+/// Kind of a log entry; the byte values are the wire values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryType {
+    /// Upper-layer payload.
+    Normal,
+    /// Snapshot stored in the log by very old servers.
+    OldSnapshot,
+    /// Encoded peer state.
+    PeerState,
+    /// Membership change: add the peer whose id is the data.
+    AddPeer,
+    /// Membership change: remove the peer whose id is the data.
+    RemovePeer,
+    /// Ask the peer whose id is the data to campaign.
+    LeaderTransfer,
+    /// Upper-layer snapshot.
+    Snapshot,
+    /// Internal marker that catch-up entries follow; never sent or stored.
+    Catchup,
+    /// Any other byte, kept as-is so decoding never fails on the type.
+    Unknown(u8),
+}
+
+impl EntryType {
+    /// The wire byte.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            EntryType::Normal => 0,
+            EntryType::OldSnapshot => 1,
+            EntryType::PeerState => 2,
+            EntryType::AddPeer => 3,
+            EntryType::RemovePeer => 4,
+            EntryType::LeaderTransfer => 5,
+            EntryType::Snapshot => 6,
+            EntryType::Catchup => 7,
+            EntryType::Unknown(b) => b,
+        }
+    }
+
+    /// From the wire byte.
+    pub fn from_u8(b: u8) -> Self {
+        match b {
+            0 => EntryType::Normal,
+            1 => EntryType::OldSnapshot,
+            2 => EntryType::PeerState,
+            3 => EntryType::AddPeer,
+            4 => EntryType::RemovePeer,
+            5 => EntryType::LeaderTransfer,
+            6 => EntryType::Snapshot,
+            7 => EntryType::Catchup,
+            other => EntryType::Unknown(other),
+        }
+    }
+}
+
+/// One log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Entry kind.
+    pub typ: EntryType,
+    /// Payload.
+    pub data: Vec<u8>,
+}
+
+impl Entry {
+    /// Builds an entry.
+    pub fn new(typ: EntryType, data: impl Into<Vec<u8>>) -> Self {
+        Entry { typ, data: data.into() }
+    }
+
+    /// Port of (*Entry).ChangesMembership
+    pub fn changes_membership(&self) -> bool {
+        matches!(self.typ, EntryType::AddPeer | EntryType::RemovePeer)
+    }
+}
+
+/// Fixed part of an encoded append entry: leader id, four u64s, entry count.
+pub const APPEND_ENTRY_BASE_LEN: usize = ID_LEN + 4 * 8 + 2;
+/// Length of an encoded append entry response.
+pub const APPEND_ENTRY_RESPONSE_LEN: usize = 24 + 1;
+/// Length of an encoded vote request.
+pub const VOTE_REQUEST_LEN: usize = 24 + ID_LEN;
+/// Length of an encoded vote response.
+pub const VOTE_RESPONSE_LEN: usize = 8 + 8 + 1;
+
+/// The replication RPC; also the unit stored in the WAL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendEntry {
+    /// Id of the sending leader (empty or [`ID_LEN`] bytes).
+    pub leader: String,
+    /// Term of the leader when the entry was stored.
+    pub term: u64,
+    /// Leader's commit index when sent.
+    pub commit: u64,
+    /// Term of the entry before this one.
+    pub pterm: u64,
+    /// Index of the entry before this one.
+    pub pindex: u64,
+    /// Entries carried.
+    pub entries: Vec<Entry>,
+    /// Leader's current term during catch-up (0: use `term`); trailing uvarint.
+    pub lterm: u64,
+    /// Reply subject (not encoded).
+    pub reply: String,
+    /// Subscription the message arrived on; `None` for WAL replay (not encoded).
+    pub sub: Option<u64>,
+    /// The encoded bytes, kept so they can be stored in the WAL unchanged.
+    pub buf: Vec<u8>,
+}
+
+impl AppendEntry {
+    /// Port of newAppendEntry
+    pub fn new(leader: &str, term: u64, commit: u64, pterm: u64, pindex: u64, entries: Vec<Entry>) -> Self {
+        AppendEntry {
+            leader: leader.to_string(),
+            term,
+            commit,
+            pterm,
+            pindex,
+            entries,
+            ..Default::default()
+        }
+    }
+
+    /// Port of (*appendEntry).shouldStore
+    ///
+    /// Heartbeats (no entries) are never stored.
+    pub fn should_store(&self) -> bool {
+        !self.entries.is_empty()
+    }
+
+    /// Port of (*appendEntry).encode
+    pub fn encode(&self) -> Result<Vec<u8>, WireError> {
+        let ll = self.leader.len();
+        if ll != ID_LEN && ll != 0 {
+            return Err(WireError::LeaderLen);
+        }
+        if self.entries.len() > u16::MAX as usize {
+            return Err(WireError::TooManyEntries);
+        }
+        let mut elen = 0usize;
+        for e in &self.entries {
+            // Same ~2GB bound as upstream so 32-bit lengths never overflow.
+            if e.data.len() > i32::MAX as usize {
+                return Err(WireError::BadAppendEntry);
+            }
+            elen += e.data.len() + 1 + 4;
+        }
+        let mut buf = Vec::with_capacity(APPEND_ENTRY_BASE_LEN + elen + 10);
+        let mut id = [0u8; ID_LEN];
+        id[..ll].copy_from_slice(self.leader.as_bytes());
+        buf.extend_from_slice(&id);
+        buf.extend_from_slice(&self.term.to_le_bytes());
+        buf.extend_from_slice(&self.commit.to_le_bytes());
+        buf.extend_from_slice(&self.pterm.to_le_bytes());
+        buf.extend_from_slice(&self.pindex.to_le_bytes());
+        buf.extend_from_slice(&(self.entries.len() as u16).to_le_bytes());
+        for e in &self.entries {
+            buf.extend_from_slice(&((1 + e.data.len()) as u32).to_le_bytes());
+            buf.push(e.typ.to_u8());
+            buf.extend_from_slice(&e.data);
+        }
+        put_uvarint(&mut buf, self.lterm);
+        Ok(buf)
+    }
+
+    /// Encodes into `self.buf` (what the test helper `encode` does).
+    pub fn encoded(mut self) -> Result<Self, WireError> {
+        self.buf = self.encode()?;
+        Ok(self)
+    }
+}
+
+/// Port of decodeAppendEntry
+///
+/// Unlike upstream, an entry length prefix cut short by the end of the buffer
+/// is reported as corrupt rather than panicking.
+pub fn decode_append_entry(msg: &[u8], sub: Option<u64>, reply: &str) -> Result<AppendEntry, WireError> {
+    if msg.len() < APPEND_ENTRY_BASE_LEN {
+        return Err(WireError::BadAppendEntry);
+    }
+    let leader = peer_id(&msg[..ID_LEN])?;
+    let mut ae = AppendEntry::new(&leader, le_u64(&msg[8..]), le_u64(&msg[16..]), le_u64(&msg[24..]), le_u64(&msg[32..]), Vec::new());
+    ae.reply = reply.to_string();
+    ae.sub = sub;
+    let ne = u16::from_le_bytes([msg[40], msg[41]]) as usize;
+    let max = msg.len();
+    let mut ri = 42usize;
+    ae.entries.reserve(ne);
+    for _ in 0..ne {
+        if ri >= max - 1 || ri + 4 > max {
+            return Err(WireError::BadAppendEntry);
+        }
+        let ml = u32::from_le_bytes([msg[ri], msg[ri + 1], msg[ri + 2], msg[ri + 3]]) as usize;
+        ri += 4;
+        if ml == 0 || ri + ml > max {
+            return Err(WireError::BadAppendEntry);
+        }
+        ae.entries.push(Entry::new(EntryType::from_u8(msg[ri]), &msg[ri + 1..ri + ml]));
+        ri += ml;
+    }
+    if ri < max {
+        if let Some(lterm) = uvarint(&msg[ri..]) {
+            ae.lterm = lterm;
+        }
+    }
+    ae.buf = msg.to_vec();
+    Ok(ae)
+}
+
+/// Reply to an append entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendEntryResponse {
+    /// Responder's term (or pterm, depending on the path).
+    pub term: u64,
+    /// Responder's last index.
+    pub index: u64,
+    /// Responder id.
+    pub peer: String,
+    /// Reply subject carried by the message (a catch-up inbox); not encoded.
+    pub reply: String,
+    /// Whether the entry was accepted.
+    pub success: bool,
+}
+
+impl AppendEntryResponse {
+    /// Port of newAppendEntryResponse
+    pub fn new(term: u64, index: u64, peer: &str, success: bool) -> Self {
+        AppendEntryResponse { term, index, peer: peer.to_string(), reply: String::new(), success }
+    }
+
+    /// Port of (*appendEntryResponse).encode
+    pub fn encode(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; APPEND_ENTRY_RESPONSE_LEN];
+        buf[0..8].copy_from_slice(&self.term.to_le_bytes());
+        buf[8..16].copy_from_slice(&self.index.to_le_bytes());
+        copy_id(&mut buf[16..16 + ID_LEN], &self.peer);
+        buf[24] = u8::from(self.success);
+        buf
+    }
+}
+
+/// Port of decodeAppendEntryResponse
+pub fn decode_append_entry_response(msg: &[u8]) -> Result<AppendEntryResponse, WireError> {
+    if msg.len() != APPEND_ENTRY_RESPONSE_LEN {
+        return Err(WireError::BadLength { kind: "append entry response", want: APPEND_ENTRY_RESPONSE_LEN, got: msg.len() });
+    }
+    Ok(AppendEntryResponse {
+        term: le_u64(&msg[0..]),
+        index: le_u64(&msg[8..]),
+        peer: peer_id(&msg[16..16 + ID_LEN])?,
+        reply: String::new(),
+        success: msg[24] == 1,
+    })
+}
+
+/// Request for a vote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VoteRequest {
+    /// Candidate's term.
+    pub term: u64,
+    /// Term of the candidate's last log entry.
+    pub last_term: u64,
+    /// Index of the candidate's last log entry.
+    pub last_index: u64,
+    /// Candidate id.
+    pub candidate: String,
+    /// Reply subject; not encoded.
+    pub reply: String,
+}
+
+impl VoteRequest {
+    /// Port of (*voteRequest).encode
+    pub fn encode(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; VOTE_REQUEST_LEN];
+        buf[0..8].copy_from_slice(&self.term.to_le_bytes());
+        buf[8..16].copy_from_slice(&self.last_term.to_le_bytes());
+        buf[16..24].copy_from_slice(&self.last_index.to_le_bytes());
+        copy_id(&mut buf[24..24 + ID_LEN], &self.candidate);
+        buf
+    }
+}
+
+/// Port of decodeVoteRequest
+pub fn decode_vote_request(msg: &[u8], reply: &str) -> Result<VoteRequest, WireError> {
+    if msg.len() != VOTE_REQUEST_LEN {
+        return Err(WireError::BadLength { kind: "vote request", want: VOTE_REQUEST_LEN, got: msg.len() });
+    }
+    Ok(VoteRequest {
+        term: le_u64(&msg[0..]),
+        last_term: le_u64(&msg[8..]),
+        last_index: le_u64(&msg[16..]),
+        candidate: peer_id(&msg[24..24 + ID_LEN])?,
+        reply: reply.to_string(),
+    })
+}
+
+/// Answer to a vote request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VoteResponse {
+    /// Voter's term.
+    pub term: u64,
+    /// Voter id.
+    pub peer: String,
+    /// Whether the vote was granted.
+    pub granted: bool,
+    /// Whether the voter's log is empty.
+    pub empty: bool,
+}
+
+impl VoteResponse {
+    /// Port of (*voteResponse).encode
+    pub fn encode(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; VOTE_RESPONSE_LEN];
+        buf[0..8].copy_from_slice(&self.term.to_le_bytes());
+        copy_id(&mut buf[8..16], &self.peer);
+        if self.granted {
+            buf[16] |= 1;
+        }
+        if self.empty {
+            buf[16] |= 2;
+        }
+        buf
+    }
+}
+
+/// Port of decodeVoteResponse
+pub fn decode_vote_response(msg: &[u8]) -> Result<VoteResponse, WireError> {
+    if msg.len() != VOTE_RESPONSE_LEN {
+        return Err(WireError::BadLength { kind: "vote response", want: VOTE_RESPONSE_LEN, got: msg.len() });
+    }
+    Ok(VoteResponse {
+        term: le_u64(&msg[0..]),
+        peer: peer_id(&msg[8..16])?,
+        granted: msg[16] & 1 != 0,
+        empty: msg[16] & 2 != 0,
+    })
+}
+
+// Ids are copied like Go's `copy`: truncated to the field, zero padded.
+fn copy_id(dst: &mut [u8], id: &str) {
+    let n = id.len().min(dst.len());
+    dst[..n].copy_from_slice(&id.as_bytes()[..n]);
+}
+
+// Go keeps ids as raw byte strings; here they must be UTF-8 (ids are ASCII in practice).
+fn peer_id(b: &[u8]) -> Result<String, WireError> {
+    String::from_utf8(b.to_vec()).map_err(|_| WireError::BadPeerId)
+}
+
+pub(crate) fn le_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+/// Appends `v` as an unsigned LEB128 varint (Go's `binary.PutUvarint`).
+pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads an unsigned varint like Go's `binary.Uvarint`; `None` when the
+/// buffer is too short or the value overflows.
+pub fn uvarint(b: &[u8]) -> Option<u64> {
+    let mut x = 0u64;
+    let mut s = 0u32;
+    for (i, &byte) in b.iter().enumerate() {
+        if i == 10 {
+            return None;
+        }
+        if byte < 0x80 {
+            if i == 9 && byte > 1 {
+                return None;
+            }
+            return Some(x | (byte as u64) << s);
+        }
+        x |= ((byte & 0x7f) as u64) << s;
+        s += 7;
+    }
+    None
+}
+
+/// Appends `v` as a zig-zag signed varint (Go's `binary.PutVarint`).
+pub fn put_varint(buf: &mut Vec<u8>, v: i64) {
+    let ux = ((v as u64) << 1) ^ ((v >> 63) as u64);
+    put_uvarint(buf, ux);
+}
+
+/// Reads a zig-zag signed varint (Go's `binary.Varint`).
+pub fn varint(b: &[u8]) -> Option<i64> {
+    let ux = uvarint(b)?;
+    let x = (ux >> 1) as i64;
+    Some(if ux & 1 != 0 { !x } else { x })
+}

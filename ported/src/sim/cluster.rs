@@ -1,0 +1,678 @@
+//! A simulated cluster of servers hosting raft groups, and the group
+//! helpers of raft_helpers_test.go: `create_raft_group` (file WAL on the
+//! simulated disk), `create_mem_raft_group`, `wait_on_leader`,
+//! `wait_on_total`, `init_single_mem_raft_node`, plus probes that subscribe
+//! to subjects like the Go tests' NATS client. All waiting is bounded by
+//! simulated time and a step budget; nothing sleeps on the wall clock.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::raft::env::{ClientId, Sid};
+use crate::raft::node::bootstrap_raft_node;
+use crate::raft::{FileWal, MemWal, PlantedBugs, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
+
+use super::net::{Msg, Owner};
+use super::state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
+use super::world::{SimFs, SimHost, World};
+
+/// Account name used for all groups.
+pub const GLOBAL_ACCOUNT: &str = "$G";
+/// Upper bound on simulation steps in one wait, against livelock.
+const STEP_BUDGET: u64 = 20_000_000;
+
+/// A simulated server.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Server name.
+    pub name: String,
+    /// Node id used by raft (8 characters).
+    pub id: String,
+}
+
+/// Which state machine a group runs (Go: `smFactory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmKind {
+    /// [`StateAdder`].
+    Adder,
+    /// [`ChainOfBlocks`].
+    ChainOfBlocks,
+}
+
+/// One raft node of a group and its state machine.
+pub struct NodeSlot {
+    /// Index of the hosting server.
+    pub server: usize,
+    /// Group name.
+    pub group: String,
+    /// Raft store directory.
+    pub store: String,
+    /// WAL directory (file storage).
+    pub wal_dir: String,
+    /// WAL kind.
+    pub storage: StorageType,
+    /// The node (kept after stop, like the Go helpers keep `a.n`).
+    pub raft: Raft,
+    /// The replicated state machine.
+    pub sm: Box<dyn StateMachine>,
+    /// Planted bugs for this node.
+    pub bugs: PlantedBugs,
+}
+
+/// Receives messages on subjects, like a test's NATS subscription.
+pub struct Probe {
+    client: ClientId,
+    sids: Vec<Sid>,
+    /// Messages received and not yet taken.
+    pub msgs: VecDeque<Msg>,
+    responder: Option<Box<dyn FnMut(&Msg) -> Vec<Msg>>>,
+}
+
+/// Handle on a probe.
+pub type ProbeId = usize;
+
+/// A raft group: cluster slots of its members.
+#[derive(Debug, Clone)]
+pub struct RaftGroup {
+    /// Group name.
+    pub name: String,
+    /// Cluster slots.
+    pub members: Vec<usize>,
+}
+
+impl RaftGroup {
+    /// Leader of the group (Go: `smGroup.leader`).
+    pub fn leader(&self, c: &Cluster) -> Option<usize> {
+        self.members.iter().copied().find(|&m| c.nodes[m].raft.leader())
+    }
+
+    /// First member that is not leader (Go: `nonLeader`).
+    pub fn non_leader(&self, c: &Cluster) -> Option<usize> {
+        self.members.iter().copied().find(|&m| !c.nodes[m].raft.leader())
+    }
+
+    /// Members that are not leader (Go: `followers`).
+    pub fn followers(&self, c: &Cluster) -> Vec<usize> {
+        self.members.iter().copied().filter(|&m| !c.nodes[m].raft.leader()).collect()
+    }
+
+    /// A random member, from the simulation RNG (Go: `randomMember`).
+    pub fn random_member(&self, c: &Cluster) -> usize {
+        let i = c.world.rng.borrow_mut().index(self.members.len());
+        self.members[i]
+    }
+}
+
+/// Seed for a test: `NRG_SIM_SEED` if set, else a fixed value derived
+/// from the test name so runs are reproducible.
+pub fn test_seed(name: &str) -> u64 {
+    if let Ok(s) = std::env::var("NRG_SIM_SEED") {
+        if let Ok(v) = s.trim().parse::<u64>() {
+            return v;
+        }
+    }
+    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Node id for a server name: the first 8 characters of the URL-safe
+/// base64 of its SHA-256, as the Go server derives it.
+pub fn server_hash(name: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let d = Sha256::digest(name.as_bytes());
+    let mut out = String::new();
+    for chunk in d[..6].chunks(3) {
+        let v = (chunk[0] as u32) << 16 | (chunk[1] as u32) << 8 | chunk[2] as u32;
+        for shift in [18, 12, 6, 0] {
+            out.push(A[((v >> shift) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A simulated cluster.
+pub struct Cluster {
+    /// Clock, RNG, network and disk.
+    pub world: Rc<World>,
+    /// The seed of this run.
+    pub seed: u64,
+    /// Servers.
+    pub servers: Vec<Server>,
+    /// All raft nodes of all groups.
+    pub nodes: Vec<NodeSlot>,
+    /// Test subscriptions.
+    pub probes: Vec<Probe>,
+    /// Timings for nodes created from now on (Go's package variables).
+    pub timings: RaftTimings,
+    /// Planted bugs for nodes created from now on.
+    pub bugs: PlantedBugs,
+    /// Sync the file WAL on every append (needed for power-loss faults).
+    pub wal_sync_always: bool,
+    /// Simulation steps taken.
+    pub steps: u64,
+    dirs: u64,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("simulation seed: {} (replay with NRG_SIM_SEED={})", self.seed, self.seed);
+            eprintln!("simulated time: {:.3}s, steps: {}", self.world.now.get() as f64 / 1e9, self.steps);
+            let log = self.world.log.borrow();
+            let start = log.len().saturating_sub(60);
+            for l in log.iter().skip(start) {
+                eprintln!("  {l}");
+            }
+        }
+    }
+}
+
+impl Cluster {
+    /// Port of createJetStreamClusterExplicit: `n` servers named
+    /// `<name>-1`...
+    pub fn new(name: &str, n: usize, seed: u64) -> Cluster {
+        let servers = (1..=n)
+            .map(|i| {
+                let sname = format!("{name}-{i}");
+                Server { id: server_hash(&sname), name: sname }
+            })
+            .collect();
+        Cluster {
+            world: World::new(seed),
+            seed,
+            servers,
+            nodes: Vec::new(),
+            probes: Vec::new(),
+            timings: RaftTimings::default(),
+            bugs: PlantedBugs::default(),
+            wal_sync_always: true,
+            steps: 0,
+            dirs: 0,
+        }
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> Duration {
+        Duration::from_nanos(self.world.now.get())
+    }
+
+    /// The raft node in `slot`.
+    pub fn node(&mut self, slot: usize) -> &mut Raft {
+        &mut self.nodes[slot].raft
+    }
+
+    /// The adder state machine in `slot`.
+    pub fn adder(&mut self, slot: usize) -> &mut StateAdder {
+        match self.nodes[slot].sm.as_any_mut().downcast_mut::<StateAdder>() {
+            Some(a) => a,
+            None => panic!("slot {slot} does not run a StateAdder"),
+        }
+    }
+
+    /// The chain-of-blocks state machine in `slot`.
+    pub fn rcob(&mut self, slot: usize) -> &mut ChainOfBlocks {
+        match self.nodes[slot].sm.as_any_mut().downcast_mut::<ChainOfBlocks>() {
+            Some(a) => a,
+            None => panic!("slot {slot} does not run a ChainOfBlocks"),
+        }
+    }
+
+    /// Read-only chain-of-blocks access.
+    pub fn rcob_ref(&self, slot: usize) -> &ChainOfBlocks {
+        match self.nodes[slot].sm.as_any().downcast_ref::<ChainOfBlocks>() {
+            Some(a) => a,
+            None => panic!("slot {slot} does not run a ChainOfBlocks"),
+        }
+    }
+
+    fn new_dir(&mut self, server: usize, what: &str) -> String {
+        self.dirs += 1;
+        format!("/{}/{what}-{}", self.servers[server].name, self.dirs)
+    }
+
+    fn open_wal(&self, storage: StorageType, dir: &str) -> Box<dyn Wal> {
+        match storage {
+            StorageType::Memory => Box::new(MemWal::new()),
+            StorageType::File => match FileWal::open(Box::new(SimFs::new(self.world.clone())), dir, self.wal_sync_always) {
+                Ok(w) => Box::new(w),
+                Err(e) => panic!("opening WAL {dir}: {e}"),
+            },
+        }
+    }
+
+    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>, bugs: PlantedBugs) -> Raft {
+        let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
+        let mut cfg = RaftConfig::new(group, store, wal);
+        cfg.planted_bugs = bugs;
+        match Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings) {
+            Ok(n) => n,
+            Err(e) => panic!("starting raft node for {group} on {}: {e}", self.servers[server].name),
+        }
+    }
+
+    /// Port of (*cluster).createRaftGroupWithPeers
+    pub fn create_raft_group_with_peers(&mut self, name: &str, servers: &[usize], kind: SmKind, storage: StorageType) -> RaftGroup {
+        let peers: Vec<String> = servers.iter().map(|&s| self.servers[s].id.clone()).collect();
+        let mut members = Vec::new();
+        for &s in servers {
+            members.push(self.add_node(name, s, &peers, kind, storage));
+        }
+        RaftGroup { name: name.to_string(), members }
+    }
+
+    fn add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
+        let store = self.new_dir(server, "nrg");
+        let wal_dir = self.new_dir(server, "wal");
+        {
+            let mut fs = SimFs::new(self.world.clone());
+            if let Err(e) = bootstrap_raft_node(&mut fs, &store, peers, true) {
+                panic!("bootstrap: {e}");
+            }
+        }
+        let slot = self.nodes.len();
+        let wal = self.open_wal(storage, &wal_dir);
+        let raft = self.start_node(slot, server, name, &store, wal, self.bugs);
+        let sm: Box<dyn StateMachine> = match kind {
+            SmKind::Adder => Box::new(StateAdder::default()),
+            SmKind::ChainOfBlocks => Box::new(ChainOfBlocks::new(&self.servers[server].name, raft.id())),
+        };
+        self.nodes.push(NodeSlot { server, group: name.to_string(), store, wal_dir, storage, raft, sm, bugs: self.bugs });
+        self.drive_sm(slot);
+        slot
+    }
+
+    /// Port of (*cluster).createRaftGroupEx: members on random servers.
+    pub fn create_raft_group_ex(&mut self, name: &str, n: usize, kind: SmKind, storage: StorageType) -> RaftGroup {
+        assert!(n <= self.servers.len(), "Members > Peers: {n} vs {}", self.servers.len());
+        let mut servers: Vec<usize> = (0..self.servers.len()).collect();
+        {
+            let mut rng = self.world.rng.borrow_mut();
+            for i in (1..servers.len()).rev() {
+                let j = rng.index(i + 1);
+                servers.swap(i, j);
+            }
+        }
+        servers.truncate(n);
+        self.create_raft_group_with_peers(name, &servers, kind, storage)
+    }
+
+    /// Port of (*cluster).createRaftGroup (file-backed WAL).
+    pub fn create_raft_group(&mut self, name: &str, n: usize, kind: SmKind) -> RaftGroup {
+        self.create_raft_group_ex(name, n, kind, StorageType::File)
+    }
+
+    /// Port of (*cluster).createMemRaftGroup
+    pub fn create_mem_raft_group(&mut self, name: &str, n: usize, kind: SmKind) -> RaftGroup {
+        self.create_raft_group_ex(name, n, kind, StorageType::Memory)
+    }
+
+    /// Port of initSingleMemRaftNode
+    ///
+    /// A single-member memory group on the first server, initialised but
+    /// not started (no end-of-replay marker, no run loop until ticked).
+    pub fn init_single_mem_raft_node(&mut self) -> usize {
+        let server = 0;
+        let store = self.new_dir(server, "nrg");
+        let id = self.servers[server].id.clone();
+        {
+            let mut fs = SimFs::new(self.world.clone());
+            if let Err(e) = bootstrap_raft_node(&mut fs, &store, &[id.clone()], true) {
+                panic!("bootstrap: {e}");
+            }
+        }
+        let slot = self.nodes.len();
+        let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
+        let cfg = RaftConfig::new("TEST", &store, Box::new(MemWal::new()));
+        let raft = match Raft::init(Box::new(host), &id, GLOBAL_ACCOUNT, cfg, self.timings) {
+            Ok(n) => n,
+            Err(e) => panic!("init raft node: {e}"),
+        };
+        self.nodes.push(NodeSlot {
+            server,
+            group: "TEST".into(),
+            store,
+            wal_dir: String::new(),
+            storage: StorageType::Memory,
+            raft,
+            sm: Box::new(StateAdder::default()),
+            bugs: PlantedBugs::default(),
+        });
+        slot
+    }
+
+    /// Port of (*stateAdder).stop: stop the node and wait for it.
+    pub fn stop(&mut self, slot: usize) {
+        let n = &mut self.nodes[slot];
+        n.raft.stop();
+        n.raft.wait_for_stop();
+        n.sm.stopped();
+    }
+
+    /// Port of (*stateAdder).restart: a stopped node comes back on the same
+    /// store (file WALs are reopened; memory WALs start empty).
+    pub fn restart(&mut self, slot: usize) {
+        if self.nodes[slot].raft.state() != RaftState::Closed {
+            return;
+        }
+        self.nodes[slot].raft.wait_for_stop();
+        self.nodes[slot].sm.restarting();
+        let (server, group, store, wal_dir, storage, bugs) = {
+            let n = &self.nodes[slot];
+            (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage, n.bugs)
+        };
+        let wal = self.open_wal(storage, &wal_dir);
+        self.nodes[slot].raft = self.start_node(slot, server, &group, &store, wal, bugs);
+        self.drive_sm(slot);
+    }
+
+    /// Power loss on the server of `slot`: the node dies without cleanup
+    /// and unsynced disk data is lost (torn if so configured).
+    pub fn crash(&mut self, slot: usize) {
+        let server = self.nodes[slot].server;
+        self.nodes[slot].raft.stop();
+        self.nodes[slot].raft.wait_for_stop();
+        self.nodes[slot].sm.stopped();
+        let name = self.servers[server].name.clone();
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().power_loss(&name, &mut rng);
+    }
+
+    // Go's smLoop for one node: apply committed batches, then Applied().
+    fn drive_sm(&mut self, slot: usize) {
+        let n = &mut self.nodes[slot];
+        loop {
+            let mut any = false;
+            while let Some(item) = n.raft.apply_q().pop_front() {
+                any = true;
+                n.sm.apply_entry(item.as_ref());
+                if let Some(ce) = item {
+                    n.raft.applied(ce.index);
+                }
+            }
+            while let Some(b) = n.raft.lead_change_c() {
+                any = true;
+                n.sm.leader_change(b);
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    fn next_event(&self) -> Option<u64> {
+        let mut next = self.world.net.borrow().next_time();
+        for n in &self.nodes {
+            if let Some(d) = n.raft.next_deadline() {
+                next = Some(next.map_or(d.0, |x| x.min(d.0)));
+            }
+        }
+        next
+    }
+
+    /// Advances to the next event time and processes everything due then.
+    /// Returns false if nothing is scheduled at all.
+    pub fn step(&mut self) -> bool {
+        let Some(next) = self.next_event() else { return false };
+        let now = self.world.now.get().max(next);
+        self.world.now.set(now);
+        self.steps += 1;
+        loop {
+            let popped = self.world.net.borrow_mut().pop_due(now);
+            let Some((sid, owner, msg)) = popped else { break };
+            match owner {
+                Owner::Node(slot) => {
+                    let n = &mut self.nodes[slot];
+                    n.raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
+                }
+                Owner::Probe(p) => self.probe_receive(p, msg),
+            }
+        }
+        for _ in 0..64 {
+            let mut any = false;
+            for slot in 0..self.nodes.len() {
+                let due = self.nodes[slot].raft.next_deadline().is_some_and(|d| d.0 <= now);
+                if due {
+                    any = true;
+                    self.nodes[slot].raft.tick();
+                }
+                self.drive_sm(slot);
+            }
+            if !any {
+                break;
+            }
+        }
+        true
+    }
+
+    /// Runs the simulation for `d` of simulated time.
+    pub fn run_for(&mut self, d: Duration) {
+        let target = self.world.now.get() + d.as_nanos() as u64;
+        let mut steps = 0u64;
+        loop {
+            match self.next_event() {
+                Some(t) if t <= target => {
+                    self.step();
+                }
+                _ => break,
+            }
+            steps += 1;
+            if steps > STEP_BUDGET {
+                panic!("step budget exhausted at {:?}", self.now());
+            }
+        }
+        self.world.now.set(self.world.now.get().max(target));
+    }
+
+    /// Runs until `cond` holds (checked after every step) or `budget` of
+    /// simulated time passes; returns whether it held.
+    pub fn run_until(&mut self, budget: Duration, mut cond: impl FnMut(&mut Cluster) -> bool) -> bool {
+        let deadline = self.world.now.get() + budget.as_nanos() as u64;
+        let mut steps = 0u64;
+        loop {
+            if cond(self) {
+                return true;
+            }
+            match self.next_event() {
+                Some(t) if t <= deadline => {
+                    self.step();
+                }
+                _ => {
+                    self.world.now.set(self.world.now.get().max(deadline));
+                    return cond(self);
+                }
+            }
+            steps += 1;
+            if steps > STEP_BUDGET {
+                panic!("step budget exhausted at {:?}", self.now());
+            }
+        }
+    }
+
+    /// Port of checkFor: polls `f` every `interval` of simulated time for
+    /// at most `total`; panics with the last error (and the seed) if it
+    /// never succeeds.
+    pub fn check_for(&mut self, total: Duration, interval: Duration, mut f: impl FnMut(&mut Cluster) -> Result<(), String>) {
+        let deadline = self.world.now.get() + total.as_nanos() as u64;
+        loop {
+            let res = f(self);
+            match res {
+                Ok(()) => return,
+                Err(e) if self.world.now.get() >= deadline => panic!("check_for timed out after {total:?}: {e}"),
+                Err(_) => {
+                    if interval.is_zero() {
+                        if !self.step() {
+                            self.world.now.set(deadline);
+                        }
+                    } else {
+                        self.run_for(interval);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Port of (smGroup).waitOnLeader: up to 10 simulated seconds.
+    pub fn wait_on_leader(&mut self, rg: &RaftGroup) -> Option<usize> {
+        let mut found = None;
+        self.run_until(Duration::from_secs(10), |c| {
+            found = rg.leader(c);
+            found.is_some()
+        });
+        found
+    }
+
+    /// Port of (smGroup).waitOnTotal: every running adder reaches
+    /// `expected` within 5 simulated seconds.
+    pub fn wait_on_total(&mut self, rg: &RaftGroup, expected: i64) {
+        let members = rg.members.clone();
+        self.check_for(Duration::from_secs(5), Duration::from_millis(200), |c| {
+            let mut errs = Vec::new();
+            for &m in &members {
+                if c.nodes[m].raft.state() == RaftState::Closed {
+                    continue;
+                }
+                let total = c.adder(m).sum;
+                if total != expected {
+                    errs.push(format!("Adder on {} has wrong total: {total} vs {expected}", c.servers[c.nodes[m].server].name));
+                }
+            }
+            if errs.is_empty() {
+                Ok(())
+            } else {
+                Err(errs.join("; "))
+            }
+        });
+    }
+
+    /// Port of (*stateAdder).proposeDelta (forwarded as needed).
+    pub fn propose_delta(&mut self, slot: usize, delta: i64) {
+        let _ = self.nodes[slot].raft.forward_proposal(&encode_delta(delta));
+    }
+
+    /// Port of (*stateAdder).snapshot: installs the adder's sum as the
+    /// snapshot.
+    pub fn adder_snapshot(&mut self, slot: usize) -> Result<(), crate::raft::RaftError> {
+        let sum = self.adder(slot).sum;
+        self.nodes[slot].raft.install_snapshot_data(&encode_delta(sum), false)
+    }
+
+    /// Port of (*RCOBStateMachine).proposeBlock
+    pub fn propose_block(&mut self, slot: usize) {
+        let data = self.rcob(slot).next_block();
+        let _ = self.nodes[slot].raft.forward_proposal(&data);
+    }
+
+    /// Port of (*RCOBStateMachine).createSnapshot
+    pub fn rcob_create_snapshot(&mut self, slot: usize) {
+        let Some(data) = self.rcob(slot).snapshot_data() else { return };
+        if self.nodes[slot].raft.install_snapshot_data(&data, false).is_ok() {
+            self.rcob(slot).blocks_applied_since_snapshot = 0;
+        }
+    }
+
+    /// Subscribes a test probe to `subject` (a client reachable from all servers).
+    pub fn subscribe(&mut self, subject: &str) -> ProbeId {
+        let id = self.probes.len();
+        let client = self.world.net.borrow_mut().create_client(None, Owner::Probe(id));
+        let sid = self.world.net.borrow_mut().subscribe(client, subject);
+        self.probes.push(Probe { client, sids: sid.into_iter().collect(), msgs: VecDeque::new(), responder: None });
+        id
+    }
+
+    /// Subscribes a probe whose handler may answer each message with
+    /// messages to publish (Go: `nc.Subscribe` with a callback).
+    pub fn subscribe_with(&mut self, subject: &str, handler: impl FnMut(&Msg) -> Vec<Msg> + 'static) -> ProbeId {
+        let id = self.subscribe(subject);
+        self.probes[id].responder = Some(Box::new(handler));
+        id
+    }
+
+    /// Adds a subject to an existing probe.
+    pub fn probe_add_subject(&mut self, probe: ProbeId, subject: &str) {
+        let client = self.probes[probe].client;
+        if let Some(sid) = self.world.net.borrow_mut().subscribe(client, subject) {
+            self.probes[probe].sids.push(sid);
+        }
+    }
+
+    /// Removes a probe's subscriptions.
+    pub fn unsubscribe(&mut self, probe: ProbeId) {
+        let client = self.probes[probe].client;
+        self.world.net.borrow_mut().close_client(client);
+        self.probes[probe].sids.clear();
+    }
+
+    fn probe_receive(&mut self, p: ProbeId, msg: Msg) {
+        let out = match self.probes[p].responder.as_mut() {
+            Some(h) => h(&msg),
+            None => {
+                self.probes[p].msgs.push_back(msg);
+                return;
+            }
+        };
+        for m in out {
+            self.publish(&m.subject, &m.reply, &m.data);
+        }
+    }
+
+    /// Publishes from the test client.
+    pub fn publish(&mut self, subject: &str, reply: &str, data: &[u8]) {
+        let now = self.world.now.get();
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.net.borrow_mut().publish(None, subject, reply, data, now, &mut rng);
+    }
+
+    /// A fresh `_INBOX.` subject.
+    pub fn new_inbox(&mut self) -> String {
+        let v = self.world.rng.borrow_mut().next_u64();
+        format!("_INBOX.{v:016x}")
+    }
+
+    /// Waits up to `timeout` of simulated time for the next probe message
+    /// (Go: `require_ChanRead` / `sub.NextMsg`).
+    pub fn next_msg(&mut self, probe: ProbeId, timeout: Duration) -> Option<Msg> {
+        self.run_until(timeout, |c| !c.probes[probe].msgs.is_empty());
+        self.probes[probe].msgs.pop_front()
+    }
+
+    /// Runs for `d` and reports whether the probe stayed silent (Go:
+    /// `require_NoChanRead`).
+    pub fn no_msg(&mut self, probe: ProbeId, d: Duration) -> bool {
+        !self.run_until(d, |c| !c.probes[probe].msgs.is_empty())
+    }
+
+    /// Publishes a request and waits for the first reply (Go: `nc.Request`).
+    pub fn request(&mut self, subject: &str, data: &[u8], timeout: Duration) -> Option<Msg> {
+        let inbox = self.new_inbox();
+        let p = self.subscribe(&inbox);
+        self.publish(subject, &inbox, data);
+        let m = self.next_msg(p, timeout);
+        self.unsubscribe(p);
+        m
+    }
+
+    /// Number of transport clients held by raft nodes: the analogue of the
+    /// system account's client count.
+    pub fn num_node_clients(&self) -> usize {
+        self.world.net.borrow().num_node_clients()
+    }
+
+    /// Port of (*cluster).waitOnAllCurrent for the given group: every
+    /// running member reports current within 10 simulated seconds.
+    pub fn wait_on_all_current(&mut self, rg: &RaftGroup) {
+        let members = rg.members.clone();
+        self.check_for(Duration::from_secs(10), Duration::from_millis(100), |c| {
+            for &m in &members {
+                if c.nodes[m].raft.state() == RaftState::Closed {
+                    continue;
+                }
+                if !c.nodes[m].raft.current() {
+                    return Err(format!("node in slot {m} not current"));
+                }
+            }
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,294 @@
+//! Simulated NATS-like subject bus: clients, subscriptions with `*`/`>`
+//! wildcards, and in-flight messages with per-link FIFO delivery times.
+//! Faults: partitions (cut links between servers), random drop, duplicate,
+//! reorder (escaping the FIFO order) and delay ranges.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::raft::env::{ClientId, Sid};
+
+use super::rng::SimRng;
+
+/// A delivered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// Subject it was published to.
+    pub subject: String,
+    /// Reply subject.
+    pub reply: String,
+    /// Payload.
+    pub data: Vec<u8>,
+}
+
+/// Who receives messages for a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The raft node in cluster slot `n`.
+    Node(usize),
+    /// Test probe `n`.
+    Probe(usize),
+}
+
+/// Delay and fault probabilities.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Minimum one-way delay in nanoseconds.
+    pub min_delay: u64,
+    /// Maximum one-way delay in nanoseconds.
+    pub max_delay: u64,
+    /// Probability a message is dropped.
+    pub drop: f64,
+    /// Probability a message is delivered twice.
+    pub dup: f64,
+    /// Probability a message ignores per-link FIFO order.
+    pub reorder: f64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig { min_delay: 200_000, max_delay: 2_000_000, drop: 0.0, dup: 0.0, reorder: 0.0 }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ClientInfo {
+    server: Option<usize>,
+    owner: Owner,
+}
+
+#[derive(Debug, Clone)]
+struct SubInfo {
+    client: ClientId,
+    subject: String,
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    sid: Sid,
+    from: Option<usize>,
+    msg: Msg,
+}
+
+/// The bus.
+#[derive(Debug, Default)]
+pub struct Network {
+    next_id: u64,
+    seq: u64,
+    clients: BTreeMap<ClientId, ClientInfo>,
+    subs: BTreeMap<Sid, SubInfo>,
+    queue: BTreeMap<(u64, u64), InFlight>,
+    link_last: BTreeMap<(Option<usize>, Sid), u64>,
+    cut: BTreeSet<(usize, usize)>,
+    /// Delay and fault settings.
+    pub cfg: NetConfig,
+    /// Messages published.
+    pub published: u64,
+    /// Messages delivered.
+    pub delivered: u64,
+}
+
+/// NATS subject matching with `*` (one token) and `>` (one or more).
+pub fn subject_matches(pattern: &str, subject: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (p.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+impl Network {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Registers a client on `server` (`None`: reachable from everywhere).
+    pub fn create_client(&mut self, server: Option<usize>, owner: Owner) -> ClientId {
+        let id = self.id();
+        self.clients.insert(id, ClientInfo { server, owner });
+        id
+    }
+
+    /// Closes a client and its subscriptions.
+    pub fn close_client(&mut self, client: ClientId) {
+        self.clients.remove(&client);
+        self.subs.retain(|_, s| s.client != client);
+    }
+
+    /// Subscribes; `None` if the client is unknown.
+    pub fn subscribe(&mut self, client: ClientId, subject: &str) -> Option<Sid> {
+        if !self.clients.contains_key(&client) {
+            return None;
+        }
+        let sid = self.id();
+        self.subs.insert(sid, SubInfo { client, subject: subject.to_string() });
+        Some(sid)
+    }
+
+    /// Unsubscribes.
+    pub fn unsubscribe(&mut self, sid: Sid) {
+        self.subs.remove(&sid);
+    }
+
+    /// Number of open clients owned by raft nodes (the analogue of the
+    /// system account's client count).
+    pub fn num_node_clients(&self) -> usize {
+        self.clients.values().filter(|c| matches!(c.owner, Owner::Node(_))).count()
+    }
+
+    /// Number of subscriptions held by raft nodes.
+    pub fn num_node_subs(&self) -> usize {
+        self.subs.values().filter(|s| self.clients.get(&s.client).is_some_and(|c| matches!(c.owner, Owner::Node(_)))).count()
+    }
+
+    fn server_of_sub(&self, sid: Sid) -> Option<(Option<usize>, Owner)> {
+        let s = self.subs.get(&sid)?;
+        let c = self.clients.get(&s.client)?;
+        Some((c.server, c.owner))
+    }
+
+    /// Whether `a` can reach `b`.
+    pub fn connected(&self, a: Option<usize>, b: Option<usize>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) if a != b => !self.cut.contains(&(a.min(b), a.max(b))),
+            _ => true,
+        }
+    }
+
+    /// Cuts the link between two servers.
+    pub fn cut(&mut self, a: usize, b: usize) {
+        if a != b {
+            self.cut.insert((a.min(b), a.max(b)));
+        }
+    }
+
+    /// Cuts `server` off from every other of the `n` servers.
+    pub fn isolate(&mut self, server: usize, n: usize) {
+        for o in 0..n {
+            self.cut(server, o);
+        }
+    }
+
+    /// Splits servers into the given sides; links across sides are cut.
+    pub fn partition(&mut self, sides: &[Vec<usize>]) {
+        for (i, a) in sides.iter().enumerate() {
+            for b in sides.iter().skip(i + 1) {
+                for &x in a {
+                    for &y in b {
+                        self.cut(x, y);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Restores all links.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    /// Publishes from `from` at time `now`.
+    pub fn publish(&mut self, from: Option<usize>, subject: &str, reply: &str, data: &[u8], now: u64, rng: &mut SimRng) {
+        self.published += 1;
+        let targets: Vec<Sid> =
+            self.subs.iter().filter(|(_, s)| subject_matches(&s.subject, subject)).map(|(sid, _)| *sid).collect();
+        for sid in targets {
+            let Some((to, owner)) = self.server_of_sub(sid) else { continue };
+            // A server's send queue never delivers to its own internal
+            // subscriptions (Go: `noIcb`); only routes bring them in.
+            if from.is_some() && from == to && matches!(owner, Owner::Node(_)) {
+                continue;
+            }
+            if !self.connected(from, to) || rng.chance(self.cfg.drop) {
+                continue;
+            }
+            let copies = if rng.chance(self.cfg.dup) { 2 } else { 1 };
+            for _ in 0..copies {
+                let delay = rng.range(self.cfg.min_delay, self.cfg.max_delay);
+                let mut at = now + delay.max(1);
+                let link = (from, sid);
+                if !rng.chance(self.cfg.reorder) {
+                    let last = self.link_last.get(&link).copied().unwrap_or(0);
+                    at = at.max(last);
+                    self.link_last.insert(link, at);
+                }
+                self.seq += 1;
+                let msg = Msg { subject: subject.to_string(), reply: reply.to_string(), data: data.to_vec() };
+                self.queue.insert((at, self.seq), InFlight { sid, from, msg });
+            }
+        }
+    }
+
+    /// Time of the next in-flight message.
+    pub fn next_time(&self) -> Option<u64> {
+        self.queue.keys().next().map(|k| k.0)
+    }
+
+    /// Pops the next message due at or before `now` whose subscriber still
+    /// exists and is reachable.
+    pub fn pop_due(&mut self, now: u64) -> Option<(Sid, Owner, Msg)> {
+        loop {
+            let (&key, _) = self.queue.iter().next()?;
+            if key.0 > now {
+                return None;
+            }
+            let Some(f) = self.queue.remove(&key) else { return None };
+            let Some((to, owner)) = self.server_of_sub(f.sid) else { continue };
+            if !self.connected(f.from, to) {
+                continue;
+            }
+            self.delivered += 1;
+            return Some((f.sid, owner, f.msg));
+        }
+    }
+
+    /// Drops every in-flight message to or from `server`.
+    pub fn drop_in_flight_for(&mut self, server: usize) {
+        let subs = &self.subs;
+        let clients = &self.clients;
+        self.queue.retain(|_, f| {
+            let to = subs.get(&f.sid).and_then(|s| clients.get(&s.client)).and_then(|c| c.server);
+            f.from != Some(server) && to != Some(server)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_like_nats() {
+        assert!(subject_matches("$NRG.CR.>", "$NRG.CR.abc"));
+        assert!(!subject_matches("$NRG.CR.>", "$NRG.CR"));
+        assert!(subject_matches("$NRG.*.TEST", "$NRG.AE.TEST"));
+        assert!(!subject_matches("$NRG.*.TEST", "$NRG.AE.TEST.x"));
+        assert!(subject_matches("a.b", "a.b"));
+        assert!(!subject_matches("a.b", "a.c"));
+    }
+
+    #[test]
+    fn fifo_per_link_unless_reordered() {
+        let mut net = Network::default();
+        let mut rng = SimRng::new(1);
+        let c = net.create_client(Some(1), Owner::Probe(0));
+        net.subscribe(c, "x").expect("client exists");
+        for i in 0..50u8 {
+            net.publish(Some(0), "x", "", &[i], 0, &mut rng);
+        }
+        let mut got = Vec::new();
+        while let Some((_, _, m)) = net.pop_due(u64::MAX) {
+            got.push(m.data[0]);
+        }
+        assert_eq!(got, (0..50).collect::<Vec<u8>>());
+        net.cut(0, 1);
+        net.publish(Some(0), "x", "", &[1], 0, &mut rng);
+        assert!(net.pop_due(u64::MAX).is_none());
+    }
+}
