@@ -193,25 +193,26 @@ impl JetStream {
     }
 
     /// The comparison half of (*jetStream).applyMetaSnapshot, as a pure
-    /// function of the current assignments and the snapshot's.
-    pub fn meta_snapshot_diff(&self, snapshot: &StreamMap) -> MetaSnapshotDiff {
+    /// function of the current assignments and the snapshot's (consumed, so
+    /// its assignments move into the result).
+    pub fn meta_snapshot_diff(&self, snapshot: StreamMap) -> MetaSnapshotDiff {
         let empty = StreamMap::new();
         let current = self.cluster.as_ref().map_or(&empty, |cc| &cc.streams);
         let mut d = MetaSnapshotDiff::default();
         for (account, asa) in current {
             let nasa = snapshot.get(account);
             for (name, sa) in asa {
-                match nasa.and_then(|n| n.get(name)) {
-                    None => d.remove_streams.push(sa.clone()),
-                    Some(nsa) => d.update_streams.push(nsa.clone()),
+                if nasa.and_then(|n| n.get(name)).is_none() {
+                    d.remove_streams.push(sa.clone());
                 }
             }
         }
         for (account, nasa) in snapshot {
-            let asa = current.get(account);
+            let asa = current.get(&account);
             for (name, sa) in nasa {
-                if asa.and_then(|a| a.get(name)).is_none() {
-                    d.add_streams.push(sa.clone());
+                match asa.and_then(|a| a.get(&name)) {
+                    None => d.add_streams.push(sa),
+                    Some(_) => d.update_streams.push(sa),
                 }
             }
         }
@@ -250,7 +251,7 @@ impl JetStream {
             Self::set_stream_assignment_recovering(sa);
             sa.consumers.values_mut().for_each(Self::set_consumer_assignment_recovering);
         }
-        let mut d = self.meta_snapshot_diff(&snapshot);
+        let mut d = self.meta_snapshot_diff(snapshot);
         d.remove_streams.iter_mut().for_each(Self::set_stream_assignment_recovering);
         d.remove_consumers.iter_mut().for_each(Self::set_consumer_assignment_recovering);
 

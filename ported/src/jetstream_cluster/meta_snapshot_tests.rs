@@ -126,7 +126,7 @@ fn diff_classifies_streams_and_consumers() {
         with_consumers(sa("A", "KEEP", &["p9"], 1), vec![ca("A", "KEEP", "same", "G1"), ca("A", "KEEP", "moved", "G3b"), ca("A", "KEEP", "new", "G4")]),
         with_consumers(sa("C", "NEW", &["p1"], 1), vec![ca("C", "NEW", "n", "G5")]),
     ]);
-    let d = current.meta_snapshot_diff(&snap);
+    let d = current.meta_snapshot_diff(snap);
     assert_eq!(keys_of_streams(&d.remove_streams), vec!["A:DROP", "B:DROP"]);
     assert_eq!(keys_of_streams(&d.add_streams), vec!["C:NEW"]);
     assert_eq!(d.add_streams[0].consumers.len(), 1);
@@ -140,7 +140,7 @@ fn diff_classifies_streams_and_consumers() {
 #[test]
 fn diff_of_identical_state_only_updates() {
     let j = js(sample().into_values().flat_map(|a| a.into_values()).collect());
-    let d = j.meta_snapshot_diff(&sample());
+    let d = j.meta_snapshot_diff(sample());
     assert!(d.remove_streams.is_empty() && d.add_streams.is_empty() && d.remove_consumers.is_empty());
     assert_eq!(d.update_streams.len(), 3);
     assert_eq!(d.add_consumers.len(), 3);
