@@ -66,6 +66,19 @@ impl Stream {
         mset?.lock().node.clone()
     }
 
+    /// Port of (*stream).isMigrating
+    ///
+    /// A stream migrates while its assignment's group has a running node and
+    /// a peer count different from the configured replicas. Upstream reads
+    /// the assignment under the JetStream lock; here it sits in the stream.
+    pub fn is_migrating(mset: Option<&Stream>) -> bool {
+        let Some(mset) = mset else { return false };
+        let st = mset.lock();
+        let Some(sa) = st.sa.as_ref() else { return false };
+        let Some(group) = sa.group.as_ref().filter(|g| g.node.is_some()) else { return false };
+        sa.config.as_ref().map_or(0, |c| c.replicas) != group.peers.len() as i64
+    }
+
     /// Port of (*stream).shouldSendLostQuorum
     ///
     /// True at most once per [`LOST_QUORUM_ADV_INTERVAL`]; `now` is injected
@@ -132,7 +145,7 @@ mod tests {
 
     fn sa_with_group() -> StreamAssignment {
         let json = r#"{"created":"2024-01-01T00:00:00Z","stream":{"name":"S"},"group":{"name":"S-R3F-x","peers":["a","b","c"],"store":"file"},"sync":"_"}"#;
-        serde_json::from_str(json).expect("assignment")
+        crate::jetstream_cluster::ops::decode_stream_assignment(json.as_bytes()).expect("assignment")
     }
 
     #[test]
@@ -185,6 +198,26 @@ mod tests {
         let got = Stream::raft_node(Some(&mset)).expect("node");
         assert!(got.same_node(&node));
         assert_eq!(got.0.id(), "peer1");
+    }
+
+    #[test]
+    fn migrating_needs_node_and_peer_mismatch() {
+        assert!(!Stream::is_migrating(None));
+        let mset = Stream::default();
+        assert!(!Stream::is_migrating(Some(&mset)));
+        let mut sa = sa_with_group();
+        sa.config.as_mut().expect("config").replicas = 3;
+        mset.set_assignment(Some(sa.clone()));
+        assert!(!Stream::is_migrating(Some(&mset)), "no node, not migrating");
+        sa.group.as_mut().expect("group").node = Some(NodeHandle::new(FakeNode("a")));
+        mset.set_assignment(Some(sa.clone()));
+        assert!(!Stream::is_migrating(Some(&mset)), "3 peers for R3");
+        sa.config.as_mut().expect("config").replicas = 1;
+        mset.set_assignment(Some(sa.clone()));
+        assert!(Stream::is_migrating(Some(&mset)), "3 peers for R1");
+        sa.group = None;
+        mset.set_assignment(Some(sa));
+        assert!(!Stream::is_migrating(Some(&mset)));
     }
 
     #[test]
