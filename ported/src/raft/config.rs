@@ -47,6 +47,23 @@ impl Default for RaftTimings {
     }
 }
 
+impl RaftTimings {
+    /// The faster values nats-server's test package installs in its
+    /// `init()` (jetstream_helpers_test.go), which every Go raft test runs
+    /// with unless it overrides them.
+    pub fn go_test_defaults() -> Self {
+        let hb = Duration::from_millis(50);
+        RaftTimings {
+            hb_interval: hb,
+            min_election_timeout: Duration::from_millis(1500),
+            max_election_timeout: Duration::from_millis(3500),
+            lost_quorum_interval: Duration::from_secs(2),
+            lost_quorum_check: 4 * hb,
+            ..RaftTimings::default()
+        }
+    }
+}
+
 /// Deliberately wrong behaviours that the simulation must catch. Test-only:
 /// every switch defaults to off and production code never sets one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

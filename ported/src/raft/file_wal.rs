@@ -79,9 +79,11 @@ fn record(buf: &mut Vec<u8>, kind: u8, seq: u64, payload: &[u8]) {
     buf.extend_from_slice(&crc.to_le_bytes());
 }
 
-// Returns the recovered log and how many bytes of `buf` were valid.
+// Returns the recovered log and how many bytes of `buf` were valid. The
+// base record carries the first sequence and, for an empty log, the last.
 fn parse(buf: &[u8]) -> (SeqLog, usize) {
     let mut log = SeqLog::default();
+    let mut base_last = 0u64;
     let mut pos = 0usize;
     while pos + 4 <= buf.len() {
         let body_len = u32::from_le_bytes([buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]]) as usize;
@@ -98,10 +100,10 @@ fn parse(buf: &[u8]) -> (SeqLog, usize) {
         let payload = &content[9..];
         match kind {
             KIND_BASE if payload.len() == 8 => {
-                log.msgs.clear();
-                log.bytes = 0;
+                log = SeqLog::default();
                 log.first = seq;
-                log.last = super::wire::le_u64(payload);
+                log.last = seq.saturating_sub(1);
+                base_last = super::wire::le_u64(payload);
             }
             KIND_MSG if seq == log.last + 1 => {
                 log.store(StorageType::File, payload);
@@ -109,6 +111,9 @@ fn parse(buf: &[u8]) -> (SeqLog, usize) {
             _ => break,
         }
         pos += 4 + body_len;
+    }
+    if log.msgs.is_empty() {
+        log.last = base_last;
     }
     (log, pos)
 }
@@ -195,6 +200,25 @@ mod tests {
     fn crc32_matches_reference_value() {
         assert_eq!(crc32_ieee(0, b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32_ieee(crc32_ieee(0, b"1234"), b"56789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn rewritten_log_reopens_with_same_state() {
+        for (first, msgs, last_if_empty) in [(1u64, 3u64, 0u64), (10, 2, 0), (7, 0, 6), (0, 0, 0), (5, 0, 3)] {
+            let mut log = SeqLog { first, last: if msgs == 0 { last_if_empty } else { first - 1 }, ..Default::default() };
+            for i in 0..msgs {
+                log.msgs.insert(first + i, vec![i as u8]);
+                log.last = first + i;
+            }
+            let mut buf = Vec::new();
+            record(&mut buf, KIND_BASE, log.first, &log.last.to_le_bytes());
+            for (seq, m) in &log.msgs {
+                record(&mut buf, KIND_MSG, *seq, m);
+            }
+            let (got, valid) = parse(&buf);
+            assert_eq!(valid, buf.len());
+            assert_eq!((got.first, got.last, got.msgs.len() as u64), (log.first, log.last, msgs));
+        }
     }
 
     #[test]

@@ -31,25 +31,21 @@ impl Raft {
         if self.state == RaftState::Closed {
             return if self.torn_down { None } else { Some(now) };
         }
-        if self.has_queued_work() {
+        if self.has_queued_work() || self.restart_loop {
             return Some(now);
         }
-        match (&self.run, self.state) {
-            (RunCtx::Leader { hb_next, lq_next, .. }, RaftState::Leader) => {
+        // The loop we are in decides what wakes us, even when the state was
+        // changed from outside and the loop has not noticed yet.
+        match &self.run {
+            RunCtx::Idle => Some(now),
+            RunCtx::Leader { hb_next, lq_next, .. } => {
                 let mut d = (*hb_next).min(*lq_next);
                 if let Some(c) = self.catchup_deadline() {
                     d = d.min(c);
                 }
                 Some(d)
             }
-            (RunCtx::Follower, RaftState::Follower) | (RunCtx::Candidate { .. }, RaftState::Candidate) => {
-                if self.restart_loop {
-                    Some(now)
-                } else {
-                    Some(self.elect)
-                }
-            }
-            _ => Some(now),
+            RunCtx::Follower | RunCtx::Candidate { .. } => Some(self.elect),
         }
     }
 
@@ -78,8 +74,28 @@ impl Raft {
         self.error("run loop did not settle");
     }
 
+    fn loop_matches_state(&self) -> bool {
+        matches!(
+            (&self.run, self.state),
+            (RunCtx::Follower, RaftState::Follower)
+                | (RunCtx::Candidate { .. }, RaftState::Candidate)
+                | (RunCtx::Leader { .. }, RaftState::Leader)
+        )
+    }
+
+    fn switch_loop(&mut self) {
+        self.restart_loop = false;
+        self.exit_loop();
+        self.enter_loop();
+    }
+
+    // One event of the current loop. Like Go's `for n.State() == X { select
+    // {...} }`, a loop re-checks the state only after handling an event: a
+    // state change made from outside while it waits is noticed after its
+    // next event, one made while handling an event right away.
     fn step(&mut self) -> bool {
         if self.state == RaftState::Closed {
+            // The quit channel wakes every loop at once.
             if !self.torn_down {
                 self.teardown();
             }
@@ -89,24 +105,20 @@ impl Raft {
             // Catch-up streams end when leadership is lost.
             return self.run_catchup();
         }
-        let matches = matches!(
-            (&self.run, self.state),
-            (RunCtx::Follower, RaftState::Follower)
-                | (RunCtx::Candidate { .. }, RaftState::Candidate)
-                | (RunCtx::Leader { .. }, RaftState::Leader)
-        );
-        if !matches || self.restart_loop {
-            self.restart_loop = false;
-            self.exit_loop();
-            self.enter_loop();
+        if matches!(self.run, RunCtx::Idle) || self.restart_loop {
+            self.switch_loop();
             return true;
         }
-        match self.state {
-            RaftState::Follower => self.run_as_follower(),
-            RaftState::Candidate => self.run_as_candidate(),
-            RaftState::Leader => self.run_as_leader(),
-            RaftState::Closed => false,
+        let did = match &self.run {
+            RunCtx::Follower => self.run_as_follower(),
+            RunCtx::Candidate { .. } => self.run_as_candidate(),
+            RunCtx::Leader { .. } => self.run_as_leader(),
+            RunCtx::Idle => false,
+        };
+        if did && self.state != RaftState::Closed && !self.loop_matches_state() {
+            self.switch_loop();
         }
+        did
     }
 
     fn exit_loop(&mut self) {
@@ -146,12 +158,15 @@ impl Raft {
                         return;
                     }
                 };
-                let now = self.now();
+                // Go starts the tickers once the leader goroutine runs, just
+                // after the switch; a microsecond models that gap so the first
+                // tick sees the peer-state send as more than an interval ago.
+                let start = self.now().add(std::time::Duration::from_micros(1));
                 self.run = RunCtx::Leader {
                     fsub: Some(fsub),
                     rpsub: Some(rpsub),
-                    hb_next: now.add(self.timings.hb_interval),
-                    lq_next: now.add(self.timings.lost_quorum_check),
+                    hb_next: start.add(self.timings.hb_interval),
+                    lq_next: start.add(self.timings.lost_quorum_check),
                 };
             }
             RaftState::Closed => {}

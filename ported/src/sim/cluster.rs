@@ -60,6 +60,9 @@ pub struct NodeSlot {
     pub sm: Box<dyn StateMachine>,
     /// Planted bugs for this node.
     pub bugs: PlantedBugs,
+    /// Held like a Go test holding the node's lock: messages queue up but
+    /// the node and its state machine do not run.
+    pub frozen: bool,
 }
 
 /// Receives messages on subjects, like a test's NATS subscription.
@@ -144,7 +147,8 @@ pub struct Cluster {
     pub nodes: Vec<NodeSlot>,
     /// Test subscriptions.
     pub probes: Vec<Probe>,
-    /// Timings for nodes created from now on (Go's package variables).
+    /// Timings for nodes created from now on (Go's package variables, as
+    /// the Go test package sets them).
     pub timings: RaftTimings,
     /// Planted bugs for nodes created from now on.
     pub bugs: PlantedBugs,
@@ -185,7 +189,7 @@ impl Cluster {
             servers,
             nodes: Vec::new(),
             probes: Vec::new(),
-            timings: RaftTimings::default(),
+            timings: RaftTimings::go_test_defaults(),
             bugs: PlantedBugs::default(),
             wal_sync_always: true,
             steps: 0,
@@ -278,7 +282,7 @@ impl Cluster {
             SmKind::Adder => Box::new(StateAdder::default()),
             SmKind::ChainOfBlocks => Box::new(ChainOfBlocks::new(&self.servers[server].name, raft.id())),
         };
-        self.nodes.push(NodeSlot { server, group: name.to_string(), store, wal_dir, storage, raft, sm, bugs: self.bugs });
+        self.nodes.push(NodeSlot { server, group: name.to_string(), store, wal_dir, storage, raft, sm, bugs: self.bugs, frozen: false });
         self.drive_sm(slot);
         slot
     }
@@ -338,8 +342,36 @@ impl Cluster {
             raft,
             sm: Box::new(StateAdder::default()),
             bugs: PlantedBugs::default(),
+            frozen: false,
         });
         slot
+    }
+
+    /// Go's `lockAll`/`lockFollowers`: freeze the given nodes.
+    pub fn freeze(&mut self, slots: &[usize]) {
+        for &s in slots {
+            self.nodes[s].frozen = true;
+        }
+    }
+
+    /// Releases frozen nodes.
+    pub fn unfreeze(&mut self, slots: &[usize]) {
+        for &s in slots {
+            self.nodes[s].frozen = false;
+        }
+    }
+
+    /// Waits up to `d` for the adder's leader-change channel (Go:
+    /// `require_ChanRead(t, lsm.lch, d)`).
+    pub fn wait_lch(&mut self, slot: usize, d: Duration) -> Option<bool> {
+        self.run_until(d, |c| c.adder(slot).lch.is_some());
+        self.adder(slot).take_lch()
+    }
+
+    /// Runs for `d` and reports whether the adder's leader-change channel
+    /// stayed empty (Go: `require_NoChanRead(t, lsm.lch, d)`).
+    pub fn no_msg_lch(&mut self, slot: usize, d: Duration) -> bool {
+        !self.run_until(d, |c| c.adder(slot).lch.is_some())
     }
 
     /// Port of (*stateAdder).stop: stop the node and wait for it.
@@ -403,7 +435,7 @@ impl Cluster {
 
     fn next_event(&self) -> Option<u64> {
         let mut next = self.world.net.borrow().next_time();
-        for n in &self.nodes {
+        for n in self.nodes.iter().filter(|n| !n.frozen) {
             if let Some(d) = n.raft.next_deadline() {
                 next = Some(next.map_or(d.0, |x| x.min(d.0)));
             }
@@ -425,6 +457,12 @@ impl Cluster {
                 Owner::Node(slot) => {
                     let n = &mut self.nodes[slot];
                     n.raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
+                    // The run loop wakes for each message as it arrives, so
+                    // messages are handled in arrival order.
+                    if !n.frozen {
+                        n.raft.tick();
+                        self.drive_sm(slot);
+                    }
                 }
                 Owner::Probe(p) => self.probe_receive(p, msg),
             }
@@ -432,6 +470,9 @@ impl Cluster {
         for _ in 0..64 {
             let mut any = false;
             for slot in 0..self.nodes.len() {
+                if self.nodes[slot].frozen {
+                    continue;
+                }
                 let due = self.nodes[slot].raft.next_deadline().is_some_and(|d| d.0 <= now);
                 if due {
                     any = true;
@@ -513,14 +554,17 @@ impl Cluster {
         }
     }
 
-    /// Port of (smGroup).waitOnLeader: up to 10 simulated seconds.
+    /// Port of (smGroup).waitOnLeader: polls every 100ms for up to 10
+    /// simulated seconds.
     pub fn wait_on_leader(&mut self, rg: &RaftGroup) -> Option<usize> {
-        let mut found = None;
-        self.run_until(Duration::from_secs(10), |c| {
-            found = rg.leader(c);
-            found.is_some()
-        });
-        found
+        let expires = self.world.now.get() + Duration::from_secs(10).as_nanos() as u64;
+        while self.world.now.get() < expires {
+            if let Some(l) = rg.leader(self) {
+                return Some(l);
+            }
+            self.run_for(Duration::from_millis(100));
+        }
+        None
     }
 
     /// Port of (smGroup).waitOnTotal: every running adder reaches

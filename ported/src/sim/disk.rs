@@ -179,6 +179,13 @@ impl SimDisk {
         self.crash_on_next_append.remove(server);
     }
 
+    /// Removes a tree as a test would with `os.RemoveAll`.
+    pub fn remove_all_for_test(&mut self, path: &str) {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        self.files.retain(|k, _| k != path && !k.starts_with(&prefix));
+        self.dirs.retain(|k| k != path && !k.starts_with(&prefix));
+    }
+
     /// Raw file contents, for tests.
     pub fn file(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(|f| f.data.as_slice())

@@ -36,6 +36,11 @@ pub struct NetConfig {
     pub min_delay: u64,
     /// Maximum one-way delay in nanoseconds.
     pub max_delay: u64,
+    /// Delay range towards test probes. A test's client sits in the server
+    /// process, closer than the route-plus-queue path between raft nodes.
+    pub probe_min_delay: u64,
+    /// See `probe_min_delay`.
+    pub probe_max_delay: u64,
     /// Probability a message is dropped.
     pub drop: f64,
     /// Probability a message is delivered twice.
@@ -46,7 +51,15 @@ pub struct NetConfig {
 
 impl Default for NetConfig {
     fn default() -> Self {
-        NetConfig { min_delay: 200_000, max_delay: 2_000_000, drop: 0.0, dup: 0.0, reorder: 0.0 }
+        NetConfig {
+            min_delay: 200_000,
+            max_delay: 2_000_000,
+            probe_min_delay: 20_000,
+            probe_max_delay: 150_000,
+            drop: 0.0,
+            dup: 0.0,
+            reorder: 0.0,
+        }
     }
 }
 
@@ -77,7 +90,9 @@ pub struct Network {
     clients: BTreeMap<ClientId, ClientInfo>,
     subs: BTreeMap<Sid, SubInfo>,
     queue: BTreeMap<(u64, u64), InFlight>,
-    link_last: BTreeMap<(Option<usize>, Sid), u64>,
+    // Delivery order is FIFO per (sending server, receiving client), like
+    // a route connection, whatever the subject.
+    link_last: BTreeMap<(Option<usize>, ClientId), u64>,
     cut: BTreeSet<(usize, usize)>,
     /// Delay and fault settings.
     pub cfg: NetConfig,
@@ -208,11 +223,15 @@ impl Network {
             if !self.connected(from, to) || rng.chance(self.cfg.drop) {
                 continue;
             }
+            let (lo, hi) = match owner {
+                Owner::Probe(_) => (self.cfg.probe_min_delay, self.cfg.probe_max_delay),
+                Owner::Node(_) => (self.cfg.min_delay, self.cfg.max_delay),
+            };
             let copies = if rng.chance(self.cfg.dup) { 2 } else { 1 };
             for _ in 0..copies {
-                let delay = rng.range(self.cfg.min_delay, self.cfg.max_delay);
+                let delay = rng.range(lo, hi);
                 let mut at = now + delay.max(1);
-                let link = (from, sid);
+                let link = (from, self.subs.get(&sid).map_or(0, |s| s.client));
                 if !rng.chance(self.cfg.reorder) {
                     let last = self.link_last.get(&link).copied().unwrap_or(0);
                     at = at.max(last);
