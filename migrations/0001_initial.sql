@@ -90,7 +90,6 @@ CREATE TABLE features (
 );
 CREATE INDEX features_by_batch ON features(batch_id, file_id, status);
 CREATE INDEX features_by_name ON features(name);
-CREATE INDEX features_by_file ON features(file_id);
 
 -- Tests of the source.
 CREATE TABLE tests (
@@ -110,7 +109,6 @@ CREATE TABLE tests (
 );
 CREATE INDEX tests_by_batch ON tests(batch_id, file_id, status);
 CREATE INDEX tests_by_name ON tests(name);
-CREATE INDEX tests_by_file ON tests(file_id);
 
 -- Which features a test exercises (its body calls them by name).
 CREATE TABLE feature_tests (

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -69,162 +70,202 @@ fn sql(e: rusqlite::Error) -> Error {
 
 fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusqlite::Result<LoadReport> {
     let mut report = LoadReport { files: inv.files.len(), ..LoadReport::default() };
-
-    // Files: keep existing IDs, add new ones.
-    let mut file_ids = Vec::with_capacity(inv.files.len());
-    {
-        let mut find = tx.prepare_cached("SELECT id FROM source_files WHERE path = ?1")?;
-        let mut insert = tx.prepare_cached("INSERT INTO source_files (path, is_test, lines) VALUES (?1, ?2, ?3)")?;
-        let mut update = tx.prepare_cached("UPDATE source_files SET is_test = ?2, lines = ?3 WHERE id = ?1")?;
-        for f in &inv.files {
-            let id = match find.query_row([&f.path], |r| r.get::<_, i64>(0)).optional()? {
-                Some(id) => {
-                    update.execute(params![id, f.is_test, f.lines])?;
-                    id
-                }
-                None => {
-                    insert.execute(params![f.path, f.is_test, f.lines])?;
-                    tx.last_insert_rowid()
-                }
-            };
-            file_ids.push(id);
-        }
-    }
-
+    let file_ids = upsert_files(tx, inv)?;
     let roots: Vec<String> = {
         let mut r: Vec<String> = inv.files.iter().filter_map(|f| f.path.split('/').next().map(|s| format!("{s}/"))).collect();
         r.sort();
         r.dedup();
         r
     };
+    let under_roots = |path: &str| roots.iter().any(|r| path.starts_with(r.as_str()));
 
-    // Features.
+    // Match items to what the database already has, before writing.
     let mut existing = existing_items(tx, "SELECT f.id, s.path, f.receiver, f.name, f.line, f.loc, f.body_hash FROM features f JOIN source_files s ON s.id = f.file_id ORDER BY f.id")?;
-    let mut feature_ids = Vec::with_capacity(inv.features.len());
-    let mut new_features = Vec::new();
-    {
-        let mut next: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM features", [], |r| r.get(0))?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO features (id, file_id, line, receiver, name, loc, body_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut update =
-            tx.prepare_cached("UPDATE features SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
-        let mut ordinals: HashMap<(u32, &str, &str), u32> = HashMap::new();
-        for (i, f) in inv.features.iter().enumerate() {
-            let ord = ordinals.entry((f.file, &f.receiver, &f.name)).or_insert(0);
-            let key = (inv.files[f.file as usize].path.clone(), f.receiver.clone(), f.name.clone(), *ord);
-            *ord += 1;
-            let file_id = file_ids[f.file as usize];
-            match existing.remove(&key) {
-                Some(e) => {
-                    if e.line != i64::from(f.line) || e.loc != i64::from(f.loc) || e.hash != f.body_hash {
-                        update.execute(params![e.id, file_id, f.line, f.loc, f.body_hash])?;
-                        report.features_updated += 1;
-                    } else {
-                        report.features_unchanged += 1;
-                    }
-                    feature_ids.push(e.id);
-                }
-                None => {
-                    insert.execute(params![next, file_id, f.line, f.receiver, f.name, f.loc, f.body_hash])?;
-                    feature_ids.push(next);
-                    new_features.push(i);
-                    next += 1;
-                    report.features_added += 1;
-                }
-            }
-        }
-    }
-    report.features_missing = existing.keys().filter(|k| roots.iter().any(|r| k.0.starts_with(r.as_str()))).count();
+    let next_feature: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM features", [], |r| r.get(0))?;
+    let features = match_items(
+        inv.features.iter().map(|f| (f.file, f.receiver.as_str(), f.name.as_str(), f.line, f.loc, f.body_hash.as_str())),
+        inv,
+        &mut existing,
+        next_feature,
+    );
+    report.features_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
+    let mut existing = existing_items(tx, "SELECT t.id, s.path, '', t.name, t.line, t.loc, t.body_hash FROM tests t JOIN source_files s ON s.id = t.file_id ORDER BY t.id")?;
+    let next_test: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM tests", [], |r| r.get(0))?;
+    let tests = match_items(inv.tests.iter().map(|t| (t.file, "", t.name.as_str(), t.line, t.loc, t.body_hash.as_str())), inv, &mut existing, next_test);
+    report.tests_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
 
-    // Tests.
-    existing = existing_items(tx, "SELECT t.id, s.path, '', t.name, t.line, t.loc, t.body_hash FROM tests t JOIN source_files s ON s.id = t.file_id ORDER BY t.id")?;
-    let mut test_ids = Vec::with_capacity(inv.tests.len());
-    let mut new_tests = Vec::new();
-    {
-        let mut next: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM tests", [], |r| r.get(0))?;
-        let mut insert =
-            tx.prepare_cached("INSERT INTO tests (id, file_id, line, name, loc, body_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-        let mut update = tx.prepare_cached("UPDATE tests SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
-        let mut ordinals: HashMap<(u32, &str), u32> = HashMap::new();
-        for (i, t) in inv.tests.iter().enumerate() {
-            let ord = ordinals.entry((t.file, &t.name)).or_insert(0);
-            let key = (inv.files[t.file as usize].path.clone(), String::new(), t.name.clone(), *ord);
-            *ord += 1;
-            let file_id = file_ids[t.file as usize];
-            match existing.remove(&key) {
-                Some(e) => {
-                    if e.line != i64::from(t.line) || e.loc != i64::from(t.loc) || e.hash != t.body_hash {
-                        update.execute(params![e.id, file_id, t.line, t.loc, t.body_hash])?;
-                        report.tests_updated += 1;
-                    } else {
-                        report.tests_unchanged += 1;
-                    }
-                    test_ids.push(e.id);
-                }
-                None => {
-                    insert.execute(params![next, file_id, t.line, t.name, t.loc, t.body_hash])?;
-                    test_ids.push(next);
-                    new_tests.push(i);
-                    next += 1;
-                    report.tests_added += 1;
-                }
-            }
-        }
-    }
-    report.tests_missing = existing.keys().filter(|k| roots.iter().any(|r| k.0.starts_with(r.as_str()))).count();
-
-    // Links: the imported tests' links are replaced by what their bodies call now.
-    {
-        let fresh = report.features_added == inv.features.len() && report.tests_added == inv.tests.len();
-        if !fresh {
-            let mut clear = tx.prepare_cached("DELETE FROM feature_tests WHERE test_id = ?1")?;
-            for &id in &test_ids {
-                clear.execute([id])?;
-            }
-        }
-        let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO feature_tests (feature_id, test_id) VALUES (?1, ?2)")?;
-        for &(f, t) in &inv.links {
-            insert.execute(params![feature_ids[f as usize], test_ids[t as usize]])?;
-        }
-        report.links = inv.links.len();
-    }
-
-    // Batches.
+    // Batches: the given plan, or per-file batches for the new items.
     let plan_owned;
     let plan = match plan {
         Some(p) => p,
         None => {
-            plan_owned = plan_for_new(tx, inv, &new_features, &new_tests)?;
+            let new_f: Vec<usize> = (0..features.len()).filter(|&i| features[i].is_new).collect();
+            let new_t: Vec<usize> = (0..tests.len()).filter(|&i| tests[i].is_new).collect();
+            plan_owned = plan_for_new(tx, inv, &new_f, &new_t)?;
             &plan_owned
         }
     };
+    let mut batch_rows = Vec::new();
+    let mut dep_rows = Vec::new();
+    for b in &plan.batches {
+        batch_rows.extend([Value::from(b.number), Value::from(b.name.clone()), Value::from(b.description.clone())]);
+        for &d in &b.depends_on {
+            dep_rows.extend([Value::from(b.number), Value::from(d)]);
+        }
+    }
+    bulk_insert(tx, "batches (id, name, description)", 3, &batch_rows)?;
+    bulk_insert(tx, "batch_dependencies (batch_id, depends_on)", 2, &dep_rows)?;
+    report.batches_added = plan.batches.len();
+    let batch_of = |b: u32| if b == 0 { Value::Null } else { Value::from(b) };
+
+    // Items: new rows in bulk, found-again rows updated only where changed.
+    let mut rows = Vec::new();
     {
-        let mut insert_batch = tx.prepare_cached("INSERT INTO batches (id, name, description) VALUES (?1, ?2, ?3)")?;
-        let mut insert_dep = tx.prepare_cached("INSERT INTO batch_dependencies (batch_id, depends_on) VALUES (?1, ?2)")?;
-        for b in &plan.batches {
-            insert_batch.execute(params![b.number, b.name, b.description])?;
-        }
-        for b in &plan.batches {
-            for d in &b.depends_on {
-                insert_dep.execute(params![b.number, d])?;
+        let mut update = tx.prepare_cached("UPDATE features SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
+        let mut set_batch = tx.prepare_cached("UPDATE features SET batch_id = ?2 WHERE id = ?1")?;
+        for (i, (f, m)) in inv.features.iter().zip(&features).enumerate() {
+            let file_id = file_ids[f.file as usize];
+            if m.is_new {
+                rows.extend([
+                    Value::from(m.id),
+                    Value::from(file_id),
+                    Value::from(f.line),
+                    Value::from(f.receiver.clone()),
+                    Value::from(f.name.clone()),
+                    Value::from(f.loc),
+                    Value::from(f.body_hash.clone()),
+                    batch_of(plan.feature_batch[i]),
+                ]);
+                report.features_added += 1;
+                continue;
             }
-        }
-        report.batches_added = plan.batches.len();
-        let mut set_f = tx.prepare_cached("UPDATE features SET batch_id = ?2 WHERE id = ?1")?;
-        for (i, &b) in plan.feature_batch.iter().enumerate() {
-            if b != 0 {
-                set_f.execute(params![feature_ids[i], b])?;
+            if m.changed {
+                update.execute(params![m.id, file_id, f.line, f.loc, f.body_hash])?;
+                report.features_updated += 1;
+            } else {
+                report.features_unchanged += 1;
             }
-        }
-        let mut set_t = tx.prepare_cached("UPDATE tests SET batch_id = ?2 WHERE id = ?1")?;
-        for (i, &b) in plan.test_batch.iter().enumerate() {
-            if b != 0 {
-                set_t.execute(params![test_ids[i], b])?;
+            if plan.feature_batch[i] != 0 {
+                set_batch.execute(params![m.id, plan.feature_batch[i]])?;
             }
         }
     }
+    bulk_insert(tx, "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8, &rows)?;
+    rows.clear();
+    {
+        let mut update = tx.prepare_cached("UPDATE tests SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
+        let mut set_batch = tx.prepare_cached("UPDATE tests SET batch_id = ?2 WHERE id = ?1")?;
+        for (i, (t, m)) in inv.tests.iter().zip(&tests).enumerate() {
+            let file_id = file_ids[t.file as usize];
+            if m.is_new {
+                rows.extend([
+                    Value::from(m.id),
+                    Value::from(file_id),
+                    Value::from(t.line),
+                    Value::from(t.name.clone()),
+                    Value::from(t.loc),
+                    Value::from(t.body_hash.clone()),
+                    batch_of(plan.test_batch[i]),
+                ]);
+                report.tests_added += 1;
+                continue;
+            }
+            if m.changed {
+                update.execute(params![m.id, file_id, t.line, t.loc, t.body_hash])?;
+                report.tests_updated += 1;
+            } else {
+                report.tests_unchanged += 1;
+            }
+            if plan.test_batch[i] != 0 {
+                set_batch.execute(params![m.id, plan.test_batch[i]])?;
+            }
+        }
+    }
+    bulk_insert(tx, "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7, &rows)?;
+
+    // Links: the imported tests' links are replaced by what their bodies call now.
+    {
+        let mut clear = tx.prepare_cached("DELETE FROM feature_tests WHERE test_id = ?1")?;
+        for m in tests.iter().filter(|m| !m.is_new) {
+            clear.execute([m.id])?;
+        }
+        let links: Vec<Value> = inv.links.iter().flat_map(|&(f, t)| [Value::from(features[f as usize].id), Value::from(tests[t as usize].id)]).collect();
+        bulk_insert(tx, "feature_tests (feature_id, test_id)", 2, &links)?;
+        report.links = inv.links.len();
+    }
     Ok(report)
+}
+
+fn upsert_files(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec<i64>> {
+    let mut file_ids = Vec::with_capacity(inv.files.len());
+    let mut find = tx.prepare_cached("SELECT id FROM source_files WHERE path = ?1")?;
+    let mut insert = tx.prepare_cached("INSERT INTO source_files (path, is_test, lines) VALUES (?1, ?2, ?3)")?;
+    let mut update = tx.prepare_cached("UPDATE source_files SET is_test = ?2, lines = ?3 WHERE id = ?1")?;
+    for f in &inv.files {
+        let id = match find.query_row([&f.path], |r| r.get::<_, i64>(0)).optional()? {
+            Some(id) => {
+                update.execute(params![id, f.is_test, f.lines])?;
+                id
+            }
+            None => {
+                insert.execute(params![f.path, f.is_test, f.lines])?;
+                tx.last_insert_rowid()
+            }
+        };
+        file_ids.push(id);
+    }
+    Ok(file_ids)
+}
+
+/// Where an inventory item lands: its database ID, and whether it is new or
+/// has changed since the last import.
+struct Matched {
+    id: i64,
+    is_new: bool,
+    changed: bool,
+}
+
+/// Match `(file, receiver, name, line, loc, hash)` items against `existing`
+/// (removing what matches); unmatched items get IDs from `next` on.
+fn match_items<'a>(
+    items: impl Iterator<Item = (u32, &'a str, &'a str, u32, u32, &'a str)>,
+    inv: &Inventory,
+    existing: &mut HashMap<Key, Existing>,
+    mut next: i64,
+) -> Vec<Matched> {
+    let mut ordinals: HashMap<(u32, &str, &str), u32> = HashMap::new();
+    let mut out = Vec::new();
+    for (file, receiver, name, line, loc, hash) in items {
+        let ord = ordinals.entry((file, receiver, name)).or_insert(0);
+        let key = (inv.files[file as usize].path.clone(), receiver.to_string(), name.to_string(), *ord);
+        *ord += 1;
+        match existing.remove(&key) {
+            Some(e) => {
+                let changed = e.line != i64::from(line) || e.loc != i64::from(loc) || e.hash != hash;
+                out.push(Matched { id: e.id, is_new: false, changed });
+            }
+            None => {
+                out.push(Matched { id: next, is_new: true, changed: false });
+                next += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Rows per multi-row INSERT: far fewer statements to run, well under
+/// SQLite's limit on bound parameters.
+const BULK_ROWS: usize = 200;
+
+/// Insert `values` (row-major, `columns` per row) into `target`, a table
+/// and column list of ours, with multi-row statements.
+fn bulk_insert(tx: &Transaction<'_>, target: &str, columns: usize, values: &[Value]) -> rusqlite::Result<()> {
+    for chunk in values.chunks(BULK_ROWS * columns) {
+        let row = format!("({})", vec!["?"; columns].join(","));
+        let sql = format!("INSERT INTO {target} VALUES {}", vec![row.as_str(); chunk.len() / columns].join(","));
+        tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(chunk))?;
+    }
+    Ok(())
 }
 
 fn existing_items(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<HashMap<Key, Existing>> {

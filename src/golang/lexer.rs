@@ -76,14 +76,35 @@ impl fmt::Display for LexError {
 
 impl std::error::Error for LexError {}
 
-/// Operators of two or three bytes, longest first within each start byte.
-const LONG_OPS: &[&[u8]] = &[
-    b"<<=", b">>=", b"&^=", b"...", b"&&", b"||", b"<-", b"++", b"--", b"==", b"!=", b"<=", b">=", b":=", b"+=",
-    b"-=", b"*=", b"/=", b"%=", b"&=", b"|=", b"^=", b"<<", b">>", b"&^",
-];
+/// Length of the operator starting `rest`: Go's two- and three-byte
+/// operators are taken whole (longest match), anything else is one byte.
+fn op_len(rest: &[u8]) -> usize {
+    let b1 = rest.get(1).copied().unwrap_or(0);
+    let b2 = rest.get(2).copied().unwrap_or(0);
+    match (rest[0], b1, b2) {
+        (b'<', b'<', b'=') | (b'>', b'>', b'=') | (b'&', b'^', b'=') | (b'.', b'.', b'.') => 3,
+        (b'&', b'&', _) | (b'|', b'|', _) | (b'<', b'-', _) | (b'+', b'+', _) | (b'-', b'-', _) => 2,
+        (b'<', b'<', _) | (b'>', b'>', _) | (b'&', b'^', _) | (b':', b'=', _) => 2,
+        (b'=' | b'!' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^', b'=', _) => 2,
+        _ => 1,
+    }
+}
+
+/// Bytes that continue an identifier, as a lookup table (the lexer's
+/// hottest test).
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        i += 1;
+    }
+    t
+};
 
 fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    IDENT[b as usize]
 }
 
 /// Split Go source into tokens; comments and whitespace are dropped.
@@ -140,9 +161,7 @@ pub fn tokenize(src: &[u8]) -> Result<Vec<Token>, LexError> {
                     i += close + 2;
                     Kind::Literal
                 } else {
-                    let rest = &src[i..];
-                    let len = LONG_OPS.iter().find(|op| rest.starts_with(op)).map_or(1, |op| op.len());
-                    i += len;
+                    i += op_len(&src[i..]);
                     Kind::Op
                 };
                 tokens.push(Token { kind, start: start as u32, end: i as u32, line: start_line, end_line: line, newline_before });
@@ -185,16 +204,14 @@ fn scan_quoted(src: &[u8], mut i: usize, quote: u8) -> Option<usize> {
     None
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
-}
+use memchr::memchr;
 
 fn find_pair(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    hay.windows(2).position(|w| w[0] == a && w[1] == b)
+    memchr::memmem::find(hay, &[a, b])
 }
 
-fn count_newlines(bytes: &[u8]) -> u32 {
-    bytes.iter().filter(|&&c| c == b'\n').count() as u32
+pub(crate) fn count_newlines(bytes: &[u8]) -> u32 {
+    memchr::memchr_iter(b'\n', bytes).count() as u32
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ fn scan_file(rel: &str, path: &Path) -> Result<Option<FileScan>, ImportError> {
         return Ok(None);
     }
     let toks = tokenize(&src).map_err(|source| ImportError::Lex { path: path.to_path_buf(), source })?;
-    let lines = src.iter().filter(|&&b| b == b'\n').count() as u32 + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
+    let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
     let mut scan = FileScan { lines, features: Vec::new(), tests: Vec::new() };
     let decls = functions(&src, &toks);
     if rel.ends_with("_test.go") {
