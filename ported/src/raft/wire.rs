@@ -429,3 +429,156 @@ pub fn varint(b: &[u8]) -> Option<i64> {
     let x = (ux >> 1) as i64;
     Some(if ux & 1 != 0 { !x } else { x })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VECTORS: &str = include_str!("../../tests/nrg/wire_vectors.tsv");
+
+    fn vector(kind: &str, name: &str) -> Vec<u8> {
+        for line in VECTORS.lines().filter(|l| !l.starts_with('#')) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() == 3 && cols[0] == kind && cols[1] == name {
+                return (0..cols[2].len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&cols[2][i..i + 2], 16).expect("hex vector"))
+                    .collect();
+            }
+        }
+        panic!("no vector {kind}/{name}");
+    }
+
+    fn ae(leader: &str, term: u64, commit: u64, pterm: u64, pindex: u64, entries: Vec<Entry>, lterm: u64) -> AppendEntry {
+        let mut ae = AppendEntry::new(leader, term, commit, pterm, pindex, entries);
+        ae.lterm = lterm;
+        ae
+    }
+
+    fn ae_cases() -> Vec<(&'static str, AppendEntry)> {
+        vec![
+            ("heartbeat_no_leader", ae("", 1, 0, 0, 0, vec![], 0)),
+            ("heartbeat", ae("S1Nunr6R", 7, 5, 6, 9, vec![], 0)),
+            (
+                "two_entries",
+                ae(
+                    "DEREK123",
+                    2,
+                    1,
+                    1,
+                    1,
+                    vec![Entry::new(EntryType::Normal, *b"hello"), Entry::new(EntryType::PeerState, vec![3, 0, 0, 0, 0, 0, 0, 0])],
+                    0,
+                ),
+            ),
+            ("catchup_lterm", ae("abcdefgh", 3, 10, 3, 11, vec![Entry::new(EntryType::Snapshot, vec![])], 300)),
+            (
+                "big_values",
+                ae(
+                    "zzzzzzzz",
+                    u64::MAX,
+                    1 << 40,
+                    (1 << 63) + 5,
+                    0xdead_beef,
+                    vec![Entry::new(EntryType::LeaderTransfer, *b"S1Nunr6R")],
+                    u64::MAX,
+                ),
+            ),
+        ]
+    }
+
+    #[test]
+    fn append_entry_matches_go_vectors_and_round_trips() {
+        for (name, a) in ae_cases() {
+            let enc = a.encode().expect("encodes");
+            assert_eq!(enc, vector("ae", name), "{name}");
+            let mut d = decode_append_entry(&enc, Some(7), "reply").expect("decodes");
+            assert_eq!(d.buf, enc);
+            assert_eq!((d.sub, d.reply.as_str()), (Some(7), "reply"));
+            d.buf.clear();
+            d.sub = None;
+            d.reply.clear();
+            let mut want = a.clone();
+            if want.leader.is_empty() {
+                // An empty leader goes out as eight zero bytes.
+                want.leader = "\0".repeat(ID_LEN);
+            }
+            assert_eq!(d, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn responses_and_votes_match_go_vectors_and_round_trip() {
+        let cases = [
+            ("success", AppendEntryResponse::new(4, 100, "yrzKKRBu", true)),
+            ("failure", AppendEntryResponse::new(0, 0, "cnrtt3eg", false)),
+        ];
+        for (name, ar) in cases {
+            assert_eq!(ar.encode(), vector("aer", name), "{name}");
+            assert_eq!(decode_append_entry_response(&ar.encode()).expect("decodes"), ar);
+        }
+        let vr = |term, last_term, last_index, c: &str| VoteRequest { term, last_term, last_index, candidate: c.into(), reply: String::new() };
+        for (name, v) in [("simple", vr(2, 1, 7, "S4pOBBWF")), ("large", vr(u64::MAX, 1 << 33, 1 << 50, "nats-0__"))] {
+            assert_eq!(v.encode(), vector("vreq", name), "{name}");
+            let mut back = decode_vote_request(&v.encode(), "r").expect("decodes");
+            assert_eq!(back.reply, "r");
+            back.reply.clear();
+            assert_eq!(back, v);
+        }
+        let vp = |term, peer: &str, granted, empty| VoteResponse { term, peer: peer.into(), granted, empty };
+        for (name, v) in [
+            ("granted", vp(3, "S1Nunr6R", true, false)),
+            ("empty", vp(9, "abcdefgh", false, true)),
+            ("granted_empty", vp(1 << 62, "12345678", true, true)),
+        ] {
+            assert_eq!(v.encode(), vector("vresp", name), "{name}");
+            assert_eq!(decode_vote_response(&v.encode()).expect("decodes"), v);
+        }
+    }
+
+    #[test]
+    fn encode_rejects_bad_leader_and_too_many_entries() {
+        let mut a = ae("foo_bar_baz", 1, 0, 0, 0, vec![], 0);
+        assert_eq!(a.encode(), Err(WireError::LeaderLen));
+        a.leader = "DEREK123".into();
+        assert!(a.encode().is_ok());
+        a.entries = vec![Entry::new(EntryType::Normal, vec![]); u16::MAX as usize + 1];
+        assert_eq!(a.encode(), Err(WireError::TooManyEntries));
+    }
+
+    #[test]
+    fn decode_rejects_truncation_and_corrupt_lengths() {
+        let a = ae("12345678", 1, 0, 0, 0, vec![Entry::new(EntryType::Normal, vec![]); 300], 0);
+        let buf = a.encode().expect("encodes");
+        // The last byte is the uvarint lterm; every cut before it is corrupt.
+        for cut in [APPEND_ENTRY_BASE_LEN - 1, buf.len() - 3, buf.len() - 2, 43, 44, 45] {
+            assert!(matches!(decode_append_entry(&buf[..cut], None, ""), Err(WireError::BadAppendEntry)), "cut {cut}");
+        }
+        // A zero length prefix is corrupt.
+        let mut z = buf.clone();
+        z[42..46].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(decode_append_entry(&z, None, ""), Err(WireError::BadAppendEntry)));
+        // A length running past the end is corrupt.
+        let mut long = buf.clone();
+        long[42..46].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(decode_append_entry(&long, None, ""), Err(WireError::BadAppendEntry)));
+        assert!(decode_append_entry_response(&[0; 24]).is_err());
+        assert!(decode_vote_request(&[0; 33], "").is_err());
+        assert!(decode_vote_response(&[0; 16]).is_err());
+    }
+
+    #[test]
+    fn varints_match_go() {
+        let mut b = Vec::new();
+        put_uvarint(&mut b, 300);
+        assert_eq!(b, [0xac, 0x02]);
+        assert_eq!(uvarint(&b), Some(300));
+        assert_eq!(uvarint(&[0x80]), None);
+        assert_eq!(uvarint(&[0xff; 10]), None);
+        for v in [0i64, 1, -1, 63, -64, 22, -11, i64::MAX, i64::MIN] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            assert_eq!(varint(&b), Some(v));
+        }
+    }
+}

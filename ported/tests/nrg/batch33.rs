@@ -654,3 +654,155 @@ fn test_nrg_chain_of_blocks_stop_and_catch_up() {
         });
     }
 }
+
+/// Port of TestLongNRGChainOfBlocks (jetstream_cluster_long_test.go)
+///
+/// Runs for ten simulated minutes by default; `NRG_LONG_SECS` changes that.
+/// Each loop iteration also lets one simulated millisecond pass, standing
+/// in for the real time a Go iteration takes.
+#[test]
+fn test_long_nrg_chain_of_blocks() {
+    const GROUP_SIZE: usize = 3;
+    let convergence_timeout = 30 * SEC;
+    let duration = Duration::from_secs(std::env::var("NRG_LONG_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(600));
+
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Op {
+        StopOne,
+        StopAll,
+        RestartOne,
+        RestartAll,
+        Snapshot,
+        Propose,
+        ProposeLeader,
+        Pause,
+        Check,
+    }
+    use Op::*;
+    let ops_weighted = [
+        StopOne, StopOne, StopOne, StopAll, StopAll, RestartOne, RestartOne, RestartOne, RestartAll, RestartAll,
+        RestartAll, Snapshot, Snapshot, Propose, Propose, Propose, Propose, ProposeLeader, ProposeLeader, ProposeLeader,
+        ProposeLeader, Pause, Pause, Pause, Pause, Check, Check, Check, Check,
+    ];
+
+    let mut c = cluster("test_long_nrg_chain_of_blocks", "Test", 3);
+    let rg = c.create_raft_group("ChainOfBlocks", GROUP_SIZE, SmKind::ChainOfBlocks);
+    c.wait_on_leader(&rg);
+
+    let pick = |c: &Cluster, nodes: &mut Vec<usize>| -> Option<usize> {
+        if nodes.is_empty() {
+            return None;
+        }
+        let i = c.world.rng.borrow_mut().index(nodes.len());
+        Some(nodes.swap_remove(i))
+    };
+
+    let mut highest_blocks_count = 0u64;
+    let mut active: Vec<usize> = rg.members.clone();
+    let mut stopped: Vec<usize> = Vec::new();
+    let start = c.now();
+    let mut stop_cooldown = 0;
+    let mut iterations = 0u64;
+
+    while c.now() - start < duration {
+        iterations += 1;
+        let mut op = ops_weighted[c.world.rng.borrow_mut().index(ops_weighted.len())];
+        // Don't stop so often that no progress can be made.
+        if op == StopOne || op == StopAll {
+            if stop_cooldown > 0 {
+                op = Propose;
+            } else {
+                stop_cooldown = 50;
+            }
+        }
+        if stop_cooldown > 0 {
+            stop_cooldown -= 1;
+        }
+
+        match op {
+            StopOne => {
+                if let Some(n) = pick(&c, &mut active) {
+                    c.stop(n);
+                    stopped.push(n);
+                }
+            }
+            StopAll => {
+                for &n in &active {
+                    c.stop(n);
+                }
+                stopped.append(&mut active);
+            }
+            RestartOne => {
+                if let Some(n) = pick(&c, &mut stopped) {
+                    c.restart(n);
+                    active.push(n);
+                }
+            }
+            RestartAll => {
+                for &n in &stopped {
+                    c.restart(n);
+                }
+                active.append(&mut stopped);
+            }
+            Snapshot => {
+                if !active.is_empty() {
+                    let n = active[c.world.rng.borrow_mut().index(active.len())];
+                    c.rcob_create_snapshot(n);
+                }
+            }
+            Propose => {
+                if !active.is_empty() {
+                    let n = active[c.world.rng.borrow_mut().index(active.len())];
+                    c.propose_block(n);
+                }
+            }
+            ProposeLeader => {
+                if let Some(l) = rg.leader(&c) {
+                    c.propose_block(l);
+                }
+            }
+            Pause => {
+                let d = c.world.rng.borrow_mut().below(250);
+                c.run_for(ms(d));
+            }
+            Check => {
+                for &n in &stopped {
+                    c.restart(n);
+                }
+                active.append(&mut stopped);
+                let group = rg.clone();
+                c.check_for(convergence_timeout, ms(250), |c| {
+                    let reference = group.members[0];
+                    let (_, reference_blocks, reference_hash) = c.rcob_ref(reference).get_current_hash();
+                    for &m in &group.members {
+                        let sm = c.rcob_ref(m);
+                        let (running, blocks, hash) = sm.get_current_hash();
+                        if !running {
+                            return Err(format!("node not running: slot {m}"));
+                        }
+                        if let Some(e) = &sm.corrupt {
+                            return Err(format!("slot {m}: {e}"));
+                        }
+                        if blocks > highest_blocks_count {
+                            highest_blocks_count = blocks;
+                        }
+                        if blocks != reference_blocks {
+                            return Err(format!("different number of blocks {blocks} (slot {m}) vs. {reference_blocks} (slot {reference})"));
+                        } else if hash != reference_hash {
+                            return Err(format!("different hash after {blocks} blocks {hash} (slot {m}) vs. {reference_hash} (slot {reference})"));
+                        }
+                    }
+                    if reference_blocks < highest_blocks_count {
+                        return Err(format!("nodes converged below highest known block count: {highest_blocks_count}"));
+                    }
+                    Ok(())
+                });
+            }
+        }
+        c.run_for(ms(1));
+    }
+    eprintln!(
+        "long chain of blocks: {iterations} iterations, highest block {highest_blocks_count}, {:?} simulated",
+        c.now() - start
+    );
+}
