@@ -8,3 +8,5 @@
 mod batch33;
 #[path = "nrg/helpers.rs"]
 mod helpers;
+#[path = "nrg/simulation.rs"]
+mod simulation;

@@ -879,6 +879,16 @@ impl Raft {
         self.wal.as_mut()
     }
 
+    /// The stored entry at `index` (for invariant checks).
+    pub fn log_entry(&self, index: u64) -> Result<super::wire::AppendEntry, RaftError> {
+        self.load_entry(index)
+    }
+
+    /// Index covered by the installed snapshot (Go field `papplied`).
+    pub fn snapshot_index(&self) -> u64 {
+        self.papplied
+    }
+
     /// Number of transport subscriptions this node holds.
     pub fn num_subscriptions(&self) -> usize {
         self.subs.len()

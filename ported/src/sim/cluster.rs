@@ -156,6 +156,8 @@ pub struct Cluster {
     pub wal_sync_always: bool,
     /// Simulation steps taken.
     pub steps: u64,
+    /// Called after every node turn with the slot that ran (invariant checks).
+    pub after_tick: Option<Box<dyn FnMut(&mut Cluster, usize)>>,
     dirs: u64,
 }
 
@@ -193,6 +195,7 @@ impl Cluster {
             bugs: PlantedBugs::default(),
             wal_sync_always: true,
             steps: 0,
+            after_tick: None,
             dirs: 0,
         }
     }
@@ -433,6 +436,13 @@ impl Cluster {
         }
     }
 
+    fn run_after_tick(&mut self, slot: usize) {
+        if let Some(mut f) = self.after_tick.take() {
+            f(self, slot);
+            self.after_tick = Some(f);
+        }
+    }
+
     fn next_event(&self) -> Option<u64> {
         let mut next = self.world.net.borrow().next_time();
         for n in self.nodes.iter().filter(|n| !n.frozen) {
@@ -462,6 +472,7 @@ impl Cluster {
                     if !n.frozen {
                         n.raft.tick();
                         self.drive_sm(slot);
+                        self.run_after_tick(slot);
                     }
                 }
                 Owner::Probe(p) => self.probe_receive(p, msg),
@@ -479,6 +490,9 @@ impl Cluster {
                     self.nodes[slot].raft.tick();
                 }
                 self.drive_sm(slot);
+                if due {
+                    self.run_after_tick(slot);
+                }
             }
             if !any {
                 break;

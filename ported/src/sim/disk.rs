@@ -154,6 +154,11 @@ impl SimDisk {
         self.crash_on_next_append.insert(server.to_string());
     }
 
+    /// Cancels every armed mid-write power loss.
+    pub fn disarm(&mut self) {
+        self.crash_on_next_append.clear();
+    }
+
     /// Whether `server` lost power mid-write and awaits [`SimDisk::power_loss`].
     pub fn is_dead(&self, server: &str) -> bool {
         self.dead.contains(server)

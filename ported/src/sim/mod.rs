@@ -8,8 +8,10 @@
 
 pub mod cluster;
 pub mod disk;
+pub mod invariants;
 pub mod net;
 pub mod rng;
+pub mod schedule;
 pub mod state_machines;
 pub mod world;
 

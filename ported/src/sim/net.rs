@@ -47,6 +47,11 @@ pub struct NetConfig {
     pub dup: f64,
     /// Probability a message ignores per-link FIFO order.
     pub reorder: f64,
+    /// Probability a message is held back much longer (later messages on
+    /// the same link queue behind it unless reordered).
+    pub long_delay: f64,
+    /// Upper bound of such a long delay in nanoseconds.
+    pub long_delay_max: u64,
 }
 
 impl Default for NetConfig {
@@ -59,6 +64,8 @@ impl Default for NetConfig {
             drop: 0.0,
             dup: 0.0,
             reorder: 0.0,
+            long_delay: 0.0,
+            long_delay_max: 0,
         }
     }
 }
@@ -98,6 +105,10 @@ pub struct Network {
     pub cfg: NetConfig,
     /// Messages published.
     pub published: u64,
+    /// When set, every publish from a server is also recorded in `tapped`.
+    pub tap: bool,
+    /// Recorded publishes: (sending server, subject, payload).
+    pub tapped: Vec<(Option<usize>, String, Vec<u8>)>,
     /// Messages delivered.
     pub delivered: u64,
 }
@@ -211,6 +222,9 @@ impl Network {
     /// Publishes from `from` at time `now`.
     pub fn publish(&mut self, from: Option<usize>, subject: &str, reply: &str, data: &[u8], now: u64, rng: &mut SimRng) {
         self.published += 1;
+        if self.tap {
+            self.tapped.push((from, subject.to_string(), data.to_vec()));
+        }
         let targets: Vec<Sid> =
             self.subs.iter().filter(|(_, s)| subject_matches(&s.subject, subject)).map(|(sid, _)| *sid).collect();
         for sid in targets {
@@ -232,6 +246,9 @@ impl Network {
                 let delay = rng.range(lo, hi);
                 let mut at = now + delay.max(1);
                 let link = (from, self.subs.get(&sid).map_or(0, |s| s.client));
+                if rng.chance(self.cfg.long_delay) {
+                    at += rng.below(self.cfg.long_delay_max.max(1));
+                }
                 if !rng.chance(self.cfg.reorder) {
                     let last = self.link_last.get(&link).copied().unwrap_or(0);
                     at = at.max(last);

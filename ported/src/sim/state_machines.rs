@@ -144,6 +144,8 @@ pub struct ChainOfBlocks {
     pub history: Vec<(u64, u32)>,
     /// A malformed block or unknown entry type was applied.
     pub corrupt: Option<String>,
+    /// Largest block payload this replica proposes.
+    pub max_block_size: usize,
 }
 
 impl ChainOfBlocks {
@@ -165,13 +167,14 @@ impl ChainOfBlocks {
             ready: false,
             history: Vec::new(),
             corrupt: None,
+            max_block_size: RCOB_MAX_BLOCK_SIZE,
         }
     }
 
     /// Port of (*RCOBStateMachine).proposeBlock (the block-building half).
     pub fn next_block(&mut self) -> Vec<u8> {
         self.proposal_sequence += 1;
-        let size = 1 + self.rng.index(RCOB_MAX_BLOCK_SIZE);
+        let size = 1 + self.rng.index(self.max_block_size);
         let mut data = vec![0u8; size];
         self.rng.fill(&mut data);
         Block { proposer: self.server.clone(), proposer_sequence: self.proposal_sequence, data }.encode()
