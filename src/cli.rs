@@ -41,9 +41,11 @@ pub enum Command {
     /// Import a codebase's features and tests into the database
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
-    /// Show and list batches
+    /// Show, list and update batches
     #[command(subcommand)]
     Batch(commands::batch::BatchCommand),
+    /// Same as `batch update` (the spelling of the porting plan)
+    BatchUpdate(commands::update::UpdateArgs),
     /// Show and list features (functions and methods of the source)
     #[command(subcommand)]
     Feature(commands::item::FeatureCommand),
@@ -53,6 +55,8 @@ pub enum Command {
     /// Progress reports
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
+    /// The audit trail of status changes (all, or one batch, feature or test)
+    History(commands::history::HistoryArgs),
     /// Maintain the built-in data (for porttrack developers)
     #[command(subcommand, hide = true)]
     Builtin(commands::builtin::BuiltinCommand),
@@ -77,6 +81,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Feature(a) => commands::item::run_feature(&ctx, a),
         Command::Test(a) => commands::item::run_test(&ctx, a),
         Command::Report(a) => commands::report::run(&ctx, a),
+        Command::BatchUpdate(a) => commands::update::run(&ctx, a),
+        Command::History(a) => commands::history::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),
     };
     match result {

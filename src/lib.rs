@@ -8,6 +8,7 @@
 //! NATS inventory and plan.
 
 pub mod builtin;
+pub mod clock;
 pub mod cli;
 pub mod commands;
 pub mod db;

@@ -12,6 +12,8 @@ pub enum BatchCommand {
     Show(ShowArgs),
     /// Every batch with counts, percent done, dependencies and readiness
     List,
+    /// Change the status of at most 15 items of the batch, all or nothing
+    Update(super::update::UpdateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,5 +34,6 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> anyhow::Result<i32> {
             let list = ops::batch::list(&db)?;
             ctx.emit("batch list", &list, render::batch::list)
         }
+        BatchCommand::Update(a) => super::update::run(ctx, a),
     }
 }

@@ -3,10 +3,12 @@
 
 pub mod batch;
 pub mod builtin;
+pub mod history;
 pub mod import;
 pub mod init;
 pub mod item;
 pub mod report;
+pub mod update;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,10 @@ use crate::exit_codes;
 
 /// Default database file, relative to the working directory.
 pub const DEFAULT_DB: &str = "porting.db";
+
+/// Environment variable overriding how long a command waits for another
+/// writer's lock, in milliseconds (default 15000).
+pub const BUSY_TIMEOUT_ENV: &str = "PORTTRACK_BUSY_TIMEOUT_MS";
 
 /// What every command gets: the global options.
 pub struct Ctx {
@@ -41,6 +47,15 @@ impl Ctx {
     /// built-in plan (with a line on stderr); a missing explicit file is an
     /// error that says how to create it.
     pub fn open_db(&self) -> anyhow::Result<Database> {
+        let mut db = self.open_db_file()?;
+        if let Some(ms) = std::env::var(BUSY_TIMEOUT_ENV).ok().filter(|v| !v.is_empty()) {
+            let ms: u64 = ms.parse().map_err(|_| Error::usage(format!("{BUSY_TIMEOUT_ENV}={ms} is not a number of milliseconds")))?;
+            db.set_busy_timeout(std::time::Duration::from_millis(ms))?;
+        }
+        Ok(db)
+    }
+
+    fn open_db_file(&self) -> anyhow::Result<Database> {
         let path = self.db_path();
         if path.exists() {
             return Ok(Database::open(&path)?);

@@ -5,6 +5,7 @@
 
 mod load;
 mod read;
+mod update;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::error::Error;
 
 pub use load::LoadReport;
 pub use read::*;
+pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
 
 /// Ordered, append-only list of migrations; the schema version after
 /// applying the first `n` is `n`.
@@ -36,6 +38,7 @@ pub struct Database {
     conn: Connection,
     path: PathBuf,
     read_only: bool,
+    busy_timeout: Duration,
 }
 
 impl Database {
@@ -55,7 +58,7 @@ impl Database {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error(path, e))?;
-        let mut db = Database { conn, path: path.to_path_buf(), read_only };
+        let mut db = Database { conn, path: path.to_path_buf(), read_only, busy_timeout: BUSY_TIMEOUT };
         let version = db.user_version()?;
         if version > schema_version() {
             return Err(db_error(
@@ -85,7 +88,7 @@ impl Database {
         remove_db_files(&tmp);
         let result = (|| {
             let conn = Connection::open(&tmp).map_err(|e| sql_error(path, e))?;
-            let mut db = Database { conn, path: path.to_path_buf(), read_only: false };
+            let mut db = Database { conn, path: path.to_path_buf(), read_only: false, busy_timeout: BUSY_TIMEOUT };
             db.configure()?;
             db.migrate()?;
             fill(&mut db)?;
@@ -128,7 +131,7 @@ impl Database {
     pub fn in_memory() -> Result<Database, Error> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|e| sql_error(&path, e))?;
-        let mut db = Database { conn, path, read_only: false };
+        let mut db = Database { conn, path, read_only: false, busy_timeout: BUSY_TIMEOUT };
         db.configure()?;
         db.migrate()?;
         Ok(db)
@@ -136,6 +139,12 @@ impl Database {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Wait at most `timeout` for another writer (default [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), Error> {
+        self.busy_timeout = timeout;
+        self.conn.busy_timeout(timeout).map_err(|e| sql_error(&self.path, e))
     }
 
     fn configure(&mut self) -> Result<(), Error> {
@@ -192,19 +201,36 @@ impl Database {
     /// Like [`Database::write`], for closures that may refuse with a typed
     /// [`Error`] after inspecting the database.
     pub fn write_checked<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        self.transaction(|tx| f(tx).map(|v| (v, true)))
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction whose closure decides whether to
+    /// commit (`true`) or roll back (`false`, e.g. a dry run or a refusal
+    /// that still returns a report).
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, bool), Error>) -> Result<T, Error> {
         if self.read_only {
             return Err(db_error(&self.path, "is read-only; nothing was written"));
         }
+        let busy_timeout = self.busy_timeout;
         let path = self.path.clone();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| sql_error(&path, e))?;
-        let value = f(&tx).map_err(|e| with_path(e, &path))?;
-        tx.commit().map_err(|e| sql_error(&path, e))?;
+        let fix = |e: Error| match with_path(e, &path) {
+            Error::Busy { path, .. } => Error::Busy { path, timeout_ms: busy_timeout.as_millis() as u64 },
+            other => other,
+        };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| fix(sql_error(&path, e)))?;
+        let (value, commit) = f(&tx).map_err(fix)?;
+        if commit {
+            tx.commit().map_err(|e| fix(sql_error(&path, e)))?;
+        }
         Ok(value)
     }
 
     /// A consistent read of several queries.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, Error> {
-        f(&self.conn).map_err(|e| sql_error(&self.path, e))
+        f(&self.conn).map_err(|e| match sql_error(&self.path, e) {
+            Error::Busy { path, .. } => Error::Busy { path, timeout_ms: self.busy_timeout.as_millis() as u64 },
+            other => other,
+        })
     }
 }
 
@@ -218,9 +244,7 @@ pub fn db_error(path: &Path, message: impl Into<String>) -> Error {
 pub fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            Error::Busy { path: path.to_path_buf(), timeout_ms: BUSY_TIMEOUT.as_millis() as u64 }
-        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy { path: path.to_path_buf(), timeout_ms: 0 },
         Some(ErrorCode::ReadOnly) => db_error(path, "is read-only; nothing was written"),
         Some(ErrorCode::NotADatabase) => db_error(path, "is not a SQLite database"),
         Some(ErrorCode::DatabaseCorrupt) => db_error(path, format!("is corrupt ({e}); restore it from a backup")),

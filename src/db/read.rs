@@ -5,31 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::Database;
+pub use crate::domain::status::ItemKind;
 use crate::domain::status::ItemStatus;
 use crate::error::Error;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    Feature,
-    Test,
-}
-
-impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Feature => "feature",
-            ItemKind::Test => "test",
-        }
-    }
-
-    fn table(self) -> &'static str {
-        match self {
-            ItemKind::Feature => "features",
-            ItemKind::Test => "tests",
-        }
-    }
-}
 
 /// One feature or test with the fields lists and tables show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -166,6 +144,24 @@ fn item_row(kind: ItemKind, r: &Row<'_>) -> rusqlite::Result<ItemRow> {
     })
 }
 
+/// One item by ID, on any connection or transaction.
+pub(crate) fn item_in(conn: &Connection, kind: ItemKind, id: i64) -> rusqlite::Result<Option<ItemRow>> {
+    Ok(items(conn, kind, "WHERE f.id = ?1", [id])?.into_iter().next())
+}
+
+/// Items with IDs in `first..=last`.
+pub(crate) fn items_in_range(conn: &Connection, kind: ItemKind, first: i64, last: i64) -> rusqlite::Result<Vec<ItemRow>> {
+    items(conn, kind, "WHERE f.id BETWEEN ?1 AND ?2 ORDER BY f.id", [first, last])
+}
+
+/// Items named `name` (and `receiver`, when given).
+pub(crate) fn items_named_in(conn: &Connection, kind: ItemKind, receiver: Option<&str>, name: &str) -> rusqlite::Result<Vec<ItemRow>> {
+    match receiver {
+        Some(r) => items(conn, kind, "WHERE f.name = ?1 AND f.receiver = ?2 ORDER BY f.id", params![name, r]),
+        None => items(conn, kind, "WHERE f.name = ?1 ORDER BY f.id", [name]),
+    }
+}
+
 fn items(conn: &Connection, kind: ItemKind, tail: &str, p: impl rusqlite::Params) -> rusqlite::Result<Vec<ItemRow>> {
     let mut stmt = conn.prepare_cached(&item_sql(kind, tail))?;
     let rows = stmt.query_map(p, |r| item_row(kind, r))?;
@@ -210,7 +206,7 @@ impl Database {
             let mut out = Vec::new();
             let paths = file_paths(c)?;
             for kind in [ItemKind::Feature, ItemKind::Test] {
-                let table = kind.table();
+                let table = table_of(kind);
                 // Table names are our own constants, never user input.
                 let sql = match batch {
                     None => format!("SELECT x.batch_id, x.file_id, x.status, count(*) FROM {table} x GROUP BY x.batch_id, x.file_id, x.status"),
@@ -247,15 +243,12 @@ impl Database {
     }
 
     pub fn item(&self, kind: ItemKind, id: i64) -> Result<Option<ItemRow>, Error> {
-        self.read(|c| Ok(items(c, kind, "WHERE f.id = ?1", [id])?.into_iter().next()))
+        self.read(|c| item_in(c, kind, id))
     }
 
     /// Items whose name is `name` (and, when given, whose receiver is `receiver`).
     pub fn items_named(&self, kind: ItemKind, receiver: Option<&str>, name: &str) -> Result<Vec<ItemRow>, Error> {
-        self.read(|c| match receiver {
-            Some(r) => items(c, kind, "WHERE f.name = ?1 AND f.receiver = ?2 ORDER BY f.id", params![name, r]),
-            None => items(c, kind, "WHERE f.name = ?1 ORDER BY f.id", [name]),
-        })
+        self.read(|c| items_named_in(c, kind, receiver, name))
     }
 
     /// Items whose name matches `name` ignoring case (for "did you mean").
@@ -365,4 +358,12 @@ fn file_paths(c: &Connection) -> rusqlite::Result<std::collections::HashMap<i64,
     let mut stmt = c.prepare_cached("SELECT id, path FROM source_files")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
+}
+
+/// Table holding items of `kind` (our own constant names).
+fn table_of(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Feature => "features",
+        ItemKind::Test => "tests",
+    }
 }

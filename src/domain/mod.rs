@@ -3,3 +3,5 @@
 pub mod status;
 pub mod plan;
 pub mod item_ref;
+pub mod idlist;
+pub mod transitions;

@@ -7,6 +7,23 @@ use serde::Serialize;
 
 use crate::error::Error;
 
+/// A tracked item is a feature (function or method) or a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Feature,
+    Test,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Feature => "feature",
+            ItemKind::Test => "test",
+        }
+    }
+}
+
 /// Status of one feature or test. Stored as its snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

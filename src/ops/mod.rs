@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod item;
 pub mod report;
+pub mod update;
 
 use crate::db::{Database, ItemKind, ItemRow};
 use crate::domain::item_ref::ItemRef;

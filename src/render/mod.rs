@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod item;
 pub mod report;
+pub mod update;
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use serde::Serialize;

@@ -1,7 +1,9 @@
 mod util;
 
 mod cli_basics;
+mod concurrency;
 mod database_errors;
 mod import_go;
 mod read_commands;
 mod schema;
+mod update;

@@ -74,3 +74,32 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn snapshot(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
+
+/// Open the test's database directly (to plant evidence, or to prove the
+/// database's own guards).
+pub fn connect(path: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).expect("open database");
+    conn.busy_timeout(std::time::Duration::from_secs(30)).expect("busy timeout");
+    conn.execute_batch("PRAGMA foreign_keys = ON").expect("pragma");
+    conn
+}
+
+/// Record a test-gate run with the given per-test outcomes, as the gate
+/// would; returns its ID.
+pub fn insert_run(conn: &rusqlite::Connection, outcome: &str, results: &[(&str, &str)]) -> i64 {
+    conn.execute(
+        "INSERT INTO gate_runs (kind, command, cwd, started_at, duration_ms, exit_code, outcome) VALUES ('test', '[\"cargo\",\"test\"]', '.', '2026-11-26T00:00:00.000Z', 1, 0, ?1)",
+        [outcome],
+    )
+    .expect("insert run");
+    let run = conn.last_insert_rowid();
+    for (name, o) in results {
+        conn.execute("INSERT INTO gate_results (run_id, test_name, outcome) VALUES (?1, ?2, ?3)", rusqlite::params![run, name, o]).expect("insert result");
+    }
+    run
+}
+
+/// Status of an item, read directly.
+pub fn status_of(conn: &rusqlite::Connection, table: &str, id: i64) -> String {
+    conn.query_row(&format!("SELECT status FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).expect("status")
+}

@@ -1,0 +1,346 @@
+//! Status changes: one `BEGIN IMMEDIATE` transaction per call. Items are
+//! resolved, every one is judged with the facts read inside the same
+//! transaction, and only when all pass are statuses written together with
+//! their history rows (and an override row when one was used).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use super::{read::ItemRow, Database};
+use crate::domain::idlist::{format_ids, ListItem};
+use crate::domain::status::{ItemKind, ItemStatus};
+use crate::domain::transitions::{Coverage, Dependencies, Facts, Request, Verdict};
+use crate::error::Error;
+
+/// Most items one call may change.
+pub const MAX_ITEMS: usize = 15;
+/// Unfinished dependency items listed by name in a refusal.
+const SHOWN_UNFINISHED: usize = 10;
+
+/// A status change as the user asked for it.
+#[derive(Debug, Clone)]
+pub struct ChangeInput {
+    pub features: Vec<ListItem>,
+    pub tests: Vec<ListItem>,
+    pub request: Request,
+    pub actor: String,
+    pub at: String,
+    /// The command line, recorded in history.
+    pub command: String,
+    pub dry_run: bool,
+    /// Stub-scan findings by Rust file path (`path:line rule`).
+    pub stub_findings: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemOutcome {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub name: String,
+    pub from: ItemStatus,
+    pub to: ItemStatus,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeOutcome {
+    pub batch: i64,
+    pub to: ItemStatus,
+    /// Whether anything was written (false on refusal and on --dry-run).
+    pub applied: bool,
+    pub dry_run: bool,
+    /// Groups this call's history rows.
+    pub change_id: Option<i64>,
+    pub override_id: Option<i64>,
+    pub evidence_run: Option<i64>,
+    pub items: Vec<ItemOutcome>,
+    /// Unfinished items of the batches this batch depends on.
+    pub unfinished_dependencies: Vec<String>,
+    pub unfinished_dependency_count: u64,
+}
+
+impl ChangeOutcome {
+    pub fn refused(&self) -> usize {
+        self.items.iter().filter(|i| matches!(i.verdict, Verdict::Refused(_))).count()
+    }
+
+    pub fn changed(&self) -> usize {
+        self.items.iter().filter(|i| matches!(i.verdict, Verdict::Change { .. })).count()
+    }
+}
+
+impl Database {
+    /// Judge and (unless refused or a dry run) apply one status change.
+    /// `judge` decides each item from facts read inside the transaction.
+    pub fn change_status(&mut self, input: &ChangeInput, judge: impl Fn(&Facts, &Request, &Dependencies) -> Verdict) -> Result<ChangeOutcome, Error> {
+        let path = self.path().to_path_buf();
+        let to = input.request.to.ok_or_else(|| Error::usage("no target status"))?;
+        self.transaction(|tx| {
+            let outcome = change_in(tx, input, to, &judge).map_err(|e| lift(e, &path))?;
+            let commit = outcome.applied;
+            Ok((outcome, commit))
+        })
+    }
+}
+
+/// Errors inside the closure are either ours or SQLite's.
+enum TxError {
+    Domain(Error),
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for TxError {
+    fn from(e: rusqlite::Error) -> Self {
+        TxError::Sql(e)
+    }
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        TxError::Domain(e)
+    }
+}
+
+fn lift(e: TxError, path: &std::path::Path) -> Error {
+    match e {
+        TxError::Domain(d) => d,
+        TxError::Sql(s) => super::sql_error(path, s),
+    }
+}
+
+fn change_in(
+    tx: &Transaction<'_>,
+    input: &ChangeInput,
+    to: ItemStatus,
+    judge: &impl Fn(&Facts, &Request, &Dependencies) -> Verdict,
+) -> Result<ChangeOutcome, TxError> {
+    let req = &input.request;
+    let batch_exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM batches WHERE id = ?1)", [req.batch], |r| r.get(0))?;
+    if !batch_exists {
+        return Err(Error::not_found_with_hint("batch", req.batch.to_string(), "; `porttrack batch list` shows the batches").into());
+    }
+    if input.features.is_empty() && input.tests.is_empty() {
+        return Err(Error::usage("nothing to update: give --features LIST and/or --tests LIST").into());
+    }
+
+    let features = resolve(tx, ItemKind::Feature, &input.features)?;
+    let tests = resolve(tx, ItemKind::Test, &input.tests)?;
+    let total = features.len() + tests.len();
+    if total > MAX_ITEMS {
+        return Err(Error::usage(split_message(req.batch, to, &features, &tests)).into());
+    }
+
+    if let Some(run) = req.evidence_run {
+        let outcome: Option<String> = tx.query_row("SELECT outcome FROM gate_runs WHERE id = ?1 AND kind = 'test'", [run], |r| r.get(0)).optional()?;
+        match outcome.as_deref() {
+            None => return Err(Error::not_found_with_hint("evidence run", run.to_string(), "; `porttrack evidence list` shows recorded test-gate runs").into()),
+            Some("passed" | "failed") => {}
+            Some(other) => return Err(Error::Refused(format!("evidence run {run} did not complete (outcome {other}); it proves nothing")).into()),
+        }
+    }
+
+    let deps = unfinished_dependencies(tx, req.batch)?;
+    let mut items = Vec::with_capacity(total);
+    for row in features.iter().chain(&tests) {
+        let coverage = match req.evidence_run {
+            Some(run) => Some(coverage(tx, row, run)?),
+            None => None,
+        };
+        let stub_finding = row.rust_file.as_ref().and_then(|f| input.stub_findings.get(f).cloned()).filter(|_| row.kind == ItemKind::Feature);
+        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding };
+        let verdict = judge(&facts, req, &deps);
+        items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });
+    }
+
+    let mut outcome = ChangeOutcome {
+        batch: req.batch,
+        to,
+        applied: false,
+        dry_run: input.dry_run,
+        change_id: None,
+        override_id: None,
+        evidence_run: req.evidence_run,
+        items,
+        unfinished_dependencies: deps.first.clone(),
+        unfinished_dependency_count: deps.count,
+    };
+    if outcome.refused() > 0 || input.dry_run || outcome.changed() == 0 {
+        return Ok(outcome);
+    }
+
+    let override_used = outcome.items.iter().any(|i| matches!(i.verdict, Verdict::Change { override_used: true }));
+    if override_used {
+        let batches: Vec<String> = deps.batches.iter().map(i64::to_string).collect();
+        let blocking = format!("{} unfinished item(s) in batch {}", deps.count, batches.join(", "));
+        tx.execute(
+            "INSERT INTO overrides (batch_id, reason, blocking, actor, at, command) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![req.batch, req.override_reason.as_deref().unwrap_or_default(), blocking, input.actor, input.at, input.command],
+        )?;
+        outcome.override_id = Some(tx.last_insert_rowid());
+    }
+    let change_id: i64 = tx.query_row("SELECT coalesce(max(change_id), 0) + 1 FROM status_history", [], |r| r.get(0))?;
+    outcome.change_id = Some(change_id);
+    let evidence = if to == ItemStatus::Verified { req.evidence_run } else { None };
+    for item in outcome.items.iter().filter(|i| matches!(i.verdict, Verdict::Change { .. })) {
+        let sql = match item.kind {
+            ItemKind::Feature => "UPDATE features SET status = ?2, evidence_run = ?3 WHERE id = ?1",
+            ItemKind::Test => "UPDATE tests SET status = ?2, evidence_run = ?3 WHERE id = ?1",
+        };
+        tx.prepare_cached(sql)?.execute(params![item.id, to.as_str(), evidence])?;
+        let used = matches!(item.verdict, Verdict::Change { override_used: true });
+        tx.prepare_cached(
+            "INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            item.kind.as_str(),
+            item.id,
+            req.batch,
+            item.from.as_str(),
+            to.as_str(),
+            req.reason,
+            if used { outcome.override_id } else { None },
+            req.evidence_run,
+            input.actor,
+            input.at,
+            input.command,
+            change_id
+        ])?;
+    }
+    outcome.applied = true;
+    Ok(outcome)
+}
+
+/// Resolve list pieces to rows, in list order. Unknown IDs and names are
+/// collected and reported together; duplicates are refused.
+fn resolve(tx: &Transaction<'_>, kind: ItemKind, list: &[ListItem]) -> Result<Vec<ItemRow>, TxError> {
+    let mut rows: Vec<ItemRow> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut duplicates: Vec<String> = Vec::new();
+    let mut push = |row: ItemRow, rows: &mut Vec<ItemRow>| {
+        if seen.insert(row.id) {
+            rows.push(row);
+        } else {
+            duplicates.push(format!("{} ({})", row.id, row.qualified_name()));
+        }
+    };
+    for piece in list {
+        match piece {
+            ListItem::Id(id) => match super::read::item_in(tx, kind, *id)? {
+                Some(row) => push(row, &mut rows),
+                None => unknown.push(id.to_string()),
+            },
+            ListItem::Range(a, b) => {
+                let found = super::read::items_in_range(tx, kind, *a, *b)?;
+                if found.len() as i64 != b - a + 1 {
+                    let have: HashSet<i64> = found.iter().map(|r| r.id).collect();
+                    let missing: Vec<i64> = (*a..=*b).filter(|i| !have.contains(i)).collect();
+                    unknown.push(format!("{} (in {a}-{b})", format_ids(&missing)));
+                }
+                for row in found {
+                    push(row, &mut rows);
+                }
+            }
+            ListItem::Name { receiver, name } => {
+                let found = super::read::items_named_in(tx, kind, receiver.as_deref(), name)?;
+                let shown = match receiver {
+                    Some(r) => format!("{r}.{name}"),
+                    None => name.clone(),
+                };
+                match found.len() {
+                    0 => unknown.push(shown),
+                    1 => push(found.into_iter().next().ok_or_else(|| Error::usage("name resolution changed"))?, &mut rows),
+                    n => {
+                        let ids: Vec<String> = found.iter().take(SHOWN_UNFINISHED).map(|r| format!("{} {}", r.id, r.qualified_name())).collect();
+                        return Err(Error::usage(format!("'{shown}' is ambiguous: it names {n} {}s ({}{}); use IDs", kind.as_str(), ids.join(", "), if n > SHOWN_UNFINISHED { ", …" } else { "" })).into());
+                    }
+                }
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::not_found(if kind == ItemKind::Feature { "feature" } else { "test" }, unknown.join(", ")).into());
+    }
+    if !duplicates.is_empty() {
+        return Err(Error::usage(format!("{} listed more than once: {}", kind.as_str(), duplicates.join(", "))).into());
+    }
+    Ok(rows)
+}
+
+/// The refusal for more than 15 items, with a split that would work.
+fn split_message(batch: i64, to: ItemStatus, features: &[ItemRow], tests: &[ItemRow]) -> String {
+    let all: Vec<(ItemKind, i64)> = features.iter().chain(tests).map(|r| (r.kind, r.id)).collect();
+    let mut msg = format!(
+        "too many items: {} feature(s) and {} test(s); an update changes at most {MAX_ITEMS} items, all or nothing. Split it into:",
+        features.len(),
+        tests.len()
+    );
+    for chunk in all.chunks(MAX_ITEMS) {
+        let ids = |k: ItemKind| chunk.iter().filter(|(kind, _)| *kind == k).map(|(_, id)| *id).collect::<Vec<_>>();
+        let (f, t) = (ids(ItemKind::Feature), ids(ItemKind::Test));
+        let mut cmd = format!("\n  porttrack batch update {batch}");
+        if !f.is_empty() {
+            cmd.push_str(&format!(" --features {}", format_ids(&f)));
+        }
+        if !t.is_empty() {
+            cmd.push_str(&format!(" --tests {}", format_ids(&t)));
+        }
+        cmd.push_str(&format!(" --status {to}"));
+        msg.push_str(&cmd);
+    }
+    msg.push_str("\n(with the same --reason/--override/--evidence options)");
+    msg
+}
+
+/// Items of the batches `batch` depends on that are not done.
+fn unfinished_dependencies(tx: &Transaction<'_>, batch: i64) -> rusqlite::Result<Dependencies> {
+    let mut deps = Dependencies::default();
+    let mut stmt = tx.prepare_cached(
+        "SELECT 'feature', f.id, CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END, f.batch_id, f.status
+         FROM features f JOIN batch_dependencies d ON d.depends_on = f.batch_id
+         WHERE d.batch_id = ?1 AND f.status NOT IN ('complete', 'verified', 'n_a')
+         UNION ALL
+         SELECT 'test', t.id, t.name, t.batch_id, t.status
+         FROM tests t JOIN batch_dependencies d ON d.depends_on = t.batch_id
+         WHERE d.batch_id = ?1 AND t.status NOT IN ('complete', 'verified', 'n_a')
+         ORDER BY 4, 1, 2",
+    )?;
+    let mut rows = stmt.query([batch])?;
+    while let Some(r) = rows.next()? {
+        deps.count += 1;
+        let b: i64 = r.get(3)?;
+        if deps.batches.last() != Some(&b) {
+            deps.batches.push(b);
+        }
+        if deps.first.len() < SHOWN_UNFINISHED {
+            let (kind, id, name, status): (String, i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(4)?);
+            deps.first.push(format!("batch {b} {kind} {id} {name} ({status})"));
+        }
+    }
+    Ok(deps)
+}
+
+/// Outcomes, in run `run`, of the Rust tests exercising `row`.
+fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
+    let exercising: Vec<String> = match row.kind {
+        ItemKind::Test => row.rust_symbol.iter().cloned().collect(),
+        ItemKind::Feature => {
+            let mut stmt = tx.prepare_cached("SELECT rust_test FROM feature_exercising_tests WHERE feature_id = ?1 ORDER BY rust_test")?;
+            let names = stmt.query_map([row.id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            names
+        }
+    };
+    let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
+    let mut stmt = tx.prepare_cached("SELECT outcome FROM gate_results WHERE run_id = ?1 AND test_name = ?2")?;
+    for name in &exercising {
+        if let Some(o) = stmt.query_row(params![run, name], |r| r.get::<_, String>(0)).optional()? {
+            outcomes.insert(name.clone(), o);
+        }
+    }
+    let with = |want: &str| outcomes.iter().filter(|(_, o)| o.as_str() == want).map(|(n, _)| n.clone()).collect();
+    Ok(Coverage { passed: with("passed"), failed: with("failed"), exercising })
+}

@@ -1,0 +1,314 @@
+//! The transition rules of item statuses, in one place. `batch update` and
+//! `verify` both judge every item here before anything is written; the
+//! database adds its own guard for `verified` (a trigger).
+//!
+//! | from \ to   | not_started | stub   | complete | verified        | deferred | n_a    |
+//! |-------------|-------------|--------|----------|-----------------|----------|--------|
+//! | not_started | ·           | ok     | deps     | deps, evidence  | reason   | reason |
+//! | stub        | ok          | ·      | deps     | **forbidden**   | reason   | reason |
+//! | complete    | ok          | ok     | ·        | deps, evidence  | reason   | reason |
+//! | verified    | reason      | reason | reason   | ·               | reason   | reason |
+//! | deferred    | ok          | ok     | deps     | deps, evidence  | ·        | reason |
+//! | n_a         | ok          | ok     | deps     | **forbidden**   | reason   | ·      |
+//!
+//! - *deps*: every batch the item's batch depends on is done, unless
+//!   `--override "reason"` is given (the override is recorded).
+//! - *evidence*: `--evidence RUN` names a recorded test-gate run that covers
+//!   the item: for a test, its mapped Rust test passed in that run; for a
+//!   feature, at least one test exercising it (a linked source test's Rust
+//!   test, or a Rust test registered for it) passed and none failed. A
+//!   feature with no such test can never be verified.
+//! - *reason*: `--reason TEXT`, not blank.
+//! - Moving a feature to complete or verified is also refused while the
+//!   stub scan reports a finding in its Rust target.
+//! - Setting the status an item already has changes nothing.
+
+use serde::Serialize;
+
+use super::status::{ItemKind, ItemStatus};
+
+/// What a transition needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs {
+    pub reason: bool,
+    pub evidence: bool,
+    pub dependencies: bool,
+}
+
+/// The rule for `from → to` (`from != to`), or why it is forbidden.
+pub fn rule(from: ItemStatus, to: ItemStatus) -> Result<Needs, &'static str> {
+    use ItemStatus::*;
+    match (from, to) {
+        (Stub, Verified) => Err("a stub cannot be verified; complete the port first (stub → complete → verified)"),
+        (NA, Verified) => Err("an item that does not apply has nothing to verify; move it to not_started first"),
+        _ => Ok(Needs {
+            reason: matches!(to, Deferred | NA) || from == Verified,
+            evidence: to == Verified,
+            dependencies: matches!(to, Complete | Verified),
+        }),
+    }
+}
+
+/// What the requested change is.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub batch: i64,
+    pub to: Option<ItemStatus>,
+    pub reason: Option<String>,
+    pub override_reason: Option<String>,
+    pub evidence_run: Option<i64>,
+}
+
+/// Unfinished items of the batches the target batch depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependencies {
+    /// Descriptions of the first few unfinished items.
+    pub first: Vec<String>,
+    pub count: u64,
+    /// Dependency batches that are not done.
+    pub batches: Vec<i64>,
+}
+
+/// How well an evidence run covers one item.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Rust tests that exercise the item (for a test: its mapped Rust test).
+    pub exercising: Vec<String>,
+    pub passed: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+/// Everything about one item that its judgement depends on.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub name: String,
+    pub batch: Option<i64>,
+    pub status: ItemStatus,
+    /// Coverage by the requested evidence run (None when none was given).
+    pub coverage: Option<Coverage>,
+    /// A stub-scan finding in the item's Rust target (`path:line rule`).
+    pub stub_finding: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", content = "why", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Moves to the requested status; `override_used` when the dependency
+    /// rule was waived by `--override`.
+    Change { override_used: bool },
+    Unchanged,
+    Refused(String),
+}
+
+/// Judge one item against the request. Pure: all facts come in.
+pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
+    let Some(to) = req.to else {
+        return Verdict::Refused("no target status".into());
+    };
+    if item.batch != Some(req.batch) {
+        let actual = item.batch.map_or("no batch".to_string(), |b| format!("batch {b}"));
+        return Verdict::Refused(format!("belongs to {actual}, not batch {}", req.batch));
+    }
+    if item.status == to {
+        return Verdict::Unchanged;
+    }
+    let needs = match rule(item.status, to) {
+        Ok(n) => n,
+        Err(why) => return Verdict::Refused(format!("{} → {to} is forbidden: {why}", item.status)),
+    };
+    if needs.reason && req.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        let why = if item.status == ItemStatus::Verified { format!("leaving verified (→ {to})") } else { format!("→ {to}") };
+        return Verdict::Refused(format!("{why} needs --reason"));
+    }
+    let mut override_used = false;
+    if needs.dependencies && deps.count > 0 {
+        if req.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+            override_used = true;
+        } else {
+            return Verdict::Refused(format!(
+                "→ {to} needs the batches it depends on to be done; {} dependency item(s) unfinished (pass --override \"reason\" to proceed anyway)",
+                deps.count
+            ));
+        }
+    }
+    if needs.evidence {
+        match (&item.coverage, req.evidence_run) {
+            (_, None) | (None, _) => return Verdict::Refused("→ verified needs --evidence RUN".into()),
+            (Some(c), Some(run)) => {
+                if let Some(why) = coverage_gap(item.kind, c, run) {
+                    return Verdict::Refused(why);
+                }
+            }
+        }
+    }
+    if matches!(to, ItemStatus::Complete | ItemStatus::Verified) {
+        if let Some(f) = &item.stub_finding {
+            return Verdict::Refused(format!("stub finding at {f}"));
+        }
+    }
+    Verdict::Change { override_used }
+}
+
+fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
+    match kind {
+        ItemKind::Test => match c.exercising.first() {
+            None => Some("has no mapped Rust test (map it with `porttrack map test`)".into()),
+            Some(t) if !c.failed.is_empty() => Some(format!("its Rust test {t} failed in run {run}")),
+            Some(t) if c.passed.is_empty() => Some(format!("its Rust test {t} did not pass in run {run}")),
+            Some(_) => None,
+        },
+        ItemKind::Feature => {
+            if c.exercising.is_empty() {
+                Some("no test exercises it (no linked test has a Rust test, none is registered for it), so it cannot be verified".into())
+            } else if !c.failed.is_empty() {
+                Some(format!("test(s) exercising it failed in run {run}: {}", c.failed.join(", ")))
+            } else if c.passed.is_empty() {
+                Some(format!("none of the {} test(s) exercising it passed in run {run}", c.exercising.len()))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn facts(status: ItemStatus, kind: ItemKind) -> Facts {
+        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None }
+    }
+
+    fn req(to: ItemStatus) -> Request {
+        Request { batch: 33, to: Some(to), ..Request::default() }
+    }
+
+    fn refused(v: Verdict) -> String {
+        match v {
+            Verdict::Refused(why) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deferred_and_n_a_need_a_reason() {
+        for to in [ItemStatus::Deferred, ItemStatus::NA] {
+            let why = refused(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &req(to), &Dependencies::default()));
+            assert!(why.contains("needs --reason"), "{why}");
+            let mut r = req(to);
+            r.reason = Some("  ".into());
+            assert!(refused(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &r, &Dependencies::default())).contains("--reason"));
+            r.reason = Some("blocked on batch 34".into());
+            assert_eq!(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &r, &Dependencies::default()), Verdict::Change { override_used: false });
+        }
+    }
+
+    #[test]
+    fn leaving_verified_needs_a_reason() {
+        let why = refused(judge(&facts(ItemStatus::Verified, ItemKind::Test), &req(ItemStatus::Complete), &Dependencies::default()));
+        assert!(why.contains("leaving verified"), "{why}");
+    }
+
+    #[test]
+    fn dependencies_block_unless_overridden() {
+        let deps = Dependencies { first: vec!["feature 1".into()], count: 3, batches: vec![32] };
+        let why = refused(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &req(ItemStatus::Complete), &deps));
+        assert!(why.contains("3 dependency item(s) unfinished"), "{why}");
+        let mut r = req(ItemStatus::Complete);
+        r.override_reason = Some("batch 32 is being ported in parallel".into());
+        assert_eq!(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &r, &deps), Verdict::Change { override_used: true });
+        // stub needs no dependency check
+        assert_eq!(judge(&facts(ItemStatus::NotStarted, ItemKind::Feature), &req(ItemStatus::Stub), &deps), Verdict::Change { override_used: false });
+    }
+
+    #[test]
+    fn verified_needs_covering_evidence() {
+        let none = Dependencies::default();
+        let mut f = facts(ItemStatus::Complete, ItemKind::Feature);
+        assert!(refused(judge(&f, &req(ItemStatus::Verified), &none)).contains("--evidence"));
+        let mut r = req(ItemStatus::Verified);
+        r.evidence_run = Some(7);
+        f.coverage = Some(Coverage::default());
+        assert!(refused(judge(&f, &r, &none)).contains("no test exercises it"));
+        f.coverage = Some(Coverage { exercising: vec!["a".into(), "b".into()], passed: vec!["a".into()], failed: vec!["b".into()] });
+        assert!(refused(judge(&f, &r, &none)).contains("failed in run 7: b"));
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec![], failed: vec![] });
+        assert!(refused(judge(&f, &r, &none)).contains("none of the 1 test(s)"));
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![] });
+        assert_eq!(judge(&f, &r, &none), Verdict::Change { override_used: false });
+        f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
+        assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
+    }
+
+    #[test]
+    fn other_batches_same_status_and_forbidden_moves() {
+        let mut f = facts(ItemStatus::NotStarted, ItemKind::Test);
+        f.batch = Some(32);
+        assert_eq!(refused(judge(&f, &req(ItemStatus::Stub), &Dependencies::default())), "belongs to batch 32, not batch 33");
+        assert_eq!(judge(&facts(ItemStatus::Stub, ItemKind::Test), &req(ItemStatus::Stub), &Dependencies::default()), Verdict::Unchanged);
+        let mut r = req(ItemStatus::Verified);
+        r.evidence_run = Some(1);
+        assert!(refused(judge(&facts(ItemStatus::Stub, ItemKind::Test), &r, &Dependencies::default())).contains("forbidden"));
+    }
+
+    fn any_status() -> impl Strategy<Value = ItemStatus> {
+        proptest::sample::select(ItemStatus::ALL.to_vec())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        /// Whatever the facts and request, judging never panics, and a
+        /// change is only granted when every rule of the table holds.
+        #[test]
+        fn changes_only_when_every_rule_holds(
+            from in any_status(),
+            to in any_status(),
+            test_kind in proptest::bool::ANY,
+            in_batch in proptest::bool::ANY,
+            reason in proptest::option::of("[ a-z]{0,6}"),
+            override_reason in proptest::option::of("[ a-z]{0,6}"),
+            evidence in proptest::option::of(1i64..5),
+            dep_count in 0u64..3,
+            exercising in 0usize..3,
+            passed in 0usize..3,
+            failed in 0usize..3,
+            stub in proptest::bool::ANY,
+        ) {
+            let kind = if test_kind { ItemKind::Test } else { ItemKind::Feature };
+            let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
+            let item = Facts {
+                kind, id: 1, name: "x".into(),
+                batch: Some(if in_batch { 33 } else { 34 }),
+                status: from,
+                coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)) }),
+                stub_finding: stub.then(|| "f.rs:1 rule".to_string()),
+            };
+            let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };
+            let deps = Dependencies { first: Vec::new(), count: dep_count, batches: Vec::new() };
+            match judge(&item, &request, &deps) {
+                Verdict::Change { override_used } => {
+                    prop_assert!(in_batch);
+                    prop_assert_ne!(from, to);
+                    let needs = rule(from, to);
+                    prop_assert!(needs.is_ok());
+                    let needs = needs.unwrap_or_default();
+                    let blank = |s: &Option<String>| s.as_deref().is_none_or(|r| r.trim().is_empty());
+                    prop_assert!(!needs.reason || !blank(&reason));
+                    prop_assert!(!needs.dependencies || dep_count == 0 || (!blank(&override_reason) && override_used));
+                    prop_assert_eq!(override_used, needs.dependencies && dep_count > 0);
+                    if needs.evidence {
+                        let c = item.coverage.clone().unwrap_or_default();
+                        prop_assert!(!c.exercising.is_empty() && !c.passed.is_empty() && c.failed.is_empty());
+                    }
+                    prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && stub));
+                }
+                Verdict::Unchanged => prop_assert!(in_batch && from == to),
+                Verdict::Refused(why) => prop_assert!(!why.is_empty()),
+            }
+        }
+    }
+}
