@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod clock;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;

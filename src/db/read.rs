@@ -92,6 +92,16 @@ pub struct OverrideRow {
     pub command: String,
 }
 
+/// A feature mapped to Rust code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RustTarget {
+    pub feature_id: i64,
+    /// `Receiver.name` of the Go original.
+    pub go_name: String,
+    pub rust_file: String,
+    pub rust_symbol: Option<String>,
+}
+
 /// Which history rows to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HistoryFilter {
@@ -340,6 +350,18 @@ impl Database {
                     command: r.get(6)?,
                 })
             })?;
+            rows.collect()
+        })
+    }
+
+    /// Every feature that has a Rust file mapped.
+    pub fn rust_targets(&self) -> Result<Vec<RustTarget>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, CASE WHEN receiver = '' THEN name ELSE receiver || '.' || name END, rust_file, rust_symbol
+                 FROM features WHERE rust_file IS NOT NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok(RustTarget { feature_id: r.get(0)?, go_name: r.get(1)?, rust_file: r.get(2)?, rust_symbol: r.get(3)? }))?;
             rows.collect()
         })
     }
