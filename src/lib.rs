@@ -16,6 +16,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod exit_codes;
+pub mod gate;
 pub mod golang;
 pub mod inventory;
 pub mod ops;

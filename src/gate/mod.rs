@@ -1,0 +1,4 @@
+//! Test gates: run a build or test command, parse what it reports into
+//! typed results, and record the run as evidence.
+
+pub mod results;
