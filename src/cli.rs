@@ -52,6 +52,9 @@ pub enum Command {
     /// Show and list tests of the source
     #[command(subcommand)]
     Test(commands::item::TestCommand),
+    /// Record which Rust code ports a feature or test (or load mapping files)
+    #[command(subcommand)]
+    Map(commands::map::MapCommand),
     /// Progress reports
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
@@ -81,6 +84,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Feature(a) => commands::item::run_feature(&ctx, a),
         Command::Test(a) => commands::item::run_test(&ctx, a),
         Command::Report(a) => commands::report::run(&ctx, a),
+        Command::Map(a) => commands::map::run(&ctx, a),
         Command::BatchUpdate(a) => commands::update::run(&ctx, a),
         Command::History(a) => commands::history::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),

@@ -9,7 +9,9 @@ mod nats_plan;
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
 
+use crate::domain::mapping::{self, MappingRow};
 use crate::domain::plan::Plan;
+use crate::error::Error;
 use crate::inventory::Inventory;
 
 /// Where the built-in inventory comes from.
@@ -22,6 +24,21 @@ const FEATURES: &str = include_str!("../../data/builtin/features.tsv");
 const TESTS: &str = include_str!("../../data/builtin/tests.tsv");
 const LINKS: &str = include_str!("../../data/builtin/links.tsv");
 const BATCHES: &str = include_str!("../../data/builtin/batches.tsv");
+
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/builtin_mappings.rs"));
+}
+
+/// The port's mapping files, compiled in from `ported/mappings/*.tsv`:
+/// rows tagged with the file they came from.
+pub fn mappings() -> Result<Vec<(String, MappingRow)>, Error> {
+    let mut rows = Vec::new();
+    for (name, text) in compiled::MAPPINGS {
+        let source = format!("ported/mappings/{name}");
+        rows.extend(mapping::parse(text, &source)?.into_iter().map(|r| (source.clone(), r)));
+    }
+    Ok(rows)
+}
 
 /// The compiled-in inventory and plan.
 pub fn load() -> Result<(Inventory, Plan), String> {

@@ -67,6 +67,7 @@ pub fn create_builtin(path: &Path, replace: bool) -> anyhow::Result<LoadReport> 
             ("plan", "built-in".to_string()),
         ];
         report = Some(db.import_inventory(&inv, Some(&plan), &meta)?);
+        db.apply_mappings(&builtin::mappings()?)?;
         Ok(())
     })?;
     Ok(report.unwrap_or_default())

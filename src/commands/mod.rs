@@ -7,6 +7,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod item;
+pub mod map;
 pub mod report;
 pub mod update;
 

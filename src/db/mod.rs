@@ -4,6 +4,7 @@
 //! transaction tracked by `PRAGMA user_version`.
 
 mod load;
+mod mapping;
 mod read;
 mod update;
 
@@ -15,12 +16,16 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::error::Error;
 
 pub use load::LoadReport;
+pub use mapping::{Declaration, MapReport};
 pub use read::*;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
 
 /// Ordered, append-only list of migrations; the schema version after
 /// applying the first `n` is `n`.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_initial", include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_initial", include_str!("../../migrations/0001_initial.sql")),
+    ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
+];
 
 /// How long a connection waits for another writer before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);

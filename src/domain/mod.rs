@@ -5,3 +5,4 @@ pub mod plan;
 pub mod item_ref;
 pub mod idlist;
 pub mod transitions;
+pub mod mapping;

@@ -1,0 +1,154 @@
+//! Writing Go ↔ Rust mappings and deferral declarations.
+
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+
+use super::Database;
+use crate::domain::mapping::{MappingRow, RowKind};
+use crate::domain::status::ItemKind;
+use crate::error::Error;
+
+/// How many unresolvable rows an error lists by name.
+const SHOWN_ERRORS: usize = 10;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MapReport {
+    pub features: usize,
+    pub tests: usize,
+    pub rust_tests: usize,
+    pub deferrals: usize,
+}
+
+/// A deferral a mapping file declared, for `verify` to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Declaration {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub reason: String,
+    pub source: String,
+}
+
+impl Database {
+    /// Apply mapping rows, all or nothing: a row naming no item (or more
+    /// than one) fails the whole import and is reported with its line.
+    pub fn apply_mappings(&mut self, rows: &[(String, MappingRow)]) -> Result<MapReport, Error> {
+        self.write_checked(|tx| apply_in(tx, rows).map_err(|e| match e {
+            Apply::Sql(s) => super::sql_error(std::path::Path::new(""), s),
+            Apply::Rows(errors) => {
+                let n = errors.len();
+                let mut msg = format!("{n} mapping row(s) name no single item, nothing was written:");
+                for e in errors.iter().take(SHOWN_ERRORS) {
+                    msg.push_str(&format!("\n  {e}"));
+                }
+                if n > SHOWN_ERRORS {
+                    msg.push_str(&format!("\n  … and {} more", n - SHOWN_ERRORS));
+                }
+                Error::usage(msg)
+            }
+        }))
+    }
+
+    /// Set one feature's Rust target, and add Rust tests registered for it.
+    pub fn map_feature(&mut self, id: i64, rust_file: &str, rust_symbol: Option<&str>, rust_tests: &[String]) -> Result<(), Error> {
+        self.write(|tx| {
+            tx.execute("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1", params![id, rust_file, rust_symbol])?;
+            for t in rust_tests {
+                tx.execute("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)", params![id, t])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Set one test's Rust test (its libtest name) and, optionally, file.
+    pub fn map_test(&mut self, id: i64, rust_test: &str, rust_file: Option<&str>) -> Result<(), Error> {
+        self.write(|tx| tx.execute("UPDATE tests SET rust_test = ?2, rust_file = coalesce(?3, rust_file) WHERE id = ?1", params![id, rust_test, rust_file]).map(|_| ()))
+    }
+
+    /// Deferral declarations of one batch's items.
+    pub fn declarations(&self, batch: i64) -> Result<Vec<Declaration>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.item_kind, d.item_id, d.reason, d.source FROM deferral_declarations d
+                 LEFT JOIN features f ON d.item_kind = 'feature' AND f.id = d.item_id
+                 LEFT JOIN tests t ON d.item_kind = 'test' AND t.id = d.item_id
+                 WHERE coalesce(f.batch_id, t.batch_id) = ?1 ORDER BY d.item_kind, d.item_id",
+            )?;
+            let rows = stmt.query_map([batch], |r| {
+                let kind: String = r.get(0)?;
+                Ok(Declaration {
+                    kind: if kind == "feature" { ItemKind::Feature } else { ItemKind::Test },
+                    id: r.get(1)?,
+                    reason: r.get(2)?,
+                    source: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+enum Apply {
+    Sql(rusqlite::Error),
+    Rows(Vec<String>),
+}
+
+impl From<rusqlite::Error> for Apply {
+    fn from(e: rusqlite::Error) -> Self {
+        Apply::Sql(e)
+    }
+}
+
+fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapReport, Apply> {
+    let mut report = MapReport::default();
+    let mut errors = Vec::new();
+    let mut resolved = Vec::with_capacity(rows.len());
+    for (source, row) in rows {
+        let (receiver, name) = row.receiver_and_name();
+        let (table_kind, ids): (ItemKind, Vec<i64>) = match row.kind {
+            RowKind::Feature | RowKind::DeferredFeature => {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT f.id FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.path = ?1 AND f.receiver = ?2 AND f.name = ?3",
+                )?;
+                let ids = stmt.query_map(params![row.go_file, receiver, name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                (ItemKind::Feature, ids)
+            }
+            RowKind::Test | RowKind::DeferredTest => {
+                let mut stmt = tx.prepare_cached("SELECT t.id FROM tests t JOIN source_files s ON s.id = t.file_id WHERE s.path = ?1 AND t.name = ?2")?;
+                let ids = stmt.query_map(params![row.go_file, row.go_name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                (ItemKind::Test, ids)
+            }
+        };
+        match ids.as_slice() {
+            [id] => resolved.push((source, row, table_kind, *id)),
+            [] => errors.push(format!("{source}:{}: no {} {} in {}", row.line, table_kind.as_str(), row.go_name, row.go_file)),
+            many => errors.push(format!("{source}:{}: {} {} in {} is ambiguous ({} items)", row.line, table_kind.as_str(), row.go_name, row.go_file, many.len())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Apply::Rows(errors));
+    }
+    for (source, row, _, id) in resolved {
+        match row.kind {
+            RowKind::Feature => {
+                tx.prepare_cached("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1")?.execute(params![id, row.rust_file, row.rust_symbol])?;
+                tx.prepare_cached("DELETE FROM feature_rust_tests WHERE feature_id = ?1")?.execute([id])?;
+                for t in &row.rust_tests {
+                    tx.prepare_cached("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)")?.execute(params![id, t])?;
+                    report.rust_tests += 1;
+                }
+                report.features += 1;
+            }
+            RowKind::Test => {
+                tx.prepare_cached("UPDATE tests SET rust_file = ?2, rust_test = ?3 WHERE id = ?1")?.execute(params![id, row.rust_file, row.rust_symbol])?;
+                report.tests += 1;
+            }
+            RowKind::DeferredFeature | RowKind::DeferredTest => {
+                let kind = if row.kind == RowKind::DeferredFeature { "feature" } else { "test" };
+                tx.prepare_cached("INSERT OR REPLACE INTO deferral_declarations (item_kind, item_id, reason, source) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![kind, id, row.reason, source])?;
+                report.deferrals += 1;
+            }
+        }
+    }
+    Ok(report)
+}
