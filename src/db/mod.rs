@@ -3,6 +3,7 @@
 //! every connection gets the same pragmas, and migrations are applied in one
 //! transaction tracked by `PRAGMA user_version`.
 
+mod evidence;
 mod load;
 mod mapping;
 mod read;
@@ -15,6 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::error::Error;
 
+pub use evidence::{FileHashRow, GateRecord, ResultRow, RunRow};
 pub use load::LoadReport;
 pub use mapping::{Declaration, MapReport};
 pub use read::*;

@@ -2,3 +2,4 @@
 //! typed results, and record the run as evidence.
 
 pub mod results;
+pub mod run;
