@@ -508,7 +508,7 @@ impl Raft {
             cterm: ae.pterm,
             cindex: ae.pindex,
             pindex: self.pindex,
-            active: now,
+            active: Some(now),
             signal: false,
         });
         let inbox = self.new_catchup_inbox();
@@ -536,10 +536,10 @@ impl Raft {
         let pindex = self.pindex;
         match self.catchup.as_mut() {
             None => false,
-            Some(cs) if cs.pindex == pindex => now.since(cs.active) > Duration::from_secs(2),
+            Some(cs) if cs.pindex == pindex => super::env::since(now, cs.active) > Duration::from_secs(2),
             Some(cs) => {
                 cs.pindex = pindex;
-                cs.active = now;
+                cs.active = Some(now);
                 false
             }
         }

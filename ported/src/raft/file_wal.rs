@@ -50,6 +50,19 @@ impl FileWal {
         Ok(w)
     }
 
+    /// Removes the message at `seq` (Go: `WAL.RemoveMsg` on the filestore),
+    /// leaving a deleted sequence; raft itself never calls this.
+    pub fn remove_msg(&mut self, seq: u64) -> Result<bool, WalError> {
+        if self.stopped {
+            return Err(WalError::Closed);
+        }
+        if !self.log.remove(StorageType::File, seq) {
+            return Ok(false);
+        }
+        self.rewrite()?;
+        Ok(true)
+    }
+
     fn path(&self) -> String {
         join(&self.dir, LOG_FILE)
     }
@@ -105,16 +118,14 @@ fn parse(buf: &[u8]) -> (SeqLog, usize) {
                 log.last = seq.saturating_sub(1);
                 base_last = super::wire::le_u64(payload);
             }
-            KIND_MSG if seq == log.last + 1 => {
-                log.store(StorageType::File, payload);
-            }
+            // A gap is a removed message, kept as a deleted sequence.
+            KIND_MSG if seq > log.last => log.store_at(StorageType::File, seq, payload),
             _ => break,
         }
         pos += 4 + body_len;
     }
-    if log.msgs.is_empty() {
-        log.last = base_last;
-    }
+    // Removed messages at the tail do not roll the last sequence back.
+    log.last = if log.msgs.is_empty() { base_last } else { log.last.max(base_last) };
     (log, pos)
 }
 
@@ -159,6 +170,10 @@ impl Wal for FileWal {
             return Err(WalError::Closed);
         }
         self.log.truncate(StorageType::File, seq);
+        // Like the filestore, an emptied store starts again after `seq`.
+        if seq > 0 && self.log.msgs.is_empty() {
+            self.log.first = seq + 1;
+        }
         self.rewrite()
     }
 
@@ -237,5 +252,45 @@ mod tests {
         let n = flipped.len();
         flipped[n - 6] ^= 1;
         assert_eq!(parse(&flipped).0.state().last_seq, 1);
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use super::*;
+    use crate::sim::world::{SimFs, World};
+
+    fn open(world: &std::rc::Rc<World>) -> FileWal {
+        match FileWal::open(Box::new(SimFs::new(world.clone())), "/S-1/wal", true) {
+            Ok(w) => w,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+
+    #[test]
+    fn removed_messages_stay_deleted_across_reopen() {
+        let world = World::new(1);
+        let mut w = open(&world);
+        for m in [b"a", b"b", b"c", b"d"] {
+            w.store_msg(m).expect("store");
+        }
+        assert_eq!(w.remove_msg(2), Ok(true));
+        assert_eq!(w.remove_msg(4), Ok(true));
+        assert_eq!(w.remove_msg(4), Ok(false));
+        let st = w.state();
+        assert_eq!((st.msgs, st.first_seq, st.last_seq, st.num_deleted), (2, 1, 4, 2));
+
+        let mut w = open(&world);
+        assert_eq!(w.state(), st);
+        assert_eq!(w.load_msg(2), Err(WalError::NotFound));
+        assert_eq!(w.load_msg(3).expect("kept"), b"c".to_vec());
+        assert_eq!(w.store_msg(b"e"), Ok(5));
+
+        // Truncating below every message empties the store after `seq`.
+        w.compact(5).expect("compact");
+        w.truncate(3).expect("truncate");
+        let st = w.state();
+        assert_eq!((st.msgs, st.first_seq, st.last_seq), (0, 4, 3));
+        assert_eq!(open(&world).state(), st);
     }
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod election;
 pub mod env;
 pub mod file_wal;
+pub mod internals;
 pub mod leader;
 pub mod membership;
 pub mod node;

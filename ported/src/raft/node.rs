@@ -60,7 +60,8 @@ pub(crate) struct CatchupState {
     pub(crate) cterm: u64,
     pub(crate) cindex: u64,
     pub(crate) pindex: u64,
-    pub(crate) active: Timestamp,
+    /// Last progress; `None` is Go's zero time (long ago).
+    pub(crate) active: Option<Timestamp>,
     pub(crate) signal: bool,
 }
 

@@ -43,6 +43,8 @@ pub struct WalState {
     pub first_seq: u64,
     /// Last sequence.
     pub last_seq: u64,
+    /// Sequences between first and last that hold no message.
+    pub num_deleted: u64,
 }
 
 /// The store raft logs to.
@@ -89,12 +91,7 @@ pub(crate) struct SeqLog {
 impl SeqLog {
     pub(crate) fn store(&mut self, st: StorageType, msg: &[u8]) -> u64 {
         let seq = self.last + 1;
-        if self.msgs.is_empty() {
-            self.first = seq;
-        }
-        self.msgs.insert(seq, msg.to_vec());
-        self.last = seq;
-        self.bytes += msg_size(st, msg.len());
+        self.store_at(st, seq, msg);
         seq
     }
 
@@ -155,8 +152,32 @@ impl SeqLog {
         self.last = seq;
     }
 
+    /// Removes one message; the first sequence moves past it (to `last + 1`
+    /// when nothing is left), the last sequence stays.
+    pub(crate) fn remove(&mut self, st: StorageType, seq: u64) -> bool {
+        let Some(m) = self.msgs.remove(&seq) else { return false };
+        self.bytes = self.bytes.saturating_sub(msg_size(st, m.len()));
+        if seq == self.first {
+            self.first = self.msgs.keys().next().copied().unwrap_or(self.last + 1);
+        }
+        true
+    }
+
+    /// Stores `msg` at `seq`, past the last sequence (a gap is kept as
+    /// deleted sequences).
+    pub(crate) fn store_at(&mut self, st: StorageType, seq: u64, msg: &[u8]) {
+        if self.msgs.is_empty() {
+            self.first = seq;
+        }
+        self.msgs.insert(seq, msg.to_vec());
+        self.last = seq;
+        self.bytes += msg_size(st, msg.len());
+    }
+
     pub(crate) fn state(&self) -> WalState {
-        WalState { msgs: self.msgs.len() as u64, bytes: self.bytes, first_seq: self.first, last_seq: self.last }
+        let msgs = self.msgs.len() as u64;
+        let span = if msgs == 0 { 0 } else { self.last + 1 - self.first };
+        WalState { msgs, bytes: self.bytes, first_seq: self.first, last_seq: self.last, num_deleted: span.saturating_sub(msgs) }
     }
 }
 

@@ -33,6 +33,13 @@ pub struct Server {
     pub id: String,
 }
 
+impl Server {
+    /// A server and its node id.
+    pub fn named(name: &str) -> Server {
+        Server { id: server_hash(name), name: name.to_string() }
+    }
+}
+
 /// Which state machine a group runs (Go: `smFactory`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmKind {
@@ -120,23 +127,18 @@ pub fn test_seed(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Node id for a server name: the first 8 characters of the URL-safe
-/// base64 of its SHA-256, as the Go server derives it.
+/// Node id for a server name (Go: `getHash`): each of the first 8 bytes of
+/// its SHA-256 picks one of 62 alphanumeric digits.
 pub fn server_hash(name: &str) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let d = Sha256::digest(name.as_bytes());
-    let mut out = String::new();
-    for chunk in d[..6].chunks(3) {
-        let v = (chunk[0] as u32) << 16 | (chunk[1] as u32) << 8 | chunk[2] as u32;
-        for shift in [18, 12, 6, 0] {
-            out.push(A[((v >> shift) & 63) as usize] as char);
-        }
-    }
-    out
+    d[..8].iter().map(|&b| DIGITS[(b % 62) as usize] as char).collect()
 }
 
 /// A simulated cluster.
 pub struct Cluster {
+    /// Cluster name.
+    pub name: String,
     /// Clock, RNG, network and disk.
     pub world: Rc<World>,
     /// The seed of this run.
@@ -176,16 +178,12 @@ impl Drop for Cluster {
 }
 
 impl Cluster {
-    /// Port of createJetStreamClusterExplicit: `n` servers named
-    /// `<name>-1`...
+    /// Port of createJetStreamClusterExplicit: cluster `name` of `n`
+    /// servers named `S-1`, `S-2`... as in Go, so node ids match Go's.
     pub fn new(name: &str, n: usize, seed: u64) -> Cluster {
-        let servers = (1..=n)
-            .map(|i| {
-                let sname = format!("{name}-{i}");
-                Server { id: server_hash(&sname), name: sname }
-            })
-            .collect();
+        let servers = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
         Cluster {
+            name: name.to_string(),
             world: World::new(seed),
             seed,
             servers,
@@ -313,6 +311,31 @@ impl Cluster {
     /// Port of (*cluster).createMemRaftGroup
     pub fn create_mem_raft_group(&mut self, name: &str, n: usize, kind: SmKind) -> RaftGroup {
         self.create_raft_group_ex(name, n, kind, StorageType::Memory)
+    }
+
+    /// Port of (*cluster).addInNewServer: one more server, `S-<n+1>`.
+    pub fn add_in_new_server(&mut self) -> usize {
+        let name = format!("S-{}", self.servers.len() + 1);
+        self.servers.push(Server::named(&name));
+        self.servers.len() - 1
+    }
+
+    /// Port of (*cluster).addNodeEx: a node of group `name` on a new
+    /// server, bootstrapped with every server of the cluster as a peer.
+    pub fn add_node_ex(&mut self, name: &str, kind: SmKind, storage: StorageType) -> usize {
+        let server = self.add_in_new_server();
+        let peers: Vec<String> = self.servers.iter().map(|s| s.id.clone()).collect();
+        self.add_node(name, server, &peers, kind, storage)
+    }
+
+    /// Port of (*cluster).addRaftNode
+    pub fn add_raft_node(&mut self, name: &str, kind: SmKind) -> usize {
+        self.add_node_ex(name, kind, StorageType::File)
+    }
+
+    /// Port of (*cluster).addMemRaftNode
+    pub fn add_mem_raft_node(&mut self, name: &str, kind: SmKind) -> usize {
+        self.add_node_ex(name, kind, StorageType::Memory)
     }
 
     /// Port of initSingleMemRaftNode
