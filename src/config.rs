@@ -90,6 +90,13 @@ pub fn load(start: &Path) -> Result<Project, Error> {
     Ok(Project { root: start, config: Config::default(), file: None })
 }
 
+/// The project root: the nearest directory from `start` upward holding
+/// porttrack.toml, else `start` itself. Reads no configuration.
+pub fn find_root(start: &Path) -> PathBuf {
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    start.ancestors().find(|d| d.join(FILE_NAME).is_file()).map_or(start.clone(), Path::to_path_buf)
+}
+
 pub fn parse(text: &str) -> Result<Config, String> {
     toml::from_str(text).map_err(|e| e.to_string())
 }

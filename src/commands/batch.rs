@@ -26,7 +26,8 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> anyhow::Result<i32> {
     match cmd {
         BatchCommand::Show(a) => {
             let db = ctx.open_db()?;
-            let shown = ops::batch::show(&db, a.number)?;
+            let mut shown = ops::batch::show(&db, a.number)?;
+            ops::batch::mark_stale(&db, &ctx.project_root(), &mut shown)?;
             ctx.emit("batch show", &shown, render::batch::show)
         }
         BatchCommand::List => {

@@ -75,6 +75,16 @@ impl Ctx {
         }
     }
 
+    /// The project root (where porttrack.toml is), for resolving Rust files.
+    pub fn project_root(&self) -> PathBuf {
+        crate::config::find_root(Path::new("."))
+    }
+
+    /// The project configuration (porttrack.toml, or defaults).
+    pub fn project(&self) -> Result<crate::config::Project, Error> {
+        crate::config::load(Path::new("."))
+    }
+
     /// Print human text or, with `--json`, the data as one JSON object.
     pub fn emit<T: serde::Serialize>(&self, command: &str, data: &T, human: impl FnOnce(&T) -> String) -> anyhow::Result<i32> {
         let text = if self.json { crate::render::json(command, data) } else { human(data) };

@@ -17,7 +17,8 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
     match cmd {
         ReportCommand::Summary => {
             let db = ctx.open_db()?;
-            let summary = ops::report::summary(&db)?;
+            let mut summary = ops::report::summary(&db)?;
+            summary.stale = ops::stale::stale_items(&db, &ctx.project_root(), None)?;
             ctx.emit("report summary", &summary, render::report::summary)
         }
     }

@@ -296,8 +296,32 @@ fn split_message(batch: i64, to: ItemStatus, features: &[ItemRow], tests: &[Item
     msg
 }
 
+impl Database {
+    /// Items of the batches `batch` depends on that are not done.
+    pub fn unfinished_dependencies(&self, batch: i64) -> Result<Dependencies, Error> {
+        self.read(|c| unfinished_dependencies(c, batch))
+    }
+
+    /// Rust tests that exercise each feature of a batch (linked source
+    /// tests' Rust tests and Rust tests registered for the feature).
+    pub fn exercising_tests(&self, batch: i64) -> Result<BTreeMap<i64, Vec<String>>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT x.feature_id, x.rust_test FROM feature_exercising_tests x JOIN features f ON f.id = x.feature_id
+                 WHERE f.batch_id = ?1 ORDER BY x.feature_id, x.rust_test",
+            )?;
+            let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+            let mut rows = stmt.query([batch])?;
+            while let Some(r) = rows.next()? {
+                out.entry(r.get(0)?).or_default().push(r.get(1)?);
+            }
+            Ok(out)
+        })
+    }
+}
+
 /// Items of the batches `batch` depends on that are not done.
-fn unfinished_dependencies(tx: &Transaction<'_>, batch: i64) -> rusqlite::Result<Dependencies> {
+fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::Result<Dependencies> {
     let mut deps = Dependencies::default();
     let mut stmt = tx.prepare_cached(
         "SELECT 'feature', f.id, CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END, f.batch_id, f.status

@@ -25,11 +25,13 @@ pub struct ItemSummary {
     pub line: i64,
     pub status: crate::domain::status::ItemStatus,
     pub rust_target: Option<String>,
+    /// Verified, but its Rust file changed since the evidence run.
+    pub stale: bool,
 }
 
 impl From<&ItemRow> for ItemSummary {
     fn from(r: &ItemRow) -> Self {
-        ItemSummary { id: r.id, name: r.qualified_name(), file: r.file.clone(), line: r.line, status: r.status, rust_target: r.rust_target() }
+        ItemSummary { id: r.id, name: r.qualified_name(), file: r.file.clone(), line: r.line, status: r.status, rust_target: r.rust_target(), stale: false }
     }
 }
 
@@ -54,6 +56,8 @@ pub struct BatchShow {
     pub features: ItemGroup,
     pub tests: ItemGroup,
     pub overrides: Vec<OverrideRow>,
+    /// Verified items whose Rust file changed since their evidence.
+    pub stale: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,7 +132,25 @@ pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
         features: group(ItemKind::Feature, fc),
         tests: group(ItemKind::Test, tc),
         overrides: db.overrides(number)?,
+        stale: 0,
     })
+}
+
+/// Flag the batch's verified items whose Rust file changed since their
+/// evidence (files resolved against the project `root`).
+pub fn mark_stale(db: &Database, root: &std::path::Path, shown: &mut BatchShow) -> Result<(), Error> {
+    let stale = super::stale::stale_items(db, root, Some(shown.number))?;
+    for s in &stale {
+        let group = match s.kind {
+            ItemKind::Feature => &mut shown.features,
+            ItemKind::Test => &mut shown.tests,
+        };
+        if let Some(i) = group.items.iter_mut().find(|i| i.id == s.id) {
+            i.stale = true;
+        }
+    }
+    shown.stale = stale.len();
+    Ok(())
 }
 
 pub fn list(db: &Database) -> Result<BatchList, Error> {

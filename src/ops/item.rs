@@ -23,6 +23,8 @@ pub struct ItemDetail {
     /// Rust tests registered for a feature beyond its linked tests.
     pub rust_tests: Vec<String>,
     pub history: Vec<HistoryRow>,
+    /// Verified, but its Rust file changed since the evidence run.
+    pub stale: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +46,7 @@ pub fn show(db: &Database, kind: ItemKind, reference: &str) -> Result<ItemDetail
         ItemKind::Test => Vec::new(),
     };
     let history = db.history(HistoryFilter::Item(kind, item.id))?;
-    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history })
+    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false })
 }
 
 pub fn list(db: &Database, kind: ItemKind, filter: &ListFilter) -> Result<ItemList, Error> {

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod item;
 pub mod report;
+pub mod stale;
 pub mod update;
 
 use crate::db::{Database, ItemKind, ItemRow};

@@ -47,6 +47,8 @@ pub struct Summary {
     /// Items in no batch (possible after an import into a custom plan).
     pub unbatched: u64,
     pub files_most_work_left: Vec<FileWork>,
+    /// Verified items whose Rust file changed since their evidence.
+    pub stale: Vec<super::stale::StaleItem>,
 }
 
 pub fn summary(db: &Database) -> Result<Summary, Error> {
@@ -92,5 +94,6 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
         by_batch,
         unbatched,
         files_most_work_left: files,
+        stale: Vec::new(),
     })
 }

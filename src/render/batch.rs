@@ -36,6 +36,9 @@ pub fn show(b: &BatchShow) -> String {
     let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { b.source_files.join(", ") });
     let _ = writeln!(out, "Features: {} ({})", b.features.counts.total(), counts_line(&b.features.counts));
     let _ = writeln!(out, "Tests: {} ({})", b.tests.counts.total(), counts_line(&b.tests.counts));
+    if b.stale > 0 {
+        let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence; run `porttrack verify {}`", b.stale, b.number);
+    }
     for o in &b.overrides {
         let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, o.actor, o.at, o.reason, o.blocking);
     }
@@ -50,7 +53,8 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
     }
     let mut t = table(&["ID", "Go symbol", "Status", "Rust target"]);
     for i in &g.items {
-        t.add_row(vec![i.id.to_string(), i.name.clone(), i.status.to_string(), or_dash(i.rust_target.as_deref()).to_string()]);
+        let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
+        t.add_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
     }
     align_right(&mut t, &[0]);
     let _ = writeln!(out, "\n{title}:\n{}", super::text(&t));

@@ -28,7 +28,7 @@ pub fn show(d: &ItemDetail) -> String {
         "batch",
         d.batch.as_ref().map_or_else(|| or_dash(None).to_string(), |b| format!("{} {}", b.number, b.name)),
     );
-    field("status", i.status.to_string());
+    field("status", if d.stale { format!("{} (stale: its Rust file changed since evidence run {})", i.status, i.evidence_run.unwrap_or_default()) } else { i.status.to_string() });
     field("rust file", or_dash(i.rust_file.as_deref()).to_string());
     let sym_label = if i.kind == ItemKind::Feature { "rust symbol" } else { "rust test" };
     field(sym_label, or_dash(i.rust_symbol.as_deref()).to_string());

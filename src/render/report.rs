@@ -14,6 +14,9 @@ pub fn summary(s: &Summary) -> String {
     let _ = writeln!(out, "  ({} over all features and tests)", o.rule);
     let _ = writeln!(out, "Features: {} ({})", s.features.total(), counts_line(&s.features));
     let _ = writeln!(out, "Tests: {} ({})", s.tests.total(), counts_line(&s.tests));
+    if !s.stale.is_empty() {
+        let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence", s.stale.len());
+    }
     if s.unbatched > 0 {
         let _ = writeln!(out, "Items in no batch: {}", s.unbatched);
     }

@@ -167,7 +167,9 @@ fn a_feature_is_verified_only_by_tests_that_exercise_it() {
     };
     let run = |a: Vec<String>| t.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
     let r1 = insert_run(&conn, "passed", &[("batch33::test_nrg_simple", "passed")]).to_string();
-    // No linked test is mapped to a Rust test yet: nothing exercises it.
+    // With no linked test mapped to a Rust test, nothing exercises it.
+    conn.execute("UPDATE tests SET rust_test = NULL", []).unwrap();
+    conn.execute("DELETE FROM feature_rust_tests", []).unwrap();
     assert!(run(args(&r1)).1.contains("no test exercises it"));
     conn.execute("UPDATE tests SET rust_test = 'batch33::test_nrg_simple' WHERE id = ?1", [test]).unwrap();
     conn.execute("INSERT INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, 'jsc::create_raft_group_unit')", [feature]).unwrap();

@@ -1,0 +1,84 @@
+//! Go ↔ Rust mappings: the built-in plan's, `map` commands, mapping files,
+//! and staleness of verified items whose Rust file changed.
+
+use super::util::{connect, insert_run, TestDir};
+
+#[test]
+fn builtin_plan_ships_the_ports_mappings() {
+    let t = TestDir::new("map-builtin");
+    t.ok(&["init"]);
+    let m = t.json(&["feature", "show", "raftGroup.isMember"]);
+    let file = m["rust_file"].as_str().expect("isMember is mapped");
+    assert!(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file).is_file(), "{file} does not exist");
+    assert!(m["rust_symbol"].as_str().unwrap().ends_with("is_member"), "{m}");
+    let s = t.json(&["test", "show", "TestNRGSimple"]);
+    assert_eq!(s["rust_symbol"], "batch33::test_nrg_simple");
+    let mapped = t.json(&["feature", "list", "--batch", "33"])["items"].as_array().unwrap().iter().filter(|i| !i["rust_target"].is_null()).count();
+    assert!(mapped >= 20, "only {mapped} of batch 33's features are mapped");
+}
+
+#[test]
+fn map_feature_and_test_by_name() {
+    let t = TestDir::new("map-cmds");
+    t.ok(&["init"]);
+    let v = t.json(&["map", "feature", "jetStream.monitorCluster", "--rust", "ported/src/jetstream_cluster/monitor.rs::jetstream_cluster::monitor::JetStream::monitor_cluster", "--test", "jsc::monitor::runs", "--test", "jsc::monitor::recovers"]);
+    assert_eq!(v["rust_tests"].as_array().unwrap().len(), 2);
+    let f = t.json(&["feature", "show", "monitorCluster"]);
+    assert_eq!(f["rust_file"], "ported/src/jetstream_cluster/monitor.rs");
+    assert_eq!(f["rust_symbol"], "jetstream_cluster::monitor::JetStream::monitor_cluster");
+    assert_eq!(f["rust_tests"].as_array().unwrap().len(), 2);
+    t.json(&["map", "test", "TestMonitorJsz", "--rust", "jsc::monitor::jsz", "--file", "ported/tests/jsc/monitor.rs"]);
+    let s = t.json(&["test", "show", "TestMonitorJsz"]);
+    assert_eq!((s["rust_symbol"].as_str(), s["rust_file"].as_str()), (Some("jsc::monitor::jsz"), Some("ported/tests/jsc/monitor.rs")));
+    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "monitor_cluster"], 2).contains("PATH.rs::SYMBOL"));
+    assert!(t.fails(&["map", "feature", "noSuchThing", "--rust", "a.rs::b"], 3).contains("noSuchThing"));
+    assert!(t.fails(&["map", "test", "TestMonitorJsz", "--rust", " "], 2).contains("--rust"));
+}
+
+#[test]
+fn mapping_files_import_all_or_nothing() {
+    let t = TestDir::new("map-import");
+    t.ok(&["init"]);
+    std::fs::write(
+        t.join("good.tsv"),
+        "# kind\tgo_file\tgo_name\trust_file\trust_symbol\trust_tests\n\
+         feature\tserver/jetstream_cluster.go\tjetStream.checkClusterSize\tported/src/x.rs\tx::check_cluster_size\tx::tests::a\n\
+         test\tserver/monitor_test.go\tTestMonitorJsz\tported/tests/m.rs\tm::jsz\t\n\
+         deferred-test\tserver/norace_2_test.go\tTestNoRaceJetStreamClusterLargeMetaSnapshotTiming\t\t\tneeds a full cluster\n",
+    )
+    .unwrap();
+    let v = t.json(&["map", "import", "good.tsv"]);
+    assert_eq!((v["features"].as_i64(), v["tests"].as_i64(), v["deferrals"].as_i64(), v["rust_tests"].as_i64()), (Some(1), Some(1), Some(1), Some(1)));
+    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"][0], "x::tests::a");
+
+    std::fs::write(t.join("bad.tsv"), "feature\tserver/jetstream_cluster.go\tjetStream.applyMetaEntries\tported/src/y.rs\ty::apply\t\nfeature\tserver/raft.go\traft.noSuchMethod\tported/src/y.rs\ty::z\t\n").unwrap();
+    let err = t.fails(&["map", "import", "bad.tsv"], 2);
+    assert!(err.contains("bad.tsv:2: no feature raft.noSuchMethod in server/raft.go"), "{err}");
+    assert!(t.json(&["feature", "show", "applyMetaEntries"])["rust_file"].is_null(), "a failed import wrote a row");
+    assert!(t.fails(&["map", "import", "missing.tsv"], 2).contains("missing.tsv"));
+}
+
+#[test]
+fn verified_items_go_stale_when_their_rust_file_changes() {
+    let t = TestDir::new("stale");
+    t.ok(&["init"]);
+    std::fs::write(t.join("port.rs"), "fn ported() {}\n").unwrap();
+    t.ok(&["map", "test", "TestNRGSimple", "--rust", "port::ported_test", "--file", "port.rs"]);
+    let conn = connect(&t.join("porting.db"));
+    let run = insert_run(&conn, "passed", &[("port::ported_test", "passed")]);
+    let sha = porttrack::gate::run::sha256_file(&t.join("port.rs")).unwrap();
+    conn.execute("INSERT INTO gate_file_hashes (run_id, path, sha256) VALUES (?1, 'port.rs', ?2)", rusqlite::params![run, sha]).unwrap();
+    t.ok(&["batch", "update", "33", "--tests", "TestNRGSimple", "--status", "verified", "--evidence", &run.to_string(), "--override", "test"]);
+    assert_eq!(t.json(&["batch", "show", "33"])["stale"], 0);
+
+    std::fs::write(t.join("port.rs"), "fn ported() { changed(); }\n").unwrap();
+    let b = t.json(&["batch", "show", "33"]);
+    assert_eq!(b["stale"], 1);
+    let item = b["tests"]["items"].as_array().unwrap().iter().find(|i| i["name"] == "TestNRGSimple").cloned().unwrap();
+    assert_eq!(item["stale"], true);
+    assert!(t.ok(&["batch", "show", "33"]).contains("verified (stale)"));
+    assert_eq!(t.json(&["report", "summary"])["stale"][0]["rust_file"], "port.rs");
+    assert!(t.ok(&["report", "summary"]).contains("Stale: 1 verified item(s)"));
+    assert_eq!(t.json(&["test", "show", "TestNRGSimple"])["stale"], true);
+    assert!(t.ok(&["test", "show", "TestNRGSimple"]).contains("stale: its Rust file changed since evidence run"));
+}
