@@ -507,6 +507,7 @@ impl Raft {
             sub: None,
             cterm: ae.pterm,
             cindex: ae.pindex,
+            pterm: self.pterm,
             pindex: self.pindex,
             active: Some(now),
             signal: false,

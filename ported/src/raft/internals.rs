@@ -5,15 +5,16 @@
 //! reach without widening the visibility of the core. Nothing in the raft
 //! core calls into this module.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::peer_state::{ExtensionState, PeerState};
 use crate::snapshot_file::Snapshot;
 
 use super::catchup::CatchupRunner;
 use super::env::{Sid, Timestamp};
-use super::node::{Lps, Raft};
+use super::node::{CatchupState, Lps, Raft};
 use super::wire::{AppendEntry, AppendEntryResponse, Entry};
+use super::wal::Wal;
 use super::{RaftError, RaftState};
 
 /// Mutable white-box view of one node; see [`Raft::internals`].
@@ -28,10 +29,14 @@ pub struct CatchupView {
     pub cterm: u64,
     /// Index the catch-up runs up to.
     pub cindex: u64,
+    /// Our last term when the catch-up started.
+    pub pterm: u64,
     /// Our last index when progress was last seen.
     pub pindex: u64,
     /// When progress was last seen (`None`: Go's zero time).
     pub active: Option<Timestamp>,
+    /// Whether the catch-up signal went to the upper layer.
+    pub signal: bool,
 }
 
 /// What a node tracks about one peer (Go: `lps`).
@@ -95,6 +100,8 @@ fields! {
     snapshotting, set_snapshotting: bool;
     leader_state, set_leader_state: bool;
     lsut, set_lsut: Option<Timestamp>;
+    etlr, set_etlr: Option<Timestamp>;
+    aflr, set_aflr: u64;
     ext_st, set_ext_st: ExtensionState;
 }
 
@@ -125,9 +132,25 @@ impl Internals<'_> {
             sub: c.sub,
             cterm: c.cterm,
             cindex: c.cindex,
+            pterm: c.pterm,
             pindex: c.pindex,
             active: c.active,
+            signal: c.signal,
         })
+    }
+
+    /// Puts back (or clears) the catch-up state (Go: `n.catchup = saved`).
+    /// Subscriptions are not touched, as in Go.
+    pub fn set_catchup(&mut self, cs: Option<CatchupView>) {
+        self.0.catchup = cs.map(|c| CatchupState {
+            sub: c.sub,
+            cterm: c.cterm,
+            cindex: c.cindex,
+            pterm: c.pterm,
+            pindex: c.pindex,
+            active: c.active,
+            signal: c.signal,
+        });
     }
 
     /// Overwrites the progress marks of the running catch-up (Go: writes to
@@ -276,6 +299,46 @@ impl Internals<'_> {
     /// Go: `n.catchupFollower(ar)`.
     pub fn catchup_follower(&mut self, ar: AppendEntryResponse) {
         self.0.catchup_follower(ar)
+    }
+
+    /// Acknowledgements per index not yet committed (Go: `n.acks`).
+    pub fn acks(&self) -> BTreeMap<u64, BTreeSet<String>> {
+        self.0.acks.clone()
+    }
+
+    /// The pending append entry cache (Go: `n.pae`).
+    pub fn pae_mut(&mut self) -> &mut BTreeMap<u64, AppendEntry> {
+        &mut self.0.pae
+    }
+
+    /// Swaps in another WAL and returns the old one (Go: `n.wal = ...`).
+    pub fn replace_wal(&mut self, wal: Box<dyn Wal>) -> Box<dyn Wal> {
+        std::mem::replace(&mut self.0.wal, wal)
+    }
+
+    /// Proposals queued (Go: `n.prop.len()`).
+    pub fn prop_len(&self) -> usize {
+        self.0.prop.len()
+    }
+
+    /// Append entry responses queued (Go: `n.resp.len()`).
+    pub fn resp_len(&self) -> usize {
+        self.0.resp.len()
+    }
+
+    /// Go: `n.buildAppendEntry(entries)`.
+    pub fn build_append_entry(&self, entries: Vec<Entry>) -> AppendEntry {
+        self.0.build_append_entry(entries)
+    }
+
+    /// Go: `n.trackResponse(ar)`.
+    pub fn track_response(&mut self, ar: &AppendEntryResponse) -> bool {
+        self.0.track_response(ar)
+    }
+
+    /// Go: `n.stepdown(newLeader)`.
+    pub fn stepdown(&mut self, new_leader: &str) {
+        self.0.stepdown(new_leader)
     }
 
     /// One turn of every catch-up stream (what Go's `runCatchup`

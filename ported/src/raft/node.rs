@@ -59,6 +59,9 @@ pub(crate) struct CatchupState {
     pub(crate) sub: Option<Sid>,
     pub(crate) cterm: u64,
     pub(crate) cindex: u64,
+    /// Our last term when the catch-up started.
+    pub(crate) pterm: u64,
+    /// Our last index when progress was last seen (first: at the start).
     pub(crate) pindex: u64,
     /// Last progress; `None` is Go's zero time (long ago).
     pub(crate) active: Option<Timestamp>,

@@ -2,6 +2,8 @@
 //! response, vote request, vote response) and of log entries. Layouts are
 //! byte-compatible with nats-server's little-endian encodings.
 
+use std::borrow::Cow;
+
 use super::ID_LEN;
 
 /// Errors from encoding or decoding raft RPCs.
@@ -164,6 +166,14 @@ impl AppendEntry {
 
     /// Port of (*appendEntry).encode
     pub fn encode(&self) -> Result<Vec<u8>, WireError> {
+        Ok(self.encode_into(&mut [])?.into_owned())
+    }
+
+    /// Port of (*appendEntry).encode with a caller's scratch buffer
+    ///
+    /// Writes into `scratch` when the whole encoding fits, returning that
+    /// part of it; otherwise allocates and leaves `scratch` untouched.
+    pub fn encode_into<'a>(&self, scratch: &'a mut [u8]) -> Result<Cow<'a, [u8]>, WireError> {
         let ll = self.leader.len();
         if ll != ID_LEN && ll != 0 {
             return Err(WireError::LeaderLen);
@@ -179,22 +189,40 @@ impl AppendEntry {
             }
             elen += e.data.len() + 1 + 4;
         }
-        let mut buf = Vec::with_capacity(APPEND_ENTRY_BASE_LEN + elen + 10);
-        let mut id = [0u8; ID_LEN];
-        id[..ll].copy_from_slice(self.leader.as_bytes());
-        buf.extend_from_slice(&id);
-        buf.extend_from_slice(&self.term.to_le_bytes());
-        buf.extend_from_slice(&self.commit.to_le_bytes());
-        buf.extend_from_slice(&self.pterm.to_le_bytes());
-        buf.extend_from_slice(&self.pindex.to_le_bytes());
-        buf.extend_from_slice(&(self.entries.len() as u16).to_le_bytes());
-        for e in &self.entries {
-            buf.extend_from_slice(&((1 + e.data.len()) as u32).to_le_bytes());
-            buf.push(e.typ.to_u8());
-            buf.extend_from_slice(&e.data);
+        let mut lterm = Vec::with_capacity(10);
+        put_uvarint(&mut lterm, self.lterm);
+        let tlen = APPEND_ENTRY_BASE_LEN + elen + lterm.len();
+        if scratch.len() >= tlen {
+            let out = &mut scratch[..tlen];
+            self.write_encoding(out, &lterm);
+            return Ok(Cow::Borrowed(out));
         }
-        put_uvarint(&mut buf, self.lterm);
-        Ok(buf)
+        let mut buf = vec![0u8; tlen];
+        self.write_encoding(&mut buf, &lterm);
+        Ok(Cow::Owned(buf))
+    }
+
+    // Fills `out`, sized exactly by `encode_into`, with the encoding.
+    fn write_encoding(&self, out: &mut [u8], lterm: &[u8]) {
+        let mut pos = 0usize;
+        let mut put = |b: &[u8]| {
+            out[pos..pos + b.len()].copy_from_slice(b);
+            pos += b.len();
+        };
+        let mut id = [0u8; ID_LEN];
+        id[..self.leader.len()].copy_from_slice(self.leader.as_bytes());
+        put(&id);
+        put(&self.term.to_le_bytes());
+        put(&self.commit.to_le_bytes());
+        put(&self.pterm.to_le_bytes());
+        put(&self.pindex.to_le_bytes());
+        put(&(self.entries.len() as u16).to_le_bytes());
+        for e in &self.entries {
+            put(&((1 + e.data.len()) as u32).to_le_bytes());
+            put(&[e.typ.to_u8()]);
+            put(&e.data);
+        }
+        put(lterm);
     }
 
     /// Encodes into `self.buf` (what the test helper `encode` does).
