@@ -10,3 +10,23 @@ mod batch33;
 mod helpers;
 #[path = "nrg/simulation.rs"]
 mod simulation;
+#[path = "nrg/part1_catchup.rs"]
+mod part1_catchup;
+#[path = "nrg/part1_election.rs"]
+mod part1_election;
+#[path = "nrg/part1_health.rs"]
+mod part1_health;
+#[path = "nrg/part1_quorum.rs"]
+mod part1_quorum;
+#[path = "nrg/part1_reject.rs"]
+mod part1_reject;
+#[path = "nrg/part1_snapshot.rs"]
+mod part1_snapshot;
+#[path = "nrg/part1_state.rs"]
+mod part1_state;
+#[path = "nrg/part1_support.rs"]
+mod part1_support;
+#[path = "nrg/part1_wal.rs"]
+mod part1_wal;
+#[path = "nrg/part1_wire.rs"]
+mod part1_wire;
