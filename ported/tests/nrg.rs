@@ -30,3 +30,13 @@ mod part1_support;
 mod part1_wal;
 #[path = "nrg/part1_wire.rs"]
 mod part1_wire;
+#[path = "nrg/part2_catchup.rs"]
+mod part2_catchup;
+#[path = "nrg/part2_snapshot_install.rs"]
+mod part2_snapshot_install;
+#[path = "nrg/part2_snapshots.rs"]
+mod part2_snapshots;
+#[path = "nrg/part2_support.rs"]
+mod part2_support;
+#[path = "nrg/part2_wal_restart.rs"]
+mod part2_wal_restart;
