@@ -21,3 +21,4 @@ pub mod golang;
 pub mod inventory;
 pub mod ops;
 pub mod render;
+pub mod stubscan;

@@ -1,0 +1,71 @@
+//! Go rules: placeholder panics, `t.Skip()` without a reason, and Test
+//! functions that never report a failure.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use super::{family, re, says_placeholder, Matchers, Raw, GO_PANIC, GO_SKIP, GO_TEST};
+use crate::stubscan::source::Source;
+
+static PANIC: LazyLock<Regex> = LazyLock::new(|| re(r"\bpanic\s*(\()"));
+static SKIP: LazyLock<Regex> = LazyLock::new(|| re(r"\.\s*(?:Skip\s*\(\s*\)|SkipNow\s*\(\s*\))"));
+/// A test per `go test`: `Test` then the end of the name or a character
+/// that is not a lowercase letter; group 2 names the *testing.T.
+static TEST_FUNC: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^func\s+(Test(?:[^a-z(\s]\w*)?)\s*\(\s*(\w+)\s+\*\s*testing\s*\.\s*T\s*\)"));
+static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\.\s*(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow|Assert|Check)\s*\(|\b(?:require|assert)\s*\.\s*\w+\s*\(|\bpanic\s*\(|\bExpect\s*\(")
+});
+
+pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut Vec<Raw>) {
+    let code = &src.code;
+    if has(family::PLACEHOLDER) {
+        for c in PANIC.captures_iter(code) {
+            let (Some(whole), Some(open)) = (c.get(0), c.get(1)) else { continue };
+            if says_placeholder(&super::call_args(src, open.start())) {
+                out.push(Raw::on_line(src, GO_PANIC, whole.start(), "`panic` says the code is not implemented".into()));
+            }
+        }
+    }
+    if !src.is_go_test_file() {
+        return;
+    }
+    if has(family::SKIP) {
+        for hit in SKIP.find_iter(code) {
+            out.push(Raw::on_line(src, GO_SKIP, hit.start() + 1, "test skipped without a reason: pass one to t.Skip".into()));
+        }
+    }
+    if has(family::TEST) {
+        for c in TEST_FUNC.captures_iter(code) {
+            let (Some(whole), Some(name), Some(t)) = (c.get(0), c.get(1), c.get(2)) else { continue };
+            let Some(open) = src.body_open(whole.end(), true) else { continue };
+            let body = &code[open..src.block_end(open)];
+            if ASSERTION.is_match(body) || m.calls_helper(body) || passes_on(body, t.as_bytes()) {
+                continue;
+            }
+            let name = String::from_utf8_lossy(name.as_bytes());
+            out.push(Raw {
+                rule: GO_TEST,
+                at: whole.start(),
+                message: format!("test `{name}` never reports a failure: no t.Error*/t.Fatal*, require/assert, or helper given {}", String::from_utf8_lossy(t.as_bytes())),
+                key: format!("func {name}"),
+            });
+        }
+    }
+}
+
+/// Whether the body hands its *testing.T to a call (`check(t, …)`), which
+/// can then fail the test: the usual Go helper style.
+fn passes_on(body: &[u8], t: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(p) = memchr::memmem::find(&body[at..], t) {
+        let p = at + p;
+        let before = body[..p].trim_ascii_end().last();
+        let after = body[p + t.len()..].trim_ascii_start().first();
+        if matches!(before, Some(b'(' | b',')) && matches!(after, Some(b',' | b')')) {
+            return true;
+        }
+        at = p + t.len();
+    }
+    false
+}

@@ -1,0 +1,253 @@
+//! The rules: their ids and one-line explanations, the per-language trigger
+//! sets that decide which rules a file needs, and what the language checkers
+//! share (the placeholder-message test, assertion helpers).
+
+mod comments;
+mod csharp;
+mod go;
+mod python;
+mod rust;
+mod typescript;
+
+use std::sync::LazyLock;
+
+use regex::bytes::{Regex, RegexSet};
+
+use super::source::Source;
+use super::Language;
+
+/// A rule: its id and the one line that explains a finding of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub summary: &'static str,
+}
+
+const fn rule(id: &'static str, summary: &'static str) -> Rule {
+    Rule { id, summary }
+}
+
+pub const RUST_TODO: Rule = rule("rust/todo-macro", "`todo!()` panics at run time: the code is not written yet");
+pub const RUST_UNIMPLEMENTED: Rule = rule("rust/unimplemented-macro", "`unimplemented!()` panics at run time: the code is not written yet");
+pub const RUST_PANIC: Rule = rule("rust/panic-placeholder", "a `panic!`/`unreachable!` whose message says not implemented, TODO or stub");
+pub const RUST_DEFAULT_BODY: Rule = rule("rust/default-body-todo", "a function that only returns a default value and carries a TODO-like comment");
+pub const RUST_IGNORE: Rule = rule("rust/ignore-without-reason", "`#[ignore]` without a reason: say why the test is skipped (`#[ignore = \"why\"]`)");
+pub const RUST_TEST: Rule = rule("rust/test-without-assertion", "a `#[test]` that cannot fail: no assert*!/panic!, no `?` in a Result test, no should_panic, no assertion helper");
+pub const CS_NOT_IMPLEMENTED: Rule = rule("cs/not-implemented", "`throw new NotImplementedException` marks code that is not written yet");
+pub const CS_TRIVIAL: Rule = rule("cs/trivial-assert", "a test whose only assertions cannot fail (`Assert.True(true)`, `Assert.Pass()`)");
+pub const CS_SKIP: Rule = rule("cs/skip-without-reason", "a skipped test (`Skip =`, `[Ignore]`) without a reason");
+pub const CS_TEST: Rule = rule("cs/test-without-assertion", "a [Fact]/[Theory]/[Test]/[TestMethod] method with no assertion");
+pub const GO_PANIC: Rule = rule("go/panic-placeholder", "a `panic` whose message says not implemented, TODO or stub");
+pub const GO_SKIP: Rule = rule("go/skip-without-reason", "`t.Skip()`/`t.SkipNow()` without a reason");
+pub const GO_TEST: Rule = rule("go/test-without-assertion", "a Test function that never reports failure: no t.Error*/t.Fatal*/t.Fail*, require/assert call, or helper given t");
+pub const PY_NOT_IMPLEMENTED: Rule = rule("py/not-implemented", "`raise NotImplementedError` outside an @abstractmethod");
+pub const PY_PASS: Rule = rule("py/pass-body", "a function whose body is only `pass`");
+pub const PY_TEST: Rule = rule("py/test-without-assertion", "a test_* function with no assert, self.assert*/fail, pytest.raises or assertion helper");
+pub const TS_THROW: Rule = rule("ts/throw-not-implemented", "`throw new Error(\"not implemented\")` and the like");
+pub const TS_TEST: Rule = rule("ts/test-without-assertion", "an it()/test() callback with no expect/assert/should or assertion helper");
+pub const COMMENT_TODO: Rule = rule("comment/todo", "a TODO, FIXME or XXX comment inside a function body");
+pub const COMMENT_PLACEHOLDER: Rule = rule("comment/placeholder", "a comment inside a function body that says it is a stub or placeholder");
+pub const SUPPRESS_REASON: Rule = rule("suppress/missing-reason", "a `porttrack: allow(RULE)` suppression without a reason after it");
+pub const SUPPRESS_UNUSED: Rule = rule("suppress/unused", "a suppression that suppresses nothing (no such finding on its line or the next, or malformed)");
+
+/// Every rule, in the order documented.
+pub const ALL: &[Rule] = &[
+    RUST_TODO,
+    RUST_UNIMPLEMENTED,
+    RUST_PANIC,
+    RUST_DEFAULT_BODY,
+    RUST_IGNORE,
+    RUST_TEST,
+    CS_NOT_IMPLEMENTED,
+    CS_TRIVIAL,
+    CS_SKIP,
+    CS_TEST,
+    GO_PANIC,
+    GO_SKIP,
+    GO_TEST,
+    PY_NOT_IMPLEMENTED,
+    PY_PASS,
+    PY_TEST,
+    TS_THROW,
+    TS_TEST,
+    COMMENT_TODO,
+    COMMENT_PLACEHOLDER,
+    SUPPRESS_REASON,
+    SUPPRESS_UNUSED,
+];
+
+pub fn by_id(id: &str) -> Option<Rule> {
+    ALL.iter().copied().find(|r| r.id == id)
+}
+
+/// A finding before it has a line, column and hash.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub rule: Rule,
+    /// Byte offset the finding points at.
+    pub at: usize,
+    pub message: String,
+    /// The text the baseline hashes: stable under edits elsewhere in the file
+    /// (a test's `fn name`, or the matched line).
+    pub key: String,
+}
+
+impl Raw {
+    /// A finding whose baseline key is the trimmed line it is on.
+    pub fn on_line(src: &Source, rule: Rule, at: usize, message: String) -> Raw {
+        let key = src.line_text(src.line_of(at)).trim().to_string();
+        Raw { rule, at, message, key }
+    }
+}
+
+/// Trigger families: which parts of the rule set a file needs. A file that
+/// matches none of its language's triggers is never lexed.
+pub mod family {
+    pub const PLACEHOLDER: usize = 0;
+    pub const SKIP: usize = 1;
+    pub const TEST: usize = 2;
+    pub const COMMENT: usize = 3;
+    pub const SUPPRESSION: usize = 4;
+}
+
+const COMMENT_TRIGGER: &str = r"TODO|FIXME|XXX|[Ss]tub|STUB|[Pp]laceholder|PLACEHOLDER|[Nn]ot (?:yet )?implemented|[Uu]nimplemented";
+
+/// The trigger patterns of a language, indexed by `family`. They run on the
+/// raw bytes, in one pass per file.
+fn triggers(lang: Language) -> [&'static str; 5] {
+    let placeholder = match lang {
+        // A panic only matters when its message says so; requiring the
+        // word here keeps the many ordinary panics from forcing a lex.
+        Language::Rust => r"todo!|unimplemented!|(?:panic|unreachable)!\s*[(\[{][^;]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
+        Language::CSharp => r"NotImplementedException",
+        Language::Go => r"panic\([^\n]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
+        Language::Python => r"NotImplementedError|\bpass\b",
+        Language::TypeScript => r"throw\s+new\s+\w*Error\s*\([^)]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
+    };
+    let skip = match lang {
+        Language::Rust => r"#\[ignore",
+        Language::CSharp => r"Skip|Ignore",
+        Language::Go => r"\.Skip",
+        Language::Python | Language::TypeScript => r"\A\b\B",
+    };
+    let test = match lang {
+        Language::Rust => r"#\[(?:\w+::)*test\b",
+        Language::CSharp => r"\[(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b",
+        Language::Go => r"func Test",
+        Language::Python => r"def test",
+        Language::TypeScript => r"\b(?:it|test)\s*\(",
+    };
+    [placeholder, skip, test, COMMENT_TRIGGER, r"porttrack:"]
+}
+
+static SETS: LazyLock<Vec<RegexSet>> = LazyLock::new(|| {
+    Language::ALL.iter().map(|&l| RegexSet::new(triggers(l)).unwrap_or_else(|e| panic!("bad built-in trigger for {l:?}: {e}"))).collect()
+});
+
+/// Which trigger families match `text` (bit `1 << family`).
+pub fn triggered(lang: Language, text: &[u8]) -> u32 {
+    SETS[lang as usize].matches(text).iter().fold(0, |bits, i| bits | 1 << i)
+}
+
+/// Compiled, configuration-dependent matchers, shared by the scan threads.
+pub struct Matchers {
+    /// A call of a configured assertion helper: `name(`, `.name(`, `name!(`.
+    helpers: Option<Regex>,
+}
+
+impl Matchers {
+    pub fn new(assertion_helpers: &[String]) -> Matchers {
+        let names: Vec<String> = assertion_helpers.iter().map(|h| h.trim()).filter(|h| !h.is_empty()).map(regex::escape).collect();
+        // Escaped names can always be compiled.
+        let helpers = (!names.is_empty()).then(|| re(&format!(r"\b(?:{})\s*(?:!\s*)?[(\[{{]", names.join("|"))));
+        Matchers { helpers }
+    }
+
+    /// Whether `body` (code mask) calls a configured assertion helper.
+    pub fn calls_helper(&self, body: &[u8]) -> bool {
+        self.helpers.as_ref().is_some_and(|h| h.is_match(body))
+    }
+}
+
+pub(crate) fn re(pattern: &str) -> Regex {
+    // Built-in patterns are constants exercised by the tests.
+    Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
+}
+
+/// A message that says the code is unfinished.
+static PLACEHOLDER_MESSAGE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)not\s+(?:yet\s+)?implemented|unimplemented|\btodo\b|\bfixme\b|\bstub(?:bed)?\b|\bplaceholder\b"));
+
+pub fn says_placeholder(text: &str) -> bool {
+    PLACEHOLDER_MESSAGE.is_match(text.as_bytes())
+}
+
+/// Run every rule the file's triggers call for.
+pub fn check(src: &Source, bits: u32, m: &Matchers) -> Vec<Raw> {
+    let mut out = Vec::new();
+    let has = |f: usize| bits & (1 << f) != 0;
+    // Comments the default-body rule already reported, so comment/todo does
+    // not report them again.
+    let mut claimed = Vec::new();
+    match src.lang {
+        Language::Rust => rust::check(src, has, m, &mut out, &mut claimed),
+        Language::CSharp => csharp::check(src, has, m, &mut out),
+        Language::Go => go::check(src, has, m, &mut out),
+        Language::Python => python::check(src, has, m, &mut out),
+        Language::TypeScript => typescript::check(src, has, m, &mut out),
+    }
+    if has(family::COMMENT) {
+        comments::check(src, &claimed, &mut out);
+    }
+    out
+}
+
+/// The argument text of the call whose `(` is at `open`, from the original
+/// (string contents included).
+pub fn call_args<'a>(src: &'a Source, open: usize) -> std::borrow::Cow<'a, str> {
+    src.original(open, src.group_end(open))
+}
+
+/// Text of a string literal whose opening quote is at `quote` (the mask
+/// keeps quotes, so the closing one is the next quote in the mask).
+pub fn literal_text<'a>(src: &'a Source, quote: usize) -> std::borrow::Cow<'a, str> {
+    let q = src.code[quote];
+    let close = memchr::memchr(q, &src.code[quote + 1..]).map_or(src.code.len(), |p| quote + 1 + p);
+    src.original(quote + 1, close)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids_are_unique_and_triggers_compile() {
+        let mut ids: Vec<&str> = ALL.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len());
+        for &l in Language::ALL {
+            assert_eq!(triggered(l, b"nothing to see"), 0, "{l:?}");
+        }
+        assert_eq!(triggered(Language::Rust, b"x todo!() // porttrack: allow"), 1 << family::PLACEHOLDER | 1 << family::SUPPRESSION);
+    }
+
+    #[test]
+    fn placeholder_messages() {
+        for yes in ["not implemented", "Not yet implemented: x", "TODO", "stub", "unimplemented"] {
+            assert!(says_placeholder(yes), "{yes}");
+        }
+        for no in ["index out of range", "stubborn peer", "implemented elsewhere"] {
+            assert!(!says_placeholder(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn helpers_match_calls_not_mentions() {
+        let m = Matchers::new(&["check_invariants".into(), "expect_err".into()]);
+        assert!(m.calls_helper(b"w.check_invariants(); "));
+        assert!(m.calls_helper(b"r.expect_err(\"x\")"));
+        assert!(!m.calls_helper(b"let check_invariants_ok = 1;"));
+        assert!(!Matchers::new(&[]).calls_helper(b"anything()"));
+    }
+}
