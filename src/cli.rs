@@ -60,6 +60,9 @@ pub enum Command {
     Report(commands::report::ReportCommand),
     /// The audit trail of status changes (all, or one batch, feature or test)
     History(commands::history::HistoryArgs),
+    /// Find placeholder code and tests that cannot fail (for CI)
+    #[command(subcommand)]
+    Stub(commands::stub::StubCommand),
     /// Maintain the built-in data (for porttrack developers)
     #[command(subcommand, hide = true)]
     Builtin(commands::builtin::BuiltinCommand),
@@ -87,6 +90,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Map(a) => commands::map::run(&ctx, a),
         Command::BatchUpdate(a) => commands::update::run(&ctx, a),
         Command::History(a) => commands::history::run(&ctx, a),
+        Command::Stub(a) => commands::stub::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),
     };
     match result {

@@ -9,6 +9,7 @@ pub mod init;
 pub mod item;
 pub mod map;
 pub mod report;
+pub mod stub;
 pub mod update;
 
 use std::io::Write;
@@ -42,6 +43,11 @@ impl Ctx {
     /// The database file this invocation uses.
     pub fn db_path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
+
+    /// Whether a database was named (`--db` or `PORTTRACK_DB`).
+    pub fn db_given(&self) -> bool {
+        self.db.is_some()
     }
 
     /// Open the database. A missing default file is created from the

@@ -4,6 +4,8 @@
 pub mod batch;
 pub mod item;
 pub mod report;
+pub mod sarif;
+pub mod stub;
 pub mod update;
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};

@@ -32,7 +32,10 @@ pub const RUST_UNIMPLEMENTED: Rule = rule("rust/unimplemented-macro", "`unimplem
 pub const RUST_PANIC: Rule = rule("rust/panic-placeholder", "a `panic!`/`unreachable!` whose message says not implemented, TODO or stub");
 pub const RUST_DEFAULT_BODY: Rule = rule("rust/default-body-todo", "a function that only returns a default value and carries a TODO-like comment");
 pub const RUST_IGNORE: Rule = rule("rust/ignore-without-reason", "`#[ignore]` without a reason: say why the test is skipped (`#[ignore = \"why\"]`)");
-pub const RUST_TEST: Rule = rule("rust/test-without-assertion", "a `#[test]` that cannot fail: no assert*!/panic!, no `?` in a Result test, no should_panic, no assertion helper");
+pub const RUST_TEST: Rule = rule(
+    "rust/test-without-assertion",
+    "a `#[test]` that cannot fail: no assert*!/panic!, no `?` in a Result test, no should_panic, no call of an assertion helper (configured, or a function of the same file that asserts); proptest! properties count as checks",
+);
 pub const CS_NOT_IMPLEMENTED: Rule = rule("cs/not-implemented", "`throw new NotImplementedException` marks code that is not written yet");
 pub const CS_TRIVIAL: Rule = rule("cs/trivial-assert", "a test whose only assertions cannot fail (`Assert.True(true)`, `Assert.Pass()`)");
 pub const CS_SKIP: Rule = rule("cs/skip-without-reason", "a skipped test (`Skip =`, `[Ignore]`) without a reason");
@@ -157,7 +160,16 @@ pub struct Matchers {
 
 impl Matchers {
     pub fn new(assertion_helpers: &[String]) -> Matchers {
-        let names: Vec<String> = assertion_helpers.iter().map(|h| h.trim()).filter(|h| !h.is_empty()).map(regex::escape).collect();
+        // A trailing `*` makes a name a prefix (`assert_*`).
+        let names: Vec<String> = assertion_helpers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .map(|h| match h.strip_suffix('*') {
+                Some(prefix) => format!(r"{}\w*", regex::escape(prefix)),
+                None => regex::escape(h),
+            })
+            .collect();
         // Escaped names can always be compiled.
         let helpers = (!names.is_empty()).then(|| re(&format!(r"\b(?:{})\s*(?:!\s*)?[(\[{{]", names.join("|"))));
         Matchers { helpers }
@@ -249,5 +261,7 @@ mod tests {
         assert!(m.calls_helper(b"r.expect_err(\"x\")"));
         assert!(!m.calls_helper(b"let check_invariants_ok = 1;"));
         assert!(!Matchers::new(&[]).calls_helper(b"anything()"));
+        let prefix = Matchers::new(&["assert_*".into()]);
+        assert!(prefix.calls_helper(b"assert_refused(&t)") && !prefix.calls_helper(b"reassert_x()"));
     }
 }

@@ -2,6 +2,7 @@
 //! bodies marked unfinished, `#[ignore]` without a reason, and tests that
 //! cannot fail.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
@@ -15,6 +16,7 @@ static UNIMPLEMENTED: LazyLock<Regex> = LazyLock::new(|| re(r"\bunimplemented!\s
 static PANIC: LazyLock<Regex> = LazyLock::new(|| re(r"\b(panic|unreachable)!\s*([(\[{])"));
 static IGNORE: LazyLock<Regex> = LazyLock::new(|| re(r#"#\[\s*ignore\s*(?:=\s*(")[^"\n]*")?\s*\]"#));
 static TEST_ATTR: LazyLock<Regex> = LazyLock::new(|| re(r"#\[\s*(?:[A-Za-z_]\w*::)*test\s*(?:\([^\]]*\))?\s*\]"));
+static CALL: LazyLock<Regex> = LazyLock::new(|| re(r"\b([A-Za-z_]\w*)\s*(?:::\s*<[^>]*>\s*)?\("));
 static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:debug_)?assert\w*!|\bprop_assert\w*!|\b(?:panic|unreachable|bail|ensure)!"));
 /// What a placeholder body returns, alone or wrapped in `Ok`/`Some`.
 static DEFAULT_BODY: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,6 +68,7 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut 
 
 fn tests(src: &Source, fns: &[FnSpan], m: &Matchers, out: &mut Vec<Raw>) {
     let code = &src.code;
+    let mut helpers = None;
     for attr in TEST_ATTR.find_iter(code) {
         // The test is the first function after the attribute, with only
         // attributes and qualifiers between.
@@ -80,7 +83,11 @@ fn tests(src: &Source, fns: &[FnSpan], m: &Matchers, out: &mut Vec<Raw>) {
         let signature = &code[f.start..f.open];
         let body = &code[f.open..f.end];
         let result_test = signature.windows(2).any(|w| w == b"->") && signature.windows(6).any(|w| w == b"Result");
-        if ASSERTION.is_match(body) || (result_test && body.contains(&b'?')) || m.calls_helper(body) {
+        if ASSERTION.is_match(body) || (result_test && body.contains(&b'?')) || m.calls_helper(body) || in_proptest(src, attr.start()) {
+            continue;
+        }
+        let local = helpers.get_or_insert_with(|| asserting_fns(src, fns, m));
+        if calls_any(body, local) {
             continue;
         }
         out.push(Raw {
@@ -90,6 +97,32 @@ fn tests(src: &Source, fns: &[FnSpan], m: &Matchers, out: &mut Vec<Raw>) {
             key: format!("fn {}", f.name),
         });
     }
+}
+
+/// Functions of this file that assert, directly or through each other: a
+/// test calling one of them can fail.
+fn asserting_fns(src: &Source, fns: &[FnSpan], m: &Matchers) -> HashSet<String> {
+    let body = |f: &FnSpan| &src.code[f.open..f.end];
+    let mut set: HashSet<String> = fns.iter().filter(|f| ASSERTION.is_match(body(f)) || m.calls_helper(body(f))).map(|f| f.name.clone()).collect();
+    loop {
+        let more: Vec<String> = fns.iter().filter(|f| !set.contains(&f.name) && calls_any(body(f), &set)).map(|f| f.name.clone()).collect();
+        if more.is_empty() {
+            return set;
+        }
+        set.extend(more);
+    }
+}
+
+fn calls_any(body: &[u8], names: &HashSet<String>) -> bool {
+    !names.is_empty() && CALL.captures_iter(body).any(|c| c.get(1).is_some_and(|n| names.contains(&*String::from_utf8_lossy(n.as_bytes()))))
+}
+
+/// Whether `at` is inside a `proptest! { … }` block: its tests assert that
+/// the code under test never panics on any generated input.
+fn in_proptest(src: &Source, at: usize) -> bool {
+    let blocks = src.blocks();
+    let innermost = blocks[..blocks.partition_point(|b| b.0 < at)].iter().rev().find(|b| b.1 > at);
+    innermost.is_some_and(|b| src.code[..b.0].trim_ascii_end().ends_with(b"proptest!"))
 }
 
 fn default_bodies(src: &Source, fns: &[FnSpan], out: &mut Vec<Raw>, claimed: &mut Vec<usize>) {
