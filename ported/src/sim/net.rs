@@ -168,6 +168,12 @@ impl Network {
         self.clients.values().filter(|c| matches!(c.owner, Owner::Node(_))).count()
     }
 
+    /// Whether any subscription matches `subject`. A NATS request with no
+    /// match fails at once with "no responders" instead of timing out.
+    pub fn has_subscriber(&self, subject: &str) -> bool {
+        self.subs.values().any(|s| subject_matches(&s.subject, subject))
+    }
+
     /// Number of subscriptions held by raft nodes.
     pub fn num_node_subs(&self) -> usize {
         self.subs.values().filter(|s| self.clients.get(&s.client).is_some_and(|c| matches!(c.owner, Owner::Node(_)))).count()
