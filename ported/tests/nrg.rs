@@ -40,3 +40,13 @@ mod part2_snapshots;
 mod part2_support;
 #[path = "nrg/part2_wal_restart.rs"]
 mod part2_wal_restart;
+#[path = "nrg/part2_add_peers.rs"]
+mod part2_add_peers;
+#[path = "nrg/part2_elections.rs"]
+mod part2_elections;
+#[path = "nrg/part2_membership.rs"]
+mod part2_membership;
+#[path = "nrg/part2_peer_tracking.rs"]
+mod part2_peer_tracking;
+#[path = "nrg/part2_quorum.rs"]
+mod part2_quorum;

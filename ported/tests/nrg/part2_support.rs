@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use ported::raft::internals::Internals;
 use ported::raft::node::bootstrap_raft_node;
@@ -74,6 +75,17 @@ pub fn leader_of(c: &mut Cluster, rg: &RaftGroup) -> usize {
         Some(l) => l,
         None => panic!("no leader elected for {}", rg.name),
     }
+}
+
+/// One try of Go's `nc.Request` inside `checkFor`: with nobody subscribed
+/// NATS fails at once ("no responders"), an error worth retrying; a reply
+/// and a timeout both end the wait, so neither is an error.
+pub fn request_if_subscribed(c: &mut Cluster, subject: &str, data: &[u8], timeout: Duration) -> Result<(), String> {
+    if !c.world.net.borrow().has_subscriber(subject) {
+        return Err(format!("no responders on {subject}"));
+    }
+    let _reply_or_timeout = c.request(subject, data, timeout);
+    Ok(())
 }
 
 /// Opens a file WAL in `dir` on the simulated disk (Go: `newFileStore`).
