@@ -1,5 +1,6 @@
 //! Test gates: run a build or test command, parse what it reports into
 //! typed results, and record the run as evidence.
 
+pub mod parse;
 pub mod results;
 pub mod run;

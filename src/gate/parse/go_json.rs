@@ -1,0 +1,222 @@
+//! `go test -json` (test2json) events, one JSON object per line:
+//! `{"Time":…,"Action":"pass","Package":"example.com/p","Test":"TestX","Elapsed":0.12}`.
+//! A `pass`, `fail` or `skip` event with a `Test` is one result, named as Go
+//! names it (`TestX`, subtests `TestX/sub_case`), with `Elapsed` seconds as
+//! its duration. Other actions (`run`, `output`, `pause`, `cont`, `start`,
+//! `bench`) and package-level events (no `Test`) are not results.
+//!
+//! Lines that are not events (compiler errors and `FAIL pkg [build failed]`
+//! when stderr is captured too, or anything else printed around the JSON)
+//! are skipped and counted in one warning. A package that failed without
+//! any failing test (a build failure, a panic in `init` or `TestMain`) is
+//! worth a warning of its own, since no result says so. Go prints no
+//! totals, so `reported` stays empty.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::gate::results::{Format, ParseError, Parsed, TestOutcome, TestResult};
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "Action", borrow)]
+    action: Cow<'a, str>,
+    #[serde(rename = "Package", borrow, default)]
+    package: Option<Cow<'a, str>>,
+    #[serde(rename = "Test", borrow, default)]
+    test: Option<Cow<'a, str>>,
+    #[serde(rename = "Elapsed", default)]
+    elapsed: Option<f64>,
+}
+
+/// Is `line` a test2json event (for `detect`)?
+pub(crate) fn is_event(line: &str) -> bool {
+    serde_json::from_str::<Event>(line).is_ok()
+}
+
+pub fn parse(input: &str) -> Result<Parsed, ParseError> {
+    let mut results = Vec::new();
+    let mut warnings = Vec::new();
+    let mut events = 0usize;
+    let mut noise = 0usize;
+    let mut first_noise: Option<(usize, &str)> = None;
+    // Packages in the order their package-level `fail` came, and those with
+    // a failing test.
+    let mut failed_packages: Vec<String> = Vec::new();
+    let mut packages_with_failed_test: HashSet<String> = HashSet::new();
+    for (i, line) in input.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let event = match serde_json::from_str::<Event>(trimmed) {
+            Ok(e) => e,
+            Err(_) => {
+                noise += 1;
+                first_noise.get_or_insert((i + 1, trimmed));
+                continue;
+            }
+        };
+        events += 1;
+        let outcome = match event.action.as_ref() {
+            "pass" => TestOutcome::Passed,
+            "fail" => TestOutcome::Failed,
+            "skip" => TestOutcome::Skipped,
+            _ => continue,
+        };
+        let package = event.package.as_deref().unwrap_or("");
+        let Some(test) = event.test.filter(|t| !t.is_empty()) else {
+            if outcome == TestOutcome::Failed {
+                failed_packages.push(package.to_string());
+            }
+            continue;
+        };
+        // The testing package never prints a test name with whitespace (it
+        // rewrites spaces in subtest names to `_`); such a "test" is
+        // test2json mistaking a test's own `--- PASS: …` output for a result.
+        if test.contains(char::is_whitespace) {
+            warnings.push(format!(
+                "line {}: ignored a {} event for {:?}, which is not a Go test name (a test printed a `--- {}:` line?)",
+                i + 1,
+                event.action,
+                super::excerpt(&test, 60),
+                event.action.to_uppercase()
+            ));
+            continue;
+        }
+        if outcome == TestOutcome::Failed {
+            packages_with_failed_test.insert(package.to_string());
+        }
+        results.push(TestResult {
+            name: test.into_owned(),
+            outcome,
+            duration_ms: event.elapsed.and_then(super::seconds_to_ms),
+        });
+    }
+    if events == 0 {
+        return Err(ParseError {
+            format: Format::GoJson,
+            message: if noise == 0 {
+                "the input is empty: no `go test -json` events".into()
+            } else {
+                format!("no `go test -json` events: none of {noise} non-blank line(s) is a JSON object with an Action")
+            },
+        });
+    }
+    if let Some((line_no, text)) = first_noise {
+        warnings.push(format!(
+            "skipped {noise} line(s) that are not go test -json events (first, line {line_no}: {})",
+            super::excerpt(text, 80)
+        ));
+    }
+    for p in failed_packages.iter().filter(|p| !packages_with_failed_test.contains(*p)) {
+        warnings.push(format!(
+            "package {p} failed but none of its tests did (build failure, or a panic outside a test?)"
+        ));
+    }
+    Ok(Parsed {
+        results,
+        reported: None,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::parse;
+    use proptest::prelude::*;
+    use TestOutcome::{Failed, Passed, Skipped};
+
+    /// `go test -json -bench . ./...` (Go 1.19) with stderr captured too: a
+    /// package that does not build, a failing table test, a skip, parallel
+    /// subtests, a test printing a fake `--- PASS:` line.
+    #[test]
+    fn fixture_gives_exact_results() {
+        let input = include_str!("../../../tests/fixtures/gate/go-test.json");
+        assert_eq!(parse::detect(input), Some(Format::GoJson));
+        let p = parse::parse(Format::GoJson, input).expect("fixture parses");
+        let got: Vec<(&str, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("TestAdd", Passed, Some(0)),
+                ("TestDouble", Failed, Some(0)),
+                ("TestTable/zero", Passed, Some(0)),
+                ("TestTable/one_plus_one", Passed, Some(0)),
+                ("TestTable/wrong", Failed, Some(0)),
+                ("TestTable", Failed, Some(0)),
+                ("TestSlow", Passed, Some(120)),
+                ("TestNeedsNetwork", Skipped, Some(0)),
+                ("TestParallelParent/a", Passed, Some(0)),
+                ("TestParallelParent/b", Passed, Some(0)),
+                ("TestParallelParent", Passed, Some(0)),
+                ("TestShout", Passed, Some(0)),
+                ("TestAdd", Passed, Some(0)),
+            ]
+        );
+        assert_eq!(p.reported, None);
+        assert_eq!(
+            p.warnings,
+            vec![
+                "line 54: ignored a pass event for \"fake line printed by a\", which is not a Go test name (a test printed a `--- PASS:` line?)".to_string(),
+                "line 58: ignored a pass event for \"fake line printed by b\", which is not a Go test name (a test printed a `--- PASS:` line?)".to_string(),
+                "skipped 3 line(s) that are not go test -json events (first, line 1: # example.com/ptgo/broken [example.com/ptgo/broken.test])".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn noise_and_odd_events() {
+        let input = concat!(
+            "{\"Action\":\"start\",\"Package\":\"p\"}\n",
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestA\"}\n",
+            "garbage {\"Action\":\"pass\"}\n",
+            "{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestA\",\"Elapsed\":1.5}\n",
+            "{\"Action\":\"fail\",\"Package\":\"p\",\"Test\":\"TestB\",\"Elapsed\":-3}\n",
+            "{\"Action\":\"skip\",\"Test\":\"TestC\"}\n",
+            "{\"Action\":\"pass\",\"Test\":\"\"}\n",
+            "{\"Test\":\"TestD\"}\n",
+            "[1,2]\n",
+            "{\"Action\":\"fail\",\"Package\":\"p\",\"Elapsed\":2}\n",
+            "{\"Action\":\"output\",\"Package\":\"q\",\"Output\":\"panic: init failed\\n\"}\n",
+            "{\"Action\":\"fail\",\"Package\":\"q\",\"Elapsed\":0.01}\n",
+        );
+        let p = parse::parse(Format::GoJson, input).expect("parses");
+        let got: Vec<(&str, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect();
+        assert_eq!(got, vec![("TestA", Passed, Some(1500)), ("TestB", Failed, None), ("TestC", Skipped, None)]);
+        assert_eq!(
+            p.warnings,
+            vec![
+                "skipped 3 line(s) that are not go test -json events (first, line 3: garbage {\"Action\":\"pass\"})".to_string(),
+                "package q failed but none of its tests did (build failure, or a panic outside a test?)".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn input_without_events_is_an_error() {
+        let e = parse::parse(Format::GoJson, "ok  \texample.com/p\t0.01s\n").expect_err("error");
+        assert_eq!(
+            e.to_string(),
+            "go-json results: no `go test -json` events: none of 1 non-blank line(s) is a JSON object with an Action"
+        );
+        let e = parse::parse(Format::GoJson, "\n\n").expect_err("error");
+        assert_eq!(e.message, "the input is empty: no `go test -json` events");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn never_panics(s in "\\PC*") {
+            let _ = parse::parse(Format::GoJson, &s);
+        }
+
+        #[test]
+        fn never_panics_on_jsonish_lines(s in "(\\{\"Action\":\"(pass|fail|skip|run)\"(,\"Test\":\"[A-Za-z /]{0,5}\")?(,\"Elapsed\":-?[0-9e.]{1,4})?\\}|[{}\":a-z]{0,6}|\n){0,12}") {
+            let _ = parse::parse(Format::GoJson, &s);
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! libtest's stable text output, as `cargo test` prints it: for each test
+//! binary a `running N tests` line, one `test NAME ... OUTCOME` line per test
+//! (`ok`, `FAILED`, `ignored` or `ignored, reason`, a benchmark's
+//! `bench: … ns/iter`, optionally followed by `--report-time`'s `<0.002s>`),
+//! then a `failures:` report and a `test result:` summary. Compiler output,
+//! cargo's `Running …`/`Doc-tests …` headers and the tests' own output are
+//! interleaved with these lines and skipped.
+//!
+//! Names are the test's path within its binary as libtest prints it, minus
+//! the mode libtest appends (` - should panic`, ` - compile`,
+//! ` - compile fail`), so they match nextest's names for the same tests.
+//! Doc-tests keep their `src/lib.rs - foo (line 3)` form. A name that
+//! appears in two binaries is kept twice; see `merge_by_name` for how the
+//! two outcomes combine. A benchmark that ran counts as passed, and its
+//! binary's `measured` count is added to the reported passes to match.
+//!
+//! With `--nocapture` and one test thread, libtest prints `test NAME ... `
+//! before running the test, and the outcome after the test's own output:
+//! on a line of its own, or glued to the end of the last output line when
+//! that had no newline (`partial outputok`). Such a test stays open until
+//! its outcome shows up. A `test …` line printed while it is open is the
+//! test's own output, unless the line before it ends in an outcome (then
+//! that was the outcome, and the new line is the next test). A test still
+//! open when its binary ends without a summary crashed that binary and is
+//! counted as failed.
+
+use crate::gate::results::{Counts, Format, ParseError, Parsed, TestOutcome, TestResult};
+
+/// A test whose start line was printed but whose outcome was not yet.
+struct Open<'a> {
+    name: String,
+    line_no: usize,
+    /// The last non-blank line printed since (at first, the start line's
+    /// text after ` ... `).
+    prev: &'a str,
+    /// The outcome the most recent output line ended with, if any.
+    glued: Option<TestOutcome>,
+}
+
+#[derive(Default)]
+struct State<'a> {
+    results: Vec<TestResult>,
+    reported: Option<Counts>,
+    warnings: Vec<String>,
+    open: Option<Open<'a>>,
+    /// Inside a binary's `failures:`/`successes:` report, which repeats
+    /// test output and names but holds no results.
+    in_report: bool,
+    saw_libtest: bool,
+}
+
+pub fn parse(input: &str) -> Result<Parsed, ParseError> {
+    let mut s = State::default();
+    for (i, line) in input.lines().enumerate() {
+        s.line(i + 1, line);
+    }
+    if s.open.is_some() {
+        s.close_unfinished("before the end of the output");
+    }
+    if !s.saw_libtest {
+        return Err(ParseError {
+            format: Format::Libtest,
+            message: "no libtest output found: no `running N tests`, `test NAME ... ok` or `test result:` line".into(),
+        });
+    }
+    Ok(Parsed {
+        results: s.results,
+        reported: s.reported,
+        warnings: s.warnings,
+    })
+}
+
+impl<'a> State<'a> {
+    fn line(&mut self, line_no: usize, line: &'a str) {
+        let trimmed = line.trim();
+        if let Some(open) = self.open.as_mut() {
+            if let Some((outcome, ms)) = outcome_of(trimmed) {
+                let name = std::mem::take(&mut open.name);
+                self.open = None;
+                self.push(name, outcome, ms);
+                return;
+            }
+            if line.starts_with("test result: ") {
+                match open.glued {
+                    Some(o) => self.finish_glued(o),
+                    None => self.close_unfinished("before its binary's summary"),
+                }
+            } else if is_binary_start(line, trimmed) {
+                self.close_unfinished("before the next test binary started");
+            } else if split_test_line(line).is_some() && glued_outcome(open.prev).is_some() {
+                if let Some(o) = glued_outcome(open.prev) {
+                    self.finish_glued(o);
+                }
+            } else {
+                // The open test's own output.
+                if !trimmed.is_empty() {
+                    open.prev = line;
+                    if let Some(o) = glued_outcome(line) {
+                        open.glued = Some(o);
+                    }
+                }
+                return;
+            }
+        }
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            self.saw_libtest = true;
+            self.in_report = false;
+            match parse_summary(rest) {
+                Some(c) => {
+                    let r = self.reported.get_or_insert_with(Counts::default);
+                    r.passed += c.passed;
+                    r.failed += c.failed;
+                    r.skipped += c.skipped;
+                }
+                None => self.warnings.push(format!(
+                    "line {line_no}: a `test result:` line without pass and fail counts: {}",
+                    super::excerpt(line, 80)
+                )),
+            }
+            return;
+        }
+        if is_binary_start(line, trimmed) {
+            self.saw_libtest |= is_running(trimmed);
+            self.in_report = false;
+            return;
+        }
+        if self.in_report {
+            return;
+        }
+        if line == "failures:" || line == "successes:" {
+            self.in_report = true;
+            return;
+        }
+        if let Some((name, rest)) = split_test_line(line) {
+            self.saw_libtest = true;
+            match outcome_of(rest) {
+                Some((outcome, ms)) => self.push(name.to_string(), outcome, ms),
+                None => {
+                    self.open = Some(Open {
+                        name: name.to_string(),
+                        line_no,
+                        prev: rest,
+                        glued: glued_outcome(rest),
+                    })
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, name: String, outcome: TestOutcome, duration_ms: Option<u64>) {
+        self.results.push(TestResult { name, outcome, duration_ms });
+    }
+
+    /// The open test's outcome was glued to the end of its last output line.
+    fn finish_glued(&mut self, outcome: TestOutcome) {
+        if let Some(open) = self.open.take() {
+            self.push(open.name, outcome, None);
+        }
+    }
+
+    /// The open test never printed an outcome: its binary died under it
+    /// (abort, signal, `process::exit`), which is a failure.
+    fn close_unfinished(&mut self, when: &str) {
+        if let Some(open) = self.open.take() {
+            self.warnings.push(format!(
+                "test {} (line {}) printed no outcome {when}; counted as failed (did its test binary crash?)",
+                open.name, open.line_no
+            ));
+            self.push(open.name, TestOutcome::Failed, None);
+        }
+    }
+}
+
+/// Is this one of libtest's own lines, enough to say the input is libtest
+/// output (for `detect`)?
+pub(crate) fn is_marker(line: &str) -> bool {
+    is_running(line.trim()) || line.starts_with("test result: ") || split_test_line(line).is_some_and(|(_, rest)| outcome_of(rest).is_some())
+}
+
+/// `running 3 tests` / `running 1 test`: a test binary starts.
+fn is_running(trimmed: &str) -> bool {
+    trimmed
+        .strip_prefix("running ")
+        .and_then(|r| r.strip_suffix(" tests").or_else(|| r.strip_suffix(" test")))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A line that starts a new test binary: `running N tests`, or cargo's
+/// right-aligned `     Running … (target/…)` and `   Doc-tests crate`
+/// headers (matched with their exact indent, so a test's own "Running"
+/// output is not taken for one).
+fn is_binary_start(line: &str, trimmed: &str) -> bool {
+    is_running(trimmed) || (line.starts_with("     Running ") && line.trim_end().ends_with(')')) || line.starts_with("   Doc-tests ")
+}
+
+/// `test NAME ... REST` → (NAME without libtest's mode suffix, REST). A
+/// start line whose trailing space was lost (`test NAME ...`) has an empty
+/// REST.
+fn split_test_line(line: &str) -> Option<(&str, &str)> {
+    let body = line.strip_prefix("test ")?;
+    let (name, rest) = match body.split_once(" ... ") {
+        Some(split) => split,
+        None => (body.strip_suffix(" ...")?, ""),
+    };
+    let mut name = name.trim_end();
+    for mode in [" - should panic", " - compile fail", " - compile"] {
+        if let Some(stripped) = name.strip_suffix(mode) {
+            name = stripped;
+            break;
+        }
+    }
+    if name.is_empty() || name.starts_with(char::is_whitespace) {
+        None
+    } else {
+        Some((name, rest))
+    }
+}
+
+/// The outcome text libtest prints after ` ... `, with an optional
+/// `--report-time` suffix (`ok <0.002s>`).
+fn outcome_of(rest: &str) -> Option<(TestOutcome, Option<u64>)> {
+    let rest = rest.trim();
+    let (rest, ms) = match rest.strip_suffix("s>").and_then(|r| r.rsplit_once(" <")) {
+        Some((before, secs)) => match secs.parse::<f64>() {
+            Ok(secs) => (before.trim_end(), super::seconds_to_ms(secs)),
+            Err(_) => (rest, None),
+        },
+        None => (rest, None),
+    };
+    let outcome = if rest == "ok" {
+        TestOutcome::Passed
+    } else if rest == "FAILED" || (rest.starts_with("FAILED (") && rest.ends_with(')')) {
+        // `FAILED (time limit exceeded)` under `--ensure-time`.
+        TestOutcome::Failed
+    } else if rest == "ignored" || rest.starts_with("ignored, ") {
+        TestOutcome::Skipped
+    } else if rest.starts_with("bench:") && rest.contains("/iter") {
+        TestOutcome::Passed
+    } else {
+        return None;
+    };
+    Some((outcome, ms))
+}
+
+/// The outcome a line ends with, for output printed without a final
+/// newline (`partial outputok`). Only `ok` and `FAILED`: ignored tests do
+/// not run, so never print output.
+fn glued_outcome(line: &str) -> Option<TestOutcome> {
+    let line = line.trim_end();
+    if line.ends_with("FAILED") {
+        Some(TestOutcome::Failed)
+    } else if line.ends_with("ok") {
+        Some(TestOutcome::Passed)
+    } else {
+        None
+    }
+}
+
+/// `ok. 6 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.08s`
+fn parse_summary(rest: &str) -> Option<Counts> {
+    let (_, counts) = rest.split_once(". ")?;
+    let (mut passed, mut failed, mut ignored, mut measured) = (None, None, 0u64, 0u64);
+    for part in counts.split(';') {
+        let Some((n, word)) = part.trim().split_once(' ') else { continue };
+        let Ok(n) = n.parse::<u64>() else { continue };
+        match word {
+            "passed" => passed = Some(n),
+            "failed" => failed = Some(n),
+            "ignored" => ignored = n,
+            "measured" => measured = n,
+            _ => {}
+        }
+    }
+    Some(Counts {
+        passed: passed?.saturating_add(measured),
+        failed: failed?,
+        skipped: ignored,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::parse;
+    use proptest::prelude::*;
+    use TestOutcome::{Failed, Passed, Skipped};
+
+    fn got(p: &Parsed) -> Vec<(&str, TestOutcome, Option<u64>)> {
+        p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect()
+    }
+
+    /// `cargo test` on the scratch crate: three binaries and doc-tests,
+    /// captured output, a failure report per binary.
+    #[test]
+    fn fixture_gives_exact_results() {
+        let input = include_str!("../../../tests/fixtures/gate/libtest.txt");
+        assert_eq!(parse::detect(input), Some(Format::Libtest));
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(
+            got(&p),
+            vec![
+                ("tests::adds", Passed, None),
+                ("tests::nested::deep", Passed, None),
+                ("tests::network", Skipped, None),
+                ("tests::noisy", Passed, None),
+                ("tests::panics", Passed, None),
+                ("tests::fails", Failed, None),
+                ("tests::shared_name", Passed, None),
+                ("tests::slow", Skipped, None),
+                ("tests::prints_without_newline", Passed, None),
+                ("api_ok", Passed, None),
+                ("tests::shared_name", Failed, None),
+                ("other_ok", Passed, None),
+                ("src/lib.rs - double (line 14)", Failed, None),
+                ("src/lib.rs - add_one (line 5)", Passed, None),
+                ("src/lib.rs - double (line 18)", Passed, None),
+                ("src/lib.rs - double (line 22)", Passed, None),
+            ]
+        );
+        assert_eq!(
+            p.reported,
+            Some(Counts {
+                passed: 11,
+                failed: 3,
+                skipped: 2
+            })
+        );
+        assert_eq!(p.warnings, Vec::<String>::new());
+        let merged = parse::merge_by_name(&p.results);
+        assert_eq!(merged.len(), 15);
+        assert_eq!(merged.iter().find(|r| r.name == "tests::shared_name").map(|r| r.outcome), Some(Failed));
+    }
+
+    /// The same crate with `--nocapture --test-threads=1`: outcomes split
+    /// from their start lines by the tests' output, a fake result line
+    /// printed by a test, output glued to `ok`, compiler errors of a
+    /// compile_fail doc-test.
+    #[test]
+    fn nocapture_fixture_gives_the_same_results() {
+        let input = include_str!("../../../tests/fixtures/gate/libtest-nocapture.txt");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(
+            got(&p),
+            vec![
+                ("tests::adds", Passed, None),
+                ("tests::fails", Failed, None),
+                ("tests::nested::deep", Passed, None),
+                ("tests::network", Skipped, None),
+                ("tests::noisy", Passed, None),
+                ("tests::panics", Passed, None),
+                ("tests::prints_without_newline", Passed, None),
+                ("tests::shared_name", Passed, None),
+                ("tests::slow", Skipped, None),
+                ("api_ok", Passed, None),
+                ("tests::shared_name", Failed, None),
+                ("other_ok", Passed, None),
+                ("src/lib.rs - add_one (line 5)", Passed, None),
+                ("src/lib.rs - double (line 14)", Failed, None),
+                ("src/lib.rs - double (line 18)", Passed, None),
+                ("src/lib.rs - double (line 22)", Passed, None),
+            ]
+        );
+        assert_eq!(
+            p.reported,
+            Some(Counts {
+                passed: 11,
+                failed: 3,
+                skipped: 2
+            })
+        );
+        assert_eq!(p.warnings, Vec::<String>::new());
+        let mut a = parse::merge_by_name(&p.results);
+        let mut b = parse::merge_by_name(
+            &parse::parse(Format::Libtest, include_str!("../../../tests/fixtures/gate/libtest.txt"))
+                .expect("parses")
+                .results,
+        );
+        a.sort_by(|x, y| x.name.cmp(&y.name));
+        b.sort_by(|x, y| x.name.cmp(&y.name));
+        assert_eq!(a, b);
+    }
+
+    /// Nightly `cargo bench` (bench lines, plain tests ignored) then
+    /// `cargo test -- -Zunstable-options --report-time` (durations).
+    #[test]
+    fn bench_and_report_time_fixture() {
+        let input = include_str!("../../../tests/fixtures/gate/libtest-bench.txt");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(
+            got(&p),
+            vec![
+                ("tests::fib_slow", Skipped, None),
+                ("tests::fib_small", Skipped, None),
+                ("tests::bench_fib_10", Passed, None),
+                ("tests::bench_fib_15", Passed, None),
+                ("tests::bench_fib_10", Passed, Some(0)),
+                ("tests::bench_fib_15", Passed, Some(0)),
+                ("tests::fib_slow", Passed, Some(2)),
+                ("tests::fib_small", Passed, Some(0)),
+            ]
+        );
+        assert_eq!(
+            p.reported,
+            Some(Counts {
+                passed: 6,
+                failed: 0,
+                skipped: 2
+            })
+        );
+        assert_eq!(p.warnings, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_test_that_crashes_its_binary_is_failed() {
+        let input = "running 2 tests\ntest a ... ok\ntest b ... \nthread 'b' has overflowed its stack\nfatal runtime error: stack overflow\nerror: test failed, to rerun pass `--lib`\n\nCaused by:\n  process didn't exit successfully: `target/debug/deps/x-1` (signal: 6, SIGABRT: process abort signal)\n     Running tests/api.rs (target/debug/deps/api-2)\n\nrunning 1 test\ntest c ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+        let p = parse::parse(Format::Libtest, input).expect("parses");
+        assert_eq!(got(&p), vec![("a", Passed, None), ("b", Failed, None), ("c", Passed, None)]);
+        assert_eq!(
+            p.warnings,
+            vec![
+                "test b (line 3) printed no outcome before the next test binary started; counted as failed (did its test binary crash?)".to_string(),
+                "the tool reported 1 passed, 0 failed, 0 skipped but 2 passed, 1 failed, 0 skipped results were found".to_string(),
+            ]
+        );
+        let cut = parse::parse(Format::Libtest, "running 1 test\ntest x ... ").expect("parses");
+        assert_eq!(got(&cut), vec![("x", Failed, None)]);
+        assert_eq!(
+            cut.warnings,
+            vec!["test x (line 2) printed no outcome before the end of the output; counted as failed (did its test binary crash?)".to_string()]
+        );
+    }
+
+    #[test]
+    fn glued_outcomes_and_fake_lines_while_open() {
+        // Glued `ok` then the next test; a fake `test` line mid-output; a
+        // glued FAILED just before the summary.
+        let input = "running 3 tests\ntest a ... no newlineok\ntest b ... starting\ntest fake ... ok\nmore\nok\ntest c ... boomFAILED\n\nfailures:\n    c\n\ntest result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+        let p = parse::parse(Format::Libtest, input).expect("parses");
+        assert_eq!(got(&p), vec![("a", Passed, None), ("b", Passed, None), ("c", Failed, None)]);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn outcome_forms() {
+        let cases = [
+            ("ok", Some((Passed, None))),
+            ("ok <0.125s>", Some((Passed, Some(125)))),
+            ("FAILED", Some((Failed, None))),
+            ("FAILED (time limit exceeded)", Some((Failed, None))),
+            ("FAILED to connect", None),
+            ("ignored", Some((Skipped, None))),
+            ("ignored, needs network", Some((Skipped, None))),
+            ("bench:       2,027.24 ns/iter (+/- 192.37)", Some((Passed, None))),
+            ("bench: nothing", None),
+            ("okay", None),
+            ("", None),
+        ];
+        for (i, (text, want)) in cases.iter().enumerate() {
+            assert_eq!(outcome_of(text), *want, "case {i}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn test_line_names() {
+        let cases = [
+            ("test tests::panics - should panic ... ok", Some(("tests::panics", "ok"))),
+            (
+                "test src/lib.rs - double (line 22) - compile fail ... ok",
+                Some(("src/lib.rs - double (line 22)", "ok")),
+            ),
+            (
+                "test src/lib.rs - double (line 18) - compile ... ok",
+                Some(("src/lib.rs - double (line 18)", "ok")),
+            ),
+            (
+                "test tests::bench_x    ... bench: 1 ns/iter (+/- 0)",
+                Some(("tests::bench_x", "bench: 1 ns/iter (+/- 0)")),
+            ),
+            ("test a ...", Some(("a", ""))),
+            ("test result: ok. 1 passed; 0 failed", None),
+            ("test  ... ok", None),
+            ("testing ... ok", None),
+            ("    test a ... ok", None),
+            ("test tests::slow has been running for over 60 seconds", None),
+        ];
+        for (i, (line, want)) in cases.iter().enumerate() {
+            assert_eq!(split_test_line(line), *want, "case {i}: {line:?}");
+        }
+    }
+
+    #[test]
+    fn output_that_is_not_libtest_is_an_error() {
+        let e = parse::parse(Format::Libtest, "error[E0425]: cannot find value `x`\nerror: could not compile `ptfix`\n").expect_err("error");
+        assert_eq!(
+            e.to_string(),
+            "libtest results: no libtest output found: no `running N tests`, `test NAME ... ok` or `test result:` line"
+        );
+    }
+
+    #[test]
+    fn a_mangled_summary_is_a_warning() {
+        let p = parse::parse(Format::Libtest, "running 1 test\ntest a ... ok\ntest result: ok. lots passed\n").expect("parses");
+        assert_eq!(p.reported, None);
+        assert_eq!(
+            p.warnings,
+            vec!["line 3: a `test result:` line without pass and fail counts: test result: ok. lots passed".to_string()]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn never_panics(s in "\\PC*") {
+            let _ = parse::parse(Format::Libtest, &s);
+            let _ = parse::detect(&s);
+        }
+
+        #[test]
+        fn never_panics_on_libtest_like_lines(s in "(test [a-z:]{0,4}( - should panic)? \\.\\.\\. ?(ok|FAILED|ignored|bench: 1 ns/iter|x|<1s>)?|running [0-9] tests?|test result: ok\\. [0-9] passed; [0-9] failed|failures:|     Running x \\(y\\)|[a-z ]{0,6}|\n){0,20}") {
+            let _ = parse::parse(Format::Libtest, &s);
+        }
+    }
+}
