@@ -7,4 +7,5 @@ mod import_go;
 mod mapping;
 mod read_commands;
 mod schema;
+mod stub_scan;
 mod update;

@@ -14,7 +14,7 @@ static SKIP: LazyLock<Regex> = LazyLock::new(|| re(r#"\[\s*(?:Fact|Theory|Skippa
 /// `[Ignore]`, `[Ignore()]` or `[Ignore("…")]`; group 1 is the quote.
 static IGNORE: LazyLock<Regex> = LazyLock::new(|| re(r#"\[\s*Ignore\s*(?:\(\s*(?:(")[^"\n]*")?\s*\))?\s*[\],]"#));
 static TEST_ATTR: LazyLock<Regex> = LazyLock::new(|| re(r"\[\s*(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b"));
-static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b\w*Assert\w*\s*\.\s*\w+\s*\(|\.\s*Should\w*\s*\(|\.\s*Verify\w*\s*\(|\bthrow\b"));
+static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b\w*Assert\w*\s*\.\s*\w+\s*(?:<[^>;]*>\s*)?\(|\.\s*Should\w*\s*\(|\.\s*Verify\w*\s*\(|\bthrow\b"));
 static TRIVIAL: LazyLock<Regex> =
     LazyLock::new(|| re(r"\bAssert\s*\.\s*(?:(?:True|IsTrue)\s*\(\s*true|(?:False|IsFalse)\s*\(\s*false|Pass\s*\()\s*\)"));
 

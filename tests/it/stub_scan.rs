@@ -1,0 +1,240 @@
+//! `porttrack stub scan`: every rule on its positive and negative fixture
+//! (tests/fixtures/stub/<rule id>/), output formats, suppressions,
+//! baselines, exit codes and the link to tracked features.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::util::{connect, fixture, TestDir};
+
+/// Rule id, positive fixture file, and the lines its findings must be on.
+const CASES: &[(&str, &str, &[usize])] = &[
+    ("rust/todo-macro", "positive.rs", &[5, 9]),
+    ("rust/unimplemented-macro", "positive.rs", &[9]),
+    ("rust/panic-placeholder", "positive.rs", &[4, 5, 6]),
+    ("rust/default-body-todo", "positive.rs", &[4, 9, 14]),
+    ("rust/ignore-without-reason", "positive.rs", &[4, 10]),
+    ("rust/test-without-assertion", "positive.rs", &[9, 14, 21]),
+    ("cs/not-implemented", "positive.cs", &[7, 10]),
+    ("cs/trivial-assert", "positive.cs", &[9, 15]),
+    ("cs/skip-without-reason", "positive.cs", &[5, 12]),
+    ("cs/test-without-assertion", "positive.cs", &[5, 12, 20]),
+    ("go/panic-placeholder", "positive.go", &[4, 8]),
+    ("go/skip-without-reason", "positive_test.go", &[6, 13]),
+    ("go/test-without-assertion", "positive_test.go", &[5, 9]),
+    ("py/not-implemented", "positive.py", &[3, 6]),
+    ("py/pass-body", "positive.py", &[1, 6]),
+    ("py/test-without-assertion", "positive.py", &[4, 8]),
+    ("ts/throw-not-implemented", "positive.ts", &[2, 7]),
+    ("ts/test-without-assertion", "positive.test.ts", &[4, 8]),
+    ("comment/todo", "positive.rs", &[2, 4, 9]),
+    ("comment/placeholder", "positive.go", &[4, 9]),
+    ("suppress/missing-reason", "positive.rs", &[3]),
+];
+
+/// A test directory holding a copy of one fixture directory (so the
+/// repository's .porttrackignore does not apply and paths are short).
+fn with_fixture(name: &str, rule: &str) -> TestDir {
+    let t = TestDir::new(name);
+    let dir = fixture(&format!("stub/{rule}"));
+    for entry in std::fs::read_dir(&dir).expect("fixture dir") {
+        let path = entry.expect("fixture entry").path();
+        std::fs::copy(&path, t.path().join(path.file_name().expect("file name"))).expect("copy fixture");
+    }
+    t
+}
+
+/// Run a scan with --format json; return the exit code and the document.
+fn scan_json(t: &TestDir, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["stub", "scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = t.run(&all);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{out}\nstderr: {err}"));
+    assert_eq!(v["schema_version"], 1, "{v}");
+    (code, v)
+}
+
+fn findings(v: &Value) -> Vec<(String, String, usize)> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap_or("").to_string(), f["rule"].as_str().unwrap_or("").to_string(), f["line"].as_u64().unwrap_or(0) as usize))
+        .collect()
+}
+
+#[test]
+fn every_rule_finds_its_positive_fixture_and_not_its_negative() {
+    for &(rule, positive, lines) in CASES {
+        let t = with_fixture("rule", rule);
+        let (code, v) = scan_json(&t, &[positive]);
+        assert_eq!(code, 1, "{rule}: findings exit 1: {v}");
+        let got: Vec<(String, usize)> = findings(&v).into_iter().map(|(_, r, l)| (r, l)).collect();
+        let want: Vec<(String, usize)> = lines.iter().map(|&l| (rule.to_string(), l)).collect();
+        assert_eq!(got, want, "{rule} on {positive}");
+
+        let negative = positive.replace("positive", "negative");
+        let (code, v) = scan_json(&t, &[&negative]);
+        assert_eq!((code, findings(&v)), (0, vec![]), "{rule} on {negative}");
+    }
+}
+
+#[test]
+fn unused_and_unknown_suppressions_are_findings() {
+    let t = with_fixture("unused", "suppress/unused");
+    let (code, v) = scan_json(&t, &["positive.py"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, usize)> = findings(&v).into_iter().map(|(_, r, l)| (r, l)).collect();
+    assert_eq!(got, [("suppress/unused".to_string(), 2), ("suppress/unused".to_string(), 7), ("py/not-implemented".to_string(), 8)]);
+    assert!(v["findings"][1]["message"].as_str().unwrap_or("").contains("unknown rule `py/no-such-rule`"), "{v}");
+    let (code, v) = scan_json(&t, &["negative.py"]);
+    assert_eq!((code, v["suppressed"].as_u64()), (0, Some(1)), "{v}");
+}
+
+#[test]
+fn a_suppression_without_reason_still_suppresses() {
+    let t = with_fixture("no-reason", "suppress/missing-reason");
+    let (_, v) = scan_json(&t, &["positive.rs"]);
+    assert_eq!(v["suppressed"], 1, "{v}");
+    let (code, v) = scan_json(&t, &["negative.rs"]);
+    assert_eq!((code, v["suppressed"].as_u64()), (0, Some(2)), "same-line and line-before forms: {v}");
+}
+
+#[test]
+fn human_output_groups_by_file_and_counts() {
+    let t = with_fixture("human", "rust/todo-macro");
+    std::fs::copy(t.join("positive.rs"), t.join("again.rs")).expect("copy");
+    let (code, out, _) = t.run(&["stub", "scan", "positive.rs", "again.rs", "negative.rs"]);
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "again.rs:5:5 rust/todo-macro `todo!()` left in code", "{out}");
+    assert_eq!(lines[2], "", "a blank line between files: {out}");
+    assert_eq!(lines[3], "positive.rs:5:5 rust/todo-macro `todo!()` left in code", "{out}");
+    assert_eq!(lines.last().copied(), Some("4 findings in 2 files (3 files scanned)"), "{out}");
+    let (code, out, _) = t.run(&["stub", "scan", "negative.rs"]);
+    assert_eq!((code, out.as_str()), (0, "no stub findings in 1 file\n"));
+}
+
+#[test]
+fn sarif_has_the_2_1_0_structure() {
+    let t = with_fixture("sarif", "rust/panic-placeholder");
+    let (code, out, err) = t.run(&["stub", "scan", "--format", "sarif", "positive.rs"]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("SARIF is not JSON ({e}):\n{out}"));
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().is_some_and(|s| s.contains("sarif-2.1.0")), "{v}");
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "porttrack");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    for (id, _, _) in CASES {
+        assert!(ids.contains(id), "{id} missing from tool.driver.rules");
+    }
+    assert!(rules.iter().all(|r| r["shortDescription"]["text"].as_str().is_some_and(|d| !d.is_empty())), "every rule is described");
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let id = r["ruleId"].as_str().expect("ruleId");
+        assert_eq!(rules[r["ruleIndex"].as_u64().expect("ruleIndex") as usize]["id"], id);
+        assert!(r["message"]["text"].as_str().is_some_and(|m| !m.is_empty()));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "positive.rs");
+        assert!(loc["region"]["startLine"].as_u64().is_some_and(|l| l >= 1) && loc["region"]["startColumn"].as_u64().is_some_and(|c| c >= 1), "{loc}");
+    }
+    assert_eq!(results[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
+    assert_eq!(results[0]["locations"][0]["physicalLocation"]["region"]["startColumn"], 14);
+}
+
+#[test]
+fn baseline_subtracts_old_findings_and_survives_line_shifts() {
+    let t = with_fixture("baseline", "rust/todo-macro");
+    let (code, _, err) = t.run(&["stub", "scan", "positive.rs", "--write-baseline", "base.json"]);
+    assert_eq!(code, 0, "writing a baseline adopts every finding: {err}");
+    let base: Value = serde_json::from_str(&std::fs::read_to_string(t.join("base.json")).expect("baseline written")).expect("baseline is JSON");
+    assert_eq!(base["entries"].as_array().map(Vec::len), Some(2));
+    assert!(base["entries"].as_array().into_iter().flatten().all(|e| e.get("line").is_none()), "no line numbers: {base}");
+
+    // Shift every line and add one new placeholder.
+    let old = std::fs::read_to_string(t.join("positive.rs")).expect("read");
+    std::fs::write(t.join("positive.rs"), format!("// moved\n\n{old}\npub fn fresh() {{\n    todo!(\"new\")\n}}\n")).expect("write");
+    let (code, v) = scan_json(&t, &["positive.rs", "--baseline", "base.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v), [("positive.rs".to_string(), "rust/todo-macro".to_string(), 15)]);
+    assert_eq!(v["baselined"], 2);
+
+    std::fs::write(t.join("bad.json"), "{}").expect("write");
+    let err = t.fails(&["stub", "scan", "positive.rs", "--baseline", "bad.json"], 2);
+    assert!(err.contains("not a porttrack baseline"), "{err}");
+    t.fails(&["stub", "scan", "positive.rs", "--baseline", "missing.json"], 2);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = TestDir::new("stub-usage");
+    t.fails(&["stub", "scan", "--format", "xml"], 2);
+    let err = t.fails(&["stub", "scan", "no/such/dir"], 2);
+    assert!(err.contains("no/such/dir"), "{err}");
+}
+
+#[test]
+fn default_roots_config_helpers_gitignore_binaries_and_symlinks() {
+    let t = TestDir::new("stub-roots");
+    let w = |rel: &str, text: &[u8]| {
+        let p = t.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    };
+    w("porttrack.toml", b"target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"expect_*\"]\n");
+    w("lib/a.rs", b"fn a() { todo!() }\n#[test]\nfn t() { expect_ok(a()); }\n");
+    w("lib/gen/b.rs", b"fn b() { todo!() }\n");
+    w("lib/.gitignore", b"gen/\n");
+    w("lib/blob.rs", b"todo!()\0binary");
+    w("elsewhere/c.rs", b"fn c() { todo!() }\n");
+    std::os::unix::fs::symlink(t.join("elsewhere"), t.join("lib/link")).expect("symlink");
+    // .gitignore applies inside a git repository, as for git itself.
+    std::fs::create_dir(t.join(".git")).expect("mkdir .git");
+    let (code, v) = scan_json(&t, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v), [("lib/a.rs".to_string(), "rust/todo-macro".to_string(), 1)], "{v}");
+    assert_eq!(v["files_scanned"], 1, "binary, ignored and symlinked files are not scanned: {v}");
+}
+
+#[test]
+fn findings_name_the_tracked_feature_and_no_database_is_created() {
+    let t = TestDir::new("stub-feature");
+    let src = "impl Raft {\n    fn other(&self) -> u8 {\n        todo!()\n    }\n\n    fn process_append_entry(&self) {\n        let s = \"}\";\n        unimplemented!()\n    }\n}\n";
+    std::fs::create_dir_all(t.join("ported/src/raft")).expect("mkdir");
+    std::fs::write(t.join("ported/src/raft/append.rs"), src).expect("write");
+
+    let (_, v) = scan_json(&t, &["ported"]);
+    assert!(!t.join("porting.db").exists(), "a scan never creates the database");
+    assert!(v["findings"][1].get("feature").is_none(), "{v}");
+
+    t.ok(&["init"]);
+    let id: i64 = connect(&t.join("porting.db"))
+        .query_row("SELECT id FROM features WHERE name = 'processAppendEntry'", [], |r| r.get(0))
+        .expect("feature processAppendEntry");
+    connect(&t.join("porting.db"))
+        .execute("UPDATE features SET rust_file = 'ported/src/raft/append.rs', rust_symbol = 'raft::Raft::process_append_entry' WHERE id = ?1", [id])
+        .expect("map feature");
+    let (code, v) = scan_json(&t, &["ported"]);
+    assert_eq!(code, 1);
+    assert!(v["findings"][0].get("feature").is_none(), "todo!() in `other` is outside the target: {v}");
+    assert_eq!(v["findings"][1]["rule"], "rust/unimplemented-macro");
+    assert_eq!(v["findings"][1]["feature"]["id"], id);
+    assert_eq!(v["findings"][1]["feature"]["go_name"], "raft.processAppendEntry");
+    let out = t.run(&["stub", "scan", "ported"]).1;
+    assert!(out.contains(&format!("[feature {id} raft.processAppendEntry]")), "{out}");
+
+    let err = t.fails(&["stub", "scan", "ported", "--db", "missing.db"], 5);
+    assert!(err.contains("missing.db"), "{err}");
+}
+
+#[test]
+fn this_repository_scans_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = assert_cmd::Command::cargo_bin("porttrack").expect("binary").current_dir(root).env_remove("PORTTRACK_DB").args(["stub", "scan", "src", "tests"]).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "porttrack's own code has stub findings:\n{text}");
+}
