@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod builtin;
+pub mod gate_parse;
 pub mod history;
 pub mod import;
 pub mod init;

@@ -2,6 +2,7 @@
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
 pub mod batch;
+pub mod gate_parse;
 pub mod item;
 pub mod report;
 pub mod sarif;

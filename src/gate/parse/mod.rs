@@ -11,6 +11,7 @@ pub mod nextest_junit;
 pub mod trx;
 mod xml;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::results::{Counts, Format, ParseError, Parsed, TestOutcome, TestResult};
@@ -42,6 +43,21 @@ pub fn parse(format: Format, input: &str) -> Result<Parsed, ParseError> {
 
 fn counts_text(c: Counts) -> String {
     format!("{} passed, {} failed, {} skipped", c.passed, c.failed, c.skipped)
+}
+
+/// Test output as text. Tools write UTF-8, but a test may print any bytes
+/// (invalid sequences become U+FFFD rather than an error), and a TRX file
+/// saved by Windows tooling can be UTF-16 with a byte-order mark.
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| -> Cow<'_, str> {
+        let units = rest.chunks_exact(2).map(|c| from([c[0], c[1]]));
+        Cow::Owned(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        _ => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Guess the format of `input` from its first recognisable line: a JSON
@@ -207,6 +223,17 @@ mod tests {
         );
         // A stray `<` line that is not a known root is skipped.
         assert_eq!(detect("<html>\nrunning 0 tests\n"), Some(Format::Libtest));
+    }
+
+    #[test]
+    fn decode_handles_utf8_noise_and_utf16() {
+        assert_eq!(decode(b"test a ... ok\xff\n"), "test a ... ok\u{fffd}\n");
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("<TestRun/>é".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(decode(&le), "<TestRun/>é");
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("<a/>".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        assert_eq!(decode(&be), "<a/>");
+        // An odd trailing byte is dropped, not a panic.
+        assert_eq!(decode(&[0xFF, 0xFE, b'a', 0, b'b']), "a");
     }
 
     #[test]
