@@ -52,6 +52,14 @@ pub enum Command {
     /// Show and list tests of the source
     #[command(subcommand)]
     Test(commands::item::TestCommand),
+    /// Run the build or the tests as a gate and record the run as evidence
+    #[command(subcommand)]
+    Gate(commands::gate::GateCommand),
+    /// Recorded gate runs (the evidence behind verified)
+    #[command(subcommand)]
+    Evidence(commands::evidence::EvidenceCommand),
+    /// Run the gates for a batch and move what the tests prove, 15 items at a time
+    Verify(commands::verify::VerifyArgs),
     /// Record which Rust code ports a feature or test (or load mapping files)
     #[command(subcommand)]
     Map(commands::map::MapCommand),
@@ -88,6 +96,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Test(a) => commands::item::run_test(&ctx, a),
         Command::Report(a) => commands::report::run(&ctx, a),
         Command::Map(a) => commands::map::run(&ctx, a),
+        Command::Gate(a) => commands::gate::run(&ctx, a),
+        Command::Evidence(a) => commands::evidence::run(&ctx, a),
+        Command::Verify(a) => commands::verify::run(&ctx, a),
         Command::BatchUpdate(a) => commands::update::run(&ctx, a),
         Command::History(a) => commands::history::run(&ctx, a),
         Command::Stub(a) => commands::stub::run(&ctx, a),

@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod builtin;
+pub mod evidence;
+pub mod gate;
 pub mod gate_parse;
 pub mod history;
 pub mod import;
@@ -12,6 +14,7 @@ pub mod map;
 pub mod report;
 pub mod stub;
 pub mod update;
+pub mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

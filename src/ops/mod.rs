@@ -2,10 +2,12 @@
 //! options and returns plain data for a renderer; none of them prints.
 
 pub mod batch;
+pub mod gate;
 pub mod item;
 pub mod report;
 pub mod stale;
 pub mod update;
+pub mod verify;
 
 use crate::db::{Database, ItemKind, ItemRow};
 use crate::domain::item_ref::ItemRef;

@@ -2,12 +2,14 @@
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
 pub mod batch;
+pub mod gate;
 pub mod gate_parse;
 pub mod item;
 pub mod report;
 pub mod sarif;
 pub mod stub;
 pub mod update;
+pub mod verify;
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use serde::Serialize;

@@ -1,0 +1,69 @@
+//! `porttrack verify N`: let the tests move the batch forward.
+
+use std::collections::BTreeMap;
+
+use clap::Args;
+
+use super::Ctx;
+use crate::ops::verify::{verify, VerifyOptions};
+use crate::render;
+
+const STEPS: &str = "\
+Steps: dependency preflight (stops unless --override) -> stub scan of the
+batch's Rust targets -> build gate -> test gate over the batch's mapped
+tests -> per item: a test whose Rust test passed becomes verified; a feature
+with a passing exercising test, none failing, an existing Rust target and no
+stub finding becomes verified; one with a Rust target but no passing test
+becomes complete; verified items whose tests now fail move back; declared
+deferrals are recorded. Changes go through `batch update`'s rules, at most
+15 items per transaction, linked to the evidence run. Nothing moves when a
+gate could not run.";
+
+#[derive(Debug, Args)]
+#[command(after_help = STEPS)]
+pub struct VerifyArgs {
+    /// Batch number
+    pub batch: i64,
+    /// Run the gates and show what would move, writing nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Proceed although dependency batches are unfinished; recorded
+    #[arg(long = "override", value_name = "REASON")]
+    pub override_reason: Option<String>,
+    /// Who makes the change [default: $PORTTRACK_ACTOR, else $USER]
+    #[arg(long, env = "PORTTRACK_ACTOR")]
+    pub actor: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
+    let project = ctx.project()?;
+    let mut db = ctx.open_db()?;
+    let options = VerifyOptions {
+        batch: args.batch,
+        dry_run: args.dry_run,
+        override_reason: args.override_reason,
+        actor: args.actor.unwrap_or_else(super::update::default_actor),
+        command: super::update::command_line(),
+        progress: super::gate::progress(ctx),
+    };
+    let findings = stub_findings(&db, &project, args.batch)?;
+    let report = verify(&mut db, &project, &options, findings)?;
+    ctx.emit("verify", &report, render::verify::report)?;
+    Ok(report.exit_code())
+}
+
+/// Stub-scan findings inside the Rust targets of the batch's features, as
+/// `path:line rule`.
+fn stub_findings(db: &crate::db::Database, project: &crate::config::Project, batch: i64) -> anyhow::Result<BTreeMap<i64, String>> {
+    let in_batch: std::collections::HashSet<i64> =
+        db.batch_items(batch)?.iter().filter(|i| i.kind == crate::db::ItemKind::Feature).map(|i| i.id).collect();
+    let targets: Vec<_> = db.rust_targets()?.into_iter().filter(|t| in_batch.contains(&t.feature_id)).collect();
+    let mut files: Vec<String> = targets.iter().map(|t| t.rust_file.clone()).collect();
+    files.sort();
+    files.dedup();
+    let findings = crate::stubscan::findings_for_files(&project.root, &files, &project.config);
+    Ok(targets
+        .iter()
+        .filter_map(|t| crate::stubscan::feature_finding(t, &findings).map(|f| (t.feature_id, format!("{}:{} {}", f.path, f.line, f.rule))))
+        .collect())
+}

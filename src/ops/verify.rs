@@ -1,0 +1,320 @@
+//! `verify N`: the porting plan's per-item loop run by the tool itself —
+//! dependency preflight, stub scan, build gate, test gate over the batch's
+//! mapped tests, then status changes decided from the evidence and applied
+//! through the same guarded path as `batch update`, 15 items at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::batch::BatchShow;
+use super::gate::{build_gate, test_gate, FormatChoice, GateReport, GateVerdict, TestGate};
+use crate::config::Project;
+use crate::db::{ChangeInput, Database, ItemRow, MAX_ITEMS};
+use crate::domain::idlist::ListItem;
+use crate::domain::status::{ItemKind, ItemStatus};
+use crate::domain::transitions::{judge, rule, Request, Verdict};
+use crate::error::Error;
+use crate::gate::results::{Format, TestOutcome};
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub batch: i64,
+    pub dry_run: bool,
+    pub override_reason: Option<String>,
+    pub actor: String,
+    pub command: String,
+    pub progress: bool,
+}
+
+/// One item's decided move.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub name: String,
+    pub from: ItemStatus,
+    pub to: ItemStatus,
+    pub why: String,
+}
+
+/// An item left as it is, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub kind: ItemKind,
+    pub id: i64,
+    pub name: String,
+    pub status: ItemStatus,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chunk {
+    pub to: ItemStatus,
+    pub items: Vec<i64>,
+    pub applied: bool,
+    pub change_id: Option<i64>,
+    pub refused: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub batch: i64,
+    pub dry_run: bool,
+    /// Why verify stopped before changing statuses, if it did.
+    pub stopped: Option<String>,
+    pub unfinished_dependency_count: u64,
+    pub unfinished_dependencies: Vec<String>,
+    pub stub_findings: BTreeMap<i64, String>,
+    pub build: Option<GateReport>,
+    pub test: Option<GateReport>,
+    pub decisions: Vec<Decision>,
+    pub kept: Vec<Kept>,
+    pub chunks: Vec<Chunk>,
+    pub after: Option<BatchShow>,
+}
+
+impl VerifyReport {
+    pub fn exit_code(&self) -> i32 {
+        let gate = |g: &Option<GateReport>| g.as_ref().map(|g| g.verdict);
+        if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::CouldNotRun)) {
+            crate::exit_codes::COULD_NOT_RUN
+        } else if self.stopped.is_some() && self.build.is_none() {
+            crate::exit_codes::REFUSED
+        } else if self.chunks.iter().any(|c| !c.refused.is_empty()) {
+            crate::exit_codes::REFUSED
+        } else if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::Failed)) {
+            crate::exit_codes::CHECK_FAILED
+        } else {
+            crate::exit_codes::SUCCESS
+        }
+    }
+}
+
+/// Run verify. `stub_findings` maps feature IDs of the batch to a stub
+/// finding in their Rust target (`path:line rule`).
+pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_findings: BTreeMap<i64, String>) -> Result<VerifyReport, Error> {
+    db.batch(o.batch)?.ok_or_else(|| super::batch::no_batch(o.batch))?;
+    let deps = db.unfinished_dependencies(o.batch)?;
+    let mut report = VerifyReport {
+        batch: o.batch,
+        dry_run: o.dry_run,
+        stopped: None,
+        unfinished_dependency_count: deps.count,
+        unfinished_dependencies: deps.first.clone(),
+        stub_findings,
+        build: None,
+        test: None,
+        decisions: Vec::new(),
+        kept: Vec::new(),
+        chunks: Vec::new(),
+        after: None,
+    };
+    let overridden = o.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+    if deps.count > 0 && !overridden {
+        report.stopped = Some(format!(
+            "batch {} depends on unfinished work ({} item(s) in batch {}); pass --override \"reason\" to verify anyway",
+            o.batch,
+            deps.count,
+            deps.batches.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        ));
+        report.after = Some(super::batch::show(db, o.batch)?);
+        return Ok(report);
+    }
+
+    let gate = &project.config.gate;
+    let timeout = Duration::from_secs(gate.timeout_secs.max(1));
+    let build = build_gate(db, project, &gate.build, timeout, o.progress, !o.dry_run)?;
+    let build_ok = build.verdict == GateVerdict::Passed;
+    report.build = Some(build);
+    if !build_ok {
+        report.stopped = Some("the build gate did not pass; nothing moves".into());
+        report.after = Some(super::batch::show(db, o.batch)?);
+        return Ok(report);
+    }
+
+    let items = db.batch_items(o.batch)?;
+    let exercising = db.exercising_tests(o.batch)?;
+    let mut names: Vec<String> = items.iter().filter(|i| i.kind == ItemKind::Test).filter_map(|i| i.rust_symbol.clone()).collect();
+    names.extend(exercising.values().flatten().cloned());
+    names.sort();
+    names.dedup();
+
+    let mut outcomes: HashMap<String, TestOutcome> = HashMap::new();
+    let mut evidence = None;
+    if !names.is_empty() {
+        let format = match gate.format.as_str() {
+            "auto" => FormatChoice::Auto,
+            f => f.parse().map_err(|e: String| Error::usage(format!("{}: gate.format: {e}", crate::config::FILE_NAME)))?,
+        };
+        let argv = with_filters(&gate.test, &names, format);
+        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
+        let test = test_gate(db, project, &g)?;
+        if test.verdict == GateVerdict::CouldNotRun {
+            report.test = Some(test);
+            report.stopped = Some("the test gate could not run; nothing moves".into());
+            report.after = Some(super::batch::show(db, o.batch)?);
+            return Ok(report);
+        }
+        outcomes = test.results.iter().map(|r| (r.name.clone(), r.outcome)).collect();
+        evidence = test.run_id;
+        report.test = Some(test);
+    }
+
+    let declarations: HashMap<(ItemKind, i64), String> = db.declarations(o.batch)?.into_iter().map(|d| ((d.kind, d.id), d.reason)).collect();
+    let run_label = evidence.map_or("this run".to_string(), |r| format!("run {r}"));
+    for item in &items {
+        let exercised: &[String] = match item.kind {
+            ItemKind::Test => item.rust_symbol.as_slice(),
+            ItemKind::Feature => exercising.get(&item.id).map_or(&[], Vec::as_slice),
+        };
+        let decided = decide(item, exercised, &outcomes, &report.stub_findings, declarations.get(&(item.kind, item.id)), project, &run_label);
+        match decided {
+            Ok((to, why)) if to != item.status => match rule(item.status, to) {
+                Ok(_) => report.decisions.push(Decision { kind: item.kind, id: item.id, name: item.qualified_name(), from: item.status, to, why }),
+                Err(forbidden) => report.kept.push(Kept { kind: item.kind, id: item.id, name: item.qualified_name(), status: item.status, why: format!("{why}, but {} → {to} is forbidden: {forbidden}", item.status) }),
+            },
+            Ok((_, why)) | Err(why) => report.kept.push(Kept { kind: item.kind, id: item.id, name: item.qualified_name(), status: item.status, why }),
+        }
+    }
+
+    if !o.dry_run {
+        apply(db, o, evidence, &mut report)?;
+    }
+    report.after = Some(super::batch::show(db, o.batch)?);
+    Ok(report)
+}
+
+/// The status an item should have given the evidence, and why; Err(why)
+/// when the evidence says nothing about it.
+fn decide(
+    item: &ItemRow,
+    exercised: &[String],
+    outcomes: &HashMap<String, TestOutcome>,
+    stub_findings: &BTreeMap<i64, String>,
+    declared: Option<&String>,
+    project: &Project,
+    run: &str,
+) -> Result<(ItemStatus, String), String> {
+    let passed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Passed)).collect();
+    let failed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Failed)).collect();
+    let was_verified = item.status == ItemStatus::Verified;
+    if let Some(t) = failed.first() {
+        return if was_verified {
+            Ok((ItemStatus::Complete, format!("regression: {t} failed in {run}")))
+        } else {
+            Err(format!("{t} failed in {run}"))
+        };
+    }
+    match item.kind {
+        ItemKind::Test => match (item.rust_symbol.as_ref(), passed.first()) {
+            (Some(_), Some(t)) => Ok((ItemStatus::Verified, format!("{t} passed in {run}"))),
+            (Some(t), None) => Err(format!("{t} did not run")),
+            (None, _) => match declared {
+                Some(reason) if item.status == ItemStatus::NotStarted => Ok((ItemStatus::Deferred, reason.clone())),
+                _ => Err("no Rust test mapped".into()),
+            },
+        },
+        ItemKind::Feature => {
+            let Some(file) = item.rust_file.as_ref() else {
+                return match declared {
+                    Some(reason) if item.status == ItemStatus::NotStarted => Ok((ItemStatus::Deferred, reason.clone())),
+                    _ => Err("no Rust target mapped".into()),
+                };
+            };
+            if !project.root.join(file).is_file() {
+                return Err(format!("Rust target {file} does not exist"));
+            }
+            if let Some(finding) = stub_findings.get(&item.id) {
+                return if matches!(item.status, ItemStatus::Complete | ItemStatus::Verified) {
+                    Ok((ItemStatus::Stub, format!("stub finding at {finding}")))
+                } else {
+                    Err(format!("stub finding at {finding}"))
+                };
+            }
+            match passed.first() {
+                Some(t) => Ok((ItemStatus::Verified, format!("{t} passed in {run} ({} of {} exercising tests passed)", passed.len(), exercised.len()))),
+                None if exercised.is_empty() => Ok((ItemStatus::Complete, "Rust target exists; no test exercises it yet".into())),
+                None => Ok((ItemStatus::Complete, "Rust target exists; none of its tests ran".into())),
+            }
+        }
+    }
+}
+
+/// Apply decisions grouped by target status and reason, 15 items per
+/// transaction, through the same judge as `batch update`.
+fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &mut VerifyReport) -> Result<(), Error> {
+    let mut groups: BTreeMap<(ItemStatus, bool), Vec<&Decision>> = BTreeMap::new();
+    for d in &report.decisions {
+        // Regressions and deferrals carry a reason; group them apart.
+        let needs_reason = d.from == ItemStatus::Verified || d.to == ItemStatus::Deferred;
+        groups.entry((d.to, needs_reason)).or_default().push(d);
+    }
+    let mut chunks = Vec::new();
+    for ((to, needs_reason), decisions) in groups {
+        for part in decisions.chunks(MAX_ITEMS) {
+            let reason = needs_reason.then(|| part.iter().map(|d| format!("{} {}: {}", d.kind.as_str(), d.id, d.why)).collect::<Vec<_>>().join("; "));
+            let ids = |k: ItemKind| part.iter().filter(|d| d.kind == k).map(|d| ListItem::Id(d.id)).collect::<Vec<_>>();
+            let input = ChangeInput {
+                features: ids(ItemKind::Feature),
+                tests: ids(ItemKind::Test),
+                request: Request { batch: o.batch, to: Some(to), reason: reason.or_else(|| Some(format!("verify {}", o.batch))), override_reason: o.override_reason.clone(), evidence_run: evidence },
+                actor: o.actor.clone(),
+                at: crate::clock::now_rfc3339(),
+                command: o.command.clone(),
+                dry_run: false,
+                stub_findings: HashMap::new(),
+            };
+            let outcome = db.change_status(&input, judge)?;
+            chunks.push(Chunk {
+                to,
+                items: part.iter().map(|d| d.id).collect(),
+                applied: outcome.applied,
+                change_id: outcome.change_id,
+                refused: outcome
+                    .items
+                    .iter()
+                    .filter_map(|i| match &i.verdict {
+                        Verdict::Refused(why) => Some(format!("{} {}: {why}", i.kind.as_str(), i.id)),
+                        _ => None,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    report.chunks = chunks;
+    Ok(())
+}
+
+/// The configured test command, narrowed to the mapped tests when it is
+/// cargo's libtest (`-- --exact NAME…`); other runners run whole.
+pub fn with_filters(test: &[String], names: &[String], format: FormatChoice) -> Vec<String> {
+    let mut argv = test.to_vec();
+    let libtest = matches!(format, FormatChoice::Auto | FormatChoice::Fixed(Format::Libtest));
+    if libtest && test.first().is_some_and(|p| p == "cargo") && test.get(1).is_some_and(|s| s == "test") {
+        if !argv.iter().any(|a| a == "--") {
+            argv.push("--".into());
+        }
+        argv.push("--exact".into());
+        argv.extend(names.iter().cloned());
+    }
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_test_is_narrowed_to_the_mapped_tests() {
+        let names = vec!["a::b".to_string(), "c".to_string()];
+        let cargo: Vec<String> = ["cargo", "test", "-p", "ported"].map(String::from).to_vec();
+        assert_eq!(with_filters(&cargo, &names, FormatChoice::Auto), ["cargo", "test", "-p", "ported", "--", "--exact", "a::b", "c"]);
+        let with_sep: Vec<String> = ["cargo", "test", "--", "--test-threads=2"].map(String::from).to_vec();
+        assert_eq!(with_filters(&with_sep, &names, FormatChoice::Auto), ["cargo", "test", "--", "--test-threads=2", "--exact", "a::b", "c"]);
+        let go: Vec<String> = ["go", "test", "-json", "./..."].map(String::from).to_vec();
+        assert_eq!(with_filters(&go, &names, FormatChoice::Auto), go);
+        assert_eq!(with_filters(&cargo, &names, FormatChoice::Fixed(Format::NextestJunit)), cargo);
+    }
+}

@@ -1,0 +1,99 @@
+//! Human output of gates and evidence.
+
+use std::fmt::Write as _;
+
+use super::{align_right, table, text};
+use crate::commands::evidence::{RunDetail, RunList};
+use crate::ops::gate::{GateReport, GateVerdict};
+
+pub fn report(r: &GateReport) -> String {
+    let mut out = String::new();
+    let verdict = match r.verdict {
+        GateVerdict::Passed => "PASSED",
+        GateVerdict::Failed => "FAILED",
+        GateVerdict::CouldNotRun => "COULD NOT RUN",
+    };
+    let run = r.run_id.map_or(String::new(), |id| format!(" (evidence run {id})"));
+    let _ = writeln!(out, "{} gate {verdict}{run}: {}", r.kind, r.command.join(" "));
+    let _ = writeln!(out, "  duration {:.1} s, exit {}", r.duration_ms as f64 / 1000.0, r.exit_code.map_or("-".to_string(), |c| c.to_string()));
+    if r.kind == "test" {
+        let format = r.format.map_or("unknown".to_string(), |f| f.to_string());
+        let _ = writeln!(out, "  {} passed, {} failed, {} skipped ({format})", r.counts.passed, r.counts.failed, r.counts.skipped);
+    }
+    for f in &r.failures {
+        let _ = writeln!(out, "  - {f}");
+    }
+    for t in r.failed_tests.iter().take(20) {
+        let _ = writeln!(out, "  failed: {t}");
+    }
+    for t in r.missing_expected.iter().take(20) {
+        let _ = writeln!(out, "  missing: {t}");
+    }
+    if let Some(log) = &r.log_path {
+        let _ = writeln!(out, "  log: {log}");
+    }
+    out
+}
+
+pub fn run_list(l: &RunList) -> String {
+    if l.runs.is_empty() {
+        return "No gate runs recorded.\n".to_string();
+    }
+    let mut t = table(&["Run", "Kind", "Started", "Outcome", "Passed", "Failed", "Skipped", "Batch", "Command"]);
+    for r in &l.runs {
+        t.add_row(vec![
+            r.id.to_string(),
+            r.kind.clone(),
+            r.started_at.clone(),
+            r.outcome.clone(),
+            r.tests_passed.to_string(),
+            r.tests_failed.to_string(),
+            r.tests_skipped.to_string(),
+            r.batch.map_or("-".to_string(), |b| b.to_string()),
+            r.command.join(" ").chars().take(60).collect(),
+        ]);
+    }
+    align_right(&mut t, &[0, 4, 5, 6]);
+    format!("{}\n", text(&t))
+}
+
+pub fn run_detail(d: &RunDetail) -> String {
+    let r = &d.run;
+    let mut out = String::new();
+    let _ = writeln!(out, "Run {}: {} gate, {}", r.id, r.kind, r.outcome);
+    let mut field = |k: &str, v: String| {
+        let _ = writeln!(out, "  {k:<11} {v}");
+    };
+    field("command", r.command.join(" "));
+    field("cwd", r.cwd.clone());
+    field("started", r.started_at.clone());
+    field("duration", format!("{} ms", r.duration_ms));
+    field("exit", r.exit_code.map_or("-".into(), |c| c.to_string()));
+    if let Some(f) = &r.failure {
+        field("failure", f.clone());
+    }
+    field("tests", format!("{} passed, {} failed, {} skipped ({})", r.tests_passed, r.tests_failed, r.tests_skipped, r.format.as_deref().unwrap_or("-")));
+    field("git", match (&r.git_commit, r.git_dirty) {
+        (Some(c), Some(true)) => format!("{c} (with uncommitted changes)"),
+        (Some(c), _) => c.clone(),
+        (None, _) => "-".into(),
+    });
+    field("batch", r.batch.map_or("-".into(), |b| b.to_string()));
+    field("log", format!("{} (sha256 {})", r.log_path.as_deref().unwrap_or("-"), r.log_sha256.as_deref().unwrap_or("-")));
+    if !d.results.is_empty() {
+        let mut t = table(&["Test", "Outcome", "ms"]);
+        for x in &d.results {
+            t.add_row(vec![x.test_name.clone(), x.outcome.clone(), x.duration_ms.map_or("-".into(), |m| m.to_string())]);
+        }
+        align_right(&mut t, &[2]);
+        let _ = writeln!(out, "\nResults ({}):\n{}", d.results.len(), text(&t));
+    }
+    if !d.files.is_empty() {
+        let mut t = table(&["Rust file", "SHA-256"]);
+        for f in &d.files {
+            t.add_row(vec![f.path.clone(), f.sha256.clone().unwrap_or_else(|| "(missing)".into())]);
+        }
+        let _ = writeln!(out, "\nRust files when recorded:\n{}", text(&t));
+    }
+    out
+}

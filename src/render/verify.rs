@@ -1,0 +1,54 @@
+//! Human output of `verify`.
+
+use std::fmt::Write as _;
+
+use super::{table, text};
+use crate::ops::verify::VerifyReport;
+
+pub fn report(r: &VerifyReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Verify batch {}{}", r.batch, if r.dry_run { " (dry run: nothing is recorded or changed)" } else { "" });
+    if r.unfinished_dependency_count > 0 {
+        let _ = writeln!(out, "Dependencies: {} unfinished item(s), e.g.:", r.unfinished_dependency_count);
+        for d in r.unfinished_dependencies.iter().take(5) {
+            let _ = writeln!(out, "  {d}");
+        }
+    }
+    if !r.stub_findings.is_empty() {
+        let _ = writeln!(out, "Stub findings in the batch's Rust targets:");
+        for (id, f) in &r.stub_findings {
+            let _ = writeln!(out, "  feature {id}: {f}");
+        }
+    }
+    for g in [&r.build, &r.test].into_iter().flatten() {
+        out.push_str(&super::gate::report(g));
+    }
+    if let Some(why) = &r.stopped {
+        let _ = writeln!(out, "Stopped: {why}");
+    }
+    if !r.decisions.is_empty() {
+        let mut t = table(&["Kind", "ID", "Name", "From", "To", "Why"]);
+        for d in &r.decisions {
+            t.add_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
+        }
+        let _ = writeln!(out, "\nDecided ({}):\n{}", r.decisions.len(), text(&t));
+    }
+    for (n, c) in r.chunks.iter().enumerate() {
+        let state = if c.applied {
+            format!("applied as change {}", c.change_id.unwrap_or_default())
+        } else if c.refused.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            format!("refused: {}", c.refused.join("; "))
+        };
+        let _ = writeln!(out, "Chunk {}: {} item(s) → {} ({state})", n + 1, c.items.len(), c.to);
+    }
+    if !r.kept.is_empty() {
+        let _ = writeln!(out, "Unchanged: {} item(s) (see --json for why each)", r.kept.len());
+    }
+    if let Some(b) = &r.after {
+        let _ = writeln!(out);
+        out.push_str(&super::batch::show(b));
+    }
+    out
+}

@@ -1,0 +1,291 @@
+//! Test gates and `verify`, driven by small fake test commands (scripts
+//! printing libtest output) so every gate outcome can be produced on demand.
+
+use super::util::{connect, TestDir};
+
+/// A script that prints libtest output for each `name outcome` line of
+/// `outcomes.txt`, then exits with `exit.txt`'s code (default 0).
+const FAKE_TESTS: &str = r#"#!/bin/sh
+echo "   Compiling fake v0.1.0"
+echo "     Running tests/fake.rs (target/debug/deps/fake-0123)"
+n=$(grep -c . outcomes.txt 2>/dev/null || echo 0)
+echo ""
+echo "running $n tests"
+passed=0; failed=0; ignored=0
+while read -r name outcome; do
+  [ -z "$name" ] && continue
+  echo "some noise printed by $name"
+  case "$outcome" in
+    ok) echo "test $name ... ok"; passed=$((passed+1));;
+    FAILED) echo "test $name ... FAILED"; failed=$((failed+1));;
+    ignored) echo "test $name ... ignored"; ignored=$((ignored+1));;
+  esac
+done < outcomes.txt
+echo ""
+if [ "$failed" -gt 0 ]; then r=FAILED; else r=ok; fi
+echo "test result: $r. $passed passed; $failed failed; $ignored ignored; 0 measured; 0 filtered out; finished in 0.01s"
+[ -f sleep.txt ] && sleep "$(cat sleep.txt)"
+exit "$(cat exit.txt 2>/dev/null || echo 0)"
+"#;
+
+fn project(name: &str) -> TestDir {
+    let t = TestDir::new(name);
+    std::fs::write(t.join("tests.sh"), FAKE_TESTS).unwrap();
+    std::fs::write(
+        t.join("porttrack.toml"),
+        "target_roots = [\"src\"]\n[gate]\nbuild = [\"true\"]\ntest = [\"sh\", \"tests.sh\"]\nformat = \"libtest\"\ntimeout_secs = 60\n",
+    )
+    .unwrap();
+    t.ok(&["init", "--empty"]);
+    t
+}
+
+fn outcomes(t: &TestDir, lines: &[(&str, &str)]) {
+    let text: String = lines.iter().map(|(n, o)| format!("{n} {o}\n")).collect();
+    std::fs::write(t.join("outcomes.txt"), text).unwrap();
+}
+
+fn gate_test(t: &TestDir, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["gate", "test", "--json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = t.run(&args);
+    let v = serde_json::from_str(&out).unwrap_or(serde_json::Value::Null);
+    (code, v, err)
+}
+
+#[test]
+fn all_pass() {
+    let t = project("gate-pass");
+    outcomes(&t, &[("a::one", "ok"), ("a::two", "ok")]);
+    let (code, v, err) = gate_test(&t, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["verdict"], "passed");
+    assert_eq!(v["counts"]["passed"], 2);
+    let run = v["run_id"].as_i64().unwrap();
+    let shown = t.json(&["evidence", "show", &run.to_string()]);
+    assert_eq!(shown["outcome"], "passed");
+    assert_eq!(shown["results"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["command"], serde_json::json!(["sh", "tests.sh"]));
+    let log = shown["log_path"].as_str().unwrap();
+    assert!(std::fs::read_to_string(log).unwrap().contains("test a::one ... ok"));
+    assert_eq!(shown["log_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(t.json(&["evidence", "list"])["runs"][0]["id"], run);
+}
+
+#[test]
+fn some_fail() {
+    let t = project("gate-fail");
+    outcomes(&t, &[("a::one", "ok"), ("a::two", "FAILED")]);
+    std::fs::write(t.join("exit.txt"), "101").unwrap();
+    let (code, v, _) = gate_test(&t, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["verdict"], "failed");
+    assert_eq!(v["failed_tests"], serde_json::json!(["a::two"]));
+    let failures = v["failures"].to_string();
+    assert!(failures.contains("exited with status 101") && failures.contains("1 test(s) failed"), "{failures}");
+    assert_eq!(t.json(&["evidence", "show", &v["run_id"].to_string()])["outcome"], "failed");
+}
+
+#[test]
+fn timeout_kills_and_fails() {
+    let t = project("gate-timeout");
+    outcomes(&t, &[("a::one", "ok")]);
+    std::fs::write(t.join("sleep.txt"), "30").unwrap();
+    let started = std::time::Instant::now();
+    let (code, v, _) = gate_test(&t, &["--timeout", "1"]);
+    assert_eq!(code, 1);
+    assert!(started.elapsed().as_secs() < 15, "the timeout did not kill the command");
+    assert!(v["failures"].to_string().contains("timed out after 1 s"), "{v}");
+    assert_eq!(t.json(&["evidence", "show", &v["run_id"].to_string()])["outcome"], "timed_out");
+}
+
+#[test]
+fn zero_tests_fail() {
+    let t = project("gate-zero");
+    outcomes(&t, &[]);
+    let (code, v, _) = gate_test(&t, &[]);
+    assert_eq!(code, 1);
+    assert!(v["failures"].to_string().contains("no tests ran"), "{v}");
+}
+
+#[test]
+fn only_skipped_fails() {
+    let t = project("gate-skipped");
+    outcomes(&t, &[("a::one", "ignored"), ("a::two", "ignored")]);
+    let (code, v, _) = gate_test(&t, &[]);
+    assert_eq!(code, 1);
+    assert!(v["failures"].to_string().contains("all 2 tests were skipped"), "{v}");
+}
+
+#[test]
+fn expected_test_missing_fails() {
+    let t = project("gate-expect");
+    outcomes(&t, &[("a::one", "ok")]);
+    let (code, v, _) = gate_test(&t, &["--expect", "a::one", "--expect", "a::gone"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["missing_expected"], serde_json::json!(["a::gone"]));
+}
+
+#[test]
+fn command_not_found_could_not_run() {
+    let t = project("gate-not-found");
+    let (code, v, _) = gate_test(&t, &["--", "porttrack-no-such-command", "--flag"]);
+    assert_eq!(code, 7);
+    assert_eq!(v["verdict"], "could_not_run");
+    assert!(v["failures"].to_string().contains("porttrack-no-such-command"), "{v}");
+    let (code, v, _) = {
+        let (c, o, e) = t.run(&["gate", "build", "--json", "--", "porttrack-no-such-command"]);
+        (c, serde_json::from_str::<serde_json::Value>(&o).unwrap_or_default(), e)
+    };
+    assert_eq!(code, 7, "{v}");
+}
+
+#[test]
+fn build_gate_passes_and_fails_on_exit_status() {
+    let t = project("gate-build");
+    assert_eq!(t.run(&["gate", "build"]).0, 0);
+    let (code, out, _) = t.run(&["gate", "build", "--", "sh", "-c", "echo broken >&2; exit 2"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("build gate FAILED") && out.contains("exited with status 2"), "{out}");
+}
+
+/// A Go package of 40 functions and 20 tests (TestFi calls Fi), imported
+/// and mapped: features to `src/big.rs`, tests to `big::test_f{i}`.
+fn ported_project(name: &str) -> TestDir {
+    let t = project(name);
+    std::fs::create_dir_all(t.join("go/big")).unwrap();
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    let mut go = String::from("package big\n\n");
+    let mut rust = String::new();
+    for i in 1..=40 {
+        go.push_str(&format!("func F{i}() int {{ return {i} }}\n\n"));
+        rust.push_str(&format!("/// Port of F{i}\npub fn f{i}() -> i32 {{\n    {i}\n}}\n\n"));
+    }
+    std::fs::write(t.join("go/big/big.go"), go).unwrap();
+    std::fs::write(t.join("src/big.rs"), rust).unwrap();
+    let mut go_tests = String::from("package big\n\nimport \"testing\"\n\n");
+    for i in 1..=20 {
+        go_tests.push_str(&format!("func TestF{i}(t *testing.T) {{\n\tif F{i}() != {i} {{\n\t\tt.Fatal(\"wrong\")\n\t}}\n}}\n\n"));
+    }
+    std::fs::write(t.join("go/big/big_test.go"), go_tests).unwrap();
+    t.ok(&["import", "go", "go/big"]);
+    let mut map = String::new();
+    for i in 1..=40 {
+        map.push_str(&format!("feature\tbig/big.go\tF{i}\tsrc/big.rs\tbig::f{i}\t\n"));
+    }
+    for i in 1..=20 {
+        map.push_str(&format!("test\tbig/big_test.go\tTestF{i}\tsrc/big.rs\tbig::test_f{i}\t\n"));
+    }
+    std::fs::write(t.join("map.tsv"), map).unwrap();
+    t.ok(&["map", "import", "map.tsv"]);
+    t
+}
+
+fn set_results(t: &TestDir, failing: &[usize]) {
+    let lines: Vec<(String, &str)> = (1..=20).map(|i| (format!("big::test_f{i}"), if failing.contains(&i) { "FAILED" } else { "ok" })).collect();
+    let refs: Vec<(&str, &str)> = lines.iter().map(|(n, o)| (n.as_str(), *o)).collect();
+    outcomes(t, &refs);
+    std::fs::write(t.join("exit.txt"), if failing.is_empty() { "0" } else { "101" }).unwrap();
+}
+
+fn statuses(t: &TestDir, kind: &str, batch: &str) -> Vec<(String, String)> {
+    t.json(&[kind, "list", "--batch", batch])["items"].as_array().unwrap().iter().map(|i| (i["name"].as_str().unwrap().to_string(), i["status"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn verify_moves_only_what_the_evidence_proves_in_chunks_of_fifteen() {
+    let t = ported_project("verify-moves");
+    set_results(&t, &[]);
+    let v = t.json(&["verify", "1"]);
+    let run = v["test"]["run_id"].as_i64().unwrap();
+    let chunks = v["chunks"].as_array().unwrap();
+    assert!(chunks.iter().all(|c| c["items"].as_array().unwrap().len() <= 15 && c["applied"] == true), "{chunks:?}");
+    assert_eq!(chunks.len(), 4, "20 verified + 20 complete in chunks of 15: {chunks:?}");
+    let st = statuses(&t, "feature", "1");
+    for (name, status) in &st {
+        let i: usize = name.trim_start_matches('F').parse().unwrap();
+        assert_eq!(status, if i <= 20 { "verified" } else { "complete" }, "{name}");
+    }
+    // History links every change to the evidence run.
+    let h = t.json(&["history", "--batch", "1"]);
+    assert_eq!(h["count"], 40);
+    assert!(h["changes"].as_array().unwrap().iter().all(|c| c["evidence_run"] == run), "{h}");
+    let per_change: std::collections::BTreeMap<i64, usize> = h["changes"].as_array().unwrap().iter().fold(Default::default(), |mut m, c| {
+        *m.entry(c["change_id"].as_i64().unwrap()).or_default() += 1;
+        m
+    });
+    assert!(per_change.values().all(|&n| n <= 15), "{per_change:?}");
+    assert!(t.ok(&["verify", "1"]).contains("Batch 1: big/big.go  [done]"));
+
+    // Batch 2 (the tests) depends on batch 1, which is now done.
+    let v = t.json(&["verify", "2"]);
+    assert!(v["stopped"].is_null(), "{v}");
+    assert!(statuses(&t, "test", "2").iter().all(|(_, s)| s == "verified"));
+}
+
+#[test]
+fn a_failing_test_demotes_a_verified_item() {
+    let t = ported_project("verify-demote");
+    set_results(&t, &[]);
+    t.json(&["verify", "1"]);
+    t.json(&["verify", "2"]);
+    set_results(&t, &[3]);
+    let (code, out, _) = t.run(&["verify", "2", "--json"]);
+    assert_eq!(code, 1, "the test gate failed: {out}");
+    let st = statuses(&t, "test", "2");
+    assert_eq!(st.iter().find(|(n, _)| n == "TestF3").unwrap().1, "complete");
+    assert_eq!(st.iter().filter(|(_, s)| s == "verified").count(), 19);
+    let h = t.json(&["history", "--test", "TestF3"]);
+    let last = h["changes"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["from_status"].as_str(), last["to_status"].as_str()), (Some("verified"), Some("complete")));
+    assert!(last["reason"].as_str().unwrap().contains("regression: big::test_f3 failed"), "{last}");
+    t.run(&["verify", "1"]);
+    let f3 = t.json(&["feature", "show", "F3"]);
+    assert_eq!(f3["status"], "complete");
+}
+
+#[test]
+fn nothing_moves_when_a_gate_cannot_run() {
+    let t = ported_project("verify-cannot-run");
+    std::fs::write(
+        t.join("porttrack.toml"),
+        "[gate]\nbuild = [\"true\"]\ntest = [\"porttrack-no-such-runner\"]\nformat = \"libtest\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = t.run(&["verify", "1", "--json"]);
+    assert_eq!(code, 7, "{out}");
+    assert!(statuses(&t, "feature", "1").iter().all(|(_, s)| s == "not_started"));
+    assert_eq!(t.json(&["history"])["count"], 0);
+    std::fs::write(t.join("porttrack.toml"), "[gate]\nbuild = [\"false\"]\n").unwrap();
+    let (code, out, _) = t.run(&["verify", "1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the build gate did not pass; nothing moves"), "{out}");
+    assert_eq!(t.json(&["history"])["count"], 0);
+}
+
+#[test]
+fn verify_stops_at_unfinished_dependencies_unless_overridden() {
+    let t = ported_project("verify-deps");
+    set_results(&t, &[]);
+    let (code, out, _) = t.run(&["verify", "2"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("depends on unfinished work") && out.contains("--override"), "{out}");
+    assert_eq!(t.json(&["evidence", "list"])["runs"].as_array().unwrap().len(), 0, "no gate may run");
+    let v = t.json(&["verify", "2", "--override", "tests first"]);
+    assert!(v["chunks"].as_array().unwrap().iter().all(|c| c["applied"] == true));
+    assert_eq!(t.json(&["batch", "show", "2"])["overrides"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn dry_run_records_nothing() {
+    let t = ported_project("verify-dry");
+    set_results(&t, &[]);
+    let v = t.json(&["verify", "1", "--dry-run"]);
+    assert_eq!(v["decisions"].as_array().unwrap().len(), 40);
+    assert!(v["chunks"].as_array().unwrap().is_empty());
+    assert_eq!(t.json(&["history"])["count"], 0);
+    assert_eq!(t.json(&["evidence", "list"])["runs"].as_array().unwrap().len(), 0);
+    let conn = connect(&t.join("porting.db"));
+    let n: i64 = conn.query_row("SELECT count(*) FROM gate_runs", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+}
