@@ -7,6 +7,8 @@
 //! [`read`] walks the document for both this parser and nextest's, which
 //! differs only in naming and in which totals it trusts.
 
+use std::borrow::Cow;
+
 use crate::gate::results::{Counts, Format, ParseError, Parsed, TestOutcome, TestResult};
 
 use super::xml;
@@ -243,10 +245,11 @@ fn totals(format: Format, e: &BytesStart, warnings: &mut Vec<String>) -> Result<
 /// A testcase from its start tag; `None` (counted by the caller) when it
 /// has no name to record it under.
 fn start_case(format: Format, e: &BytesStart, suites: &[Suite], warnings: &mut Vec<String>) -> Result<Option<Case>, ParseError> {
-    let Some(name) = xml::attr(format, e, b"name")?.filter(|n| !n.is_empty()) else {
+    let [name, classname, time] = xml::attrs(format, e, [b"name", b"classname", b"time"])?;
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    let duration_ms = match xml::attr(format, e, b"time")? {
+    let duration_ms = match time {
         None => None,
         Some(t) => {
             // Some writers use a decimal comma or group thousands; only a
@@ -263,7 +266,7 @@ fn start_case(format: Format, e: &BytesStart, suites: &[Suite], warnings: &mut V
     };
     Ok(Some(Case {
         suite: suites.last().and_then(|s| s.name.clone()),
-        classname: xml::attr(format, e, b"classname")?.map(|c| c.into_owned()),
+        classname: classname.map(Cow::into_owned),
         name: name.into_owned(),
         duration_ms,
         outcome: TestOutcome::Passed,

@@ -228,7 +228,10 @@ mod tests {
     #[test]
     fn decode_handles_utf8_noise_and_utf16() {
         assert_eq!(decode(b"test a ... ok\xff\n"), "test a ... ok\u{fffd}\n");
-        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("<TestRun/>é".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<TestRun/>é".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
         assert_eq!(decode(&le), "<TestRun/>é");
         let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("<a/>".encode_utf16().flat_map(u16::to_be_bytes)).collect();
         assert_eq!(decode(&be), "<a/>");

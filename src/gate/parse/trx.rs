@@ -119,10 +119,11 @@ fn is_result_element(name: &[u8]) -> bool {
 }
 
 fn result(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Option<TestResult>, ParseError> {
-    let Some(name) = xml::attr(F, e, b"testName")?.filter(|n| !n.is_empty()) else {
+    let [name, outcome_attr, duration] = xml::attrs(F, e, [b"testName", b"outcome", b"duration"])?;
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    let outcome = match xml::attr(F, e, b"outcome")? {
+    let outcome = match outcome_attr {
         Some(o) => outcome(&o).unwrap_or_else(|| {
             // An outcome this parser does not know cannot count as a pass.
             warnings.push(format!("{name}: unknown outcome \"{}\", counted as failed", super::excerpt(&o, 40)));
@@ -133,7 +134,7 @@ fn result(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Option<TestResul
             TestOutcome::Failed
         }
     };
-    let duration_ms = match xml::attr(F, e, b"duration")? {
+    let duration_ms = match duration {
         None => None,
         Some(d) => {
             let ms = timespan_ms(&d);

@@ -98,6 +98,26 @@ pub(crate) fn attr<'a>(format: Format, e: &'a BytesStart, name: &[u8]) -> Result
     Ok(None)
 }
 
+/// The values of several attributes (by local name) in one pass over the
+/// element's attributes, which is what a result element needs; `attr` per
+/// name would scan them once per name.
+pub(crate) fn attrs<'a, const N: usize>(format: Format, e: &'a BytesStart, names: [&[u8]; N]) -> Result<[Option<Cow<'a, str>>; N], ParseError> {
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    for a in e.attributes() {
+        let a = a.map_err(|err| error(format, format!("bad attribute in <{}>: {err}", local_name(e))))?;
+        if let Some(i) = names.iter().position(|n| *n == a.key.local_name().as_ref()) {
+            let v = a.unescape_value().map_err(|err| {
+                error(
+                    format,
+                    format!("bad value of attribute {} in <{}>: {err}", String::from_utf8_lossy(names[i]), local_name(e)),
+                )
+            })?;
+            out[i] = Some(v);
+        }
+    }
+    Ok(out)
+}
+
 /// An attribute that should be a count; a value that is not one is noted
 /// and treated as absent.
 pub(crate) fn count_attr(format: Format, e: &BytesStart, name: &[u8], warnings: &mut Vec<String>) -> Result<Option<u64>, ParseError> {
