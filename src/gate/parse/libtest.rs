@@ -47,6 +47,9 @@ struct State<'a> {
     /// test output and names but holds no results.
     in_report: bool,
     saw_libtest: bool,
+    warned_terse: bool,
+    /// The last line was `running N tests`.
+    after_running: bool,
 }
 
 pub fn parse(input: &str) -> Result<Parsed, ParseError> {
@@ -121,6 +124,7 @@ impl<'a> State<'a> {
         }
         if is_binary_start(line, trimmed) {
             self.saw_libtest |= is_running(trimmed);
+            self.after_running = is_running(trimmed);
             self.in_report = false;
             return;
         }
@@ -129,6 +133,15 @@ impl<'a> State<'a> {
         }
         if line == "failures:" || line == "successes:" {
             self.in_report = true;
+            return;
+        }
+        // Terse marks come on the line right after `running N tests`.
+        let after_running = std::mem::take(&mut self.after_running) && !trimmed.is_empty();
+        if after_running && !self.warned_terse && is_terse_progress(trimmed) {
+            self.warned_terse = true;
+            self.warnings.push(format!(
+                "line {line_no}: libtest's terse format (cargo test -q) names no passing test; run without -q for per-test results"
+            ));
             return;
         }
         if let Some((name, rest)) = split_test_line(line) {
@@ -191,6 +204,19 @@ fn is_running(trimmed: &str) -> bool {
 /// output is not taken for one).
 fn is_binary_start(line: &str, trimmed: &str) -> bool {
     is_running(trimmed) || (line.starts_with("     Running ") && line.trim_end().ends_with(')')) || line.starts_with("   Doc-tests ")
+}
+
+/// A line of terse progress: one character per test (`.` passed, `F`
+/// failed, `i` ignored), with ` 88/100` after every 88 tests.
+fn is_terse_progress(trimmed: &str) -> bool {
+    let (marks, counter) = match trimmed.split_once(' ') {
+        Some((m, c)) => (m, Some(c)),
+        None => (trimmed, None),
+    };
+    let count = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    !marks.is_empty()
+        && marks.bytes().all(|b| matches!(b, b'.' | b'F' | b'i'))
+        && counter.is_none_or(|c| c.split_once('/').is_some_and(|(a, b)| count(a) && count(b)))
 }
 
 /// `test NAME ... REST` → (NAME without libtest's mode suffix, REST). A
@@ -495,6 +521,33 @@ mod tests {
             e.to_string(),
             "libtest results: no libtest output found: no `running N tests`, `test NAME ... ok` or `test result:` line"
         );
+    }
+
+    #[test]
+    fn terse_output_is_a_warning_not_results() {
+        let input = "\nrunning 3 tests\n.F.\nfailures:\n\n---- b stdout ----\nboom\n\nfailures:\n    b\n\ntest result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+        let p = parse::parse(Format::Libtest, input).expect("parses");
+        assert!(p.results.is_empty());
+        assert_eq!(
+            p.warnings,
+            vec![
+                "line 3: libtest's terse format (cargo test -q) names no passing test; run without -q for per-test results".to_string(),
+                "the tool reported 2 passed, 1 failed, 0 skipped but 0 passed, 0 failed, 0 skipped results were found".to_string(),
+            ]
+        );
+        for (i, (line, want)) in [
+            ("....i 88/100", true),
+            ("F", true),
+            (".", true),
+            ("... 1/x", false),
+            ("Fix", false),
+            ("", false),
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert_eq!(is_terse_progress(line), *want, "case {i}: {line:?}");
+        }
     }
 
     #[test]

@@ -73,12 +73,14 @@ pub fn detect(input: &str) -> Option<Format> {
     for line in input.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
-        let trimmed = line.trim();
+        // A byte-order mark can start a line where a file was `cat` into a log.
+        let body = line.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+        let trimmed = body.trim_end();
         if trimmed.starts_with('{') && go_json::is_event(trimmed) {
             return Some(Format::GoJson);
         }
         if trimmed.starts_with('<') {
-            let from = start + (line.len() - line.trim_start().len());
+            let from = start + (line.len() - body.len());
             if let Some(f) = xml::sniff(input.get(from..).unwrap_or("")) {
                 return Some(f);
             }
@@ -210,6 +212,7 @@ mod tests {
             detect("log line\n<testsuites name=\"nextest-run\" tests=\"0\"></testsuites>"),
             Some(Format::NextestJunit)
         );
+        assert_eq!(detect("log line\n\u{feff}<?xml version=\"1.0\"?><TestRun/>"), Some(Format::Trx));
         assert_eq!(detect("just some text\n"), None);
         assert_eq!(detect(""), None);
     }
