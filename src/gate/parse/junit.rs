@@ -102,7 +102,7 @@ pub(crate) fn read(format: Format, input: &str) -> Result<Doc, ParseError> {
                             if case.is_none() {
                                 nameless += 1;
                                 // Still walk its children so its end is found.
-                                case = Some(placeholder_case());
+                                case = Some(nameless_case());
                             }
                             case_depth = 0;
                         }
@@ -276,7 +276,7 @@ fn start_case(format: Format, e: &BytesStart, suites: &[Suite], warnings: &mut V
 
 /// Stands in for a nameless testcase while its children are walked; its
 /// empty name keeps it out of the results.
-fn placeholder_case() -> Case {
+fn nameless_case() -> Case {
     Case {
         suite: None,
         classname: None,
