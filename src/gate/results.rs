@@ -53,10 +53,11 @@ pub struct Parsed {
     pub warnings: Vec<String>,
 }
 
-impl Parsed {
-    pub fn counts(&self) -> Counts {
+impl Counts {
+    /// Tally of the given results.
+    pub fn of(results: &[TestResult]) -> Counts {
         let mut c = Counts::default();
-        for r in &self.results {
+        for r in results {
             match r.outcome {
                 TestOutcome::Passed => c.passed += 1,
                 TestOutcome::Failed => c.failed += 1,
@@ -64,6 +65,12 @@ impl Parsed {
             }
         }
         c
+    }
+}
+
+impl Parsed {
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.results)
     }
 }
 

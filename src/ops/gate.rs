@@ -202,7 +202,8 @@ fn finish(
         (_, GateVerdict::Passed) => "passed",
         (_, GateVerdict::Failed) => "failed",
     };
-    let results = merge_duplicates(parsed.results);
+    // A name run by two test binaries gets one merged result (failed wins).
+    let results = crate::gate::parse::merge_by_name(&parsed.results);
     let mut report = GateReport {
         run_id: None,
         kind,
@@ -212,7 +213,7 @@ fn finish(
         duration_ms: r.duration.as_millis() as u64,
         exit_code,
         format,
-        counts: Parsed { results: results.clone(), reported: None, warnings: Vec::new() }.counts(),
+        counts: Counts::of(&results),
         failed_tests: results.iter().filter(|t| t.outcome == TestOutcome::Failed).map(|t| t.name.clone()).collect(),
         missing_expected,
         warnings: parsed.warnings,
@@ -243,27 +244,6 @@ fn finish(
         report.run_id = Some(db.record_gate_run(&rec)?);
     }
     Ok(report)
-}
-
-/// One result per name: a test that ran in two binaries failed if either
-/// run failed, passed if either passed, else was skipped.
-fn merge_duplicates(results: Vec<TestResult>) -> Vec<TestResult> {
-    let mut by_name: std::collections::BTreeMap<String, TestResult> = std::collections::BTreeMap::new();
-    for r in results {
-        let rank = |o: TestOutcome| match o {
-            TestOutcome::Failed => 2,
-            TestOutcome::Passed => 1,
-            TestOutcome::Skipped => 0,
-        };
-        match by_name.get_mut(&r.name) {
-            Some(prev) if rank(r.outcome) > rank(prev.outcome) => *prev = r,
-            Some(_) => {}
-            None => {
-                by_name.insert(r.name.clone(), r);
-            }
-        }
-    }
-    by_name.into_values().collect()
 }
 
 fn exit_text(code: Option<i32>) -> String {
