@@ -289,3 +289,38 @@ fn dry_run_records_nothing() {
     let n: i64 = conn.query_row("SELECT count(*) FROM gate_runs", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn gate_parse_detects_every_format_of_the_fixtures() {
+    let t = TestDir::new("gate-parse");
+    for (file, format, counts) in [
+        ("libtest.txt", "libtest", (11, 3, 2)),
+        ("libtest-nocapture.txt", "libtest", (11, 3, 2)),
+        ("nextest-junit.xml", "nextest-junit", (9, 2, 0)),
+        ("go-test.json", "go-json", (9, 3, 1)),
+        ("results.trx", "trx", (4, 3, 1)),
+        ("junit.xml", "junit", (5, 2, 1)),
+    ] {
+        let path = super::util::fixture(&format!("gate/{file}"));
+        let v = t.json(&["gate", "parse", path.to_str().unwrap()]);
+        assert_eq!(v["format"], format, "{file}");
+        let c = &v["counts"];
+        assert_eq!((c["passed"].as_u64(), c["failed"].as_u64(), c["skipped"].as_u64()), (Some(counts.0), Some(counts.1), Some(counts.2)), "{file}");
+    }
+    std::fs::write(t.join("nothing.txt"), "hello\n").unwrap();
+    assert!(t.fails(&["gate", "parse", "nothing.txt"], 2).contains("--format"));
+    t.fails(&["gate", "parse", "missing.txt"], 7);
+}
+
+#[test]
+fn test_gate_reads_a_results_file() {
+    let t = project("gate-results-file");
+    std::fs::copy(super::util::fixture("gate/nextest-junit.xml"), t.join("junit.xml")).unwrap();
+    let (code, v, _) = gate_test(&t, &["--results", "junit.xml", "--", "true"]);
+    assert_eq!(code, 1, "two tests failed in the fixture: {v}");
+    assert_eq!(v["format"], "nextest-junit");
+    // The fixture runs one name in two binaries; the gate keeps one merged
+    // result per name, so 9 passing results become 8 names.
+    assert_eq!(v["counts"]["passed"], 8);
+    assert_eq!(v["counts"]["failed"], 2);
+}
