@@ -16,8 +16,12 @@ static UNIMPLEMENTED: LazyLock<Regex> = LazyLock::new(|| re(r"\bunimplemented!\s
 static PANIC: LazyLock<Regex> = LazyLock::new(|| re(r"\b(panic|unreachable)!\s*([(\[{])"));
 static IGNORE: LazyLock<Regex> = LazyLock::new(|| re(r#"#\[\s*ignore\s*(?:=\s*(")[^"\n]*")?\s*\]"#));
 static TEST_ATTR: LazyLock<Regex> = LazyLock::new(|| re(r"#\[\s*(?:[A-Za-z_]\w*::)*test\s*(?:\([^\]]*\))?\s*\]"));
-static CALL: LazyLock<Regex> = LazyLock::new(|| re(r"\b([A-Za-z_]\w*)\s*(?:::\s*<[^>]*>\s*)?\("));
-static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:debug_)?assert\w*!|\bprop_assert\w*!|\b(?:panic|unreachable|bail|ensure)!"));
+/// A call of a function (`name(`, `name::<T>(`) or macro (`name!(`).
+static CALL: LazyLock<Regex> = LazyLock::new(|| re(r"\b([A-Za-z_]\w*)\s*(?:!\s*[(\[{]|(?:::\s*<[^>]*>\s*)?\()"));
+static MACRO_RULES: LazyLock<Regex> = LazyLock::new(|| re(r"\bmacro_rules!\s*([A-Za-z_]\w*)\s*([(\[{])"));
+/// Any macro named *assert* (assert_eq!, prop_assert!, insta's
+/// assert_snapshot!…), and the macros that fail a test or a Result test.
+static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b\w*assert\w*!|\b(?:panic|unreachable|bail|ensure)!"));
 /// What a placeholder body returns, alone or wrapped in `Ok`/`Some`.
 static DEFAULT_BODY: LazyLock<Regex> = LazyLock::new(|| {
     let value = r#"(?:[A-Za-z_][\w:<>]*::)?default\(\)|[A-Za-z_][\w:<>]*::new\(\)|0|0\.0|false|true|None|\(\)|""|vec!\[\]"#;
@@ -99,13 +103,18 @@ fn tests(src: &Source, fns: &[FnSpan], m: &Matchers, out: &mut Vec<Raw>) {
     }
 }
 
-/// Functions of this file that assert, directly or through each other: a
-/// test calling one of them can fail.
+/// Functions and `macro_rules!` macros of this file that assert, directly
+/// or through each other: a test calling one of them can fail.
 fn asserting_fns(src: &Source, fns: &[FnSpan], m: &Matchers) -> HashSet<String> {
-    let body = |f: &FnSpan| &src.code[f.open..f.end];
-    let mut set: HashSet<String> = fns.iter().filter(|f| ASSERTION.is_match(body(f)) || m.calls_helper(body(f))).map(|f| f.name.clone()).collect();
+    let macros = MACRO_RULES.captures_iter(&src.code).filter_map(|c| {
+        let (name, open) = (c.get(1)?, c.get(2)?);
+        Some((String::from_utf8_lossy(name.as_bytes()).into_owned(), open.start(), src.group_end(open.start())))
+    });
+    let defs: Vec<(String, usize, usize)> = fns.iter().map(|f| (f.name.clone(), f.open, f.end)).chain(macros).collect();
+    let body = |d: &(String, usize, usize)| &src.code[d.1..d.2];
+    let mut set: HashSet<String> = defs.iter().filter(|d| ASSERTION.is_match(body(d)) || m.calls_helper(body(d))).map(|d| d.0.clone()).collect();
     loop {
-        let more: Vec<String> = fns.iter().filter(|f| !set.contains(&f.name) && calls_any(body(f), &set)).map(|f| f.name.clone()).collect();
+        let more: Vec<String> = defs.iter().filter(|d| !set.contains(&d.0) && calls_any(body(d), &set)).map(|d| d.0.clone()).collect();
         if more.is_empty() {
             return set;
         }
