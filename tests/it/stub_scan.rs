@@ -238,3 +238,25 @@ fn this_repository_scans_clean() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "porttrack's own code has stub findings:\n{text}");
 }
+
+#[test]
+fn completing_a_feature_with_a_stub_in_its_target_is_refused() {
+    let t = TestDir::new("stub-update");
+    t.ok(&["init"]);
+    let conn = connect(&t.join("porting.db"));
+    let (id, batch): (i64, i64) = conn
+        .query_row("SELECT id, batch_id FROM features WHERE receiver = 'raft' AND name = 'processAppendEntry'", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("feature raft.processAppendEntry");
+    conn.execute("UPDATE features SET rust_file = 'ported/src/raft/append.rs', rust_symbol = 'raft::Raft::process_append_entry' WHERE id = ?1", [id]).expect("map");
+    std::fs::create_dir_all(t.join("ported/src/raft")).expect("mkdir");
+    std::fs::write(t.join("ported/src/raft/append.rs"), "impl Raft {\n    fn process_append_entry(&self) {\n        unimplemented!()\n    }\n}\n").expect("write");
+    let args = ["batch", "update", &batch.to_string(), "--features", &id.to_string(), "--status", "complete", "--override", "batch 30 in parallel"].map(String::from);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, _) = t.run(&args);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("stub finding at ported/src/raft/append.rs:3 rust/unimplemented-macro"), "{out}");
+
+    std::fs::write(t.join("ported/src/raft/append.rs"), "impl Raft {\n    fn process_append_entry(&self) -> u8 {\n        1\n    }\n}\n").expect("write");
+    t.ok(&args);
+    assert_eq!(super::util::status_of(&conn, "features", id), "complete");
+}
