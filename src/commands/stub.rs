@@ -44,7 +44,7 @@ pub struct ScanArgs {
     /// Ignore the findings recorded in this baseline file
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Record every current finding in this baseline file (then exit 0)
+    /// Record every current finding in this baseline file, then exit 0 (--baseline is not applied)
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
 }
@@ -63,7 +63,8 @@ fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<i32> {
         root: project.root.clone(),
         paths,
         assertion_helpers: project.config.stub.assertion_helpers.clone(),
-        baseline: args.baseline.as_deref().map(baseline::read).transpose()?,
+        // A baseline being written records every finding, old ones included.
+        baseline: if args.write_baseline.is_some() { None } else { args.baseline.as_deref().map(baseline::read).transpose()? },
     };
     let mut report = stubscan::scan(&options);
     if let Some(db) = tracker(ctx)? {
