@@ -101,6 +101,10 @@ pub struct Network {
     // a route connection, whatever the subject.
     link_last: BTreeMap<(Option<usize>, ClientId), u64>,
     cut: BTreeSet<(usize, usize)>,
+    // Stalled one-way links (sending server, receiving server) and what
+    // they hold, in publish order.
+    stalled: BTreeSet<(usize, usize)>,
+    held: Vec<(usize, usize, InFlight)>,
     /// Delay and fault settings.
     pub cfg: NetConfig,
     /// Messages published.
@@ -200,6 +204,11 @@ impl Network {
         }
     }
 
+    /// Restores the link between two servers.
+    pub fn connect(&mut self, a: usize, b: usize) {
+        self.cut.remove(&(a.min(b), a.max(b)));
+    }
+
     /// Cuts `server` off from every other of the `n` servers.
     pub fn isolate(&mut self, server: usize, n: usize) {
         for o in 0..n {
@@ -220,9 +229,52 @@ impl Network {
         }
     }
 
-    /// Restores all links.
+    /// Restores all links (stalled links stay stalled; see [`Network::release`]).
     pub fn heal(&mut self) {
         self.cut.clear();
+    }
+
+    /// Stalls the one-way link from server `from` to server `to`: what is
+    /// published over it from now on is held back, in order, until
+    /// [`Network::release`]; like a route whose socket stops draining.
+    pub fn stall(&mut self, from: usize, to: usize) {
+        if from != to {
+            self.stalled.insert((from, to));
+        }
+    }
+
+    /// Messages held on stalled links.
+    pub fn held_count(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Un-stalls the link from `from` to `to` and sends what it held, in
+    /// order and behind anything already in flight on the link, each with a
+    /// fresh delay from `now`. A link cut at delivery time still drops them.
+    pub fn release(&mut self, from: usize, to: usize, now: u64, rng: &mut SimRng) {
+        self.stalled.remove(&(from, to));
+        let held = std::mem::take(&mut self.held);
+        for (f, t, msg) in held {
+            if (f, t) != (from, to) {
+                self.held.push((f, t, msg));
+                continue;
+            }
+            let link = (msg.from, self.subs.get(&msg.sid).map_or(0, |s| s.client));
+            let delay = rng.range(self.cfg.min_delay, self.cfg.max_delay);
+            let last = self.link_last.get(&link).copied().unwrap_or(0);
+            let at = (now + delay.max(1)).max(last);
+            self.link_last.insert(link, at);
+            self.seq += 1;
+            self.queue.insert((at, self.seq), msg);
+        }
+    }
+
+    /// Un-stalls every link, sending what they held.
+    pub fn release_all(&mut self, now: u64, rng: &mut SimRng) {
+        let links: Vec<(usize, usize)> = self.stalled.iter().copied().collect();
+        for (from, to) in links {
+            self.release(from, to, now, rng);
+        }
     }
 
     /// Publishes from `from` at time `now`.
@@ -247,6 +299,13 @@ impl Network {
                 Owner::Probe(_) => (self.cfg.probe_min_delay, self.cfg.probe_max_delay),
                 Owner::Node(_) => (self.cfg.min_delay, self.cfg.max_delay),
             };
+            if let (Some(f), Some(t)) = (from, to) {
+                if self.stalled.contains(&(f, t)) {
+                    let msg = Msg { subject: subject.to_string(), reply: reply.to_string(), data: data.to_vec() };
+                    self.held.push((f, t, InFlight { sid, from, msg }));
+                    continue;
+                }
+            }
             let copies = if rng.chance(self.cfg.dup) { 2 } else { 1 };
             for _ in 0..copies {
                 let delay = rng.range(lo, hi);
@@ -298,6 +357,7 @@ impl Network {
             let to = subs.get(&f.sid).and_then(|s| clients.get(&s.client)).and_then(|c| c.server);
             f.from != Some(server) && to != Some(server)
         });
+        self.held.retain(|(f, t, _)| *f != server && *t != server);
     }
 }
 
@@ -331,6 +391,41 @@ mod tests {
         assert_eq!(got, (0..50).collect::<Vec<u8>>());
         net.cut(0, 1);
         net.publish(Some(0), "x", "", &[1], 0, &mut rng);
+        assert!(net.pop_due(u64::MAX).is_none());
+    }
+
+    #[test]
+    fn stalled_link_holds_in_order_until_released() {
+        let mut net = Network::default();
+        let mut rng = SimRng::new(7);
+        let c = net.create_client(Some(1), Owner::Probe(0));
+        net.subscribe(c, "x").expect("client exists");
+        net.publish(Some(0), "x", "", &[0], 0, &mut rng);
+        net.stall(0, 1);
+        for i in 1..10u8 {
+            net.publish(Some(0), "x", "", &[i], 0, &mut rng);
+        }
+        // The other direction and other senders are not stalled.
+        net.publish(Some(2), "x", "", &[100], 0, &mut rng);
+        let mut got = Vec::new();
+        while let Some((_, _, m)) = net.pop_due(u64::MAX) {
+            got.push(m.data[0]);
+        }
+        got.sort();
+        assert_eq!(got, vec![0, 100]);
+        assert_eq!(net.held_count(), 9);
+        net.release(0, 1, 1_000_000_000, &mut rng);
+        assert_eq!(net.held_count(), 0);
+        let mut got = Vec::new();
+        while let Some((_, _, m)) = net.pop_due(u64::MAX) {
+            got.push(m.data[0]);
+        }
+        assert_eq!(got, (1..10).collect::<Vec<u8>>());
+        // Released messages still obey a cut at delivery time.
+        net.stall(0, 1);
+        net.publish(Some(0), "x", "", &[42], 0, &mut rng);
+        net.release(0, 1, 2_000_000_000, &mut rng);
+        net.cut(0, 1);
         assert!(net.pop_due(u64::MAX).is_none());
     }
 }
