@@ -12,6 +12,7 @@ pub mod invariants;
 pub mod net;
 pub mod rng;
 pub mod schedule;
+pub mod shapes;
 pub mod state_machines;
 pub mod world;
 

@@ -1,6 +1,9 @@
 //! Random fault schedules over a 3- or 5-node chain-of-blocks group: the
-//! simulation behind the invariant tests. One seed fixes everything; a
-//! failing seed replays exactly.
+//! simulation behind the invariant tests. Uniform random events (proposals,
+//! snapshots, isolation, partitions, stalled links, crashes, torn writes,
+//! stops, restarts, step-downs) plus, in most five-node runs, one composite
+//! shape from [`super::shapes`]. One seed fixes everything; a failing seed
+//! replays exactly.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,6 +13,7 @@ use crate::raft::{PlantedBugs, RaftState};
 
 use super::cluster::{Cluster, SmKind};
 use super::invariants::Invariants;
+use super::shapes::{stale_acks_across_elections, stale_vote_across_split, ShapeOutcome};
 
 /// Prefix of a failure that is about progress, not safety.
 pub const LIVENESS: &str = "liveness: ";
@@ -34,6 +38,14 @@ pub struct RunStats {
     pub blocks: u64,
     /// Invariant checks performed.
     pub checks: u64,
+    /// Outcome of the composite fault shape, when the run used one.
+    pub shape: Option<ShapeOutcome>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    StaleAcks,
+    StaleVote,
 }
 
 /// Runs one seed; `Err` carries the first invariant violation.
@@ -61,6 +73,20 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         net.cfg.long_delay = if rng.chance(0.5) { 0.0 } else { 0.02 };
         net.cfg.long_delay_max = rng.range(100, 3000) * 1_000_000;
     }
+    // Most five-node runs also play one composite fault shape (see
+    // `shapes`), once, at a random point of the schedule. Both shapes need
+    // five nodes, so three-node runs skip this draw.
+    let mut shape_at = None;
+    if cfg.nodes >= 5 {
+        let mut rng = c.world.rng.borrow_mut();
+        let roll = rng.below(100);
+        let at = Duration::from_millis(rng.range(200, 3000)).as_nanos() as u64;
+        shape_at = match roll {
+            0..=39 => Some((at, Shape::StaleAcks)),
+            40..=69 => Some((at, Shape::StaleVote)),
+            _ => None,
+        };
+    }
     let rg = c.create_raft_group("SIM", cfg.nodes, SmKind::ChainOfBlocks);
     for &m in &rg.members {
         c.rcob(m).max_block_size = 64;
@@ -79,6 +105,17 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
             break;
         }
         stats.events += 1;
+        if let Some((_, shape)) = shape_at.filter(|(t, _)| c.world.now.get() >= *t) {
+            shape_at = None;
+            stats.shape = Some(match shape {
+                Shape::StaleAcks => stale_acks_across_elections(&mut c, &rg, &inv),
+                Shape::StaleVote => stale_vote_across_split(&mut c, &rg, &inv),
+            });
+            if inv.borrow().violation.is_some() {
+                break;
+            }
+            continue;
+        }
         let roll = c.world.rng.borrow_mut().below(100);
         let pick = rg.random_member(&c);
         let running = c.nodes[pick].raft.state() != RaftState::Closed;
@@ -100,16 +137,31 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
                     c.rcob_create_snapshot(pick);
                 }
             }
-            54..=59 => {
+            54..=56 => {
                 let server = c.nodes[pick].server;
                 c.world.net.borrow_mut().isolate(server, n_servers);
+            }
+            57..=59 => {
+                // A member's link towards the leader stalls until the next
+                // heal: its responses arrive late, possibly after the leader
+                // lost and regained leadership.
+                if let Some(l) = rg.leader(&c) {
+                    let (from, to) = (c.nodes[pick].server, c.nodes[l].server);
+                    c.world.net.borrow_mut().stall(from, to);
+                }
             }
             60..=63 => {
                 let split = 1 + c.world.rng.borrow_mut().index(n_servers - 1);
                 let (a, b): (Vec<usize>, Vec<usize>) = (0..n_servers).partition(|s| *s < split);
                 c.world.net.borrow_mut().partition(&[a, b]);
             }
-            64..=75 => c.world.net.borrow_mut().heal(),
+            64..=75 => {
+                let now = c.world.now.get();
+                let mut rng = c.world.rng.borrow_mut();
+                let mut net = c.world.net.borrow_mut();
+                net.heal();
+                net.release_all(now, &mut rng);
+            }
             76..=80 => {
                 if running {
                     c.crash(pick);
@@ -144,9 +196,12 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
     }
     // Heal, restart everyone and let the group settle; safety is checked
     // throughout, and the replicas must converge.
-    c.world.net.borrow_mut().heal();
     {
+        let now = c.world.now.get();
+        let mut rng = c.world.rng.borrow_mut();
         let mut net = c.world.net.borrow_mut();
+        net.heal();
+        net.release_all(now, &mut rng);
         net.cfg.drop = 0.0;
         net.cfg.dup = 0.0;
     }
@@ -184,7 +239,7 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
     Ok(stats)
 }
 
-fn restart_dead(c: &mut Cluster, members: &[usize], inv: &Rc<RefCell<Invariants>>) {
+pub(crate) fn restart_dead(c: &mut Cluster, members: &[usize], inv: &Rc<RefCell<Invariants>>) {
     for &m in members {
         let server = c.servers[c.nodes[m].server].name.clone();
         if c.world.disk.borrow().is_dead(&server) {
