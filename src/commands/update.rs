@@ -1,16 +1,15 @@
 //! `porttrack batch update N …` (also spelled `porttrack batch-update`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use clap::Args;
 
 use super::Ctx;
 use crate::domain::status::ItemStatus;
-use crate::db::Database;
 use crate::error::Error;
+use crate::ops;
 use crate::ops::update::{update, UpdateOptions};
 use crate::render;
-use crate::stubscan;
 
 /// The transition rules, shown in `--help`.
 const RULES: &str = "\
@@ -73,7 +72,11 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
     let mut db = ctx.open_db()?;
     // Only complete and verified care about stub findings; other moves skip
     // the scan.
-    let findings = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) { stub_findings(&db)? } else { HashMap::new() };
+    let findings = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
+        ops::stub_findings::feature_findings(&db, &ctx.project()?, None)?
+    } else {
+        BTreeMap::new()
+    };
     let outcome = update(&mut db, &options, findings)?;
     ctx.emit("batch update", &outcome, render::update::outcome)?;
     let refused = outcome.refused();
@@ -81,24 +84,6 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
         return Err(Error::Refused(format!("{refused} of {} item(s) refused; nothing was written", outcome.items.len())).into());
     }
     Ok(crate::exit_codes::SUCCESS)
-}
-
-/// For every tracked feature whose Rust target (its function in its file)
-/// holds a stub finding: rust_file → `path:line rule` of the first one.
-/// Files are read relative to the project root (porttrack.toml's directory,
-/// else the working directory), as mappings record them.
-fn stub_findings(db: &Database) -> anyhow::Result<HashMap<String, String>> {
-    let project = crate::config::load(&std::env::current_dir()?)?;
-    let targets = db.rust_targets()?;
-    let files: Vec<String> = targets.iter().map(|t| t.rust_file.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let found = stubscan::findings_for_files(&project.root, &files, &project.config);
-    let mut map = HashMap::new();
-    for t in &targets {
-        if let Some(f) = stubscan::feature_finding(t, &found) {
-            map.entry(t.rust_file.clone()).or_insert_with(|| format!("{}:{} {}", f.path, f.line, f.rule));
-        }
-    }
-    Ok(map)
 }
 
 /// `$USER`, or "unknown".

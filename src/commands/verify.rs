@@ -52,18 +52,9 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
     Ok(report.exit_code())
 }
 
-/// Stub-scan findings inside the Rust targets of the batch's features, as
-/// `path:line rule`.
+/// Stub-scan findings inside the Rust targets of the batch's features.
 fn stub_findings(db: &crate::db::Database, project: &crate::config::Project, batch: i64) -> anyhow::Result<BTreeMap<i64, String>> {
     let in_batch: std::collections::HashSet<i64> =
         db.batch_items(batch)?.iter().filter(|i| i.kind == crate::db::ItemKind::Feature).map(|i| i.id).collect();
-    let targets: Vec<_> = db.rust_targets()?.into_iter().filter(|t| in_batch.contains(&t.feature_id)).collect();
-    let mut files: Vec<String> = targets.iter().map(|t| t.rust_file.clone()).collect();
-    files.sort();
-    files.dedup();
-    let findings = crate::stubscan::findings_for_files(&project.root, &files, &project.config);
-    Ok(targets
-        .iter()
-        .filter_map(|t| crate::stubscan::feature_finding(t, &findings).map(|f| (t.feature_id, format!("{}:{} {}", f.path, f.line, f.rule))))
-        .collect())
+    Ok(crate::ops::stub_findings::feature_findings(db, project, Some(&in_batch))?)
 }

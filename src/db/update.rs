@@ -3,7 +3,7 @@
 //! transaction, and only when all pass are statuses written together with
 //! their history rows (and an override row when one was used).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -30,8 +30,8 @@ pub struct ChangeInput {
     /// The command line, recorded in history.
     pub command: String,
     pub dry_run: bool,
-    /// Stub-scan findings by Rust file path (`path:line rule`).
-    pub stub_findings: HashMap<String, String>,
+    /// Stub-scan findings by feature ID (`path:line rule`).
+    pub stub_findings: BTreeMap<i64, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -149,7 +149,7 @@ fn change_in(
             Some(run) => Some(coverage(tx, row, run)?),
             None => None,
         };
-        let stub_finding = row.rust_file.as_ref().and_then(|f| input.stub_findings.get(f).cloned()).filter(|_| row.kind == ItemKind::Feature);
+        let stub_finding = if row.kind == ItemKind::Feature { input.stub_findings.get(&row.id).cloned() } else { None };
         let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding };
         let verdict = judge(&facts, req, &deps);
         items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });

@@ -6,6 +6,7 @@ pub mod gate;
 pub mod item;
 pub mod report;
 pub mod stale;
+pub mod stub_findings;
 pub mod update;
 pub mod verify;
 

@@ -1,7 +1,7 @@
 //! `batch update`: guarded, all-or-nothing status changes of at most 15
 //! items, judged by `domain::transitions`.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::db::{ChangeInput, ChangeOutcome, Database};
 use crate::domain::idlist::parse_list;
@@ -25,9 +25,10 @@ pub struct UpdateOptions {
     pub dry_run: bool,
 }
 
-/// Judge and apply one update. `stub_findings` maps Rust files to a stub
-/// finding in them (`path:line rule`), which blocks complete/verified.
-pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: HashMap<String, String>) -> Result<ChangeOutcome, Error> {
+/// Judge and apply one update. `stub_findings` maps feature IDs to a stub
+/// finding in their Rust target (`path:line rule`), which blocks
+/// complete/verified.
+pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64, String>) -> Result<ChangeOutcome, Error> {
     let parse = |text: &Option<String>, what: &str| -> Result<_, Error> {
         match text {
             Some(t) => parse_list(t).map_err(|e| Error::usage(format!("--{what}: {e}"))),

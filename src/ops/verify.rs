@@ -264,7 +264,7 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &m
                 at: crate::clock::now_rfc3339(),
                 command: o.command.clone(),
                 dry_run: false,
-                stub_findings: HashMap::new(),
+                stub_findings: report.stub_findings.clone(),
             };
             let outcome = db.change_status(&input, judge)?;
             chunks.push(Chunk {

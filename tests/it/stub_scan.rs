@@ -256,7 +256,19 @@ fn completing_a_feature_with_a_stub_in_its_target_is_refused() {
     assert_eq!(code, 4, "{out}");
     assert!(out.contains("stub finding at ported/src/raft/append.rs:3 rust/unimplemented-macro"), "{out}");
 
-    std::fs::write(t.join("ported/src/raft/append.rs"), "impl Raft {\n    fn process_append_entry(&self) -> u8 {\n        1\n    }\n}\n").expect("write");
+    // A finding in another function of the same file blocks only that
+    // function's feature.
+    std::fs::write(
+        t.join("ported/src/raft/append.rs"),
+        "impl Raft {\n    fn process_append_entry(&self) -> u8 {\n        1\n    }\n\n    fn store_to_wal(&self) {\n        todo!()\n    }\n}\n",
+    )
+    .expect("write");
+    let store: i64 = conn.query_row("SELECT id FROM features WHERE receiver = 'raft' AND name = 'storeToWAL'", [], |r| r.get(0)).expect("storeToWAL");
+    conn.execute("UPDATE features SET rust_file = 'ported/src/raft/append.rs', rust_symbol = 'raft::Raft::store_to_wal' WHERE id = ?1", [store]).expect("map");
     t.ok(&args);
     assert_eq!(super::util::status_of(&conn, "features", id), "complete");
+    let store_batch: i64 = conn.query_row("SELECT batch_id FROM features WHERE id = ?1", [store], |r| r.get(0)).expect("batch");
+    let (code, out, _) = t.run(&["batch", "update", &store_batch.to_string(), "--features", &store.to_string(), "--status", "complete", "--override", "x"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("stub finding at ported/src/raft/append.rs:7 rust/todo-macro"), "{out}");
 }
