@@ -49,3 +49,34 @@ pub fn load() -> Result<(Inventory, Plan), String> {
 pub fn description() -> String {
     format!("{SOURCE_REPO}@{} {SOURCE_DIR}/", &SOURCE_COMMIT[..9])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The data files are exactly what `write` produces from what `parse`
+    /// reads, so a regeneration diff shows only real changes.
+    #[test]
+    fn data_files_round_trip() {
+        let (inv, plan) = load().unwrap();
+        assert_eq!((inv.features.len(), inv.tests.len(), plan.batches.len()), (3783, 3198, 249));
+        let dir = tempfile::tempdir().unwrap();
+        write(&inv, &plan, dir.path()).unwrap();
+        for (name, text) in [("files.tsv", FILES), ("features.tsv", FEATURES), ("tests.tsv", TESTS), ("links.tsv", LINKS), ("batches.tsv", BATCHES)] {
+            assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), text, "{name}");
+        }
+    }
+
+    /// The plan rules applied to the stored inventory give the stored plan.
+    #[test]
+    fn stored_plan_follows_the_nats_rules() {
+        let (inv, plan) = load().unwrap();
+        assert_eq!(nats_plan(&inv).unwrap(), plan);
+    }
+
+    #[test]
+    fn every_compiled_mapping_parses() {
+        let rows = mappings().unwrap();
+        assert!(rows.len() > 100, "only {} mapping rows", rows.len());
+    }
+}
