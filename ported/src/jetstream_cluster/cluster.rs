@@ -183,7 +183,7 @@ impl JetStream {
     pub fn has_peer_entries(entries: &[Entry]) -> bool {
         entries
             .iter()
-            .any(|e| matches!(e.entry_type, EntryType::AddPeer | EntryType::RemovePeer))
+            .any(|e| matches!(e.typ, EntryType::AddPeer | EntryType::RemovePeer))
     }
 }
 

@@ -123,12 +123,12 @@ fn recovering_flags() {
 
 #[test]
 fn peer_entries() {
-    let e = |t: u8| Entry { entry_type: EntryType::from(t), data: vec![] };
+    let e = |t: u8| Entry { typ: EntryType::from_u8(t), data: vec![] };
     assert!(!JetStream::has_peer_entries(&[]));
     assert!(!JetStream::has_peer_entries(&[e(0), e(6), e(2), e(5)]));
     assert!(JetStream::has_peer_entries(&[e(0), e(3)]));
     assert!(JetStream::has_peer_entries(&[e(4)]));
-    assert_eq!(EntryType::from(3), EntryType::AddPeer);
-    assert_eq!(EntryType::from(4), EntryType::RemovePeer);
-    assert_eq!(EntryType::from(99), EntryType::Unknown(99));
+    assert_eq!(EntryType::from_u8(3), EntryType::AddPeer);
+    assert_eq!(EntryType::from_u8(4), EntryType::RemovePeer);
+    assert_eq!(EntryType::from_u8(99), EntryType::Unknown(99));
 }

@@ -38,41 +38,5 @@ impl fmt::Debug for NodeHandle {
     }
 }
 
-/// Type of a raft log entry, with raft.go's wire values. Declared here until
-/// the raft port exports its own; convert from the raw byte with `from`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryType {
-    Normal,
-    OldSnapshot,
-    PeerState,
-    AddPeer,
-    RemovePeer,
-    LeaderTransfer,
-    Snapshot,
-    Catchup,
-    /// A value this code does not know.
-    Unknown(u8),
-}
-
-impl From<u8> for EntryType {
-    fn from(b: u8) -> Self {
-        match b {
-            0 => EntryType::Normal,
-            1 => EntryType::OldSnapshot,
-            2 => EntryType::PeerState,
-            3 => EntryType::AddPeer,
-            4 => EntryType::RemovePeer,
-            5 => EntryType::LeaderTransfer,
-            6 => EntryType::Snapshot,
-            7 => EntryType::Catchup,
-            other => EntryType::Unknown(other),
-        }
-    }
-}
-
-/// A raft log entry as handed to the meta layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub entry_type: EntryType,
-    pub data: Vec<u8>,
-}
+/// Log entries as the raft port hands them to the meta layer.
+pub use crate::raft::wire::{Entry, EntryType};
