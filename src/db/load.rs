@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Database;
 use crate::domain::plan::{per_file_plan, Plan};
+use crate::domain::status::ItemKind;
 use crate::error::Error;
 use crate::inventory::Inventory;
 
@@ -82,16 +83,11 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     // Match items to what the database already has, before writing.
     let mut existing = existing_items(tx, "SELECT f.id, s.path, f.receiver, f.name, f.line, f.loc, f.body_hash FROM features f JOIN source_files s ON s.id = f.file_id ORDER BY f.id")?;
     let next_feature: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM features", [], |r| r.get(0))?;
-    let features = match_items(
-        inv.features.iter().map(|f| (f.file, f.receiver.as_str(), f.name.as_str(), f.line, f.loc, f.body_hash.as_str())),
-        inv,
-        &mut existing,
-        next_feature,
-    );
+    let features = match_items(feature_fields(inv), inv, &mut existing, next_feature);
     report.features_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
     let mut existing = existing_items(tx, "SELECT t.id, s.path, '', t.name, t.line, t.loc, t.body_hash FROM tests t JOIN source_files s ON s.id = t.file_id ORDER BY t.id")?;
     let next_test: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM tests", [], |r| r.get(0))?;
-    let tests = match_items(inv.tests.iter().map(|t| (t.file, "", t.name.as_str(), t.line, t.loc, t.body_hash.as_str())), inv, &mut existing, next_test);
+    let tests = match_items(test_fields(inv), inv, &mut existing, next_test);
     report.tests_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
 
     // Batches: the given plan, or per-file batches for the new items.
@@ -116,72 +112,12 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     bulk_insert(tx, "batches (id, name, description)", 3, &batch_rows)?;
     bulk_insert(tx, "batch_dependencies (batch_id, depends_on)", 2, &dep_rows)?;
     report.batches_added = plan.batches.len();
-    let batch_of = |b: u32| if b == 0 { Value::Null } else { Value::from(b) };
 
     // Items: new rows in bulk, found-again rows updated only where changed.
-    let mut rows = Vec::new();
-    {
-        let mut update = tx.prepare_cached("UPDATE features SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
-        let mut set_batch = tx.prepare_cached("UPDATE features SET batch_id = ?2 WHERE id = ?1")?;
-        for (i, (f, m)) in inv.features.iter().zip(&features).enumerate() {
-            let file_id = file_ids[f.file as usize];
-            if m.is_new {
-                rows.extend([
-                    Value::from(m.id),
-                    Value::from(file_id),
-                    Value::from(f.line),
-                    Value::from(f.receiver.clone()),
-                    Value::from(f.name.clone()),
-                    Value::from(f.loc),
-                    Value::from(f.body_hash.clone()),
-                    batch_of(plan.feature_batch[i]),
-                ]);
-                report.features_added += 1;
-                continue;
-            }
-            if m.changed {
-                update.execute(params![m.id, file_id, f.line, f.loc, f.body_hash])?;
-                report.features_updated += 1;
-            } else {
-                report.features_unchanged += 1;
-            }
-            if plan.feature_batch[i] != 0 {
-                set_batch.execute(params![m.id, plan.feature_batch[i]])?;
-            }
-        }
-    }
-    bulk_insert(tx, "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8, &rows)?;
-    rows.clear();
-    {
-        let mut update = tx.prepare_cached("UPDATE tests SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1")?;
-        let mut set_batch = tx.prepare_cached("UPDATE tests SET batch_id = ?2 WHERE id = ?1")?;
-        for (i, (t, m)) in inv.tests.iter().zip(&tests).enumerate() {
-            let file_id = file_ids[t.file as usize];
-            if m.is_new {
-                rows.extend([
-                    Value::from(m.id),
-                    Value::from(file_id),
-                    Value::from(t.line),
-                    Value::from(t.name.clone()),
-                    Value::from(t.loc),
-                    Value::from(t.body_hash.clone()),
-                    batch_of(plan.test_batch[i]),
-                ]);
-                report.tests_added += 1;
-                continue;
-            }
-            if m.changed {
-                update.execute(params![m.id, file_id, t.line, t.loc, t.body_hash])?;
-                report.tests_updated += 1;
-            } else {
-                report.tests_unchanged += 1;
-            }
-            if plan.test_batch[i] != 0 {
-                set_batch.execute(params![m.id, plan.test_batch[i]])?;
-            }
-        }
-    }
-    bulk_insert(tx, "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7, &rows)?;
+    (report.features_added, report.features_updated, report.features_unchanged) =
+        write_items(tx, ItemKind::Feature, feature_fields(inv), &features, &plan.feature_batch, &file_ids)?;
+    (report.tests_added, report.tests_updated, report.tests_unchanged) =
+        write_items(tx, ItemKind::Test, test_fields(inv), &tests, &plan.test_batch, &file_ids)?;
 
     // Links: the imported tests' links are replaced by what their bodies call now.
     {
@@ -225,23 +161,36 @@ struct Matched {
     changed: bool,
 }
 
-/// Match `(file, receiver, name, line, loc, hash)` items against `existing`
-/// (removing what matches); unmatched items get IDs from `next` on.
-fn match_items<'a>(
-    items: impl Iterator<Item = (u32, &'a str, &'a str, u32, u32, &'a str)>,
-    inv: &Inventory,
-    existing: &mut HashMap<Key, Existing>,
-    mut next: i64,
-) -> Vec<Matched> {
+/// The columns an inventory item writes (tests have no receiver).
+struct Fields<'a> {
+    file: u32,
+    receiver: &'a str,
+    name: &'a str,
+    line: u32,
+    loc: u32,
+    hash: &'a str,
+}
+
+fn feature_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
+    inv.features.iter().map(|f| Fields { file: f.file, receiver: &f.receiver, name: &f.name, line: f.line, loc: f.loc, hash: &f.body_hash })
+}
+
+fn test_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
+    inv.tests.iter().map(|t| Fields { file: t.file, receiver: "", name: &t.name, line: t.line, loc: t.loc, hash: &t.body_hash })
+}
+
+/// Match items against `existing` (removing what matches); unmatched
+/// items get IDs from `next` on.
+fn match_items<'a>(items: impl Iterator<Item = Fields<'a>>, inv: &Inventory, existing: &mut HashMap<Key, Existing>, mut next: i64) -> Vec<Matched> {
     let mut ordinals: HashMap<(u32, &str, &str), u32> = HashMap::new();
     let mut out = Vec::new();
-    for (file, receiver, name, line, loc, hash) in items {
-        let ord = ordinals.entry((file, receiver, name)).or_insert(0);
-        let key = (inv.files[file as usize].path.clone(), receiver.to_string(), name.to_string(), *ord);
+    for f in items {
+        let ord = ordinals.entry((f.file, f.receiver, f.name)).or_insert(0);
+        let key = (inv.files[f.file as usize].path.clone(), f.receiver.to_string(), f.name.to_string(), *ord);
         *ord += 1;
         match existing.remove(&key) {
             Some(e) => {
-                let changed = e.line != i64::from(line) || e.loc != i64::from(loc) || e.hash != hash;
+                let changed = e.line != i64::from(f.line) || e.loc != i64::from(f.loc) || e.hash != f.hash;
                 out.push(Matched { id: e.id, is_new: false, changed });
             }
             None => {
@@ -251,6 +200,55 @@ fn match_items<'a>(
         }
     }
     out
+}
+
+/// Insert new items in bulk, update changed ones, set batches from the
+/// plan; returns (added, updated, unchanged).
+fn write_items<'a>(
+    tx: &Transaction<'_>,
+    kind: ItemKind,
+    items: impl Iterator<Item = Fields<'a>>,
+    matched: &[Matched],
+    batches: &[u32],
+    file_ids: &[i64],
+) -> rusqlite::Result<(usize, usize, usize)> {
+    // Table and column names are our own constants.
+    let (table, insert_cols, columns) = match kind {
+        ItemKind::Feature => ("features", "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8),
+        ItemKind::Test => ("tests", "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7),
+    };
+    let mut update = tx.prepare_cached(&format!("UPDATE {table} SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1"))?;
+    let mut set_batch = tx.prepare_cached(&format!("UPDATE {table} SET batch_id = ?2 WHERE id = ?1"))?;
+    let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+    let mut rows = Vec::new();
+    for ((f, m), &batch) in items.zip(matched).zip(batches) {
+        let file_id = file_ids[f.file as usize];
+        if m.is_new {
+            rows.extend([Value::from(m.id), Value::from(file_id), Value::from(f.line)]);
+            if kind == ItemKind::Feature {
+                rows.push(Value::from(f.receiver.to_string()));
+            }
+            rows.extend([
+                Value::from(f.name.to_string()),
+                Value::from(f.loc),
+                Value::from(f.hash.to_string()),
+                if batch == 0 { Value::Null } else { Value::from(batch) },
+            ]);
+            added += 1;
+            continue;
+        }
+        if m.changed {
+            update.execute(params![m.id, file_id, f.line, f.loc, f.hash])?;
+            updated += 1;
+        } else {
+            unchanged += 1;
+        }
+        if batch != 0 {
+            set_batch.execute(params![m.id, batch])?;
+        }
+    }
+    bulk_insert(tx, insert_cols, columns, &rows)?;
+    Ok((added, updated, unchanged))
 }
 
 /// Rows per multi-row INSERT: far fewer statements to run, well under
