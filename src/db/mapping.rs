@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Database;
 use crate::domain::mapping::{MappingRow, RowKind};
-use crate::domain::status::ItemKind;
+use crate::domain::status::{ItemKind, ItemStatus};
 use crate::error::Error;
 
 /// How many unresolvable rows an error lists by name.
@@ -19,11 +19,13 @@ pub struct MapReport {
     pub deferrals: usize,
 }
 
-/// A deferral a mapping file declared, for `verify` to record.
+/// A status (deferred or n_a) a mapping file declared, for `verify` to
+/// record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Declaration {
     pub kind: ItemKind,
     pub id: i64,
+    pub status: ItemStatus,
     pub reason: String,
     pub source: String,
 }
@@ -68,16 +70,18 @@ impl Database {
     pub fn declarations(&self, batch: i64) -> Result<Vec<Declaration>, Error> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT d.item_kind, d.item_id, d.reason, d.source FROM deferral_declarations d
+                "SELECT d.item_kind, d.item_id, d.reason, d.source, d.status FROM deferral_declarations d
                  LEFT JOIN features f ON d.item_kind = 'feature' AND f.id = d.item_id
                  LEFT JOIN tests t ON d.item_kind = 'test' AND t.id = d.item_id
                  WHERE coalesce(f.batch_id, t.batch_id) = ?1 ORDER BY d.item_kind, d.item_id",
             )?;
             let rows = stmt.query_map([batch], |r| {
                 let kind: String = r.get(0)?;
+                let status: String = r.get(4)?;
                 Ok(Declaration {
                     kind: if kind == "feature" { ItemKind::Feature } else { ItemKind::Test },
                     id: r.get(1)?,
+                    status: if status == "n_a" { ItemStatus::NA } else { ItemStatus::Deferred },
                     reason: r.get(2)?,
                     source: r.get(3)?,
                 })
@@ -105,14 +109,14 @@ fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapRe
     for (source, row) in rows {
         let (receiver, name) = row.receiver_and_name();
         let (table_kind, ids): (ItemKind, Vec<i64>) = match row.kind {
-            RowKind::Feature | RowKind::DeferredFeature => {
+            k if k.is_feature() => {
                 let mut stmt = tx.prepare_cached(
                     "SELECT f.id FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.path = ?1 AND f.receiver = ?2 AND f.name = ?3",
                 )?;
                 let ids = stmt.query_map(params![row.go_file, receiver, name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 (ItemKind::Feature, ids)
             }
-            RowKind::Test | RowKind::DeferredTest => {
+            _ => {
                 let mut stmt = tx.prepare_cached("SELECT t.id FROM tests t JOIN source_files s ON s.id = t.file_id WHERE s.path = ?1 AND t.name = ?2")?;
                 let ids = stmt.query_map(params![row.go_file, row.go_name], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 (ItemKind::Test, ids)
@@ -142,10 +146,13 @@ fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapRe
                 tx.prepare_cached("UPDATE tests SET rust_file = ?2, rust_test = ?3 WHERE id = ?1")?.execute(params![id, row.rust_file, row.rust_symbol])?;
                 report.tests += 1;
             }
-            RowKind::DeferredFeature | RowKind::DeferredTest => {
-                let kind = if row.kind == RowKind::DeferredFeature { "feature" } else { "test" };
-                tx.prepare_cached("INSERT OR REPLACE INTO deferral_declarations (item_kind, item_id, reason, source) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![kind, id, row.reason, source])?;
+            declared => {
+                let kind = if declared.is_feature() { "feature" } else { "test" };
+                let status = if matches!(declared, RowKind::NotApplicableFeature | RowKind::NotApplicableTest) { "n_a" } else { "deferred" };
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO deferral_declarations (item_kind, item_id, reason, source, status) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![kind, id, row.reason, source, status])?;
                 report.deferrals += 1;
             }
         }

@@ -27,6 +27,7 @@ pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial", include_str!("../../migrations/0001_initial.sql")),
     ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
+    ("0003_declared_status", include_str!("../../migrations/0003_declared_status.sql")),
 ];
 
 /// How long a connection waits for another writer before giving up.

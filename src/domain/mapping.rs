@@ -9,6 +9,20 @@ pub enum RowKind {
     Test,
     DeferredFeature,
     DeferredTest,
+    /// The item does not apply to the port (recorded as `n_a`).
+    NotApplicableFeature,
+    NotApplicableTest,
+}
+
+impl RowKind {
+    /// Whether the row declares a status (deferred or n_a) with a reason.
+    pub fn is_declaration(self) -> bool {
+        !matches!(self, RowKind::Feature | RowKind::Test)
+    }
+
+    pub fn is_feature(self) -> bool {
+        matches!(self, RowKind::Feature | RowKind::DeferredFeature | RowKind::NotApplicableFeature)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +70,13 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             "test" => RowKind::Test,
             "deferred-feature" => RowKind::DeferredFeature,
             "deferred-test" => RowKind::DeferredTest,
-            other => return Err(Error::usage(format!("{source}:{n}: unknown kind '{other}' (feature, test, deferred-feature, deferred-test)"))),
+            "n_a-feature" => RowKind::NotApplicableFeature,
+            "n_a-test" => RowKind::NotApplicableTest,
+            other => {
+                return Err(Error::usage(format!(
+                    "{source}:{n}: unknown kind '{other}' (feature, test, deferred-feature, deferred-test, n_a-feature, n_a-test)"
+                )))
+            }
         };
         let row = MappingRow {
             line: n,
@@ -69,10 +89,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
                 RowKind::Feature => cols[5].split(',').filter_map(opt).collect(),
                 _ => Vec::new(),
             },
-            reason: match kind {
-                RowKind::DeferredFeature | RowKind::DeferredTest => opt(cols[5]),
-                _ => None,
-            },
+            reason: if kind.is_declaration() { opt(cols[5]) } else { None },
         };
         if row.go_file.is_empty() || row.go_name.is_empty() {
             return Err(Error::usage(format!("{source}:{n}: go_file and go_name are required")));
@@ -81,8 +98,8 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             RowKind::Feature | RowKind::Test if row.rust_file.is_none() || row.rust_symbol.is_none() => {
                 return Err(Error::usage(format!("{source}:{n}: a {} row needs rust_file and rust_symbol", cols[0])));
             }
-            RowKind::DeferredFeature | RowKind::DeferredTest if row.reason.is_none() => {
-                return Err(Error::usage(format!("{source}:{n}: a deferred row needs its reason in the last column")));
+            k if k.is_declaration() && row.reason.is_none() => {
+                return Err(Error::usage(format!("{source}:{n}: a {} row needs its reason in the last column", cols[0])));
             }
             _ => {}
         }
@@ -131,7 +148,8 @@ mod tests {
             ("feature\ta\tb\n", "m.tsv:1: expected 6"),
             ("thing\ta\tb\tc\td\te\n", "unknown kind 'thing'"),
             ("feature\ta\tb\t\t\t\n", "needs rust_file and rust_symbol"),
-            ("\ndeferred-test\ta\tb\t\t\t \n", "m.tsv:2: a deferred row needs its reason"),
+            ("\ndeferred-test\ta\tb\t\t\t \n", "m.tsv:2: a deferred-test row needs its reason"),
+            ("n_a-feature\ta\tb\t\t\t\n", "a n_a-feature row needs its reason"),
         ] {
             let err = parse(text, "m.tsv").unwrap_err().to_string();
             assert!(err.contains(msg), "{text:?}: {err}");

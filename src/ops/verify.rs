@@ -162,7 +162,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         report.test = Some(test);
     }
 
-    let declarations: HashMap<(ItemKind, i64), String> = db.declarations(o.batch)?.into_iter().map(|d| ((d.kind, d.id), d.reason)).collect();
+    let declarations: HashMap<(ItemKind, i64), (ItemStatus, String)> =
+        db.declarations(o.batch)?.into_iter().map(|d| ((d.kind, d.id), (d.status, d.reason))).collect();
     let run_label = evidence.map_or("this run".to_string(), |r| format!("run {r}"));
     for item in &items {
         let exercised: &[String] = match item.kind {
@@ -193,7 +194,7 @@ fn decide(
     exercised: &[String],
     outcomes: &HashMap<String, TestOutcome>,
     stub_findings: &BTreeMap<i64, String>,
-    declared: Option<&String>,
+    declared: Option<&(ItemStatus, String)>,
     project: &Project,
     run: &str,
 ) -> Result<(ItemStatus, String), String> {
@@ -212,14 +213,14 @@ fn decide(
             (Some(_), Some(t)) => Ok((ItemStatus::Verified, format!("{t} passed in {run}"))),
             (Some(t), None) => Err(format!("{t} did not run")),
             (None, _) => match declared {
-                Some(reason) if item.status == ItemStatus::NotStarted => Ok((ItemStatus::Deferred, reason.clone())),
+                Some((status, reason)) if item.status == ItemStatus::NotStarted => Ok((*status, reason.clone())),
                 _ => Err("no Rust test mapped".into()),
             },
         },
         ItemKind::Feature => {
             let Some(file) = item.rust_file.as_ref() else {
                 return match declared {
-                    Some(reason) if item.status == ItemStatus::NotStarted => Ok((ItemStatus::Deferred, reason.clone())),
+                    Some((status, reason)) if item.status == ItemStatus::NotStarted => Ok((*status, reason.clone())),
                     _ => Err("no Rust target mapped".into()),
                 };
             };
@@ -247,8 +248,8 @@ fn decide(
 fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &mut VerifyReport) -> Result<(), Error> {
     let mut groups: BTreeMap<(ItemStatus, bool), Vec<&Decision>> = BTreeMap::new();
     for d in &report.decisions {
-        // Regressions and deferrals carry a reason; group them apart.
-        let needs_reason = d.from == ItemStatus::Verified || d.to == ItemStatus::Deferred;
+        // Regressions and declarations carry a reason; group them apart.
+        let needs_reason = d.from == ItemStatus::Verified || matches!(d.to, ItemStatus::Deferred | ItemStatus::NA);
         groups.entry((d.to, needs_reason)).or_default().push(d);
     }
     let mut chunks = Vec::new();

@@ -324,3 +324,34 @@ fn test_gate_reads_a_results_file() {
     assert_eq!(v["counts"]["passed"], 8);
     assert_eq!(v["counts"]["failed"], 2);
 }
+
+#[test]
+fn verify_records_declared_deferrals_and_not_applicable_items() {
+    let t = project("verify-declared");
+    std::fs::create_dir_all(t.join("go/p")).unwrap();
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    std::fs::write(t.join("go/p/p.go"), "package p\n\nfunc A() int { return 1 }\n\nfunc (e *entry) returnToPool() {}\n").unwrap();
+    std::fs::write(t.join("go/p/p_test.go"), "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n\nfunc TestServer(t *testing.T) {\n\tt.Fatal(\"needs a server\")\n}\n").unwrap();
+    std::fs::write(t.join("src/a.rs"), "/// Port of A\npub fn a() -> i32 {\n    1\n}\n").unwrap();
+    t.ok(&["import", "go", "go/p"]);
+    std::fs::write(
+        t.join("map.tsv"),
+        "feature\tp/p.go\tA\tsrc/a.rs\tp::a\t\n\
+         n_a-feature\tp/p.go\tentry.returnToPool\t\t\tRust frees entries by ownership; there is no pool\n\
+         test\tp/p_test.go\tTestA\tsrc/a.rs\tp::test_a\t\n\
+         deferred-test\tp/p_test.go\tTestServer\t\t\tneeds the full server\n",
+    )
+    .unwrap();
+    t.ok(&["map", "import", "map.tsv"]);
+    outcomes(&t, &[("p::test_a", "ok")]);
+    t.json(&["verify", "1"]);
+    let pool = t.json(&["feature", "show", "entry.returnToPool"]);
+    assert_eq!(pool["status"], "n_a");
+    assert!(pool["history"][0]["reason"].as_str().unwrap().contains("no pool"), "{pool}");
+    assert_eq!(t.json(&["feature", "show", "A"])["status"], "verified");
+    t.json(&["verify", "2"]);
+    let server = t.json(&["test", "show", "TestServer"]);
+    assert_eq!(server["status"], "deferred");
+    assert!(server["history"][0]["reason"].as_str().unwrap().contains("needs the full server"));
+    assert_eq!(t.json(&["test", "show", "TestA"])["status"], "verified");
+}
