@@ -165,6 +165,12 @@ pub struct Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        // `NRG_SIM_TIME=1` reports the simulated time this cluster covered,
+        // under the test thread's name (ported/bench/raft.sh, P5).
+        if std::env::var("NRG_SIM_TIME").is_ok_and(|v| v == "1") {
+            let thread = std::thread::current();
+            eprintln!("nrg-sim-time {} {:.3}", thread.name().unwrap_or("main"), self.world.now.get() as f64 / 1e9);
+        }
         if std::thread::panicking() {
             eprintln!("simulation seed: {} (replay with NRG_SIM_SEED={})", self.seed, self.seed);
             eprintln!("simulated time: {:.3}s, steps: {}", self.world.now.get() as f64 / 1e9, self.steps);
