@@ -30,6 +30,15 @@ impl Raft {
         self.reset_elect(et);
     }
 
+    /// Port of (*raft).resetElectionTimeoutWithLock
+    ///
+    /// Re-arms the election timer with a fresh random election timeout, for
+    /// callers outside the node's own loop (upstream takes the node lock
+    /// first; here `&mut self` stands for it).
+    pub fn reset_election_timeout_with_lock(&mut self) {
+        self.reset_election_timeout();
+    }
+
     /// Port of (*raft).resetElect
     pub(crate) fn reset_elect(&mut self, et: Duration) {
         let now = self.now();
@@ -396,8 +405,20 @@ impl Raft {
     }
 
     /// Port of (*raft).SetObserver
+    ///
+    /// Observer on or off with the domain extension state reset to
+    /// undetermined.
     pub fn set_observer(&mut self, is_observer: bool) {
-        self.set_observer_locked(is_observer, ExtensionState::UNDETERMINED);
+        self.set_observer_with_ext(is_observer, ExtensionState::UNDETERMINED);
+    }
+
+    /// Port of (*raft).setObserver
+    ///
+    /// Observer on or off together with what is known about the domain
+    /// extension (the leaf-node layer records whether the JetStream domain
+    /// is extended); the state is persisted with the next peer state.
+    pub fn set_observer_with_ext(&mut self, is_observer: bool, ext_st: ExtensionState) {
+        self.set_observer_locked(is_observer, ext_st);
     }
 
     /// Port of (*raft).setObserverLocked
@@ -409,5 +430,70 @@ impl Raft {
             let et = self.rand_election_timeout();
             self.reset_elect(et);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::peer_state::ExtensionState;
+    use crate::sim::{test_seed, Cluster};
+
+    fn single_node(test: &str) -> (Cluster, usize) {
+        let mut c = Cluster::new("R3S", 3, test_seed(test));
+        let slot = c.init_single_mem_raft_node();
+        (c, slot)
+    }
+
+    #[test]
+    fn election_deadline_is_where_the_timer_was_last_armed() {
+        let (mut c, slot) = single_node("election_deadline_is_where_the_timer_was_last_armed");
+        let n = c.node(slot);
+        n.reset_elect_with_lock(Duration::from_secs(3));
+        let armed = n.etlr().expect("timer armed");
+        assert_eq!(n.election_deadline(), armed.add(Duration::from_secs(3)));
+        n.reset_elect_with_lock(Duration::from_millis(250));
+        let armed = n.etlr().expect("timer armed");
+        assert_eq!(n.election_deadline(), armed.add(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn reset_election_timeout_with_lock_uses_the_election_range() {
+        let (mut c, slot) = single_node("reset_election_timeout_with_lock_uses_the_election_range");
+        let n = c.node(slot);
+        let (min, max) = (n.timings.min_election_timeout, n.timings.max_election_timeout);
+        assert!(n.timings.max_campaign_timeout < min, "ranges must not overlap for this test to tell them apart");
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            n.internals().set_etlr(None);
+            n.reset_election_timeout_with_lock();
+            let armed = n.etlr().expect("timer re-armed");
+            let et = n.election_deadline().since(armed);
+            assert!(et >= min && et < max, "{et:?} outside [{min:?}, {max:?})");
+            seen.insert(et);
+        }
+        assert!(seen.len() > 1, "timeouts are randomised");
+    }
+
+    #[test]
+    fn set_observer_with_ext_records_extension_state() {
+        let (mut c, slot) = single_node("set_observer_with_ext_records_extension_state");
+        let n = c.node(slot);
+        n.set_observer_with_ext(true, ExtensionState::EXTENDED);
+        assert!(n.is_observer());
+        assert_eq!(n.current_peer_state().domain_ext, ExtensionState::EXTENDED);
+
+        // Leaving observer mode re-arms the election timer.
+        n.internals().set_etlr(None);
+        n.set_observer_with_ext(false, ExtensionState::NOT_EXTENDED);
+        assert!(!n.is_observer());
+        assert_eq!(n.current_peer_state().domain_ext, ExtensionState::NOT_EXTENDED);
+        assert!(n.etlr().is_some());
+
+        // SetObserver forgets what was known about the extension.
+        n.set_observer(true);
+        assert!(n.is_observer());
+        assert_eq!(n.current_peer_state().domain_ext, ExtensionState::UNDETERMINED);
     }
 }

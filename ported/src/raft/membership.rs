@@ -15,7 +15,11 @@ impl Raft {
         self.peers.iter().filter(|(_, p)| p.kp).map(|(n, _)| n.clone()).collect()
     }
 
-    /// Port of (*raft).currentPeerStateLocked
+    /// Port of (*raft).currentPeerStateLocked and (*raft).currentPeerState
+    ///
+    /// The known peers, cluster size and domain extension state. Upstream's
+    /// `currentPeerState` only wraps the locked variant in the read lock,
+    /// which `&self` stands for here, so one function ports both.
     pub(crate) fn current_peer_state(&self) -> PeerState {
         PeerState { known_peers: self.peer_names(), cluster_size: self.csz as u32, domain_ext: self.ext_st }
     }

@@ -84,6 +84,10 @@ pub enum RaftState {
     Closed,
 }
 
+/// Port of RaftState.String
+///
+/// Go also has an `UNKNOWN` spelling for values outside the four states;
+/// the Rust enum cannot hold such a value.
 impl std::fmt::Display for RaftState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -167,4 +171,19 @@ pub enum RaftError {
     /// Encoding failure.
     #[error(transparent)]
     Wire(#[from] WireError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RaftState;
+
+    #[test]
+    fn raft_state_display_matches_go_spelling() {
+        assert_eq!(RaftState::Follower.to_string(), "FOLLOWER");
+        assert_eq!(RaftState::Leader.to_string(), "LEADER");
+        assert_eq!(RaftState::Candidate.to_string(), "CANDIDATE");
+        assert_eq!(RaftState::Closed.to_string(), "CLOSED");
+        // Used in log lines such as "Stepping down from {state}".
+        assert_eq!(format!("from {}", RaftState::Candidate), "from CANDIDATE");
+    }
 }

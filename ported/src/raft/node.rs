@@ -873,7 +873,11 @@ impl Raft {
         self.etlr
     }
 
-    /// When the election timer fires.
+    /// Port of (*raft).electTimer
+    ///
+    /// When the election timer fires. Upstream hands its `time.Timer` to the
+    /// follower and candidate loops; this port keeps only the deadline,
+    /// which those loops compare with the injected clock.
     pub fn election_deadline(&self) -> Timestamp {
         self.elect
     }

@@ -88,6 +88,27 @@ impl EntryType {
     }
 }
 
+/// Port of EntryType.String
+///
+/// Upstream names only the seven stored kinds; the internal catch-up marker
+/// falls through to the unknown spelling like any other byte, so
+/// `EntryType::Catchup` prints as `Unknown [7]`, as it does in Go.
+impl std::fmt::Display for EntryType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            EntryType::Normal => "Normal",
+            EntryType::OldSnapshot => "OldSnapshot",
+            EntryType::PeerState => "PeerState",
+            EntryType::AddPeer => "AddPeer",
+            EntryType::RemovePeer => "RemovePeer",
+            EntryType::LeaderTransfer => "LeaderTransfer",
+            EntryType::Snapshot => "Snapshot",
+            EntryType::Catchup | EntryType::Unknown(_) => return write!(f, "Unknown [{}]", self.to_u8()),
+        };
+        f.write_str(name)
+    }
+}
+
 /// One log entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -98,7 +119,10 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Builds an entry.
+    /// Port of newEntry
+    ///
+    /// Builds an entry of the given kind around `data`. Upstream takes the
+    /// struct from a `sync.Pool`; here it is an ordinary owned value.
     pub fn new(typ: EntryType, data: impl Into<Vec<u8>>) -> Self {
         Entry { typ, data: data.into() }
     }
@@ -141,6 +165,25 @@ pub struct AppendEntry {
     pub sub: Option<u64>,
     /// The encoded bytes, kept so they can be stored in the WAL unchanged.
     pub buf: Vec<u8>,
+}
+
+/// Port of (*appendEntry).String
+///
+/// The one-line summary used in debug logs: the header fields and the
+/// number of entries, not their contents.
+impl std::fmt::Display for AppendEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "&{{leader:{} term:{} commit:{} pterm:{} pindex:{} entries: {}}}",
+            self.leader,
+            self.term,
+            self.commit,
+            self.pterm,
+            self.pindex,
+            self.entries.len()
+        )
+    }
 }
 
 impl AppendEntry {
@@ -593,6 +636,44 @@ mod tests {
         assert!(decode_append_entry_response(&[0; 24]).is_err());
         assert!(decode_vote_request(&[0; 33], "").is_err());
         assert!(decode_vote_response(&[0; 16]).is_err());
+    }
+
+    #[test]
+    fn entry_type_display_matches_go_spelling() {
+        let cases = [
+            (EntryType::Normal, "Normal"),
+            (EntryType::OldSnapshot, "OldSnapshot"),
+            (EntryType::PeerState, "PeerState"),
+            (EntryType::AddPeer, "AddPeer"),
+            (EntryType::RemovePeer, "RemovePeer"),
+            (EntryType::LeaderTransfer, "LeaderTransfer"),
+            (EntryType::Snapshot, "Snapshot"),
+            (EntryType::Catchup, "Unknown [7]"),
+            (EntryType::Unknown(200), "Unknown [200]"),
+        ];
+        for (t, want) in cases {
+            assert_eq!(t.to_string(), want, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn new_entry_keeps_kind_and_data() {
+        let e = Entry::new(EntryType::AddPeer, *b"S1Nunr6R");
+        assert_eq!(e.typ, EntryType::AddPeer);
+        assert_eq!(e.data, b"S1Nunr6R");
+        assert!(e.changes_membership());
+        let e = Entry::new(EntryType::Normal, Vec::new());
+        assert_eq!(e.typ, EntryType::Normal);
+        assert!(e.data.is_empty());
+        assert!(!e.changes_membership());
+    }
+
+    #[test]
+    fn append_entry_display_summarises_header_and_entry_count() {
+        let a = ae("abcdefgh", 3, 10, 2, 11, vec![Entry::new(EntryType::Normal, *b"x"), Entry::new(EntryType::Snapshot, vec![])], 300);
+        assert_eq!(a.to_string(), "&{leader:abcdefgh term:3 commit:10 pterm:2 pindex:11 entries: 2}");
+        let hb = AppendEntry::new("", 7, 0, 6, 5, Vec::new());
+        assert_eq!(hb.to_string(), "&{leader: term:7 commit:0 pterm:6 pindex:5 entries: 0}");
     }
 
     #[test]
