@@ -28,6 +28,17 @@ pub struct InflightStreamInfo {
     pub sa: StreamAssignment,
 }
 
+/// A proposed but not yet applied consumer create/update/delete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InflightConsumerInfo {
+    /// Number of proposals in flight for this consumer.
+    pub ops: u64,
+    /// Whether the latest proposal deletes the consumer.
+    pub deleted: bool,
+    /// The latest proposed assignment.
+    pub ca: ConsumerAssignment,
+}
+
 /// Meta-group state shared by all servers (upstream's `jetStreamCluster`,
 /// reduced to the assignment maps and snapshot statistics).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,6 +46,8 @@ pub struct JetStreamCluster {
     pub streams: StreamMap,
     /// account → stream name → in-flight proposal.
     pub inflight_streams: BTreeMap<String, BTreeMap<String, InflightStreamInfo>>,
+    /// account → stream name → consumer name → in-flight proposal.
+    pub inflight_consumers: BTreeMap<String, BTreeMap<String, BTreeMap<String, InflightConsumerInfo>>>,
     /// Start of the last meta snapshot, Unix nanoseconds.
     pub last_meta_snap_time: i64,
     /// Duration of the last meta snapshot, nanoseconds.
@@ -71,6 +84,51 @@ impl JetStreamCluster {
             self.inflight_streams.remove(acc_name);
         }
     }
+
+    /// Port of (*jetStreamCluster).trackInflightConsumerProposal
+    ///
+    /// Records one more proposal in flight for the consumer, remembering
+    /// the latest proposed assignment and whether it deletes the consumer.
+    pub fn track_inflight_consumer_proposal(&mut self, acc_name: &str, stream_name: &str, ca: &ConsumerAssignment, deleted: bool) {
+        let consumers = self
+            .inflight_consumers
+            .entry(acc_name.to_string())
+            .or_default()
+            .entry(stream_name.to_string())
+            .or_default();
+        match consumers.get_mut(&ca.name) {
+            Some(inflight) => {
+                inflight.ops += 1;
+                inflight.deleted = deleted;
+                inflight.ca = ca.clone();
+            }
+            None => {
+                let info = InflightConsumerInfo { ops: 1, deleted, ca: ca.clone() };
+                consumers.insert(ca.name.clone(), info);
+            }
+        }
+    }
+
+    /// Port of (*jetStreamCluster).removeInflightConsumerProposal
+    ///
+    /// One proposal for the consumer was applied: count it down, and drop
+    /// the entry (then an emptied stream and account) when none is left.
+    pub fn remove_inflight_consumer_proposal(&mut self, acc_name: &str, stream_name: &str, consumer_name: &str) {
+        let Some(streams) = self.inflight_consumers.get_mut(acc_name) else { return };
+        let Some(consumers) = streams.get_mut(stream_name) else { return };
+        let Some(inflight) = consumers.get_mut(consumer_name) else { return };
+        if inflight.ops > 1 {
+            inflight.ops -= 1;
+            return;
+        }
+        consumers.remove(consumer_name);
+        if consumers.is_empty() {
+            streams.remove(stream_name);
+        }
+        if streams.is_empty() {
+            self.inflight_consumers.remove(acc_name);
+        }
+    }
 }
 
 /// The JetStream context as far as the meta layer's pure code needs it.
@@ -86,6 +144,35 @@ impl JetStream {
     /// A clustered context with empty state.
     pub fn clustered() -> Self {
         JetStream { cluster: Some(JetStreamCluster::default()), meta_recovering: false }
+    }
+
+    /// Port of (*jetStream).isClustered and (*jetStream).isClusteredNoLock
+    ///
+    /// Whether the meta layer runs clustered. Upstream keeps a second,
+    /// atomic copy of this fact so callers already holding other locks can
+    /// read it without the JetStream lock; with no lock on this struct both
+    /// read the same thing.
+    pub fn is_clustered(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Port of (*jetStream).setMetaRecovering
+    ///
+    /// Marks the meta layer as replaying its log; ignored when not clustered.
+    pub fn set_meta_recovering(&mut self) {
+        if self.cluster.is_some() {
+            self.meta_recovering = true;
+        }
+    }
+
+    /// Port of (*jetStream).clearMetaRecovering
+    pub fn clear_meta_recovering(&mut self) {
+        self.meta_recovering = false;
+    }
+
+    /// Port of (*jetStream).isMetaRecovering
+    pub fn is_meta_recovering(&self) -> bool {
+        self.meta_recovering
     }
 
     /// Port of (*jetStream).streamAssignment

@@ -132,3 +132,57 @@ fn peer_entries() {
     assert_eq!(EntryType::from_u8(4), EntryType::RemovePeer);
     assert_eq!(EntryType::from_u8(99), EntryType::Unknown(99));
 }
+
+#[test]
+fn inflight_consumer_tracking_counts_operations() {
+    let mut cc = JetStreamCluster::default();
+    let c = ca("A", "S", "C", "C-R3F");
+    cc.track_inflight_consumer_proposal("A", "S", &c, false);
+    let mut later = c.clone();
+    later.group.as_mut().expect("group").preferred = "p3".into();
+    cc.track_inflight_consumer_proposal("A", "S", &later, true);
+    let info = &cc.inflight_consumers["A"]["S"]["C"];
+    assert_eq!((info.ops, info.deleted), (2, true));
+    assert_eq!(info.ca, later, "the latest proposal is kept");
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "D", "D-R3F"), false);
+
+    cc.remove_inflight_consumer_proposal("A", "S", "C");
+    assert_eq!(cc.inflight_consumers["A"]["S"]["C"].ops, 1);
+    // Unknown account, stream or consumer: nothing changes.
+    cc.remove_inflight_consumer_proposal("Z", "S", "C");
+    cc.remove_inflight_consumer_proposal("A", "T", "C");
+    cc.remove_inflight_consumer_proposal("A", "S", "nope");
+    assert_eq!(cc.inflight_consumers["A"]["S"].len(), 2);
+
+    cc.remove_inflight_consumer_proposal("A", "S", "C");
+    assert!(!cc.inflight_consumers["A"]["S"].contains_key("C"));
+    cc.remove_inflight_consumer_proposal("A", "S", "D");
+    assert!(cc.inflight_consumers.is_empty(), "emptied stream and account are dropped");
+    assert!(cc.inflight_streams.is_empty(), "stream proposals are tracked apart");
+}
+
+#[test]
+fn inflight_consumers_of_other_streams_keep_their_account() {
+    let mut cc = JetStreamCluster::default();
+    cc.track_inflight_consumer_proposal("A", "S1", &ca("A", "S1", "C", "G1"), false);
+    cc.track_inflight_consumer_proposal("A", "S2", &ca("A", "S2", "C", "G2"), false);
+    cc.remove_inflight_consumer_proposal("A", "S1", "C");
+    assert!(!cc.inflight_consumers["A"].contains_key("S1"));
+    assert_eq!(cc.inflight_consumers["A"]["S2"]["C"].ops, 1);
+}
+
+#[test]
+fn clustered_and_meta_recovering_flags() {
+    let mut standalone = JetStream::default();
+    assert!(!standalone.is_clustered());
+    standalone.set_meta_recovering();
+    assert!(!standalone.is_meta_recovering(), "only a clustered meta layer recovers");
+
+    let mut js = JetStream::clustered();
+    assert!(js.is_clustered());
+    assert!(!js.is_meta_recovering());
+    js.set_meta_recovering();
+    assert!(js.is_meta_recovering());
+    js.clear_meta_recovering();
+    assert!(!js.is_meta_recovering());
+}
