@@ -24,8 +24,6 @@ pub enum Error {
     Busy { path: PathBuf, timeout_ms: u64 },
     #[error("{0}")]
     CouldNotRun(String),
-    #[error("{0}")]
-    CheckFailed(String),
 }
 
 impl Error {
@@ -37,7 +35,6 @@ impl Error {
             Error::Database { .. } => exit_codes::DATABASE,
             Error::Busy { .. } => exit_codes::BUSY,
             Error::CouldNotRun(_) => exit_codes::COULD_NOT_RUN,
-            Error::CheckFailed(_) => exit_codes::CHECK_FAILED,
         }
     }
 
