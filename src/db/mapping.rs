@@ -131,17 +131,26 @@ fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapRe
     if !errors.is_empty() {
         return Err(Apply::Rows(errors));
     }
+    // A feature's registered tests are replaced by what this import lists
+    // for it, across all its rows (a feature row and feature-tests rows).
+    let mut cleared = std::collections::HashSet::new();
+    for (_, row, _, id) in &resolved {
+        if matches!(row.kind, RowKind::Feature | RowKind::FeatureTests) && cleared.insert(*id) {
+            tx.prepare_cached("DELETE FROM feature_rust_tests WHERE feature_id = ?1")?.execute([id])?;
+        }
+    }
     for (source, row, _, id) in resolved {
+        if matches!(row.kind, RowKind::Feature | RowKind::FeatureTests) {
+            for t in &row.rust_tests {
+                report.rust_tests += tx.prepare_cached("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)")?.execute(params![id, t])?;
+            }
+        }
         match row.kind {
             RowKind::Feature => {
                 tx.prepare_cached("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1")?.execute(params![id, row.rust_file, row.rust_symbol])?;
-                tx.prepare_cached("DELETE FROM feature_rust_tests WHERE feature_id = ?1")?.execute([id])?;
-                for t in &row.rust_tests {
-                    tx.prepare_cached("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)")?.execute(params![id, t])?;
-                    report.rust_tests += 1;
-                }
                 report.features += 1;
             }
+            RowKind::FeatureTests => {}
             RowKind::Test => {
                 tx.prepare_cached("UPDATE tests SET rust_file = ?2, rust_test = ?3 WHERE id = ?1")?.execute(params![id, row.rust_file, row.rust_symbol])?;
                 report.tests += 1;

@@ -6,6 +6,8 @@ use crate::error::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
     Feature,
+    /// Only registers Rust tests exercising a feature (no target change).
+    FeatureTests,
     Test,
     DeferredFeature,
     DeferredTest,
@@ -17,11 +19,11 @@ pub enum RowKind {
 impl RowKind {
     /// Whether the row declares a status (deferred or n_a) with a reason.
     pub fn is_declaration(self) -> bool {
-        !matches!(self, RowKind::Feature | RowKind::Test)
+        !matches!(self, RowKind::Feature | RowKind::FeatureTests | RowKind::Test)
     }
 
     pub fn is_feature(self) -> bool {
-        matches!(self, RowKind::Feature | RowKind::DeferredFeature | RowKind::NotApplicableFeature)
+        matches!(self, RowKind::Feature | RowKind::FeatureTests | RowKind::DeferredFeature | RowKind::NotApplicableFeature)
     }
 }
 
@@ -67,6 +69,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
         let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
         let kind = match cols[0] {
             "feature" => RowKind::Feature,
+            "feature-tests" => RowKind::FeatureTests,
             "test" => RowKind::Test,
             "deferred-feature" => RowKind::DeferredFeature,
             "deferred-test" => RowKind::DeferredTest,
@@ -74,7 +77,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             "n_a-test" => RowKind::NotApplicableTest,
             other => {
                 return Err(Error::usage(format!(
-                    "{source}:{n}: unknown kind '{other}' (feature, test, deferred-feature, deferred-test, n_a-feature, n_a-test)"
+                    "{source}:{n}: unknown kind '{other}' (feature, feature-tests, test, deferred-feature, deferred-test, n_a-feature, n_a-test)"
                 )))
             }
         };
@@ -86,7 +89,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             rust_file: opt(cols[3]),
             rust_symbol: opt(cols[4]),
             rust_tests: match kind {
-                RowKind::Feature => cols[5].split(',').filter_map(opt).collect(),
+                RowKind::Feature | RowKind::FeatureTests => cols[5].split(',').filter_map(opt).collect(),
                 _ => Vec::new(),
             },
             reason: if kind.is_declaration() { opt(cols[5]) } else { None },
@@ -97,6 +100,9 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
         match kind {
             RowKind::Feature | RowKind::Test if row.rust_file.is_none() || row.rust_symbol.is_none() => {
                 return Err(Error::usage(format!("{source}:{n}: a {} row needs rust_file and rust_symbol", cols[0])));
+            }
+            RowKind::FeatureTests if row.rust_tests.is_empty() => {
+                return Err(Error::usage(format!("{source}:{n}: a feature-tests row needs Rust tests in the last column")));
             }
             k if k.is_declaration() && row.reason.is_none() => {
                 return Err(Error::usage(format!("{source}:{n}: a {} row needs its reason in the last column", cols[0])));
@@ -150,6 +156,7 @@ mod tests {
             ("feature\ta\tb\t\t\t\n", "needs rust_file and rust_symbol"),
             ("\ndeferred-test\ta\tb\t\t\t \n", "m.tsv:2: a deferred-test row needs its reason"),
             ("n_a-feature\ta\tb\t\t\t\n", "a n_a-feature row needs its reason"),
+            ("feature-tests\ta\tb\t\t\t\n", "a feature-tests row needs Rust tests"),
         ] {
             let err = parse(text, "m.tsv").unwrap_err().to_string();
             assert!(err.contains(msg), "{text:?}: {err}");

@@ -47,9 +47,13 @@ fn mapping_files_import_all_or_nothing() {
          deferred-test\tserver/norace_2_test.go\tTestNoRaceJetStreamClusterLargeMetaSnapshotTiming\t\t\tneeds a full cluster\n",
     )
     .unwrap();
-    let v = t.json(&["map", "import", "good.tsv"]);
-    assert_eq!((v["features"].as_i64(), v["tests"].as_i64(), v["deferrals"].as_i64(), v["rust_tests"].as_i64()), (Some(1), Some(1), Some(1), Some(1)));
-    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"][0], "x::tests::a");
+    std::fs::write(t.join("more.tsv"), "feature-tests\tserver/jetstream_cluster.go\tjetStream.checkClusterSize\t\t\tx::tests::b\n").unwrap();
+    let v = t.json(&["map", "import", "good.tsv", "more.tsv"]);
+    assert_eq!((v["features"].as_i64(), v["tests"].as_i64(), v["deferrals"].as_i64(), v["rust_tests"].as_i64()), (Some(1), Some(1), Some(1), Some(2)));
+    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"], serde_json::json!(["x::tests::a", "x::tests::b"]));
+    // Importing again replaces, it does not accumulate.
+    t.json(&["map", "import", "good.tsv"]);
+    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"], serde_json::json!(["x::tests::a"]));
 
     std::fs::write(t.join("bad.tsv"), "feature\tserver/jetstream_cluster.go\tjetStream.applyMetaEntries\tported/src/y.rs\ty::apply\t\nfeature\tserver/raft.go\traft.noSuchMethod\tported/src/y.rs\ty::z\t\n").unwrap();
     let err = t.fails(&["map", "import", "bad.tsv"], 2);
