@@ -160,10 +160,10 @@ impl Database {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT 'feature', x.id, x.rust_file, h.sha256 FROM features x JOIN gate_file_hashes h ON h.run_id = x.evidence_run AND h.path = x.rust_file
-                 WHERE x.status = 'verified' AND (?1 IS NULL OR x.batch_id = ?1)
+                 WHERE x.evidence_run IS NOT NULL AND x.status = 'verified' AND (?1 IS NULL OR x.batch_id = ?1)
                  UNION ALL
                  SELECT 'test', x.id, x.rust_file, h.sha256 FROM tests x JOIN gate_file_hashes h ON h.run_id = x.evidence_run AND h.path = x.rust_file
-                 WHERE x.status = 'verified' AND (?1 IS NULL OR x.batch_id = ?1)",
+                 WHERE x.evidence_run IS NOT NULL AND x.status = 'verified' AND (?1 IS NULL OR x.batch_id = ?1)",
             )?;
             let rows = stmt.query_map([batch], |r| {
                 let kind: String = r.get(0)?;

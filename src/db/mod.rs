@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial", include_str!("../../migrations/0001_initial.sql")),
     ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
     ("0003_declared_status", include_str!("../../migrations/0003_declared_status.sql")),
+    ("0004_evidence_indexes", include_str!("../../migrations/0004_evidence_indexes.sql")),
 ];
 
 /// How long a connection waits for another writer before giving up.
