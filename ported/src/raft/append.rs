@@ -38,6 +38,7 @@ impl Raft {
 
     /// Port of (*raft).processAppendEntries
     pub(crate) fn process_append_entries(&mut self) {
+        // Upstream also refuses to process when out of resources; JetStream limits are not modelled here.
         let can_process = !self.is_closed();
         let aes: Vec<AppendEntry> = self.entry.drain(..).collect();
         if can_process {

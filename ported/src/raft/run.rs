@@ -182,6 +182,7 @@ impl Raft {
             return true;
         }
         if self.now() >= self.elect {
+            // Upstream first stays a follower when out of resources; JetStream limits are not modelled here.
             if self.observer {
                 let et = self.timings.observer_mode_interval;
                 self.reset_elect(et);
