@@ -6,6 +6,8 @@
 
 #[path = "nrg/batch33.rs"]
 mod batch33;
+#[path = "nrg/exercise.rs"]
+mod exercise;
 #[path = "nrg/helpers.rs"]
 mod helpers;
 #[path = "nrg/simulation.rs"]

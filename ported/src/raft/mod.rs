@@ -15,6 +15,8 @@ pub mod catchup;
 pub mod config;
 pub mod election;
 pub mod env;
+#[cfg(test)]
+mod exercise;
 pub mod file_wal;
 pub mod internals;
 pub mod leader;

@@ -329,3 +329,76 @@ fn advance(mut t: Timestamp, every: std::time::Duration, now: Timestamp) -> Time
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::raft::node::{CatchupState, RunCtx};
+    use crate::raft::wire::{AppendEntry, AppendEntryResponse, Entry, EntryType, VoteRequest, VoteResponse};
+    use crate::raft::RaftState;
+    use crate::sim::{test_seed, Cluster};
+
+    const PEER1: &str = "yrzKKRBu";
+
+    #[test]
+    fn run_as_follower_handles_one_event_per_turn() {
+        let mut c = Cluster::new("R3S", 3, test_seed("run_as_follower_handles_one_event_per_turn"));
+        let slot = c.init_single_mem_raft_node();
+        c.freeze(&[slot]);
+        let n = c.node(slot);
+        n.run = RunCtx::Follower;
+        let now = n.now();
+        n.reset_elect(Duration::from_secs(1));
+        assert!(!n.run_as_follower(), "nothing to do before the timer fires");
+
+        // New entries first.
+        let mut ae = match AppendEntry::new(PEER1, 1, 0, 0, 0, vec![Entry::new(EntryType::Normal, b"x".to_vec())]).encoded() {
+            Ok(ae) => ae,
+            Err(e) => panic!("encoding: {e}"),
+        };
+        ae.sub = n.aesub;
+        n.entry.push_back(ae);
+        assert!(n.run_as_follower());
+        assert!(n.entry.is_empty());
+        assert_eq!(n.last_log(), (1, 1));
+
+        // Stale leader and candidate traffic is dropped, one queue per turn.
+        n.votes.push_back(VoteResponse { term: 1, peer: PEER1.into(), granted: true, empty: false });
+        n.resp.push_back(AppendEntryResponse::new(1, 1, PEER1, true));
+        assert!(n.run_as_follower());
+        assert!(n.votes.is_empty());
+        assert!(n.run_as_follower());
+        assert!(n.resp.is_empty());
+
+        // A vote request is answered.
+        n.reqs.push_back(VoteRequest { term: 5, last_term: 1, last_index: 1, candidate: PEER1.into(), reply: String::new() });
+        assert!(n.run_as_follower());
+        assert!(n.reqs.is_empty());
+        assert_eq!((n.term(), n.vote()), (5, PEER1));
+
+        // Timer fired as an observer: parked, still a follower.
+        n.set_observer(true);
+        n.elect = now;
+        assert!(n.run_as_follower());
+        assert_eq!(n.state(), RaftState::Follower);
+        assert_eq!(n.election_deadline(), now.add(n.timings.observer_mode_interval));
+        n.set_observer(false);
+
+        // Timer fired while catching up: a stalled catch-up is dropped.
+        n.catchup = Some(CatchupState { sub: None, cterm: 5, cindex: 9, pterm: 1, pindex: 1, active: None, signal: false });
+        n.elect = now;
+        assert!(n.run_as_follower());
+        assert_eq!(n.state(), RaftState::Follower);
+        assert!(!n.is_catching_up());
+        assert!(n.election_deadline() > now);
+        assert!(!n.restart_loop);
+
+        // Timer fired otherwise: campaign.
+        n.elect = now;
+        assert!(n.run_as_follower());
+        assert_eq!(n.state(), RaftState::Candidate);
+        assert_eq!(n.term(), 6);
+        assert!(n.restart_loop, "the candidate loop takes over");
+    }
+}
