@@ -3,6 +3,7 @@
 //! and the pure functions of batch 33 that work on them.
 
 pub mod assignments;
+pub mod checkpoint;
 pub mod cluster;
 pub mod config;
 pub mod meta_snapshot;
