@@ -1,9 +1,10 @@
 //! The raft node handle the JetStream cluster code holds for a group.
 //!
-//! Upstream talks to its `RaftNode` interface. The raft port lives in
-//! `crate::raft` and is written by another engineer; its node type can
-//! implement [`RaftNode`] so assignments and streams can hold it. Only what
-//! this batch's pure code needs is declared here.
+//! Upstream talks to its `RaftNode` interface. Only what this batch's pure
+//! code needs is declared here. The raft port's node (`crate::raft::Raft`)
+//! does not implement it yet: it is driven through `&mut self` by one
+//! thread over a host environment that is not `Send`, while a
+//! [`NodeHandle`] is shared across threads.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ pub trait RaftNode: Send + Sync {
     fn id(&self) -> String;
     /// The raft group's name.
     fn group(&self) -> String;
+    /// Stops the node and removes its log and state for good (Go: `Delete`).
+    fn delete(&self);
 }
 
 /// A shared handle to a running raft node.

@@ -66,6 +66,17 @@ impl Stream {
         mset?.lock().node.clone()
     }
 
+    /// Port of (*stream).removeNode
+    ///
+    /// Deletes the stream's raft node, if it has one, and forgets it; the
+    /// stream's lock is held throughout, as upstream does.
+    pub fn remove_node(&self) {
+        let mut st = self.lock();
+        if let Some(n) = st.node.take() {
+            n.0.delete();
+        }
+    }
+
     /// Port of (*stream).isMigrating
     ///
     /// A stream migrates while its assignment's group has a running node and
@@ -133,13 +144,25 @@ mod tests {
     use super::*;
     use crate::jetstream_cluster::node::RaftNode;
 
-    struct FakeNode(&'static str);
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A node that counts how often it was deleted.
+    struct FakeNode(&'static str, Arc<AtomicUsize>);
+    impl FakeNode {
+        fn new(id: &'static str) -> Self {
+            FakeNode(id, Arc::new(AtomicUsize::new(0)))
+        }
+    }
     impl RaftNode for FakeNode {
         fn id(&self) -> String {
             self.0.to_string()
         }
         fn group(&self) -> String {
             "S-R3F-x".to_string()
+        }
+        fn delete(&self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -193,11 +216,27 @@ mod tests {
         assert!(Stream::raft_node(None).is_none());
         let mset = Stream::default();
         assert!(Stream::raft_node(Some(&mset)).is_none());
-        let node = NodeHandle::new(FakeNode("peer1"));
+        let node = NodeHandle::new(FakeNode::new("peer1"));
         mset.set_node(Some(node.clone()));
         let got = Stream::raft_node(Some(&mset)).expect("node");
         assert!(got.same_node(&node));
         assert_eq!(got.0.id(), "peer1");
+    }
+
+    #[test]
+    fn remove_node_deletes_and_forgets_the_node() {
+        let mset = Stream::default();
+        mset.remove_node();
+        assert!(Stream::raft_node(Some(&mset)).is_none(), "no node: nothing to do");
+
+        let fake = FakeNode::new("peer1");
+        let deletes = fake.1.clone();
+        mset.set_node(Some(NodeHandle::new(fake)));
+        mset.remove_node();
+        assert_eq!(deletes.load(Ordering::SeqCst), 1);
+        assert!(Stream::raft_node(Some(&mset)).is_none());
+        mset.remove_node();
+        assert_eq!(deletes.load(Ordering::SeqCst), 1, "deleted once");
     }
 
     #[test]
@@ -209,7 +248,7 @@ mod tests {
         sa.config.as_mut().expect("config").replicas = 3;
         mset.set_assignment(Some(sa.clone()));
         assert!(!Stream::is_migrating(Some(&mset)), "no node, not migrating");
-        sa.group.as_mut().expect("group").node = Some(NodeHandle::new(FakeNode("a")));
+        sa.group.as_mut().expect("group").node = Some(NodeHandle::new(FakeNode::new("a")));
         mset.set_assignment(Some(sa.clone()));
         assert!(!Stream::is_migrating(Some(&mset)), "3 peers for R3");
         sa.config.as_mut().expect("config").replicas = 1;
