@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Database;
 pub use crate::domain::status::ItemKind;
-use crate::domain::status::ItemStatus;
+use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::error::Error;
 
 /// One feature or test with the fields lists and tables show.
@@ -58,7 +58,7 @@ pub struct BatchRow {
 pub struct CountCell {
     pub kind: ItemKind,
     pub batch: Option<i64>,
-    pub file: String,
+    pub file_id: i64,
     pub status: ItemStatus,
     pub count: u64,
 }
@@ -211,36 +211,42 @@ impl Database {
 
     /// Item counts per (kind, batch, file, status): one pass over each
     /// table's covering index, aggregated further by the caller.
-    pub fn count_cells(&self, batch: Option<i64>) -> Result<Vec<CountCell>, Error> {
+    pub fn count_cells(&self) -> Result<Vec<CountCell>, Error> {
         self.read(|c| {
             let mut out = Vec::new();
-            let paths = file_paths(c)?;
             for kind in [ItemKind::Feature, ItemKind::Test] {
-                let table = table_of(kind);
                 // Table names are our own constants, never user input.
-                let sql = match batch {
-                    None => format!("SELECT x.batch_id, x.file_id, x.status, count(*) FROM {table} x GROUP BY x.batch_id, x.file_id, x.status"),
-                    Some(_) => format!("SELECT x.batch_id, x.file_id, x.status, count(*) FROM {table} x WHERE x.batch_id = ?1 GROUP BY x.batch_id, x.file_id, x.status"),
-                };
+                let sql = format!("SELECT x.batch_id, x.file_id, x.status, count(*) FROM {} x GROUP BY x.batch_id, x.file_id, x.status", table_of(kind));
                 let mut stmt = c.prepare_cached(&sql)?;
-                let mut rows = match batch {
-                    None => stmt.query([])?,
-                    Some(b) => stmt.query([b])?,
-                };
-                let mut raw: Vec<(Option<i64>, i64, ItemStatus, u64)> = Vec::new();
+                let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    raw.push((r.get(0)?, r.get(1)?, status_of(r, 2)?, r.get::<_, i64>(3)? as u64));
+                    out.push(CountCell { kind, batch: r.get(0)?, file_id: r.get(1)?, status: status_of(r, 2)?, count: r.get::<_, i64>(3)? as u64 });
                 }
-                out.extend(raw.into_iter().map(|(b, f, status, count)| CountCell {
-                    kind,
-                    batch: b,
-                    file: paths.get(&f).cloned().unwrap_or_default(),
-                    status,
-                    count,
-                }));
             }
             Ok(out)
         })
+    }
+
+    /// Counts by status of one batch's (features, tests).
+    pub fn batch_counts(&self, batch: i64) -> Result<(StatusCounts, StatusCounts), Error> {
+        self.read(|c| {
+            let mut out = (StatusCounts::default(), StatusCounts::default());
+            for kind in [ItemKind::Feature, ItemKind::Test] {
+                let sql = format!("SELECT x.status, count(*) FROM {} x WHERE x.batch_id = ?1 GROUP BY x.status", table_of(kind));
+                let mut stmt = c.prepare_cached(&sql)?;
+                let mut rows = stmt.query([batch])?;
+                let counts = if kind == ItemKind::Feature { &mut out.0 } else { &mut out.1 };
+                while let Some(r) = rows.next()? {
+                    counts.add(status_of(r, 0)?, r.get::<_, i64>(1)? as u64);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A source file's path.
+    pub fn file_path(&self, id: i64) -> Result<Option<String>, Error> {
+        self.read(|c| c.query_row("SELECT path FROM source_files WHERE id = ?1", [id], |r| r.get(0)).optional())
     }
 
     /// Features then tests of a batch, by ID.
@@ -376,11 +382,6 @@ impl Database {
     }
 }
 
-fn file_paths(c: &Connection) -> rusqlite::Result<std::collections::HashMap<i64, String>> {
-    let mut stmt = c.prepare_cached("SELECT id, path FROM source_files")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
-}
 
 /// Table holding items of `kind` (our own constant names).
 fn table_of(kind: ItemKind) -> &'static str {

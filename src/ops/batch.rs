@@ -104,26 +104,21 @@ pub(crate) fn statuses(batches: &[BatchRow], counts: &BTreeMap<Option<i64>, (Sta
 
 pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
     let batch = db.batch(number)?.ok_or_else(|| no_batch(number))?;
-    let batches = db.batches()?;
-    let counts = counts_by_batch(&db.count_cells(None)?);
-    let status_of = statuses(&batches, &counts);
-    let names: BTreeMap<i64, &str> = batches.iter().map(|b| (b.id, b.name.as_str())).collect();
-    let depends_on: Vec<Dependency> = db
-        .dependencies()?
-        .into_iter()
-        .filter(|&(b, _)| b == number)
-        .map(|(_, d)| {
-            let status = status_of.get(&d).copied().unwrap_or(BatchStatus::Pending);
-            Dependency { number: d, name: names.get(&d).unwrap_or(&"").to_string(), status, satisfied: status == BatchStatus::Done }
-        })
-        .collect();
+    // Only this batch and the batches it depends on are counted.
+    let mut depends_on = Vec::new();
+    for (_, d) in db.dependencies()?.into_iter().filter(|&(b, _)| b == number) {
+        let (f, t) = db.batch_counts(d)?;
+        let status = BatchStatus::derive(&f.merged(&t));
+        let name = db.batch(d)?.map(|b| b.name).unwrap_or_default();
+        depends_on.push(Dependency { number: d, name, status, satisfied: status == BatchStatus::Done });
+    }
     let items = db.batch_items(number)?;
     let source_files: Vec<String> = items.iter().map(|i| i.file.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let (fc, tc) = counts.get(&Some(number)).copied().unwrap_or_default();
+    let (fc, tc) = db.batch_counts(number)?;
     let group = |kind, counts| ItemGroup { counts, items: items.iter().filter(|i| i.kind == kind).map(ItemSummary::from).collect() };
     Ok(BatchShow {
         number,
-        status: status_of.get(&number).copied().unwrap_or(BatchStatus::Pending),
+        status: BatchStatus::derive(&fc.merged(&tc)),
         ready: depends_on.iter().all(|d| d.satisfied),
         name: batch.name,
         description: batch.description,
@@ -155,7 +150,7 @@ pub fn mark_stale(db: &Database, root: &std::path::Path, shown: &mut BatchShow) 
 
 pub fn list(db: &Database) -> Result<BatchList, Error> {
     let batches = db.batches()?;
-    let counts = counts_by_batch(&db.count_cells(None)?);
+    let counts = counts_by_batch(&db.count_cells()?);
     let status_of = statuses(&batches, &counts);
     let mut deps: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for (b, d) in db.dependencies()? {

@@ -52,16 +52,16 @@ pub struct Summary {
 }
 
 pub fn summary(db: &Database) -> Result<Summary, Error> {
-    let cells = db.count_cells(None)?;
+    let cells = db.count_cells()?;
     let mut features = StatusCounts::default();
     let mut tests = StatusCounts::default();
-    let mut per_file: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut per_file: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     for c in &cells {
         match c.kind {
             ItemKind::Feature => features.add(c.status, c.count),
             ItemKind::Test => tests.add(c.status, c.count),
         }
-        let e = per_file.entry(c.file.as_str()).or_default();
+        let e = per_file.entry(c.file_id).or_default();
         e.1 += c.count;
         if !c.status.is_done() {
             e.0 += c.count;
@@ -80,13 +80,13 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
         })
         .collect();
     let unbatched = by_batch_counts.get(&None).map_or(0, |(f, t)| f.total() + t.total());
-    let mut files: Vec<FileWork> = per_file
-        .into_iter()
-        .filter(|(_, (remaining, _))| *remaining > 0)
-        .map(|(file, (remaining, total))| FileWork { file: file.to_string(), remaining, total })
-        .collect();
-    files.sort_by(|a, b| b.remaining.cmp(&a.remaining).then_with(|| a.file.cmp(&b.file)));
-    files.truncate(TOP_FILES);
+    // Most remaining first, ties by file ID (import order, i.e. path order).
+    let mut ranked: Vec<(i64, u64, u64)> = per_file.into_iter().filter(|(_, (left, _))| *left > 0).map(|(f, (left, total))| (f, left, total)).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut files = Vec::new();
+    for (file_id, remaining, total) in ranked.into_iter().take(TOP_FILES) {
+        files.push(FileWork { file: db.file_path(file_id)?.unwrap_or_default(), remaining, total });
+    }
     Ok(Summary {
         overall: Overall { done: all.done(), total: all.total(), percent: percent(all.done(), all.total()), rule: DONE_RULE },
         features,
