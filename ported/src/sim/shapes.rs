@@ -63,6 +63,25 @@ fn pick(c: &Cluster, from: &[usize]) -> usize {
     from[c.world.rng.borrow_mut().index(from.len())]
 }
 
+/// Both shapes start the same way: a five-node group, healed, every
+/// member running, power failures armed by the schedule called off, and a
+/// settled leader. Returns the members and that leader.
+fn settle_five(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants>>) -> Result<(Vec<usize>, usize), ShapeOutcome> {
+    let members = rg.members.clone();
+    if members.len() < 5 {
+        return Err(ShapeOutcome::GaveUp("needs five nodes"));
+    }
+    c.world.net.borrow_mut().heal();
+    c.world.disk.borrow_mut().disarm();
+    super::schedule::restart_dead(c, &members, inv);
+    let all = members.clone();
+    if !wait(c, inv, Duration::from_secs(8), |c| settled_leader_among(c, &all).is_some())? {
+        return Err(ShapeOutcome::GaveUp("no leader to start from"));
+    }
+    let leader = settled_leader_among(c, &members).ok_or(ShapeOutcome::GaveUp("leader vanished"))?;
+    Ok((members, leader))
+}
+
 /// Runs until `cond` holds, a violation is recorded, or `budget` passes.
 fn wait(c: &mut Cluster, inv: &Rc<RefCell<Invariants>>, budget: Duration, mut cond: impl FnMut(&mut Cluster) -> bool) -> Result<bool, ShapeOutcome> {
     let inv2 = inv.clone();
@@ -125,23 +144,9 @@ pub fn stale_acks_across_elections(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<Ref
 }
 
 fn stale_acks_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants>>) -> Result<(), ShapeOutcome> {
-    let members = rg.members.clone();
-    if members.len() < 5 {
-        return Err(ShapeOutcome::GaveUp("needs five nodes"));
-    }
+    let (members, a) = settle_five(c, rg, inv)?;
     let n_servers = c.servers.len();
     let server = |c: &Cluster, slot: usize| c.nodes[slot].server;
-
-    // Start from a healthy group with a settled leader and an in-sync
-    // follower; power failures armed by the schedule are called off.
-    c.world.net.borrow_mut().heal();
-    c.world.disk.borrow_mut().disarm();
-    super::schedule::restart_dead(c, &members, inv);
-    let all = members.clone();
-    if !wait(c, inv, Duration::from_secs(8), |c| settled_leader_among(c, &all).is_some())? {
-        return Err(ShapeOutcome::GaveUp("no leader to start from"));
-    }
-    let a = settled_leader_among(c, &members).ok_or(ShapeOutcome::GaveUp("leader vanished"))?;
     let followers: Vec<usize> = members.iter().copied().filter(|&m| m != a).collect();
     let b = pick(c, &followers);
     if !wait(c, inv, Duration::from_secs(2), |c| running(c, b) && c.nodes[b].raft.last_log() == c.nodes[a].raft.last_log())? {
@@ -287,21 +292,9 @@ pub fn stale_vote_across_split(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell
 }
 
 fn stale_vote_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants>>) -> Result<(), ShapeOutcome> {
-    let members = rg.members.clone();
-    if members.len() < 5 {
-        return Err(ShapeOutcome::GaveUp("needs five nodes"));
-    }
+    let (members, w) = settle_five(c, rg, inv)?;
     let n_servers = c.servers.len();
     let server = |c: &Cluster, slot: usize| c.nodes[slot].server;
-
-    c.world.net.borrow_mut().heal();
-    c.world.disk.borrow_mut().disarm();
-    super::schedule::restart_dead(c, &members, inv);
-    let all = members.clone();
-    if !wait(c, inv, Duration::from_secs(8), |c| settled_leader_among(c, &all).is_some())? {
-        return Err(ShapeOutcome::GaveUp("no leader to start from"));
-    }
-    let w = settled_leader_among(c, &members).ok_or(ShapeOutcome::GaveUp("leader vanished"))?;
     let mut rest: Vec<usize> = members.iter().copied().filter(|&m| m != w).collect();
     let cand = rest.remove(c.world.rng.borrow_mut().index(rest.len()));
     let z = rest.remove(c.world.rng.borrow_mut().index(rest.len()));
