@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
     // Only complete and verified care about stub findings; other moves skip
     // the scan.
     let findings = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
-        ops::stub_findings::feature_findings(&db, &ctx.project()?, None)?
+        ops::stub_findings::batch_findings(&db, &ctx.project()?, args.batch)?
     } else {
         BTreeMap::new()
     };

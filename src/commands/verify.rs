@@ -1,7 +1,5 @@
 //! `porttrack verify N`: let the tests move the batch forward.
 
-use std::collections::BTreeMap;
-
 use clap::Args;
 
 use super::Ctx;
@@ -46,15 +44,8 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
         command: super::update::command_line(),
         progress: super::gate::progress(ctx),
     };
-    let findings = stub_findings(&db, &project, args.batch)?;
+    let findings = crate::ops::stub_findings::batch_findings(&db, &project, args.batch)?;
     let report = verify(&mut db, &project, &options, findings)?;
     ctx.emit("verify", &report, render::verify::report)?;
     Ok(report.exit_code())
-}
-
-/// Stub-scan findings inside the Rust targets of the batch's features.
-fn stub_findings(db: &crate::db::Database, project: &crate::config::Project, batch: i64) -> anyhow::Result<BTreeMap<i64, String>> {
-    let in_batch: std::collections::HashSet<i64> =
-        db.batch_items(batch)?.iter().filter(|i| i.kind == crate::db::ItemKind::Feature).map(|i| i.id).collect();
-    Ok(crate::ops::stub_findings::feature_findings(db, project, Some(&in_batch))?)
 }

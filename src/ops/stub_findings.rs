@@ -20,3 +20,10 @@ pub fn feature_findings(db: &Database, project: &Project, only: Option<&HashSet<
         .filter_map(|t| stubscan::feature_finding(t, &found).map(|f| (t.feature_id, format!("{}:{} {}", f.path, f.line, f.rule))))
         .collect())
 }
+
+/// [`feature_findings`] for the features of one batch (the only ones a
+/// status change of that batch can move).
+pub fn batch_findings(db: &Database, project: &Project, batch: i64) -> Result<BTreeMap<i64, String>, Error> {
+    let in_batch: HashSet<i64> = db.batch_items(batch)?.iter().filter(|i| i.kind == crate::db::ItemKind::Feature).map(|i| i.id).collect();
+    feature_findings(db, project, Some(&in_batch))
+}
