@@ -4,6 +4,7 @@
 pub mod filestore;
 pub mod peer_state;
 pub mod raft;
+pub mod raft_log;
 pub mod sim;
 pub mod snapshot_file;
 pub mod s2;
