@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod cluster;
 pub mod config;
 pub mod meta_snapshot;
+pub mod meta_wal;
 pub mod node;
 pub mod ops;
 pub mod recovery;
