@@ -11,8 +11,8 @@
 //! `*/_js_/_meta_` below it. Nothing is written.
 //!
 //! Exit status: 0 recovered cleanly; 3 recovered, but the files were damaged
-//! (a block truncated at a bad record, data lost, replay stopped early, or
-//! an entry that would not apply) — the JSON shows what a server would
+//! (a block truncated at a bad record, data lost, the raft log repaired at
+//! startup, or an entry that would not apply) — the JSON shows what a server would
 //! recover and stderr says what was damaged; 1 not recoverable (a server
 //! would not start the group: corrupt snapshot, no peer state, encrypted
 //! store, an entry it panics on) or not a meta group directory; 2 bad
@@ -30,7 +30,7 @@ use ported::jetstream_cluster::meta_wal::{recover_meta, MetaRecovery};
 use ported::jetstream_cluster::ops::{decode_meta_op, MetaOp};
 use ported::jetstream_cluster::DEFAULT_META_GROUP_NAME;
 use ported::raft::wire::{Entry, EntryType};
-use ported::raft_log::{counted_peers, RaftDirFiles};
+use ported::raft_log::{RaftDirFiles, WalRepair};
 use serde_json::{json, Value};
 
 const USAGE: &str = "usage: meta_recover DIR
@@ -175,8 +175,14 @@ fn is_damage(e: &StoreEvent) -> bool {
 fn report(dir: &Path, r: &MetaRecovery) -> Result<(Value, Vec<String>), String> {
     let raft = &r.raft;
     let mut damage: Vec<String> = raft.wal_events.iter().filter(|e| is_damage(e)).map(event_text).collect();
-    if let Some(stop) = &raft.stop {
-        damage.push(format!("replay stopped at entry {}: {stop}", stop.index()));
+    for w in &raft.warnings {
+        damage.push(format!("raft: {w}"));
+    }
+    for rep in &raft.repairs {
+        damage.push(match rep {
+            WalRepair::Truncated(i) => format!("a server truncates this WAL after entry {i}"),
+            WalRepair::Reset => "a server resets this WAL".to_string(),
+        });
     }
     for w in &r.warnings {
         damage.push(format!("entry {} not applied: {}", w.index, w.error));
@@ -186,12 +192,10 @@ fn report(dir: &Path, r: &MetaRecovery) -> Result<(Value, Vec<String>), String> 
         "group": DEFAULT_META_GROUP_NAME,
         "term": raft.term,
         "vote": raft.vote,
-        "tav": raft.stored_term_vote.as_ref().map(|(t, v)| json!({"term": t, "vote": v})),
         "snapshot": raft.snapshot.as_ref().map(|s| json!({"file": s.file, "last_term": s.last_term, "last_index": s.last_index})),
-        "unparsable_snapshots": raft.unparsable_snapshots,
         "peer_state": {
             "cluster_size": raft.cluster_size,
-            "known_peers": counted_peers(&raft.peers),
+            "known_peers": raft.peers,
         },
         "wal": {
             "first_seq": raft.wal.first_seq,
@@ -202,12 +206,15 @@ fn report(dir: &Path, r: &MetaRecovery) -> Result<(Value, Vec<String>), String> 
             "events": raft.wal_events.iter().map(event_text).collect::<Vec<_>>(),
         },
         "replay": {
-            "replayed": raft.replayed,
-            "pterm": raft.pterm,
-            "pindex": raft.pindex,
+            "last_index": raft.last_log.0,
+            "last_term": raft.last_log.1,
             "commit": raft.commit,
             "committed_batches": raft.committed.len(),
-            "stopped": raft.stop.as_ref().map(|s| json!({"index": s.index(), "reason": s.to_string()})),
+            "repairs": raft.repairs.iter().map(|r| match r {
+                WalRepair::Truncated(i) => json!({"truncated_after": i}),
+                WalRepair::Reset => json!("reset"),
+            }).collect::<Vec<_>>(),
+            "warnings": raft.warnings,
             "pending": raft.pending.iter().map(|(i, es)| json!({"index": i, "entries": es.iter().map(entry_json).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         },
         "warnings": r.warnings.iter().map(|w| json!({"index": w.index, "error": w.error})).collect::<Vec<_>>(),

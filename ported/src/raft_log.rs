@@ -1,26 +1,28 @@
-//! A raft node's store directory read offline, and its log replayed the way
-//! a server does at startup before it hears from any peer (the recovery
-//! half of `(*Server).initRaftNode` in `server/raft.go`): term and vote
-//! from `tav.idx`, the latest snapshot from `snapshots/`, the peer state
-//! from the snapshot or `peers.idx`, and the WAL (a file store, see
-//! [`crate::filestore`]) compacted to the snapshot and replayed entry by
-//! entry. Entries up to the highest commit index the log itself records
-//! are committed and handed on, in order, the snapshot first; what follows
-//! is stored but not yet known to be committed.
+//! A raft node's store directory read offline and started the way a
+//! server starts it after a restart, before it hears from any peer: the
+//! directory's files are put on a simulated disk, its WAL is the file store
+//! recovered from `msgs/` ([`crate::filestore`]), and the ported raft node
+//! ([`crate::raft::Raft::start`], `initRaftNode`) loads term and vote, the
+//! latest snapshot and the peer state, compacts the WAL to the snapshot and
+//! replays it. What it queues for the upper layer — the snapshot first, then
+//! every batch its log records as committed — is collected; entries stored
+//! beyond the commit index are listed as pending.
 //!
-//! Pure over the directory's bytes ([`RaftDirFiles`]). Where the server
-//! would write (truncating the WAL, rewriting `peers.idx` or `tav.idx`,
-//! deleting unreadable snapshot names), nothing is written and the result
-//! says what would have happened.
+//! Nothing touches a real disk: where the node repairs its log (truncating
+//! a misaligned or damaged tail, resetting it), the in-memory store changes
+//! and the result says so; files it rewrites land on the simulated disk.
 
 pub mod writer;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use crate::filestore::{FileStore, LoadError, StoreError, StoreEvent, StoreFiles, StreamState};
-use crate::peer_state::{decode_peer_state, PeerState, PeerStateError, ID_LEN};
-use crate::raft::wire::{decode_append_entry, AppendEntry, Entry, EntryType, WireError};
-use crate::snapshot_file::{term_and_index_from_snap_file, SnapshotCodec, SnapshotError, SNAPSHOTS_DIR};
+use crate::raft::wire::{decode_append_entry, Entry};
+use crate::raft::{CommittedEntry, FsError, LogLevel, Raft, RaftConfig, RaftEnv, RaftError, RaftTimings, StorageType, Wal, WalError, WalState};
+use crate::sim::world::{SimHost, World};
+use crate::snapshot_file::{term_and_index_from_snap_file, SNAPSHOTS_DIR};
 
 /// Term-and-vote file of a raft node.
 pub const TERM_VOTE_FILE: &str = "tav.idx";
@@ -78,106 +80,22 @@ pub enum RaftLogError {
     /// The WAL's store cannot be opened.
     #[error("WAL: {0}")]
     Store(#[from] StoreError),
-    /// The latest snapshot is corrupt.
-    #[error("snapshot {file}: {source}")]
-    Snapshot {
-        /// Snapshot file name.
-        file: String,
-        /// What is wrong with it.
-        source: SnapshotError,
-    },
-    /// The latest snapshot claims index 0 (a server at 8188ea93a dereferences
-    /// a missing snapshot here and crashes).
-    #[error("snapshot {0} has last index 0")]
-    ZeroIndexSnapshot(String),
-    /// A peer state (in the snapshot or `peers.idx`) does not decode.
-    #[error("{what}: {source}")]
-    PeerState {
-        /// Where it came from.
-        what: String,
-        /// What is wrong with it.
-        source: PeerStateError,
-    },
-    /// No snapshot and no `peers.idx`.
-    #[error("no peer state: neither a snapshot nor peers.idx")]
-    NoPeerState,
-    /// Compacting the WAL to the snapshot failed.
-    #[error("compacting the WAL to the snapshot: {0}")]
-    Compact(LoadError),
+    /// The node does not start (corrupt snapshot or peer state, no peer
+    /// state, a WAL that cannot be compacted to the snapshot).
+    #[error("raft node: {0}")]
+    Start(RaftError),
 }
 
-/// Entries that became committed during replay, as they reach the upper
-/// layer (Go's `CommittedEntry`).
+/// A repair the node made to its WAL while starting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommittedEntry {
-    /// Log index (the snapshot's last index for the snapshot).
-    pub index: u64,
-    /// The entries passed up; may be empty (peer-state entries are
-    /// consumed by raft itself).
-    pub entries: Vec<Entry>,
+pub enum WalRepair {
+    /// Everything above this index was dropped.
+    Truncated(u64),
+    /// The whole log was dropped.
+    Reset,
 }
 
-/// Why replay stopped before the end of the WAL. Each is where a server
-/// truncates (or, for [`ReplayStop::ApplyLoadFailed`], resets) its WAL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReplayStop {
-    /// The first entry does not follow the snapshot (or the log start): the
-    /// WAL is truncated back to the snapshot.
-    Misaligned { index: u64, pindex: u64, expected: u64 },
-    /// An entry could not be read or decoded: the WAL is truncated before it.
-    LoadFailed { index: u64, error: String },
-    /// An entry does not follow its predecessor: the WAL is truncated before it.
-    Corrupt { index: u64, pindex: u64 },
-    /// An entry does not continue the replayed log: its previous term is not
-    /// the term of the entry before it, or an entry before it carried
-    /// nothing. A server would repair or truncate its WAL, or start a
-    /// catch-up, here; those paths need a leader and are not followed
-    /// offline.
-    Diverged { index: u64, pterm: u64, pindex: u64, expected_pterm: u64, expected_pindex: u64 },
-    /// A committed entry could not be read back while applying: a server
-    /// resets its WAL and waits for a leader.
-    ApplyLoadFailed { index: u64, error: String },
-}
-
-impl ReplayStop {
-    /// The log index replay stopped at.
-    pub fn index(&self) -> u64 {
-        match self {
-            ReplayStop::Misaligned { index, .. }
-            | ReplayStop::LoadFailed { index, .. }
-            | ReplayStop::Corrupt { index, .. }
-            | ReplayStop::Diverged { index, .. }
-            | ReplayStop::ApplyLoadFailed { index, .. } => *index,
-        }
-    }
-}
-
-impl std::fmt::Display for ReplayStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReplayStop::Misaligned { index, pindex, expected } => write!(
-                f,
-                "misaligned WAL: entry {index} follows index {pindex}, expected {expected}; a server truncates the WAL to {expected}"
-            ),
-            ReplayStop::LoadFailed { index, error } => {
-                write!(f, "could not load entry {index} from the WAL ({error}); a server truncates the WAL before it")
-            }
-            ReplayStop::Corrupt { index, pindex } => write!(
-                f,
-                "corrupt WAL: entry {index} follows index {pindex}; a server truncates the WAL before it"
-            ),
-            ReplayStop::Diverged { index, pterm, pindex, expected_pterm, expected_pindex } => write!(
-                f,
-                "entry {index} follows {pterm}:{pindex} but the log is at {expected_pterm}:{expected_pindex}; a server repairs this with a leader"
-            ),
-            ReplayStop::ApplyLoadFailed { index, error } => {
-                write!(f, "could not load committed entry {index} ({error}); a server resets its WAL")
-            }
-        }
-    }
-}
-
-/// The latest snapshot, as found.
+/// The snapshot the node loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotInfo {
     /// File name in `snapshots/`.
@@ -188,35 +106,27 @@ pub struct SnapshotInfo {
     pub last_index: u64,
 }
 
-/// What replaying a raft node's directory gave.
+/// What starting a raft node on its directory gave.
 #[derive(Debug, Clone)]
 pub struct RaftRecovery {
     /// Current term after replay.
     pub term: u64,
     /// Vote after replay (empty: none).
     pub vote: String,
-    /// Term and vote as `tav.idx` holds them.
-    pub stored_term_vote: Option<(u64, String)>,
-    /// The snapshot used, if any.
+    /// The snapshot the node loaded, if any.
     pub snapshot: Option<SnapshotInfo>,
-    /// Snapshot names that do not parse (a server deletes them).
-    pub unparsable_snapshots: Vec<String>,
     /// Cluster size after replay.
-    pub cluster_size: u32,
-    /// Known peers after replay (`true`: counted in the cluster size).
-    pub peers: BTreeMap<String, bool>,
-    /// The WAL's state after compaction to the snapshot, before replay.
+    pub cluster_size: usize,
+    /// Peer ids after replay.
+    pub peers: Vec<String>,
+    /// The WAL as recovered from its files, before the node compacted it.
     pub wal: StreamState,
-    /// What opening the WAL did.
+    /// What recovering the WAL's files did, and any rescans while replaying.
     pub wal_events: Vec<StoreEvent>,
     /// WAL messages its recovery found lost.
     pub wal_lost: Vec<u64>,
-    /// Number of WAL entries replayed.
-    pub replayed: u64,
-    /// Term of the last replayed entry.
-    pub pterm: u64,
-    /// Index of the last replayed entry.
-    pub pindex: u64,
+    /// Index and term of the last replayed entry.
+    pub last_log: (u64, u64),
     /// Highest commit index recorded in the log (or the snapshot's index).
     pub commit: u64,
     /// What the upper layer receives, in order; the snapshot (as one
@@ -224,326 +134,182 @@ pub struct RaftRecovery {
     pub committed: Vec<CommittedEntry>,
     /// Entries replayed but beyond the commit index, by index.
     pub pending: Vec<(u64, Vec<Entry>)>,
-    /// Why replay ended early, if it did.
-    pub stop: Option<ReplayStop>,
+    /// Repairs the node made to its WAL while starting.
+    pub repairs: Vec<WalRepair>,
+    /// The node's warnings while starting (why it repaired its WAL).
+    pub warnings: Vec<String>,
 }
 
-// The node state replay moves, as in upstream's raft struct.
-struct Node {
-    term: u64,
-    vote: String,
-    pterm: u64,
-    pindex: u64,
-    commit: u64,
-    papplied: u64,
-    csz: u32,
-    peers: BTreeMap<String, bool>,
-    committed: Vec<CommittedEntry>,
-    stop: Option<ReplayStop>,
+/// The raft node's WAL: a recovered file store, read-only.
+#[derive(Clone)]
+pub struct StoreWal {
+    store: Rc<RefCell<FileStore>>,
+    repairs: Rc<RefCell<Vec<WalRepair>>>,
+    stopped: bool,
 }
 
-/// Port of (*raft).readTermVote
-///
-/// The term (0 when the file is shorter than 8 bytes) and the vote (empty
-/// when the file is shorter than 16 bytes; otherwise everything after the
-/// term, as upstream).
-pub fn read_term_vote(buf: &[u8]) -> (u64, String) {
-    if buf.len() < 8 {
-        return (0, String::new());
-    }
-    let term = u64::from_le_bytes([buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7]]);
-    if buf.len() < 8 + ID_LEN {
-        return (term, String::new());
-    }
-    (term, String::from_utf8_lossy(&buf[8..]).into_owned())
-}
-
-/// Port of (*raft).setupLastSnapshot's choice of file
-///
-/// The name with the highest term, then index; names that do not parse
-/// are returned separately.
-fn latest_snapshot(names: impl Iterator<Item = String>) -> (Option<(String, u64, u64)>, Vec<String>) {
-    let mut best: Option<(String, u64, u64)> = None;
-    let mut bad = Vec::new();
-    for name in names {
-        match term_and_index_from_snap_file(&name) {
-            Ok((term, index)) => {
-                let newer = best.as_ref().is_none_or(|(_, bt, bi)| term > *bt || (term == *bt && index > *bi));
-                if newer {
-                    best = Some((name, term, index));
-                }
-            }
-            Err(_) => bad.push(name),
-        }
-    }
-    (best, bad)
-}
-
-impl Node {
-    /// Port of (*raft).processPeerState, without rewriting `peers.idx`
-    fn process_peer_state(&mut self, ps: &PeerState) {
-        self.csz = ps.cluster_size;
-        self.peers = ps.known_peers.iter().map(|p| (p.clone(), true)).collect();
-    }
-
-    /// Port of (*raft).adjustClusterSizeAndQuorum
-    fn adjust_cluster_size(&mut self) {
-        self.csz = self.peers.values().filter(|kp| **kp).count() as u32;
-    }
-
-    /// Port of (*raft).addPeer, without rewriting `peers.idx`
-    fn add_peer(&mut self, peer: &str) {
-        self.peers.insert(peer.to_string(), true);
-        self.adjust_cluster_size();
-    }
-
-    /// Port of (*raft).removePeer, without rewriting `peers.idx`
-    fn remove_peer(&mut self, peer: &str) {
-        if self.peers.remove(peer).is_some() {
-            self.adjust_cluster_size();
-        }
-    }
-
-    /// Port of (*raft).applyCommit on replay (no pending cache, follower)
-    ///
-    /// Moves the commit to `index` and hands its entries up: normal entries
-    /// and snapshots as they are, old-style snapshots as snapshots, peer
-    /// changes after applying them; peer-state entries are applied and not
-    /// handed up, leader transfers are dropped. Installing a snapshot found
-    /// in the log when the node has none is a write and is left out.
-    fn apply_commit(&mut self, wal: &mut FileStore, index: u64) -> Result<(), ()> {
-        if index <= self.commit {
-            return Ok(());
-        }
-        if index < self.papplied {
-            return Ok(());
-        }
-        let ae = match load_entry(wal, index) {
-            Ok(ae) => ae,
-            Err(EntryLoad::Store(LoadError::Eof)) => return Err(()),
-            Err(e) => {
-                self.stop = Some(ReplayStop::ApplyLoadFailed { index, error: e.to_string() });
-                return Err(());
-            }
-        };
-        self.commit = index;
-        let mut committed = Vec::new();
-        for e in ae.entries {
-            match e.typ {
-                EntryType::Normal | EntryType::Snapshot => committed.push(e),
-                EntryType::OldSnapshot => committed.push(Entry::new(EntryType::Snapshot, e.data)),
-                EntryType::PeerState => {
-                    if let Ok(ps) = decode_peer_state(&e.data) {
-                        self.process_peer_state(&ps);
-                    }
-                }
-                EntryType::AddPeer => {
-                    self.add_peer(&String::from_utf8_lossy(&e.data));
-                    committed.push(e);
-                }
-                EntryType::RemovePeer => {
-                    self.remove_peer(&String::from_utf8_lossy(&e.data));
-                    committed.push(e);
-                }
-                EntryType::LeaderTransfer | EntryType::Catchup | EntryType::Unknown(_) => {}
-            }
-        }
-        self.committed.push(CommittedEntry { index, entries: committed });
-        Ok(())
-    }
-
-    /// Port of (*raft).processAppendEntry for a replayed entry (no
-    /// subscription: follower, not catching up, nothing written back)
-    ///
-    /// Takes on a higher term (clearing the vote), advances the log position,
-    /// tracks peers being added, and applies what the entry's commit index
-    /// newly covers. An entry that does not continue the log ends replay
-    /// ([`ReplayStop::Diverged`]).
-    fn process_append_entry(&mut self, wal: &mut FileStore, ae: &AppendEntry, index: u64) {
-        let lterm = if ae.lterm != 0 { ae.lterm } else { ae.term };
-        if lterm > self.term {
-            self.term = lterm;
-            self.vote.clear();
-        }
-        if ae.pterm != self.pterm || ae.pindex != self.pindex {
-            self.stop = Some(ReplayStop::Diverged {
-                index,
-                pterm: ae.pterm,
-                pindex: ae.pindex,
-                expected_pterm: self.pterm,
-                expected_pindex: self.pindex,
-            });
-            return;
-        }
-        // A stored entry without entries does not move the log on, so the
-        // next entry no longer follows it.
-        if ae.should_store() {
-            self.pterm = ae.term;
-            self.pindex = ae.pindex + 1;
-        }
-        for e in &ae.entries {
-            if e.typ == EntryType::AddPeer && e.data.len() == ID_LEN {
-                let peer = String::from_utf8_lossy(&e.data).into_owned();
-                self.peers.entry(peer).or_insert(false);
-            }
-        }
-        if ae.commit > self.commit {
-            for i in self.commit + 1..=ae.commit {
-                if self.apply_commit(wal, i).is_err() {
-                    break;
-                }
-            }
-        }
+impl StoreWal {
+    /// A WAL over `store`.
+    pub fn new(store: FileStore) -> Self {
+        StoreWal { store: Rc::new(RefCell::new(store)), repairs: Rc::new(RefCell::new(Vec::new())), stopped: false }
     }
 }
 
-#[derive(Debug)]
-enum EntryLoad {
-    Store(LoadError),
-    Decode(WireError),
-}
-
-impl std::fmt::Display for EntryLoad {
+impl std::fmt::Debug for StoreWal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            EntryLoad::Store(e) => write!(f, "{e}"),
-            EntryLoad::Decode(e) => write!(f, "{e}"),
-        }
+        f.debug_struct("StoreWal").field("state", &self.store.borrow().state()).finish()
     }
 }
 
-/// Port of (*raft).loadEntry
-fn load_entry(wal: &mut FileStore, index: u64) -> Result<AppendEntry, EntryLoad> {
-    let sm = wal.load_msg(index).map_err(EntryLoad::Store)?;
-    decode_append_entry(&sm.msg, None, "").map_err(EntryLoad::Decode)
+// Store errors as raft sees them: end of store and missing messages keep
+// their meaning, everything else (a deleted or corrupt message) is a
+// failure, as any other filestore error is to upstream's raft.
+fn wal_error(e: LoadError) -> WalError {
+    match e {
+        LoadError::Eof => WalError::Eof,
+        LoadError::NotFound => WalError::NotFound,
+        other => WalError::Io(FsError::Io(other.to_string())),
+    }
 }
 
-/// Port of the recovery part of (*Server).initRaftNode
-///
-/// Recovers the raft node of group `group` from its directory's files.
+impl Wal for StoreWal {
+    fn storage_type(&self) -> StorageType {
+        StorageType::File
+    }
+    fn store_msg(&mut self, _msg: &[u8]) -> Result<u64, WalError> {
+        Err(WalError::Io(FsError::Io("the recovered WAL is read-only".into())))
+    }
+    fn load_msg(&self, seq: u64) -> Result<Vec<u8>, WalError> {
+        if self.stopped {
+            return Err(WalError::Closed);
+        }
+        self.store.borrow_mut().load_msg(seq).map(|m| m.msg).map_err(wal_error)
+    }
+    fn compact(&mut self, seq: u64) -> Result<u64, WalError> {
+        self.store.borrow_mut().compact(seq).map_err(wal_error)
+    }
+    fn truncate(&mut self, seq: u64) -> Result<(), WalError> {
+        self.repairs.borrow_mut().push(if seq == 0 { WalRepair::Reset } else { WalRepair::Truncated(seq) });
+        self.store.borrow_mut().truncate(seq).map_err(wal_error)
+    }
+    fn state(&self) -> WalState {
+        let st = self.store.borrow().state();
+        let span = if st.last_seq >= st.first_seq { st.last_seq - st.first_seq + 1 } else { 0 };
+        WalState { msgs: st.msgs, bytes: st.bytes, first_seq: st.first_seq, last_seq: st.last_seq, num_deleted: span.saturating_sub(st.msgs) }
+    }
+    fn stop(&mut self) {
+        self.stopped = true;
+    }
+    fn delete(&mut self) -> Result<(), WalError> {
+        Err(WalError::Io(FsError::Io("the recovered WAL is read-only".into())))
+    }
+}
+
+/// Where the node's directory sits on the simulated disk.
+const NODE_DIR: &str = "/recover";
+/// The id the offline node runs under: 8 bytes no server id hashes to
+/// (ids are base-62), so the node is never one of its own peers.
+const OFFLINE_ID: &str = "~offline";
+
+/// Starts the raft node of group `group` on its directory's files and
+/// collects what it hands the upper layer during replay.
 pub fn recover_raft_dir(group: &str, files: &RaftDirFiles) -> Result<RaftRecovery, RaftLogError> {
-    let mut wal = FileStore::recover(group, &files.store)?;
-    let stored_term_vote = files.term_vote.as_deref().map(read_term_vote);
-    let mut n = Node {
-        term: 0,
-        vote: String::new(),
-        pterm: 0,
-        pindex: 0,
-        commit: 0,
-        papplied: 0,
-        csz: 0,
-        peers: BTreeMap::new(),
-        committed: Vec::new(),
-        stop: None,
-    };
-    if let Some((term, vote)) = &stored_term_vote {
-        if *term > 0 {
-            n.term = *term;
-            n.vote = vote.clone();
+    let store = FileStore::recover(group, &files.store)?;
+    let wal_state = store.state();
+    let wal_lost = store.lost_data().map(|l| l.msgs.clone()).unwrap_or_default();
+    let wal = StoreWal::new(store);
+    let (store, repairs) = (wal.store.clone(), wal.repairs.clone());
+
+    let world = World::new(0);
+    {
+        let mut disk = world.disk.borrow_mut();
+        disk.create_dir_all(NODE_DIR).map_err(|e| RaftLogError::Start(e.into()))?;
+        if let Some(b) = &files.term_vote {
+            disk.put_file(&format!("{NODE_DIR}/{TERM_VOTE_FILE}"), b);
+        }
+        if let Some(b) = &files.peer_state {
+            disk.put_file(&format!("{NODE_DIR}/{PEER_STATE_FILE}"), b);
+        }
+        for (name, b) in &files.snapshots {
+            disk.put_file(&format!("{NODE_DIR}/{SNAPSHOTS_DIR}/{name}"), b);
         }
     }
+    let host = WarnLog { host: SimHost::new(world.clone(), 0, 0, group), warnings: Rc::new(RefCell::new(Vec::new())) };
+    let warnings = host.warnings.clone();
+    let mut cfg = RaftConfig::new(group, NODE_DIR, Box::new(wal));
+    cfg.recovering = true;
+    let mut n = Raft::start(Box::new(host), OFFLINE_ID, "$SYS", cfg, RaftTimings::default()).map_err(RaftLogError::Start)?;
 
-    let (latest, unparsable_snapshots) = latest_snapshot(files.snapshots.keys().cloned());
-    let mut snapshot = None;
-    if let Some((file, _, _)) = latest {
-        let codec = SnapshotCodec::new(group);
-        let snap = codec
-            .decode(&files.snapshots[&file])
-            .map_err(|source| RaftLogError::Snapshot { file: file.clone(), source })?;
-        if snap.last_index == 0 {
-            return Err(RaftLogError::ZeroIndexSnapshot(file));
-        }
-        n.pindex = snap.last_index;
-        n.pterm = snap.last_term;
-        n.commit = snap.last_index;
-        n.papplied = snap.last_index;
-        let ps = decode_peer_state(&snap.peer_state)
-            .map_err(|source| RaftLogError::PeerState { what: format!("snapshot {file} peer state"), source })?;
-        n.process_peer_state(&ps);
-        n.committed.push(CommittedEntry { index: n.commit, entries: vec![Entry::new(EntryType::Snapshot, snap.data)] });
-        wal.compact(snap.last_index + 1).map_err(RaftLogError::Compact)?;
-        snapshot = Some(SnapshotInfo { file, last_term: snap.last_term, last_index: snap.last_index });
-    }
-    if n.peers.is_empty() {
-        let buf = files.peer_state.as_deref().ok_or(RaftLogError::NoPeerState)?;
-        let ps = decode_peer_state(buf)
-            .map_err(|source| RaftLogError::PeerState { what: PEER_STATE_FILE.to_string(), source })?;
-        n.process_peer_state(&ps);
-    }
-
-    let state = wal.state();
-    let mut replayed = 0u64;
-    if state.msgs > 0 {
-        for index in state.first_seq..=state.last_seq {
-            let loaded = load_entry(&mut wal, index);
-            if index == state.first_seq {
-                let misaligned = match &loaded {
-                    Ok(ae) => ae.pindex != index - 1 || n.pindex != ae.pindex,
-                    Err(_) => false,
-                };
-                if misaligned {
-                    let pindex = loaded.as_ref().map_or(0, |ae| ae.pindex);
-                    n.stop = Some(ReplayStop::Misaligned { index, pindex, expected: n.pindex });
-                    break;
-                }
-                if let Ok(ae) = &loaded {
-                    n.pterm = ae.pterm;
-                    n.pindex = ae.pindex;
-                    if ae.commit > 0 && ae.commit > n.commit {
-                        n.commit = ae.commit;
-                    }
-                }
-            }
-            let ae = match loaded {
-                Ok(ae) => ae,
-                Err(e) => {
-                    n.stop = Some(ReplayStop::LoadFailed { index, error: e.to_string() });
-                    break;
-                }
-            };
-            if ae.pindex != index - 1 {
-                n.stop = Some(ReplayStop::Corrupt { index, pindex: ae.pindex });
-                break;
-            }
-            n.process_append_entry(&mut wal, &ae, index);
-            if n.stop.is_some() {
-                break;
-            }
-            replayed += 1;
+    let mut committed = Vec::new();
+    while let Some(item) = n.apply_q().pop_front() {
+        match item {
+            Some(ce) => committed.push(ce),
+            None => break,
         }
     }
-
+    let (pindex, pterm) = n.last_log();
+    let commit = n.commit_index();
     let mut pending = Vec::new();
-    for index in n.commit + 1..=n.pindex {
-        if let Ok(ae) = load_entry(&mut wal, index) {
+    for index in commit + 1..=pindex {
+        let msg = store.borrow_mut().load_msg(index);
+        if let Ok(ae) = msg.map_err(|_| ()).and_then(|m| decode_append_entry(&m.msg, None, "").map_err(|_| ())) {
             pending.push((index, ae.entries));
         }
     }
-    let wal_lost = wal.lost_data().map(|l| l.msgs.clone()).unwrap_or_default();
-    Ok(RaftRecovery {
-        term: n.term,
-        vote: n.vote,
-        stored_term_vote,
+    // The node keeps the snapshot it loaded and deletes the others.
+    let snap_dir = format!("{NODE_DIR}/{SNAPSHOTS_DIR}");
+    let kept = world.disk.borrow().read_dir(&snap_dir).unwrap_or_default();
+    let snapshot = kept
+        .into_iter()
+        .filter_map(|file| {
+            term_and_index_from_snap_file(&file).ok().map(|(last_term, last_index)| SnapshotInfo { file, last_term, last_index })
+        })
+        .filter(|s| s.last_index == n.snapshot_index() && s.last_index > 0)
+        .max_by_key(|s| s.last_term);
+    let recovery = RaftRecovery {
+        term: n.term(),
+        vote: n.vote().to_string(),
         snapshot,
-        unparsable_snapshots,
-        cluster_size: n.csz,
-        peers: n.peers,
-        wal: state,
-        wal_events: wal.events().to_vec(),
+        cluster_size: n.cluster_size(),
+        peers: n.peers().into_iter().map(|p| p.id).collect(),
+        wal: wal_state,
+        wal_events: store.borrow().events().to_vec(),
         wal_lost,
-        replayed,
-        pterm: n.pterm,
-        pindex: n.pindex,
-        commit: n.commit,
-        committed: n.committed,
+        last_log: (pindex, pterm),
+        commit,
+        committed,
         pending,
-        stop: n.stop,
-    })
+        repairs: repairs.borrow().clone(),
+        warnings: warnings.borrow().clone(),
+    };
+    Ok(recovery)
 }
 
-/// Known peer ids that count toward the cluster size.
-pub fn counted_peers(peers: &BTreeMap<String, bool>) -> BTreeSet<String> {
-    peers.iter().filter(|(_, kp)| **kp).map(|(p, _)| p.clone()).collect()
+// The simulator host, keeping the node's warnings for the result.
+struct WarnLog {
+    host: SimHost,
+    warnings: Rc<RefCell<Vec<String>>>,
+}
+
+impl RaftEnv for WarnLog {
+    fn now(&self) -> crate::raft::Timestamp {
+        self.host.now()
+    }
+    fn rand_u64(&mut self) -> u64 {
+        self.host.rand_u64()
+    }
+    fn transport(&mut self) -> &mut dyn crate::raft::Transport {
+        self.host.transport()
+    }
+    fn fs(&mut self) -> &mut dyn crate::raft::Fs {
+        self.host.fs()
+    }
+    fn log(&mut self, level: LogLevel, msg: &str) {
+        if level != LogLevel::Debug {
+            self.warnings.borrow_mut().push(msg.to_string());
+        }
+        self.host.log(level, msg);
+    }
 }
 
 #[cfg(test)]

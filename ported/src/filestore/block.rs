@@ -455,7 +455,10 @@ impl MsgBlock {
     }
 
     /// Port of (*msgBlock).slotInfo
-    fn slot_info(&self, slot: u64) -> Result<(u32, bool), LoadError> {
+    ///
+    /// Offset and length of the record in `slot`, and whether its checksum
+    /// was already verified.
+    fn slot_info(&self, slot: u64) -> Result<(u32, u32, bool), LoadError> {
         let c = self.cache.as_ref().ok_or(LoadError::NoCache)?;
         let bi = *c.idx.get(slot as usize).ok_or(LoadError::PartialCache)?;
         if bi == DBIT {
@@ -470,7 +473,7 @@ impl MsgBlock {
         if (rl as usize) < MSG_HDR_SIZE {
             return Err(LoadError::ShortSlot { file: self.file_name(), slot });
         }
-        Ok((ri, checked))
+        Ok((ri, rl, checked))
     }
 
     /// Port of (*msgBlock).cacheLookupEx
@@ -493,7 +496,7 @@ impl MsgBlock {
             return Err(LoadError::PartialCache);
         }
         let slot = seq - c.fseq;
-        let (ri, checked) = self.slot_info(slot)?;
+        let (ri, _, checked) = self.slot_info(slot)?;
         let c = self.cache.as_ref().ok_or(LoadError::NoCache)?;
         let li = ri as usize;
         if li >= c.buf.len() {
@@ -528,6 +531,46 @@ impl MsgBlock {
             self.load_msgs()?;
         }
         self.cache_lookup(seq)
+    }
+
+    /// Port of (*msgBlock).truncate
+    ///
+    /// Drops every message above `tseq` and cuts the file after `tseq`'s
+    /// record; returns the messages and bytes removed. `tseq` must be a
+    /// sequence of this block with a record.
+    pub fn truncate_after(&mut self, tseq: u64, ts: i64) -> Result<(u64, u64), LoadError> {
+        if !self.cache_already_loaded() {
+            self.load_msgs()?;
+        }
+        let fseq = self.cache.as_ref().map_or(0, |c| c.fseq);
+        let (ri, rl, _) = self.slot_info(tseq.wrapping_sub(fseq))?;
+        let eof = ri as usize + rl as usize;
+        let (mut purged, mut bytes) = (0u64, 0u64);
+        let mut seq = self.last.seq;
+        while seq > tseq {
+            if !self.dmap.remove(&seq) {
+                if let Ok(m) = self.cache_lookup(seq) {
+                    if self.msgs > 0 {
+                        let rl = super::record::file_store_msg_size_raw(m.subj.len(), m.hdr.len(), m.msg.len()).min(self.bytes);
+                        self.msgs -= 1;
+                        self.bytes -= rl;
+                        purged += 1;
+                        bytes += rl;
+                    }
+                }
+            }
+            seq -= 1;
+        }
+        let mut buf = decompress_if_needed(&self.file)?;
+        buf.truncate(eof);
+        if buf.len() >= CHECKSUM_SIZE {
+            self.lchk.copy_from_slice(&buf[buf.len() - CHECKSUM_SIZE..]);
+        }
+        self.file = buf;
+        self.rbytes = self.file.len() as u64;
+        self.last = MsgId { seq: tseq, ts };
+        self.cache = None;
+        Ok((purged, bytes))
     }
 
     /// Port of (*msgBlock).selectNextFirst

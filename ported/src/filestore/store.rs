@@ -523,6 +523,65 @@ impl FileStore {
         Ok(purged)
     }
 
+    /// Port of (*fileStore).Truncate and (*fileStore).reset
+    ///
+    /// Removes every message above `seq` (0: everything), as raft does to
+    /// drop a damaged or diverged tail of its log. The block holding `seq`
+    /// is cut after it, later blocks are dropped. Tombstones upstream writes
+    /// to remember the new last sequence, and the per-subject state, are left
+    /// out; a compressed block is cut like a plain one (upstream rewrites it
+    /// uncompressed).
+    pub fn truncate(&mut self, seq: u64) -> Result<(), LoadError> {
+        if seq == 0 {
+            self.blks.clear();
+            self.state = StreamState::default();
+            return Ok(());
+        }
+        let si = self.select_msg_block(seq);
+        let lsm = match si {
+            Some(i) => match self.blks[i].fetch_msg(seq) {
+                Ok(m) => Some(m),
+                Err(LoadError::NotFound) | Err(LoadError::Deleted) => None,
+                Err(e) => {
+                    self.settle();
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        let last_ts = match (&lsm, si) {
+            (Some(m), _) => m.ts,
+            (None, Some(i)) => self.blks[i].last.ts,
+            (None, None) => self.state.last_ts,
+        };
+        let remove_smb = si.is_some_and(|i| self.blks[i].first.seq > seq);
+        let keep = match si {
+            Some(i) if !remove_smb => i + 1,
+            Some(i) => i,
+            None => 0,
+        };
+        let (mut purged, mut bytes) = (0u64, 0u64);
+        for mb in self.blks.drain(keep..) {
+            purged += mb.msgs;
+            bytes += mb.bytes;
+        }
+        if let Some(i) = si.filter(|_| !remove_smb) {
+            let (p, b) = self.blks[i].truncate_after(seq, last_ts)?;
+            purged += p;
+            bytes += b;
+        }
+        // Upstream keeps the new write block only when it wrote a tombstone.
+        self.state.last_seq = seq;
+        self.state.last_ts = last_ts;
+        if lsm.is_none() || remove_smb {
+            self.new_msg_block_for_write();
+        }
+        self.settle();
+        self.state.msgs -= purged.min(self.state.msgs);
+        self.state.bytes -= bytes.min(self.state.bytes);
+        Ok(())
+    }
+
     /// Port of (*fileStore).FastState
     pub fn state(&self) -> StreamState {
         self.state

@@ -163,3 +163,24 @@ fn the_checksum_key_is_the_store_name() {
     assert_eq!(fs.state().msgs, 0);
     assert!(matches!(fs.events()[0], StoreEvent::Truncated { .. }));
 }
+
+#[test]
+fn truncation_drops_the_tail_across_blocks() {
+    let w = writer(1..=40, 300);
+    let mut fs = open(&w.files(None));
+    fs.truncate(17).expect("truncates");
+    let st = fs.state();
+    assert_eq!((st.first_seq, st.last_seq, st.msgs), (1, 17, 17));
+    assert_eq!(fs.load_msg(18), Err(LoadError::Eof));
+    assert_eq!(all(&mut fs), (1..=17).collect::<Vec<_>>());
+    let last = fs.blocks().last().expect("block");
+    assert_eq!(last.last.seq, 17);
+    assert_eq!(crate::filestore::record::msg_from_buf(&last.file()[last.file().len() - 38..], None).map(|m| m.seq), Ok(17), "file cut after 17");
+    // Below the first sequence everything goes.
+    let mut fs = open(&w.files(None));
+    fs.compact(10).expect("compacts");
+    fs.truncate(5).expect("truncates");
+    assert_eq!((fs.state().msgs, fs.state().last_seq), (0, 5));
+    fs.truncate(0).expect("resets");
+    assert_eq!(fs.state(), StreamState::default());
+}

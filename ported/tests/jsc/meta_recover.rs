@@ -14,7 +14,8 @@ use crate::common::{assert_config_agrees, fixture, fixture_json, peer_ids, peers
 use ported::filestore::{BadRecord, StoreEvent};
 use ported::jetstream_cluster::meta_wal::{recover_meta, MetaRecovery, MetaWalError};
 use ported::jetstream_cluster::StreamMap;
-use ported::raft_log::{RaftDirFiles, RaftLogError, ReplayStop};
+use ported::raft::RaftError;
+use ported::raft_log::{RaftDirFiles, RaftLogError, WalRepair};
 use serde_json::Value;
 
 const DIR: &str = "real_cluster_wal";
@@ -71,7 +72,7 @@ fn meta_recover_on_real_fixtures_gives_what_the_servers_reported() {
     let report = fixture_json(DIR, "client_report.json");
     for node in NODES {
         let r = recover(&node_files(node));
-        assert!(r.warnings.is_empty() && r.raft.stop.is_none(), "{node}: {:?} {:?}", r.warnings, r.raft.stop);
+        assert!(r.warnings.is_empty() && r.raft.repairs.is_empty(), "{node}: {:?} {:?}", r.warnings, r.raft.warnings);
         let snap = r.raft.snapshot.as_ref().expect("the removal made a snapshot");
         assert!(r.raft.commit > snap.last_index, "{node}: entries after the snapshot are committed");
         let (mut streams_seen, mut consumers_seen) = (0, 0);
@@ -215,12 +216,14 @@ fn every_flipped_byte_of_a_real_wal_block_is_handled_as_go_does() {
                         if seq <= snap_index {
                             // Compacted away under the snapshot before it is read.
                             assert_eq!(comparable(r.streams), clean, "{what}");
-                            assert!(r.raft.stop.is_none(), "{what}");
+                            assert!(r.raft.repairs.is_empty(), "{what}");
                             seen[1] += 1;
                         } else {
-                            let stop = r.raft.stop.as_ref().unwrap_or_else(|| panic!("{what}: raft accepted a shifted entry"));
-                            assert_eq!(stop.index(), seq, "{what}");
-                            assert!(matches!(stop, ReplayStop::LoadFailed { .. } | ReplayStop::Corrupt { .. } | ReplayStop::Misaligned { .. }), "{what}: {stop:?}");
+                            // Raft truncates its log before the entry it cannot
+                            // read (to the snapshot when it is the first one).
+                            let first_after_snapshot = seq == snap_index + 1;
+                            let to = if first_after_snapshot { snap_index } else { seq - 1 };
+                            assert_eq!(r.raft.repairs, vec![WalRepair::Truncated(to)], "{what}: {:?}", r.raft.warnings);
                             assert_eq!(comparable(r.streams), cut[k], "{what}");
                             seen[2] += 1;
                         }
@@ -228,7 +231,7 @@ fn every_flipped_byte_of_a_real_wal_block_is_handled_as_go_does() {
                         let (off, reason) = truncated_at.unwrap_or_else(|| panic!("{what}: not truncated"));
                         assert_eq!(off, o, "{what}");
                         assert!(matches!(reason, BadRecord::Checksum | BadRecord::Sanity { .. } | BadRecord::Overrun { .. }), "{what}: {reason:?}");
-                        assert!(r.raft.stop.is_none(), "{what}: {:?}", r.raft.stop);
+                        assert!(r.raft.repairs.is_empty(), "{what}: {:?}", r.raft.warnings);
                         assert_eq!(comparable(r.streams), cut[k], "{what}");
                         seen[0] += 1;
                     }
@@ -260,7 +263,7 @@ fn every_truncation_of_a_real_wal_block_is_handled_as_go_does() {
             assert_eq!(truncated, Some(recs[k].0), "cut at {len}");
         }
         assert_eq!(comparable(r.streams), cut[k], "cut at {len}");
-        assert!(r.raft.stop.is_none(), "cut at {len}: {:?}", r.raft.stop);
+        assert!(r.raft.repairs.is_empty(), "cut at {len}: {:?}", r.raft.warnings);
     }
     // The cuts really lose entries: before the first entry after the
     // snapshot, only the snapshot's assignments remain.
@@ -291,7 +294,7 @@ fn flipped_bytes_of_the_other_files_never_panic() {
         let mut f = files.clone();
         f.snapshots.get_mut(&snap_name).expect("snap")[i] ^= 0x01;
         match recover_meta(&f) {
-            Err(MetaWalError::Raft(RaftLogError::Snapshot { .. })) => {}
+            Err(MetaWalError::Raft(RaftLogError::Start(RaftError::SnapshotCorrupt(_)))) => {}
             other => panic!("snapshot byte {i}: {:?}", other.map(|r| r.streams.len())),
         }
     }

@@ -67,7 +67,7 @@ fn prints_the_recovered_assignments_in_meta_snapshot_shape() {
     assert!(v["snapshot"]["file"].as_str().expect("snapshot").starts_with("snap.1."));
     assert_eq!(v["peer_state"]["cluster_size"], 3);
     assert!(v["replay"]["commit"].as_u64().expect("commit") > v["snapshot"]["last_index"].as_u64().expect("index"));
-    assert!(v["replay"]["stopped"].is_null());
+    assert_eq!(v["replay"]["repairs"], serde_json::json!([]));
 }
 
 #[test]

@@ -166,7 +166,9 @@ fn generate(seed: u64, ops: usize, block_size: u64, snapshot_at: Option<usize>, 
 
 #[test]
 fn generated_meta_logs_recover_to_the_model() {
-    let cases: [(u64, usize, u64, Option<usize>, Option<u8>); 6] = [
+    // (seed, ops, block size, snapshot after op, index file version)
+    type Case = (u64, usize, u64, Option<usize>, Option<u8>);
+    let cases: [Case; 6] = [
         (1, 300, META_BLOCK_SIZE, None, None),
         (2, 300, 4096, Some(120), None),
         (3, 400, 8192, Some(399), Some(1)),
@@ -179,7 +181,7 @@ fn generated_meta_logs_recover_to_the_model() {
         let what = format!("seed {seed} ops {ops} block {block} snapshot {snap:?} index {idx:?}");
         let (files, model) = generate(seed, ops, block, snap, idx);
         let r = recover_meta(&files).unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(r.warnings.is_empty() && r.raft.stop.is_none(), "{what}: {:?} {:?}", r.warnings, r.raft.stop);
+        assert!(r.warnings.is_empty() && r.raft.repairs.is_empty(), "{what}: {:?} {:?}", r.warnings, r.raft.warnings);
         assert_eq!(view(&r.streams), view(&model), "{what}");
         assert!(!model.is_empty(), "{what}: something to compare");
         consumers_seen += model.values().flat_map(|s| s.values()).map(|sa| sa.consumers.len()).sum::<usize>();
