@@ -533,11 +533,11 @@ impl MsgBlock {
         self.cache_lookup(seq)
     }
 
-    /// Port of (*msgBlock).truncate
+    /// The effects of (*msgBlock).truncate on the block held in memory
     ///
     /// Drops every message above `tseq` and cuts the file after `tseq`'s
     /// record; returns the messages and bytes removed. `tseq` must be a
-    /// sequence of this block with a record.
+    /// sequence of this block with a record. Nothing is written.
     pub fn truncate_after(&mut self, tseq: u64, ts: i64) -> Result<(u64, u64), LoadError> {
         if !self.cache_already_loaded() {
             self.load_msgs()?;

@@ -67,6 +67,9 @@ fn word(buf: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
+/// Port of decodev2
+///
+/// Nodes of 32 buckets, linked into the search tree as they come.
 fn decode_v2(buf: &[u8]) -> Result<(BTreeSet<u64>, usize), SeqSetError> {
     let (nn, _size) = header(buf, NUM_BUCKETS)?;
     let mut index = MIN_LEN;
@@ -135,6 +138,9 @@ fn find(nodes: &[Node], seq: u64) -> Option<usize> {
     None
 }
 
+/// Port of decodev1
+///
+/// Nodes of 64 buckets, each set bit inserted; the count must match.
 fn decode_v1(buf: &[u8]) -> Result<(BTreeSet<u64>, usize), SeqSetError> {
     let (nn, size) = header(buf, V1_NUM_BUCKETS)?;
     let mut index = MIN_LEN;

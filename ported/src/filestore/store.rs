@@ -220,7 +220,8 @@ impl FileStore {
         }
     }
 
-    /// Port of (*fileStore).newMsgBlockForWrite, without its file
+    /// The state (*fileStore).newMsgBlockForWrite gives a new last block:
+    /// next index, sequences following the store's; no file is created.
     fn new_msg_block_for_write(&mut self) {
         let index = self.blks.last().map_or(1, |mb| mb.index + 1);
         let mut mb = MsgBlock::new(&self.name, index, Vec::new());
@@ -327,7 +328,8 @@ impl FileStore {
         r
     }
 
-    /// Port of (*fileStore).removeMsg and removeMsgFromBlock for the tombstone pass
+    /// The state effects of (*fileStore).removeMsg on the tombstone pass of
+    /// recovery
     ///
     /// Removes `seq` as a limit would: no new tombstone, no secure erase.
     /// Subject, TTL and schedule tracking, inline block compaction (which
@@ -386,7 +388,7 @@ impl FileStore {
         Ok(true)
     }
 
-    /// Port of (*fileStore).removeMsgBlock
+    /// The state effects of (*fileStore).removeMsgBlock
     ///
     /// The tombstone upstream writes to remember the last sequence is left
     /// out (it only matters at the next restart); a block still holding
@@ -421,7 +423,7 @@ impl FileStore {
         }
     }
 
-    /// Port of (*fileStore).purge
+    /// The state effects of (*fileStore).purge
     ///
     /// Drops every message; the store restarts at `fseq` when that is past
     /// its end. Directory shuffling and the remembering tombstone are left
@@ -446,7 +448,7 @@ impl FileStore {
         purged
     }
 
-    /// Port of (*fileStore).compact
+    /// The state effects of (*fileStore).compact
     ///
     /// Removes every message below `seq`, as raft does to its log up to a
     /// snapshot. The tombstones upstream writes for the removed messages and
@@ -523,7 +525,7 @@ impl FileStore {
         Ok(purged)
     }
 
-    /// Port of (*fileStore).Truncate and (*fileStore).reset
+    /// The state effects of (*fileStore).Truncate and (*fileStore).reset
     ///
     /// Removes every message above `seq` (0: everything), as raft does to
     /// drop a damaged or diverged tail of its log. The block holding `seq`

@@ -184,3 +184,47 @@ fn truncation_drops_the_tail_across_blocks() {
     fs.truncate(0).expect("resets");
     assert_eq!(fs.state(), StreamState::default());
 }
+
+#[test]
+fn a_trusted_index_that_overstates_the_block_is_corrected_when_read() {
+    // The index file's checksum matches the block, but it claims two more
+    // messages than the records hold: the first read rescans the block and
+    // the store's state follows.
+    let w = writer(1..=5, 1 << 20);
+    let mut mb = MsgBlock::new(NAME, 1, w.blocks()[0].1.clone());
+    mb.rebuild_state().expect("scan");
+    (mb.last.seq, mb.msgs) = (7, 7);
+    let mut files = w.files(None);
+    files.msgs.insert("1.idx".into(), crate::filestore::index::encode_index_info(&mb, 1));
+    let mut fs = open(&files);
+    assert_eq!((fs.state().last_seq, fs.state().msgs), (7, 7));
+    assert_eq!(fs.load_msg(3).expect("reads").msg, payload(3));
+    assert!(fs.events().contains(&StoreEvent::RebuiltOnRead { block: 1 }), "{:?}", fs.events());
+    assert_eq!((fs.state().last_seq, fs.state().msgs), (5, 5));
+    assert_eq!(fs.load_msg(6), Err(LoadError::Eof));
+}
+
+#[test]
+fn a_tombstone_for_a_lost_message_takes_it_off_the_lost_list() {
+    // Block 1's index claims 1..=6 but its file was cut after 4; block 2
+    // holds a tombstone for 6.
+    let w = writer(1..=6, 1 << 20);
+    let mut mb = MsgBlock::new(NAME, 1, w.blocks()[0].1.clone());
+    mb.rebuild_state().expect("scan");
+    let idx = crate::filestore::index::encode_index_info(&mb, 1);
+    let cut = {
+        let full = open(&w.files(None));
+        let blk = &full.blocks()[0];
+        let per = blk.file().len() / 6;
+        blk.file()[..4 * per + 3].to_vec()
+    };
+    let mut files = w.files(None);
+    files.msgs.insert("1.blk".into(), cut);
+    files.msgs.insert("1.idx".into(), idx);
+    let mut t2 = Vec::new();
+    crate::filestore::record::encode_tombstone(&mut t2, &crate::filestore::BlockHasher::new(NAME, 2), 6, 0);
+    files.msgs.insert("2.blk".into(), t2);
+    let fs = open(&files);
+    assert!(matches!(fs.events().iter().find(|e| matches!(e, StoreEvent::Truncated { .. })), Some(StoreEvent::Truncated { lost, .. }) if lost == &vec![5, 6]), "{:?}", fs.events());
+    assert_eq!(fs.lost_data().map(|l| l.msgs.clone()), Some(vec![5]));
+}
