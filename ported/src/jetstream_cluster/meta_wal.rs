@@ -1,6 +1,7 @@
 //! Recovering the meta layer's assignments from a server's meta-group
-//! directory (`<store_dir>/$SYS/_js_/_meta_`): the raft node is replayed
-//! offline ([`crate::raft_log`]), and the committed entries it hands up —
+//! directory (`<store_dir>/$SYS/_js_/_meta_`): the ported raft node is
+//! started offline on it ([`crate::raft_log`]), and the committed entries it
+//! hands up —
 //! the latest meta snapshot first, then the stream and consumer ops after
 //! it — go through the meta layer's recovery path: staged while replaying,
 //! applied when the end-of-replay marker arrives, as `monitorCluster` does.
