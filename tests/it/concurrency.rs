@@ -150,6 +150,29 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
     let conn = connect(&t.join("porting.db"));
     let seed = 0x5eed_cafe_u64;
     let mut rng = Rng(seed);
+    // Kill delays scale with how long an update takes on this machine right
+    // now, so that kills land both before and after completion however
+    // loaded the machine is (a fixed window assumed a fast, idle machine).
+    let window_us = {
+        let mut took: Vec<u128> = (0..5)
+            .map(|i| {
+                let started = std::time::Instant::now();
+                let target = if i % 2 == 0 { "stub" } else { "not_started" };
+                let status = Command::new(&bin)
+                    .current_dir(t.path())
+                    .env_remove("PORTTRACK_DB")
+                    .args(["batch", "update", "1", "--features", &list, "--status", target, "--reason", "calibrate"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "calibration update {i} failed");
+                started.elapsed().as_micros()
+            })
+            .collect();
+        took.sort_unstable();
+        (took[2] * 2).max(1_000) as u64
+    };
     let (mut killed, mut finished) = (0, 0);
     for run in 0..RUNS {
         // All 15 items always share one status (a partial chunk would split
@@ -164,7 +187,7 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.below(25_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(window_us)));
         match child.try_wait().unwrap() {
             Some(_) => finished += 1,
             None => {
@@ -184,5 +207,5 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
     integrity_ok(&conn);
     replay_matches(&conn, &ids);
     assert!(killed > 20 && finished > 20, "kills should land both before and after completion: {killed} killed, {finished} finished");
-    eprintln!("{RUNS} runs: {killed} killed mid-run, {finished} finished");
+    eprintln!("{RUNS} runs, kill window {window_us} µs: {killed} killed mid-run, {finished} finished");
 }
