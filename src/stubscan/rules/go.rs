@@ -44,12 +44,8 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut 
                 continue;
             }
             let name = String::from_utf8_lossy(name.as_bytes());
-            out.push(Raw {
-                rule: GO_TEST,
-                at: whole.start(),
-                message: format!("test `{name}` never reports a failure: no t.Error*/t.Fatal*, require/assert, or helper given {}", String::from_utf8_lossy(t.as_bytes())),
-                key: format!("func {name}"),
-            });
+            let message = format!("test `{name}` never reports a failure: no t.Error*/t.Fatal*, require/assert, or helper given {}", String::from_utf8_lossy(t.as_bytes()));
+            out.push(Raw::new(GO_TEST, whole.start(), message, format!("func {name}")));
         }
     }
 }
