@@ -51,9 +51,15 @@ fn generics_open(code: &[u8], close: usize) -> Option<usize> {
         return None;
     }
     let mut depth = 0usize;
-    let floor = close.saturating_sub(400);
+    // Type literals (`Promise<{ a: string; b: number }>`) hold braces and
+    // semicolons; outside them either ends the search.
+    let mut braces = 0usize;
+    let floor = close.saturating_sub(600);
     for i in (floor..=close).rev() {
         match code[i] {
+            b'}' => braces += 1,
+            b'{' if braces > 0 => braces -= 1,
+            _ if braces > 0 => {}
             b'>' if i > 0 && matches!(code[i - 1], b'-' | b'=') => {}
             b'>' => depth += 1,
             b'<' => {
@@ -62,7 +68,7 @@ fn generics_open(code: &[u8], close: usize) -> Option<usize> {
                     return Some(i);
                 }
             }
-            b';' | b'{' | b'}' => return None,
+            b';' | b'{' => return None,
             // Operators of a condition, not of a type (`a < b && c > (d)`).
             b'&' | b'|' if i > 0 && code[i - 1] == code[i] => return None,
             _ => {}
@@ -143,6 +149,7 @@ mod tests {
         assert_eq!(names("check_err::<Vec<u8>>(x); check_err::<String>(y)"), ["check_err", "check_err"]);
         assert_eq!(names("assert_is_object_safe::<&dyn Stream<Item = ()>>();"), ["assert_is_object_safe"]);
         assert_eq!(names("expectTypeOf<Record<string, never>>().toEqualTypeOf<X>()"), ["expectTypeOf", "toEqualTypeOf"]);
+        assert_eq!(names("util.assertEqual<P, Promise<{ name: string; age: number }>>(true);"), ["assertEqual"]);
         assert_eq!(names("snapshot!(x as T, @\"\"); v![1]; if a { b }"), ["snapshot!", "v!"]);
         assert_eq!(names("if a < b && c > (d) { } let f: fn() -> u8 = g(1);"), ["g"]);
         assert_eq!(names("fn assert_traits<T: Send>() {} def check(x): function verify() {}"), Vec::<String>::new());

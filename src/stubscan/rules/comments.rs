@@ -17,7 +17,7 @@ use crate::stubscan::spans;
 static MARKER: LazyLock<Regex> = LazyLock::new(|| re(r"\b(TODO|FIXME|XXX)\b"));
 /// Words of a TODO that says behaviour is missing.
 static MISSING: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:implement(?:ed|ation)?|unimplemented|stub(?:bed|s)?|placeholder|not\s+yet|not\s+supported\s+yet|fill\s+(?:in|out)|write\s+(?:this|me|the\s+code))\b")
+    re(r"(?i)\b(?:implement(?:ed|ation)?|unimplemented|stub(?:bed|s)?|placeholder|fill\s+(?:in|out)|write\s+(?:this|me|the\s+code))\b|\bnot\s+(?:yet\s+)?(?:implemented|supported|ported)\b|\bnot\s+(?:handled|done)\s+yet\b|\bnot\s+yet\s*(?:[.:;,!)]|\z)")
 });
 /// What an unfinished block holds besides comments: nothing, `pass`, `...`,
 /// or a bare default return.
@@ -34,6 +34,8 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\A(?://+|/\*+|#+)[\s!*-]*(?:stub(?:bed)?|placeholder)(?:\s*\z|\s*\*/|\s*[:(.,!;]|\s+-+\s|\s+(?:implementation|impl|body|value|code|version|for\s+now|only|until|so\s+far|to\s+be)\b)|\b(?:this\s+is\s+(?:just\s+|only\s+)?an?\s+|temporary\s+|temp\s+)(?:stub|placeholder)\b")
 });
 
+static DESCRIBES: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bplaceholders?\s+(?:that|which|we|for\s+the|so)\b"));
+
 /// `claimed`: indexes of comments another rule already reported.
 pub fn check(src: &Source, claimed: &[usize], m: &Matchers, out: &mut Vec<Raw>) {
     let candidates: Vec<(usize, &'static str, bool)> = src
@@ -47,7 +49,10 @@ pub fn check(src: &Source, claimed: &[usize], m: &Matchers, out: &mut Vec<Raw>) 
                 let word = if m.as_bytes() == b"TODO" { "TODO" } else if m.as_bytes() == b"FIXME" { "FIXME" } else { "XXX" };
                 return Some((i, word, true));
             }
-            PLACEHOLDER.is_match(text).then_some((i, "placeholder", false))
+            // A trailing `// placeholder` names the value on its line; "a
+            // placeholder that we use to…" describes a thing, not the code.
+            let own_line = src.code[..c.start].iter().rev().take_while(|&&b| b != b'\n').all(|b| b.is_ascii_whitespace());
+            (own_line && PLACEHOLDER.is_match(text) && !DESCRIBES.is_match(text)).then_some((i, "placeholder", false))
         })
         .collect();
     if candidates.is_empty() {
@@ -61,7 +66,14 @@ pub fn check(src: &Source, claimed: &[usize], m: &Matchers, out: &mut Vec<Raw>) 
         }
         let (rule, message) = if todo {
             let text = src.comment_text(c);
-            if MISSING.is_match(text.as_bytes()) {
+            // A TODO that asks a question is a design note.
+            if text.contains('?') {
+                if m.reports(COMMENT_TODO_NOTE) {
+                    (COMMENT_TODO_NOTE, format!("{word} note inside a function"))
+                } else {
+                    continue;
+                }
+            } else if MISSING.is_match(text.as_bytes()) {
                 (COMMENT_TODO, format!("{word} comment says behaviour is missing"))
             } else if block_is_empty(src, c.start, c.end) {
                 (COMMENT_TODO, format!("{word} comment next to an empty or default body: unfinished work"))
@@ -139,10 +151,10 @@ mod tests {
 
     #[test]
     fn todo_words_that_mark_missing_behaviour() {
-        for yes in ["// TODO: implement retries", "// TODO not yet supported", "# TODO: stub", "// FIXME: fill in the limits"] {
+        for yes in ["// TODO: implement retries", "// TODO not yet supported", "// TODO: not yet", "// XXX not implemented yet", "# TODO: stub", "// FIXME: fill in the limits"] {
             assert!(MISSING.is_match(yes.as_bytes()), "{yes}");
         }
-        for no in ["// TODO: this could be faster", "// TODO(ben): reimplementation would be cleaner", "// XXX: why does this work?"] {
+        for no in ["// TODO: this could be faster", "// TODO(ben): reimplementation would be cleaner", "// XXX: why does this work?", "// FIXME: if the connection is not yet closed, retry"] {
             assert!(!MISSING.is_match(no.as_bytes()), "{no}");
         }
         for yes in ["", "  return nil\n", "pass", "return;", "Ok(())", "..."] {

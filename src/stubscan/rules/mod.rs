@@ -328,10 +328,11 @@ pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asser
 
 /// A test that says, in its name, comments or docstring, that its check is
 /// the absence of an exception or panic ("does not panic", "nothing
-/// happens", "no exception is raised", "is accepted"): it fails when the
+/// happens", "no exception is raised", "is accepted", "works", "it's
+/// legal to", "can be None"): it fails when the
 /// code under test raises, and means to.
 static STATES_NO_FAILURE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:raise|crash|fail|throw|panic|error|blow\s+up)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b)")
+    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:raise|crash|fail|throw|panic|error|blow\s+up)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b)")
 });
 
 /// Whether the test named `name` with original text `text` says its check
@@ -412,7 +413,7 @@ mod tests {
 
     #[test]
     fn tests_that_say_they_check_for_no_failure() {
-        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted.")] {
+        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted."), ("test_success", "Succeeds if all wrapped validators succeed."), ("t", "It's possible to subclass both.")] {
             assert!(states_no_failure(name, text), "{name} {text}");
         }
         for (name, text) in [("test_load", "load()"), ("t", "// errors are logged"), ("t", "# the panic handler")] {

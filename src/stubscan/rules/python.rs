@@ -1,7 +1,10 @@
 //! Python rules: `raise NotImplementedError`, `pass`-only functions, and
 //! test functions with no assertion. Abstract methods and overloads are
 //! meant to have no body and are left alone; so are the dummy callbacks
-//! tests define (in test files, or nested inside a test). Tests are what
+//! tests define, nested functions, registered callbacks, and methods whose
+//! `pass` is a no-op by design (no docstring promising behaviour). A
+//! `raise NotImplementedError` is a base class's abstract method when it is
+//! documented or its class is subclassed in the file. Tests are what
 //! pytest and unittest collect: `test*` functions at module level or in a
 //! `Test*` class of a `test_*.py`/`*_test.py` file, and `test*` methods of a
 //! `TestCase` subclass; a `def` nested in a function is never one.
@@ -11,7 +14,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::calls::calls;
-use super::{asserting_defs, called_names, family, is_test_support, re, states_no_failure, Checked, Matchers, Raw, PY_NOT_IMPLEMENTED, PY_PASS, PY_TEST};
+use super::{asserting_defs, called_names, family, is_test_support, re, says_placeholder, states_no_failure, Checked, Matchers, Raw, PY_NOT_IMPLEMENTED, PY_PASS, PY_TEST};
 use crate::stubscan::source::Source;
 use crate::stubscan::spans::{python_defs, FnSpan};
 
@@ -33,18 +36,34 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
     let out = &mut checked.raw;
     if has(family::PLACEHOLDER) {
         for hit in NOT_IMPLEMENTED.find_iter(&src.code) {
-            let innermost = defs.iter().rev().find(|d| d.open < hit.start() && hit.start() < d.end);
-            if innermost.is_some_and(|d| is_abstract(src, d)) {
+            let Some(d) = defs.iter().rev().find(|d| d.open < hit.start() && hit.start() < d.end) else { continue };
+            if is_abstract(src, d) || is_interface_method(src, d) {
+                continue;
+            }
+            // Raised on one path of a working function, it refuses a case
+            // ("unknown load instruction"), unless its message says the
+            // case is unfinished.
+            let whole_body = body_text(src, d).starts_with("raiseNotImplementedError");
+            let message_end = src.code[hit.end()..].iter().position(|&b| b == b'\n').map_or(src.code.len(), |p| hit.end() + p);
+            if !whole_body && !says_placeholder(&src.original(hit.end(), message_end)) {
                 continue;
             }
             out.push(Raw::on_line(src, PY_NOT_IMPLEMENTED, hit.start(), "`raise NotImplementedError` left in code".into()));
         }
         let test_file = is_test_support(src.path);
         for d in &defs {
-            let body: String = src.code_str(d.open + 1, d.end).chars().filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'').collect();
-            // A test's dummy callbacks, hooks and commands have empty bodies
-            // on purpose.
-            if body != "pass" || is_abstract(src, d) || test_file || enclosing_defs(&defs, d).any(|e| e.name.starts_with("test")) {
+            // A test's dummy callbacks, a decorated callback (a command, a
+            // route), a no-op dunder, a protocol's or base class's hook
+            // have empty bodies on purpose.
+            if body_text(src, d) != "pass"
+                || is_abstract(src, d)
+                || test_file
+                || enclosing_defs(&defs, d).any(|e| e.name.starts_with("test"))
+                || registered(src, d)
+                || (d.name.starts_with("__") && d.name.ends_with("__"))
+                || enclosing_defs(&defs, d).next().is_some()
+                || enclosing_class(src, d).is_some_and(|(name, bases)| bases.contains("Protocol") || is_subclassed(src, &name) || !promises_behaviour(src, d))
+            {
                 continue;
             }
             out.push(Raw::new(PY_PASS, d.start, format!("`{}` has only `pass` for a body", d.name), format!("def {}", d.name)));
@@ -72,6 +91,59 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
         raw.calls = called_names(body);
         out.push(raw);
     }
+}
+
+/// The def's body without whitespace and string quotes (so a docstring
+/// leaves nothing).
+fn body_text(src: &Source, d: &FnSpan) -> String {
+    src.code_str(d.open + 1, d.end).chars().filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'').collect()
+}
+
+/// Python's own convention for an abstract method: a method of a base
+/// class that only raises NotImplementedError, documented (a docstring
+/// says what to implement) or in a class the file subclasses.
+fn is_interface_method(src: &Source, d: &FnSpan) -> bool {
+    let Some((class, _)) = enclosing_class(src, d) else { return false };
+    let has_docstring = src.code[d.open + 1..d.end].iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'"' || b == b'\'');
+    has_docstring || is_subclassed(src, &class) || ["Base", "Abstract", "Interface", "Mixin"].iter().any(|w| class.contains(w))
+}
+
+/// Whether a method's docstring says it does something (so a `pass` body
+/// leaves it undone). Without one, or saying it does nothing by default or
+/// is there to be overridden, a `pass` method is a deliberate no-op: an
+/// override, a hook, a file-like stand-in's `flush`.
+fn promises_behaviour(src: &Source, d: &FnSpan) -> bool {
+    static NO_OP: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\bnothing\b|no-?op|overrid|subclass|\bhook\b|by default"));
+    let first = src.code[d.open + 1..d.end].iter().position(|b| !b.is_ascii_whitespace()).map(|p| d.open + 1 + p);
+    let Some(q) = first.filter(|&q| matches!(src.code[q], b'"' | b'\'')) else { return false };
+    let docstring = src.original(q, d.end);
+    !NO_OP.is_match(docstring.as_bytes())
+}
+
+/// Whether the file defines a class deriving from `class`.
+fn is_subclassed(src: &Source, class: &str) -> bool {
+    let pattern = format!(r"(?m)^[ \t]*class[ \t]+\w+[ \t]*\([^)]*\b{}\b", regex::escape(class));
+    Regex::new(&pattern).is_ok_and(|r| r.is_match(&src.code))
+}
+
+/// Whether a decorator registers the function (`@app.route(…)`,
+/// `@click.command()`, `@cli.command`): a call or a dotted name, other than
+/// a property's setter or deleter.
+fn registered(src: &Source, d: &FnSpan) -> bool {
+    let mut line = src.line_of(d.start);
+    while line > 1 {
+        line -= 1;
+        let text = src.line_text(line);
+        let t = text.trim();
+        if !t.starts_with('@') {
+            return false;
+        }
+        let name = t[1..].split('(').next().unwrap_or("").trim();
+        if t.contains('(') || (name.contains('.') && !name.ends_with(".setter") && !name.ends_with(".deleter") && !name.ends_with(".getter")) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether a body can fail a test: an assertion statement or method, a

@@ -16,7 +16,12 @@ static TEST_CALL: LazyLock<Regex> = LazyLock::new(|| re(r#"\b(?:it|test)(?:\s*\.
 static CALLBACK: LazyLock<Regex> = LazyLock::new(|| re(r"=>|\bfunction\b"));
 /// chai's `.should`, ava/tap's `t.is(…)`, `throw`, and `.parse(…)`, which
 /// throws when the input does not match (zod, JSON).
-static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\.\s*should\b|\bt\s*\.\s*\w+\s*\(|\bthrow\b|\.\s*parse\s*\("));
+/// Type-level checks count too: `satisfies`, and a typed binding named
+/// `_…` (`const _s: Schema = z.string()`) that fails to compile when the
+/// types disagree.
+static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\.\s*should\b|\bt\s*\.\s*\w+\s*\(|\bthrow\b|\.\s*parse\s*\(|\bsatisfies\b|\b(?:const|let|var)\s+_\w*\s*!?:")
+});
 /// `function name(` and `const name = (…) =>` / `= function`; group 1 is
 /// the name.
 static FUNCTION: LazyLock<Regex> = LazyLock::new(|| {
@@ -58,7 +63,8 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
         };
         let name = super::literal_text(src, whole.end() - 1);
         let text = src.original(open.start(), call_end);
-        if body_asserts(body, m) || calls(body).iter().any(|c| std::str::from_utf8(c.name).is_ok_and(|n| local.contains(n))) || super::states_no_failure(&name, &text) {
+        // `// @ts-expect-error` fails the type check when the line compiles.
+        if body_asserts(body, m) || text.contains("@ts-expect-error") || calls(body).iter().any(|c| std::str::from_utf8(c.name).is_ok_and(|n| local.contains(n))) || super::states_no_failure(&name, &text) {
             continue;
         }
         let mut raw = Raw::new(TS_TEST, whole.start(), format!("test \"{name}\" has no assertion: nothing in it can fail"), format!("test {name}"));
