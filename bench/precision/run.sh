@@ -7,7 +7,7 @@
 # read each and add a line) or a goal is missed (>= 90 % per rule, >= 95 %
 # overall).
 # Needs: cargo, pip, npm, python3, and root for apt-get (Debian's Go sources).
-# Usage: bench/precision/run.sh        PER_RULE=18 SEED=14 by default;
+# Usage: bench/precision/run.sh        PER_RULE=22 SEED=14 by default;
 #        PRECISION_DIR (default ~/.cache/porttrack-precision) holds the trees.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,4 +50,4 @@ fi
 # porttrack.toml applies there: the scan runs with its defaults.
 (cd "$dir" && "$repo/target/debug/porttrack" stub scan crates py npm "$gocode" --format json >"$dir/findings.json") || true
 python3 "$here/sample.py" "$dir/findings.json" "$here/labels.tsv" --root "$dir" --go "$gocode" \
-  --per-rule "${PER_RULE:-18}" --seed "${SEED:-14}"
+  --per-rule "${PER_RULE:-22}" --seed "${SEED:-14}"

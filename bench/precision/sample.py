@@ -36,7 +36,7 @@ def main():
     ap.add_argument("labels")
     ap.add_argument("--root", required=True, help="directory the scan ran in")
     ap.add_argument("--go", required=True, help="Go source directory, shown as go/ in paths")
-    ap.add_argument("--per-rule", type=int, default=18)
+    ap.add_argument("--per-rule", type=int, default=22)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--show", action="store_true", help="print the code of unlabelled findings")
     a = ap.parse_args()

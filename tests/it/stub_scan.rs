@@ -112,6 +112,8 @@ fn issue_14_false_positive_shapes_are_not_findings() {
         ("py/src/pkg/callbacks.py", "py/pass-body", 1),
         ("py/tests/test_shapes.py", "py/test-without-assertion", 56),
         ("rust/tests/shapes.rs", "rust/test-without-assertion", 101),
+        ("rust/tests/shapes.rs", "rust/test-without-assertion", 127),
+        ("rust/tests/shapes.rs", "rust/todo-macro", 129),
         ("ts/schema.test.ts", "ts/test-without-assertion", 28),
     ];
     let want: Vec<(String, String, usize)> = want.iter().map(|&(p, r, l)| (p.to_string(), r.to_string(), l)).collect();

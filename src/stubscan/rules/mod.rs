@@ -147,7 +147,9 @@ fn triggers(lang: Language) -> [&'static str; 5] {
         Language::Rust => r"todo!|unimplemented!|(?:panic|unreachable)!\s*[(\[{][^;]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
         Language::CSharp => r"NotImplementedException",
         Language::Go => r"panic\([^\n]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
-        Language::Python => r"NotImplementedError|\bpass\b",
+        // Class statements too: the base classes they name make another
+        // file's `raise NotImplementedError` an abstract method.
+        Language::Python => r"NotImplementedError|\bpass\b|\bclass[ \t]+\w+[ \t]*\(",
         Language::TypeScript => r"throw\s+new\s+\w*Error\s*\([^)]*?(?i-u:implemented|todo|stub|fixme|placeholder)",
     };
     let skip = match lang {
@@ -254,7 +256,7 @@ pub(crate) fn re(pattern: &str) -> Regex {
 
 /// A message that says the code is unfinished.
 static PLACEHOLDER_MESSAGE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)not\s+(?:yet\s+)?implemented|unimplemented|\btodo\b|\bfixme\b|\bstub(?:bed)?\b|\bplaceholder\b"));
+    LazyLock::new(|| re(r"(?i)not\s+(?:yet\s+)?(?:implemented|ported)|unimplemented|\btodo\b|\bfixme\b|\bstub(?:bed)?\b|\bplaceholder\b|\byet\b"));
 
 pub fn says_placeholder(text: &str) -> bool {
     PLACEHOLDER_MESSAGE.is_match(text.as_bytes())

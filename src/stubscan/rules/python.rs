@@ -26,6 +26,9 @@ static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DECORATOR: LazyLock<Regex> = LazyLock::new(|| re(r"@\s*(?:\w+\s*\.\s*)*(abstractmethod|overload)\b"));
 static FIXTURE: LazyLock<Regex> = LazyLock::new(|| re(r"@\s*(?:\w+\s*\.\s*)*fixture\b"));
+/// A base class named in a class statement (the last part of a dotted
+/// name, each base of the list): `class Flask(App)`, `class A(x.Base, M)`.
+static SUBCLASS: LazyLock<Regex> = LazyLock::new(|| re(r"\bclass[ \t]+\w+[ \t]*\(([^)]*)\)"));
 static CLASS: LazyLock<Regex> = LazyLock::new(|| re(r"\A[ \t]*class[ \t]+([A-Za-z_]\w*)[ \t]*(\([^)]*\))?"));
 
 pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Matchers, checked: &mut Checked) {
@@ -40,15 +43,23 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
             if is_abstract(src, d) || is_interface_method(src, d) {
                 continue;
             }
-            // Raised on one path of a working function, it refuses a case
-            // ("unknown load instruction"), unless its message says the
-            // case is unfinished.
+            // With a message that explains a refusal ("unknown load
+            // instruction"), or raised on one path of a working function, it
+            // refuses a case; unless the message says the case is unfinished.
             let whole_body = body_text(src, d).starts_with("raiseNotImplementedError");
             let message_end = src.code[hit.end()..].iter().position(|&b| b == b'\n').map_or(src.code.len(), |p| hit.end() + p);
-            if !whole_body && !says_placeholder(&src.original(hit.end(), message_end)) {
+            let message = src.original(hit.end(), message_end);
+            let explains = message.contains('"') || message.contains('\'');
+            if !says_placeholder(&message) && (!whole_body || explains) {
                 continue;
             }
-            out.push(Raw::on_line(src, PY_NOT_IMPLEMENTED, hit.start(), "`raise NotImplementedError` left in code".into()));
+            let mut raw = Raw::on_line(src, PY_NOT_IMPLEMENTED, hit.start(), "`raise NotImplementedError` left in code".into());
+            // A method of a class subclassed anywhere in the project is a
+            // base class's abstract method (resolved after the walk).
+            if let Some((class, _)) = enclosing_class(src, d) {
+                raw.calls = vec![format!("class:{class}")];
+            }
+            out.push(raw);
         }
         let test_file = is_test_support(src.path);
         for d in &defs {
@@ -69,13 +80,21 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
             out.push(Raw::new(PY_PASS, d.start, format!("`{}` has only `pass` for a body", d.name), format!("def {}", d.name)));
         }
     }
+    if has(family::PLACEHOLDER) {
+        for bases in SUBCLASS.captures_iter(&src.code).filter_map(|c| c.get(1)) {
+            let bases = String::from_utf8_lossy(bases.as_bytes());
+            // `x.Base[T]` names `Base`; `metaclass=M` names no base.
+            let names = bases.split(',').filter(|b| !b.contains('=')).filter_map(|b| b.split('[').next()?.trim().rsplit('.').next().map(str::to_string));
+            checked.asserting.extend(names.filter(|n| !n.is_empty()).map(|n| format!("class:{n}")));
+        }
+    }
     if !has(family::TEST) && !support {
         return;
     }
     let spans: Vec<(String, usize, usize)> = defs.iter().map(|d| (d.name.clone(), d.open, d.end)).collect();
     let local = asserting_defs(&spans, &src.code, |b| body_asserts(b, m));
     if support {
-        checked.asserting = local.iter().map(|s| s.to_string()).collect();
+        checked.asserting.extend(local.iter().map(|s| s.to_string()));
         checked.asserting.sort_unstable();
     }
     if !has(family::TEST) {

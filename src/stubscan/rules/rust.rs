@@ -52,10 +52,11 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
     let streams = token_streams(src);
     let out = &mut checked.raw;
     if has(family::PLACEHOLDER) {
-        for hit in TODO.find_iter(code) {
+        let doubles = TestDoubles::new(src, support);
+        for hit in TODO.find_iter(code).filter(|h| !doubles.holds(h.start())) {
             out.push(Raw::on_line(src, RUST_TODO, hit.start(), "`todo!()` left in code".into()));
         }
-        for hit in UNIMPLEMENTED.find_iter(code) {
+        for hit in UNIMPLEMENTED.find_iter(code).filter(|h| !doubles.holds(h.start())) {
             out.push(Raw::on_line(src, RUST_UNIMPLEMENTED, hit.start(), "`unimplemented!()` left in code".into()));
         }
         for c in PANIC.captures_iter(code) {
@@ -70,7 +71,11 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
         for c in IGNORE.captures_iter(code) {
             let Some(whole) = c.get(0) else { continue };
             let empty = c.get(1).is_none_or(|q| super::literal_text(src, q.start()).trim().is_empty());
-            if empty {
+            // A comment on the attribute's line or the line above gives
+            // the reason to a reader, if not to the test runner.
+            let line = src.line_of(whole.start());
+            let commented = src.comments.iter().any(|c| c.line && (src.line_of(c.start) == line || src.line_of(c.start) + 1 == line));
+            if empty && !commented {
                 out.push(Raw::on_line(src, RUST_IGNORE, whole.start(), "`#[ignore]` without a reason: write `#[ignore = \"why\"]`".into()));
             }
         }
@@ -104,6 +109,45 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
     }
     // Token streams are not code: nothing in them is a finding.
     out.retain(|r| !inside(&streams, r.at));
+}
+
+/// Test code's `todo!()`/`unimplemented!()` inside a test double — a
+/// closure or a method the test never calls ("not needed here") — is no
+/// placeholder; one directly in a `#[test]` body is.
+struct TestDoubles {
+    /// Test code: the whole file (test support) or its #[cfg(test)] modules.
+    regions: Vec<(usize, usize)>,
+    fns: Vec<FnSpan>,
+    tests: Vec<usize>,
+    code: Vec<u8>,
+}
+
+impl TestDoubles {
+    fn new(src: &Source, support: bool) -> TestDoubles {
+        let regions = if support { vec![(0, src.code.len())] } else { cfg_test_modules(src) };
+        if regions.is_empty() {
+            return TestDoubles { regions, fns: Vec::new(), tests: Vec::new(), code: Vec::new() };
+        }
+        let fns = rust_fns(src);
+        let tests = TEST_ATTR.find_iter(&src.code).filter_map(|a| fns.get(fns.partition_point(|f| f.start < a.end())).map(|f| f.start)).collect();
+        TestDoubles { regions, fns, tests, code: src.code.clone() }
+    }
+
+    fn holds(&self, at: usize) -> bool {
+        if !inside(&self.regions, at) {
+            return false;
+        }
+        let innermost = self.fns.iter().filter(|f| f.open < at && at < f.end).max_by_key(|f| f.open);
+        let Some(f) = innermost else { return true };
+        // In a test's own body only a closure (`|_| todo!()`, never
+        // called) is a double.
+        !self.tests.contains(&f.start) || self.in_closure(at)
+    }
+
+    fn in_closure(&self, at: usize) -> bool {
+        let line_start = self.code[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        self.code[line_start..at].contains(&b'|')
+    }
 }
 
 /// `(open, end)` of every token-stream macro argument, ordered.
