@@ -35,7 +35,7 @@ pub const RUST_DEFAULT_BODY: Rule = rule("rust/default-body-todo", "a function t
 pub const RUST_IGNORE: Rule = rule("rust/ignore-without-reason", "`#[ignore]` without a reason: say why the test is skipped (`#[ignore = \"why\"]`)");
 pub const RUST_TEST: Rule = rule(
     "rust/test-without-assertion",
-    "a `#[test]` that cannot fail: no *assert*!/panic! macro, no `?` in a Result test, no should_panic, no call of an assertion helper (configured, or a function or macro_rules! of the same file that asserts); proptest! properties count as checks",
+    "a `#[test]` that cannot fail: no assertion or snapshot macro, no assert*/expect*/check*-named call, unwrap or trybuild harness, no `?` in a Result test, no should_panic, no call of an asserting helper of the project; proptest!/quickcheck properties count as checks",
 );
 pub const CS_NOT_IMPLEMENTED: Rule = rule("cs/not-implemented", "`throw new NotImplementedException` marks code that is not written yet");
 pub const CS_TRIVIAL: Rule = rule("cs/trivial-assert", "a test whose only assertions cannot fail (`Assert.True(true)`, `Assert.Pass()`)");
