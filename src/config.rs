@@ -7,8 +7,13 @@
 //! target_roots = ["src", "ported", "tests"]
 //!
 //! [stub]
-//! # Functions or macros that assert, so a test calling them is not hollow.
-//! assertion_helpers = ["check_invariants", "expect_err"]
+//! # Functions or macros that assert, so a test calling them is not hollow
+//! # (a trailing `*` makes a name a prefix).
+//! assertion_helpers = ["check_invariants", "wait_on_*"]
+//! # Call names that are assertions by their prefix (this is the default).
+//! assertion_prefixes = ["assert", "expect", "should", "check", "verify"]
+//! # Opt-in rules to report: "comment/todo-note" (every TODO note).
+//! enable = ["comment/todo-note"]
 //!
 //! [gate]
 //! build = ["cargo", "build", "--workspace"]
@@ -37,6 +42,9 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct StubConfig {
     pub assertion_helpers: Vec<String>,
+    /// None: the built-in prefixes.
+    pub assertion_prefixes: Option<Vec<String>>,
+    pub enable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -114,9 +122,10 @@ mod tests {
 
     #[test]
     fn keys_are_read_and_unknown_keys_rejected() {
-        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\n[gate]\ntimeout_secs = 5\n").unwrap();
+        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\nassertion_prefixes = [\"ensure\"]\nenable = [\"comment/todo-note\"]\n[gate]\ntimeout_secs = 5\n").unwrap();
         assert_eq!(c.target_roots, ["lib"]);
         assert_eq!(c.stub.assertion_helpers, ["check"]);
+        assert_eq!((c.stub.assertion_prefixes, c.stub.enable), (Some(vec!["ensure".to_string()]), vec!["comment/todo-note".to_string()]));
         assert_eq!(c.gate.timeout_secs, 5);
         assert_eq!(c.gate.build, ["cargo", "build", "--workspace"]);
         let err = parse("[stub]\nassertion_helper = []\n").unwrap_err();

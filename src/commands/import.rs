@@ -34,6 +34,11 @@ struct Imported {
 
 pub fn run(ctx: &Ctx, cmd: ImportCommand) -> anyhow::Result<i32> {
     let ImportCommand::Go(args) = cmd;
+    // A directory that is not there is an input that cannot be read (exit
+    // 7, as README's table says); a file given for it is a usage error.
+    if !args.dir.exists() {
+        return Err(Error::CouldNotRun(format!("cannot read {}: directory does not exist", args.dir.display())).into());
+    }
     existing_dir(&args.dir)?;
     let inv = golang::import_dir(&args.dir).map_err(|e| Error::CouldNotRun(format!("import of {} failed: {e}", args.dir.display())))?;
     let mut db = ctx.open_db()?;

@@ -115,11 +115,11 @@ fn reimport_of_a_changed_tree_keeps_ids() {
 }
 
 #[test]
-fn bad_directory_is_a_usage_error() {
+fn missing_directory_cannot_be_read_and_a_file_is_a_usage_error() {
     let t = TestDir::new("import-bad-dir");
     fresh(&t);
     let before = snapshot(&t.join("porting.db"));
-    let err = t.fails(&["import", "go", "no/such/dir"], 2);
+    let err = t.fails(&["import", "go", "no/such/dir"], 7);
     assert!(err.contains("no/such/dir"), "{err}");
     std::fs::write(t.join("file.go"), "package x\n").unwrap();
     let err = t.fails(&["import", "go", "file.go"], 2);
