@@ -29,6 +29,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
     ("0003_declared_status", include_str!("../../migrations/0003_declared_status.sql")),
     ("0004_evidence_indexes", include_str!("../../migrations/0004_evidence_indexes.sql")),
+    // 0005 and 0006 are other branches' (evidence provenance, modules); the
+    // lead merges them before this one.
+    ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
 ];
 
 /// How long a connection waits for another writer before giving up.

@@ -26,8 +26,14 @@ pub fn report(r: &GateReport) -> String {
     for t in r.failed_tests.iter().take(20) {
         let _ = writeln!(out, "  failed: {t}");
     }
+    if r.failed_tests.len() > 20 {
+        let _ = writeln!(out, "  … and {} more failed", r.failed_tests.len() - 20);
+    }
     for t in r.missing_expected.iter().take(20) {
         let _ = writeln!(out, "  missing: {t}");
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "  warning: {w}");
     }
     if let Some(log) = &r.log_path {
         let _ = writeln!(out, "  log: {log}");
@@ -81,11 +87,16 @@ pub fn run_detail(d: &RunDetail) -> String {
     field("batch", r.batch.map_or("-".into(), |b| b.to_string()));
     field("log", format!("{} (sha256 {})", r.log_path.as_deref().unwrap_or("-"), r.log_sha256.as_deref().unwrap_or("-")));
     if !d.results.is_empty() {
-        let mut t = table(&["Test", "Outcome", "ms"]);
+        let mut t = table(&["Binary / class / package", "Test", "Outcome", "ms"]);
         for x in &d.results {
-            t.add_row(vec![x.test_name.clone(), x.outcome.clone(), x.duration_ms.map_or("-".into(), |m| m.to_string())]);
+            t.add_row(vec![
+                if x.container.is_empty() { "-".into() } else { x.container.clone() },
+                x.test_name.clone(),
+                x.outcome.clone(),
+                x.duration_ms.map_or("-".into(), |m| m.to_string()),
+            ]);
         }
-        align_right(&mut t, &[2]);
+        align_right(&mut t, &[3]);
         let _ = writeln!(out, "\nResults ({}):\n{}", d.results.len(), text(&t));
     }
     if !d.files.is_empty() {

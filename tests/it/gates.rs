@@ -80,7 +80,8 @@ fn some_fail() {
     let (code, v, _) = gate_test(&t, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "failed");
-    assert_eq!(v["failed_tests"], serde_json::json!(["a::two"]));
+    // Named with its test binary (cargo's `Running tests/fake.rs` header).
+    assert_eq!(v["failed_tests"], serde_json::json!(["fake a::two"]));
     let failures = v["failures"].to_string();
     assert!(failures.contains("exited with status 101") && failures.contains("1 test(s) failed"), "{failures}");
     assert_eq!(t.json(&["evidence", "show", &v["run_id"].to_string()])["outcome"], "failed");
@@ -319,10 +320,11 @@ fn test_gate_reads_a_results_file() {
     let (code, v, _) = gate_test(&t, &["--results", "junit.xml", "--", "true"]);
     assert_eq!(code, 1, "two tests failed in the fixture: {v}");
     assert_eq!(v["format"], "nextest-junit");
-    // The fixture runs one name in two binaries; the gate keeps one merged
-    // result per name, so 9 passing results become 8 names.
-    assert_eq!(v["counts"]["passed"], 8);
+    // The fixture runs one name in two binaries: two results, as nextest
+    // counted them.
+    assert_eq!(v["counts"]["passed"], 9);
     assert_eq!(v["counts"]["failed"], 2);
+    assert_eq!(v["failed_tests"], serde_json::json!(["ptfix tests::fails", "ptfix::api tests::shared_name"]));
 }
 
 #[test]
