@@ -56,8 +56,9 @@ use crate::gate::results::{Counts, Format, ParseError, Parsed, TestOutcome, Test
 #[derive(Debug, Clone, Default)]
 pub struct CargoTargets {
     /// (source path relative to its package, target name with `-` as `_`)
-    /// → binary id.
-    pub by_source: HashMap<(String, String), String>,
+    /// → (package, binary id) of every target that fits: `tests/api.rs`
+    /// can be a test of two packages.
+    pub by_source: HashMap<(String, String), Vec<(String, String)>>,
     /// Library target name → package name.
     pub lib_package: HashMap<String, String>,
 }
@@ -86,7 +87,7 @@ impl CargoTargets {
                         name.to_string()
                     }
                 };
-                t.by_source.insert((rel, tname.replace('-', "_")), id);
+                t.by_source.entry((rel, tname.replace('-', "_"))).or_default().push((name.to_string(), id));
             }
         }
         Some(t)
@@ -132,8 +133,10 @@ pub struct Parser {
     /// or main binary, for ids without cargo metadata.
     binary: String,
     package: Option<String>,
-    /// Index in `results` where the current binary's results start.
+    /// Index in `results` where the current binary's results start, and
+    /// the range of the binary that ended last (for cargo's rerun hint).
     binary_start: usize,
+    last_binary: std::ops::Range<usize>,
     binary_terse: bool,
     /// Tests libtest said have been running for a long time, by binary.
     long_running: Vec<(String, String)>,
@@ -156,6 +159,7 @@ impl Parser {
             binary: String::new(),
             package: None,
             binary_start: 0,
+            last_binary: 0..0,
             binary_terse: false,
             long_running: Vec::new(),
         }
@@ -233,6 +237,11 @@ impl Parser {
             }
             return;
         }
+        if let Some(args) = line.strip_prefix("error: test failed, to rerun pass `").and_then(|r| r.strip_suffix('`')) {
+            let args = args.to_string();
+            self.rerun_hint(&args);
+            return;
+        }
         if is_binary_start(line, trimmed) {
             if is_running(trimmed) {
                 self.saw_libtest = true;
@@ -277,8 +286,11 @@ impl Parser {
         }
         // Terse marks come on the line right after `running N tests`.
         let after_running = std::mem::take(&mut self.after_running) && !trimmed.is_empty();
-        if after_running && is_terse_progress(trimmed) {
+        if after_running && (is_terse_progress(trimmed) || terse_failure(line).is_some()) {
             self.binary_terse = true;
+            if let Some(name) = terse_failure(line) {
+                self.push(name.to_string(), TestOutcome::Failed, None);
+            }
             if !self.warned_terse {
                 self.warned_terse = true;
                 self.warnings.push(format!(
@@ -288,7 +300,7 @@ impl Parser {
             return;
         }
         if self.binary_terse {
-            if let Some(name) = line.strip_suffix(" --- FAILED").filter(|n| !n.is_empty() && !n.starts_with(' ')) {
+            if let Some(name) = terse_failure(line) {
                 if !self.results[self.binary_start..].iter().any(|r| r.name == name) {
                     self.push(name.to_string(), TestOutcome::Failed, None);
                 }
@@ -330,7 +342,13 @@ impl Parser {
             _ => file,
         };
         let src_norm = src.replace('\\', "/");
-        if let Some(id) = self.cargo.as_ref().and_then(|c| c.by_source.get(&(src_norm.clone(), target.to_string())).cloned()) {
+        let candidates = self.cargo.as_ref().and_then(|c| c.by_source.get(&(src_norm.clone(), target.to_string())));
+        // Two packages with the same target: the one whose library ran last.
+        let exact = candidates.and_then(|c| match c.as_slice() {
+            [(_, id)] => Some(id.clone()),
+            many => many.iter().find(|(p, _)| Some(p) == self.package.as_ref()).map(|(_, id)| id.clone()),
+        });
+        if let Some(id) = exact {
             if !id.contains("::") || id.contains("::bin/") {
                 self.package = id.split("::").next().map(str::to_string);
             }
@@ -370,7 +388,41 @@ impl Parser {
             self.anonymous.failed += c.failed.saturating_sub(named.failed);
         }
         self.binary_terse = false;
+        self.last_binary = self.binary_start.min(self.results.len())..self.results.len();
         self.binary_start = self.results.len();
+    }
+
+    /// `error: test failed, to rerun pass `-p alpha --test api``: cargo
+    /// names the binary that just failed, which quiet output (`-q`, no
+    /// `Running` headers) names nowhere else.
+    fn rerun_hint(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        let (mut package, mut target) = (None, None);
+        while let Some(w) = words.next() {
+            match w {
+                "-p" | "--package" => package = words.next(),
+                "--lib" => target = Some(String::new()),
+                "--doc" => target = Some("doctest".to_string()),
+                "--test" => target = words.next().map(str::to_string),
+                "--bin" | "--bench" | "--example" => {
+                    let kind = w.trim_start_matches("--");
+                    target = words.next().map(|t| format!("{kind}/{t}"));
+                }
+                _ => {}
+            }
+        }
+        let Some(target) = target else { return };
+        let id = match (package.or(self.package.as_deref()), target.is_empty()) {
+            (Some(p), true) => p.to_string(),
+            (Some(p), false) => format!("{p}::{target}"),
+            (None, true) => return,
+            (None, false) => target,
+        };
+        for r in &mut self.results[self.last_binary.clone()] {
+            if r.container.is_empty() {
+                r.container = id.clone();
+            }
+        }
     }
 
     fn push(&mut self, name: String, outcome: TestOutcome, duration_ms: Option<u64>) {
@@ -395,6 +447,11 @@ impl Parser {
             self.push(open.name, TestOutcome::Failed, None);
         }
     }
+}
+
+/// Terse output's `NAME --- FAILED` → NAME.
+fn terse_failure(line: &str) -> Option<&str> {
+    line.strip_suffix(" --- FAILED").filter(|n| !n.is_empty() && !n.starts_with(' ') && !n.starts_with("test "))
 }
 
 /// `test NAME has been running for over 60 seconds` → NAME.
@@ -658,6 +715,69 @@ mod tests {
             })
         );
         assert_eq!(p.warnings, Vec::<String>::new());
+    }
+
+    /// Real `cargo test --workspace --no-fail-fast` on a workspace where
+    /// `test_eq` is a test in five binaries (one fails), run with libtest's
+    /// colours on (`-- --color always`).
+    #[test]
+    fn real_cargo_test_names_every_binary_and_strips_colours() {
+        let input = include_str!("../../../tests/fixtures/gate/real/cargo-test-two-binaries.txt");
+        assert!(input.contains("\x1b[32mok"), "the fixture is coloured");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(
+            ids(&p),
+            vec![
+                ("alpha", "tests::network", Skipped),
+                ("alpha", "tests::nested::test_eq", Passed),
+                ("alpha", "tests::test_eq", Passed),
+                ("alpha::bin/tool", "test_eq", Passed),
+                ("alpha::api", "flaky", Passed),
+                ("alpha::api", "test_eq", Failed),
+                ("beta_pkg", "tests::test_eq", Passed),
+                ("beta_pkg::api", "slow", Skipped),
+                ("beta_pkg::api", "test_eq", Passed),
+                ("alpha::doctest", "alpha/src/lib.rs - add (line 3)", Passed),
+            ]
+        );
+        // The runner's own summary lines add up to 7 passed, 1 failed, 2 ignored.
+        assert_eq!(p.reported, Some(Counts { passed: 7, failed: 1, skipped: 2 }));
+        assert_eq!(p.counts(), Counts { passed: 7, failed: 1, skipped: 2 });
+        assert_eq!(p.warnings, Vec::<String>::new());
+    }
+
+    /// With `cargo metadata` for the same workspace, binaries are named
+    /// exactly as nextest names them (`beta-pkg`, not `beta_pkg`).
+    #[test]
+    fn cargo_metadata_gives_nextest_binary_ids() {
+        let targets = CargoTargets::from_metadata(include_str!("../../../tests/fixtures/gate/real/cargo-metadata.json")).expect("metadata");
+        let mut p = Parser::new(Some(Arc::new(targets)));
+        for line in include_str!("../../../tests/fixtures/gate/real/cargo-test-two-binaries.txt").lines() {
+            p.line(&parse::strip_ansi(line));
+        }
+        let p = p.finish(StreamEnd::Finished).expect("parses");
+        let nextest = parse::parse(Format::NextestJunit, include_str!("../../../tests/fixtures/gate/real/nextest-retries.xml")).expect("nextest");
+        let mut from_nextest: Vec<(&str, &str)> = nextest.results.iter().map(|r| (r.container.as_str(), r.name.as_str())).collect();
+        let mut from_cargo: Vec<(&str, &str)> =
+            p.results.iter().filter(|r| r.outcome != Skipped && !r.container.ends_with("::doctest")).map(|r| (r.container.as_str(), r.name.as_str())).collect();
+        from_nextest.sort();
+        from_cargo.sort();
+        assert_eq!(from_cargo, from_nextest);
+        assert_eq!(p.results.last().map(|r| r.container.as_str()), Some("alpha::doctest"));
+    }
+
+    /// Real `cargo test -q` on the same workspace: no headers, a mark per
+    /// test, the failure named on a `--- FAILED` line and in `failures:`,
+    /// and cargo's rerun hint naming its binary.
+    #[test]
+    fn real_cargo_test_q_names_the_failure_and_counts_the_rest() {
+        let input = include_str!("../../../tests/fixtures/gate/real/cargo-test-q.txt");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(ids(&p), vec![("alpha::api", "test_eq", Failed)]);
+        assert_eq!(p.reported, Some(Counts { passed: 7, failed: 1, skipped: 2 }));
+        assert_eq!(p.counts(), Counts { passed: 7, failed: 1, skipped: 2 });
+        assert_eq!(p.anonymous, Counts { passed: 7, failed: 0, skipped: 2 });
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     }
 
     #[test]
