@@ -7,6 +7,7 @@ mod gates;
 mod import_go;
 mod mapping;
 mod read_commands;
+mod processes;
 mod real_runners;
 mod schema;
 mod stub_scan;
