@@ -60,7 +60,12 @@ impl Ctx {
     pub fn open_db(&self) -> anyhow::Result<Database> {
         let mut db = self.open_db_file()?;
         if let Some(ms) = std::env::var(BUSY_TIMEOUT_ENV).ok().filter(|v| !v.is_empty()) {
-            let ms: u64 = ms.parse().map_err(|_| Error::usage(format!("{BUSY_TIMEOUT_ENV}={ms} is not a number of milliseconds")))?;
+            // SQLite takes the timeout as a C int of milliseconds.
+            let ms: u64 = ms
+                .parse()
+                .ok()
+                .filter(|&n: &u64| n <= i32::MAX as u64)
+                .ok_or_else(|| Error::usage(format!("{BUSY_TIMEOUT_ENV}={ms} is not a number of milliseconds from 0 to {}", i32::MAX)))?;
             db.set_busy_timeout(std::time::Duration::from_millis(ms))?;
         }
         Ok(db)

@@ -62,6 +62,10 @@ impl Database {
         if meta.is_dir() {
             return Err(db_error(path, "is a directory, not a database file"));
         }
+        // Reading a FIFO or a device would block or never end.
+        if !meta.is_file() {
+            return Err(db_error(path, "is not a regular file (a FIFO, socket or device), not a database file"));
+        }
         check_sqlite_header(path)?;
         let read_only = meta.permissions().readonly();
         let flags = if read_only {

@@ -4,6 +4,7 @@ mod cli_basics;
 mod concurrency;
 mod database_errors;
 mod gates;
+mod hostile_input;
 mod import_go;
 mod mapping;
 mod read_commands;

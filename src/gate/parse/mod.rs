@@ -176,10 +176,13 @@ impl OutputParser {
                         self.state = OutputState::Lines(f, p);
                     }
                     None => {
-                        if pending.len() == PENDING_LINES {
-                            pending.pop_front();
-                        }
-                        pending.push_back(line.chars().take(4096).collect());
+                        // Reuse the oldest line's buffer: noise before the
+                        // results (gigabytes of it, possibly) allocates nothing.
+                        let mut slot = if pending.len() == PENDING_LINES { pending.pop_front().unwrap_or_default() } else { String::new() };
+                        slot.clear();
+                        let cut = line.char_indices().nth(4096).map_or(line.len(), |(i, _)| i);
+                        slot.push_str(&line[..cut]);
+                        pending.push_back(slot);
                     }
                 }
             }
