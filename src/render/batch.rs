@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, or_dash, table};
+use super::{align_right, or_dash, table, SafeRows};
 use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::ops::batch::{BatchList, BatchShow, ItemGroup};
 
@@ -54,7 +54,7 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
     let mut t = table(&["ID", "Go symbol", "Status", "Rust target"]);
     for i in &g.items {
         let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
-        t.add_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
+        t.add_safe_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
     }
     align_right(&mut t, &[0]);
     let _ = writeln!(out, "\n{title}:\n{}", super::text(&t));
@@ -64,7 +64,7 @@ pub fn list(l: &BatchList) -> String {
     let mut t = table(&["Batch", "Name", "Status", "Features", "Tests", "Done", "Depends on", "Ready"]);
     for b in &l.batches {
         let deps: Vec<String> = b.depends_on.iter().map(i64::to_string).collect();
-        t.add_row(vec![
+        t.add_safe_row(vec![
             b.number.to_string(),
             b.name.clone(),
             b.status.to_string(),

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, table};
+use super::{align_right, table, SafeRows};
 use crate::gate::results::Counts;
 
 /// What `gate parse` found in one file (also its JSON shape).
@@ -49,7 +49,7 @@ pub fn parsed_file(p: &ParsedFile) -> String {
     if !p.parsed.results.is_empty() {
         let mut t = table(&["Binary / class / package", "Test", "Outcome", "ms"]);
         for r in &p.parsed.results {
-            t.add_row(vec![
+            t.add_safe_row(vec![
                 if r.container.is_empty() { "-".to_string() } else { r.container.clone() },
                 r.name.clone(),
                 r.outcome.as_str().to_string(),

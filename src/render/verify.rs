@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{table, text};
+use super::{table, text, SafeRows};
 use crate::ops::verify::VerifyReport;
 
 pub fn report(r: &VerifyReport) -> String {
@@ -29,7 +29,7 @@ pub fn report(r: &VerifyReport) -> String {
     if !r.decisions.is_empty() {
         let mut t = table(&["Kind", "ID", "Name", "From", "To", "Why"]);
         for d in &r.decisions {
-            t.add_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
+            t.add_safe_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
         }
         let _ = writeln!(out, "\nDecided ({}):\n{}", r.decisions.len(), text(&t));
     }

@@ -56,8 +56,12 @@ impl Language {
 /// One finding, located and hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Relative to the scan's root, with `/` separators.
+    /// Relative to the scan's root, with `/` separators (a name that is not
+    /// UTF-8 shows U+FFFD here; `path_bytes` holds its real bytes).
     pub path: String,
+    /// The path's bytes, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<Vec<u8>>,
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
@@ -99,6 +103,7 @@ pub fn scan_text(path: &str, lang: Language, text: &[u8], m: &Matchers) -> (Vec<
             let (line, column) = src.line_col(r.at);
             Finding {
                 path: path.to_string(),
+                path_bytes: None,
                 line,
                 column,
                 rule: r.rule.id,

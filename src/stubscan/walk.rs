@@ -26,6 +26,15 @@ pub struct Walked {
     pub errors: Vec<String>,
 }
 
+/// The bytes of `path` as `display_path` shows it, when they are not UTF-8
+/// (so JSON can carry the real name beside the lossy one).
+pub fn non_utf8_bytes(root: &Path, path: &Path) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let bytes = rel.as_os_str().as_bytes();
+    std::str::from_utf8(bytes).is_err().then(|| bytes.to_vec())
+}
+
 /// `path` relative to `root` with `/` separators, or as given when outside.
 pub fn display_path(root: &Path, path: &Path) -> String {
     match path.strip_prefix(root) {
@@ -73,7 +82,12 @@ pub fn walk(root: &Path, paths: &[PathBuf], m: &Matchers) -> Walked {
             }
             files.fetch_add(1, Ordering::Relaxed);
             let rel = display_path(root, entry.path());
-            let (found, suppressed) = scan_text(&rel, lang, &buf, m);
+            let (mut found, suppressed) = scan_text(&rel, lang, &buf, m);
+            if let Some(bytes) = non_utf8_bytes(root, entry.path()) {
+                for f in &mut found {
+                    f.path_bytes = Some(bytes.clone());
+                }
+            }
             if !found.is_empty() || suppressed > 0 {
                 push(out, |w| {
                     w.findings.extend(found);
