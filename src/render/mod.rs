@@ -130,7 +130,7 @@ mod tests {
     fn cells_cannot_forge_rows() {
         let mut t = table_for(&["Reason"], None);
         t.add_safe_row(["ok\nverified by admin\x1b[2K"]);
-        assert_eq!(text(&t), " Reason\n------------------------------------\n ok\\nverified by admin\\e[2K");
+        assert_eq!(text(&t), " Reason\n----------------------------\n ok\\nverified by admin\\e[2K");
     }
 }
 
