@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::value;
+
 use super::{align_right, or_dash, table, SafeRows};
 use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::ops::batch::{BatchList, BatchShow, ItemGroup};
@@ -18,9 +20,9 @@ pub fn counts_line(c: &StatusCounts) -> String {
 
 pub fn show(b: &BatchShow) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, b.name, b.status);
+    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, value(&b.name), b.status);
     if !b.description.is_empty() {
-        let _ = writeln!(out, "{}", b.description);
+        let _ = writeln!(out, "{}", value(&b.description));
     }
     if b.depends_on.is_empty() {
         let _ = writeln!(out, "Depends on: nothing");
@@ -30,17 +32,17 @@ pub fn show(b: &BatchShow) -> String {
             .iter()
             .map(|d| format!("{} {} ({}, {})", d.number, d.name, d.status, if d.satisfied { "satisfied" } else { "not satisfied" }))
             .collect();
-        let _ = writeln!(out, "Depends on: {}", deps.join("; "));
+        let _ = writeln!(out, "Depends on: {}", value(&deps.join("; ")));
     }
     let _ = writeln!(out, "Ready: {}", if b.ready { "yes" } else { "no, dependencies unfinished" });
-    let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { b.source_files.join(", ") });
+    let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { value(&b.source_files.join(", ")).into_owned() });
     let _ = writeln!(out, "Features: {} ({})", b.features.counts.total(), counts_line(&b.features.counts));
     let _ = writeln!(out, "Tests: {} ({})", b.tests.counts.total(), counts_line(&b.tests.counts));
     if b.stale > 0 {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence; run `porttrack verify {}`", b.stale, b.number);
     }
     for o in &b.overrides {
-        let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, o.actor, o.at, o.reason, o.blocking);
+        let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, value(&o.actor), value(&o.at), value(&o.reason), value(&o.blocking));
     }
     items_table(&mut out, "Features", &b.features);
     items_table(&mut out, "Tests", &b.tests);

@@ -13,7 +13,7 @@ pub fn show(d: &ItemDetail) -> String {
         ItemKind::Feature => "Feature",
         ItemKind::Test => "Test",
     };
-    let _ = writeln!(out, "{title} {}: {}", i.id, d.qualified_name);
+    let _ = writeln!(out, "{title} {}: {}", i.id, super::escape::value(&d.qualified_name));
     let mut field = |k: &str, v: String| {
         let _ = writeln!(out, "  {k:<13} {}", super::escape::value(&v));
     };

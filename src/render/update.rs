@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::value;
+
 use super::{align_right, table, text, SafeRows};
 use crate::db::ChangeOutcome;
 use crate::domain::transitions::Verdict;
@@ -35,7 +37,7 @@ pub fn outcome(o: &ChangeOutcome) -> String {
     if (blocked || o.override_id.is_some()) && o.unfinished_dependency_count > 0 {
         let _ = writeln!(out, "Unfinished dependency items ({}, first {} shown):", o.unfinished_dependency_count, o.unfinished_dependencies.len());
         for d in &o.unfinished_dependencies {
-            let _ = writeln!(out, "  {d}");
+            let _ = writeln!(out, "  {}", value(d));
         }
     }
     if let Some(id) = o.override_id {

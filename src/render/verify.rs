@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::escape::value;
+
 use super::{table, text, SafeRows};
 use crate::ops::verify::VerifyReport;
 
@@ -11,20 +13,20 @@ pub fn report(r: &VerifyReport) -> String {
     if r.unfinished_dependency_count > 0 {
         let _ = writeln!(out, "Dependencies: {} unfinished item(s), e.g.:", r.unfinished_dependency_count);
         for d in r.unfinished_dependencies.iter().take(5) {
-            let _ = writeln!(out, "  {d}");
+            let _ = writeln!(out, "  {}", value(d));
         }
     }
     if !r.stub_findings.is_empty() {
         let _ = writeln!(out, "Stub findings in the batch's Rust targets:");
         for (id, f) in &r.stub_findings {
-            let _ = writeln!(out, "  feature {id}: {f}");
+            let _ = writeln!(out, "  feature {id}: {}", value(f));
         }
     }
     for g in [&r.build, &r.test].into_iter().flatten() {
         out.push_str(&super::gate::report(g));
     }
     if let Some(why) = &r.stopped {
-        let _ = writeln!(out, "Stopped: {why}");
+        let _ = writeln!(out, "Stopped: {}", value(why));
     }
     if !r.decisions.is_empty() {
         let mut t = table(&["Kind", "ID", "Name", "From", "To", "Why"]);
