@@ -32,7 +32,9 @@ SH
 measure() { # label, then the command; prints peak RSS in MB and seconds
   local label=$1; shift
   /usr/bin/time -f '%M %e' -o time.txt "$@" > out.txt 2>&1 || true
-  read -r kb secs < time.txt
+  # GNU time puts "Command exited with non-zero status N" first when the
+  # command fails (the noise gate does: it has no tests).
+  read -r kb secs < <(tail -n 1 time.txt)
   echo "$label $((kb / 1024)) MB peak RSS, ${secs} s"
   echo "$((kb / 1024))" > "mb.$label"
 }

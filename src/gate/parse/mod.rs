@@ -329,6 +329,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ansi_escapes_are_stripped() {
+        let cases = [
+            ("test a ... \x1b[32mok\x1b(B\x1b[m", "test a ... ok"),
+            ("\x1b[1;31mFAILED\x1b[0m", "FAILED"),
+            ("\x1b]0;title\x07text", "text"),
+            ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+            ("plain", "plain"),
+            ("cut \x1b[", "cut "),
+        ];
+        for (i, (input, want)) in cases.iter().enumerate() {
+            assert_eq!(strip_ansi(input), *want, "case {i}");
+        }
+    }
+
+    /// The output parser sees lines one at a time: cargo's `Running`
+    /// header before the first libtest line still names the binary, and
+    /// nothing before the format is recognised is lost that matters.
+    #[test]
+    fn the_output_parser_detects_as_it_streams() {
+        let mut p = OutputParser::new(None, None);
+        for line in ["   Compiling x v0.1.0", "     Running tests/api.rs (target/debug/deps/api-0123abcd)", "", "running 1 test", "test a ... \x1b[32mok\x1b[0m", "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s"] {
+            p.line_bytes(line.as_bytes());
+        }
+        let (format, parsed) = p.finish(StreamEnd::Finished);
+        assert_eq!(format, Some(Format::Libtest));
+        let parsed = parsed.expect("parses");
+        assert_eq!(parsed.results.iter().map(|r| (r.container.as_str(), r.name.as_str())).collect::<Vec<_>>(), [("api", "a")]);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+
+        let mut p = OutputParser::new(None, None);
+        for line in ["noise", "<?xml version=\"1.0\"?>", "<testsuites name=\"nextest-run\" tests=\"1\" failures=\"0\">", "<testsuite name=\"b\" tests=\"1\"><testcase name=\"t\" classname=\"b\"/></testsuite>", "</testsuites>"] {
+            p.line(line);
+        }
+        let (format, parsed) = p.finish(StreamEnd::Finished);
+        assert_eq!(format, Some(Format::NextestJunit));
+        assert_eq!(parsed.expect("parses").results.len(), 1);
+
+        let (format, parsed) = OutputParser::new(None, None).finish(StreamEnd::Finished);
+        assert_eq!(format, None);
+        assert_eq!(parsed.expect("empty").results.len(), 0);
+    }
+
+    #[test]
+    fn xml_past_the_cap_is_an_error_naming_the_way_out() {
+        let mut p = OutputParser::new(Some(Format::Junit), None);
+        let line = "x".repeat(1 << 20);
+        for _ in 0..(MAX_XML_IN_OUTPUT >> 20) + 1 {
+            p.line(&line);
+        }
+        let (_, parsed) = p.finish(StreamEnd::Finished);
+        assert!(parsed.expect_err("too large").message.contains("pass --results FILE"));
+    }
+
+    #[test]
     fn reported_totals_that_disagree_are_a_warning() {
         let input = "running 2 tests\ntest a ... ok\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
         let p = parse(Format::Libtest, input).expect("parses");
