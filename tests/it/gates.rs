@@ -409,3 +409,21 @@ fn same_name_in_two_binaries_needs_the_binary_in_the_mapping() {
     let e = conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?1 WHERE id = ?2", rusqlite::params![run.parse::<i64>().unwrap(), id]).unwrap_err();
     assert!(e.to_string().contains("named unambiguously"), "{e}");
 }
+
+/// A `go test -json` run killed at the gate's timeout: the test that was
+/// running is recorded as `timeout`, named in the output.
+#[test]
+fn a_go_test_running_at_the_gate_timeout_is_recorded_as_timeout() {
+    let t = project("gate-go-timeout");
+    let script = r#"echo '{"Action":"run","Package":"example.com/p","Test":"TestQuick"}'; echo '{"Action":"pass","Package":"example.com/p","Test":"TestQuick","Elapsed":0}'; echo '{"Action":"run","Package":"example.com/p","Test":"TestHangs"}'; sleep 60"#;
+    let (code, v, err) = gate_test(&t, &["--format", "go-json", "--timeout", "2", "--", "sh", "-c", script]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["failed_tests"], serde_json::json!(["example.com/p TestHangs (timeout)"]));
+    let failures = v["failures"].to_string();
+    assert!(failures.contains("timed out after 2 s") && failures.contains("1 test(s) did not finish"), "{failures}");
+    let shown = t.json(&["evidence", "show", &v["run_id"].to_string()]);
+    let outcomes: Vec<&str> = shown["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["passed", "timeout"]);
+    let human = t.ok(&["evidence", "show", &v["run_id"].to_string()]);
+    assert!(human.contains("TestHangs") && human.contains("timeout"), "{human}");
+}

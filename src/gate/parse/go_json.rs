@@ -251,6 +251,27 @@ mod tests {
     }
 
     #[test]
+    fn started_tests_are_timeout_after_a_gate_timeout_else_incomplete() {
+        let input = concat!(
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestA\"}\n",
+            "{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestA\",\"Elapsed\":0.1}\n",
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestB\"}\n",
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestB/sub\"}\n",
+        );
+        let outcomes = |end| -> Vec<(String, TestOutcome)> {
+            parse::parse_ended(Format::GoJson, input, end).expect("parses").results.iter().map(|r| (r.qualified(), r.outcome)).collect()
+        };
+        assert_eq!(
+            outcomes(parse::StreamEnd::TimedOut),
+            vec![("p TestA".into(), Passed), ("p TestB".into(), TestOutcome::Timeout), ("p TestB/sub".into(), TestOutcome::Timeout)]
+        );
+        assert_eq!(
+            outcomes(parse::StreamEnd::Finished),
+            vec![("p TestA".into(), Passed), ("p TestB".into(), TestOutcome::Incomplete), ("p TestB/sub".into(), TestOutcome::Incomplete)]
+        );
+    }
+
+    #[test]
     fn input_without_events_is_an_error() {
         let e = parse::parse(Format::GoJson, "ok  \texample.com/p\t0.01s\n").expect_err("error");
         assert_eq!(
