@@ -79,11 +79,19 @@ pub enum Command {
 /// Parse `args`, run the command, print any error once, and return the exit
 /// code (see `exit_codes`).
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit_codes::USAGE } else { exit_codes::SUCCESS };
-            let _ = e.print();
+            if code != exit_codes::SUCCESS && asks_for_json(&args) {
+                let message = e.kind().to_string();
+                let detail = e.to_string();
+                let first = detail.lines().next().map(|l| l.trim_start_matches("error: ").to_string()).unwrap_or(message);
+                let _ = std::io::stdout().write_all(crate::error::json_error("usage", &first).as_bytes());
+            } else {
+                let _ = e.print();
+            }
             return code;
         }
     };
@@ -108,10 +116,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => exit_codes::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "porttrack: error: {e:#}");
+            let message = format!("{e:#}");
+            if ctx.json && !ctx.emitted() {
+                // Scripts read one JSON object from stdout, errors included
+                // (a command that printed its result already said why);
+                // the person running the script still sees the line below.
+                let _ = std::io::stdout().write_all(crate::error::json_error(crate::error::kind_for(&e), &message).as_bytes());
+            }
+            let _ = writeln!(std::io::stderr(), "porttrack: error: {}", crate::render::escape::text(&message));
             exit_code_for(&e)
         }
     }
+}
+
+/// `--json` among the global options (before a `--`), for errors found
+/// while the arguments themselves do not parse.
+fn asks_for_json(args: &[OsString]) -> bool {
+    args.iter().skip(1).take_while(|a| *a != "--").any(|a| a == "--json")
 }
 
 /// A reader that stopped reading (`porttrack … | head`) is not an error.

@@ -20,6 +20,8 @@
 //! test = ["cargo", "test", "-p", "ported"]
 //! format = "libtest"
 //! timeout_secs = 1800
+//! # The log keeps the first and the last this many MB of a gate's output.
+//! log_keep_mb = 64
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -54,6 +56,8 @@ pub struct GateConfig {
     pub test: Vec<String>,
     pub format: String,
     pub timeout_secs: u64,
+    /// MB of the head and of the tail of a gate's output its log keeps.
+    pub log_keep_mb: u64,
 }
 
 impl Default for Config {
@@ -69,6 +73,7 @@ impl Default for GateConfig {
             test: ["cargo", "test", "-p", "ported"].map(String::from).to_vec(),
             format: "auto".into(),
             timeout_secs: 1800,
+            log_keep_mb: 64,
         }
     }
 }

@@ -37,11 +37,14 @@ pub struct Ctx {
     /// `--db` or `PORTTRACK_DB`, when given.
     db: Option<PathBuf>,
     pub json: bool,
+    /// Whether the command already printed its result (a refused update
+    /// prints the refusal, then fails with its exit code).
+    emitted: std::cell::Cell<bool>,
 }
 
 impl Ctx {
     pub fn new(db: Option<PathBuf>, json: bool) -> Ctx {
-        Ctx { db, json }
+        Ctx { db, json, emitted: std::cell::Cell::new(false) }
     }
 
     /// The database file this invocation uses.
@@ -60,7 +63,12 @@ impl Ctx {
     pub fn open_db(&self) -> anyhow::Result<Database> {
         let mut db = self.open_db_file()?;
         if let Some(ms) = std::env::var(BUSY_TIMEOUT_ENV).ok().filter(|v| !v.is_empty()) {
-            let ms: u64 = ms.parse().map_err(|_| Error::usage(format!("{BUSY_TIMEOUT_ENV}={ms} is not a number of milliseconds")))?;
+            // SQLite takes the timeout as a C int of milliseconds.
+            let ms: u64 = ms
+                .parse()
+                .ok()
+                .filter(|&n: &u64| n <= i32::MAX as u64)
+                .ok_or_else(|| Error::usage(format!("{BUSY_TIMEOUT_ENV}={ms} is not a number of milliseconds from 0 to {}", i32::MAX)))?;
             db.set_busy_timeout(std::time::Duration::from_millis(ms))?;
         }
         Ok(db)
@@ -95,9 +103,17 @@ impl Ctx {
         crate::config::load(Path::new("."))
     }
 
+    /// Whether a result was printed already.
+    pub fn emitted(&self) -> bool {
+        self.emitted.get()
+    }
+
     /// Print human text or, with `--json`, the data as one JSON object.
     pub fn emit<T: serde::Serialize>(&self, command: &str, data: &T, human: impl FnOnce(&T) -> String) -> anyhow::Result<i32> {
-        let text = if self.json { crate::render::json(command, data) } else { human(data) };
+        self.emitted.set(true);
+        // Human text never carries a control character from data to the
+        // terminal; the renderers' own line breaks stay.
+        let text = if self.json { crate::render::json(command, data) } else { crate::render::escape::text(&human(data)).into_owned() };
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).and_then(|_| out.flush()).context("writing output")?;
         Ok(exit_codes::SUCCESS)

@@ -83,7 +83,7 @@ fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<i32> {
         report.subtract(&written);
     }
     for w in &report.warnings {
-        eprintln!("porttrack: warning: {w}");
+        eprintln!("porttrack: warning: {}", render::escape::value(w));
     }
     let format = if ctx.json { Format::Json } else { args.format };
     let text = match format {

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Database;
 use crate::error::Error;
-use crate::gate::results::TestResult;
+use crate::gate::results::{Counts, TestResult};
 
 /// Everything recorded about one gate run.
 #[derive(Debug, Clone, Serialize)]
@@ -25,7 +25,11 @@ pub struct GateRecord {
     pub log_path: Option<String>,
     pub log_sha256: Option<String>,
     pub batch: Option<i64>,
+    /// Every result under the runner's full identity, in the runner's order.
     pub results: Vec<TestResult>,
+    /// What the runner counted, named or not (`cargo test -q` names only
+    /// failures): the run's totals.
+    pub counts: Counts,
     /// SHA-256 of each Rust target file (None: missing) when recorded.
     pub file_hashes: Vec<(String, Option<String>)>,
 }
@@ -53,8 +57,11 @@ pub struct RunRow {
     pub batch: Option<i64>,
 }
 
+/// One recorded result: the test's container (binary id, class or
+/// package; empty when the runner names none) and its name within it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultRow {
+    pub container: String,
     pub test_name: String,
     pub outcome: String,
     pub duration_ms: Option<i64>,
@@ -96,21 +103,19 @@ impl Database {
     /// Store a gate run with its results and file hashes; returns its ID.
     pub fn record_gate_run(&mut self, g: &GateRecord) -> Result<i64, Error> {
         let command = serde_json::to_string(&g.command).unwrap_or_default();
-        let count = |o: crate::gate::results::TestOutcome| g.results.iter().filter(|r| r.outcome == o).count() as i64;
-        use crate::gate::results::TestOutcome::*;
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO gate_runs (kind, command, cwd, started_at, duration_ms, exit_code, outcome, failure, format, tests_passed, tests_failed, tests_skipped, git_commit, git_dirty, log_path, log_sha256, batch_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     g.kind, command, g.cwd, g.started_at, g.duration_ms as i64, g.exit_code, g.outcome, g.failure, g.format,
-                    count(Passed), count(Failed), count(Skipped), g.git_commit, g.git_dirty, g.log_path, g.log_sha256, g.batch
+                    g.counts.passed as i64, g.counts.failed as i64, g.counts.skipped as i64, g.git_commit, g.git_dirty, g.log_path, g.log_sha256, g.batch
                 ],
             )?;
             let run = tx.last_insert_rowid();
-            let mut insert = tx.prepare_cached("INSERT INTO gate_results (run_id, test_name, outcome, duration_ms) VALUES (?1, ?2, ?3, ?4)")?;
-            for r in &g.results {
-                insert.execute(params![run, r.name, r.outcome.as_str(), r.duration_ms.map(|d| d as i64)])?;
+            let mut insert = tx.prepare_cached("INSERT INTO gate_results (run_id, seq, container, test_name, outcome, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            for (seq, r) in g.results.iter().enumerate() {
+                insert.execute(params![run, seq as i64, r.container, r.name, r.outcome.as_str(), r.duration_ms.map(|d| d as i64)])?;
             }
             let mut hash = tx.prepare_cached("INSERT INTO gate_file_hashes (run_id, path, sha256) VALUES (?1, ?2, ?3)")?;
             for (path, sha) in &g.file_hashes {
@@ -134,8 +139,10 @@ impl Database {
             let Some(run) = c.query_row(&format!("SELECT {RUN_COLUMNS} FROM gate_runs WHERE id = ?1"), [id], run_row).optional()? else {
                 return Ok(None);
             };
-            let mut stmt = c.prepare_cached("SELECT test_name, outcome, duration_ms FROM gate_results WHERE run_id = ?1 ORDER BY test_name")?;
-            let results = stmt.query_map([id], |r| Ok(ResultRow { test_name: r.get(0)?, outcome: r.get(1)?, duration_ms: r.get(2)? }))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = c.prepare_cached("SELECT container, test_name, outcome, duration_ms FROM gate_results WHERE run_id = ?1 ORDER BY seq")?;
+            let results = stmt
+                .query_map([id], |r| Ok(ResultRow { container: r.get(0)?, test_name: r.get(1)?, outcome: r.get(2)?, duration_ms: r.get(3)? }))?
+                .collect::<rusqlite::Result<_>>()?;
             let mut stmt = c.prepare_cached("SELECT path, sha256 FROM gate_file_hashes WHERE run_id = ?1 ORDER BY path")?;
             let files = stmt.query_map([id], |r| Ok(FileHashRow { path: r.get(0)?, sha256: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
             Ok(Some((run, results, files)))

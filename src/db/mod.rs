@@ -29,6 +29,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
     ("0003_declared_status", include_str!("../../migrations/0003_declared_status.sql")),
     ("0004_evidence_indexes", include_str!("../../migrations/0004_evidence_indexes.sql")),
+    // 0005 and 0006 are other branches' (evidence provenance, modules); the
+    // lead merges them before this one.
+    ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
 ];
 
 /// How long a connection waits for another writer before giving up.
@@ -58,6 +61,10 @@ impl Database {
         let meta = std::fs::metadata(path).map_err(|e| db_error(path, format!("cannot open: {e}")))?;
         if meta.is_dir() {
             return Err(db_error(path, "is a directory, not a database file"));
+        }
+        // Reading a FIFO or a device would block or never end.
+        if !meta.is_file() {
+            return Err(db_error(path, "is not a regular file (a FIFO, socket or device), not a database file"));
         }
         check_sqlite_header(path)?;
         let read_only = meta.permissions().readonly();

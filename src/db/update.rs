@@ -11,7 +11,9 @@ use serde::Serialize;
 use super::{read::ItemRow, Database};
 use crate::domain::idlist::{format_ids, ListItem};
 use crate::domain::status::{ItemKind, ItemStatus};
+use crate::domain::test_identity::{self, ambiguity_message, Resolution};
 use crate::domain::transitions::{Coverage, Dependencies, Facts, Request, Verdict};
+use crate::gate::results::TestOutcome;
 use crate::error::Error;
 
 /// Most items one call may change.
@@ -358,13 +360,19 @@ fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<C
             names
         }
     };
-    let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
-    let mut stmt = tx.prepare_cached("SELECT outcome FROM gate_results WHERE run_id = ?1 AND test_name = ?2")?;
+    // Each mapping resolved against the run by identity: bare name or
+    // `CONTAINER NAME`, ambiguous when it matches tests in two containers.
+    let mut stmt = tx.prepare_cached("SELECT container, test_name, outcome FROM gate_results WHERE run_id = ?1 AND (test_name = ?2 OR qualified = ?2) ORDER BY seq")?;
+    let (mut passed, mut failed, mut ambiguous) = (Vec::new(), Vec::new(), Vec::new());
     for name in &exercising {
-        if let Some(o) = stmt.query_row(params![run, name], |r| r.get::<_, String>(0)).optional()? {
-            outcomes.insert(name.clone(), o);
+        let rows: Vec<(String, String, String)> = stmt.query_map(params![run, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let resolution = test_identity::resolve(name, rows.iter().filter_map(|(c, n, o)| o.parse::<TestOutcome>().ok().map(|o| (c.as_str(), n.as_str(), o))));
+        match resolution {
+            Resolution::Found { outcome, .. } if outcome.is_failure() => failed.push(name.clone()),
+            Resolution::Found { outcome: TestOutcome::Passed, .. } => passed.push(name.clone()),
+            Resolution::Ambiguous { candidates } => ambiguous.push(ambiguity_message(name, &candidates)),
+            Resolution::Found { .. } | Resolution::Missing => {}
         }
     }
-    let with = |want: &str| outcomes.iter().filter(|(_, o)| o.as_str() == want).map(|(n, _)| n.clone()).collect();
-    Ok(Coverage { passed: with("passed"), failed: with("failed"), exercising })
+    Ok(Coverage { passed, failed, ambiguous, exercising })
 }

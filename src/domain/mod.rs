@@ -6,3 +6,4 @@ pub mod item_ref;
 pub mod idlist;
 pub mod transitions;
 pub mod mapping;
+pub mod test_identity;

@@ -76,6 +76,9 @@ pub struct Coverage {
     pub exercising: Vec<String>,
     pub passed: Vec<String>,
     pub failed: Vec<String>,
+    /// Mappings that name tests in several containers of the run (the
+    /// same path in two binaries), each with its candidates.
+    pub ambiguous: Vec<String>,
 }
 
 /// Everything about one item that its judgement depends on.
@@ -152,6 +155,9 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
 }
 
 fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
+    if !c.ambiguous.is_empty() {
+        return Some(format!("in run {run}: {}", c.ambiguous.join("; ")));
+    }
     match kind {
         ItemKind::Test => match c.exercising.first() {
             None => Some("has no mapped Rust test (map it with `porttrack map test`)".into()),
@@ -233,11 +239,14 @@ mod tests {
         r.evidence_run = Some(7);
         f.coverage = Some(Coverage::default());
         assert!(refused(judge(&f, &r, &none)).contains("no test exercises it"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into(), "b".into()], passed: vec!["a".into()], failed: vec!["b".into()] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into(), "b".into()], passed: vec!["a".into()], failed: vec!["b".into()], ambiguous: vec![] });
         assert!(refused(judge(&f, &r, &none)).contains("failed in run 7: b"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec![], failed: vec![] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec![], failed: vec![], ambiguous: vec![] });
         assert!(refused(judge(&f, &r, &none)).contains("none of the 1 test(s)"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![], ambiguous: vec!["a is ambiguous: it names 2 tests (x a, y a)".into()] });
+        let why = refused(judge(&f, &r, &Dependencies::default()));
+        assert!(why.contains("a is ambiguous: it names 2 tests (x a, y a)"), "{why}");
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![], ambiguous: vec![] });
         assert_eq!(judge(&f, &r, &none), Verdict::Change { override_used: false });
         f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
         assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
@@ -284,7 +293,7 @@ mod tests {
                 kind, id: 1, name: "x".into(),
                 batch: Some(if in_batch { 33 } else { 34 }),
                 status: from,
-                coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)) }),
+                coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)), ambiguous: vec![] }),
                 stub_finding: stub.then(|| "f.rs:1 rule".to_string()),
             };
             let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };

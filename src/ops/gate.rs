@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use crate::config::Project;
 use crate::db::{Database, GateRecord};
+use crate::domain::test_identity::{ResultIndex, Resolution};
 use crate::error::Error;
+use crate::gate::parse::{OutputParser, StreamEnd};
 use crate::gate::results::{Counts, Format, Parsed, TestOutcome, TestResult};
-use crate::gate::run::{run, sha256_file, CommandRun, Ended};
+use crate::gate::run::{run, sha256_file, signal_name, CommandRun, Ended, LogSummary, RunOptions};
 
 /// `auto` or a named format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +65,18 @@ pub struct GateReport {
     pub duration_ms: u64,
     pub exit_code: Option<i32>,
     pub format: Option<Format>,
+    /// Every test the runner reported, named or not; equal to the
+    /// runner's own summary unless `warnings` says otherwise.
     pub counts: Counts,
+    /// Tests that failed or did not finish, as `CONTAINER NAME`.
     pub failed_tests: Vec<String>,
     pub missing_expected: Vec<String>,
     pub warnings: Vec<String>,
     pub log_path: Option<String>,
+    /// How much output there was and how much the log left out.
+    pub log: LogSummary,
+    /// The signal (SIGINT, SIGTERM) that ended the run, if one did.
+    pub interrupted: Option<String>,
     #[serde(skip)]
     pub results: Vec<TestResult>,
 }
@@ -90,7 +99,7 @@ pub struct TestGate {
 /// Run a build gate: it passes when the command exits 0 in time.
 pub fn build_gate(db: &mut Database, project: &Project, argv: &[String], timeout: Duration, progress: bool, record: bool) -> Result<GateReport, Error> {
     let log = log_path(project, "build");
-    let r = run(argv, &project.root, timeout, Some(&log), progress);
+    let r = run(argv, &run_options(project, timeout, &log, progress), &mut |_| {});
     let mut failures = Vec::new();
     let verdict = match &r.ended {
         Ended::NotStarted(why) => {
@@ -99,6 +108,10 @@ pub fn build_gate(db: &mut Database, project: &Project, argv: &[String], timeout
         }
         Ended::TimedOut => {
             failures.push(format!("timed out after {} s", timeout.as_secs()));
+            GateVerdict::Failed
+        }
+        Ended::Interrupted(sig) => {
+            failures.push(interrupted_text(*sig));
             GateVerdict::Failed
         }
         Ended::Exited(Some(0)) => GateVerdict::Passed,
@@ -110,72 +123,110 @@ pub fn build_gate(db: &mut Database, project: &Project, argv: &[String], timeout
     finish(db, project, "build", r, verdict, failures, None, Parsed::default(), Vec::new(), None, record)
 }
 
-/// Run a test gate (see README, "Gates", for when it fails).
+/// Run a test gate (see README, "Gates", for when it fails). The output is
+/// parsed as it streams by; a results file is read after the run.
 pub fn test_gate(db: &mut Database, project: &Project, g: &TestGate) -> Result<GateReport, Error> {
     let log = log_path(project, "test");
-    let r = run(&g.argv, &project.root, g.timeout, Some(&log), g.progress);
+    let fixed = match g.format {
+        FormatChoice::Fixed(f) => Some(f),
+        FormatChoice::Auto => None,
+    };
+    let from_output = g.results_file.is_none();
+    let cargo = (from_output && crate::gate::cargo::is_cargo(&g.argv) && matches!(fixed, None | Some(Format::Libtest)))
+        .then(|| crate::gate::cargo::workspace_targets(&project.root))
+        .flatten()
+        .map(std::sync::Arc::new);
+    let mut parser = OutputParser::new(fixed, cargo);
+    let r = run(&g.argv, &run_options(project, g.timeout, &log, g.progress), &mut |line| {
+        if from_output {
+            parser.line_bytes(line);
+        }
+    });
     if let Ended::NotStarted(why) = &r.ended {
         let failures = vec![why.clone()];
         return finish(db, project, "test", r, GateVerdict::CouldNotRun, failures, None, Parsed::default(), Vec::new(), g.batch, g.record);
     }
+    let end = if r.ended == Ended::TimedOut { StreamEnd::TimedOut } else { StreamEnd::Finished };
     let mut failures = Vec::new();
-    let input = match &g.results_file {
+    let (format, parsed) = match &g.results_file {
         Some(path) => {
             let path = if path.is_absolute() { path.clone() } else { project.root.join(path) };
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Some(text),
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let text = crate::gate::parse::decode(&bytes);
+                    match fixed.or_else(|| crate::gate::parse::detect(&text)) {
+                        None => (None, Err(None)),
+                        Some(f) => (Some(f), crate::gate::parse::parse_ended(f, &text, end).map_err(Some)),
+                    }
+                }
                 Err(e) => {
                     failures.push(format!("cannot read results file {}: {e}", path.display()));
-                    None
+                    (None, Ok(Parsed::default()))
                 }
             }
         }
-        None => Some(r.output.clone()),
-    };
-    let (format, parsed) = match input {
-        None => (None, Parsed::default()),
-        Some(text) => {
-            let format = match g.format {
-                FormatChoice::Fixed(f) => Some(f),
-                FormatChoice::Auto => crate::gate::parse::detect(&text),
-            };
-            match format {
-                None => {
-                    failures.push("could not tell the results format; pass --format".into());
-                    (None, Parsed::default())
-                }
-                Some(f) => match crate::gate::parse::parse(f, &text) {
-                    Ok(p) => (Some(f), p),
-                    Err(e) => {
-                        failures.push(e.to_string());
-                        (Some(f), Parsed::default())
-                    }
-                },
-            }
+        None => {
+            let (f, p) = parser.finish(end);
+            (f, p.map_err(Some))
         }
     };
+    let parsed = match parsed {
+        Ok(p) => p,
+        Err(None) => {
+            failures.push("could not tell the results format; pass --format".into());
+            Parsed::default()
+        }
+        Err(Some(e)) => {
+            failures.push(e.to_string());
+            Parsed::default()
+        }
+    };
+    if format.is_none() && failures.is_empty() {
+        failures.push("could not tell the results format; pass --format".into());
+    }
     match &r.ended {
         Ended::TimedOut => failures.push(format!("timed out after {} s", g.timeout.as_secs())),
+        Ended::Interrupted(sig) => failures.push(interrupted_text(*sig)),
         Ended::Exited(Some(0)) => {}
         Ended::Exited(code) => failures.push(exit_text(*code)),
         Ended::NotStarted(_) => {}
     }
     let c = parsed.counts();
-    if parsed.results.is_empty() {
+    if c.total() == 0 {
         failures.push("no tests ran".into());
     } else if c.passed == 0 && c.failed == 0 {
         failures.push(format!("all {} tests were skipped", c.skipped));
     }
-    if c.failed > 0 {
-        failures.push(format!("{} test(s) failed", c.failed));
+    let failed = parsed.results.iter().filter(|t| t.outcome == TestOutcome::Failed).count() as u64 + parsed.anonymous.failed;
+    if failed > 0 {
+        failures.push(format!("{failed} test(s) failed"));
     }
-    let names: std::collections::HashSet<&str> = parsed.results.iter().map(|r| r.name.as_str()).collect();
-    let missing: Vec<String> = g.expect.iter().filter(|e| !names.contains(e.as_str())).cloned().collect();
+    let unfinished = parsed.results.iter().filter(|t| matches!(t.outcome, TestOutcome::Timeout | TestOutcome::Incomplete)).count();
+    if unfinished > 0 {
+        failures.push(format!("{unfinished} test(s) did not finish"));
+    }
+    let index = ResultIndex::new(&parsed.results);
+    let mut missing = Vec::new();
+    for e in &g.expect {
+        match index.resolve(e) {
+            Resolution::Missing => missing.push(e.clone()),
+            r @ Resolution::Ambiguous { .. } => failures.push(format!("expected test {}", r.ambiguity(e).unwrap_or_default())),
+            Resolution::Found { .. } => {}
+        }
+    }
     if !missing.is_empty() {
         failures.push(format!("{} expected test(s) missing from the results", missing.len()));
     }
     let verdict = if failures.is_empty() { GateVerdict::Passed } else { GateVerdict::Failed };
     finish(db, project, "test", r, verdict, failures, format, parsed, missing, g.batch, g.record)
+}
+
+fn run_options<'a>(project: &'a Project, timeout: Duration, log: &'a Path, progress: bool) -> RunOptions<'a> {
+    RunOptions { cwd: &project.root, timeout, log: Some(log), log_keep: project.config.gate.log_keep_mb.max(1).saturating_mul(1 << 20), progress }
+}
+
+fn interrupted_text(sig: i32) -> String {
+    format!("interrupted by {}; every process the command started was ended", signal_name(sig))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -202,8 +253,24 @@ fn finish(
         (_, GateVerdict::Passed) => "passed",
         (_, GateVerdict::Failed) => "failed",
     };
-    // A name run by two test binaries gets one merged result (failed wins).
-    let results = crate::gate::parse::merge_by_name(&parsed.results);
+    let mut warnings = parsed.warnings;
+    if r.ended_leftovers > 0 {
+        warnings.push(format!("ended {} process(es) the command left running", r.ended_leftovers));
+    }
+    if r.log.omitted_bytes > 0 {
+        warnings.push(format!(
+            "the command printed {} bytes; the log keeps the first and the last {} MB",
+            r.log.output_bytes,
+            project.config.gate.log_keep_mb.max(1)
+        ));
+    }
+    // Results are kept as the runner reported them: the same name in two
+    // binaries is two results, never merged.
+    let results = parsed.results;
+    let interrupted = match r.ended {
+        Ended::Interrupted(sig) => Some(signal_name(sig)),
+        _ => None,
+    };
     let mut report = GateReport {
         run_id: None,
         kind,
@@ -213,11 +280,17 @@ fn finish(
         duration_ms: r.duration.as_millis() as u64,
         exit_code,
         format,
-        counts: Counts::of(&results),
-        failed_tests: results.iter().filter(|t| t.outcome == TestOutcome::Failed).map(|t| t.name.clone()).collect(),
+        counts: Counts::of(&results).add(parsed.anonymous),
+        failed_tests: results
+            .iter()
+            .filter(|t| t.outcome.is_failure())
+            .map(|t| if t.outcome == TestOutcome::Failed { t.qualified() } else { format!("{} ({})", t.qualified(), t.outcome.as_str()) })
+            .collect(),
         missing_expected,
-        warnings: parsed.warnings,
+        warnings,
         log_path: r.log_path.as_ref().map(|p| p.display().to_string()),
+        log: r.log.clone(),
+        interrupted,
         results,
     };
     if record {
@@ -239,6 +312,7 @@ fn finish(
             log_sha256: r.log_sha256,
             batch,
             results: report.results.clone(),
+            counts: report.counts,
             file_hashes,
         };
         report.run_id = Some(db.record_gate_run(&rec)?);

@@ -4,6 +4,8 @@
 //! through the same guarded path as `batch update`, 15 items at a time.
 
 use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::test_identity::{libtest_filter, ResultIndex, Resolution};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -141,7 +143,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     names.sort();
     names.dedup();
 
-    let mut outcomes: HashMap<String, TestOutcome> = HashMap::new();
+    let mut results = Vec::new();
     let mut evidence = None;
     if !names.is_empty() {
         let format = match gate.format.as_str() {
@@ -151,13 +153,14 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         let argv = with_filters(&gate.test, &names, format);
         let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
         let test = test_gate(db, project, &g)?;
-        if test.verdict == GateVerdict::CouldNotRun {
+        if test.verdict == GateVerdict::CouldNotRun || test.interrupted.is_some() {
+            let why = if test.interrupted.is_some() { "the test gate was interrupted" } else { "the test gate could not run" };
             report.test = Some(test);
-            report.stopped = Some("the test gate could not run; nothing moves".into());
+            report.stopped = Some(format!("{why}; nothing moves"));
             report.after = Some(super::batch::show(db, o.batch)?);
             return Ok(report);
         }
-        outcomes = test.results.iter().map(|r| (r.name.clone(), r.outcome)).collect();
+        results = test.results.clone();
         evidence = test.run_id;
         report.test = Some(test);
     }
@@ -165,6 +168,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     let declarations: HashMap<(ItemKind, i64), (ItemStatus, String)> =
         db.declarations(o.batch)?.into_iter().map(|d| ((d.kind, d.id), (d.status, d.reason))).collect();
     let run_label = evidence.map_or("this run".to_string(), |r| format!("run {r}"));
+    let index = ResultIndex::new(&results);
+    let outcomes: HashMap<&str, Resolution> = names.iter().map(|n| (n.as_str(), index.resolve(n))).collect();
     for item in &items {
         let exercised: &[String] = match item.kind {
             ItemKind::Test => item.rust_symbol.as_slice(),
@@ -192,14 +197,20 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
 fn decide(
     item: &ItemRow,
     exercised: &[String],
-    outcomes: &HashMap<String, TestOutcome>,
+    outcomes: &HashMap<&str, Resolution>,
     stub_findings: &BTreeMap<i64, String>,
     declared: Option<&(ItemStatus, String)>,
     project: &Project,
     run: &str,
 ) -> Result<(ItemStatus, String), String> {
-    let passed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Passed)).collect();
-    let failed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Failed)).collect();
+    let outcome = |t: &String| outcomes.get(t.as_str()).and_then(Resolution::outcome);
+    let passed: Vec<&String> = exercised.iter().filter(|t| outcome(t) == Some(TestOutcome::Passed)).collect();
+    let failed: Vec<&String> = exercised.iter().filter(|t| outcome(t).is_some_and(TestOutcome::is_failure)).collect();
+    // A bare name that is a test in two binaries says nothing until the
+    // mapping names its binary.
+    if let Some(why) = exercised.iter().find_map(|t| outcomes.get(t.as_str()).and_then(|r| r.ambiguity(t))) {
+        return Err(why);
+    }
     let was_verified = item.status == ItemStatus::Verified;
     if let Some(t) = failed.first() {
         return if was_verified {
@@ -298,7 +309,10 @@ pub fn with_filters(test: &[String], names: &[String], format: FormatChoice) -> 
             argv.push("--".into());
         }
         argv.push("--exact".into());
-        argv.extend(names.iter().cloned());
+        let mut filters: Vec<String> = names.iter().map(|n| libtest_filter(n).to_string()).collect();
+        filters.sort();
+        filters.dedup();
+        argv.extend(filters);
     }
     argv
 }
@@ -309,7 +323,7 @@ mod tests {
 
     #[test]
     fn cargo_test_is_narrowed_to_the_mapped_tests() {
-        let names = vec!["a::b".to_string(), "c".to_string()];
+        let names = vec!["a::b".to_string(), "ported::nrg c".to_string()];
         let cargo: Vec<String> = ["cargo", "test", "-p", "ported"].map(String::from).to_vec();
         assert_eq!(with_filters(&cargo, &names, FormatChoice::Auto), ["cargo", "test", "-p", "ported", "--", "--exact", "a::b", "c"]);
         let with_sep: Vec<String> = ["cargo", "test", "--", "--test-threads=2"].map(String::from).to_vec();

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, or_dash, table};
+use super::escape::value;
+
+use super::{align_right, or_dash, table, SafeRows};
 use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::ops::batch::{BatchList, BatchShow, ItemGroup};
 
@@ -18,9 +20,9 @@ pub fn counts_line(c: &StatusCounts) -> String {
 
 pub fn show(b: &BatchShow) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, b.name, b.status);
+    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, value(&b.name), b.status);
     if !b.description.is_empty() {
-        let _ = writeln!(out, "{}", b.description);
+        let _ = writeln!(out, "{}", value(&b.description));
     }
     if b.depends_on.is_empty() {
         let _ = writeln!(out, "Depends on: nothing");
@@ -30,17 +32,17 @@ pub fn show(b: &BatchShow) -> String {
             .iter()
             .map(|d| format!("{} {} ({}, {})", d.number, d.name, d.status, if d.satisfied { "satisfied" } else { "not satisfied" }))
             .collect();
-        let _ = writeln!(out, "Depends on: {}", deps.join("; "));
+        let _ = writeln!(out, "Depends on: {}", value(&deps.join("; ")));
     }
     let _ = writeln!(out, "Ready: {}", if b.ready { "yes" } else { "no, dependencies unfinished" });
-    let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { b.source_files.join(", ") });
+    let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { value(&b.source_files.join(", ")).into_owned() });
     let _ = writeln!(out, "Features: {} ({})", b.features.counts.total(), counts_line(&b.features.counts));
     let _ = writeln!(out, "Tests: {} ({})", b.tests.counts.total(), counts_line(&b.tests.counts));
     if b.stale > 0 {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence; run `porttrack verify {}`", b.stale, b.number);
     }
     for o in &b.overrides {
-        let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, o.actor, o.at, o.reason, o.blocking);
+        let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, value(&o.actor), value(&o.at), value(&o.reason), value(&o.blocking));
     }
     items_table(&mut out, "Features", &b.features);
     items_table(&mut out, "Tests", &b.tests);
@@ -54,7 +56,7 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
     let mut t = table(&["ID", "Go symbol", "Status", "Rust target"]);
     for i in &g.items {
         let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
-        t.add_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
+        t.add_safe_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
     }
     align_right(&mut t, &[0]);
     let _ = writeln!(out, "\n{title}:\n{}", super::text(&t));
@@ -64,7 +66,7 @@ pub fn list(l: &BatchList) -> String {
     let mut t = table(&["Batch", "Name", "Status", "Features", "Tests", "Done", "Depends on", "Ready"]);
     for b in &l.batches {
         let deps: Vec<String> = b.depends_on.iter().map(i64::to_string).collect();
-        t.add_row(vec![
+        t.add_safe_row(vec![
             b.number.to_string(),
             b.name.clone(),
             b.status.to_string(),

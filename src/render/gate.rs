@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, table, text};
+use super::escape::value;
+
+use super::{align_right, table, text, SafeRows};
 use crate::commands::evidence::{RunDetail, RunList};
 use crate::ops::gate::{GateReport, GateVerdict};
 
@@ -14,23 +16,29 @@ pub fn report(r: &GateReport) -> String {
         GateVerdict::CouldNotRun => "COULD NOT RUN",
     };
     let run = r.run_id.map_or(String::new(), |id| format!(" (evidence run {id})"));
-    let _ = writeln!(out, "{} gate {verdict}{run}: {}", r.kind, r.command.join(" "));
+    let _ = writeln!(out, "{} gate {verdict}{run}: {}", r.kind, value(&r.command.join(" ")));
     let _ = writeln!(out, "  duration {:.1} s, exit {}", r.duration_ms as f64 / 1000.0, r.exit_code.map_or("-".to_string(), |c| c.to_string()));
     if r.kind == "test" {
         let format = r.format.map_or("unknown".to_string(), |f| f.to_string());
         let _ = writeln!(out, "  {} passed, {} failed, {} skipped ({format})", r.counts.passed, r.counts.failed, r.counts.skipped);
     }
     for f in &r.failures {
-        let _ = writeln!(out, "  - {f}");
+        let _ = writeln!(out, "  - {}", value(f));
     }
     for t in r.failed_tests.iter().take(20) {
-        let _ = writeln!(out, "  failed: {t}");
+        let _ = writeln!(out, "  failed: {}", value(t));
+    }
+    if r.failed_tests.len() > 20 {
+        let _ = writeln!(out, "  … and {} more failed", r.failed_tests.len() - 20);
     }
     for t in r.missing_expected.iter().take(20) {
-        let _ = writeln!(out, "  missing: {t}");
+        let _ = writeln!(out, "  missing: {}", value(t));
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "  warning: {}", value(w));
     }
     if let Some(log) = &r.log_path {
-        let _ = writeln!(out, "  log: {log}");
+        let _ = writeln!(out, "  log: {}", value(log));
     }
     out
 }
@@ -41,7 +49,7 @@ pub fn run_list(l: &RunList) -> String {
     }
     let mut t = table(&["Run", "Kind", "Started", "Outcome", "Passed", "Failed", "Skipped", "Batch", "Command"]);
     for r in &l.runs {
-        t.add_row(vec![
+        t.add_safe_row(vec![
             r.id.to_string(),
             r.kind.clone(),
             r.started_at.clone(),
@@ -62,7 +70,7 @@ pub fn run_detail(d: &RunDetail) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Run {}: {} gate, {}", r.id, r.kind, r.outcome);
     let mut field = |k: &str, v: String| {
-        let _ = writeln!(out, "  {k:<11} {v}");
+        let _ = writeln!(out, "  {k:<11} {}", value(&v));
     };
     field("command", r.command.join(" "));
     field("cwd", r.cwd.clone());
@@ -81,17 +89,22 @@ pub fn run_detail(d: &RunDetail) -> String {
     field("batch", r.batch.map_or("-".into(), |b| b.to_string()));
     field("log", format!("{} (sha256 {})", r.log_path.as_deref().unwrap_or("-"), r.log_sha256.as_deref().unwrap_or("-")));
     if !d.results.is_empty() {
-        let mut t = table(&["Test", "Outcome", "ms"]);
+        let mut t = table(&["Binary / class / package", "Test", "Outcome", "ms"]);
         for x in &d.results {
-            t.add_row(vec![x.test_name.clone(), x.outcome.clone(), x.duration_ms.map_or("-".into(), |m| m.to_string())]);
+            t.add_safe_row(vec![
+                if x.container.is_empty() { "-".into() } else { x.container.clone() },
+                x.test_name.clone(),
+                x.outcome.clone(),
+                x.duration_ms.map_or("-".into(), |m| m.to_string()),
+            ]);
         }
-        align_right(&mut t, &[2]);
+        align_right(&mut t, &[3]);
         let _ = writeln!(out, "\nResults ({}):\n{}", d.results.len(), text(&t));
     }
     if !d.files.is_empty() {
         let mut t = table(&["Rust file", "SHA-256"]);
         for f in &d.files {
-            t.add_row(vec![f.path.clone(), f.sha256.clone().unwrap_or_else(|| "(missing)".into())]);
+            t.add_safe_row(vec![f.path.clone(), f.sha256.clone().unwrap_or_else(|| "(missing)".into())]);
         }
         let _ = writeln!(out, "\nRust files when recorded:\n{}", text(&t));
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, or_dash, table};
+use super::{align_right, or_dash, table, SafeRows};
 use crate::db::ItemKind;
 use crate::ops::item::{ItemDetail, ItemList};
 
@@ -13,9 +13,9 @@ pub fn show(d: &ItemDetail) -> String {
         ItemKind::Feature => "Feature",
         ItemKind::Test => "Test",
     };
-    let _ = writeln!(out, "{title} {}: {}", i.id, d.qualified_name);
+    let _ = writeln!(out, "{title} {}: {}", i.id, super::escape::value(&d.qualified_name));
     let mut field = |k: &str, v: String| {
-        let _ = writeln!(out, "  {k:<13} {v}");
+        let _ = writeln!(out, "  {k:<13} {}", super::escape::value(&v));
     };
     field("source", format!("{}:{}", i.file, i.line));
     if i.kind == ItemKind::Feature {
@@ -45,7 +45,7 @@ pub fn show(d: &ItemDetail) -> String {
     } else {
         let mut t = table(&["ID", "Name", "Status", "Source"]);
         for l in &d.links {
-            t.add_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
+            t.add_safe_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
         }
         align_right(&mut t, &[0]);
         let _ = writeln!(out, "\n{link_title} ({}):\n{}", d.links.len(), super::text(&t));
@@ -61,7 +61,7 @@ pub fn show(d: &ItemDetail) -> String {
 pub fn list(l: &ItemList) -> String {
     let mut t = table(&["ID", "Name", "Status", "Source", "Rust target"]);
     for i in &l.items {
-        t.add_row(vec![
+        t.add_safe_row(vec![
             i.id.to_string(),
             i.name.clone(),
             i.status.to_string(),

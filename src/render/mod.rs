@@ -2,6 +2,7 @@
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
 pub mod batch;
+pub mod escape;
 pub mod gate;
 pub mod gate_parse;
 pub mod item;
@@ -37,14 +38,62 @@ pub fn json<T: Serialize>(command: &str, data: &T) -> String {
     text
 }
 
-/// A table in the house style: a rule under the header, no vertical lines,
-/// never wrapped (pipes and wide terminals alike get whole rows).
+/// A table in the house style: a rule under the header, no vertical lines.
+/// On a terminal, wide text (a long reason) wraps within its column to the
+/// terminal's width; piped output keeps whole rows.
 pub fn table(header: &[&str]) -> Table {
+    table_for(header, terminal_width())
+}
+
+/// [`table`] for a given width (None: never wrap).
+pub fn table_for(header: &[&str], width: Option<u16>) -> Table {
     let mut t = Table::new();
-    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')))
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '))).set_header(header.to_vec());
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
     t
+}
+
+/// The terminal's width when stdout is one (`COLUMNS` first, as a shell
+/// sets it); None for pipes and files, which get whole rows.
+fn terminal_width() -> Option<u16> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|&c| c >= 20) {
+        return Some(cols);
+    }
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ fills a winsize for the terminal on stdout.
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col >= 20).then_some(ws.ws_col)
+}
+
+/// Adding rows whose cells came from data: every control character is
+/// escaped, so a value cannot break a row into forged lines.
+pub trait SafeRows {
+    fn add_safe_row<I, S>(&mut self, cells: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>;
+}
+
+impl SafeRows for Table {
+    fn add_safe_row<I, S>(&mut self, cells: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let row: Vec<String> = cells.into_iter().map(|c| escape::value(c.as_ref()).into_owned()).collect();
+        self.add_row(row)
+    }
 }
 
 /// Right-align the given columns (numbers).
@@ -58,6 +107,31 @@ pub fn align_right(t: &mut Table, columns: &[usize]) {
 
 pub fn or_dash(v: Option<&str>) -> &str {
     v.unwrap_or("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_text_wraps_to_the_width_and_rows_stay_whole_without_one() {
+        let why = "a reason that goes on and on, much wider than any terminal this table could be printed on";
+        let mut t = table_for(&["ID", "Why"], Some(40));
+        t.add_safe_row(vec!["7".to_string(), why.to_string()]);
+        let wrapped = text(&t);
+        assert!(wrapped.lines().count() > 3, "{wrapped}");
+        assert!(wrapped.lines().all(|l| l.chars().count() <= 40), "{wrapped}");
+        let mut t = table_for(&["ID", "Why"], None);
+        t.add_safe_row(vec!["7".to_string(), why.to_string()]);
+        assert_eq!(text(&t).lines().count(), 3);
+    }
+
+    #[test]
+    fn cells_cannot_forge_rows() {
+        let mut t = table_for(&["Reason"], None);
+        t.add_safe_row(["ok\nverified by admin\x1b[2K"]);
+        assert_eq!(text(&t), " Reason\n----------------------------\n ok\\nverified by admin\\e[2K");
+    }
 }
 
 /// The table as text, without the trailing spaces of padded last columns.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, table};
+use super::{align_right, table, SafeRows};
 use crate::db::HistoryRow;
 use crate::ops::report::Summary;
 use crate::render::batch::counts_line;
@@ -22,13 +22,13 @@ pub fn summary(s: &Summary) -> String {
     }
     let mut t = table(&["Batch", "Name", "Status", "Done", "Total", "%"]);
     for b in &s.by_batch {
-        t.add_row(vec![b.number.to_string(), b.name.clone(), b.status.to_string(), b.done.to_string(), b.total.to_string(), format!("{:.1}", b.percent)]);
+        t.add_safe_row(vec![b.number.to_string(), b.name.clone(), b.status.to_string(), b.done.to_string(), b.total.to_string(), format!("{:.1}", b.percent)]);
     }
     align_right(&mut t, &[0, 3, 4, 5]);
     let _ = writeln!(out, "\nBy batch:\n{}", super::text(&t));
     let mut f = table(&["File", "Remaining", "Total"]);
     for w in &s.files_most_work_left {
-        f.add_row(vec![w.file.clone(), w.remaining.to_string(), w.total.to_string()]);
+        f.add_safe_row(vec![w.file.clone(), w.remaining.to_string(), w.total.to_string()]);
     }
     align_right(&mut f, &[1, 2]);
     let _ = writeln!(out, "\nFiles with most work left:\n{}", super::text(&f));
@@ -48,7 +48,7 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
         if let Some(e) = h.evidence_run {
             why.push(format!("evidence run {e}"));
         }
-        t.add_row(vec![
+        t.add_safe_row(vec![
             h.id.to_string(),
             h.at.clone(),
             format!("{} {} {}", h.item_kind.as_str(), h.item_id, h.item_name),

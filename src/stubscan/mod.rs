@@ -58,8 +58,12 @@ impl Language {
 /// One finding, located and hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Relative to the scan's root, with `/` separators.
+    /// Relative to the scan's root, with `/` separators (a name that is not
+    /// UTF-8 shows U+FFFD here; `path_bytes` holds its real bytes).
     pub path: String,
+    /// The path's bytes, only when it is not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<Vec<u8>>,
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
@@ -81,7 +85,7 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(path: &str, line: usize, column: usize, rule: Rule, message: String, key: &str) -> Finding {
-        Finding { path: path.to_string(), line, column, rule: rule.id, message, hash: baseline::hash(key), feature: None, functions: Vec::new(), calls: Vec::new() }
+        Finding { path: path.to_string(), path_bytes: None, line, column, rule: rule.id, message, hash: baseline::hash(key), feature: None, functions: Vec::new(), calls: Vec::new() }
     }
 }
 
@@ -104,6 +108,14 @@ pub struct FileScan {
 }
 
 impl FileScan {
+    /// Records the file name's real bytes on every finding (a name that is
+    /// not UTF-8 is shown lossily in `path`).
+    pub fn set_path_bytes(&mut self, bytes: &[u8]) {
+        for f in &mut self.findings {
+            f.path_bytes = Some(bytes.to_vec());
+        }
+    }
+
     /// Whether nothing in the file matters to the scan's result.
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty() && self.suppressions.is_empty() && self.asserting.is_empty()

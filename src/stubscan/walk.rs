@@ -34,6 +34,15 @@ pub struct Walked {
     pub errors: Vec<String>,
 }
 
+/// The bytes of `path` as `display_path` shows it, when they are not UTF-8
+/// (so JSON can carry the real name beside the lossy one).
+pub fn non_utf8_bytes(root: &Path, path: &Path) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let bytes = rel.as_os_str().as_bytes();
+    std::str::from_utf8(bytes).is_err().then(|| bytes.to_vec())
+}
+
 /// `path` relative to `root` with `/` separators, or as given when outside.
 pub fn display_path(root: &Path, path: &Path) -> String {
     match path.strip_prefix(root) {
@@ -112,7 +121,10 @@ pub fn walk(root: &Path, paths: &[PathBuf], m: &Matchers) -> Walked {
             }
             files.fetch_add(1, Ordering::Relaxed);
             let rel = display_path(root, entry.path());
-            let scanned = scan_file(&rel, lang, &buf, m);
+            let mut scanned = scan_file(&rel, lang, &buf, m);
+            if let Some(bytes) = non_utf8_bytes(root, entry.path()) {
+                scanned.set_path_bytes(&bytes);
+            }
             if !scanned.is_empty() {
                 let project = projects.of(entry.path());
                 lock(scans).push((project, scanned));

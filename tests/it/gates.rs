@@ -80,7 +80,8 @@ fn some_fail() {
     let (code, v, _) = gate_test(&t, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "failed");
-    assert_eq!(v["failed_tests"], serde_json::json!(["a::two"]));
+    // Named with its test binary (cargo's `Running tests/fake.rs` header).
+    assert_eq!(v["failed_tests"], serde_json::json!(["fake a::two"]));
     let failures = v["failures"].to_string();
     assert!(failures.contains("exited with status 101") && failures.contains("1 test(s) failed"), "{failures}");
     assert_eq!(t.json(&["evidence", "show", &v["run_id"].to_string()])["outcome"], "failed");
@@ -319,10 +320,11 @@ fn test_gate_reads_a_results_file() {
     let (code, v, _) = gate_test(&t, &["--results", "junit.xml", "--", "true"]);
     assert_eq!(code, 1, "two tests failed in the fixture: {v}");
     assert_eq!(v["format"], "nextest-junit");
-    // The fixture runs one name in two binaries; the gate keeps one merged
-    // result per name, so 9 passing results become 8 names.
-    assert_eq!(v["counts"]["passed"], 8);
+    // The fixture runs one name in two binaries: two results, as nextest
+    // counted them.
+    assert_eq!(v["counts"]["passed"], 9);
     assert_eq!(v["counts"]["failed"], 2);
+    assert_eq!(v["failed_tests"], serde_json::json!(["ptfix tests::fails", "ptfix::api tests::shared_name"]));
 }
 
 #[test]
@@ -354,4 +356,74 @@ fn verify_records_declared_deferrals_and_not_applicable_items() {
     assert_eq!(server["status"], "deferred");
     assert!(server["history"][0]["reason"].as_str().unwrap().contains("needs the full server"));
     assert_eq!(t.json(&["test", "show", "TestA"])["status"], "verified");
+}
+
+/// The real `cargo test` output where `tests::test_eq` is a test of two
+/// packages' libraries: a bare mapping is ambiguous and is refused with the
+/// candidates; one naming the binary is judged by that binary's test only.
+#[test]
+fn same_name_in_two_binaries_needs_the_binary_in_the_mapping() {
+    let t = project("gate-identity");
+    std::fs::create_dir_all(t.join("go/p")).unwrap();
+    std::fs::write(t.join("go/p/p.go"), "package p\n\nfunc A() int { return 1 }\n").unwrap();
+    std::fs::write(
+        t.join("go/p/p_test.go"),
+        "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n\nfunc TestB(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n\nfunc TestC(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n",
+    )
+    .unwrap();
+    t.ok(&["import", "go", "go/p"]);
+    t.ok(&["map", "test", "TestA", "--rust", "tests::test_eq"]);
+    t.ok(&["map", "test", "TestB", "--rust", "alpha tests::test_eq"]);
+    t.ok(&["map", "test", "TestC", "--rust", "alpha::api test_eq"]);
+    let fixture = super::util::fixture("gate/real/cargo-test-two-binaries.txt");
+    let script = format!("cat '{}'; exit 101", fixture.display());
+    let (code, v, _) = gate_test(&t, &["--format", "libtest", "--", "sh", "-c", &script]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["counts"], serde_json::json!({"passed": 7, "failed": 1, "skipped": 2}));
+    assert_eq!(v["failed_tests"], serde_json::json!(["alpha::api test_eq"]));
+    let run = v["run_id"].as_i64().unwrap().to_string();
+    let shown = t.json(&["evidence", "show", &run]);
+    let results = shown["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10, "never merged: {shown}");
+    assert_eq!((results[5]["container"].as_str(), results[5]["test_name"].as_str(), results[5]["outcome"].as_str()), (Some("alpha::api"), Some("test_eq"), Some("failed")));
+    let human = t.ok(&["evidence", "show", &run]);
+    assert!(human.contains("beta_pkg::api") && human.contains("alpha::bin/tool"), "{human}");
+
+    let update = |test: &str| t.run(&["batch", "update", "2", "--tests", test, "--status", "verified", "--evidence", &run, "--override", "batch 1 is next"]);
+    let (code, out, err) = update("TestA");
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        (out.clone() + &err).contains("tests::test_eq is ambiguous: it names 2 tests (alpha tests::test_eq, beta_pkg tests::test_eq)"),
+        "{out}{err}"
+    );
+    let (code, out, err) = update("TestC");
+    assert_eq!(code, 4, "{out}{err}");
+    assert!((out.clone() + &err).contains("failed in run"), "{out}{err}");
+    let (code, out, err) = update("TestB");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(t.json(&["test", "show", "TestB"])["status"], "verified");
+
+    // The database refuses an ambiguous mapping by itself too.
+    let conn = connect(&t.join("porting.db"));
+    let id: i64 = conn.query_row("SELECT id FROM tests WHERE name = 'TestA'", [], |r| r.get(0)).unwrap();
+    let e = conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?1 WHERE id = ?2", rusqlite::params![run.parse::<i64>().unwrap(), id]).unwrap_err();
+    assert!(e.to_string().contains("named unambiguously"), "{e}");
+}
+
+/// A `go test -json` run killed at the gate's timeout: the test that was
+/// running is recorded as `timeout`, named in the output.
+#[test]
+fn a_go_test_running_at_the_gate_timeout_is_recorded_as_timeout() {
+    let t = project("gate-go-timeout");
+    let script = r#"echo '{"Action":"run","Package":"example.com/p","Test":"TestQuick"}'; echo '{"Action":"pass","Package":"example.com/p","Test":"TestQuick","Elapsed":0}'; echo '{"Action":"run","Package":"example.com/p","Test":"TestHangs"}'; sleep 60"#;
+    let (code, v, err) = gate_test(&t, &["--format", "go-json", "--timeout", "2", "--", "sh", "-c", script]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["failed_tests"], serde_json::json!(["example.com/p TestHangs (timeout)"]));
+    let failures = v["failures"].to_string();
+    assert!(failures.contains("timed out after 2 s") && failures.contains("1 test(s) did not finish"), "{failures}");
+    let shown = t.json(&["evidence", "show", &v["run_id"].to_string()]);
+    let outcomes: Vec<&str> = shown["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["passed", "timeout"]);
+    let human = t.ok(&["evidence", "show", &v["run_id"].to_string()]);
+    assert!(human.contains("TestHangs") && human.contains("timeout"), "{human}");
 }

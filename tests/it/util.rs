@@ -93,8 +93,11 @@ pub fn insert_run(conn: &rusqlite::Connection, outcome: &str, results: &[(&str, 
     )
     .expect("insert run");
     let run = conn.last_insert_rowid();
-    for (name, o) in results {
-        conn.execute("INSERT INTO gate_results (run_id, test_name, outcome) VALUES (?1, ?2, ?3)", rusqlite::params![run, name, o]).expect("insert result");
+    for (seq, (name, o)) in results.iter().enumerate() {
+        // `CONTAINER NAME` records a result of a named binary.
+        let (container, name) = name.split_once(' ').unwrap_or(("", name));
+        conn.execute("INSERT INTO gate_results (run_id, seq, container, test_name, outcome) VALUES (?1, ?2, ?3, ?4, ?5)", rusqlite::params![run, seq as i64, container, name, o])
+            .expect("insert result");
     }
     run
 }
