@@ -5,9 +5,11 @@
 
 mod data;
 mod nats_plan;
+mod version;
 
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
+pub use version::{LONG_VERSION, PORT_COMMIT};
 
 use crate::domain::mapping::{self, MappingRow};
 use crate::domain::plan::Plan;

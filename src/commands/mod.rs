@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod builtin;
+pub mod completions;
 pub mod evidence;
 pub mod gate;
 pub mod gate_parse;

@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use comfy_table::Cell;
+
+use super::term::item_status_cell;
 use super::{align_right, or_dash, table};
 use crate::db::ItemKind;
 use crate::ops::item::{ItemDetail, ItemList};
@@ -45,7 +48,7 @@ pub fn show(d: &ItemDetail) -> String {
     } else {
         let mut t = table(&["ID", "Name", "Status", "Source"]);
         for l in &d.links {
-            t.add_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
+            t.add_row(vec![Cell::new(l.id), Cell::new(&l.name), item_status_cell(l.status, l.status.to_string()), Cell::new(format!("{}:{}", l.file, l.line))]);
         }
         align_right(&mut t, &[0]);
         let _ = writeln!(out, "\n{link_title} ({}):\n{}", d.links.len(), super::text(&t));
@@ -62,13 +65,14 @@ pub fn list(l: &ItemList) -> String {
     let mut t = table(&["ID", "Name", "Status", "Source", "Rust target"]);
     for i in &l.items {
         t.add_row(vec![
-            i.id.to_string(),
-            i.name.clone(),
-            i.status.to_string(),
-            format!("{}:{}", i.file, i.line),
-            or_dash(i.rust_target.as_deref()).to_string(),
+            Cell::new(i.id),
+            Cell::new(&i.name),
+            item_status_cell(i.status, i.status.to_string()),
+            Cell::new(format!("{}:{}", i.file, i.line)),
+            Cell::new(or_dash(i.rust_target.as_deref())),
         ]);
     }
     align_right(&mut t, &[0]);
+    super::wrappable(&mut t, &[1, 4]);
     format!("{}\n{} {}s\n", super::text(&t), l.count, l.kind.as_str())
 }

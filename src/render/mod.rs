@@ -8,10 +8,11 @@ pub mod item;
 pub mod report;
 pub mod sarif;
 pub mod stub;
+pub mod term;
 pub mod update;
 pub mod verify;
 
-use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle};
 use serde::Serialize;
 
 /// Version of every JSON document porttrack prints; bumped when a field
@@ -37,14 +38,37 @@ pub fn json<T: Serialize>(command: &str, data: &T) -> String {
     text
 }
 
-/// A table in the house style: a rule under the header, no vertical lines,
-/// never wrapped (pipes and wide terminals alike get whole rows).
+/// A table in the house style: a rule under the header, no vertical lines.
+/// On a terminal it fits the terminal's width, wrapping long cells, and
+/// colours statuses when colour is on ([`term`]); piped, rows stay whole
+/// and plain.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')))
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.to_vec());
+    let terminal = term::current();
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '))).force_no_tty().set_header(header.to_vec());
+    t.style_text_only();
+    // Identifiers, statuses and numbers never break; `wrappable` names the
+    // free-text columns that may.
+    for c in t.column_iter_mut() {
+        c.set_constraint(ColumnConstraint::ContentWidth);
+    }
+    if terminal.color {
+        t.enforce_styling();
+    }
+    match terminal.width {
+        Some(w) => t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w),
+        None => t.set_content_arrangement(ContentArrangement::Disabled),
+    };
     t
+}
+
+/// Let the given columns (names, paths, reasons) wrap to fit a terminal.
+pub fn wrappable(t: &mut Table, columns: &[usize]) {
+    for &c in columns {
+        if let Some(col) = t.column_mut(c) {
+            col.remove_constraint();
+        }
+    }
 }
 
 /// Right-align the given columns (numbers).

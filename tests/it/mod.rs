@@ -9,4 +9,5 @@ mod mapping;
 mod read_commands;
 mod schema;
 mod stub_scan;
+mod terminal;
 mod update;
