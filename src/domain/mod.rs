@@ -6,3 +6,5 @@ pub mod item_ref;
 pub mod idlist;
 pub mod transitions;
 pub mod mapping;
+pub mod calendar;
+pub mod progress;

@@ -7,6 +7,7 @@ pub mod item;
 pub mod report;
 pub mod stale;
 pub mod stub_findings;
+pub mod trend;
 pub mod update;
 pub mod verify;
 

@@ -9,6 +9,7 @@ pub mod report;
 pub mod sarif;
 pub mod stub;
 pub mod term;
+pub mod trend;
 pub mod update;
 pub mod verify;
 

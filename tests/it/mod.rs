@@ -7,6 +7,7 @@ mod gates;
 mod import_go;
 mod mapping;
 mod read_commands;
+mod reports;
 mod schema;
 mod stub_scan;
 mod terminal;

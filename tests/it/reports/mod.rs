@@ -1,0 +1,5 @@
+//! Progress reports over the history: trend, Markdown, HTML (and the HTML in
+//! a real browser).
+
+mod fixture;
+mod trend;
