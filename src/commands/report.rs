@@ -15,6 +15,9 @@ pub enum ReportCommand {
     /// Done, verified, deferred and stub per day or week, replayed from the
     /// history, with the velocity and a projected finish
     Trend(TrendArgs),
+    /// A pull-request comment in GitHub-flavoured Markdown: totals, what
+    /// moved since a git revision or evidence run, regressions, stale items
+    Markdown(MarkdownArgs),
 }
 
 /// `--by`.
@@ -49,6 +52,17 @@ pub struct TrendArgs {
     pub until: Option<Day>,
 }
 
+#[derive(Debug, Args)]
+pub struct MarkdownArgs {
+    /// Only the items of this batch
+    #[arg(long)]
+    pub batch: Option<i64>,
+    /// List what changed after REF: a git revision (its commit time, e.g.
+    /// origin/main) or run:N (the start of evidence run N)
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+}
+
 fn parse_day(text: &str) -> Result<Day, String> {
     Day::parse(text).map_err(|e| e.to_string())
 }
@@ -66,6 +80,13 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
             let window = ops::trend::Window { by: a.by.into(), since: a.since, until: a.until.unwrap_or_else(Day::today) };
             let trend = ops::trend::trend(&db, a.batch, window)?;
             ctx.emit("report trend", &trend, render::trend::trend)
+        }
+        ReportCommand::Markdown(a) => {
+            let db = ctx.open_db()?;
+            let root = ctx.project_root();
+            let since = a.since.as_deref().map(|r| ops::since::resolve(&db, &root, r)).transpose()?;
+            let summary = ops::pull_request::summary(&db, &root, a.batch, since)?;
+            ctx.emit("report markdown", &summary, render::markdown::pull_request)
         }
     }
 }

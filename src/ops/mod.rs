@@ -6,6 +6,8 @@ pub mod gate;
 pub mod item;
 pub mod report;
 pub mod stale;
+pub mod pull_request;
+pub mod since;
 pub mod stub_findings;
 pub mod trend;
 pub mod update;

@@ -2,4 +2,5 @@
 //! a real browser).
 
 mod fixture;
+mod markdown;
 mod trend;
