@@ -3,13 +3,13 @@
 //! batch plan our first user works from (batches 30–36 around
 //! `jetstream_cluster.go`; every other item in per-file batches).
 
+mod about;
 mod data;
 mod nats_plan;
-mod version;
 
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
-pub use version::{LONG_VERSION, PORT_COMMIT};
+pub use about::{LONG_VERSION, PLAN_BATCHES, PORT_COMMIT};
 
 use crate::domain::mapping::{self, MappingRow};
 use crate::domain::plan::Plan;

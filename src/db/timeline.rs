@@ -2,6 +2,7 @@
 //! that rebuild counts over time without holding the whole history.
 
 use rusqlite::types::ValueRef;
+use rusqlite::OptionalExtension;
 
 use super::Database;
 use crate::domain::status::{ItemKind, ItemStatus};
@@ -55,5 +56,10 @@ impl Database {
             }
             Ok(())
         })
+    }
+
+    /// The time of the first recorded change, if any.
+    pub fn first_change_at(&self) -> Result<Option<String>, Error> {
+        self.read(|c| c.query_row("SELECT at FROM status_history ORDER BY id LIMIT 1", [], |r| r.get(0)).optional())
     }
 }

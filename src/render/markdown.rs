@@ -88,12 +88,8 @@ fn fold(out: &mut String, table: &str, shown: usize, total: usize) {
     }
 }
 
-/// `2026-11-17 10:00 UTC` from an RFC 3339 time.
 fn when(at: &str) -> String {
-    match (at.get(..10), at.get(11..16)) {
-        (Some(d), Some(t)) if at.ends_with('Z') => format!("{d} {t} UTC"),
-        _ => text(at),
-    }
+    super::utc_minutes(at).unwrap_or_else(|| text(at))
 }
 
 /// Control characters as visible escapes; Markdown and HTML punctuation

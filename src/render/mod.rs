@@ -2,8 +2,10 @@
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
 pub mod batch;
+pub mod chart;
 pub mod gate;
 pub mod gate_parse;
+pub mod html;
 pub mod item;
 pub mod markdown;
 pub mod report;
@@ -79,6 +81,14 @@ pub fn align_right(t: &mut Table, columns: &[usize]) {
         if let Some(col) = t.column_mut(c) {
             col.set_cell_alignment(CellAlignment::Right);
         }
+    }
+}
+
+/// `2026-11-17 10:00 UTC` from an RFC 3339 UTC time.
+pub fn utc_minutes(at: &str) -> Option<String> {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(d), Some(t)) if at.ends_with('Z') && at.as_bytes().get(10) == Some(&b'T') => Some(format!("{d} {t} UTC")),
+        _ => None,
     }
 }
 

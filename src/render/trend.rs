@@ -54,7 +54,7 @@ pub fn projection_line(p: &Projection, unit: &str) -> String {
     match p.outcome {
         Outcome::Finished => "Finished: every item is done.".to_string(),
         Outcome::Projected => format!(
-            "Velocity: {velocity}. Projected finish: {} ({} {unit}(s) from now, {} item(s) left).",
+            "Velocity: {velocity}. Projected finish: {}, after {} more {unit}(s) at that pace ({} item(s) left).",
             p.finish.map_or_else(|| "-".to_string(), |d| d.to_string()),
             p.periods_left.unwrap_or_default(),
             p.remaining

@@ -126,7 +126,7 @@ fn human_trend_states_rule_method_and_projection() {
     let out = t.ok(&["report", "trend", "--db", f.db_arg(), "--until", "2026-11-29"]);
     assert!(out.starts_with("Trend of all items, by week, through 2026-11-29 (done = complete + verified + n_a)\n"), "{out}");
     assert!(out.contains(" 2026-11-23     12          3          1      2      24         +2"), "{out}");
-    assert!(out.contains("Velocity: 2.0 done per week over the last 4 weeks. Projected finish: 2027-01-10 (6 week(s) from now, 12 item(s) left)."), "{out}");
+    assert!(out.contains("Velocity: 2.0 done per week over the last 4 weeks. Projected finish: 2027-01-10, after 6 more week(s) at that pace (12 item(s) left)."), "{out}");
     assert!(out.contains("(method: recent velocity = mean change of done"), "{out}");
 }
 
