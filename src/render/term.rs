@@ -89,6 +89,19 @@ pub fn current() -> Terminal {
     CURRENT.get().copied().unwrap_or_default()
 }
 
+/// Data for a terminal: control characters (escape sequences, carriage
+/// returns) shown as visible escapes instead of acting on the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars().fold(String::with_capacity(s.len()), |mut out, c| {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
 fn item_color(s: ItemStatus) -> Option<Color> {
     match s {
         ItemStatus::NotStarted => None,
@@ -167,6 +180,12 @@ mod tests {
         assert!(!decide(ColorChoice::Auto, &env).color);
         assert!(decide(ColorChoice::Always, &env).color);
         assert!(!decide(ColorChoice::Never, &tty()).color);
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("Raft\x1b[31m part\r1"), "Raft\\u{1b}[31m part\\r1");
+        assert_eq!(printable("plain – text"), "plain – text");
     }
 
     #[test]

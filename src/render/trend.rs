@@ -11,7 +11,7 @@ use crate::ops::trend::Trend;
 
 pub fn trend(t: &Trend) -> String {
     let mut out = String::new();
-    let scope = t.batch.as_ref().map_or_else(|| "all items".to_string(), |b| format!("batch {} {}", b.number, b.name));
+    let scope = t.batch.as_ref().map_or_else(|| "all items".to_string(), |b| format!("batch {} {}", b.number, super::term::printable(&b.name)));
     let unit = t.by.as_str();
     let _ = writeln!(out, "Trend of {scope}, by {unit}, through {} ({})", t.until, t.rule);
     if t.periods.is_empty() {

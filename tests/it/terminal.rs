@@ -136,3 +136,15 @@ fn man_pages_for_every_command() {
     let err = t.fails(&["man", "-o", "no-such-dir"], 2);
     assert!(err.contains("no-such-dir"), "{err}");
 }
+
+#[test]
+fn new_commands_have_help_text() {
+    let t = TestDir::new("new-help");
+    for cmd in [&["report", "trend"][..], &["report", "html"], &["report", "markdown"], &["completions"], &["man"]] {
+        let out = t.ok(&[cmd, &["--help"]].concat());
+        assert!(out.lines().next().is_some_and(|l| l.len() > 10), "{cmd:?} has no description:\n{out}");
+        assert!(out.contains("--color"), "{cmd:?} help lacks the global --color:\n{out}");
+    }
+    let top = t.ok(&["--help"]);
+    assert!(top.contains("completions") && top.contains("man"), "{top}");
+}
