@@ -40,6 +40,10 @@ pub struct PeriodPoint {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Series {
     pub total: u64,
+    /// The state at the end of the period before the first one (every item
+    /// not started, unless `since` left earlier changes out), where a
+    /// burn-up line starts.
+    pub before: PeriodPoint,
     pub periods: Vec<PeriodPoint>,
     /// Status changes of this scope in the whole history.
     pub changes: u64,
@@ -247,7 +251,9 @@ pub fn replay(db: &Database, scopes: &[Scope], window: Window) -> Result<Replay,
                 .enumerate()
                 .map(|(i, w)| w[1].point(start.plus(i as i64 * by.days()), by, s.total, &w[0]))
                 .collect();
-            Series { total: s.total, periods, changes: s.changes, unexplained }
+            let initial = s.closed.first().copied().unwrap_or(s.tally);
+            let before = initial.point(start.plus(-by.days()), by, s.total, &initial);
+            Series { total: s.total, before, periods, changes: s.changes, unexplained }
         })
         .collect();
     let mut regressed: Vec<Regression> = regressed.into_values().collect();

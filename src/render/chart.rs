@@ -8,7 +8,7 @@
 
 use plotters::prelude::*;
 
-use crate::ops::trend::Series;
+use crate::ops::trend::{PeriodPoint, Series};
 
 /// Okabe–Ito blue, vermillion, and a grey that keeps 4.5:1 on white.
 const DONE: RGBColor = RGBColor(0x00, 0x72, 0xB2);
@@ -28,7 +28,8 @@ pub struct ChartSize {
 pub const LARGE: ChartSize = ChartSize { width: 880, height: 320, marker: 4, font: 13 };
 pub const SMALL: ChartSize = ChartSize { width: 300, height: 150, marker: 2, font: 10 };
 
-/// The SVG of `series` (at least one period), labelled for assistive
+/// The SVG of `series` (at least one period), one point per period plus
+/// the starting state, labelled for assistive
 /// technology with `title` and `description`; `id` keeps the label ids
 /// unique in the page.
 pub fn burnup(series: &Series, size: ChartSize, id: &str, title: &str, description: &str) -> Result<String, String> {
@@ -40,8 +41,10 @@ pub fn burnup(series: &Series, size: ChartSize, id: &str, title: &str, descripti
 fn draw(series: &Series, size: ChartSize, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::with_string(out, (size.width, size.height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let periods = &series.periods;
-    let last = (periods.len() as i64 - 1).max(1);
+    // The line starts from the state before the first period, so even a
+    // history of one period shows how far it moved.
+    let points: Vec<&PeriodPoint> = std::iter::once(&series.before).chain(&series.periods).collect();
+    let last = points.len() as i64 - 1;
     let top = series.total.max(1);
     let label_font = ("sans-serif", size.font).into_font().color(&BLACK);
     let mut chart = ChartBuilder::on(&root)
@@ -51,7 +54,7 @@ fn draw(series: &Series, size: ChartSize, out: &mut String) -> Result<(), Box<dy
         .x_label_area_size(size.font * 2)
         .y_label_area_size(size.font * 4)
         .build_cartesian_2d(0i64..last, 0u64..top)?;
-    let start_of = |i: &i64| periods.get(*i as usize).map(|p| p.start.to_string()).unwrap_or_default();
+    let start_of = |i: &i64| points.get(*i as usize).map(|p| p.start.to_string()).unwrap_or_default();
     chart
         .configure_mesh()
         // One faint line between labelled ones (0 overflows plotters'
@@ -67,10 +70,10 @@ fn draw(series: &Series, size: ChartSize, out: &mut String) -> Result<(), Box<dy
         .draw()?;
     let at = |i: usize, v: u64| (i as i64, v);
     chart.draw_series(DashedLineSeries::new((0..=last).map(|i| (i, series.total)), 6, 4, TOTAL.stroke_width(1)))?;
-    chart.draw_series(LineSeries::new(periods.iter().enumerate().map(|(i, p)| at(i, p.verified)), VERIFIED.stroke_width(2)))?;
-    chart.draw_series(periods.iter().enumerate().map(|(i, p)| TriangleMarker::new(at(i, p.verified), size.marker as i32 + 1, VERIFIED.filled())))?;
-    chart.draw_series(LineSeries::new(periods.iter().enumerate().map(|(i, p)| at(i, p.done)), DONE.stroke_width(2)))?;
-    chart.draw_series(periods.iter().enumerate().map(|(i, p)| Circle::new(at(i, p.done), size.marker, DONE.filled())))?;
+    chart.draw_series(LineSeries::new(points.iter().enumerate().map(|(i, p)| at(i, p.verified)), VERIFIED.stroke_width(2)))?;
+    chart.draw_series(points.iter().enumerate().map(|(i, p)| TriangleMarker::new(at(i, p.verified), size.marker as i32 + 1, VERIFIED.filled())))?;
+    chart.draw_series(LineSeries::new(points.iter().enumerate().map(|(i, p)| at(i, p.done)), DONE.stroke_width(2)))?;
+    chart.draw_series(points.iter().enumerate().map(|(i, p)| Circle::new(at(i, p.done), size.marker, DONE.filled())))?;
     root.present()?;
     Ok(())
 }
@@ -91,7 +94,6 @@ fn label(svg: &str, id: &str, title: &str, description: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::calendar::Day;
-    use crate::ops::trend::PeriodPoint;
 
     fn series(done: &[u64]) -> Series {
         let periods = done
@@ -99,7 +101,8 @@ mod tests {
             .enumerate()
             .map(|(i, &d)| PeriodPoint { start: Day(i as i64 * 7), end: Day(i as i64 * 7 + 6), done: d, verified: d / 2, deferred: 0, stub: 0, total: 10, velocity: 0 })
             .collect();
-        Series { total: 10, periods, changes: 0, unexplained: 0 }
+        let before = PeriodPoint { start: Day(-7), end: Day(-1), done: 0, verified: 0, deferred: 0, stub: 0, total: 10, velocity: 0 };
+        Series { total: 10, before, periods, changes: 0, unexplained: 0 }
     }
 
     #[test]
@@ -107,8 +110,8 @@ mod tests {
         for (n, size) in [(1, SMALL), (3, LARGE), (60, LARGE)] {
             let done: Vec<u64> = (0..n).map(|i| (i as u64).min(10)).collect();
             let svg = burnup(&series(&done), size, "c", "Burn-up <all>", "Done went up").unwrap();
-            assert_eq!(svg.matches("<circle").count(), n, "done markers of {n} periods");
-            assert_eq!(svg.matches("<polygon").count(), n, "verified markers of {n} periods");
+            assert_eq!(svg.matches("<circle").count(), n + 1, "done markers of {n} periods and the start");
+            assert_eq!(svg.matches("<polygon").count(), n + 1, "verified markers of {n} periods and the start");
             assert!(svg.starts_with("<svg class=\"chart\" role=\"img\" viewBox=\"0 0 "), "{}", &svg[..120]);
             assert!(svg.contains("aria-labelledby=\"c-title c-desc\"><title id=\"c-title\">Burn-up &lt;all&gt;</title><desc id=\"c-desc\">Done went up</desc>"));
             assert_eq!(svg.matches("<svg").count(), 1, "one root element");

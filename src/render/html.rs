@@ -324,10 +324,10 @@ fn describe(s: &Series, by: Granularity, scope: &str) -> String {
             by.as_str(),
             first.start,
             last.end,
-            first.done,
+            s.before.done,
             last.done,
             s.total,
-            first.verified,
+            s.before.verified,
             last.verified
         ),
         _ => format!("No status changes recorded for {scope}."),
