@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::since::Since;
 use super::trend::BatchRef;
-use crate::db::{Database, ItemKind};
+use crate::db::{Database, ItemKind, Transition};
 use crate::domain::progress::is_regression;
 use crate::domain::status::{ItemStatus, StatusCounts, DONE_RULE};
 use crate::error::Error;
@@ -76,44 +76,48 @@ pub fn summary(db: &Database, root: &Path, batch: Option<i64>, since: Option<Sin
             c
         }),
     };
-    // Per item with a change in the window: (status at its start, batch,
-    // status now, time and row of the latest change). Without --since the
-    // window is the whole history, and a regression is an item whose latest
-    // change was one; with it, an item this branch moved backwards overall.
-    let cutoff = since.as_ref().map(|s| s.at.as_str());
-    let mut window: HashMap<(ItemKind, i64), (ItemStatus, Option<i64>, ItemStatus, String, i64)> = HashMap::new();
-    let mut latest_regressions = HashMap::new();
-    db.for_each_transition(batch, |t| {
-        if cutoff.is_some_and(|c| t.at <= c) {
-            return;
-        }
-        let e = window.entry((t.kind, t.item_id)).or_insert((t.from, t.batch, t.to, String::new(), 0));
-        e.1 = t.batch;
-        e.2 = t.to;
-        e.3.clear();
-        e.3.push_str(t.at);
-        e.4 = t.id;
-        if is_regression(t.from, t.to) {
-            latest_regressions.insert((t.kind, t.item_id), t.from);
-        } else {
-            latest_regressions.remove(&(t.kind, t.item_id));
-        }
-    })?;
     let mut moved: Vec<(i64, ChangedItem)> = Vec::new();
     let mut regressions: Vec<(i64, ChangedItem)> = Vec::new();
     let mut net = NetChange::default();
-    for ((kind, id), (start, item_batch, now, at, change)) in window {
-        let item = |from| ChangedItem { kind, id, name: String::new(), batch: item_batch, from, to: now, at: at.clone() };
-        if since.is_some() && start != now {
-            net.done += now.is_done() as i64 - start.is_done() as i64;
-            net.verified += (now == ItemStatus::Verified) as i64 - (start == ItemStatus::Verified) as i64;
-            moved.push((change, item(start)));
-            if is_regression(start, now) {
-                regressions.push((change, item(start)));
+    match &since {
+        // Each item changed after the cutoff: its status then (the first
+        // change's `from`) against its status now (the last change's `to`).
+        // A regression is an item this branch moved backwards overall.
+        Some(since) => {
+            let mut window: HashMap<(ItemKind, i64), (ItemStatus, ChangedItem, i64)> = HashMap::new();
+            db.for_each_transition(batch, |t| {
+                if t.at <= since.at.as_str() {
+                    return;
+                }
+                let e = window.entry((t.kind, t.item_id)).or_insert_with(|| (t.from, changed(&t), t.id));
+                e.1.batch = t.batch;
+                e.1.to = t.to;
+                e.1.at.clear();
+                e.1.at.push_str(t.at);
+                e.2 = t.id;
+            })?;
+            for (start, mut item, change) in window.into_values().filter(|(start, item, _)| *start != item.to) {
+                let now = item.to;
+                net.done += now.is_done() as i64 - start.is_done() as i64;
+                net.verified += (now == ItemStatus::Verified) as i64 - (start == ItemStatus::Verified) as i64;
+                item.from = start;
+                if is_regression(start, now) {
+                    regressions.push((change, item.clone()));
+                }
+                moved.push((change, item));
             }
         }
-        if let Some(&from) = latest_regressions.get(&(kind, id)).filter(|_| since.is_none()) {
-            regressions.push((change, item(from)));
+        // Without --since: the items whose latest change undid progress.
+        None => {
+            let mut latest: HashMap<(ItemKind, i64), (ChangedItem, i64)> = HashMap::new();
+            db.for_each_transition(batch, |t| {
+                if is_regression(t.from, t.to) {
+                    latest.insert((t.kind, t.item_id), (changed(&t), t.id));
+                } else {
+                    latest.remove(&(t.kind, t.item_id));
+                }
+            })?;
+            regressions.extend(latest.into_values().map(|(item, change)| (change, item)));
         }
     }
     let moved_total = moved.len();
@@ -132,6 +136,11 @@ pub fn summary(db: &Database, root: &Path, batch: Option<i64>, since: Option<Sin
         });
     }
     Ok(PullRequestSummary { batch: batch_ref, rule: DONE_RULE, counts, since, moved, moved_total, net, regressions, regressions_total, stale })
+}
+
+/// The change as a listed item (named later, for the few shown).
+fn changed(t: &Transition<'_>) -> ChangedItem {
+    ChangedItem { kind: t.kind, id: t.item_id, name: String::new(), batch: t.batch, from: t.from, to: t.to, at: t.at.to_string() }
 }
 
 /// The first [`LIST_LIMIT`] items in history order, with their names.
