@@ -7,9 +7,9 @@ mod about;
 mod data;
 mod nats_plan;
 
+pub use about::{LONG_VERSION, PLAN_BATCHES, PORT_COMMIT};
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
-pub use about::{LONG_VERSION, PLAN_BATCHES, PORT_COMMIT};
 
 use crate::domain::mapping::{self, MappingRow};
 use crate::domain::plan::Plan;

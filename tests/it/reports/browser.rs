@@ -106,7 +106,7 @@ fn html_report_in_a_real_browser() {
 
     let url = file_url(&t.join("report.html"));
     let page = load(&mut b, &url);
-    assert_eq!(page.requests, [url.clone()], "the report loads nothing but itself");
+    assert_eq!(page.requests, [url], "the report loads nothing but itself");
     assert!(page.errors.is_empty(), "console errors: {:?}", page.errors);
 
     let dom = evaluate(&mut b, &page.session, DOM_FACTS);
