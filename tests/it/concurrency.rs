@@ -151,6 +151,17 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
     let seed = 0x5eed_cafe_u64;
     let mut rng = Rng(seed);
     let (mut killed, mut finished) = (0, 0);
+    // Kill moments span twice the time an update takes here, so kills land
+    // both before and after completion on a fast machine and on a loaded
+    // one alike (a fixed 25 ms let almost none finish under load).
+    let mut took = Vec::new();
+    for status in ["stub", "not_started", "stub", "not_started"] {
+        let started = std::time::Instant::now();
+        t.ok(&["batch", "update", "1", "--features", &list, "--status", status, "--reason", "timing"]);
+        took.push(started.elapsed());
+    }
+    took.sort();
+    let span_us = (2 * took[took.len() / 2].as_micros() as u64).max(25_000);
     for run in 0..RUNS {
         // All 15 items always share one status (a partial chunk would split
         // them), so the target is simply the other one.
@@ -164,7 +175,7 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.below(25_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(span_us)));
         match child.try_wait().unwrap() {
             Some(_) => finished += 1,
             None => {
@@ -184,5 +195,5 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
     integrity_ok(&conn);
     replay_matches(&conn, &ids);
     assert!(killed > 20 && finished > 20, "kills should land both before and after completion: {killed} killed, {finished} finished");
-    eprintln!("{RUNS} runs: {killed} killed mid-run, {finished} finished");
+    eprintln!("{RUNS} runs over 0-{span_us} us: {killed} killed mid-run, {finished} finished");
 }
