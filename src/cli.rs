@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::{self, Ctx};
 use crate::error::exit_code_for;
 use crate::exit_codes;
+use crate::render::term::ColorChoice;
 
 const ABOUT: &str = "Tracks a large code port in one SQLite file and proves its progress with test evidence.";
 
@@ -20,7 +21,7 @@ Items are named by ID or Go name: 1589, monitorCluster, jetStream.monitorCluster
 (*jetStream).monitorCluster, TestNRGSimple.";
 
 #[derive(Debug, Parser)]
-#[command(name = "porttrack", version, about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{}", exit_codes::HELP_TABLE))]
+#[command(name = "porttrack", version, long_version = crate::builtin::LONG_VERSION.as_str(), about = ABOUT, after_help = format!("{AFTER_HELP}\n\n{}", exit_codes::HELP_TABLE))]
 pub struct Cli {
     /// Database file [default: ./porting.db, created from the built-in plan when missing]
     #[arg(long, global = true, env = "PORTTRACK_DB", value_name = "PATH")]
@@ -29,6 +30,10 @@ pub struct Cli {
     /// Print one JSON object (with a schema_version field) instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Colour statuses: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Command,
@@ -71,6 +76,10 @@ pub enum Command {
     /// Find placeholder code and tests that cannot fail (for CI)
     #[command(subcommand)]
     Stub(commands::stub::StubCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page, or write one per command with -o DIR
+    Man(commands::completions::ManArgs),
     /// Maintain the built-in data (for porttrack developers)
     #[command(subcommand, hide = true)]
     Builtin(commands::builtin::BuiltinCommand),
@@ -95,6 +104,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return code;
         }
     };
+    crate::render::term::init(cli.color);
     let ctx = Ctx::new(cli.db, cli.json);
     let result = match cli.command {
         Command::Init(a) => commands::init::run(&ctx, a),
@@ -111,6 +121,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::History(a) => commands::history::run(&ctx, a),
         Command::Stub(a) => commands::stub::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),
+        Command::Completions(a) => commands::completions::completions(a),
+        Command::Man(a) => commands::completions::man(a),
     };
     match result {
         Ok(code) => code,

@@ -3,9 +3,11 @@
 //! batch plan our first user works from (batches 30–36 around
 //! `jetstream_cluster.go`; every other item in per-file batches).
 
+mod about;
 mod data;
 mod nats_plan;
 
+pub use about::{LONG_VERSION, PLAN_BATCHES, PORT_COMMIT};
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
 

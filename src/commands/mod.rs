@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod builtin;
+pub mod completions;
 pub mod evidence;
 pub mod gate;
 pub mod gate_parse;
@@ -113,7 +114,13 @@ impl Ctx {
         self.emitted.set(true);
         // Human text never carries a control character from data to the
         // terminal; the renderers' own line breaks stay.
-        let text = if self.json { crate::render::json(command, data) } else { crate::render::escape::text(&human(data)).into_owned() };
+        let text = if self.json {
+            crate::render::json(command, data)
+        } else if crate::render::term::current().color {
+            crate::render::escape::coloured_text(&human(data)).into_owned()
+        } else {
+            crate::render::escape::text(&human(data)).into_owned()
+        };
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes()).and_then(|_| out.flush()).context("writing output")?;
         Ok(exit_codes::SUCCESS)

@@ -7,6 +7,7 @@ mod evidence;
 mod load;
 mod mapping;
 mod read;
+mod timeline;
 mod update;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub use evidence::{FileHashRow, GateRecord, ResultRow, RunRow};
 pub use load::LoadReport;
 pub use mapping::{Declaration, MapReport};
 pub use read::*;
+pub use timeline::Transition;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
 
 /// Ordered, append-only list of migrations; the schema version after

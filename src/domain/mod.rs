@@ -7,3 +7,5 @@ pub mod idlist;
 pub mod transitions;
 pub mod mapping;
 pub mod test_identity;
+pub mod calendar;
+pub mod progress;

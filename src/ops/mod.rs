@@ -6,7 +6,11 @@ pub mod gate;
 pub mod item;
 pub mod report;
 pub mod stale;
+pub mod progress_report;
+pub mod pull_request;
+pub mod since;
 pub mod stub_findings;
+pub mod trend;
 pub mod update;
 pub mod verify;
 

@@ -2,9 +2,12 @@
 
 use std::fmt::Write as _;
 
+use comfy_table::Cell;
+
 use super::escape::value;
 
-use super::{align_right, or_dash, table, SafeRows};
+use super::term::{batch_status_cell, batch_status_text, item_status_cell};
+use super::{align_right, or_dash, table};
 use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::ops::batch::{BatchList, BatchShow, ItemGroup};
 
@@ -20,7 +23,7 @@ pub fn counts_line(c: &StatusCounts) -> String {
 
 pub fn show(b: &BatchShow) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, value(&b.name), b.status);
+    let _ = writeln!(out, "Batch {}: {}  [{}]", b.number, value(&b.name), batch_status_text(b.status));
     if !b.description.is_empty() {
         let _ = writeln!(out, "{}", value(&b.description));
     }
@@ -56,9 +59,10 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
     let mut t = table(&["ID", "Go symbol", "Status", "Rust target"]);
     for i in &g.items {
         let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
-        t.add_safe_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
+        t.add_row(vec![Cell::new(i.id), Cell::new(value(&i.name)), item_status_cell(i.status, status), Cell::new(value(or_dash(i.rust_target.as_deref())))]);
     }
     align_right(&mut t, &[0]);
+    super::wrappable(&mut t, &[1, 3]);
     let _ = writeln!(out, "\n{title}:\n{}", super::text(&t));
 }
 
@@ -66,17 +70,18 @@ pub fn list(l: &BatchList) -> String {
     let mut t = table(&["Batch", "Name", "Status", "Features", "Tests", "Done", "Depends on", "Ready"]);
     for b in &l.batches {
         let deps: Vec<String> = b.depends_on.iter().map(i64::to_string).collect();
-        t.add_safe_row(vec![
-            b.number.to_string(),
-            b.name.clone(),
-            b.status.to_string(),
-            format!("{}/{}", b.features.done(), b.features.total()),
-            format!("{}/{}", b.tests.done(), b.tests.total()),
-            format!("{:.1}%", b.percent_done),
-            if deps.is_empty() { "-".to_string() } else { deps.join(",") },
-            if b.ready { "yes" } else { "no" }.to_string(),
+        t.add_row(vec![
+            Cell::new(b.number),
+            Cell::new(value(&b.name)),
+            batch_status_cell(b.status),
+            Cell::new(format!("{}/{}", b.features.done(), b.features.total())),
+            Cell::new(format!("{}/{}", b.tests.done(), b.tests.total())),
+            Cell::new(format!("{:.1}%", b.percent_done)),
+            Cell::new(if deps.is_empty() { "-".to_string() } else { deps.join(",") }),
+            Cell::new(if b.ready { "yes" } else { "no" }),
         ]);
     }
     align_right(&mut t, &[0, 3, 4, 5]);
+    super::wrappable(&mut t, &[1]);
     format!("{}\n{} batches\n", super::text(&t), l.batches.len())
 }

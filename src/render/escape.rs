@@ -20,6 +20,31 @@ pub fn text(s: &str) -> Cow<'_, str> {
     escape(s, true)
 }
 
+/// [`text`] that also keeps the colour (SGR) sequences the renderer wrote
+/// itself when colour is on; every value in it was escaped with [`value`]
+/// already, so any other escape sequence is still shown, not obeyed.
+pub fn coloured_text(s: &str) -> Cow<'_, str> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&escape(&rest[..at], true));
+        let seq = &rest[at..];
+        let params = seq[1..].strip_prefix('[').map(|p| p.bytes().take_while(|b| b.is_ascii_digit() || *b == b';').count());
+        match params {
+            Some(n) if seq.as_bytes().get(2 + n) == Some(&b'm') => {
+                out.push_str(&seq[..3 + n]);
+                rest = &seq[3 + n..];
+            }
+            _ => {
+                out.push_str("\\e");
+                rest = &seq[1..];
+            }
+        }
+    }
+    out.push_str(&escape(rest, true));
+    Cow::Owned(out)
+}
+
 fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     if !s.chars().any(|c| needs_escape(c) && !(keep_newlines && c == '\n')) {
         return Cow::Borrowed(s);
@@ -56,6 +81,13 @@ fn needs_escape(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_sequences_survive_only_in_coloured_text() {
+        let s = "\x1b[38;5;11mstub\x1b[39m \x1b[2K\nnext\x1b";
+        assert_eq!(coloured_text(s), "\x1b[38;5;11mstub\x1b[39m \\e[2K\nnext\\e");
+        assert_eq!(text(s), "\\e[38;5;11mstub\\e[39m \\e[2K\nnext\\e");
+    }
 
     #[test]
     fn control_characters_are_escaped_and_plain_text_is_borrowed() {

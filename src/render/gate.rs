@@ -62,6 +62,7 @@ pub fn run_list(l: &RunList) -> String {
         ]);
     }
     align_right(&mut t, &[0, 4, 5, 6]);
+    super::wrappable(&mut t, &[8]);
     format!("{}\n", text(&t))
 }
 
@@ -99,6 +100,7 @@ pub fn run_detail(d: &RunDetail) -> String {
             ]);
         }
         align_right(&mut t, &[3]);
+        super::wrappable(&mut t, &[0, 1]);
         let _ = writeln!(out, "\nResults ({}):\n{}", d.results.len(), text(&t));
     }
     if !d.files.is_empty() {
@@ -106,6 +108,7 @@ pub fn run_detail(d: &RunDetail) -> String {
         for f in &d.files {
             t.add_safe_row(vec![f.path.clone(), f.sha256.clone().unwrap_or_else(|| "(missing)".into())]);
         }
+        super::wrappable(&mut t, &[0]);
         let _ = writeln!(out, "\nRust files when recorded:\n{}", text(&t));
     }
     out

@@ -57,6 +57,7 @@ pub fn parsed_file(p: &ParsedFile) -> String {
             ]);
         }
         align_right(&mut t, &[3]);
+        super::wrappable(&mut t, &[0, 1]);
         let _ = writeln!(out, "\n{}", super::text(&t));
     }
     out

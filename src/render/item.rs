@@ -2,7 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, or_dash, table, SafeRows};
+use comfy_table::Cell;
+
+use super::escape::value;
+
+use super::term::item_status_cell;
+use super::{align_right, or_dash, table};
 use crate::db::ItemKind;
 use crate::ops::item::{ItemDetail, ItemList};
 
@@ -45,7 +50,7 @@ pub fn show(d: &ItemDetail) -> String {
     } else {
         let mut t = table(&["ID", "Name", "Status", "Source"]);
         for l in &d.links {
-            t.add_safe_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
+            t.add_row(vec![Cell::new(l.id), Cell::new(value(&l.name)), item_status_cell(l.status, l.status.to_string()), Cell::new(value(&format!("{}:{}", l.file, l.line)))]);
         }
         align_right(&mut t, &[0]);
         let _ = writeln!(out, "\n{link_title} ({}):\n{}", d.links.len(), super::text(&t));
@@ -61,14 +66,15 @@ pub fn show(d: &ItemDetail) -> String {
 pub fn list(l: &ItemList) -> String {
     let mut t = table(&["ID", "Name", "Status", "Source", "Rust target"]);
     for i in &l.items {
-        t.add_safe_row(vec![
-            i.id.to_string(),
-            i.name.clone(),
-            i.status.to_string(),
-            format!("{}:{}", i.file, i.line),
-            or_dash(i.rust_target.as_deref()).to_string(),
+        t.add_row(vec![
+            Cell::new(i.id),
+            Cell::new(value(&i.name)),
+            item_status_cell(i.status, i.status.to_string()),
+            Cell::new(value(&format!("{}:{}", i.file, i.line))),
+            Cell::new(value(or_dash(i.rust_target.as_deref()))),
         ]);
     }
     align_right(&mut t, &[0]);
+    super::wrappable(&mut t, &[1, 4]);
     format!("{}\n{} {}s\n", super::text(&t), l.count, l.kind.as_str())
 }

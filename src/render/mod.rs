@@ -2,17 +2,22 @@
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
 pub mod batch;
+pub mod chart;
 pub mod escape;
 pub mod gate;
 pub mod gate_parse;
+pub mod html;
 pub mod item;
+pub mod markdown;
 pub mod report;
 pub mod sarif;
 pub mod stub;
+pub mod term;
+pub mod trend;
 pub mod update;
 pub mod verify;
 
-use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle};
 use serde::Serialize;
 
 /// Version of every JSON document porttrack prints; bumped when a field
@@ -39,41 +44,45 @@ pub fn json<T: Serialize>(command: &str, data: &T) -> String {
 }
 
 /// A table in the house style: a rule under the header, no vertical lines.
-/// On a terminal, wide text (a long reason) wraps within its column to the
-/// terminal's width; piped output keeps whole rows.
+/// On a terminal it fits the terminal's width, wrapping long cells within
+/// their column, and colours statuses when colour is on ([`term`]); piped,
+/// rows stay whole and plain.
 pub fn table(header: &[&str]) -> Table {
-    table_for(header, terminal_width())
+    let terminal = term::current();
+    table_with(header, terminal.width, terminal.color)
 }
 
-/// [`table`] for a given width (None: never wrap).
+/// [`table`] for a given width (None: never wrap), without colour.
 pub fn table_for(header: &[&str], width: Option<u16>) -> Table {
+    table_with(header, width, false)
+}
+
+fn table_with(header: &[&str], width: Option<u16>, color: bool) -> Table {
     let mut t = Table::new();
-    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '))).set_header(header.to_vec());
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w);
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
+    t.load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' '))).force_no_tty().set_header(header.to_vec());
+    t.style_text_only();
+    // Identifiers, statuses and numbers never break; `wrappable` names the
+    // free-text columns that may.
+    for c in t.column_iter_mut() {
+        c.set_constraint(ColumnConstraint::ContentWidth);
     }
+    if color {
+        t.enforce_styling();
+    }
+    match width {
+        Some(w) => t.set_content_arrangement(ContentArrangement::Dynamic).set_width(w),
+        None => t.set_content_arrangement(ContentArrangement::Disabled),
+    };
     t
 }
 
-/// The terminal's width when stdout is one (`COLUMNS` first, as a shell
-/// sets it); None for pipes and files, which get whole rows.
-fn terminal_width() -> Option<u16> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return None;
+/// Let the given columns (names, paths, reasons) wrap to fit a terminal.
+pub fn wrappable(t: &mut Table, columns: &[usize]) {
+    for &c in columns {
+        if let Some(col) = t.column_mut(c) {
+            col.remove_constraint();
+        }
     }
-    if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|&c| c >= 20) {
-        return Some(cols);
-    }
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ fills a winsize for the terminal on stdout.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-    (ok && ws.ws_col >= 20).then_some(ws.ws_col)
 }
 
 /// Adding rows whose cells came from data: every control character is
@@ -105,6 +114,14 @@ pub fn align_right(t: &mut Table, columns: &[usize]) {
     }
 }
 
+/// `2026-11-17 10:00 UTC` from an RFC 3339 UTC time.
+pub fn utc_minutes(at: &str) -> Option<String> {
+    match (at.get(..10), at.get(11..16)) {
+        (Some(d), Some(t)) if at.ends_with('Z') && at.as_bytes().get(10) == Some(&b'T') => Some(format!("{d} {t} UTC")),
+        _ => None,
+    }
+}
+
 pub fn or_dash(v: Option<&str>) -> &str {
     v.unwrap_or("-")
 }
@@ -118,6 +135,7 @@ mod tests {
         let why = "a reason that goes on and on, much wider than any terminal this table could be printed on";
         let mut t = table_for(&["ID", "Why"], Some(40));
         t.add_safe_row(vec!["7".to_string(), why.to_string()]);
+        wrappable(&mut t, &[1]);
         let wrapped = text(&t);
         assert!(wrapped.lines().count() > 3, "{wrapped}");
         assert!(wrapped.lines().all(|l| l.chars().count() <= 40), "{wrapped}");

@@ -2,6 +2,11 @@
 
 use std::fmt::Write as _;
 
+use comfy_table::Cell;
+
+use super::escape::value;
+
+use super::term::{batch_status_cell, item_status_cell};
 use super::{align_right, table, SafeRows};
 use crate::db::HistoryRow;
 use crate::ops::report::Summary;
@@ -22,15 +27,17 @@ pub fn summary(s: &Summary) -> String {
     }
     let mut t = table(&["Batch", "Name", "Status", "Done", "Total", "%"]);
     for b in &s.by_batch {
-        t.add_safe_row(vec![b.number.to_string(), b.name.clone(), b.status.to_string(), b.done.to_string(), b.total.to_string(), format!("{:.1}", b.percent)]);
+        t.add_row(vec![Cell::new(b.number), Cell::new(value(&b.name)), batch_status_cell(b.status), Cell::new(b.done), Cell::new(b.total), Cell::new(format!("{:.1}", b.percent))]);
     }
     align_right(&mut t, &[0, 3, 4, 5]);
+    super::wrappable(&mut t, &[1]);
     let _ = writeln!(out, "\nBy batch:\n{}", super::text(&t));
     let mut f = table(&["File", "Remaining", "Total"]);
     for w in &s.files_most_work_left {
         f.add_safe_row(vec![w.file.clone(), w.remaining.to_string(), w.total.to_string()]);
     }
     align_right(&mut f, &[1, 2]);
+    super::wrappable(&mut f, &[0]);
     let _ = writeln!(out, "\nFiles with most work left:\n{}", super::text(&f));
     out
 }
@@ -48,16 +55,17 @@ pub fn history_table(rows: &[HistoryRow]) -> String {
         if let Some(e) = h.evidence_run {
             why.push(format!("evidence run {e}"));
         }
-        t.add_safe_row(vec![
-            h.id.to_string(),
-            h.at.clone(),
-            format!("{} {} {}", h.item_kind.as_str(), h.item_id, h.item_name),
-            h.from_status.to_string(),
-            h.to_status.to_string(),
-            why.join("; "),
-            h.actor.clone(),
+        t.add_row(vec![
+            Cell::new(h.id),
+            Cell::new(value(&h.at)),
+            Cell::new(value(&format!("{} {} {}", h.item_kind.as_str(), h.item_id, h.item_name))),
+            item_status_cell(h.from_status, h.from_status.to_string()),
+            item_status_cell(h.to_status, h.to_status.to_string()),
+            Cell::new(value(&why.join("; "))),
+            Cell::new(value(&h.actor)),
         ]);
     }
     align_right(&mut t, &[0]);
+    super::wrappable(&mut t, &[2, 5]);
     super::text(&t)
 }

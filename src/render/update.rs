@@ -32,6 +32,7 @@ pub fn outcome(o: &ChangeOutcome) -> String {
         t.add_safe_row(vec![i.kind.as_str().to_string(), i.id.to_string(), i.name.clone(), i.from.to_string(), i.to.to_string(), result]);
     }
     align_right(&mut t, &[1]);
+    super::wrappable(&mut t, &[2, 5]);
     let _ = writeln!(out, "{}", text(&t));
     let blocked = o.items.iter().any(|i| matches!(&i.verdict, Verdict::Refused(w) if w.contains("dependency")));
     if (blocked || o.override_id.is_some()) && o.unfinished_dependency_count > 0 {

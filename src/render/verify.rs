@@ -33,6 +33,7 @@ pub fn report(r: &VerifyReport) -> String {
         for d in &r.decisions {
             t.add_safe_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
         }
+        super::wrappable(&mut t, &[2, 5]);
         let _ = writeln!(out, "\nDecided ({}):\n{}", r.decisions.len(), text(&t));
     }
     for (n, c) in r.chunks.iter().enumerate() {

@@ -10,6 +10,8 @@ mod mapping;
 mod read_commands;
 mod processes;
 mod real_runners;
+mod reports;
 mod schema;
 mod stub_scan;
+mod terminal;
 mod update;

@@ -27,6 +27,11 @@ impl TestDir {
     pub fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("porttrack").expect("porttrack binary");
         c.current_dir(self.path()).env_remove("PORTTRACK_DB").env_remove("PORTTRACK_ACTOR");
+        // Output is a pipe here; colour is what a test asks for, never what
+        // the environment running the suite happens to force.
+        for v in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"] {
+            c.env_remove(v);
+        }
         c
     }
 
