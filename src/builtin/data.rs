@@ -76,8 +76,9 @@ pub fn parse(t: &Tables<'_>) -> Result<(Inventory, Plan), String> {
     for row in rows(t.files, "files.tsv", 4)? {
         let (n, r) = row?;
         expect_id(&r[0], inv.files.len() + 1, "files.tsv", n)?;
-        inv.files.push(SourceFile { path: r[1].to_string(), is_test: r[2] == "1", lines: num(&r[3], "files.tsv", n)? });
+        inv.files.push(SourceFile { module: 0, path: r[1].to_string(), is_test: r[2] == "1", lines: num(&r[3], "files.tsv", n)? });
     }
+    inv.assign_modules();
     for row in rows(t.features, "features.tsv", 8)? {
         let (n, r) = row?;
         expect_id(&r[0], inv.features.len() + 1, "features.tsv", n)?;
