@@ -46,6 +46,9 @@ pub enum Command {
     Batch(commands::batch::BatchCommand),
     /// Same as `batch update` (the spelling of the porting plan)
     BatchUpdate(commands::update::UpdateArgs),
+    /// Show and list modules (directories of the source, items like features and tests)
+    #[command(subcommand)]
+    Module(commands::module::ModuleCommand),
     /// Show and list features (functions and methods of the source)
     #[command(subcommand)]
     Feature(commands::item::FeatureCommand),
@@ -66,7 +69,7 @@ pub enum Command {
     /// Progress reports
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
-    /// The audit trail of status changes (all, or one batch, feature or test)
+    /// The audit trail of status changes (all, or one batch, module, feature or test)
     History(commands::history::HistoryArgs),
     /// Find placeholder code and tests that cannot fail (for CI)
     #[command(subcommand)]
@@ -92,6 +95,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Init(a) => commands::init::run(&ctx, a),
         Command::Import(a) => commands::import::run(&ctx, a),
         Command::Batch(a) => commands::batch::run(&ctx, a),
+        Command::Module(a) => commands::module::run(&ctx, a),
         Command::Feature(a) => commands::item::run_feature(&ctx, a),
         Command::Test(a) => commands::item::run_test(&ctx, a),
         Command::Report(a) => commands::report::run(&ctx, a),

@@ -79,6 +79,7 @@ pub fn parse(t: &Tables<'_>) -> Result<(Inventory, Plan), String> {
         inv.files.push(SourceFile { module: 0, path: r[1].to_string(), is_test: r[2] == "1", lines: num(&r[3], "files.tsv", n)? });
     }
     inv.assign_modules();
+    plan.module_batch = vec![0; inv.modules.len()];
     for row in rows(t.features, "features.tsv", 8)? {
         let (n, r) = row?;
         expect_id(&r[0], inv.features.len() + 1, "features.tsv", n)?;

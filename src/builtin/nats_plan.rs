@@ -5,8 +5,8 @@
 //! numbered from 1 in file order, skipping 30–36.
 
 use crate::domain::plan::{
-    add_test_file_dependencies, build_plan, chunk_batch, chunk_name, even_chunks, split_file, BatchSpec, FileChunk, Plan,
-    PlannedBatch, MAX_BATCH_ITEMS,
+    add_test_file_dependencies, build_plan, chunk_batch, chunk_name, even_chunks, split_file, BatchSpec, FileChunk,
+    Plan, PlannedBatch, MAX_BATCH_ITEMS,
 };
 use crate::inventory::Inventory;
 
@@ -106,7 +106,7 @@ pub fn nats_plan(inv: &Inventory) -> Result<Plan, String> {
     let named = |items: &[usize], n: &Named| PlannedBatch {
         spec: BatchSpec { number: n.number, name: n.name.to_string(), description: n.description.to_string(), depends_on: Vec::new() },
         features: items.to_vec(),
-        tests: Vec::new(),
+        ..PlannedBatch::default()
     };
 
     for file in 0..inv.files.len() as u32 {

@@ -12,8 +12,9 @@ use crate::golang;
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import Go source: every function and method becomes a feature, every
-    /// TestXxx function a test (rules in README.md, "Go import rules").
+    /// Import Go source: every directory becomes a module, every function and
+    /// method a feature, every Test*/Benchmark* function a test (rules in
+    /// README.md, "Go import rules").
     /// Re-importing keeps IDs, statuses and history of items found again.
     Go(GoArgs),
 }
@@ -43,13 +44,13 @@ pub fn run(ctx: &Ctx, cmd: ImportCommand) -> anyhow::Result<i32> {
     ctx.emit("import go", &out, |o| {
         let r = &o.report;
         let mut text = format!(
-            "Imported {}: {} files; features +{} added, {} updated, {} unchanged; tests +{} added, {} updated, {} unchanged; {} links; {} new batches\n",
-            o.dir, r.files, r.features_added, r.features_updated, r.features_unchanged, r.tests_added, r.tests_updated, r.tests_unchanged, r.links, r.batches_added
+            "Imported {}: {} files; modules +{} added; features +{} added, {} updated, {} unchanged; tests +{} added, {} updated, {} unchanged; {} links; {} new batches\n",
+            o.dir, r.files, r.modules_added, r.features_added, r.features_updated, r.features_unchanged, r.tests_added, r.tests_updated, r.tests_unchanged, r.links, r.batches_added
         );
-        if r.features_missing + r.tests_missing > 0 {
+        if r.modules_missing + r.features_missing + r.tests_missing > 0 {
             text.push_str(&format!(
-                "Kept {} features and {} tests that are no longer in the source (with their status and history)\n",
-                r.features_missing, r.tests_missing
+                "Kept {} modules, {} features and {} tests that are no longer in the source (with their status and history)\n",
+                r.modules_missing, r.features_missing, r.tests_missing
             ));
         }
         text

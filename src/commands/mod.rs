@@ -11,6 +11,7 @@ pub mod import;
 pub mod init;
 pub mod item;
 pub mod map;
+pub mod module;
 pub mod report;
 pub mod stub;
 pub mod update;

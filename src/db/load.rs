@@ -9,14 +9,17 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use super::Database;
-use crate::domain::plan::{per_file_plan, Plan};
-use crate::domain::status::ItemKind;
+use crate::domain::plan::{per_file_plan, Plan, Skip};
 use crate::error::Error;
 use crate::inventory::Inventory;
 
 /// What an import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LoadReport {
+    pub modules_added: usize,
+    /// Modules in the database, under the imported directory, that the
+    /// source no longer has (kept, with their history).
+    pub modules_missing: usize,
     pub files: usize,
     pub features_added: usize,
     pub features_updated: usize,
@@ -71,7 +74,6 @@ fn sql(e: rusqlite::Error) -> Error {
 
 fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusqlite::Result<LoadReport> {
     let mut report = LoadReport { files: inv.files.len(), ..LoadReport::default() };
-    let file_ids = upsert_files(tx, inv)?;
     let roots: Vec<String> = {
         let mut r: Vec<String> = inv.files.iter().filter_map(|f| f.path.split('/').next().map(|s| format!("{s}/"))).collect();
         r.sort();
@@ -79,6 +81,15 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
         r
     };
     let under_roots = |path: &str| roots.iter().any(|r| path.starts_with(r.as_str()));
+    let modules = upsert_modules(tx, inv)?;
+    report.modules_added = modules.iter().filter(|m| m.is_new).count();
+    report.modules_missing = {
+        let found: HashSet<&str> = inv.modules.iter().map(|m| m.dir.as_str()).collect();
+        let mut stmt = tx.prepare("SELECT dir FROM modules")?;
+        let dirs = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        dirs.iter().filter(|d| !found.contains(d.as_str()) && under_roots(&format!("{d}/"))).count()
+    };
+    let file_ids = upsert_files(tx, inv, &modules)?;
 
     // Match items to what the database already has, before writing.
     let mut existing = existing_items(tx, "SELECT f.id, s.path, f.receiver, f.name, f.line, f.loc, f.body_hash FROM features f JOIN source_files s ON s.id = f.file_id ORDER BY f.id")?;
@@ -95,9 +106,10 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     let plan = match plan {
         Some(p) => p,
         None => {
+            let new_m: Vec<usize> = (0..modules.len()).filter(|&i| modules[i].is_new).collect();
             let new_f: Vec<usize> = (0..features.len()).filter(|&i| features[i].is_new).collect();
             let new_t: Vec<usize> = (0..tests.len()).filter(|&i| tests[i].is_new).collect();
-            plan_owned = plan_for_new(tx, inv, &new_f, &new_t)?;
+            plan_owned = plan_for_new(tx, inv, &new_m, &new_f, &new_t)?;
             &plan_owned
         }
     };
@@ -113,11 +125,20 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     bulk_insert(tx, "batch_dependencies (batch_id, depends_on)", 2, &dep_rows)?;
     report.batches_added = plan.batches.len();
 
+    {
+        let mut set_batch = tx.prepare_cached("UPDATE modules SET batch_id = ?2 WHERE id = ?1")?;
+        for (m, &batch) in modules.iter().zip(&plan.module_batch) {
+            if batch != 0 {
+                set_batch.execute(params![m.id, batch])?;
+            }
+        }
+    }
+
     // Items: new rows in bulk, found-again rows updated only where changed.
     (report.features_added, report.features_updated, report.features_unchanged) =
-        write_items(tx, ItemKind::Feature, feature_fields(inv), &features, &plan.feature_batch, &file_ids)?;
+        write_items(tx, ItemTable::Features, feature_fields(inv), &features, &plan.feature_batch, &file_ids)?;
     (report.tests_added, report.tests_updated, report.tests_unchanged) =
-        write_items(tx, ItemKind::Test, test_fields(inv), &tests, &plan.test_batch, &file_ids)?;
+        write_items(tx, ItemTable::Tests, test_fields(inv), &tests, &plan.test_batch, &file_ids)?;
 
     // Links: the imported tests' links are replaced by what their bodies call now.
     {
@@ -132,19 +153,40 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     Ok(report)
 }
 
-fn upsert_files(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec<i64>> {
+/// Modules found again (by directory) keep their ID; new ones get the next
+/// IDs in inventory order.
+fn upsert_modules(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec<Matched>> {
+    let mut out = Vec::with_capacity(inv.modules.len());
+    let mut find = tx.prepare_cached("SELECT id FROM modules WHERE dir = ?1")?;
+    let mut insert = tx.prepare_cached("INSERT INTO modules (id, name, dir) VALUES (?1, ?2, ?3)")?;
+    let mut next: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM modules", [], |r| r.get(0))?;
+    for m in &inv.modules {
+        match find.query_row([&m.dir], |r| r.get::<_, i64>(0)).optional()? {
+            Some(id) => out.push(Matched { id, is_new: false, changed: false }),
+            None => {
+                insert.execute(params![next, m.name, m.dir])?;
+                out.push(Matched { id: next, is_new: true, changed: false });
+                next += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn upsert_files(tx: &Transaction<'_>, inv: &Inventory, modules: &[Matched]) -> rusqlite::Result<Vec<i64>> {
     let mut file_ids = Vec::with_capacity(inv.files.len());
     let mut find = tx.prepare_cached("SELECT id FROM source_files WHERE path = ?1")?;
-    let mut insert = tx.prepare_cached("INSERT INTO source_files (path, is_test, lines) VALUES (?1, ?2, ?3)")?;
-    let mut update = tx.prepare_cached("UPDATE source_files SET is_test = ?2, lines = ?3 WHERE id = ?1")?;
+    let mut insert = tx.prepare_cached("INSERT INTO source_files (path, is_test, lines, module_id) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut update = tx.prepare_cached("UPDATE source_files SET is_test = ?2, lines = ?3, module_id = ?4 WHERE id = ?1")?;
     for f in &inv.files {
+        let module = modules.get(f.module as usize).map(|m| m.id);
         let id = match find.query_row([&f.path], |r| r.get::<_, i64>(0)).optional()? {
             Some(id) => {
-                update.execute(params![id, f.is_test, f.lines])?;
+                update.execute(params![id, f.is_test, f.lines, module])?;
                 id
             }
             None => {
-                insert.execute(params![f.path, f.is_test, f.lines])?;
+                insert.execute(params![f.path, f.is_test, f.lines, module])?;
                 tx.last_insert_rowid()
             }
         };
@@ -202,11 +244,18 @@ fn match_items<'a>(items: impl Iterator<Item = Fields<'a>>, inv: &Inventory, exi
     out
 }
 
+/// The tables holding source items (modules are written apart).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ItemTable {
+    Features,
+    Tests,
+}
+
 /// Insert new items in bulk, update changed ones, set batches from the
 /// plan; returns (added, updated, unchanged).
 fn write_items<'a>(
     tx: &Transaction<'_>,
-    kind: ItemKind,
+    kind: ItemTable,
     items: impl Iterator<Item = Fields<'a>>,
     matched: &[Matched],
     batches: &[u32],
@@ -214,8 +263,8 @@ fn write_items<'a>(
 ) -> rusqlite::Result<(usize, usize, usize)> {
     // Table and column names are our own constants.
     let (table, insert_cols, columns) = match kind {
-        ItemKind::Feature => ("features", "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8),
-        ItemKind::Test => ("tests", "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7),
+        ItemTable::Features => ("features", "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8),
+        ItemTable::Tests => ("tests", "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7),
     };
     let mut update = tx.prepare_cached(&format!("UPDATE {table} SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1"))?;
     let mut set_batch = tx.prepare_cached(&format!("UPDATE {table} SET batch_id = ?2 WHERE id = ?1"))?;
@@ -225,7 +274,7 @@ fn write_items<'a>(
         let file_id = file_ids[f.file as usize];
         if m.is_new {
             rows.extend([Value::from(m.id), Value::from(file_id), Value::from(f.line)]);
-            if kind == ItemKind::Feature {
+            if kind == ItemTable::Features {
                 rows.push(Value::from(f.receiver.to_string()));
             }
             rows.extend([
@@ -283,9 +332,11 @@ fn existing_items(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<HashMap<K
 
 /// Per-file batches for newly added items, numbered after the last batch.
 /// Only new items are placed; items found again keep their batch.
-fn plan_for_new(tx: &Transaction<'_>, inv: &Inventory, new_features: &[usize], new_tests: &[usize]) -> rusqlite::Result<Plan> {
+fn plan_for_new(tx: &Transaction<'_>, inv: &Inventory, new_modules: &[usize], new_features: &[usize], new_tests: &[usize]) -> rusqlite::Result<Plan> {
     let first: u32 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM batches", [], |r| r.get(0))?;
+    let new_m: HashSet<usize> = new_modules.iter().copied().collect();
     let new_f: HashSet<usize> = new_features.iter().copied().collect();
     let new_t: HashSet<usize> = new_tests.iter().copied().collect();
-    Ok(per_file_plan(inv, first, |i| !new_f.contains(&i), |i| !new_t.contains(&i)))
+    let skip = Skip { module: &|i| !new_m.contains(&i), feature: &|i| !new_f.contains(&i), test: &|i| !new_t.contains(&i) };
+    Ok(per_file_plan(inv, first, &skip))
 }

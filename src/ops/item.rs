@@ -43,7 +43,7 @@ pub fn show(db: &Database, kind: ItemKind, reference: &str) -> Result<ItemDetail
     let links = db.linked(kind, item.id)?.iter().map(ItemSummary::from).collect();
     let rust_tests = match kind {
         ItemKind::Feature => db.feature_rust_tests(item.id)?,
-        ItemKind::Test => Vec::new(),
+        ItemKind::Test | ItemKind::Module => Vec::new(),
     };
     let history = db.history(HistoryFilter::Item(kind, item.id))?;
     Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false })

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod gate;
 pub mod item;
+pub mod module;
 pub mod report;
 pub mod stale;
 pub mod stub_findings;

@@ -34,6 +34,9 @@ pub fn show(b: &BatchShow) -> String {
     }
     let _ = writeln!(out, "Ready: {}", if b.ready { "yes" } else { "no, dependencies unfinished" });
     let _ = writeln!(out, "Source files: {}", if b.source_files.is_empty() { "-".to_string() } else { b.source_files.join(", ") });
+    if b.modules.counts.total() > 0 {
+        let _ = writeln!(out, "Modules: {} ({})", b.modules.counts.total(), counts_line(&b.modules.counts));
+    }
     let _ = writeln!(out, "Features: {} ({})", b.features.counts.total(), counts_line(&b.features.counts));
     let _ = writeln!(out, "Tests: {} ({})", b.tests.counts.total(), counts_line(&b.tests.counts));
     if b.stale > 0 {
@@ -42,6 +45,7 @@ pub fn show(b: &BatchShow) -> String {
     for o in &b.overrides {
         let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, o.actor, o.at, o.reason, o.blocking);
     }
+    items_table(&mut out, "Modules", &b.modules);
     items_table(&mut out, "Features", &b.features);
     items_table(&mut out, "Tests", &b.tests);
     out
@@ -51,7 +55,7 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
     if g.items.is_empty() {
         return;
     }
-    let mut t = table(&["ID", "Go symbol", "Status", "Rust target"]);
+    let mut t = table(&["ID", if title == "Modules" { "Module" } else { "Go symbol" }, "Status", "Rust target"]);
     for i in &g.items {
         let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
         t.add_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
@@ -61,20 +65,30 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
 }
 
 pub fn list(l: &BatchList) -> String {
-    let mut t = table(&["Batch", "Name", "Status", "Features", "Tests", "Done", "Depends on", "Ready"]);
+    // The modules column only when some batch holds modules.
+    let with_modules = l.batches.iter().any(|b| b.modules.total() > 0);
+    let mut header = vec!["Batch", "Name", "Status"];
+    if with_modules {
+        header.push("Modules");
+    }
+    header.extend(["Features", "Tests", "Done", "Depends on", "Ready"]);
+    let mut t = table(&header);
     for b in &l.batches {
         let deps: Vec<String> = b.depends_on.iter().map(i64::to_string).collect();
-        t.add_row(vec![
-            b.number.to_string(),
-            b.name.clone(),
-            b.status.to_string(),
+        let mut row = vec![b.number.to_string(), b.name.clone(), b.status.to_string()];
+        if with_modules {
+            row.push(format!("{}/{}", b.modules.done(), b.modules.total()));
+        }
+        row.extend([
             format!("{}/{}", b.features.done(), b.features.total()),
             format!("{}/{}", b.tests.done(), b.tests.total()),
             format!("{:.1}%", b.percent_done),
             if deps.is_empty() { "-".to_string() } else { deps.join(",") },
             if b.ready { "yes" } else { "no" }.to_string(),
         ]);
+        t.add_row(row);
     }
-    align_right(&mut t, &[0, 3, 4, 5]);
+    let numeric: &[usize] = if with_modules { &[0, 3, 4, 5, 6] } else { &[0, 3, 4, 5] };
+    align_right(&mut t, numeric);
     format!("{}\n{} batches\n", super::text(&t), l.batches.len())
 }

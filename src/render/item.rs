@@ -12,6 +12,7 @@ pub fn show(d: &ItemDetail) -> String {
     let title = match i.kind {
         ItemKind::Feature => "Feature",
         ItemKind::Test => "Test",
+        ItemKind::Module => "Module",
     };
     let _ = writeln!(out, "{title} {}: {}", i.id, d.qualified_name);
     let mut field = |k: &str, v: String| {

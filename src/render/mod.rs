@@ -5,6 +5,7 @@ pub mod batch;
 pub mod gate;
 pub mod gate_parse;
 pub mod item;
+pub mod module;
 pub mod report;
 pub mod sarif;
 pub mod stub;

@@ -11,7 +11,8 @@ pub fn summary(s: &Summary) -> String {
     let mut out = String::new();
     let o = &s.overall;
     let _ = writeln!(out, "Overall progress: {}/{} ({:.1}%)", o.done, o.total, o.percent);
-    let _ = writeln!(out, "  ({} over all features and tests)", o.rule);
+    let _ = writeln!(out, "  ({} over all modules, features and tests)", o.rule);
+    let _ = writeln!(out, "Modules: {} ({})", s.modules.total(), counts_line(&s.modules));
     let _ = writeln!(out, "Features: {} ({})", s.features.total(), counts_line(&s.features));
     let _ = writeln!(out, "Tests: {} ({})", s.tests.total(), counts_line(&s.tests));
     if !s.stale.is_empty() {

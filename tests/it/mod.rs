@@ -6,6 +6,7 @@ mod database_errors;
 mod gates;
 mod import_go;
 mod mapping;
+mod modules;
 mod read_commands;
 mod schema;
 mod stub_scan;

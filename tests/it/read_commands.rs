@@ -145,10 +145,12 @@ fn lists_filter_by_batch_status_and_file() {
 fn report_summary() {
     let t = builtin("report");
     let out = t.ok(&["report", "summary"]);
-    assert!(out.starts_with("Overall progress: 0/6981 (0.0%)\n"), "{out}");
+    assert!(out.starts_with("Overall progress: 0/6993 (0.0%)\n"), "{out}");
+    assert!(out.contains("over all modules, features and tests)\nModules: 12 (not_started 12)\n"), "{out}");
     assert!(out.contains("done = complete + verified + n_a"), "{out}");
     assert!(out.contains("By batch:") && out.contains("Files with most work left:"), "{out}");
     let v = t.json(&["report", "summary"]);
+    assert_eq!(v["modules"]["total"], 12);
     assert_eq!(v["features"]["total"], 3783);
     assert_eq!(v["tests"]["total"], 3198);
     assert_eq!(v["overall"]["done"], 0);
