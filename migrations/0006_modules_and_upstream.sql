@@ -36,28 +36,6 @@ SELECT coalesce((SELECT max(id) FROM batches), 0) + 1, 'Modules', (SELECT count(
 WHERE EXISTS (SELECT 1 FROM modules);
 UPDATE modules SET batch_id = (SELECT max(id) FROM batches);
 
--- A module is verified only when every feature and test in it is verified
--- or n_a, and at least one is verified: its evidence is its items'.
-CREATE TRIGGER modules_verified_needs_verified_items_update BEFORE UPDATE OF status ON modules
-WHEN NEW.status = 'verified' AND (
-    EXISTS (SELECT 1 FROM features f JOIN source_files s ON s.id = f.file_id
-            WHERE s.module_id = NEW.id AND f.status NOT IN ('verified', 'n_a'))
-    OR EXISTS (SELECT 1 FROM tests t JOIN source_files s ON s.id = t.file_id
-               WHERE s.module_id = NEW.id AND t.status NOT IN ('verified', 'n_a'))
-    OR NOT EXISTS (SELECT 1 FROM features f JOIN source_files s ON s.id = f.file_id
-                   WHERE s.module_id = NEW.id AND f.status = 'verified'
-                   UNION ALL
-                   SELECT 1 FROM tests t JOIN source_files s ON s.id = t.file_id
-                   WHERE s.module_id = NEW.id AND t.status = 'verified'))
-BEGIN
-    SELECT RAISE(ABORT, 'a module is verified only when every feature and test in it is verified or n_a');
-END;
-CREATE TRIGGER modules_verified_needs_verified_items_insert BEFORE INSERT ON modules
-WHEN NEW.status = 'verified'
-BEGIN
-    SELECT RAISE(ABORT, 'a module is verified only when every feature and test in it is verified or n_a');
-END;
-
 -- status_history's item_kind CHECK must admit 'module'. SQLite cannot
 -- change a CHECK in place, so the table is rebuilt with the same columns,
 -- rows, IDs, indexes and append-only triggers. (Dropping a table fires no
@@ -90,4 +68,58 @@ END;
 CREATE TRIGGER status_history_append_only_delete BEFORE DELETE ON status_history
 BEGIN
     SELECT RAISE(ABORT, 'status_history is append-only');
+END;
+
+-- Upstream drift: the plan numbers items at one commit, the port follows
+-- another. Each `import go DIR --as-of COMMIT` records every item present at
+-- that commit with its extent and body hash there; IDs never change.
+CREATE TABLE upstream_commits (
+    id          INTEGER PRIMARY KEY,
+    commit_id   TEXT NOT NULL UNIQUE,
+    root        TEXT NOT NULL,                -- path prefix of the items it covers (server/)
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE upstream_items (
+    upstream_id INTEGER NOT NULL REFERENCES upstream_commits(id),
+    item_kind   TEXT NOT NULL CHECK (item_kind IN ('feature', 'test')),
+    item_id     INTEGER NOT NULL,
+    line        INTEGER NOT NULL,
+    loc         INTEGER NOT NULL,
+    body_hash   TEXT NOT NULL,
+    PRIMARY KEY (upstream_id, item_kind, item_id)
+) WITHOUT ROWID;
+
+-- An item first seen at an upstream commit names it: it is not in the
+-- plan's inventory, and the plan's progress counts it apart. The body hash
+-- the port followed when an item last became complete or verified is kept,
+-- so a later upstream change is flagged.
+ALTER TABLE features ADD COLUMN first_upstream INTEGER REFERENCES upstream_commits(id);
+ALTER TABLE features ADD COLUMN proven_hash TEXT;
+ALTER TABLE tests ADD COLUMN first_upstream INTEGER REFERENCES upstream_commits(id);
+ALTER TABLE tests ADD COLUMN proven_hash TEXT;
+ALTER TABLE modules ADD COLUMN first_upstream INTEGER REFERENCES upstream_commits(id);
+UPDATE features SET proven_hash = body_hash WHERE status IN ('complete', 'verified');
+UPDATE tests SET proven_hash = body_hash WHERE status IN ('complete', 'verified');
+
+-- A module is verified only when every feature and test of the plan in it
+-- is verified or n_a, and at least one is verified: its evidence is its
+-- items'. (Items first seen upstream are outside the plan.)
+CREATE TRIGGER modules_verified_needs_verified_items_update BEFORE UPDATE OF status ON modules
+WHEN NEW.status = 'verified' AND (
+    EXISTS (SELECT 1 FROM features f JOIN source_files s ON s.id = f.file_id
+            WHERE s.module_id = NEW.id AND f.first_upstream IS NULL AND f.status NOT IN ('verified', 'n_a'))
+    OR EXISTS (SELECT 1 FROM tests t JOIN source_files s ON s.id = t.file_id
+               WHERE s.module_id = NEW.id AND t.first_upstream IS NULL AND t.status NOT IN ('verified', 'n_a'))
+    OR NOT EXISTS (SELECT 1 FROM features f JOIN source_files s ON s.id = f.file_id
+                   WHERE s.module_id = NEW.id AND f.first_upstream IS NULL AND f.status = 'verified'
+                   UNION ALL
+                   SELECT 1 FROM tests t JOIN source_files s ON s.id = t.file_id
+                   WHERE s.module_id = NEW.id AND t.first_upstream IS NULL AND t.status = 'verified'))
+BEGIN
+    SELECT RAISE(ABORT, 'a module is verified only when every feature and test in it is verified or n_a');
+END;
+CREATE TRIGGER modules_verified_needs_verified_items_insert BEFORE INSERT ON modules
+WHEN NEW.status = 'verified'
+BEGIN
+    SELECT RAISE(ABORT, 'a module is verified only when every feature and test in it is verified or n_a');
 END;

@@ -91,22 +91,6 @@ pub struct Inventory {
     pub links: Vec<(u32, u32)>,
 }
 
-impl Inventory {
-    /// Modules for files whose paths are known but whose modules are not
-    /// (data written before modules were recorded): each file's directory,
-    /// numbered by name then directory.
-    pub fn assign_modules(&mut self) {
-        let mut modules: Vec<Module> = self.files.iter().map(|f| Module::of_path(&f.path)).collect();
-        modules.sort_by(|a, b| (&a.name, &a.dir).cmp(&(&b.name, &b.dir)));
-        modules.dedup();
-        for f in &mut self.files {
-            let m = Module::of_path(&f.path);
-            f.module = modules.iter().position(|x| *x == m).unwrap_or(0) as u32;
-        }
-        self.modules = modules;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ pub mod module;
 pub mod report;
 pub mod stub;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use std::io::Write;

@@ -14,7 +14,7 @@ use crate::render;
 /// The transition rules, shown in `--help`.
 const RULES: &str = "\
 Rules (all items are judged first; if any is refused, nothing is written):
-  at most 15 items per call; LIST takes IDs, ranges and Go names: 1589,1592-1600,monitorCluster
+  at most 15 items per call; LIST takes IDs, ranges and Go names: 1578,1583-1590,applyMetaEntries
   complete/verified: every batch this batch depends on is done, or --override \"reason\" (recorded)
   verified: --evidence RUN where the item's tests passed (a feature: one passed, none failed)
   deferred, n_a, and leaving verified: --reason TEXT
@@ -26,7 +26,7 @@ Rules (all items are judged first; if any is refused, nothing is written):
 pub struct UpdateArgs {
     /// Batch number the items belong to
     pub batch: i64,
-    /// Features: IDs, ranges and Go names, comma-separated (1589,1592-1600,monitorCluster)
+    /// Features: IDs, ranges and Go names, comma-separated (1578,1583-1590,applyMetaEntries)
     #[arg(long, value_name = "LIST")]
     pub features: Option<String>,
     /// Tests: IDs, ranges and names, comma-separated (2616,TestNRGSimple)

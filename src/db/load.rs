@@ -35,9 +35,10 @@ pub struct LoadReport {
     pub batches_added: usize,
 }
 
-/// Identity of an item across imports: file, receiver, name, and the
-/// ordinal among same-named items of that file (Go allows several `init`).
-type Key = (String, String, String, u32);
+/// Identity of an item across imports: file (whose directory is its
+/// module), receiver, name, and the ordinal among same-named items of that
+/// file (Go allows several `init`).
+pub(super) type Key = (String, String, String, u32);
 
 struct Existing {
     id: i64,
@@ -72,14 +73,18 @@ fn sql(e: rusqlite::Error) -> Error {
     super::sql_error(std::path::Path::new(""), e)
 }
 
+/// The first path components of the inventory's files (`server/`): what an
+/// import covers, so items elsewhere are never reported missing.
+pub(super) fn roots_of(inv: &Inventory) -> Vec<String> {
+    let mut r: Vec<String> = inv.files.iter().filter_map(|f| f.path.split('/').next().map(|s| format!("{s}/"))).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
 fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusqlite::Result<LoadReport> {
     let mut report = LoadReport { files: inv.files.len(), ..LoadReport::default() };
-    let roots: Vec<String> = {
-        let mut r: Vec<String> = inv.files.iter().filter_map(|f| f.path.split('/').next().map(|s| format!("{s}/"))).collect();
-        r.sort();
-        r.dedup();
-        r
-    };
+    let roots = roots_of(inv);
     let under_roots = |path: &str| roots.iter().any(|r| path.starts_with(r.as_str()));
     let modules = upsert_modules(tx, inv)?;
     report.modules_added = modules.iter().filter(|m| m.is_new).count();
@@ -89,17 +94,13 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
         let dirs = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
         dirs.iter().filter(|d| !found.contains(d.as_str()) && under_roots(&format!("{d}/"))).count()
     };
-    let file_ids = upsert_files(tx, inv, &modules)?;
+    let file_ids = upsert_files(tx, inv, &modules, true)?;
 
     // Match items to what the database already has, before writing.
-    let mut existing = existing_items(tx, "SELECT f.id, s.path, f.receiver, f.name, f.line, f.loc, f.body_hash FROM features f JOIN source_files s ON s.id = f.file_id ORDER BY f.id")?;
-    let next_feature: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM features", [], |r| r.get(0))?;
-    let features = match_items(feature_fields(inv), inv, &mut existing, next_feature);
-    report.features_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
-    let mut existing = existing_items(tx, "SELECT t.id, s.path, '', t.name, t.line, t.loc, t.body_hash FROM tests t JOIN source_files s ON s.id = t.file_id ORDER BY t.id")?;
-    let next_test: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM tests", [], |r| r.get(0))?;
-    let tests = match_items(test_fields(inv), inv, &mut existing, next_test);
-    report.tests_missing = existing.keys().filter(|k| under_roots(&k.0)).count();
+    let (features, missing) = match_table(tx, ItemTable::Features, inv)?;
+    report.features_missing = missing.iter().filter(|k| under_roots(&k.0)).count();
+    let (tests, missing) = match_table(tx, ItemTable::Tests, inv)?;
+    report.tests_missing = missing.iter().filter(|k| under_roots(&k.0)).count();
 
     // Batches: the given plan, or per-file batches for the new items.
     let plan_owned;
@@ -113,32 +114,15 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
             &plan_owned
         }
     };
-    let mut batch_rows = Vec::new();
-    let mut dep_rows = Vec::new();
-    for b in &plan.batches {
-        batch_rows.extend([Value::from(b.number), Value::from(b.name.clone()), Value::from(b.description.clone())]);
-        for &d in &b.depends_on {
-            dep_rows.extend([Value::from(b.number), Value::from(d)]);
-        }
-    }
-    bulk_insert(tx, "batches (id, name, description)", 3, &batch_rows)?;
-    bulk_insert(tx, "batch_dependencies (batch_id, depends_on)", 2, &dep_rows)?;
+    insert_batches(tx, plan, &modules)?;
     report.batches_added = plan.batches.len();
 
-    {
-        let mut set_batch = tx.prepare_cached("UPDATE modules SET batch_id = ?2 WHERE id = ?1")?;
-        for (m, &batch) in modules.iter().zip(&plan.module_batch) {
-            if batch != 0 {
-                set_batch.execute(params![m.id, batch])?;
-            }
-        }
-    }
-
     // Items: new rows in bulk, found-again rows updated only where changed.
+    let mode = WriteMode { update_found: true, first_upstream: None };
     (report.features_added, report.features_updated, report.features_unchanged) =
-        write_items(tx, ItemTable::Features, feature_fields(inv), &features, &plan.feature_batch, &file_ids)?;
+        write_items(tx, ItemTable::Features, feature_fields(inv), &features, &plan.feature_batch, &file_ids, mode)?;
     (report.tests_added, report.tests_updated, report.tests_unchanged) =
-        write_items(tx, ItemTable::Tests, test_fields(inv), &tests, &plan.test_batch, &file_ids)?;
+        write_items(tx, ItemTable::Tests, test_fields(inv), &tests, &plan.test_batch, &file_ids, mode)?;
 
     // Links: the imported tests' links are replaced by what their bodies call now.
     {
@@ -153,9 +137,52 @@ fn import_in(tx: &Transaction<'_>, inv: &Inventory, plan: Option<&Plan>) -> rusq
     Ok(report)
 }
 
+/// Insert the plan's batches and dependencies, and place the modules.
+pub(super) fn insert_batches(tx: &Transaction<'_>, plan: &Plan, modules: &[Matched]) -> rusqlite::Result<()> {
+    let mut batch_rows = Vec::new();
+    let mut dep_rows = Vec::new();
+    for b in &plan.batches {
+        batch_rows.extend([Value::from(b.number), Value::from(b.name.clone()), Value::from(b.description.clone())]);
+        for &d in &b.depends_on {
+            dep_rows.extend([Value::from(b.number), Value::from(d)]);
+        }
+    }
+    bulk_insert(tx, "batches (id, name, description)", 3, &batch_rows)?;
+    bulk_insert(tx, "batch_dependencies (batch_id, depends_on)", 2, &dep_rows)?;
+    let mut set_batch = tx.prepare_cached("UPDATE modules SET batch_id = ?2 WHERE id = ?1")?;
+    for (m, &batch) in modules.iter().zip(&plan.module_batch) {
+        if batch != 0 {
+            set_batch.execute(params![m.id, batch])?;
+        }
+    }
+    Ok(())
+}
+
+/// Match the inventory's features or tests with the table's rows: where
+/// each lands, and the keys of rows the inventory no longer has.
+pub(super) fn match_table(tx: &Transaction<'_>, table: ItemTable, inv: &Inventory) -> rusqlite::Result<(Vec<Matched>, Vec<Key>)> {
+    let (sql, next_sql) = match table {
+        ItemTable::Features => (
+            "SELECT f.id, s.path, f.receiver, f.name, f.line, f.loc, f.body_hash FROM features f JOIN source_files s ON s.id = f.file_id ORDER BY f.id",
+            "SELECT coalesce(max(id), 0) + 1 FROM features",
+        ),
+        ItemTable::Tests => (
+            "SELECT t.id, s.path, '', t.name, t.line, t.loc, t.body_hash FROM tests t JOIN source_files s ON s.id = t.file_id ORDER BY t.id",
+            "SELECT coalesce(max(id), 0) + 1 FROM tests",
+        ),
+    };
+    let mut existing = existing_items(tx, sql)?;
+    let next: i64 = tx.query_row(next_sql, [], |r| r.get(0))?;
+    let matched = match table {
+        ItemTable::Features => match_items(feature_fields(inv), inv, &mut existing, next),
+        ItemTable::Tests => match_items(test_fields(inv), inv, &mut existing, next),
+    };
+    Ok((matched, existing.into_keys().collect()))
+}
+
 /// Modules found again (by directory) keep their ID; new ones get the next
 /// IDs in inventory order.
-fn upsert_modules(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec<Matched>> {
+pub(super) fn upsert_modules(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec<Matched>> {
     let mut out = Vec::with_capacity(inv.modules.len());
     let mut find = tx.prepare_cached("SELECT id FROM modules WHERE dir = ?1")?;
     let mut insert = tx.prepare_cached("INSERT INTO modules (id, name, dir) VALUES (?1, ?2, ?3)")?;
@@ -173,7 +200,9 @@ fn upsert_modules(tx: &Transaction<'_>, inv: &Inventory) -> rusqlite::Result<Vec
     Ok(out)
 }
 
-fn upsert_files(tx: &Transaction<'_>, inv: &Inventory, modules: &[Matched]) -> rusqlite::Result<Vec<i64>> {
+/// Files found again keep their ID (and, with `update`, take the
+/// inventory's module and line count); new ones are inserted.
+pub(super) fn upsert_files(tx: &Transaction<'_>, inv: &Inventory, modules: &[Matched], update_found: bool) -> rusqlite::Result<Vec<i64>> {
     let mut file_ids = Vec::with_capacity(inv.files.len());
     let mut find = tx.prepare_cached("SELECT id FROM source_files WHERE path = ?1")?;
     let mut insert = tx.prepare_cached("INSERT INTO source_files (path, is_test, lines, module_id) VALUES (?1, ?2, ?3, ?4)")?;
@@ -182,7 +211,9 @@ fn upsert_files(tx: &Transaction<'_>, inv: &Inventory, modules: &[Matched]) -> r
         let module = modules.get(f.module as usize).map(|m| m.id);
         let id = match find.query_row([&f.path], |r| r.get::<_, i64>(0)).optional()? {
             Some(id) => {
-                update.execute(params![id, f.is_test, f.lines, module])?;
+                if update_found {
+                    update.execute(params![id, f.is_test, f.lines, module])?;
+                }
                 id
             }
             None => {
@@ -197,14 +228,14 @@ fn upsert_files(tx: &Transaction<'_>, inv: &Inventory, modules: &[Matched]) -> r
 
 /// Where an inventory item lands: its database ID, and whether it is new or
 /// has changed since the last import.
-struct Matched {
-    id: i64,
-    is_new: bool,
-    changed: bool,
+pub(super) struct Matched {
+    pub id: i64,
+    pub is_new: bool,
+    pub changed: bool,
 }
 
 /// The columns an inventory item writes (tests have no receiver).
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     file: u32,
     receiver: &'a str,
     name: &'a str,
@@ -213,11 +244,11 @@ struct Fields<'a> {
     hash: &'a str,
 }
 
-fn feature_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
+pub(super) fn feature_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
     inv.features.iter().map(|f| Fields { file: f.file, receiver: &f.receiver, name: &f.name, line: f.line, loc: f.loc, hash: &f.body_hash })
 }
 
-fn test_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
+pub(super) fn test_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
     inv.tests.iter().map(|t| Fields { file: t.file, receiver: "", name: &t.name, line: t.line, loc: t.loc, hash: &t.body_hash })
 }
 
@@ -246,25 +277,35 @@ fn match_items<'a>(items: impl Iterator<Item = Fields<'a>>, inv: &Inventory, exi
 
 /// The tables holding source items (modules are written apart).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum ItemTable {
+pub(super) enum ItemTable {
     Features,
     Tests,
 }
 
+/// How [`write_items`] treats items: found-again rows are updated (a
+/// re-import) or left as they are (an upstream snapshot); new rows name the
+/// upstream commit they were first seen at.
+#[derive(Clone, Copy)]
+pub(super) struct WriteMode {
+    pub update_found: bool,
+    pub first_upstream: Option<i64>,
+}
+
 /// Insert new items in bulk, update changed ones, set batches from the
 /// plan; returns (added, updated, unchanged).
-fn write_items<'a>(
+pub(super) fn write_items<'a>(
     tx: &Transaction<'_>,
     kind: ItemTable,
     items: impl Iterator<Item = Fields<'a>>,
     matched: &[Matched],
     batches: &[u32],
     file_ids: &[i64],
+    mode: WriteMode,
 ) -> rusqlite::Result<(usize, usize, usize)> {
     // Table and column names are our own constants.
     let (table, insert_cols, columns) = match kind {
-        ItemTable::Features => ("features", "features (id, file_id, line, receiver, name, loc, body_hash, batch_id)", 8),
-        ItemTable::Tests => ("tests", "tests (id, file_id, line, name, loc, body_hash, batch_id)", 7),
+        ItemTable::Features => ("features", "features (id, file_id, line, receiver, name, loc, body_hash, batch_id, first_upstream)", 9),
+        ItemTable::Tests => ("tests", "tests (id, file_id, line, name, loc, body_hash, batch_id, first_upstream)", 8),
     };
     let mut update = tx.prepare_cached(&format!("UPDATE {table} SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1"))?;
     let mut set_batch = tx.prepare_cached(&format!("UPDATE {table} SET batch_id = ?2 WHERE id = ?1"))?;
@@ -282,8 +323,13 @@ fn write_items<'a>(
                 Value::from(f.loc),
                 Value::from(f.hash.to_string()),
                 if batch == 0 { Value::Null } else { Value::from(batch) },
+                mode.first_upstream.map_or(Value::Null, Value::from),
             ]);
             added += 1;
+            continue;
+        }
+        if !mode.update_found {
+            unchanged += 1;
             continue;
         }
         if m.changed {
@@ -306,7 +352,7 @@ const BULK_ROWS: usize = 200;
 
 /// Insert `values` (row-major, `columns` per row) into `target`, a table
 /// and column list of ours, with multi-row statements.
-fn bulk_insert(tx: &Transaction<'_>, target: &str, columns: usize, values: &[Value]) -> rusqlite::Result<()> {
+pub(super) fn bulk_insert(tx: &Transaction<'_>, target: &str, columns: usize, values: &[Value]) -> rusqlite::Result<()> {
     for chunk in values.chunks(BULK_ROWS * columns) {
         let row = format!("({})", vec!["?"; columns].join(","));
         let sql = format!("INSERT INTO {target} VALUES {}", vec![row.as_str(); chunk.len() / columns].join(","));
@@ -332,7 +378,7 @@ fn existing_items(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<HashMap<K
 
 /// Per-file batches for newly added items, numbered after the last batch.
 /// Only new items are placed; items found again keep their batch.
-fn plan_for_new(tx: &Transaction<'_>, inv: &Inventory, new_modules: &[usize], new_features: &[usize], new_tests: &[usize]) -> rusqlite::Result<Plan> {
+pub(super) fn plan_for_new(tx: &Transaction<'_>, inv: &Inventory, new_modules: &[usize], new_features: &[usize], new_tests: &[usize]) -> rusqlite::Result<Plan> {
     let first: u32 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM batches", [], |r| r.get(0))?;
     let new_m: HashSet<usize> = new_modules.iter().copied().collect();
     let new_f: HashSet<usize> = new_features.iter().copied().collect();

@@ -8,6 +8,7 @@ mod load;
 mod mapping;
 mod read;
 mod update;
+mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub use load::LoadReport;
 pub use mapping::{Declaration, MapReport};
 pub use read::*;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
+pub use upstream::{DriftFilter, DriftRow, SnapshotReport, UpstreamCommit};
+pub(crate) use upstream::find_commit;
 
 /// Ordered, append-only list of migrations. Each file is numbered
 /// (`NNNN_name`); the schema version is the number of the last migration

@@ -61,6 +61,8 @@ pub struct CountCell {
     pub batch: Option<i64>,
     /// None for modules, which hold files rather than sit in one.
     pub file_id: Option<i64>,
+    /// First seen at an upstream commit: not in the plan's inventory.
+    pub upstream_new: bool,
     pub status: ItemStatus,
     pub count: u64,
 }
@@ -225,11 +227,21 @@ impl Database {
             for kind in ItemKind::ALL {
                 // Table names are our own constants, never user input.
                 let file = if kind == ItemKind::Module { "NULL" } else { "x.file_id" };
-                let sql = format!("SELECT x.batch_id, {file}, x.status, count(*) FROM {} x GROUP BY x.batch_id, {file}, x.status", table_of(kind));
+                let sql = format!(
+                    "SELECT x.batch_id, {file}, x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x GROUP BY x.batch_id, {file}, x.status, 4",
+                    table_of(kind)
+                );
                 let mut stmt = c.prepare_cached(&sql)?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    out.push(CountCell { kind, batch: r.get(0)?, file_id: r.get(1)?, status: status_of(r, 2)?, count: r.get::<_, i64>(3)? as u64 });
+                    out.push(CountCell {
+                        kind,
+                        batch: r.get(0)?,
+                        file_id: r.get(1)?,
+                        status: status_of(r, 2)?,
+                        upstream_new: r.get(3)?,
+                        count: r.get::<_, i64>(4)? as u64,
+                    });
                 }
             }
             Ok(out)
@@ -272,18 +284,20 @@ impl Database {
         self.read(|c| items(c, ItemKind::Module, "WHERE f.batch_id = ?1 ORDER BY f.id", [batch]))
     }
 
-    /// Counts by status of the features and tests of one module.
-    pub fn module_counts(&self, module: i64) -> Result<KindCounts, Error> {
+    /// Counts by status of the features and tests of one module: those of
+    /// the plan, and those first seen upstream.
+    pub fn module_counts(&self, module: i64) -> Result<(KindCounts, KindCounts), Error> {
         self.read(|c| module_counts_in(c, module))
     }
 
-    /// Every module's feature and test counts, by module ID.
+    /// Every module's plan feature and test counts, by module ID.
     pub fn all_module_counts(&self) -> Result<std::collections::BTreeMap<i64, KindCounts>, Error> {
         self.read(|c| {
             let mut out: std::collections::BTreeMap<i64, KindCounts> = std::collections::BTreeMap::new();
             for kind in [ItemKind::Feature, ItemKind::Test] {
                 let sql = format!(
-                    "SELECT s.module_id, x.status, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id WHERE s.module_id IS NOT NULL GROUP BY s.module_id, x.status",
+                    "SELECT s.module_id, x.status, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id
+                     WHERE s.module_id IS NOT NULL AND x.first_upstream IS NULL GROUP BY s.module_id, x.status",
                     table_of(kind)
                 );
                 let mut stmt = c.prepare_cached(&sql)?;
@@ -432,21 +446,24 @@ impl Database {
 
 }
 
-/// Counts by status of the features and tests of one module.
-pub(crate) fn module_counts_in(c: &Connection, module: i64) -> rusqlite::Result<KindCounts> {
-    let mut out = KindCounts::default();
+/// Counts by status of the features and tests of one module: (the plan's,
+/// those first seen upstream).
+pub(crate) fn module_counts_in(c: &Connection, module: i64) -> rusqlite::Result<(KindCounts, KindCounts)> {
+    let (mut plan, mut upstream) = (KindCounts::default(), KindCounts::default());
     for kind in [ItemKind::Feature, ItemKind::Test] {
         let sql = format!(
-            "SELECT x.status, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id WHERE s.module_id = ?1 GROUP BY x.status",
+            "SELECT x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id
+             WHERE s.module_id = ?1 GROUP BY x.status, 2",
             table_of(kind)
         );
         let mut stmt = c.prepare_cached(&sql)?;
         let mut rows = stmt.query([module])?;
         while let Some(r) = rows.next()? {
-            out.add(kind, status_of(r, 0)?, r.get::<_, i64>(1)? as u64);
+            let counts = if r.get::<_, bool>(1)? { &mut upstream } else { &mut plan };
+            counts.add(kind, status_of(r, 0)?, r.get::<_, i64>(2)? as u64);
         }
     }
-    Ok(out)
+    Ok((plan, upstream))
 }
 
 /// An item kind stored as text.

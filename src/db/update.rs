@@ -189,9 +189,28 @@ fn change_in(
     outcome.change_id = Some(change_id);
     let evidence = if to == ItemStatus::Verified { req.evidence_run } else { None };
     for item in outcome.items.iter().filter(|i| matches!(i.verdict, Verdict::Change { .. })) {
+        // Complete and verified remember the Go body the port now follows
+        // (the latest upstream snapshot's, else the inventory's), so a later
+        // upstream change is flagged.
         match item.kind {
-            ItemKind::Feature => tx.prepare_cached("UPDATE features SET status = ?2, evidence_run = ?3 WHERE id = ?1")?.execute(params![item.id, to.as_str(), evidence])?,
-            ItemKind::Test => tx.prepare_cached("UPDATE tests SET status = ?2, evidence_run = ?3 WHERE id = ?1")?.execute(params![item.id, to.as_str(), evidence])?,
+            ItemKind::Feature => tx
+                .prepare_cached(
+                    "UPDATE features SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'feature' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
+            ItemKind::Test => tx
+                .prepare_cached(
+                    "UPDATE tests SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'test' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
             // A module's evidence is its items'; the history row keeps the run.
             ItemKind::Module => tx.prepare_cached("UPDATE modules SET status = ?2 WHERE id = ?1")?.execute(params![item.id, to.as_str()])?,
         };
@@ -365,14 +384,16 @@ fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::R
     Ok(deps)
 }
 
-/// A module's own items as [`Coverage`]: its features and tests that are
-/// not n_a, those verified, and those not done.
+/// A module's own items as [`Coverage`]: its features and tests of the plan
+/// (not those first seen upstream) that are not n_a, those verified, and
+/// those not done.
 fn module_items(tx: &Transaction<'_>, module: i64) -> rusqlite::Result<Coverage> {
     let mut stmt = tx.prepare_cached(
         "SELECT 'feature ' || f.id || ' ' || CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END, f.status
-         FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.module_id = ?1
+         FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.module_id = ?1 AND f.first_upstream IS NULL
          UNION ALL
-         SELECT 'test ' || t.id || ' ' || t.name, t.status FROM tests t JOIN source_files s ON s.id = t.file_id WHERE s.module_id = ?1
+         SELECT 'test ' || t.id || ' ' || t.name, t.status FROM tests t JOIN source_files s ON s.id = t.file_id
+         WHERE s.module_id = ?1 AND t.first_upstream IS NULL
          ORDER BY 1",
     )?;
     let mut c = Coverage::default();

@@ -5,4 +5,5 @@ pub mod plan;
 pub mod item_ref;
 pub mod idlist;
 pub mod transitions;
+pub mod upstream;
 pub mod mapping;

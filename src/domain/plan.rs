@@ -215,10 +215,10 @@ mod tests {
     #[test]
     fn per_file_plan_places_every_item_and_links_test_files() {
         let file = |path: &str, is_test| SourceFile { module: 0, path: path.into(), is_test, lines: 1 };
+        let modules = vec![crate::inventory::Module { name: "p".into(), dir: "p".into() }];
         let feat = |file, name: &str| Feature { file, line: 1, receiver: String::new(), name: name.into(), loc: 1, body_hash: String::new() };
         let test = |file, name: &str| Test { file, line: 1, name: name.into(), loc: 1, body_hash: String::new() };
-        let mut inv = Inventory { files: vec![file("p/a.go", false), file("p/a_test.go", true), file("p/b_test.go", true)], ..Default::default() };
-        inv.assign_modules();
+        let mut inv = Inventory { modules, files: vec![file("p/a.go", false), file("p/a_test.go", true), file("p/b_test.go", true)], ..Default::default() };
         inv.features = (0..61).map(|i| feat(0, &format!("f{i}"))).collect();
         inv.tests = vec![test(1, "TestA"), test(2, "TestB")];
         let plan = per_file_plan(&inv, 5, &Skip::NONE);

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::db::{BatchRow, CountCell, Database, ItemKind, ItemRow, OverrideRow};
+use super::upstream::DriftSummary;
 use crate::domain::status::{BatchStatus, KindCounts, StatusCounts};
+use crate::domain::upstream::Drift;
 use crate::error::Error;
 
 /// Counts of one kind of item, with the items themselves when listed.
@@ -27,11 +29,25 @@ pub struct ItemSummary {
     pub rust_target: Option<String>,
     /// Verified, but its Rust file changed since the evidence run.
     pub stale: bool,
+    /// How its Go moved from the plan's commit to the latest upstream one.
+    pub upstream: Option<Drift>,
+    /// Complete or verified, and its Go changed since it was proven.
+    pub upstream_changed: bool,
 }
 
 impl From<&ItemRow> for ItemSummary {
     fn from(r: &ItemRow) -> Self {
-        ItemSummary { id: r.id, name: r.qualified_name(), file: r.file.clone(), line: r.line, status: r.status, rust_target: r.rust_target(), stale: false }
+        ItemSummary {
+            id: r.id,
+            name: r.qualified_name(),
+            file: r.file.clone(),
+            line: r.line,
+            status: r.status,
+            rust_target: r.rust_target(),
+            stale: false,
+            upstream: None,
+            upstream_changed: false,
+        }
     }
 }
 
@@ -59,6 +75,9 @@ pub struct BatchShow {
     pub overrides: Vec<OverrideRow>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: usize,
+    /// Drift of the batch's items from the plan's commit to the latest
+    /// upstream commit (None when no upstream commit is recorded).
+    pub upstream: Option<DriftSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +140,23 @@ pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
         tests: group(ItemKind::Test),
         overrides: db.overrides(number)?,
         stale: 0,
+        upstream: None,
     })
+}
+
+/// Mark the batch's items with their upstream drift and flags.
+pub fn mark_upstream(db: &Database, shown: &mut BatchShow) -> Result<(), Error> {
+    let marks = super::upstream::marks(db, crate::db::DriftFilter { batch: Some(shown.number), ..Default::default() })?;
+    for (kind, group) in [(ItemKind::Feature, &mut shown.features), (ItemKind::Test, &mut shown.tests)] {
+        for i in &mut group.items {
+            if let Some(m) = marks.items.get(&(kind, i.id)) {
+                i.upstream = m.drift;
+                i.upstream_changed = m.upstream_changed;
+            }
+        }
+    }
+    shown.upstream = marks.summary;
+    Ok(())
 }
 
 /// Flag the batch's verified items whose Rust file changed since their

@@ -9,6 +9,7 @@ pub mod report;
 pub mod stale;
 pub mod stub_findings;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use crate::db::{Database, ItemKind, ItemRow};

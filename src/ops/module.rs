@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::db::{Database, HistoryFilter, HistoryRow, ItemKind, ItemRow, ListFilter};
-use crate::domain::status::{ItemStatus, StatusCounts};
+use crate::domain::status::{ItemStatus, KindCounts, StatusCounts};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +30,8 @@ pub struct ModuleFile {
 pub struct ModuleDetail {
     #[serde(flatten)]
     pub module: ModuleSummary,
+    /// Its features and tests first seen upstream, outside the plan.
+    pub upstream_new: KindCounts,
     pub batch_name: Option<String>,
     pub lines: i64,
     pub source_files: Vec<ModuleFile>,
@@ -42,9 +44,8 @@ pub struct ModuleList {
     pub modules: Vec<ModuleSummary>,
 }
 
-fn summary(db: &Database, row: &ItemRow, files: usize) -> Result<ModuleSummary, Error> {
-    let counts = db.module_counts(row.id)?;
-    Ok(ModuleSummary {
+fn summary(row: &ItemRow, files: usize, counts: &KindCounts) -> ModuleSummary {
+    ModuleSummary {
         id: row.id,
         name: row.name.clone(),
         dir: row.file.clone(),
@@ -53,7 +54,7 @@ fn summary(db: &Database, row: &ItemRow, files: usize) -> Result<ModuleSummary, 
         files,
         features: counts.features,
         tests: counts.tests,
-    })
+    }
 }
 
 pub fn show(db: &Database, reference: &str) -> Result<ModuleDetail, Error> {
@@ -63,8 +64,10 @@ pub fn show(db: &Database, reference: &str) -> Result<ModuleDetail, Error> {
         Some(n) => db.batch(n)?.map(|b| b.name),
         None => None,
     };
+    let (plan, upstream_new) = db.module_counts(row.id)?;
     Ok(ModuleDetail {
-        module: summary(db, &row, files.len())?,
+        module: summary(&row, files.len(), &plan),
+        upstream_new,
         batch_name,
         lines: row.loc,
         source_files: files,
@@ -81,19 +84,7 @@ pub fn list(db: &Database, filter: &ListFilter) -> Result<ModuleList, Error> {
     let modules: Vec<ModuleSummary> = db
         .list_items(ItemKind::Module, filter)?
         .iter()
-        .map(|row| {
-            let c = counts.get(&row.id).copied().unwrap_or_default();
-            ModuleSummary {
-                id: row.id,
-                name: row.name.clone(),
-                dir: row.file.clone(),
-                batch: row.batch,
-                status: row.status,
-                files: files.get(&row.id).copied().unwrap_or(0),
-                features: c.features,
-                tests: c.tests,
-            }
-        })
+        .map(|row| summary(row, files.get(&row.id).copied().unwrap_or(0), &counts.get(&row.id).copied().unwrap_or_default()))
         .collect();
     Ok(ModuleList { count: modules.len(), modules })
 }

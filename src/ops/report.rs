@@ -40,6 +40,7 @@ pub struct FileWork {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Over the plan's items; items new upstream are counted apart.
     pub overall: Overall,
     pub modules: StatusCounts,
     pub features: StatusCounts,
@@ -47,6 +48,11 @@ pub struct Summary {
     pub by_batch: Vec<BatchProgress>,
     /// Items in no batch (possible after an import into a custom plan).
     pub unbatched: u64,
+    /// Items first seen at an upstream commit, not in the plan.
+    pub upstream_new: KindCounts,
+    /// Drift from the plan to the latest upstream commit, and the finished
+    /// items whose Go changed since they were proven.
+    pub upstream: Option<super::upstream::DriftSummary>,
     pub files_most_work_left: Vec<FileWork>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: Vec<super::stale::StaleItem>,
@@ -56,8 +62,13 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
     let cells = db.count_cells()?;
     let mut kinds = KindCounts::default();
     let mut per_file: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    let mut upstream_new = KindCounts::default();
     for c in &cells {
-        kinds.add(c.kind, c.status, c.count);
+        if c.upstream_new {
+            upstream_new.add(c.kind, c.status, c.count);
+        } else {
+            kinds.add(c.kind, c.status, c.count);
+        }
         let Some(file) = c.file_id else { continue };
         let e = per_file.entry(file).or_default();
         e.1 += c.count;
@@ -91,6 +102,8 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
         tests: kinds.tests,
         by_batch,
         unbatched,
+        upstream_new,
+        upstream: super::upstream::marks(db, crate::db::DriftFilter::default())?.summary,
         files_most_work_left: files,
         stale: Vec::new(),
     })

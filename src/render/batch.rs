@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::{align_right, or_dash, table};
 use crate::domain::status::{ItemStatus, StatusCounts};
 use crate::ops::batch::{BatchList, BatchShow, ItemGroup};
+use crate::ops::upstream::DriftSummary;
 
 /// `not_started 50, complete 8` — only the statuses present.
 pub fn counts_line(c: &StatusCounts) -> String {
@@ -39,26 +40,53 @@ pub fn show(b: &BatchShow) -> String {
     }
     let _ = writeln!(out, "Features: {} ({})", b.features.counts.total(), counts_line(&b.features.counts));
     let _ = writeln!(out, "Tests: {} ({})", b.tests.counts.total(), counts_line(&b.tests.counts));
+    if let Some(u) = &b.upstream {
+        let _ = writeln!(
+            out,
+            "Upstream: plan at {}, port follows {}: Go changed in {} item(s), {} new upstream, {} gone upstream",
+            u.plan, u.upstream, u.changed, u.new, u.gone
+        );
+        if !u.upstream_changed.is_empty() {
+            let _ = writeln!(out, "Upstream changed: {} complete or verified item(s) whose Go changed since they were proven; review them", u.upstream_changed.len());
+        }
+    }
     if b.stale > 0 {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence; run `porttrack verify {}`", b.stale, b.number);
     }
     for o in &b.overrides {
         let _ = writeln!(out, "Override #{} by {} at {}: {} (was blocked by: {})", o.id, o.actor, o.at, o.reason, o.blocking);
     }
-    items_table(&mut out, "Modules", &b.modules);
-    items_table(&mut out, "Features", &b.features);
-    items_table(&mut out, "Tests", &b.tests);
+    items_table(&mut out, "Modules", &b.modules, None);
+    items_table(&mut out, "Features", &b.features, b.upstream.as_ref());
+    items_table(&mut out, "Tests", &b.tests, b.upstream.as_ref());
     out
 }
 
-fn items_table(out: &mut String, title: &str, g: &ItemGroup) {
+fn items_table(out: &mut String, title: &str, g: &ItemGroup, upstream: Option<&DriftSummary>) {
     if g.items.is_empty() {
         return;
     }
-    let mut t = table(&["ID", if title == "Modules" { "Module" } else { "Go symbol" }, "Status", "Rust target"]);
+    let mut header = vec!["ID", if title == "Modules" { "Module" } else { "Go symbol" }, "Status"];
+    let drift_title = upstream.map(|u| format!("Go {}→{}", u.plan, u.upstream));
+    if let Some(d) = &drift_title {
+        header.push(d);
+    }
+    header.push("Rust target");
+    let mut t = table(&header);
     for i in &g.items {
-        let status = if i.stale { format!("{} (stale)", i.status) } else { i.status.to_string() };
-        t.add_row(vec![i.id.to_string(), i.name.clone(), status, or_dash(i.rust_target.as_deref()).to_string()]);
+        let mut status = i.status.to_string();
+        if i.stale {
+            status.push_str(" (stale)");
+        }
+        if i.upstream_changed {
+            status.push_str(" (upstream changed)");
+        }
+        let mut row = vec![i.id.to_string(), i.name.clone(), status];
+        if drift_title.is_some() {
+            row.push(i.upstream.map_or("same", |d| d.as_str()).to_string());
+        }
+        row.push(or_dash(i.rust_target.as_deref()).to_string());
+        t.add_row(row);
     }
     align_right(&mut t, &[0]);
     let _ = writeln!(out, "\n{title}:\n{}", super::text(&t));

@@ -10,6 +10,7 @@ pub mod report;
 pub mod sarif;
 pub mod stub;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};

@@ -24,6 +24,10 @@ pub fn show(d: &ModuleDetail) -> String {
     field("files", format!("{} ({} lines)", m.files, d.lines));
     field("features", format!("{} ({})", m.features.total(), counts_line(&m.features)));
     field("tests", format!("{} ({})", m.tests.total(), counts_line(&m.tests)));
+    let n = &d.upstream_new;
+    if n.all().total() > 0 {
+        field("new upstream", format!("{} features, {} tests, not in the plan ({} done)", n.features.total(), n.tests.total(), n.all().done()));
+    }
     let mut t = table(&["File", "Kind", "Lines"]);
     for f in &d.source_files {
         t.add_row(vec![f.path.clone(), if f.is_test { "test" } else { "source" }.to_string(), f.lines.to_string()]);

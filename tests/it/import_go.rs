@@ -229,7 +229,8 @@ fn debian_nats_server_matches_go_parser_facts() {
 #[test]
 fn builtin_regeneration_refuses_a_tree_that_is_not_nats_server() {
     let t = TestDir::new("builtin-regen");
-    let err = t.fails(&["builtin", "regenerate", "--go-dir", fixture("go/tree/pkg").to_str().unwrap(), "--out", "out"], 2);
+    let pkg = fixture("go/tree/pkg");
+    let err = t.fails(&["builtin", "regenerate", "--go-dir", pkg.to_str().unwrap(), "--upstream-dir", pkg.to_str().unwrap(), "--out", "out"], 2);
     assert!(err.contains("does not look like nats-server") && err.contains("server/raft.go is missing"), "{err}");
     assert!(!t.join("out").exists());
 }
