@@ -98,6 +98,12 @@ ALTER TABLE features ADD COLUMN proven_hash TEXT;
 ALTER TABLE tests ADD COLUMN first_upstream INTEGER REFERENCES upstream_commits(id);
 ALTER TABLE tests ADD COLUMN proven_hash TEXT;
 ALTER TABLE modules ADD COLUMN first_upstream INTEGER REFERENCES upstream_commits(id);
+-- Progress counts plan items apart from those first seen upstream; the
+-- count stays a scan of a covering index.
+DROP INDEX features_by_batch;
+CREATE INDEX features_by_batch ON features(batch_id, file_id, status, first_upstream);
+DROP INDEX tests_by_batch;
+CREATE INDEX tests_by_batch ON tests(batch_id, file_id, status, first_upstream);
 UPDATE features SET proven_hash = body_hash WHERE status IN ('complete', 'verified');
 UPDATE tests SET proven_hash = body_hash WHERE status IN ('complete', 'verified');
 

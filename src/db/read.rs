@@ -228,7 +228,7 @@ impl Database {
                 // Table names are our own constants, never user input.
                 let file = if kind == ItemKind::Module { "NULL" } else { "x.file_id" };
                 let sql = format!(
-                    "SELECT x.batch_id, {file}, x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x GROUP BY x.batch_id, {file}, x.status, 4",
+                    "SELECT x.batch_id, {file}, x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x GROUP BY x.batch_id, {file}, x.status, x.first_upstream",
                     table_of(kind)
                 );
                 let mut stmt = c.prepare_cached(&sql)?;
