@@ -15,6 +15,9 @@
 //! test = ["cargo", "test", "-p", "ported"]
 //! format = "libtest"
 //! timeout_secs = 1800
+//! # A results file the test command writes (JUnit XML, TRX), read instead
+//! # of its output: `dotnet test --logger "trx;LogFileName=…"`.
+//! results = "TestResults/porttrack.trx"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -46,6 +49,8 @@ pub struct GateConfig {
     pub test: Vec<String>,
     pub format: String,
     pub timeout_secs: u64,
+    /// The results file the test command writes, relative to the root.
+    pub results: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for GateConfig {
             test: ["cargo", "test", "-p", "ported"].map(String::from).to_vec(),
             format: "auto".into(),
             timeout_secs: 1800,
+            results: None,
         }
     }
 }
@@ -114,7 +120,8 @@ mod tests {
 
     #[test]
     fn keys_are_read_and_unknown_keys_rejected() {
-        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\n[gate]\ntimeout_secs = 5\n").unwrap();
+        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\n[gate]\ntimeout_secs = 5\nresults = \"out/r.trx\"\n").unwrap();
+        assert_eq!(c.gate.results.as_deref(), Some("out/r.trx"));
         assert_eq!(c.target_roots, ["lib"]);
         assert_eq!(c.stub.assertion_helpers, ["check"]);
         assert_eq!(c.gate.timeout_secs, 5);

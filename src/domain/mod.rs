@@ -7,3 +7,4 @@ pub mod idlist;
 pub mod transitions;
 pub mod upstream;
 pub mod mapping;
+pub mod naming;

@@ -8,6 +8,7 @@ pub mod module;
 pub mod report;
 pub mod stale;
 pub mod stub_findings;
+pub mod suggest;
 pub mod update;
 pub mod upstream;
 pub mod verify;

@@ -149,7 +149,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
             f => f.parse().map_err(|e: String| Error::usage(format!("{}: gate.format: {e}", crate::config::FILE_NAME)))?,
         };
         let argv = with_filters(&gate.test, &names, format);
-        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
+        let results_file = gate.results.as_ref().map(std::path::PathBuf::from);
+        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
         let test = test_gate(db, project, &g)?;
         if test.verdict == GateVerdict::CouldNotRun {
             report.test = Some(test);

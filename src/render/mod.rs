@@ -9,6 +9,7 @@ pub mod module;
 pub mod report;
 pub mod sarif;
 pub mod stub;
+pub mod suggest;
 pub mod update;
 pub mod upstream;
 pub mod verify;

@@ -3,6 +3,7 @@ mod util;
 mod cli_basics;
 mod concurrency;
 mod database_errors;
+mod dotnet;
 mod gates;
 mod import_go;
 mod mapping;
