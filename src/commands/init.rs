@@ -45,9 +45,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<i32> {
     };
     ctx.emit("init", &created, |c| match &c.loaded {
         Some(l) => format!(
-            "Created {} from the built-in plan ({}): {} features, {} tests, {} batches\n",
+            "Created {} from the built-in plan ({}): {} modules, {} features, {} tests, {} batches\n",
             c.path,
             c.source.as_deref().unwrap_or(""),
+            l.modules_added,
             l.features_added,
             l.tests_added,
             l.batches_added
