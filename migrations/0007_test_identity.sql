@@ -22,6 +22,9 @@ CREATE TABLE gate_results_by_identity (
     test_name   TEXT NOT NULL,
     -- `CONTAINER NAME`, the form a mapping uses to name the container.
     qualified   TEXT GENERATED ALWAYS AS (CASE WHEN container = '' THEN test_name ELSE container || ' ' || test_name END) VIRTUAL,
+    -- `CONTAINER.NAME`: how a class-based runner's test is written in code
+    -- (`Namespace.Class.Method`), the form a C# port maps it by.
+    dotted      TEXT GENERATED ALWAYS AS (CASE WHEN container = '' THEN NULL ELSE container || '.' || test_name END) VIRTUAL,
     outcome     TEXT NOT NULL CHECK (outcome IN ('passed', 'failed', 'skipped', 'timeout', 'incomplete')),
     duration_ms INTEGER,
     PRIMARY KEY (run_id, seq)
@@ -34,6 +37,7 @@ DROP TABLE gate_results;
 ALTER TABLE gate_results_by_identity RENAME TO gate_results;
 CREATE INDEX gate_results_by_name ON gate_results(run_id, test_name);
 CREATE INDEX gate_results_by_qualified ON gate_results(run_id, qualified);
+CREATE INDEX gate_results_by_dotted ON gate_results(run_id, dotted);
 
 -- Evidence is append-only (dropping the old table dropped any such guard).
 CREATE TRIGGER gate_results_append_only_update BEFORE UPDATE ON gate_results
@@ -49,13 +53,13 @@ CREATE TRIGGER tests_verified_needs_evidence_insert BEFORE INSERT ON tests
 WHEN NEW.status = 'verified' AND (
     NOT EXISTS (
         SELECT 1 FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test) AND r.outcome = 'passed')
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test) AND r.outcome = 'passed')
     OR EXISTS (
         SELECT 1 FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test)
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test)
           AND r.outcome IN ('failed', 'timeout', 'incomplete'))
     OR (SELECT count(DISTINCT r.container) FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test)) > 1)
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test)) > 1)
 BEGIN
     SELECT RAISE(ABORT, 'verified needs evidence: a gate run in which the test''s Rust test (one test, named unambiguously) passed');
 END;
@@ -64,13 +68,13 @@ CREATE TRIGGER tests_verified_needs_evidence_update BEFORE UPDATE OF status, evi
 WHEN NEW.status = 'verified' AND (
     NOT EXISTS (
         SELECT 1 FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test) AND r.outcome = 'passed')
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test) AND r.outcome = 'passed')
     OR EXISTS (
         SELECT 1 FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test)
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test)
           AND r.outcome IN ('failed', 'timeout', 'incomplete'))
     OR (SELECT count(DISTINCT r.container) FROM gate_results r
-        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test)) > 1)
+        WHERE r.run_id = NEW.evidence_run AND (r.test_name = NEW.rust_test OR r.qualified = NEW.rust_test OR r.dotted = NEW.rust_test)) > 1)
 BEGIN
     SELECT RAISE(ABORT, 'verified needs evidence: a gate run in which the test''s Rust test (one test, named unambiguously) passed');
 END;
@@ -78,13 +82,13 @@ END;
 CREATE TRIGGER features_verified_needs_evidence_update BEFORE UPDATE OF status, evidence_run ON features
 WHEN NEW.status = 'verified' AND (
     NOT EXISTS (
-        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test)
+        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test OR r.dotted = x.rust_test)
         WHERE x.feature_id = NEW.id AND r.run_id = NEW.evidence_run AND r.outcome = 'passed')
     OR EXISTS (
-        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test)
+        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test OR r.dotted = x.rust_test)
         WHERE x.feature_id = NEW.id AND r.run_id = NEW.evidence_run AND r.outcome IN ('failed', 'timeout', 'incomplete'))
     OR EXISTS (
-        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test)
+        SELECT 1 FROM feature_exercising_tests x JOIN gate_results r ON (r.test_name = x.rust_test OR r.qualified = x.rust_test OR r.dotted = x.rust_test)
         WHERE x.feature_id = NEW.id AND r.run_id = NEW.evidence_run
         GROUP BY x.rust_test HAVING count(DISTINCT r.container) > 1))
 BEGIN

@@ -16,8 +16,9 @@ const ABOUT: &str = "Tracks a large code port in one SQLite file and proves its 
 
 const AFTER_HELP: &str = "\
 Database: --db PATH (or PORTTRACK_DB); default ./porting.db, which is created
-from the built-in plan (nats-server 8188ea93a) the first time it is needed.
-Items are named by ID or Go name: 1589, monitorCluster, jetStream.monitorCluster,
+from the built-in plan (nats-server 66e9bbc7f, upstream drift to 8188ea93a) the
+first time it is needed.
+Items are named by ID or Go name: 1578, monitorCluster, jetStream.monitorCluster,
 (*jetStream).monitorCluster, TestNRGSimple.";
 
 #[derive(Debug, Parser)]
@@ -51,6 +52,9 @@ pub enum Command {
     Batch(commands::batch::BatchCommand),
     /// Same as `batch update` (the spelling of the porting plan)
     BatchUpdate(commands::update::UpdateArgs),
+    /// Show and list modules (directories of the source, items like features and tests)
+    #[command(subcommand)]
+    Module(commands::module::ModuleCommand),
     /// Show and list features (functions and methods of the source)
     #[command(subcommand)]
     Feature(commands::item::FeatureCommand),
@@ -68,10 +72,13 @@ pub enum Command {
     /// Record which Rust code ports a feature or test (or load mapping files)
     #[command(subcommand)]
     Map(commands::map::MapCommand),
+    /// Upstream drift: what changed in the Go source between the plan's commit and newer ones
+    #[command(subcommand)]
+    Upstream(commands::upstream::UpstreamCommand),
     /// Progress reports
     #[command(subcommand)]
     Report(commands::report::ReportCommand),
-    /// The audit trail of status changes (all, or one batch, feature or test)
+    /// The audit trail of status changes (all, or one batch, module, feature or test)
     History(commands::history::HistoryArgs),
     /// Find placeholder code and tests that cannot fail (for CI)
     #[command(subcommand)]
@@ -110,9 +117,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Init(a) => commands::init::run(&ctx, a),
         Command::Import(a) => commands::import::run(&ctx, a),
         Command::Batch(a) => commands::batch::run(&ctx, a),
+        Command::Module(a) => commands::module::run(&ctx, a),
         Command::Feature(a) => commands::item::run_feature(&ctx, a),
         Command::Test(a) => commands::item::run_test(&ctx, a),
         Command::Report(a) => commands::report::run(&ctx, a),
+        Command::Upstream(a) => commands::upstream::run(&ctx, a),
         Command::Map(a) => commands::map::run(&ctx, a),
         Command::Gate(a) => commands::gate::run(&ctx, a),
         Command::Evidence(a) => commands::evidence::run(&ctx, a),

@@ -22,6 +22,9 @@
 //! timeout_secs = 1800
 //! # The log keeps the first and the last this many MB of a gate's output.
 //! log_keep_mb = 64
+//! # A results file the test command writes (JUnit XML, TRX), read instead
+//! # of its output: `dotnet test --logger "trx;LogFileName=…"`.
+//! results = "TestResults/porttrack.trx"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -58,6 +61,8 @@ pub struct GateConfig {
     pub timeout_secs: u64,
     /// MB of the head and of the tail of a gate's output its log keeps.
     pub log_keep_mb: u64,
+    /// The results file the test command writes, relative to the root.
+    pub results: Option<String>,
 }
 
 impl Default for Config {
@@ -74,6 +79,7 @@ impl Default for GateConfig {
             format: "auto".into(),
             timeout_secs: 1800,
             log_keep_mb: 64,
+            results: None,
         }
     }
 }
@@ -127,7 +133,8 @@ mod tests {
 
     #[test]
     fn keys_are_read_and_unknown_keys_rejected() {
-        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\nassertion_prefixes = [\"ensure\"]\nenable = [\"comment/todo-note\"]\n[gate]\ntimeout_secs = 5\n").unwrap();
+        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\nassertion_prefixes = [\"ensure\"]\nenable = [\"comment/todo-note\"]\n[gate]\ntimeout_secs = 5\nresults = \"out/r.trx\"\n").unwrap();
+        assert_eq!(c.gate.results.as_deref(), Some("out/r.trx"));
         assert_eq!(c.target_roots, ["lib"]);
         assert_eq!(c.stub.assertion_helpers, ["check"]);
         assert_eq!((c.stub.assertion_prefixes, c.stub.enable), (Some(vec!["ensure".to_string()]), vec!["comment/todo-note".to_string()]));

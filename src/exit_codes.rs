@@ -8,8 +8,8 @@ pub const CHECK_FAILED: i32 = 1;
 /// Bad arguments or values: malformed list, unknown status, too many items,
 /// missing `--reason`, an ambiguous name.
 pub const USAGE: i32 = 2;
-/// Something named on the command line does not exist: batch, feature,
-/// test, evidence run.
+/// Something named on the command line does not exist: batch, module,
+/// feature, test, evidence run, upstream commit.
 pub const NOT_FOUND: i32 = 3;
 /// A rule refused the change: transition table, dependency preflight,
 /// missing or insufficient evidence, a stub finding. Nothing was written.
@@ -32,7 +32,7 @@ Exit codes:
   0    success
   1    a check ran and failed (stub findings remain, a gate failed)
   2    usage error: bad arguments or values, ambiguous name
-  3    not found: unknown batch, feature, test or evidence run
+  3    not found: unknown batch, module, feature, test, evidence run or upstream commit
   4    refused by a rule (transition, dependencies, evidence, stub finding); nothing written
   5    database unusable: missing, not SQLite, corrupt, read-only, or newer schema
   6    database busy past the timeout; nothing written, safe to retry

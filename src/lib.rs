@@ -22,3 +22,4 @@ pub mod inventory;
 pub mod ops;
 pub mod render;
 pub mod stubscan;
+pub mod targets;

@@ -79,13 +79,15 @@ pub fn run(ctx: &Ctx, cmd: GateCommand) -> anyhow::Result<i32> {
         }
         GateCommand::Test(a) => {
             let project = ctx.project()?;
+            // The configured results file goes with the configured command.
+            let results_file = a.results.or_else(|| if a.command.is_empty() { project.config.gate.results.as_ref().map(PathBuf::from) } else { None });
             let argv = if a.command.is_empty() { project.config.gate.test.clone() } else { a.command };
             let timeout = Duration::from_secs(a.timeout.unwrap_or(project.config.gate.timeout_secs).max(1));
             let mut db = ctx.open_db()?;
             if let Some(b) = a.batch {
                 db.batch(b)?.ok_or_else(|| crate::ops::batch::no_batch(b))?;
             }
-            let g = TestGate { argv, format: a.format, timeout, expect: a.expect, results_file: a.results, batch: a.batch, progress: progress(ctx), record: true };
+            let g = TestGate { argv, format: a.format, timeout, expect: a.expect, results_file, batch: a.batch, progress: progress(ctx), record: true };
             let report = test_gate(&mut db, &project, &g)?;
             ctx.emit("gate test", &report, render::gate::report)?;
             Ok(report.verdict.exit_code())

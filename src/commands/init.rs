@@ -45,9 +45,10 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<i32> {
     };
     ctx.emit("init", &created, |c| match &c.loaded {
         Some(l) => format!(
-            "Created {} from the built-in plan ({}): {} features, {} tests, {} batches\n",
+            "Created {} from the built-in plan ({}): {} modules, {} features, {} tests, {} batches\n",
             c.path,
             c.source.as_deref().unwrap_or(""),
+            l.modules_added,
             l.features_added,
             l.tests_added,
             l.batches_added
@@ -56,17 +57,21 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// Create `path` holding the built-in inventory and plan.
+/// Create `path` holding the built-in inventory and plan, the upstream
+/// drift to the commit the port follows, and the port's mappings.
 pub fn create_builtin(path: &Path, replace: bool) -> anyhow::Result<LoadReport> {
-    let (inv, plan) = builtin::load().map_err(|e| Error::CouldNotRun(format!("built-in data is damaged: {e}")))?;
+    let damaged = |e: String| Error::CouldNotRun(format!("built-in data is damaged: {e}"));
+    let (inv, plan) = builtin::load().map_err(damaged)?;
+    let upstream = builtin::upstream().map_err(damaged)?;
     let mut report = None;
     Database::create(path, replace, |db| {
         let meta = [
             ("inventory.source", builtin::description()),
-            ("inventory.commit", builtin::SOURCE_COMMIT.to_string()),
+            (crate::ops::upstream::PLAN_COMMIT_KEY, builtin::SOURCE_COMMIT.to_string()),
             ("plan", "built-in".to_string()),
         ];
         report = Some(db.import_inventory(&inv, Some(&plan), &meta)?);
+        db.record_upstream(&upstream, builtin::UPSTREAM_COMMIT, &crate::clock::now_rfc3339())?;
         db.apply_mappings(&builtin::mappings()?)?;
         Ok(())
     })?;

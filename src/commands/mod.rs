@@ -12,9 +12,11 @@ pub mod import;
 pub mod init;
 pub mod item;
 pub mod map;
+pub mod module;
 pub mod report;
 pub mod stub;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use std::io::Write;

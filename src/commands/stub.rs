@@ -74,7 +74,9 @@ fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<i32> {
     };
     let mut report = stubscan::scan(&options);
     if let Some(db) = tracker(ctx)? {
-        report.link_features(&db.rust_targets()?);
+        let targets = db.rust_targets()?;
+        report.link_features(&targets);
+        crate::ops::stub_findings::link_csharp_features(&mut report, &targets, &project.root);
     }
     if let Some(file) = &args.write_baseline {
         let written = report.to_baseline();

@@ -45,7 +45,10 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
         progress: super::gate::progress(ctx),
     };
     let findings = crate::ops::stub_findings::batch_findings(&db, &project, args.batch)?;
-    let report = verify(&mut db, &project, &options, findings)?;
+    let mut report = verify(&mut db, &project, &options, findings)?;
+    if let Some(after) = report.after.as_mut() {
+        crate::ops::batch::mark_upstream(&db, after)?;
+    }
     ctx.emit("verify", &report, render::verify::report)?;
     Ok(report.exit_code())
 }

@@ -61,6 +61,21 @@ impl Database {
         })
     }
 
+    /// Give unmapped features a target, in one transaction; a feature mapped
+    /// meanwhile keeps its target. Returns the features set.
+    pub fn map_targets(&mut self, targets: &[(i64, String, String)]) -> Result<Vec<i64>, Error> {
+        self.write(|tx| {
+            let mut set = tx.prepare_cached("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1 AND rust_file IS NULL")?;
+            let mut done = Vec::new();
+            for (id, file, symbol) in targets {
+                if set.execute(params![id, file, symbol])? == 1 {
+                    done.push(*id);
+                }
+            }
+            Ok(done)
+        })
+    }
+
     /// Set one test's Rust test (its libtest name) and, optionally, file.
     pub fn map_test(&mut self, id: i64, rust_test: &str, rust_file: Option<&str>) -> Result<(), Error> {
         self.write(|tx| tx.execute("UPDATE tests SET rust_test = ?2, rust_file = coalesce(?3, rust_file) WHERE id = ?1", params![id, rust_test, rust_file]).map(|_| ()))

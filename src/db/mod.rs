@@ -9,6 +9,7 @@ mod mapping;
 mod read;
 mod timeline;
 mod update;
+mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,25 +24,33 @@ pub use mapping::{Declaration, MapReport};
 pub use read::*;
 pub use timeline::Transition;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
+pub use upstream::{DriftFilter, DriftRow, SnapshotReport, UpstreamCommit};
+pub(crate) use upstream::find_commit;
 
-/// Ordered, append-only list of migrations; the schema version after
-/// applying the first `n` is `n`.
+/// Ordered, append-only list of migrations. Each file is numbered
+/// (`NNNN_name`); the schema version is the number of the last migration
+/// applied, so numbers handed out to parallel work keep their meaning when
+/// the branches meet.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_initial", include_str!("../../migrations/0001_initial.sql")),
     ("0002_deferral_declarations", include_str!("../../migrations/0002_deferral_declarations.sql")),
     ("0003_declared_status", include_str!("../../migrations/0003_declared_status.sql")),
     ("0004_evidence_indexes", include_str!("../../migrations/0004_evidence_indexes.sql")),
-    // 0005 and 0006 are other branches' (evidence provenance, modules); the
-    // lead merges them before this one.
+    ("0006_modules_and_upstream", include_str!("../../migrations/0006_modules_and_upstream.sql")),
     ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
 ];
+
+/// The number a migration's name starts with.
+fn migration_number(name: &str) -> i64 {
+    name.split('_').next().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
 
 /// How long a connection waits for another writer before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Schema version this binary writes.
 pub fn schema_version() -> i64 {
-    MIGRATIONS.len() as i64
+    MIGRATIONS.last().map_or(0, |(name, _)| migration_number(name))
 }
 
 pub fn migration_names() -> impl Iterator<Item = &'static str> {
@@ -196,7 +205,7 @@ impl Database {
         let path = self.path.clone();
         self.write(|tx| {
             let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            for (_, sql) in MIGRATIONS.iter().skip(current.max(0) as usize) {
+            for (_, sql) in MIGRATIONS.iter().filter(|(name, _)| migration_number(name) > current) {
                 tx.execute_batch(sql)?;
             }
             // PRAGMA cannot take a bound parameter; the value is our own count.
@@ -315,6 +324,54 @@ mod tests {
         assert_eq!(db.user_version().unwrap(), schema_version());
         db.migrate().unwrap();
         assert_eq!(db.user_version().unwrap(), schema_version());
+    }
+
+    /// A database from before modules (schema 4, with files and history)
+    /// gains one module per directory in a new batch, and keeps its history
+    /// rows, which may now name modules and stay append-only.
+    #[test]
+    fn schema_4_database_gains_modules_and_keeps_history() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (name, sql) in MIGRATIONS.iter().filter(|(name, _)| migration_number(name) <= 4) {
+            conn.execute_batch(sql).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO batches (id, name) VALUES (1, 'one'), (2, 'two');
+             INSERT INTO source_files (id, path, is_test, lines) VALUES (1, 'server/raft.go', 0, 10), (2, 'server/avl/seqset.go', 0, 5), (3, 'top.go', 0, 1);
+             INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, actor, at, command, change_id)
+             VALUES ('feature', 1, 1, 'not_started', 'stub', 'me', 'then', 'x', 1);",
+        )
+        .unwrap();
+        let mut db = Database { conn, path: PathBuf::from(":memory:"), read_only: false, busy_timeout: BUSY_TIMEOUT };
+        db.migrate().unwrap();
+        assert_eq!(db.user_version().unwrap(), schema_version());
+        let modules: Vec<(i64, String, String, i64)> = db
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT id, name, dir, batch_id FROM modules ORDER BY id")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                rows.collect()
+            })
+            .unwrap();
+        let m = |id, name: &str, dir: &str| (id, name.to_string(), dir.to_string(), 3);
+        assert_eq!(modules, [m(1, ".", "."), m(2, "avl", "server/avl"), m(3, "server", "server")]);
+        let files: Vec<(String, i64)> = db
+            .read(|c| c.prepare("SELECT path, module_id FROM source_files ORDER BY id")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .unwrap();
+        assert_eq!(files, [("server/raft.go".to_string(), 3), ("server/avl/seqset.go".to_string(), 2), ("top.go".to_string(), 1)]);
+        let err = db
+            .write(|tx| {
+                let n: i64 = tx.query_row("SELECT count(*) FROM status_history WHERE at = 'then'", [], |r| r.get(0))?;
+                assert_eq!(n, 1, "history row lost");
+                tx.execute(
+                    "INSERT INTO status_history (item_kind, item_id, from_status, to_status, actor, at, command, change_id)
+                     VALUES ('module', 1, 'not_started', 'stub', 'me', 'now', 'x', 2)",
+                    [],
+                )?;
+                tx.execute("UPDATE status_history SET actor = 'someone else'", [])
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
     }
 
     #[test]

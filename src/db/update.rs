@@ -24,6 +24,7 @@ const SHOWN_UNFINISHED: usize = 10;
 /// A status change as the user asked for it.
 #[derive(Debug, Clone)]
 pub struct ChangeInput {
+    pub modules: Vec<ListItem>,
     pub features: Vec<ListItem>,
     pub tests: Vec<ListItem>,
     pub request: Request,
@@ -124,15 +125,17 @@ fn change_in(
     if !batch_exists {
         return Err(Error::not_found_with_hint("batch", req.batch.to_string(), "; `porttrack batch list` shows the batches").into());
     }
-    if input.features.is_empty() && input.tests.is_empty() {
-        return Err(Error::usage("nothing to update: give --features LIST and/or --tests LIST").into());
+    if input.features.is_empty() && input.tests.is_empty() && input.modules.is_empty() {
+        return Err(Error::usage("nothing to update: give --features LIST, --tests LIST and/or --modules LIST").into());
     }
 
     let features = resolve(tx, ItemKind::Feature, &input.features)?;
     let tests = resolve(tx, ItemKind::Test, &input.tests)?;
-    let total = features.len() + tests.len();
+    let modules = resolve(tx, ItemKind::Module, &input.modules)?;
+    let total = features.len() + tests.len() + modules.len();
     if total > MAX_ITEMS {
-        return Err(Error::usage(split_message(req.batch, to, &features, &tests)).into());
+        let all: Vec<ItemRow> = features.iter().chain(&tests).chain(&modules).cloned().collect();
+        return Err(Error::usage(split_message(req.batch, to, &all)).into());
     }
 
     if let Some(run) = req.evidence_run {
@@ -146,10 +149,11 @@ fn change_in(
 
     let deps = unfinished_dependencies(tx, req.batch)?;
     let mut items = Vec::with_capacity(total);
-    for row in features.iter().chain(&tests) {
-        let coverage = match req.evidence_run {
-            Some(run) => Some(coverage(tx, row, run)?),
-            None => None,
+    for row in features.iter().chain(&tests).chain(&modules) {
+        let coverage = match (row.kind, req.evidence_run) {
+            (ItemKind::Module, _) => Some(module_items(tx, row.id)?),
+            (_, Some(run)) => Some(coverage(tx, row, run)?),
+            (_, None) => None,
         };
         let stub_finding = if row.kind == ItemKind::Feature { input.stub_findings.get(&row.id).cloned() } else { None };
         let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding };
@@ -187,11 +191,31 @@ fn change_in(
     outcome.change_id = Some(change_id);
     let evidence = if to == ItemStatus::Verified { req.evidence_run } else { None };
     for item in outcome.items.iter().filter(|i| matches!(i.verdict, Verdict::Change { .. })) {
-        let sql = match item.kind {
-            ItemKind::Feature => "UPDATE features SET status = ?2, evidence_run = ?3 WHERE id = ?1",
-            ItemKind::Test => "UPDATE tests SET status = ?2, evidence_run = ?3 WHERE id = ?1",
+        // Complete and verified remember the Go body the port now follows
+        // (the latest upstream snapshot's, else the inventory's), so a later
+        // upstream change is flagged.
+        match item.kind {
+            ItemKind::Feature => tx
+                .prepare_cached(
+                    "UPDATE features SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'feature' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
+            ItemKind::Test => tx
+                .prepare_cached(
+                    "UPDATE tests SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'test' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
+            // A module's evidence is its items'; the history row keeps the run.
+            ItemKind::Module => tx.prepare_cached("UPDATE modules SET status = ?2 WHERE id = ?1")?.execute(params![item.id, to.as_str()])?,
         };
-        tx.prepare_cached(sql)?.execute(params![item.id, to.as_str(), evidence])?;
         let used = matches!(item.verdict, Verdict::Change { override_used: true });
         tx.prepare_cached(
             "INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id)
@@ -265,7 +289,7 @@ fn resolve(tx: &Transaction<'_>, kind: ItemKind, list: &[ListItem]) -> Result<Ve
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::not_found(if kind == ItemKind::Feature { "feature" } else { "test" }, unknown.join(", ")).into());
+        return Err(Error::not_found(kind.as_str(), unknown.join(", ")).into());
     }
     if !duplicates.is_empty() {
         return Err(Error::usage(format!("{} listed more than once: {}", kind.as_str(), duplicates.join(", "))).into());
@@ -274,22 +298,30 @@ fn resolve(tx: &Transaction<'_>, kind: ItemKind, list: &[ListItem]) -> Result<Ve
 }
 
 /// The refusal for more than 15 items, with a split that would work.
-fn split_message(batch: i64, to: ItemStatus, features: &[ItemRow], tests: &[ItemRow]) -> String {
-    let all: Vec<(ItemKind, i64)> = features.iter().chain(tests).map(|r| (r.kind, r.id)).collect();
+fn split_message(batch: i64, to: ItemStatus, rows: &[ItemRow]) -> String {
+    let all: Vec<(ItemKind, i64)> = rows.iter().map(|r| (r.kind, r.id)).collect();
+    let count = |k: ItemKind| all.iter().filter(|(kind, _)| *kind == k).count();
+    let modules = match count(ItemKind::Module) {
+        0 => String::new(),
+        n => format!(", {n} module(s)"),
+    };
     let mut msg = format!(
-        "too many items: {} feature(s) and {} test(s); an update changes at most {MAX_ITEMS} items, all or nothing. Split it into:",
-        features.len(),
-        tests.len()
+        "too many items: {} feature(s) and {} test(s){modules}; an update changes at most {MAX_ITEMS} items, all or nothing. Split it into:",
+        count(ItemKind::Feature),
+        count(ItemKind::Test)
     );
     for chunk in all.chunks(MAX_ITEMS) {
         let ids = |k: ItemKind| chunk.iter().filter(|(kind, _)| *kind == k).map(|(_, id)| *id).collect::<Vec<_>>();
-        let (f, t) = (ids(ItemKind::Feature), ids(ItemKind::Test));
+        let (f, t, m) = (ids(ItemKind::Feature), ids(ItemKind::Test), ids(ItemKind::Module));
         let mut cmd = format!("\n  porttrack batch update {batch}");
         if !f.is_empty() {
             cmd.push_str(&format!(" --features {}", format_ids(&f)));
         }
         if !t.is_empty() {
             cmd.push_str(&format!(" --tests {}", format_ids(&t)));
+        }
+        if !m.is_empty() {
+            cmd.push_str(&format!(" --modules {}", format_ids(&m)));
         }
         cmd.push_str(&format!(" --status {to}"));
         msg.push_str(&cmd);
@@ -333,6 +365,10 @@ fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::R
          SELECT 'test', t.id, t.name, t.batch_id, t.status
          FROM tests t JOIN batch_dependencies d ON d.depends_on = t.batch_id
          WHERE d.batch_id = ?1 AND t.status NOT IN ('complete', 'verified', 'n_a')
+         UNION ALL
+         SELECT 'module', m.id, m.name, m.batch_id, m.status
+         FROM modules m JOIN batch_dependencies d ON d.depends_on = m.batch_id
+         WHERE d.batch_id = ?1 AND m.status NOT IN ('complete', 'verified', 'n_a')
          ORDER BY 4, 1, 2",
     )?;
     let mut rows = stmt.query([batch])?;
@@ -350,19 +386,50 @@ fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::R
     Ok(deps)
 }
 
+/// A module's own items as [`Coverage`]: its features and tests of the plan
+/// (not those first seen upstream) that are not n_a, those verified, and
+/// those not done.
+fn module_items(tx: &Transaction<'_>, module: i64) -> rusqlite::Result<Coverage> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT 'feature ' || f.id || ' ' || CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END, f.status
+         FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.module_id = ?1 AND f.first_upstream IS NULL
+         UNION ALL
+         SELECT 'test ' || t.id || ' ' || t.name, t.status FROM tests t JOIN source_files s ON s.id = t.file_id
+         WHERE s.module_id = ?1 AND t.first_upstream IS NULL
+         ORDER BY 1",
+    )?;
+    let mut c = Coverage::default();
+    let mut rows = stmt.query([module])?;
+    while let Some(r) = rows.next()? {
+        let (name, status): (String, String) = (r.get(0)?, r.get(1)?);
+        let status: ItemStatus = status.parse().map_err(|e: Error| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+        if !status.is_done() {
+            c.failed.push(name.clone());
+        }
+        if status == ItemStatus::Verified {
+            c.passed.push(name.clone());
+        }
+        if status != ItemStatus::NA {
+            c.exercising.push(name);
+        }
+    }
+    Ok(c)
+}
+
 /// Outcomes, in run `run`, of the Rust tests exercising `row`.
 fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
     let exercising: Vec<String> = match row.kind {
         ItemKind::Test => row.rust_symbol.iter().cloned().collect(),
+        ItemKind::Module => Vec::new(),
         ItemKind::Feature => {
             let mut stmt = tx.prepare_cached("SELECT rust_test FROM feature_exercising_tests WHERE feature_id = ?1 ORDER BY rust_test")?;
             let names = stmt.query_map([row.id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
             names
         }
     };
-    // Each mapping resolved against the run by identity: bare name or
-    // `CONTAINER NAME`, ambiguous when it matches tests in two containers.
-    let mut stmt = tx.prepare_cached("SELECT container, test_name, outcome FROM gate_results WHERE run_id = ?1 AND (test_name = ?2 OR qualified = ?2) ORDER BY seq")?;
+    // Each mapping resolved against the run by identity: bare name,
+    // `CONTAINER NAME` or `CONTAINER.NAME`, ambiguous when it matches tests in two containers.
+    let mut stmt = tx.prepare_cached("SELECT container, test_name, outcome FROM gate_results WHERE run_id = ?1 AND (test_name = ?2 OR qualified = ?2 OR dotted = ?2) ORDER BY seq")?;
     let (mut passed, mut failed, mut ambiguous) = (Vec::new(), Vec::new(), Vec::new());
     for name in &exercising {
         let rows: Vec<(String, String, String)> = stmt.query_map(params![run, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;

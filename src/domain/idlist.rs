@@ -1,4 +1,4 @@
-//! The item lists of `batch update`: `1589,1592-1600,monitorCluster`.
+//! The item lists of `batch update`: `1578,1583-1590,applyMetaEntries`.
 //! Parsing only; resolving names to IDs needs the database.
 
 use crate::domain::item_ref::ItemRef;

@@ -1,6 +1,7 @@
 //! Which recorded result a mapping's Rust test means. A mapping names a test
 //! as the runner does — `tests::test_eq` — or with its container first,
-//! `alpha::api test_eq` (binary id, class or package, one space, the name).
+//! `alpha::api test_eq` (binary id, class or package, one space, the name),
+//! or for a class-based runner as code names it, `Namespace.Class.Method`.
 //! Without a container the name must be unique across containers in the
 //! run: the same path in two test binaries is two tests, and picking one
 //! silently would let the other's failure pass unseen, so that is an error
@@ -8,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::gate::results::{qualified, TestOutcome, TestResult};
+use crate::gate::results::{dotted, qualified, TestOutcome, TestResult};
 
 /// What a mapping found in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub fn resolve<'a>(wanted: &str, rows: impl IntoIterator<Item = (&'a str, &'a st
     // Container → combined outcome, in order of first appearance.
     let mut found: Vec<(&str, &str, TestOutcome)> = Vec::new();
     for (container, name, outcome) in rows {
-        if name != wanted && qualified(container, name) != wanted {
+        if name != wanted && qualified(container, name) != wanted && dotted(container, name).as_deref() != Some(wanted) {
             continue;
         }
         match found.iter_mut().find(|(c, _, _)| *c == container) {
@@ -103,6 +104,9 @@ impl<'a> ResultIndex<'a> {
             by_name.entry(r.name.as_str()).or_default().push(i);
             if !r.container.is_empty() {
                 by_qualified.entry(r.qualified()).or_default().push(i);
+                if let Some(d) = dotted(&r.container, &r.name) {
+                    by_qualified.entry(d).or_default().push(i);
+                }
             }
         }
         ResultIndex { results, by_name, by_qualified }
@@ -162,6 +166,16 @@ mod tests {
         assert_eq!(idx.resolve("beta-pkg::api test_eq").outcome(), Some(Passed));
         assert_eq!(idx.resolve("nope"), Resolution::Missing);
         assert_eq!(idx.resolve("alpha test_eq"), Resolution::Missing);
+    }
+
+    #[test]
+    fn a_class_qualified_dotted_name_resolves_to_its_class_only() {
+        let results = [r("Ns.RaftTests", "Term", Passed), r("Ns.OtherTests", "Term", Failed)];
+        let index = ResultIndex::new(&results);
+        assert_eq!(index.resolve("Ns.RaftTests.Term"), Resolution::Found { container: "Ns.RaftTests".into(), outcome: Passed });
+        assert_eq!(index.resolve("Ns.OtherTests.Term").outcome(), Some(Failed));
+        assert_eq!(index.resolve("Ns.Term"), Resolution::Missing);
+        assert!(matches!(index.resolve("Term"), Resolution::Ambiguous { .. }));
     }
 
     #[test]

@@ -21,6 +21,9 @@
 //! - *reason*: `--reason TEXT`, not blank.
 //! - Moving a feature to complete or verified is also refused while the
 //!   stub scan reports a finding in its Rust target.
+//! - A module's own work is its features and tests: → complete needs every
+//!   one of them done, → verified needs every one verified or n_a (and at
+//!   least one verified); a module needs no evidence run of its own.
 //! - Setting the status an item already has changes nothing.
 
 use serde::Serialize;
@@ -69,7 +72,9 @@ pub struct Dependencies {
     pub batches: Vec<i64>,
 }
 
-/// How well an evidence run covers one item.
+/// How well an evidence run covers one item. For a module it is its own
+/// items: `exercising` its features and tests that are not n_a, `passed`
+/// those verified, `failed` those not done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     /// Rust tests that exercise the item (for a test: its mapped Rust test).
@@ -136,7 +141,11 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
             ));
         }
     }
-    if needs.evidence {
+    if item.kind == ItemKind::Module {
+        if let Some(why) = module_gap(to, item.coverage.as_ref()) {
+            return Verdict::Refused(why);
+        }
+    } else if needs.evidence {
         match (&item.coverage, req.evidence_run) {
             (_, None) | (None, _) => return Verdict::Refused("→ verified needs --evidence RUN".into()),
             (Some(c), Some(run)) => {
@@ -154,11 +163,30 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
     Verdict::Change { override_used }
 }
 
+/// Why a module cannot be `to` yet, given its items.
+fn module_gap(to: ItemStatus, items: Option<&Coverage>) -> Option<String> {
+    let first = |names: &[String]| names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    match (to, items) {
+        (ItemStatus::Complete | ItemStatus::Verified, None) => Some("its features and tests could not be read".into()),
+        (ItemStatus::Complete, Some(c)) if !c.failed.is_empty() => {
+            Some(format!("{} of its features and tests are not done (first: {})", c.failed.len(), first(&c.failed)))
+        }
+        (ItemStatus::Verified, Some(c)) if c.exercising.is_empty() => Some("has no feature or test that could be verified".into()),
+        (ItemStatus::Verified, Some(c)) if c.passed.len() < c.exercising.len() => {
+            let open: Vec<String> = c.exercising.iter().filter(|n| !c.passed.contains(n)).cloned().collect();
+            Some(format!("{} of its {} features and tests are not verified (first: {})", open.len(), c.exercising.len(), first(&open)))
+        }
+        _ => None,
+    }
+}
+
 fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
     if !c.ambiguous.is_empty() {
         return Some(format!("in run {run}: {}", c.ambiguous.join("; ")));
     }
     match kind {
+        // Judged by `module_gap` instead: a module has no tests of its own.
+        ItemKind::Module => None,
         ItemKind::Test => match c.exercising.first() {
             None => Some("has no mapped Rust test (map it with `porttrack map test`)".into()),
             Some(t) if !c.failed.is_empty() => Some(format!("its Rust test {t} failed in run {run}")),
@@ -250,6 +278,27 @@ mod tests {
         assert_eq!(judge(&f, &r, &none), Verdict::Change { override_used: false });
         f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
         assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
+    }
+
+    #[test]
+    fn modules_follow_their_items() {
+        let none = Dependencies::default();
+        let mut m = facts(ItemStatus::NotStarted, ItemKind::Module);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a"]), failed: names(&["b"]), ambiguous: vec![] });
+        assert!(refused(judge(&m, &req(ItemStatus::Complete), &none)).contains("1 of its features and tests are not done (first: b)"));
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a"]), failed: vec![], ambiguous: vec![] });
+        assert_eq!(judge(&m, &req(ItemStatus::Complete), &none), Verdict::Change { override_used: false });
+        // No evidence run needed, but every item verified.
+        assert!(refused(judge(&m, &req(ItemStatus::Verified), &none)).contains("1 of its 2 features and tests are not verified (first: b)"));
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a", "b"]), failed: vec![], ambiguous: vec![] });
+        assert_eq!(judge(&m, &req(ItemStatus::Verified), &none), Verdict::Change { override_used: false });
+        m.coverage = Some(Coverage::default());
+        assert!(refused(judge(&m, &req(ItemStatus::Verified), &none)).contains("no feature or test"));
+        m.coverage = None;
+        assert!(refused(judge(&m, &req(ItemStatus::Complete), &none)).contains("could not be read"));
+        // Other moves ignore the items.
+        assert_eq!(judge(&m, &req(ItemStatus::Stub), &none), Verdict::Change { override_used: false });
     }
 
     #[test]

@@ -70,6 +70,12 @@ impl TestResult {
     }
 }
 
+/// `CONTAINER.NAME`: a class-based runner's test as code names it
+/// (`Namespace.Class.Method`); None without a container.
+pub fn dotted(container: &str, name: &str) -> Option<String> {
+    (!container.is_empty()).then(|| format!("{container}.{name}"))
+}
+
 /// See [`TestResult::qualified`].
 pub fn qualified(container: &str, name: &str) -> String {
     if container.is_empty() {

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod gate;
 pub mod item;
+pub mod module;
 pub mod report;
 pub mod stale;
 pub mod progress_report;
@@ -11,7 +12,9 @@ pub mod pull_request;
 pub mod since;
 pub mod stub_findings;
 pub mod trend;
+pub mod suggest;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use crate::db::{Database, ItemKind, ItemRow};

@@ -67,10 +67,7 @@ pub fn summary(db: &Database, root: &Path, batch: Option<i64>, since: Option<Sin
         None => None,
     };
     let counts = match batch {
-        Some(n) => {
-            let (f, t) = db.batch_counts(n)?;
-            f.merged(&t)
-        }
+        Some(n) => db.batch_counts(n)?.all(),
         None => db.count_cells()?.iter().fold(StatusCounts::default(), |mut c, cell| {
             c.add(cell.status, cell.count);
             c

@@ -185,10 +185,7 @@ pub fn replay(db: &Database, scopes: &[Scope], window: Window) -> Result<Replay,
     for &scope in scopes {
         let counts = match scope {
             Scope::All => all_counts(db)?,
-            Scope::Batch(b) => {
-                let (f, t) = db.batch_counts(b)?;
-                f.merged(&t)
-            }
+            Scope::Batch(b) => db.batch_counts(b)?.all(),
         };
         let mut tally = Tally::default();
         tally.0[ItemStatus::NotStarted as usize] = counts.total() as i64;

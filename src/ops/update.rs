@@ -13,6 +13,7 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
     pub batch: i64,
+    pub modules: Option<String>,
     pub features: Option<String>,
     pub tests: Option<String>,
     pub status: ItemStatus,
@@ -36,6 +37,7 @@ pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64,
         }
     };
     let input = ChangeInput {
+        modules: parse(&o.modules, "modules")?,
         features: parse(&o.features, "features")?,
         tests: parse(&o.tests, "tests")?,
         request: Request {

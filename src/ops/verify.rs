@@ -151,7 +151,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
             f => f.parse().map_err(|e: String| Error::usage(format!("{}: gate.format: {e}", crate::config::FILE_NAME)))?,
         };
         let argv = with_filters(&gate.test, &names, format);
-        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
+        let results_file = gate.results.as_ref().map(std::path::PathBuf::from);
+        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
         let test = test_gate(db, project, &g)?;
         if test.verdict == GateVerdict::CouldNotRun || test.interrupted.is_some() {
             let why = if test.interrupted.is_some() { "the test gate was interrupted" } else { "the test gate could not run" };
@@ -174,6 +175,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         let exercised: &[String] = match item.kind {
             ItemKind::Test => item.rust_symbol.as_slice(),
             ItemKind::Feature => exercising.get(&item.id).map_or(&[], Vec::as_slice),
+            ItemKind::Module => &[],
         };
         let decided = decide(item, exercised, &outcomes, &report.stub_findings, declarations.get(&(item.kind, item.id)), project, &run_label);
         match decided {
@@ -251,6 +253,7 @@ fn decide(
                 None => Ok((ItemStatus::Complete, "Rust target exists; none of its tests ran".into())),
             }
         }
+        ItemKind::Module => Err("a module follows its features and tests (batch update --modules)".into()),
     }
 }
 
@@ -269,6 +272,7 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &m
             let reason = needs_reason.then(|| part.iter().map(|d| format!("{} {}: {}", d.kind.as_str(), d.id, d.why)).collect::<Vec<_>>().join("; "));
             let ids = |k: ItemKind| part.iter().filter(|d| d.kind == k).map(|d| ListItem::Id(d.id)).collect::<Vec<_>>();
             let input = ChangeInput {
+                modules: Vec::new(),
                 features: ids(ItemKind::Feature),
                 tests: ids(ItemKind::Test),
                 request: Request { batch: o.batch, to: Some(to), reason: reason.or_else(|| Some(format!("verify {}", o.batch))), override_reason: o.override_reason.clone(), evidence_run: evidence },

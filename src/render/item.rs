@@ -9,6 +9,7 @@ use super::escape::value;
 use super::term::item_status_cell;
 use super::{align_right, or_dash, table};
 use crate::db::ItemKind;
+use crate::domain::upstream::Drift;
 use crate::ops::item::{ItemDetail, ItemList};
 
 pub fn show(d: &ItemDetail) -> String {
@@ -17,6 +18,7 @@ pub fn show(d: &ItemDetail) -> String {
     let title = match i.kind {
         ItemKind::Feature => "Feature",
         ItemKind::Test => "Test",
+        ItemKind::Module => "Module",
     };
     let _ = writeln!(out, "{title} {}: {}", i.id, super::escape::value(&d.qualified_name));
     let mut field = |k: &str, v: String| {
@@ -34,6 +36,18 @@ pub fn show(d: &ItemDetail) -> String {
         d.batch.as_ref().map_or_else(|| or_dash(None).to_string(), |b| format!("{} {}", b.number, b.name)),
     );
     field("status", if d.stale { format!("{} (stale: its Rust file changed since evidence run {})", i.status, i.evidence_run.unwrap_or_default()) } else { i.status.to_string() });
+    if let Some(u) = &d.upstream {
+        let at = match (u.drift, u.line) {
+            (Some(Drift::Gone), _) | (_, None) => format!("gone at {}", u.upstream),
+            (Some(Drift::New), Some(l)) => format!("new at {} (line {l}), not in the plan at {}", u.upstream, u.plan),
+            (Some(Drift::Changed), Some(l)) => format!("Go body changed from {} to {} (line {l} there)", u.plan, u.upstream),
+            (None, Some(l)) => format!("same Go body at {} and {} (line {l} there)", u.plan, u.upstream),
+        };
+        field("upstream", at);
+        if u.upstream_changed {
+            field("", "upstream changed: its Go changed since it was proven; review the port".to_string());
+        }
+    }
     field("rust file", or_dash(i.rust_file.as_deref()).to_string());
     let sym_label = if i.kind == ItemKind::Feature { "rust symbol" } else { "rust test" };
     field(sym_label, or_dash(i.rust_symbol.as_deref()).to_string());

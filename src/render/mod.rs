@@ -9,12 +9,15 @@ pub mod gate_parse;
 pub mod html;
 pub mod item;
 pub mod markdown;
+pub mod module;
 pub mod report;
 pub mod sarif;
 pub mod stub;
+pub mod suggest;
 pub mod term;
 pub mod trend;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, LineStyle, Table, TableStyle};

@@ -16,9 +16,37 @@ pub fn summary(s: &Summary) -> String {
     let mut out = String::new();
     let o = &s.overall;
     let _ = writeln!(out, "Overall progress: {}/{} ({:.1}%)", o.done, o.total, o.percent);
-    let _ = writeln!(out, "  ({} over all features and tests)", o.rule);
+    let _ = writeln!(out, "  ({} over the plan's modules, features and tests)", o.rule);
+    let _ = writeln!(out, "Modules: {} ({})", s.modules.total(), counts_line(&s.modules));
     let _ = writeln!(out, "Features: {} ({})", s.features.total(), counts_line(&s.features));
     let _ = writeln!(out, "Tests: {} ({})", s.tests.total(), counts_line(&s.tests));
+    if let Some(u) = &s.upstream {
+        let n = &s.upstream_new;
+        let _ = writeln!(
+            out,
+            "Upstream: plan at {}, port follows {}: {} item(s) changed, {} new, {} gone",
+            u.plan, u.upstream, u.changed, u.new, u.gone
+        );
+        if n.all().total() > 0 {
+            let _ = writeln!(
+                out,
+                "  new upstream, not in the plan's progress: {} modules, {} features, {} tests ({} done)",
+                n.modules.total(),
+                n.features.total(),
+                n.tests.total(),
+                n.all().done()
+            );
+        }
+        if !u.upstream_changed.is_empty() {
+            let _ = writeln!(out, "  upstream changed: {} complete or verified item(s) whose Go changed since they were proven:", u.upstream_changed.len());
+            for i in u.upstream_changed.iter().take(10) {
+                let _ = writeln!(out, "    {i}");
+            }
+            if u.upstream_changed.len() > 10 {
+                let _ = writeln!(out, "    … and {} more (`porttrack upstream diff`)", u.upstream_changed.len() - 10);
+            }
+        }
+    }
     if !s.stale.is_empty() {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence", s.stale.len());
     }

@@ -27,9 +27,20 @@ impl Rng {
 
 const STATUSES: [&str; 5] = ["not_started", "stub", "complete", "deferred", "n_a"];
 
-/// Batch 1 of the built-in plan: no dependencies, 51 features.
-fn batch1_ids(t: &TestDir) -> Vec<i64> {
-    t.json(&["feature", "list", "--batch", "1"])["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect()
+/// The first batch of the built-in plan with no dependencies and at least
+/// 30 features (and no tests): its number and feature IDs.
+fn roomy_batch(t: &TestDir) -> (String, Vec<i64>) {
+    let list = t.json(&["batch", "list"]);
+    let b = list["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["depends_on"].as_array().unwrap().is_empty() && b["features"]["total"].as_i64().unwrap() >= 30 && b["tests"]["total"] == 0)
+        .expect("a batch of 30 features without dependencies")
+        .clone();
+    let number = b["number"].to_string();
+    let ids = t.json(&["feature", "list", "--batch", &number])["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    (number, ids)
 }
 
 fn integrity_ok(conn: &rusqlite::Connection) {
@@ -65,13 +76,13 @@ fn eight_writers_two_hundred_updates_each() {
     const UPDATES: u64 = 200;
     let t = TestDir::new("concurrency");
     t.ok(&["init"]);
-    let ids = batch1_ids(&t);
+    let (batch, ids) = roomy_batch(&t);
     let bin = assert_cmd::cargo::cargo_bin("porttrack");
     let started = Instant::now();
     let acknowledged: Vec<Vec<(i64, BTreeSet<i64>, String)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..WORKERS)
             .map(|w| {
-                let (ids, bin, dir) = (&ids, &bin, t.path());
+                let (ids, bin, dir, batch) = (&ids, &bin, t.path(), &batch);
                 s.spawn(move || {
                     let seed = 0x9e37_79b9_7f4a_7c15 ^ (w + 1);
                     let mut rng = Rng(seed);
@@ -87,7 +98,7 @@ fn eight_writers_two_hundred_updates_each() {
                         let out = Command::new(bin)
                             .current_dir(dir)
                             .env_remove("PORTTRACK_DB")
-                            .args(["batch", "update", "1", "--features", &list.join(","), "--status", status])
+                            .args(["batch", "update", batch, "--features", &list.join(","), "--status", status])
                             .args(["--reason", &format!("worker {w} update {n}"), "--actor", &format!("w{w}"), "--json"])
                             .output()
                             .unwrap();
@@ -142,7 +153,7 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
     const RUNS: usize = 200;
     let t = TestDir::new("crash");
     t.ok(&["init"]);
-    let ids = batch1_ids(&t);
+    let (batch, ids) = roomy_batch(&t);
     let chunk: Vec<i64> = ids[..15].to_vec();
     let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
     let list = list.join(",");
@@ -161,7 +172,7 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
                 let status = Command::new(&bin)
                     .current_dir(t.path())
                     .env_remove("PORTTRACK_DB")
-                    .args(["batch", "update", "1", "--features", &list, "--status", target, "--reason", "calibrate"])
+                    .args(["batch", "update", &batch, "--features", &list, "--status", target, "--reason", "calibrate"])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()
@@ -182,7 +193,7 @@ fn killed_writers_leave_whole_chunks_or_nothing() {
         let mut child = Command::new(&bin)
             .current_dir(t.path())
             .env_remove("PORTTRACK_DB")
-            .args(["batch", "update", "1", "--features", &list, "--status", target, "--reason", &format!("crash-{run}")])
+            .args(["batch", "update", &batch, "--features", &list, "--status", target, "--reason", &format!("crash-{run}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

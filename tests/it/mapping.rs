@@ -30,9 +30,14 @@ fn map_feature_and_test_by_name() {
     t.json(&["map", "test", "TestMonitorJsz", "--rust", "jsc::monitor::jsz", "--file", "ported/tests/jsc/monitor.rs"]);
     let s = t.json(&["test", "show", "TestMonitorJsz"]);
     assert_eq!((s["rust_symbol"].as_str(), s["rust_file"].as_str()), (Some("jsc::monitor::jsz"), Some("ported/tests/jsc/monitor.rs")));
-    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "monitor_cluster"], 2).contains("PATH.rs::SYMBOL"));
+    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "monitor_cluster"], 2).contains("'monitor_cluster' is not PATH::SYMBOL with a .rs or .cs file"));
     assert!(t.fails(&["map", "feature", "noSuchThing", "--rust", "a.rs::b"], 3).contains("noSuchThing"));
-    assert!(t.fails(&["map", "test", "TestMonitorJsz", "--rust", " "], 2).contains("--rust"));
+    assert!(t.fails(&["map", "test", "TestMonitorJsz", "--rust", " "], 2).contains("--target"));
+    // --target takes C# as well as Rust; --rust is the same option.
+    t.json(&["map", "feature", "monitorCluster", "--target", "dotnet/src/JetStream/JetStream.Cluster.cs::NatsNet.Server.JetStream.MonitorCluster"]);
+    let f = t.json(&["feature", "show", "monitorCluster"]);
+    assert_eq!((f["rust_file"].as_str(), f["rust_symbol"].as_str()), (Some("dotnet/src/JetStream/JetStream.Cluster.cs"), Some("NatsNet.Server.JetStream.MonitorCluster")));
+    assert!(t.fails(&["map", "feature", "monitorCluster", "--target", "server/jetstream_cluster.go::monitorCluster"], 2).contains(".rs or .cs"));
 }
 
 #[test]
@@ -85,4 +90,34 @@ fn verified_items_go_stale_when_their_rust_file_changes() {
     assert!(t.ok(&["report", "summary"]).contains("Stale: 1 verified item(s)"));
     assert_eq!(t.json(&["test", "show", "TestNRGSimple"])["stale"], true);
     assert!(t.ok(&["test", "show", "TestNRGSimple"]).contains("stale: its Rust file changed since evidence run"));
+}
+
+/// `map suggest` on `ported/` proposes what the port's mapping files map
+/// (issue 13: at least 90 %), by the naming conventions and the `Port of`
+/// doc comments; by the conventions alone it still finds most of them.
+#[test]
+fn map_suggest_agrees_with_the_ports_mappings() {
+    let t = TestDir::new("suggest-ported");
+    t.ok(&["init"]);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["map", "suggest", "--all", "--root", "ported", "--db"];
+        let db = t.join("porting.db");
+        let db = db.to_str().unwrap().to_string();
+        args.push(&db);
+        args.extend_from_slice(extra);
+        args.push("--json");
+        let out = t.cmd().current_dir(root).args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let all = run(&[]);
+    let a = &all["agreement"];
+    assert!(a["mapped"].as_u64().unwrap() > 200, "{a}");
+    assert!(a["precision"].as_f64().unwrap() >= 0.9 && a["recall"].as_f64().unwrap() >= 0.9, "{a}");
+    let names = run(&["--names-only"]);
+    let n = &names["agreement"];
+    assert!(n["precision"].as_f64().unwrap() >= 0.85 && n["recall"].as_f64().unwrap() >= 0.85, "{n}");
+    // Nothing was stored: --all without --apply only compares.
+    assert_eq!(all["applied"].as_array().unwrap().len(), 0);
 }

@@ -8,8 +8,8 @@ use super::util::TestDir;
 /// A database with items in coloured statuses (stub, deferred).
 fn coloured_statuses(t: &TestDir) {
     t.ok(&["init"]);
-    t.ok(&["batch", "update", "1", "--features", "1-3", "--status", "stub"]);
-    t.ok(&["batch", "update", "1", "--features", "4", "--status", "deferred", "--reason", "needs the full server"]);
+    t.ok(&["batch", "update", "1", "--features", "1-2", "--status", "stub"]);
+    t.ok(&["batch", "update", "1", "--features", "3", "--status", "deferred", "--reason", "needs the full server"]);
 }
 
 fn stdout_with(t: &TestDir, env: &[(&str, &str)], args: &[&str]) -> String {
@@ -45,7 +45,7 @@ fn colour_when_forced_colours_statuses_only() {
     let t = TestDir::new("force-color");
     coloured_statuses(&t);
     let forced = stdout_with(&t, &[("CLICOLOR_FORCE", "1")], &["feature", "list", "--batch", "1"]);
-    let stub_line = forced.lines().find(|l| l.contains("clampInt64ToInt32")).expect("feature 1 listed");
+    let stub_line = forced.lines().find(|l| l.contains(" Register ")).expect("feature 2 listed");
     assert!(stub_line.contains("\x1b[38;5;11mstub\x1b[39m"), "stub is yellow: {stub_line:?}");
     let plain_line = forced.lines().find(|l| l.contains("not_started")).expect("a not_started row");
     assert!(!plain_line.contains('\x1b'), "not_started stays plain: {plain_line:?}");
@@ -61,7 +61,7 @@ fn piped_tables_keep_whole_rows() {
     let t = TestDir::new("whole-rows");
     coloured_statuses(&t);
     let reason = "a reason long enough that any terminal table would have to wrap it somewhere in the middle";
-    t.ok(&["batch", "update", "1", "--features", "5", "--status", "deferred", "--reason", reason]);
+    t.ok(&["batch", "update", "1", "--features", "4", "--status", "deferred", "--reason", reason]);
     let out = stdout_with(&t, &[("COLUMNS", "40")], &["history"]);
     assert!(out.lines().any(|l| l.contains(reason)), "piped history keeps the reason on one line:\n{out}");
 }
@@ -77,7 +77,7 @@ fn terminal_tables_fit_the_width() {
     }
     let t = TestDir::new("tty-width");
     coloured_statuses(&t);
-    t.ok(&["batch", "update", "1", "--features", "5", "--status", "deferred", "--reason", "a reason long enough to wrap inside a terminal of one hundred columns for sure"]);
+    t.ok(&["batch", "update", "1", "--features", "4", "--status", "deferred", "--reason", "a reason long enough to wrap inside a terminal of one hundred columns for sure"]);
     let bin = assert_cmd::cargo::cargo_bin("porttrack");
     let inner = format!("stty rows 40 cols 100; NO_COLOR=1 '{}' history", bin.display());
     let out = Command::new("script").args(["-qec", &inner, "/dev/null"]).current_dir(t.path()).output().expect("run script");
