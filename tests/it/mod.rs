@@ -7,6 +7,7 @@ mod dotnet;
 mod gates;
 mod hostile_input;
 mod import_go;
+mod import_scope;
 mod mapping;
 mod modules;
 mod numbering;
