@@ -18,7 +18,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
         ReportCommand::Summary => {
             let db = ctx.open_db()?;
             let mut summary = ops::report::summary(&db)?;
-            summary.stale = ops::stale::stale_items(&db, &ctx.project_root(), None)?;
+            summary.stale = ops::stale::stale_items(&db, &ctx.project_root_for(&db)?, None)?;
             ctx.emit("report summary", &summary, render::report::summary)
         }
     }

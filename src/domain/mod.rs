@@ -6,3 +6,6 @@ pub mod item_ref;
 pub mod idlist;
 pub mod transitions;
 pub mod mapping;
+pub mod names;
+pub mod evidence;
+pub mod chain;

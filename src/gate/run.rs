@@ -38,6 +38,11 @@ pub struct CommandRun {
 /// Run `argv` in `cwd`, killing its process group after `timeout`.
 /// Output goes to `log` (created with its directory) and is returned.
 pub fn run(argv: &[String], cwd: &Path, timeout: Duration, log: Option<&Path>, progress: bool) -> CommandRun {
+    run_with_env(argv, cwd, &[], timeout, log, progress)
+}
+
+/// [`run`] with extra environment variables for the command.
+pub fn run_with_env(argv: &[String], cwd: &Path, env: &[(String, String)], timeout: Duration, log: Option<&Path>, progress: bool) -> CommandRun {
     let started_at = crate::clock::now_rfc3339();
     let start = Instant::now();
     let mut run = CommandRun {
@@ -65,7 +70,8 @@ pub fn run(argv: &[String], cwd: &Path, timeout: Duration, log: Option<&Path>, p
         }
         None => None,
     };
-    let expr = duct::cmd(program, args).dir(cwd).stderr_to_stdout().stdin_null().unchecked().before_spawn(|c| {
+    let expr = env.iter().fold(duct::cmd(program, args), |e, (k, v)| e.env(k, v));
+    let expr = expr.dir(cwd).stderr_to_stdout().stdin_null().unchecked().before_spawn(|c| {
         // Its own process group, so a timeout kills grandchildren too.
         c.process_group(0);
         Ok(())

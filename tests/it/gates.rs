@@ -1,48 +1,13 @@
 //! Test gates and `verify`, driven by small fake test commands (scripts
 //! printing libtest output) so every gate outcome can be produced on demand.
 
-use super::util::{connect, TestDir};
-
-/// A script that prints libtest output for each `name outcome` line of
-/// `outcomes.txt`, then exits with `exit.txt`'s code (default 0).
-const FAKE_TESTS: &str = r#"#!/bin/sh
-echo "   Compiling fake v0.1.0"
-echo "     Running tests/fake.rs (target/debug/deps/fake-0123)"
-n=$(grep -c . outcomes.txt 2>/dev/null || echo 0)
-echo ""
-echo "running $n tests"
-passed=0; failed=0; ignored=0
-while read -r name outcome; do
-  [ -z "$name" ] && continue
-  echo "some noise printed by $name"
-  case "$outcome" in
-    ok) echo "test $name ... ok"; passed=$((passed+1));;
-    FAILED) echo "test $name ... FAILED"; failed=$((failed+1));;
-    ignored) echo "test $name ... ignored"; ignored=$((ignored+1));;
-  esac
-done < outcomes.txt
-echo ""
-if [ "$failed" -gt 0 ]; then r=FAILED; else r=ok; fi
-echo "test result: $r. $passed passed; $failed failed; $ignored ignored; 0 measured; 0 filtered out; finished in 0.01s"
-[ -f sleep.txt ] && sleep "$(cat sleep.txt)"
-exit "$(cat exit.txt 2>/dev/null || echo 0)"
-"#;
+use super::util::{connect, fake_project, outcomes, TestDir};
 
 fn project(name: &str) -> TestDir {
     let t = TestDir::new(name);
-    std::fs::write(t.join("tests.sh"), FAKE_TESTS).unwrap();
-    std::fs::write(
-        t.join("porttrack.toml"),
-        "target_roots = [\"src\"]\n[gate]\nbuild = [\"true\"]\ntest = [\"sh\", \"tests.sh\"]\nformat = \"libtest\"\ntimeout_secs = 60\n",
-    )
-    .unwrap();
     t.ok(&["init", "--empty"]);
+    fake_project(&t, "");
     t
-}
-
-fn outcomes(t: &TestDir, lines: &[(&str, &str)]) {
-    let text: String = lines.iter().map(|(n, o)| format!("{n} {o}\n")).collect();
-    std::fs::write(t.join("outcomes.txt"), text).unwrap();
 }
 
 fn gate_test(t: &TestDir, extra: &[&str]) -> (i32, serde_json::Value, String) {
@@ -178,6 +143,7 @@ fn ported_project(name: &str) -> TestDir {
     }
     std::fs::write(t.join("map.tsv"), map).unwrap();
     t.ok(&["map", "import", "map.tsv"]);
+    t.commit_all("port of big");
     t
 }
 
@@ -185,7 +151,6 @@ fn set_results(t: &TestDir, failing: &[usize]) {
     let lines: Vec<(String, &str)> = (1..=20).map(|i| (format!("big::test_f{i}"), if failing.contains(&i) { "FAILED" } else { "ok" })).collect();
     let refs: Vec<(&str, &str)> = lines.iter().map(|(n, o)| (n.as_str(), *o)).collect();
     outcomes(t, &refs);
-    std::fs::write(t.join("exit.txt"), if failing.is_empty() { "0" } else { "101" }).unwrap();
 }
 
 fn statuses(t: &TestDir, kind: &str, batch: &str) -> Vec<(String, String)> {
@@ -252,11 +217,13 @@ fn nothing_moves_when_a_gate_cannot_run() {
         "[gate]\nbuild = [\"true\"]\ntest = [\"porttrack-no-such-runner\"]\nformat = \"libtest\"\n",
     )
     .unwrap();
+    t.commit_all("a runner that is missing");
     let (code, out, _) = t.run(&["verify", "1", "--json"]);
     assert_eq!(code, 7, "{out}");
     assert!(statuses(&t, "feature", "1").iter().all(|(_, s)| s == "not_started"));
     assert_eq!(t.json(&["history"])["count"], 0);
     std::fs::write(t.join("porttrack.toml"), "[gate]\nbuild = [\"false\"]\n").unwrap();
+    t.commit_all("a build that fails");
     let (code, out, _) = t.run(&["verify", "1"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the build gate did not pass; nothing moves"), "{out}");
@@ -313,16 +280,36 @@ fn gate_parse_detects_every_format_of_the_fixtures() {
 }
 
 #[test]
-fn test_gate_reads_a_results_file() {
-    let t = project("gate-results-file");
-    std::fs::copy(super::util::fixture("gate/nextest-junit.xml"), t.join("junit.xml")).unwrap();
-    let (code, v, _) = gate_test(&t, &["--results", "junit.xml", "--", "true"]);
+fn test_gate_reads_a_results_file_written_into_its_fresh_directory() {
+    let t = TestDir::new("gate-results-file");
+    t.ok(&["init", "--empty"]);
+    std::fs::copy(super::util::fixture("gate/nextest-junit.xml"), t.join("junit-fixture.xml")).unwrap();
+    // The committed command writes its JUnit file where porttrack says.
+    fake_project(&t, "results = \"junit.xml\"\n");
+    std::fs::write(
+        t.join("porttrack.toml"),
+        "[gate]\ntest = [\"sh\", \"-c\", \"cp junit-fixture.xml \\\"$PORTTRACK_RESULTS_DIR/junit.xml\\\"\"]\nresults = \"junit.xml\"\n",
+    )
+    .unwrap();
+    t.commit_all("junit gate");
+    let (code, v, _) = gate_test(&t, &["--format", "nextest-junit"]);
     assert_eq!(code, 1, "two tests failed in the fixture: {v}");
     assert_eq!(v["format"], "nextest-junit");
+    assert_eq!(v["provenance"], "trusted", "{v}");
     // The fixture runs one name in two binaries; the gate keeps one merged
     // result per name, so 9 passing results become 8 names.
     assert_eq!(v["counts"]["passed"], 8);
     assert_eq!(v["counts"]["failed"], 2);
+    let shown = t.json(&["evidence", "show", &v["run_id"].to_string()]);
+    assert_eq!(shown["results_source"], "results_dir");
+    assert!(shown["results_path"].as_str().unwrap().contains("/.porttrack/runs/"), "{shown}");
+
+    // A command that writes nothing there fails the gate.
+    std::fs::write(t.join("porttrack.toml"), "[gate]\ntest = [\"true\"]\nresults = \"junit.xml\"\n").unwrap();
+    t.commit_all("a gate that writes no results");
+    let (code, v, _) = gate_test(&t, &[]);
+    assert_eq!(code, 1);
+    assert!(v["failures"].to_string().contains("wrote no results file"), "{v}");
 }
 
 #[test]
@@ -343,6 +330,7 @@ fn verify_records_declared_deferrals_and_not_applicable_items() {
     )
     .unwrap();
     t.ok(&["map", "import", "map.tsv"]);
+    t.commit_all("port of p");
     outcomes(&t, &[("p::test_a", "ok")]);
     t.json(&["verify", "1"]);
     let pool = t.json(&["feature", "show", "entry.returnToPool"]);
