@@ -146,8 +146,9 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         };
         for name in own {
             crate::domain::names::rust_test_path(name).map_err(|why| {
+                let how = if item.kind == ItemKind::Test { "maps to" } else { "is exercised by" };
                 Error::usage(format!(
-                    "{} {} {} maps to Rust test path '{}', which is not valid: {why}; nothing ran (fix it with `porttrack map`)",
+                    "{} {} {} {how} Rust test path '{}', which is not valid: {why}; nothing ran (fix it with `porttrack map`)",
                     item.kind.as_str(),
                     item.id,
                     item.qualified_name(),

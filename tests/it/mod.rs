@@ -1,8 +1,10 @@
 mod util;
 
+mod audit;
 mod cli_basics;
 mod concurrency;
 mod database_errors;
+mod evidence;
 mod gates;
 mod import_go;
 mod mapping;

@@ -204,3 +204,17 @@ pub fn trusted_run(t: &TestDir, batch: i64, lines: &[(&str, &str)]) -> i64 {
     assert_eq!(v["provenance"], "trusted", "the run is not trusted: {v}");
     v["run_id"].as_i64().unwrap()
 }
+
+/// Run `sql` past porttrack's triggers, then put them back exactly as they
+/// were, as someone with sqlite3 would to leave the schema unchanged.
+pub fn tamper(conn: &rusqlite::Connection, sql: &str) {
+    let triggers: Vec<(String, String)> =
+        conn.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+    }
+    conn.execute_batch(sql).unwrap();
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).unwrap();
+    }
+}
