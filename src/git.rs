@@ -92,6 +92,35 @@ impl Repo {
         Ok(changes)
     }
 
+    /// Ignored files under `dirs` (relative to the top level): they hide
+    /// from `status` like any ignored file, but under a target root they
+    /// can be compiled in.
+    pub fn ignored_under(&self, dirs: &[String]) -> Result<Vec<String>, String> {
+        if dirs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = vec!["status", "--porcelain=v1", "-z", "--ignored=traditional", "--untracked-files=normal", "--"];
+        args.extend(dirs.iter().map(String::as_str));
+        let out = git(&self.toplevel, &args)?;
+        Ok(out
+            .split(|b| *b == 0)
+            .filter(|f| f.starts_with(b"!! "))
+            .map(|f| String::from_utf8_lossy(&f[3..]).into_owned())
+            .collect())
+    }
+
+    /// Tracked files whose index entry tells `status` not to look at them
+    /// (`update-index --assume-unchanged` or `--skip-worktree`), so a
+    /// change to them would not show.
+    pub fn hidden_from_status(&self) -> Result<Vec<String>, String> {
+        let out = git(&self.toplevel, &["ls-files", "-v", "-z"])?;
+        Ok(out
+            .split(|b| *b == 0)
+            .filter(|f| f.len() > 2 && (f[0].is_ascii_lowercase() || f[0] == b'S'))
+            .map(|f| String::from_utf8_lossy(&f[2..]).into_owned())
+            .collect())
+    }
+
     /// SHA-256 of `path` (relative to the top level) as committed at
     /// `commit`, or None when the commit does not hold it.
     pub fn committed_sha256(&self, commit: &str, path: &str) -> Option<String> {
@@ -163,6 +192,15 @@ mod tests {
         let paths: Vec<(&str, bool)> = st.iter().map(|c| (c.path.as_str(), c.untracked())).collect();
         assert_eq!(paths, [("a.txt", false), ("b.txt", false), ("c.txt", false), ("new file.txt", true)]);
         assert_eq!(repo.relative(&d.join("sub/x")), None, "a missing directory is not resolved");
+        // Changes git status would not show.
+        assert_eq!(repo.hidden_from_status().unwrap(), Vec::<String>::new());
+        sh(d, &["update-index", "--assume-unchanged", "a.txt"]);
+        assert_eq!(repo.hidden_from_status().unwrap(), ["a.txt"]);
+        std::fs::create_dir_all(d.join("src")).unwrap();
+        std::fs::write(d.join(".gitignore"), "*.gen\n").unwrap();
+        std::fs::write(d.join("src/x.gen"), "").unwrap();
+        std::fs::write(d.join("top.gen"), "").unwrap();
+        assert_eq!(repo.ignored_under(&["src".to_string()]).unwrap(), ["src/x.gen"]);
         assert_eq!(repo.relative(&d.join("a.txt")).as_deref(), Some("a.txt"));
     }
 }

@@ -15,8 +15,10 @@ chains of history rows and of gate runs (with their per-test results and
 file hashes); every item's status and evidence replayed from its history;
 every verified item's evidence: it exists, is a trusted run (the committed
 gate on a clean commit) of the item's batch that completed, the item's tests
-passed in it, and it recorded the item's Rust file. A Rust file changed since
-(stale) is a warning. With --rerun, each evidence run is run again at its
+passed in it, and it recorded the item's Rust file; no complete or verified
+feature's Rust target holds a stub finding. Warnings (not failures): a Rust
+file changed since its evidence (stale), evidence made outside the project
+root or with a porttrack.toml that has changed since. With --rerun, each evidence run is run again at its
 commit in a temporary git worktree and every recorded per-test outcome must
 come out the same (set CARGO_TARGET_DIR to share a build cache).
 Exit 0: every check passed; 1: a problem was found (each names its row or

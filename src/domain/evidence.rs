@@ -104,7 +104,25 @@ pub struct Exceptions {
 }
 
 /// How many changed paths a reason lists.
-const SHOWN_PATHS: usize = 5;
+pub const SHOWN_PATHS: usize = 5;
+
+/// `paths` as a reason lists them: the first few, then the count.
+pub fn list_paths(paths: &[String]) -> String {
+    let mut s = paths.iter().take(SHOWN_PATHS).cloned().collect::<Vec<_>>().join(", ");
+    if paths.len() > SHOWN_PATHS {
+        s.push_str(&format!(", … ({} in all)", paths.len()));
+    }
+    s
+}
+
+/// The target roots as paths relative to the repository's top level.
+pub fn target_dirs(ex: &Exceptions) -> Vec<String> {
+    ex.target_roots
+        .iter()
+        .map(|r| r.trim_end_matches('/'))
+        .map(|r| if ex.prefix.is_empty() { r.to_string() } else if r.is_empty() || r == "." { ex.prefix.clone() } else { format!("{}/{r}", ex.prefix) })
+        .collect()
+}
 
 /// Why a `git status` listing makes the tree dirty, if it does: a tracked
 /// file that differs from HEAD, or an untracked file under a target root,
@@ -132,13 +150,7 @@ pub fn dirty_reasons(changes: &[(String, bool)], ex: &Exceptions) -> Vec<String>
             untracked.push(path.clone());
         }
     }
-    let list = |v: &[String]| {
-        let mut s = v.iter().take(SHOWN_PATHS).cloned().collect::<Vec<_>>().join(", ");
-        if v.len() > SHOWN_PATHS {
-            s.push_str(&format!(", … ({} in all)", v.len()));
-        }
-        s
-    };
+    let list = list_paths;
     let mut reasons = Vec::new();
     if !tracked.is_empty() {
         reasons.push(format!("uncommitted changes to tracked files: {}", list(&tracked)));

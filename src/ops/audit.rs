@@ -56,6 +56,8 @@ pub struct Rerun {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
     pub passed: bool,
+    /// Where Rust files were read and re-runs made.
+    pub project_root: String,
     pub checks: Vec<Check>,
     /// Not failures: verified items whose Rust file changed since their
     /// evidence (stale), history from before the chain.
@@ -114,10 +116,24 @@ pub fn audit(db: &Database, project: &Project, schema: Vec<String>, o: &AuditOpt
     };
     let count = verified.len();
     checks.push(check("evidence", evidence.map(|p| (format!("{count} verified item(s)"), p))));
+    checks.push(check("stub guard", stub_problems(db, project, &mut warnings)));
 
+    // What a reviewer should look at: evidence made elsewhere, or by a gate
+    // the configuration no longer has.
+    let ids: BTreeSet<i64> = verified.iter().filter_map(|i| i.evidence_run).collect();
+    for id in &ids {
+        if let Some((run, _, _)) = db.gate_run(*id)? {
+            let root = project.root.display().to_string();
+            if run.cwd != root {
+                warnings.push(Finding { subject: format!("gate run {id}"), message: format!("ran in {}, not in the project root {root}", run.cwd) });
+            }
+            if run.config_sha256 != project.config_sha256 {
+                warnings.push(Finding { subject: format!("gate run {id}"), message: "ran with a porttrack.toml that differs from the current one".into() });
+            }
+        }
+    }
     let mut reruns = Vec::new();
     if o.rerun {
-        let ids: BTreeSet<i64> = verified.iter().filter_map(|i| i.evidence_run).collect();
         for id in ids {
             if let Some((run, results, _)) = db.gate_run(id)? {
                 reruns.push(rerun(project, &run, &results, o));
@@ -125,7 +141,30 @@ pub fn audit(db: &Database, project: &Project, schema: Vec<String>, o: &AuditOpt
         }
     }
     let passed = checks.iter().all(|c| c.passed) && reruns.iter().all(|r| r.agreed);
-    Ok(AuditReport { passed, checks, warnings, reruns })
+    Ok(AuditReport { passed, project_root: project.root.display().to_string(), checks, warnings, reruns })
+}
+
+/// Complete and verified features whose Rust target holds a stub finding
+/// now (problems) or cannot be read (warnings).
+fn stub_problems(db: &Database, project: &Project, warnings: &mut Vec<Finding>) -> Result<(String, Vec<Finding>), Error> {
+    use crate::domain::status::ItemStatus;
+    let mut done = Vec::new();
+    for status in [ItemStatus::Complete, ItemStatus::Verified] {
+        let filter = crate::db::ListFilter { status: Some(status), ..Default::default() };
+        done.extend(db.list_items(ItemKind::Feature, &filter)?.into_iter().filter(|f| f.rust_file.is_some()));
+    }
+    let ids: std::collections::HashSet<i64> = done.iter().map(|f| f.id).collect();
+    let findings = super::stub_findings::feature_findings(db, project, Some(&ids))?;
+    let mut out = Vec::new();
+    for f in &done {
+        let subject = format!("feature {} {}", f.id, f.qualified_name());
+        if let Some(found) = findings.get(&f.id) {
+            out.push(Finding { subject, message: format!("is {} but its Rust target has a stub finding at {found}", f.status) });
+        } else if let (Some(file), Err(problem)) = (&f.rust_file, crate::project_files::resolve(&project.root, f.rust_file.as_deref().unwrap_or(""))) {
+            warnings.push(Finding { subject, message: format!("is {} but its Rust target {file} {problem}", f.status) });
+        }
+    }
+    Ok((format!("{} complete or verified feature(s) with a Rust target", done.len()), out))
 }
 
 /// Every verified item's evidence against the rules.

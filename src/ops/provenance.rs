@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Project;
-use crate::domain::evidence::{dirty_reasons, Exceptions, TreeState};
+use crate::domain::evidence::{dirty_reasons, list_paths, target_dirs, Exceptions, TreeState};
 use crate::git::Repo;
 
 /// Environment variable naming the fresh results directory of a run.
@@ -21,17 +21,25 @@ pub fn tree_state(project: &Project, database: &Path) -> TreeState {
     let Some(repo) = Repo::at(&project.root) else { return TreeState::default() };
     let Some(commit) = repo.head() else { return TreeState::default() };
     let mut dirty = Vec::new();
+    let ex = Exceptions { prefix: repo.relative(&project.root).unwrap_or_default(), target_roots: project.config.target_roots.clone(), database: repo.relative(database) };
     match repo.status() {
         Ok(changes) => {
-            let ex = Exceptions {
-                prefix: repo.relative(&project.root).unwrap_or_default(),
-                target_roots: project.config.target_roots.clone(),
-                database: repo.relative(database),
-            };
             let listed: Vec<(String, bool)> = changes.iter().map(|c| (c.path.clone(), c.untracked())).collect();
             dirty.extend(dirty_reasons(&listed, &ex));
         }
         Err(e) => dirty.push(format!("cannot read the tree's state: {e}")),
+    }
+    // What `status` does not show: ignored files where code lives, and
+    // tracked files git was told not to look at.
+    match repo.ignored_under(&target_dirs(&ex)) {
+        Ok(ignored) if !ignored.is_empty() => dirty.push(format!("ignored files under the target roots: {}", list_paths(&ignored))),
+        Ok(_) => {}
+        Err(e) => dirty.push(format!("cannot list ignored files: {e}")),
+    }
+    match repo.hidden_from_status() {
+        Ok(hidden) if !hidden.is_empty() => dirty.push(format!("tracked files marked assume-unchanged or skip-worktree, whose changes git status hides: {}", list_paths(&hidden))),
+        Ok(_) => {}
+        Err(e) => dirty.push(format!("cannot list the index: {e}")),
     }
     if let Some(why) = config_difference(&repo, &commit, project) {
         dirty.push(why);

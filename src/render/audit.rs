@@ -6,6 +6,7 @@ use crate::ops::audit::AuditReport;
 
 pub fn report(r: &AuditReport) -> String {
     let mut out = String::new();
+    let _ = writeln!(out, "Project root: {}", r.project_root);
     for c in &r.checks {
         let _ = writeln!(out, "{:<4} {:<15} {}", if c.passed { "ok" } else { "FAIL" }, c.name, c.checked);
         for p in &c.problems {

@@ -50,7 +50,7 @@ fn audit_passes_on_what_porttrack_wrote() {
     let v = t.json(&["audit"]);
     assert_eq!(v["passed"], true, "{v}");
     let names: Vec<&str> = v["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["sqlite", "schema", "history chain", "gate-run chain", "history replay", "evidence"]);
+    assert_eq!(names, ["sqlite", "schema", "history chain", "gate-run chain", "history replay", "evidence", "stub guard"]);
     assert!(v["checks"][5]["checked"].as_str().unwrap().starts_with("4 verified item(s)"), "{v}");
     assert!(t.ok(&["audit"]).contains("Audit passed."));
     // A Rust file changed since the evidence is a warning, not a failure.
@@ -58,6 +58,13 @@ fn audit_passes_on_what_porttrack_wrote() {
     let v = t.json(&["audit"]);
     assert_eq!(v["passed"], true);
     assert!(v["warnings"].to_string().contains("stale: its Rust file src/port.rs changed since run"), "{v}");
+}
+
+#[test]
+fn audit_fails_when_a_verified_target_holds_a_stub() {
+    let t = verified_project("audit-stub");
+    std::fs::write(t.join("src/port.rs"), "/// Port of A\npub fn a() -> i32 {\n    todo!()\n}\n\n/// Port of B\npub fn b() -> i32 {\n    2\n}\n").unwrap();
+    audit_fails(&t, "A: is verified but its Rust target has a stub finding at src/port.rs:3 rust/todo-macro");
 }
 
 #[test]

@@ -130,6 +130,19 @@ fn issue10_a_failed_a_foreign_and_a_dirty_run_are_refused() {
     let (_, out, _) = t.run(&["gate", "test", "--batch", "33", "--json"]);
     refused_as_evidence(&t, &run_id(&out), "untracked files under the target roots: src/new.rs");
     std::fs::remove_file(t.join("src/new.rs")).unwrap();
+    // Changes hidden from `git status`: an ignored file under a target
+    // root, a tracked file git was told not to look at.
+    std::fs::write(t.join(".git/info/exclude"), "/src/hidden.rs\n").unwrap();
+    std::fs::write(t.join("src/hidden.rs"), "").unwrap();
+    let (_, out, _) = t.run(&["gate", "test", "--batch", "33", "--json"]);
+    refused_as_evidence(&t, &run_id(&out), "ignored files under the target roots: src/hidden.rs");
+    std::fs::remove_file(t.join("src/hidden.rs")).unwrap();
+    t.git(&["update-index", "--assume-unchanged", "src/t.rs"]);
+    std::fs::write(t.join("src/t.rs"), "#[test]\nfn t() {}\n").unwrap();
+    let (_, out, _) = t.run(&["gate", "test", "--batch", "33", "--json"]);
+    refused_as_evidence(&t, &run_id(&out), "marked assume-unchanged or skip-worktree, whose changes git status hides: src/t.rs");
+    t.git(&["update-index", "--no-assume-unchanged", "src/t.rs"]);
+    t.git(&["checkout", "-q", "--", "src/t.rs"]);
     // A build gate is not a test gate.
     let (_, out, _) = t.run(&["gate", "build", "--json"]);
     refused_as_evidence(&t, &run_id(&out), "is a build gate");
