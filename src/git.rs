@@ -200,6 +200,10 @@ mod tests {
         std::fs::write(d.join(".gitignore"), "*.gen\n").unwrap();
         std::fs::write(d.join("src/x.gen"), "").unwrap();
         std::fs::write(d.join("top.gen"), "").unwrap();
+        // A directory holding only ignored files is named as the directory.
+        assert_eq!(repo.ignored_under(&["src".to_string()]).unwrap(), ["src/"]);
+        std::fs::write(d.join("src/keep.rs"), "").unwrap();
+        sh(d, &["add", "src/keep.rs"]);
         assert_eq!(repo.ignored_under(&["src".to_string()]).unwrap(), ["src/x.gen"]);
         assert_eq!(repo.relative(&d.join("a.txt")).as_deref(), Some("a.txt"));
     }
