@@ -21,9 +21,10 @@ What counts as evidence (README, \"What counts as evidence\"):
   - a run porttrack itself made of the gates in porttrack.toml as committed
     at HEAD; `gate test -- CMD`, `--results FILE` and an uncommitted
     porttrack.toml are recorded but marked adhoc or dirty, never accepted;
-  - on a clean tree at start and end: no tracked file changed, no untracked
-    file under target_roots (the database and .porttrack/ excepted), HEAD
-    recorded and unchanged; verify refuses to run otherwise (exit 4);
+  - on a clean tree at start and end: no tracked file changed or hidden
+    from git status, no untracked or ignored file under target_roots (the
+    database and .porttrack/ excepted), HEAD recorded and unchanged; verify
+    refuses to run otherwise (exit 4);
   - results from the run's own output, or from gate.results, a file the
     command writes into the fresh $PORTTRACK_RESULTS_DIR;
   - a run that completed (not timed out, not could-not-run) for this batch,

@@ -195,9 +195,12 @@ fn prev_hash(c: &Connection, table: &str, id: i64) -> rusqlite::Result<String> {
 pub(crate) fn check_history_row(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
     let Some((entry, stored)) = history_entry(c, id)? else { return Ok(Some(format!("history row {id} is missing"))) };
     let expected = link(&prev_hash(c, "status_history", id)?, &entry.content());
+    let legacy: i64 = meta(c, HISTORY_LEGACY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(match stored {
         Some(h) if h == expected => None,
         Some(_) => Some(format!("history row {id} does not match its chain hash: it, or a row before it, was changed outside porttrack")),
+        // Written before the chain existed (an upgraded database).
+        None if id <= legacy => None,
         None => Some(format!("history row {id} has no chain hash: it was written outside porttrack")),
     })
 }
@@ -206,8 +209,10 @@ pub(crate) fn check_history_row(c: &Connection, id: i64) -> rusqlite::Result<Opt
 pub(crate) fn check_run(c: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
     let Some((entry, stored)) = run_entry(c, id)? else { return Ok(Some(format!("gate run {id} is missing"))) };
     let expected = link(&prev_hash(c, "gate_runs", id)?, &entry.content());
+    let legacy: i64 = meta(c, RUNS_LEGACY)?.and_then(|v| v.parse().ok()).unwrap_or(0);
     Ok(match stored {
         Some(h) if h == expected => None,
+        None if id <= legacy => None,
         Some(_) => Some(format!("gate run {id} does not match its chain hash: it, its results or file hashes, or a run before it, were changed outside porttrack")),
         None => Some(format!("gate run {id} has no chain hash: it was recorded outside porttrack")),
     })

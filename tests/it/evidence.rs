@@ -350,3 +350,38 @@ fn issue10_a_forged_run_is_refused_as_evidence() {
     tamper(&connect(&t.join("porting.db")), &format!("UPDATE gate_results SET outcome = 'passed' WHERE run_id = {failed}; UPDATE gate_runs SET outcome = 'passed', failure = NULL WHERE id = {failed};"));
     refused_as_evidence(&t, &failed.to_string(), &format!("gate run {failed} does not match its chain hash"));
 }
+
+#[test]
+fn an_upgraded_database_keeps_its_history_as_legacy() {
+    // A database as porttrack wrote it before evidence was chained (schema 4).
+    let t = TestDir::new("upgrade-legacy");
+    let conn = rusqlite::Connection::open(t.join("old.db")).unwrap();
+    for name in ["0001_initial", "0002_deferral_declarations", "0003_declared_status", "0004_evidence_indexes"] {
+        conn.execute_batch(&std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("migrations/{name}.sql"))).unwrap()).unwrap();
+    }
+    conn.execute_batch(
+        "PRAGMA user_version = 4;
+         INSERT INTO source_files (id, path, is_test, lines) VALUES (1, 'p/p.go', 0, 9), (2, 'p/p_test.go', 1, 9);
+         INSERT INTO batches (id, name) VALUES (1, 'p');
+         INSERT INTO features (id, file_id, line, name, loc, body_hash, batch_id) VALUES (1, 1, 3, 'A', 1, 'h', 1);
+         INSERT INTO tests (id, file_id, line, name, loc, body_hash, batch_id, rust_test) VALUES (1, 2, 3, 'TestA', 3, 'h', 1, 'p::test_a');
+         INSERT INTO gate_runs (id, kind, command, cwd, started_at, duration_ms, exit_code, outcome, batch_id) VALUES (1, 'test', '[]', '.', 'then', 1, 0, 'passed', 1);
+         INSERT INTO gate_results (run_id, test_name, outcome) VALUES (1, 'p::test_a', 'passed');
+         UPDATE tests SET status = 'verified', evidence_run = 1 WHERE id = 1;
+         UPDATE features SET status = 'stub' WHERE id = 1;
+         INSERT INTO status_history (id, item_kind, item_id, batch_id, from_status, to_status, evidence_run, actor, at, command, change_id)
+             VALUES (1, 'test', 1, 1, 'not_started', 'verified', 1, 'me', 'then', 'x', 1),
+                    (2, 'feature', 1, 1, 'not_started', 'stub', NULL, 'me', 'then', 'x', 2);",
+    )
+    .unwrap();
+    drop(conn);
+    // Opening migrates it; its rows keep working and new rows are chained.
+    t.ok(&["batch", "update", "1", "--features", "A", "--status", "not_started", "--db", "old.db"]);
+    t.ok(&["batch", "update", "1", "--features", "A", "--status", "stub", "--db", "old.db"]);
+    let (code, out, _) = t.run(&["audit", "--db", "old.db"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("warning: history: 2 row(s) predate the hash chain"), "{out}");
+    assert!(out.contains("ok   history chain   4 history row(s)"), "{out}");
+    // Evidence from before provenance was recorded does not meet the rules.
+    assert!(out.contains("test 1 TestA: run 1 was recorded before porttrack recorded where evidence comes from"), "{out}");
+}
