@@ -106,7 +106,7 @@ pub fn load_at(root: &Path) -> Result<Project, Error> {
     if !file.is_file() {
         return Ok(Project { root, config: Config::default(), file: None, config_sha256: None });
     }
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
+    let text = crate::project_files::read_named(&file).map_err(|e| Error::usage(format!("{} {e}", file.display())))?;
     let config = parse(&text).map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
     let sha = crate::gate::run::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
     Ok(Project { root, config, file: Some(file), config_sha256: Some(sha) })
