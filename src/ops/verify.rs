@@ -83,14 +83,11 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-
     pub fn exit_code(&self) -> i32 {
         let gate = |g: &Option<GateReport>| g.as_ref().map(|g| g.verdict);
         if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::CouldNotRun)) {
             crate::exit_codes::COULD_NOT_RUN
-        } else if self.stopped.is_some() && self.refused {
-            crate::exit_codes::REFUSED
-        } else if self.chunks.iter().any(|c| !c.refused.is_empty()) {
+        } else if (self.stopped.is_some() && self.refused) || self.chunks.iter().any(|c| !c.refused.is_empty()) {
             crate::exit_codes::REFUSED
         } else if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::Failed)) {
             crate::exit_codes::CHECK_FAILED
