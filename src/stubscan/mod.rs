@@ -275,7 +275,9 @@ pub fn findings_for_files(root: &Path, files: &[String], config: &Config) -> Has
     let mut scanned = Vec::new();
     for file in files {
         let Some(lang) = Language::of_path(Path::new(file)) else { continue };
-        if walk::read_into(&root.join(file), &mut buf).is_err() || memchr::memchr(0, &buf).is_some() {
+        // Only regular files inside the root, bounded: the names come from
+        // the database.
+        if crate::project_files::read_into(root, file, &mut buf).is_err() || memchr::memchr(0, &buf).is_some() {
             continue;
         }
         scanned.push(scan_file(file, lang, &buf, &m));

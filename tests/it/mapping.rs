@@ -1,7 +1,7 @@
 //! Go ↔ Rust mappings: the built-in plan's, `map` commands, mapping files,
 //! and staleness of verified items whose Rust file changed.
 
-use super::util::{connect, insert_run, TestDir};
+use super::util::{trusted_run, TestDir};
 
 #[test]
 fn builtin_plan_ships_the_ports_mappings() {
@@ -21,6 +21,10 @@ fn builtin_plan_ships_the_ports_mappings() {
 fn map_feature_and_test_by_name() {
     let t = TestDir::new("map-cmds");
     t.ok(&["init"]);
+    for f in ["ported/src/jetstream_cluster/monitor.rs", "ported/tests/jsc/monitor.rs"] {
+        std::fs::create_dir_all(t.join(f).parent().unwrap()).unwrap();
+        std::fs::write(t.join(f), "").unwrap();
+    }
     let v = t.json(&["map", "feature", "jetStream.monitorCluster", "--rust", "ported/src/jetstream_cluster/monitor.rs::jetstream_cluster::monitor::JetStream::monitor_cluster", "--test", "jsc::monitor::runs", "--test", "jsc::monitor::recovers"]);
     assert_eq!(v["rust_tests"].as_array().unwrap().len(), 2);
     let f = t.json(&["feature", "show", "monitorCluster"]);
@@ -31,9 +35,12 @@ fn map_feature_and_test_by_name() {
     let s = t.json(&["test", "show", "TestMonitorJsz"]);
     assert_eq!((s["rust_symbol"].as_str(), s["rust_file"].as_str()), (Some("jsc::monitor::jsz"), Some("ported/tests/jsc/monitor.rs")));
     assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "monitor_cluster"], 2).contains("'monitor_cluster' is not PATH::SYMBOL with a .rs or .cs file"));
-    assert!(t.fails(&["map", "feature", "noSuchThing", "--rust", "a.rs::b"], 3).contains("noSuchThing"));
+    assert!(t.fails(&["map", "feature", "noSuchThing", "--rust", "ported/tests/jsc/monitor.rs::b"], 3).contains("noSuchThing"));
+    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "a.rs::b"], 2).contains("target file 'a.rs' does not exist"));
     assert!(t.fails(&["map", "test", "TestMonitorJsz", "--rust", " "], 2).contains("--target"));
     // --target takes C# as well as Rust; --rust is the same option.
+    std::fs::create_dir_all(t.join("dotnet/src/JetStream")).unwrap();
+    std::fs::write(t.join("dotnet/src/JetStream/JetStream.Cluster.cs"), "").unwrap();
     t.json(&["map", "feature", "monitorCluster", "--target", "dotnet/src/JetStream/JetStream.Cluster.cs::NatsNet.Server.JetStream.MonitorCluster"]);
     let f = t.json(&["feature", "show", "monitorCluster"]);
     assert_eq!((f["rust_file"].as_str(), f["rust_symbol"].as_str()), (Some("dotnet/src/JetStream/JetStream.Cluster.cs"), Some("NatsNet.Server.JetStream.MonitorCluster")));
@@ -44,6 +51,10 @@ fn map_feature_and_test_by_name() {
 fn mapping_files_import_all_or_nothing() {
     let t = TestDir::new("map-import");
     t.ok(&["init"]);
+    for f in ["ported/src/x.rs", "ported/tests/m.rs", "ported/src/y.rs"] {
+        std::fs::create_dir_all(t.join(f).parent().unwrap()).unwrap();
+        std::fs::write(t.join(f), "").unwrap();
+    }
     std::fs::write(
         t.join("good.tsv"),
         "# kind\tgo_file\tgo_name\trust_file\trust_symbol\trust_tests\n\
@@ -73,14 +84,14 @@ fn verified_items_go_stale_when_their_rust_file_changes() {
     t.ok(&["init"]);
     std::fs::write(t.join("port.rs"), "fn ported() {}\n").unwrap();
     t.ok(&["map", "test", "TestNRGSimple", "--rust", "port::ported_test", "--file", "port.rs"]);
-    let conn = connect(&t.join("porting.db"));
-    let run = insert_run(&conn, "passed", &[("port::ported_test", "passed")]);
-    let sha = porttrack::gate::run::sha256_file(&t.join("port.rs")).unwrap();
-    conn.execute("INSERT INTO gate_file_hashes (run_id, path, sha256) VALUES (?1, 'port.rs', ?2)", rusqlite::params![run, sha]).unwrap();
+    let run = trusted_run(&t, 33, &[("port::ported_test", "ok")]);
     t.ok(&["batch", "update", "33", "--tests", "TestNRGSimple", "--status", "verified", "--evidence", &run.to_string(), "--override", "test"]);
     assert_eq!(t.json(&["batch", "show", "33"])["stale"], 0);
 
     std::fs::write(t.join("port.rs"), "fn ported() { changed(); }\n").unwrap();
+    // A file changed since the run is stale, and no longer proves verified.
+    let (code, out, _) = t.run(&["batch", "update", "33", "--tests", "TestMonitorJsz,TestNRGSimple", "--status", "complete", "--reason", "x", "--override", "x", "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
     let b = t.json(&["batch", "show", "33"]);
     assert_eq!(b["stale"], 1);
     let item = b["tests"]["items"].as_array().unwrap().iter().find(|i| i["name"] == "TestNRGSimple").cloned().unwrap();
@@ -98,8 +109,12 @@ fn verified_items_go_stale_when_their_rust_file_changes() {
 #[test]
 fn map_suggest_agrees_with_the_ports_mappings() {
     let t = TestDir::new("suggest-ported");
-    t.ok(&["init"]);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Created from the repository, the database's project root is the
+    // repository (it holds porttrack.toml), wherever the file lives.
+    let db = t.join("porting.db");
+    let init = t.cmd().current_dir(root).args(["init", "--db", db.to_str().unwrap()]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     let run = |extra: &[&str]| -> serde_json::Value {
         let mut args = vec!["map", "suggest", "--all", "--root", "ported", "--db"];
         let db = t.join("porting.db");
