@@ -186,3 +186,30 @@ fn clustered_and_meta_recovering_flags() {
     js.clear_meta_recovering();
     assert!(!js.is_meta_recovering());
 }
+
+#[test]
+fn consumer_lookups_prefer_inflight_proposals() {
+    let mut js = js_with(&[("A", "S")]);
+    let cc = js.cluster.as_mut().expect("clustered");
+    let sa_s = cc.streams.get_mut("A").and_then(|a| a.get_mut("S")).expect("S");
+    sa_s.consumers.insert("c1".into(), ca("A", "S", "c1", "G-1"));
+    sa_s.consumers.insert("c2".into(), ca("A", "S", "c2", "G-2"));
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c2", "G-NEW"), false);
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c3", "G-3"), false);
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c1", "G-1"), true);
+
+    assert_eq!(js.consumer_assignment("A", "S", "c1").map(|c| c.name.as_str()), Some("c1"));
+    assert!(js.consumer_assignment("A", "S", "c3").is_none(), "c3 is only proposed");
+    assert!(js.consumer_assignment("A", "X", "c1").is_none());
+    assert!(js.consumer_assignment_or_inflight("A", "S", "c1").is_none(), "an in-flight delete hides c1");
+    let grp = |c: Option<&ConsumerAssignment>| c.and_then(|c| c.group.as_ref()).map(|g| g.name.clone());
+    assert_eq!(grp(js.consumer_assignment_or_inflight("A", "S", "c2")), Some("G-NEW".into()));
+    assert_eq!(grp(js.consumer_assignment_or_inflight("A", "S", "c3")), Some("G-3".into()));
+    let mut seq: Vec<(String, String)> = js
+        .consumer_assignments_or_inflight_seq("A", "S")
+        .map(|c| (c.name.clone(), c.group.as_ref().map_or(String::new(), |g| g.name.clone())))
+        .collect();
+    seq.sort();
+    assert_eq!(seq, vec![("c2".into(), "G-NEW".into()), ("c3".into(), "G-3".into())], "deleted c1 and the applied c2 are skipped");
+    assert_eq!(JetStream::default().consumer_assignments_or_inflight_seq("A", "S").count(), 0);
+}
