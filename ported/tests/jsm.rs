@@ -13,3 +13,5 @@ mod determinism;
 mod jetstream_cluster_1;
 #[path = "jsm/jetstream_cluster_4.rs"]
 mod jetstream_cluster_4;
+#[path = "jsm/scenario.rs"]
+mod scenario;

@@ -201,3 +201,7 @@ impl JetStreamCtx {
     }
 }
 
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

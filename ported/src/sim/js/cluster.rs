@@ -81,6 +81,8 @@ pub struct JsCluster {
     pub timings: RaftTimings,
     /// Options for servers added from now on.
     pub opts: ServerOpts,
+    /// Accounts (besides `$SYS` and `$G`) of servers added from now on.
+    pub accounts: Vec<String>,
     /// Steps taken.
     pub steps: u64,
     digest: Sha256,
@@ -121,6 +123,7 @@ impl JsCluster {
             clients: Vec::new(),
             timings: RaftTimings::go_test_defaults(),
             opts: ServerOpts::default(),
+            accounts: Vec::new(),
             steps: 0,
             digest: Sha256::new(),
             events: 0,
@@ -132,7 +135,15 @@ impl JsCluster {
     /// `n` servers `S-1`... whose routes name every server, started and
     /// waited on until a meta leader sees all `n` peers.
     pub fn create_jet_stream_cluster_explicit(name: &str, n: usize, seed: u64) -> JsCluster {
+        Self::create_jet_stream_cluster_with(name, n, seed, |_| {})
+    }
+
+    /// As [`JsCluster::create_jet_stream_cluster_explicit`], with `modify`
+    /// adjusting the cluster's options before the servers are added (Go:
+    /// `createJetStreamClusterWithTemplateAndModHook`).
+    pub fn create_jet_stream_cluster_with(name: &str, n: usize, seed: u64, modify: impl FnOnce(&mut JsCluster)) -> JsCluster {
         let mut c = JsCluster::new(name, seed);
+        modify(&mut c);
         for i in 1..=n {
             c.add_server(&format!("S-{i}"), n);
         }
@@ -147,7 +158,7 @@ impl JsCluster {
     pub fn add_server(&mut self, name: &str, routes: usize) -> usize {
         let mut opts = self.opts.clone();
         opts.store_dir = format!("/{name}/jetstream");
-        let cfg = ServerConfig { name: name.to_string(), cluster: self.name.clone(), routes, opts, timings: self.timings };
+        let cfg = ServerConfig { name: name.to_string(), cluster: self.name.clone(), routes, opts, timings: self.timings, accounts: self.accounts.clone() };
         self.servers.push(JsServer { cfg, core: None, js: None, monitor: None, runtime: RecordingRuntime::new(self.world.clone()), starts: 0 });
         self.servers.len() - 1
     }

@@ -10,6 +10,7 @@ pub mod bus;
 pub mod cluster;
 pub mod events;
 pub mod runtime;
+pub mod scenario;
 pub mod server;
 
 pub use bus::{Bus, BusMsg, Owner};

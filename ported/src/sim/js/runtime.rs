@@ -60,8 +60,10 @@ impl RecordingRuntime {
         self.calls.borrow_mut().push(c);
     }
 
-    fn running(&self) -> RunningAsset {
-        RunningAsset { created_unix_nanos: self.now_unix(), closed: false }
+    // Upstream stamps a stream or consumer with its assignment's creation
+    // time (`mset.created = sa.Created`), the clock when there is none.
+    fn running(&self, created: &crate::jetstream_cluster::assignments::GoTime) -> RunningAsset {
+        RunningAsset { created_unix_nanos: created.unix_nanos().unwrap_or_else(|| self.now_unix()), closed: false }
     }
 
     fn drop_stream(&self, acc: &str, stream: &str) {
@@ -79,13 +81,13 @@ impl StreamRuntime for RecordingRuntime {
     fn process_cluster_create_stream(&self, _: &JetStreamCtx, acc: &str, sa: &StreamAssignment) {
         self.record(RuntimeCall::CreateStream { acc: acc.into(), stream: sa.name().into() });
         let key = (acc.to_string(), sa.name().to_string());
-        let running = self.running();
+        let running = self.running(&sa.created);
         self.streams.borrow_mut().entry(key).or_insert(running);
     }
     fn process_cluster_update_stream(&self, _: &JetStreamCtx, acc: &str, _osa: &StreamAssignment, sa: &StreamAssignment) {
         self.record(RuntimeCall::UpdateStream { acc: acc.into(), stream: sa.name().into() });
         let key = (acc.to_string(), sa.name().to_string());
-        let running = self.running();
+        let running = self.running(&sa.created);
         self.streams.borrow_mut().entry(key).or_insert(running);
     }
     fn process_cluster_delete_stream(&self, _: &JetStreamCtx, sa: &StreamAssignment, is_member: bool, was_leader: bool) {
@@ -108,7 +110,7 @@ impl StreamRuntime for RecordingRuntime {
     fn process_cluster_create_consumer(&self, _: &JetStreamCtx, _oca: Option<&ConsumerAssignment>, ca: &ConsumerAssignment, _: Option<&RawValue>, was_existing: bool) {
         let acc = ca.account().to_string();
         self.record(RuntimeCall::CreateConsumer { acc: acc.clone(), stream: ca.stream.clone(), consumer: ca.name.clone(), was_existing });
-        let running = self.running();
+        let running = self.running(&ca.created);
         self.consumers.borrow_mut().entry((acc, ca.stream.clone(), ca.name.clone())).or_insert(running);
     }
     fn process_cluster_delete_consumer(&self, _: &JetStreamCtx, ca: &ConsumerAssignment, was_leader: bool) {

@@ -120,6 +120,8 @@ pub struct ServerConfig {
     pub routes: usize,
     pub opts: ServerOpts,
     pub timings: RaftTimings,
+    /// Accounts configured besides `$SYS` and `$G`.
+    pub accounts: Vec<String>,
 }
 
 impl ServerCore {
@@ -148,7 +150,9 @@ impl ServerCore {
             events: Cell::new(true),
             meta_leader: Cell::new(false),
             js_clustered: Cell::new(false),
-            accounts: RefCell::new([SYSTEM_ACCOUNT.to_string(), GLOBAL_ACCOUNT.to_string()].into_iter().collect()),
+            accounts: RefCell::new(
+                [SYSTEM_ACCOUNT.to_string(), GLOBAL_ACCOUNT.to_string()].into_iter().chain(cfg.accounts.iter().cloned()).collect(),
+            ),
             node_to_info: RefCell::new(BTreeMap::new()),
             sys_servers: RefCell::new(BTreeMap::new()),
             raft_nodes: RefCell::new(BTreeMap::new()),
