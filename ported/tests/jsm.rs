@@ -15,3 +15,5 @@ mod jetstream_cluster_1;
 mod jetstream_cluster_4;
 #[path = "jsm/scenario.rs"]
 mod scenario;
+#[path = "jsm/snapshots.rs"]
+mod snapshots;

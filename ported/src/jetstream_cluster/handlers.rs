@@ -423,3 +423,7 @@ impl JetStreamCtx {
     }
 }
 
+
+#[cfg(test)]
+#[path = "handlers_tests.rs"]
+mod tests;

@@ -397,3 +397,7 @@ impl JetStreamCtx {
     }
 }
 
+
+#[cfg(test)]
+#[path = "leader_tests.rs"]
+mod tests;

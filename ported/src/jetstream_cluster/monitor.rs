@@ -84,6 +84,8 @@ pub struct MonitorStats {
     pub failed_snapshots: u64,
     /// End-of-replay markers handled.
     pub recoveries: u64,
+    /// Health checks run.
+    pub health_checks: u64,
 }
 
 /// The running `monitorCluster` of one server.
@@ -321,7 +323,8 @@ impl MetaMonitor {
         self.js.srv.log(LogLevel::Debug, "Exiting metadata monitor");
     }
 
-    fn check_health(&self) {
+    fn check_health(&mut self) {
+        self.stats.health_checks += 1;
         let err = self.js.srv.healthz_error();
         if !err.is_empty() {
             self.js.srv.log(LogLevel::Warn, &err);
@@ -585,3 +588,6 @@ fn advance(mut t: Timestamp, every: Duration, now: Timestamp) -> Timestamp {
     t
 }
 
+#[cfg(test)]
+#[path = "monitor_tests.rs"]
+mod tests;

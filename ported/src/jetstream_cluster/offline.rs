@@ -401,3 +401,7 @@ pub fn recover_meta_state(peer_id: &str, batches: &[Vec<Entry>]) -> Result<MetaR
     Ok(MetaRecovery { streams, log })
 }
 
+
+#[cfg(test)]
+#[path = "offline_tests.rs"]
+mod tests;

@@ -200,3 +200,7 @@ impl RaftGroup {
     }
 }
 
+
+#[cfg(test)]
+#[path = "peers_tests.rs"]
+mod tests;

@@ -647,6 +647,23 @@ impl JsCluster {
         panic!("Expected a fully formed cluster, only {seen} of {n} peers seen");
     }
 
+    /// Proposes `entry` at server `i`'s meta node (what the meta leader's
+    /// API handlers do after encoding an assignment).
+    pub fn propose(&self, i: usize, entry: &[u8]) -> Result<(), crate::raft::RaftError> {
+        let meta = self.js(i).get_meta_group().ok_or(crate::raft::RaftError::NotLeader)?;
+        meta.propose(entry)
+    }
+
+    /// The meta raft node of server `i`.
+    pub fn meta_raft(&self, i: usize) -> Option<Rc<RefCell<crate::raft::Raft>>> {
+        self.servers[i].core.as_ref()?.raft_nodes.borrow().get(crate::jetstream_cluster::DEFAULT_META_GROUP_NAME).map(|n| n.raft.clone())
+    }
+
+    /// Server `i`'s applied assignment maps.
+    pub fn streams(&self, i: usize) -> crate::jetstream_cluster::StreamMap {
+        self.servers[i].js.as_ref().and_then(|js| js.st.borrow().cluster.as_ref().map(|cc| cc.streams.clone())).unwrap_or_default()
+    }
+
     /// Every running server's system account name, for convenience.
     pub fn system_account(&self) -> &'static str {
         SYSTEM_ACCOUNT

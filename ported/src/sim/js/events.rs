@@ -428,3 +428,7 @@ impl ServerCore {
     }
 }
 
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;
