@@ -185,3 +185,7 @@ impl JetStreamCtx {
         self.st.borrow().is_meta_recovering()
     }
 }
+
+#[cfg(test)]
+#[path = "js_tests.rs"]
+mod tests;

@@ -193,3 +193,7 @@ impl JetStreamCtx {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "meta_tests.rs"]
+mod tests;

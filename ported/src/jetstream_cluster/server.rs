@@ -324,6 +324,33 @@ impl dyn ServerEnv + '_ {
         }
     }
 
+    /// Port of (*Server).JetStreamIsStreamLeader
+    pub fn jet_stream_is_stream_leader(&self, account: &str, stream: &str) -> bool {
+        let Some(js) = self.get_jet_stream_cluster() else { return false };
+        let st = js.st.borrow();
+        super::cluster::JetStreamCluster::is_stream_leader(st.cluster.as_ref(), account, stream)
+    }
+
+    /// Port of (*Server).JetStreamIsConsumerLeader
+    pub fn jet_stream_is_consumer_leader(&self, account: &str, stream: &str, consumer: &str) -> bool {
+        let Some(js) = self.get_jet_stream_cluster() else { return false };
+        let st = js.st.borrow();
+        super::cluster::JetStreamCluster::is_consumer_leader(st.cluster.as_ref(), account, stream, consumer)
+    }
+
+    /// Port of (*Server).JetStreamIsStreamAssigned
+    ///
+    /// Whether our meta peer is in the stream's group; false for an
+    /// unknown account.
+    pub fn jet_stream_is_stream_assigned(&self, account: &str, stream: &str) -> bool {
+        let Some(js) = self.get_jet_stream_cluster() else { return false };
+        if !self.lookup_account(account) {
+            return false;
+        }
+        let st = js.st.borrow();
+        super::cluster::JetStreamCluster::is_stream_assigned(st.cluster.as_ref(), account, stream)
+    }
+
     /// Port of (*Server).JetStreamClusterPeers
     ///
     /// Names of the meta group's peers that are online, run JetStream and
@@ -347,3 +374,7 @@ impl dyn ServerEnv + '_ {
         nodes
     }
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

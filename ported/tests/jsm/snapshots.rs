@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use ported::jetstream_cluster::ops::encode_add_stream_assignment;
 use ported::jetstream_cluster::{JetStream, StreamMap};
-use ported::raft::Wal;
 use ported::sim::js::scenario::view;
 use ported::sim::js::{js_test_seed, JsCluster};
 use ported::snapshot_file::SnapshotCodec;
