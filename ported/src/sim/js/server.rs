@@ -369,11 +369,11 @@ impl ServerEnv for ServerCore {
         self.bus.borrow_mut().unsubscribe(sid);
     }
 
-    /// Port of (*Server).bootstrapRaftNode
-    ///
-    /// Writes the initial peer state. When not every peer is known the
-    /// expected size is at least 2, and at least the number of configured
-    /// routes (gateways are not modelled).
+    /// Upstream's `(*Server).bootstrapRaftNode` with this server's options
+    /// (the raft-level part is `raft::node::bootstrap_raft_node`): writes the
+    /// initial peer state; when not every peer is known the expected size is
+    /// at least 2 and at least the number of configured routes (gateways are
+    /// not modelled).
     fn bootstrap_raft_node(&self, store: &str, known_peers: &[String], all_peers_known: bool) -> Result<(), RaftError> {
         for p in known_peers {
             if p.len() != ID_LEN {
@@ -399,10 +399,10 @@ impl ServerEnv for ServerCore {
         write_peer_state(&mut SimFs::new(self.world.clone()), store, ps)
     }
 
-    /// Port of (*Server).startRaftNode
-    ///
-    /// Opens the group's WAL (the file WAL stand-in for upstream's
-    /// filestore, under `<store>/msgs`), starts the node and registers it.
+    /// What upstream's `newFileStoreWithCreated` + `(*Server).startRaftNode`
+    /// do for a group here: open its WAL (the file WAL stand-in for the
+    /// filestore, under `<store>/msgs`), start the node (`raft::Raft::start`)
+    /// and register it.
     fn start_raft_node(&self, account: &str, group: &str, store: &str, recovering: bool, observer: bool) -> Result<NodeHandle, StartError> {
         let sync_always = self.opts.borrow().sync_always;
         let wal = FileWal::open(Box::new(SimFs::new(self.world.clone())), &join(store, "msgs"), sync_always).map_err(RaftError::Wal)?;
@@ -511,3 +511,7 @@ impl RaftEnv for JsRaftHost {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
