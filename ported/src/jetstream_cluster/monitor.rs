@@ -223,13 +223,24 @@ impl MetaMonitor {
         out
     }
 
+    // Whether a channel-like arm (no deadline of its own) is ready.
+    fn signalled(&self) -> bool {
+        !self.exited
+            && (self.js.srv.quit_closed()
+                || self.n.is_closed()
+                || self.qch.as_ref().is_some_and(Signal::is_closed)
+                || self.n.apply_q_ready()
+                || self.n.lead_change_ready())
+            || self.health_checks > 0
+    }
+
     /// When the monitor next has something to do; `None` once done.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         if self.done() {
             return None;
         }
         let now = self.js.srv.now();
-        if !self.ready().is_empty() {
+        if self.signalled() {
             return Some(now);
         }
         let mut d: Option<Timestamp> = self.async_snap.as_ref().map(|a| a.due);

@@ -81,6 +81,18 @@ struct ClientRec {
 struct SubRec {
     client: ClientId,
     subject: String,
+    // Whether the subject has a wildcard token (else plain equality).
+    wild: bool,
+}
+
+impl SubRec {
+    fn matches(&self, subject: &str) -> bool {
+        if self.wild {
+            subject_matches(&self.subject, subject)
+        } else {
+            self.subject == subject
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -133,7 +145,8 @@ impl Bus {
             return None;
         }
         let sid = self.id();
-        self.subs.insert(sid, SubRec { client, subject: subject.to_string() });
+        let wild = subject.split('.').any(|t| t == "*" || t == ">");
+        self.subs.insert(sid, SubRec { client, subject: subject.to_string(), wild });
         Some(sid)
     }
 
@@ -145,9 +158,7 @@ impl Bus {
     /// Whether any subscription in `account` matches `subject` (Go:
     /// `sl.HasInterest`; interest is cluster-wide through routes).
     pub fn has_interest(&self, account: &str, subject: &str) -> bool {
-        self.subs.values().any(|s| {
-            subject_matches(&s.subject, subject) && self.clients.get(&s.client).is_some_and(|c| c.account == account)
-        })
+        self.subs.values().any(|s| s.matches(subject) && self.clients.get(&s.client).is_some_and(|c| c.account == account))
     }
 
     /// Whether servers `a` and `b` can talk.
@@ -211,10 +222,9 @@ impl Bus {
         let targets: Vec<(Sid, usize, bool, ClientId)> = self
             .subs
             .iter()
-            .filter(|(_, s)| subject_matches(&s.subject, &msg.subject))
             .filter_map(|(sid, s)| {
                 let c = self.clients.get(&s.client)?;
-                (c.account == msg.account).then(|| (*sid, c.server, c.owner.internal(), s.client))
+                (c.account == msg.account && s.matches(&msg.subject)).then(|| (*sid, c.server, c.owner.internal(), s.client))
             })
             .collect();
         for (sid, to, to_internal, to_client) in targets {

@@ -251,6 +251,9 @@ impl ServerCore {
     /// Due tasks, removed from the queue in (time, order) order.
     pub(crate) fn take_due_tasks(&self, now: Timestamp) -> Vec<Task> {
         let mut tasks = self.tasks.borrow_mut();
+        if tasks.is_empty() {
+            return Vec::new();
+        }
         tasks.sort_by_key(|(at, seq, _)| (*at, *seq));
         let n = tasks.iter().take_while(|(at, _, _)| *at <= now).count();
         tasks.drain(..n).map(|(_, _, t)| t).collect()
