@@ -377,13 +377,32 @@ impl JetStreamCtx {
     }
 }
 
+/// The entries of one stored append entry that raft hands to the upper
+/// layer when it commits it (upstream's `applyCommit`): normal entries,
+/// snapshots (an old-style snapshot as a snapshot), and peer additions and
+/// removals. Peer-state and leader-transfer entries stay in raft.
+pub fn upper_layer_entries(entries: &[Entry]) -> Vec<Entry> {
+    use crate::raft::wire::EntryType;
+    entries
+        .iter()
+        .filter_map(|e| match e.typ {
+            EntryType::Normal | EntryType::Snapshot | EntryType::AddPeer | EntryType::RemovePeer => Some(e.clone()),
+            EntryType::OldSnapshot => Some(Entry::new(EntryType::Snapshot, e.data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Replays a meta group's committed batches as a restarting server does
 /// and returns the assignments it ends with.
 ///
-/// `batches` are the entries of each committed append entry in log order;
-/// when the group has a snapshot, the first batch is `[EntrySnapshot]`
-/// with the snapshot's data (how raft hands a snapshot to the upper layer
-/// at start-up). `peer_id` is the meta node id of the server whose disk
+/// `batches` are the entries of each committed append entry in log order,
+/// as raft passes them up ([`upper_layer_entries`] filters a stored append
+/// entry); when the group has a snapshot, the first batch is
+/// `[EntrySnapshot]` with the snapshot's data (how raft hands a snapshot to
+/// the upper layer at start-up), followed by the entries after the
+/// snapshot's index. A restarting server applies only what it knows is
+/// committed (up to the highest commit index its log records). `peer_id` is the meta node id of the server whose disk
 /// this is (it decides group membership; use `""` when unknown). Every
 /// batch is staged; the staged changes apply once all were read, as at the
 /// end-of-replay marker.

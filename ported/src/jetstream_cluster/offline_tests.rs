@@ -92,3 +92,21 @@ fn the_offline_node_is_a_stopped_node() {
     assert!(srv.jet_stream().is_some(), "the server finds its JetStream");
     assert!(!srv.is_running());
 }
+
+#[test]
+fn only_what_raft_passes_up_is_replayed() {
+    let stored = vec![
+        Entry::new(EntryType::PeerState, vec![1, 2, 3]),
+        normal(encode_add_stream_assignment(&sa("A", "S", &["p1"], 1)).expect("enc")),
+        Entry::new(EntryType::LeaderTransfer, b"p2345678".to_vec()),
+        Entry::new(EntryType::OldSnapshot, b"old".to_vec()),
+        Entry::new(EntryType::AddPeer, b"p3456789".to_vec()),
+    ];
+    let up = upper_layer_entries(&stored);
+    let kinds: Vec<EntryType> = up.iter().map(|e| e.typ).collect();
+    assert_eq!(kinds, vec![EntryType::Normal, EntryType::Snapshot, EntryType::AddPeer]);
+    assert_eq!(up[1].data, b"old");
+    let r = recover_meta_state("p1", &[upper_layer_entries(&stored[..3])]).expect("peer state and transfers are not meta ops");
+    assert!(r.streams["A"].contains_key("S"));
+    assert!(recover_meta_state("p1", &[stored[..1].to_vec()]).is_err(), "unfiltered, a peer-state entry is not a meta op");
+}
