@@ -93,6 +93,27 @@ pub fn target_symbol(file: &str, symbol: &str) -> Result<(), String> {
     if !file.ends_with(".rs") {
         return symbol.split("::").flat_map(|s| s.split('.')).try_for_each(|seg| identifier(seg).map_err(|why| format!("'{}' in it {why}", escape(seg))));
     }
+    // An inherent impl on a trait object names its methods through the
+    // trait (`leader::<dyn ServerEnv>::replicas`): check the trait's path,
+    // then treat the segment as one identifier.
+    let owned;
+    let symbol = if symbol.contains("<dyn ") && !symbol.contains(" as ") {
+        let mut out = String::with_capacity(symbol.len());
+        let mut rest = symbol;
+        while let Some(at) = rest.find("<dyn ") {
+            out.push_str(&rest[..at]);
+            let inner_start = at + "<dyn ".len();
+            let close = rest[inner_start..].find('>').ok_or("a '<dyn Trait>' segment needs its '>'")?;
+            rust_path(&rest[inner_start..inner_start + close]).map_err(|why| format!("trait object: {why}"))?;
+            out.push_str("dyn_trait");
+            rest = &rest[inner_start + close + 1..];
+        }
+        out.push_str(rest);
+        owned = out;
+        owned.as_str()
+    } else {
+        symbol
+    };
     let rest = match symbol.strip_prefix('<') {
         Some(inner) => {
             let (qself, rest) = inner.split_once(">::").ok_or("a qualified path '<Type as Trait>::name' needs '>::' after the trait")?;
@@ -263,6 +284,9 @@ mod tests {
         assert_eq!(target_symbol("a.rs", "<raft::RaftState as std::fmt::Display>::fmt"), Ok(()));
         assert!(target_symbol("a.rs", "<raft::RaftState>::fmt").is_err());
         assert!(target_symbol("a.rs", "raft::Raft::x()").is_err());
+        assert_eq!(target_symbol("a.rs", "jetstream_cluster::leader::<dyn ServerEnv>::replicas"), Ok(()));
+        assert!(target_symbol("a.rs", "m::<dyn Server Env>::replicas").is_err());
+        assert!(target_symbol("a.rs", "m::<dyn ServerEnv::replicas").is_err());
         assert_eq!(target_symbol("src/Foo/Bar.cs", "Namespace.Class.Method"), Ok(()));
         assert!(target_symbol("src/Foo/Bar.cs", "Namespace.Class.").is_err());
     }

@@ -25,26 +25,26 @@ fn map_feature_and_test_by_name() {
         std::fs::create_dir_all(t.join(f).parent().unwrap()).unwrap();
         std::fs::write(t.join(f), "").unwrap();
     }
-    let v = t.json(&["map", "feature", "jetStream.monitorCluster", "--rust", "ported/src/jetstream_cluster/monitor.rs::jetstream_cluster::monitor::JetStream::monitor_cluster", "--test", "jsc::monitor::runs", "--test", "jsc::monitor::recovers"]);
+    let v = t.json(&["map", "feature", "jetStream.monitorStream", "--rust", "ported/src/jetstream_cluster/monitor.rs::jetstream_cluster::monitor::JetStream::monitor_stream", "--test", "jsc::monitor::runs", "--test", "jsc::monitor::recovers"]);
     assert_eq!(v["rust_tests"].as_array().unwrap().len(), 2);
-    let f = t.json(&["feature", "show", "monitorCluster"]);
+    let f = t.json(&["feature", "show", "monitorStream"]);
     assert_eq!(f["rust_file"], "ported/src/jetstream_cluster/monitor.rs");
-    assert_eq!(f["rust_symbol"], "jetstream_cluster::monitor::JetStream::monitor_cluster");
+    assert_eq!(f["rust_symbol"], "jetstream_cluster::monitor::JetStream::monitor_stream");
     assert_eq!(f["rust_tests"].as_array().unwrap().len(), 2);
     t.json(&["map", "test", "TestMonitorJsz", "--rust", "jsc::monitor::jsz", "--file", "ported/tests/jsc/monitor.rs"]);
     let s = t.json(&["test", "show", "TestMonitorJsz"]);
     assert_eq!((s["rust_symbol"].as_str(), s["rust_file"].as_str()), (Some("jsc::monitor::jsz"), Some("ported/tests/jsc/monitor.rs")));
-    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "monitor_cluster"], 2).contains("'monitor_cluster' is not PATH::SYMBOL with a .rs or .cs file"));
+    assert!(t.fails(&["map", "feature", "monitorStream", "--rust", "monitor_stream"], 2).contains("'monitor_stream' is not PATH::SYMBOL with a .rs or .cs file"));
     assert!(t.fails(&["map", "feature", "noSuchThing", "--rust", "ported/tests/jsc/monitor.rs::b"], 3).contains("noSuchThing"));
-    assert!(t.fails(&["map", "feature", "monitorCluster", "--rust", "a.rs::b"], 2).contains("target file 'a.rs' does not exist"));
+    assert!(t.fails(&["map", "feature", "monitorStream", "--rust", "a.rs::b"], 2).contains("target file 'a.rs' does not exist"));
     assert!(t.fails(&["map", "test", "TestMonitorJsz", "--rust", " "], 2).contains("--target"));
     // --target takes C# as well as Rust; --rust is the same option.
     std::fs::create_dir_all(t.join("dotnet/src/JetStream")).unwrap();
     std::fs::write(t.join("dotnet/src/JetStream/JetStream.Cluster.cs"), "").unwrap();
-    t.json(&["map", "feature", "monitorCluster", "--target", "dotnet/src/JetStream/JetStream.Cluster.cs::NatsNet.Server.JetStream.MonitorCluster"]);
-    let f = t.json(&["feature", "show", "monitorCluster"]);
-    assert_eq!((f["rust_file"].as_str(), f["rust_symbol"].as_str()), (Some("dotnet/src/JetStream/JetStream.Cluster.cs"), Some("NatsNet.Server.JetStream.MonitorCluster")));
-    assert!(t.fails(&["map", "feature", "monitorCluster", "--target", "server/jetstream_cluster.go::monitorCluster"], 2).contains(".rs or .cs"));
+    t.json(&["map", "feature", "monitorStream", "--target", "dotnet/src/JetStream/JetStream.Cluster.cs::NatsNet.Server.JetStream.MonitorStream"]);
+    let f = t.json(&["feature", "show", "monitorStream"]);
+    assert_eq!((f["rust_file"].as_str(), f["rust_symbol"].as_str()), (Some("dotnet/src/JetStream/JetStream.Cluster.cs"), Some("NatsNet.Server.JetStream.MonitorStream")));
+    assert!(t.fails(&["map", "feature", "monitorStream", "--target", "server/jetstream_cluster.go::monitorStream"], 2).contains(".rs or .cs"));
 }
 
 #[test]
@@ -58,23 +58,23 @@ fn mapping_files_import_all_or_nothing() {
     std::fs::write(
         t.join("good.tsv"),
         "# kind\tgo_file\tgo_name\trust_file\trust_symbol\trust_tests\n\
-         feature\tserver/jetstream_cluster.go\tjetStream.checkClusterSize\tported/src/x.rs\tx::check_cluster_size\tx::tests::a\n\
+         feature\tserver/jetstream_cluster.go\tjetStream.createRaftGroup\tported/src/x.rs\tx::create_raft_group\tx::tests::a\n\
          test\tserver/monitor_test.go\tTestMonitorJsz\tported/tests/m.rs\tm::jsz\t\n\
          deferred-test\tserver/norace_2_test.go\tTestNoRaceJetStreamClusterLargeMetaSnapshotTiming\t\t\tneeds a full cluster\n",
     )
     .unwrap();
-    std::fs::write(t.join("more.tsv"), "feature-tests\tserver/jetstream_cluster.go\tjetStream.checkClusterSize\t\t\tx::tests::b\n").unwrap();
+    std::fs::write(t.join("more.tsv"), "feature-tests\tserver/jetstream_cluster.go\tjetStream.createRaftGroup\t\t\tx::tests::b\n").unwrap();
     let v = t.json(&["map", "import", "good.tsv", "more.tsv"]);
     assert_eq!((v["features"].as_i64(), v["tests"].as_i64(), v["deferrals"].as_i64(), v["rust_tests"].as_i64()), (Some(1), Some(1), Some(1), Some(2)));
-    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"], serde_json::json!(["x::tests::a", "x::tests::b"]));
+    assert_eq!(t.json(&["feature", "show", "createRaftGroup"])["rust_tests"], serde_json::json!(["x::tests::a", "x::tests::b"]));
     // Importing again replaces, it does not accumulate.
     t.json(&["map", "import", "good.tsv"]);
-    assert_eq!(t.json(&["feature", "show", "checkClusterSize"])["rust_tests"], serde_json::json!(["x::tests::a"]));
+    assert_eq!(t.json(&["feature", "show", "createRaftGroup"])["rust_tests"], serde_json::json!(["x::tests::a"]));
 
-    std::fs::write(t.join("bad.tsv"), "feature\tserver/jetstream_cluster.go\tjetStream.applyMetaEntries\tported/src/y.rs\ty::apply\t\nfeature\tserver/raft.go\traft.noSuchMethod\tported/src/y.rs\ty::z\t\n").unwrap();
+    std::fs::write(t.join("bad.tsv"), "feature\tserver/jetstream_cluster.go\tjetStream.applyStreamEntries\tported/src/y.rs\ty::apply\t\nfeature\tserver/raft.go\traft.noSuchMethod\tported/src/y.rs\ty::z\t\n").unwrap();
     let err = t.fails(&["map", "import", "bad.tsv"], 2);
     assert!(err.contains("bad.tsv:2: no feature raft.noSuchMethod in server/raft.go"), "{err}");
-    assert!(t.json(&["feature", "show", "applyMetaEntries"])["rust_file"].is_null(), "a failed import wrote a row");
+    assert!(t.json(&["feature", "show", "applyStreamEntries"])["rust_file"].is_null(), "a failed import wrote a row");
     assert!(t.fails(&["map", "import", "missing.tsv"], 2).contains("missing.tsv"));
 }
 

@@ -76,6 +76,11 @@ fn dependency_preflight_lists_blockers_and_override_is_recorded() {
     assert!(v["unfinished_dependencies"][0].as_str().unwrap().starts_with("batch 32 feature"), "{v}");
     assert!(v["items"][0]["why"].as_str().unwrap().contains("58 dependency item(s) unfinished"));
 
+    // Its Rust target must be readable for the stub guard to check it.
+    if let Some(file) = t.json(&["feature", "show", &f.to_string()])["rust_file"].as_str() {
+        std::fs::create_dir_all(t.join(file).parent().unwrap()).unwrap();
+        std::fs::write(t.join(file), "// the port, as far as this test needs it\n").unwrap();
+    }
     let v = t.json(&["batch", "update", "33", "--features", &f.to_string(), "--status", "complete", "--override", "batch 32 lands in parallel", "--actor", "alice"]);
     assert_eq!(v["applied"], true);
     let override_id = v["override_id"].as_i64().unwrap();
