@@ -6,7 +6,8 @@
 //! Otherwise it is lexed into a code mask (`lex`), so code rules never see
 //! strings or comments, and only the triggered rules run. A test with no
 //! assertion of its own stays pending until the walk has collected every
-//! project's asserting helpers (`walk`); then suppressions (`suppress`)
+//! project's asserting helpers and every crate's exported asserting macros
+//! (`walk`); then suppressions (`suppress`)
 //! apply per file, and the baseline (`baseline`) to the whole result.
 //! `spans` finds Rust functions so findings can be tied to tracked features.
 
@@ -101,12 +102,15 @@ pub struct FileScan {
     /// Functions and macros defined here that assert, which a test in
     /// another file of the same project may call.
     pub asserting: Vec<String>,
+    /// Asserting macros exported to other crates, which a test of any
+    /// project may invoke.
+    pub exported: Vec<String>,
 }
 
 impl FileScan {
     /// Whether nothing in the file matters to the scan's result.
     pub fn is_empty(&self) -> bool {
-        self.findings.is_empty() && self.suppressions.is_empty() && self.asserting.is_empty()
+        self.findings.is_empty() && self.suppressions.is_empty() && self.asserting.is_empty() && self.exported.is_empty()
     }
 
     /// The file's final findings (sorted by position) and how many its
@@ -146,7 +150,7 @@ pub fn scan_file(path: &str, lang: Language, text: &[u8], m: &Matchers) -> FileS
             f
         })
         .collect();
-    FileScan { path: path.to_string(), findings, suppressions, asserting: checked.asserting }
+    FileScan { path: path.to_string(), findings, suppressions, asserting: checked.asserting, exported: checked.exported }
 }
 
 /// What to scan and against which baseline.
@@ -268,7 +272,7 @@ pub fn findings_for_files(root: &Path, files: &[String], config: &Config) -> Has
         }
         scanned.push(scan_file(file, lang, &buf, &m));
     }
-    let helpers: std::collections::HashSet<String> = scanned.iter().flat_map(|s| s.asserting.iter().cloned()).collect();
+    let helpers: std::collections::HashSet<String> = scanned.iter().flat_map(|s| s.asserting.iter().chain(&s.exported).cloned()).collect();
     let mut out = HashMap::new();
     for s in scanned {
         let (found, _) = s.finish(|name| helpers.contains(name));

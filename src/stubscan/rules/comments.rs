@@ -19,6 +19,9 @@ static MARKER: LazyLock<Regex> = LazyLock::new(|| re(r"\b(TODO|FIXME|XXX)\b"));
 static MISSING: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\b(?:implement(?:ed|ation)?|unimplemented|stub(?:bed|s)?|placeholder|fill\s+(?:in|out)|write\s+(?:this|me|the\s+code))\b|\bnot\s+(?:yet\s+)?(?:implemented|supported|ported)\b|\bnot\s+(?:handled|done)\s+yet\b|\bnot\s+yet\s*(?:[.:;,!)]|\z)")
 });
+/// A TODO that says the case cannot arise is a note on an invariant, not
+/// missing behaviour: "This should not happen", "can't happen".
+static INVARIANT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:should\s*(?:n[o']?t|never)|must\s*(?:n[o']?t|never)|can\s*(?:no|')?t|cannot|will\s+never|never)\s+(?:happen|occur|be\s+reached)\b|\bimpossible\b"));
 /// What an unfinished block holds besides comments: nothing, `pass`, `...`,
 /// or a bare default return.
 static DEFAULT_STATEMENT: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,8 +69,9 @@ pub fn check(src: &Source, claimed: &[usize], m: &Matchers, out: &mut Vec<Raw>) 
         }
         let (rule, message) = if todo {
             let text = src.comment_text(c);
-            // A TODO that asks a question is a design note.
-            if text.contains('?') {
+            // A TODO that asks a question, or says the case cannot arise,
+            // is a design note.
+            if text.contains('?') || INVARIANT.is_match(text.as_bytes()) {
                 if m.reports(COMMENT_TODO_NOTE) {
                     (COMMENT_TODO_NOTE, format!("{word} note inside a function"))
                 } else {
@@ -156,6 +160,12 @@ mod tests {
         }
         for no in ["// TODO: this could be faster", "// TODO(ben): reimplementation would be cleaner", "// XXX: why does this work?", "// FIXME: if the connection is not yet closed, retry"] {
             assert!(!MISSING.is_match(no.as_bytes()), "{no}");
+        }
+        for note in ["// TODO(dlc) - This should not happen.", "// XXX: can't happen", "// TODO: impossible, the caller checked"] {
+            assert!(INVARIANT.is_match(note.as_bytes()), "{note}");
+        }
+        for no in ["// TODO: implement", "// TODO: handle what should happen on close"] {
+            assert!(!INVARIANT.is_match(no.as_bytes()), "{no}");
         }
         for yes in ["", "  return nil\n", "pass", "return;", "Ok(())", "..."] {
             assert!(DEFAULT_STATEMENT.is_match(yes.as_bytes()), "{yes:?}");

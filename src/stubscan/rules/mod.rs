@@ -4,6 +4,7 @@
 
 pub mod calls;
 mod comments;
+mod deliberate;
 mod csharp;
 mod go;
 mod python;
@@ -124,6 +125,9 @@ impl Raw {
 pub struct Checked {
     pub raw: Vec<Raw>,
     pub asserting: Vec<String>,
+    /// Asserting macros exported to other crates (`#[macro_export]`),
+    /// which tests of any project may invoke.
+    pub exported: Vec<String>,
 }
 
 /// Trigger families: which parts of the rule set a file needs. A file that
@@ -159,10 +163,13 @@ fn triggers(lang: Language) -> [&'static str; 5] {
         Language::Python | Language::TypeScript => r"\A\b\B",
     };
     let test = match lang {
-        Language::Rust => r"#\[(?:\w+::)*test\b",
+        // Tests, and what tests anywhere in the project may call:
+        // compile-time assertion functions (generic, empty body), macros.
+        Language::Rust => r"#\[(?:\w+::)*test\b|\bfn\s+\w+\s*<[^{;]*\{\s*\}|macro_rules!",
         Language::CSharp => r"\[(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b",
         Language::Go => r"func Test",
-        Language::Python => r"def test",
+        // Tests, and docstrings that say a function raises on failure.
+        Language::Python => r"def test|\b[Rr]aises\b",
         Language::TypeScript => r"\b(?:it|test)\s*\(",
     };
     [placeholder, skip, test, COMMENT_TRIGGER, r"porttrack:"]
@@ -307,11 +314,12 @@ pub fn is_test_support(path: &str) -> bool {
         || file.contains(".spec.")
 }
 
-/// Names of the definitions (name, body) that assert, directly or through
-/// each other (a fixpoint within the file).
-pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asserts: impl Fn(&[u8]) -> bool) -> std::collections::HashSet<&'d str> {
+/// Names of the definitions (name, body open, body end) that assert,
+/// directly or through each other (a fixpoint within the file); `asserts`
+/// is given a body's offset and code.
+pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asserts: impl Fn(usize, &[u8]) -> bool) -> std::collections::HashSet<&'d str> {
     let body = |d: &(String, usize, usize)| &code[d.1..d.2.min(code.len())];
-    let mut set: std::collections::HashSet<&str> = defs.iter().filter(|d| asserts(body(d))).map(|d| d.0.as_str()).collect();
+    let mut set: std::collections::HashSet<&str> = defs.iter().filter(|d| asserts(d.1, body(d))).map(|d| d.0.as_str()).collect();
     // Each def's callees, computed once.
     let callees: Vec<Vec<&[u8]>> = defs.iter().map(|d| calls::calls(body(d)).into_iter().map(|c| c.name).collect()).collect();
     loop {
@@ -331,16 +339,22 @@ pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asser
 /// A test that says, in its name, comments or docstring, that its check is
 /// the absence of an exception or panic ("does not panic", "nothing
 /// happens", "no exception is raised", "is accepted", "works", "it's
-/// legal to", "can be None"): it fails when the
-/// code under test raises, and means to.
+/// legal to", "can be None", "would raise if…"): it fails when the code
+/// under test raises, and means to; or that its check is that it compiles
+/// ("this should compile", "compilation is enough").
 static STATES_NO_FAILURE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:raise|crash|fail|throw|panic|error|blow\s+up)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b)")
+    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:cause\s+an?\s+)?(?:raise|crash|fail|throw|panic|error|blow\s+up|overflow|underflow)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|\bwork\s*(?:[.!;:]|\z)|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b|\bnon-?(?:panic|crash)|\bno-panic\b|\bwould\s+(?:raise|panic|throw|fail|crash|error)\b|\bneither\b[^.]{0,60}\braises?\b|\bsegfaults?\b|\b(?:should|must|will)\s+(?:still\s+)?compile\b|\bcompil(?:ation|ing)\s+(?:is|alone)\b|\bif\s+(?:it|this|the\s+\w+)\s+compiles?\b|\bcheck\s+(?:that\s+)?it\s+compiles\b|\bcompile[- ]time\s+(?:checks?|tests?)\b)")
 });
+
+/// A test named for the passing case of a check (`test_x_pass`, "valid
+/// function run"): its check is that the valid input is accepted.
+static NAMED_PASSING_CASE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:pass|passes|valid)\b"));
 
 /// Whether the test named `name` with original text `text` says its check
 /// is that nothing raises (see [`STATES_NO_FAILURE`]).
 pub fn states_no_failure(name: &str, text: &str) -> bool {
-    STATES_NO_FAILURE.is_match(name.replace('_', " ").as_bytes()) || STATES_NO_FAILURE.is_match(text.as_bytes())
+    let words = name.replace('_', " ");
+    STATES_NO_FAILURE.is_match(words.as_bytes()) || NAMED_PASSING_CASE.is_match(words.as_bytes()) || STATES_NO_FAILURE.is_match(text.as_bytes())
 }
 
 /// The distinct names called in `body`, for resolving against other files.
@@ -415,10 +429,15 @@ mod tests {
 
     #[test]
     fn tests_that_say_they_check_for_no_failure() {
-        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted."), ("test_success", "Succeeds if all wrapped validators succeed."), ("t", "It's possible to subclass both.")] {
+        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted."), ("test_success", "Succeeds if all wrapped validators succeed."), ("t", "It's possible to subclass both.")]
+            .into_iter()
+            .chain([("TestTerminal", "// test for non-panic"), ("t", "# This would raise NotADirectoryError if it were not skipped."), ("t", "Unhashable defaults + subclassing values work.")])
+            .chain([("t", "A nullary converter doesn't cause a crash."), ("t", "# so long as neither direction raises an exception"), ("test_composable_with_in_pass", ""), ("valid function run", "")])
+            .chain([("dropping_does_not_segfault", ""), ("t", "// This should compile on all combinations of features"), ("t", "// Compilation is enough to verify the fix"), ("t", "// If the derives compile, we are good."), ("t", "// validate we do not underflow")])
+        {
             assert!(states_no_failure(name, text), "{name} {text}");
         }
-        for (name, text) in [("test_load", "load()"), ("t", "// errors are logged"), ("t", "# the panic handler")] {
+        for (name, text) in [("test_load", "load()"), ("t", "// errors are logged"), ("t", "# the panic handler"), ("test_invalid_input", ""), ("test_password", ""), ("t", "// work around the cache")] {
             assert!(!states_no_failure(name, text), "{name} {text}");
         }
     }
