@@ -21,8 +21,13 @@ debs=()
 while read -r kind what version; do
   case "$kind" in
     crates)
-      if [ ! -d "$dir/crates" ]; then
+      # Vendored again whenever the pinned lock file changes.
+      lock="$(dirname "$here/$what")/Cargo.lock"
+      stamp=$(sha256sum "$lock" | cut -d' ' -f1)
+      if [ ! -d "$dir/crates" ] || [ "$(cat "$dir/crates.lock" 2>/dev/null)" != "$stamp" ]; then
+        rm -rf "$dir/crates"
         cargo vendor --quiet --locked --versioned-dirs --manifest-path "$here/$what" "$dir/crates" >/dev/null
+        echo "$stamp" >"$dir/crates.lock"
       fi ;;
     pypi)
       name=${what%%==*}; ver=${what##*==}
