@@ -9,6 +9,7 @@ mod csharp;
 mod go;
 mod python;
 mod rust;
+mod rust_tests;
 mod typescript;
 
 use std::sync::LazyLock;
