@@ -27,7 +27,7 @@ for ext in rs cs go py ts tsx mts cts js jsx mjs cjs; do globs+=(-g "*.$ext"); d
 patterns=(
   'todo!' 'unimplemented!'
   '(?:panic|unreachable)!\s*[(\[{][^;]*?(?i-u:implemented|todo|stub|fixme|placeholder)'
-  '#\[ignore' '#\[(?:\w+::)*test\b' '\bfn\s+\w+\s*<[^{;]*\{\s*\}' 'macro_rules!'
+  '#\[ignore' '#\[(?:\w+::)*test\b'
   'NotImplementedException' 'Skip|Ignore'
   '\[(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b'
   'panic\([^\n]*?(?i-u:implemented|todo|stub|fixme|placeholder)' '\.Skip' 'func Test'

@@ -3,6 +3,7 @@
 //! share (the placeholder-message test, assertion helpers).
 
 pub mod calls;
+pub use rust_tests::static_assertions_unlexed;
 mod comments;
 mod deliberate;
 mod csharp;
@@ -139,6 +140,9 @@ pub mod family {
     pub const TEST: usize = 2;
     pub const COMMENT: usize = 3;
     pub const SUPPRESSION: usize = 4;
+    /// What a Rust file may offer other files' tests (set by `scan_file`,
+    /// no trigger pattern): check macros, compile-time assertions.
+    pub const OFFERS: usize = 5;
 }
 
 const COMMENT_TRIGGER: &str = r"TODO|FIXME|XXX|[Ss]tub|STUB|[Pp]laceholder|PLACEHOLDER|[Nn]ot (?:yet )?implemented|[Uu]nimplemented";
@@ -164,9 +168,7 @@ fn triggers(lang: Language) -> [&'static str; 5] {
         Language::Python | Language::TypeScript => r"\A\b\B",
     };
     let test = match lang {
-        // Tests, and what tests anywhere in the project may call:
-        // compile-time assertion functions (generic, empty body), macros.
-        Language::Rust => r"#\[(?:\w+::)*test\b|\bfn\s+\w+\s*<[^{;]*\{\s*\}|macro_rules!",
+        Language::Rust => r"#\[(?:\w+::)*test\b",
         Language::CSharp => r"\[(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b",
         Language::Go => r"func Test",
         // Tests, and docstrings that say a function raises on failure.
@@ -344,7 +346,7 @@ pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asser
 /// under test raises, and means to; or that its check is that it compiles
 /// ("this should compile", "compilation is enough").
 static STATES_NO_FAILURE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:cause\s+an?\s+)?(?:raise|crash|fail|throw|panic|error|blow\s+up|overflow|underflow|race|starve|deadlock|hang)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|\bwork\s*(?:[.!;:]|\z)|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b|\bnon-?(?:panic|crash)|\bno-panic\b|\bwould\s+(?:raise|panic|throw|fail|crash|error|hang)\b|\b(?:should|will)\s+(?:fail|panic|crash|hang)(?:\s+\w+){0,2}\s+if\b|\brace\s+detector\b|\binfinite[- ]?loop|\bneither\b[^.]{0,60}\braises?\b|\bsegfaults?\b|\bused\s+to\s+(?:trigger|cause|crash|panic|raise|fail|hang|deadlock)\b|\btimes?\s+out\s+if\b|\bif\b[^.]{0,80}\b(?:this|it)\s+(?:panics|raises|throws|crashes|fails)\b|\b(?:racy|data\s+races?)\b|\b(?:indicates|means)\s+success\b|\b(?:should|must|will)\s+(?:still\s+)?compile\b|\bcompil(?:ation|ing)\s+(?:is|alone)\b|\bif\s+(?:it|this|the\s+\w+)\s+compiles?\b|\bcheck\s+(?:that\s+)?it\s+compiles\b|\bcompile[- ]time\s+(?:checks?|tests?)\b)")
+    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:cause\s+an?\s+)?(?:raise|crash|fail|throw|panic|error|blow\s+up|overflow|underflow|race|starve|deadlock|hang)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|\bwork\s*(?:[.!;:]|\z)|\bthat\b[^.?]{0,60}\bwork\b|\b(?:catch|detect)(?:es)?\b[^.]{0,40}\b(?:breaking\s+changes?|regressions?)\b|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b|\bnon-?(?:panic|crash)|\bno-panic\b|\bwould\s+(?:raise|panic|throw|fail|crash|error|hang)\b|\b(?:should|will)\s+(?:fail|panic|crash|hang)(?:\s+\w+){0,2}\s+if\b|\brace\s+detector\b|\binfinite[- ]?loop|\bneither\b[^.]{0,60}\braises?\b|\bsegfaults?\b|\bused\s+to\s+(?:trigger|cause|crash|panic|raise|fail|hang|deadlock)\b|\btimes?\s+out\s+if\b|\bif\b[^.]{0,80}\b(?:this|it)\s+(?:panics|raises|throws|crashes|fails)\b|\b(?:racy|data\s+races?)\b|\b(?:indicates|means)\s+success\b|\b(?:should|must|will)\s+(?:still\s+)?compile\b|\bcompil(?:ation|ing)\s+(?:is|alone)\b|\bif\s+(?:it|this|the\s+\w+)\s+compiles?\b|\bcheck\s+(?:that\s+)?it\s+compiles\b|\bcompile[- ]time\s+(?:checks?|tests?)\b)")
 });
 
 /// A test named for the passing case of a check (`test_x_pass`, "valid
@@ -448,6 +450,7 @@ mod tests {
             .chain([("dropping_does_not_segfault", ""), ("t", "// This should compile on all combinations of features"), ("t", "// Compilation is enough to verify the fix"), ("t", "// If the derives compile, we are good."), ("t", "// validate we do not underflow"), ("t", "// Verify that it doesn't race."), ("TestLargeAcquireDoesntStarve", "")])
             .chain([("t", "// This used to trigger the log.Fatal in loadFromExportData."), ("t", "// Merely returning from the test function indicates success."), ("t", "// If Reset accidentally cleared the cache, this panics."), ("t", "// Test to validate fix for racy concurrent call access")])
             .chain([("t", "// In race mode this test should fail often if Collect is not safe."), ("t", "// where the race detector is likely to detect issues"), ("t", "// The next line shouldn't infinite-loop.")])
+            .chain([("t", "//check that all assign type operators work on references"), ("t", "// This test should catch any inadvertent breaking changes")])
         {
             assert!(states_no_failure(name, text), "{name} {text}");
         }

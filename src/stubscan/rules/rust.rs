@@ -68,10 +68,10 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
             }
         }
     }
-    let needs_fns = has(family::TEST) || has(family::COMMENT) || support;
+    let needs_fns = has(family::TEST) || has(family::COMMENT) || has(family::OFFERS) || support;
     if needs_fns {
         let fns = rust_fns(src);
-        if has(family::TEST) || support {
+        if has(family::TEST) || has(family::OFFERS) || support {
             rust_tests::check(src, &fns, &streams, has(family::TEST), support, m, checked);
         }
         if has(family::COMMENT) {

@@ -19,6 +19,10 @@ use crate::stubscan::spans::FnSpan;
 /// assertions and check macros wherever they are.
 pub fn check(src: &Source, fns: &[FnSpan], streams: &[(usize, usize)], has_tests: bool, support: bool, m: &Matchers, checked: &mut Checked) {
     let macros = macros(src);
+    if !has_tests && !support && cfg_test_modules(src).is_empty() {
+        offers(src, fns, &macros, m, checked);
+        return;
+    }
     let defs = definitions(fns, &macros);
     // What other files' tests may call: everything here when the
     // file is test support, else what its #[cfg(test)] modules hold.
@@ -41,10 +45,38 @@ pub fn check(src: &Source, fns: &[FnSpan], streams: &[(usize, usize)], has_tests
     names.extend(static_assertions.iter().map(|f| f.name.clone()));
     // A macro that asserts is a check macro wherever it is defined.
     names.extend(macros.iter().filter(|mac| local.contains(mac.name.as_str())).map(|mac| mac.name.clone()));
-    checked.exported = macros.iter().filter(|mac| mac.exported && local.contains(mac.name.as_str())).map(|mac| mac.name.clone()).collect();
+    checked.exported = macros.iter().filter(|mac| mac.exported && local.contains(mac.name.as_str())).map(|mac| format!("macro:{}", mac.name)).collect();
     names.sort_unstable();
     names.dedup();
     checked.asserting = names;
+}
+
+/// What a file without tests offers other files' tests: its compile-time
+/// assertions and asserting macros (helpers of library code are no checks).
+fn offers(src: &Source, fns: &[FnSpan], macros: &[Macro], m: &Matchers, checked: &mut Checked) {
+    let defs = definitions(&[], macros);
+    let asserting = asserting_defs(&defs, &src.code, |_, b| helper_asserts(b, m, false));
+    checked.asserting = fns.iter().filter(|f| is_static_assertion(src, f)).map(|f| f.name.clone()).chain(asserting.iter().map(|s| s.to_string())).collect();
+    checked.asserting.sort_unstable();
+    checked.asserting.dedup();
+    checked.exported = macros.iter().filter(|mac| mac.exported && asserting.contains(mac.name.as_str())).map(|mac| format!("macro:{}", mac.name)).collect();
+}
+
+/// The compile-time assertion functions of a file read without lexing
+/// (generic, bounded, empty body), for files that offer nothing else.
+pub fn static_assertions_unlexed(text: &[u8]) -> Vec<String> {
+    static STATIC_FN: LazyLock<Regex> = LazyLock::new(|| re(r"\bfn\s+([A-Za-z_]\w*)\s*(<[^{;]*)\{\s*\}"));
+    let mut names: Vec<String> = STATIC_FN
+        .captures_iter(text)
+        .filter_map(|c| {
+            let (name, signature) = (c.get(1)?, c.get(2)?);
+            let s = signature.as_bytes();
+            (s.contains(&b':') || s.windows(5).any(|w| w == b"where")).then(|| String::from_utf8_lossy(name.as_bytes()).into_owned())
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 static MACRO_RULES: LazyLock<Regex> = LazyLock::new(|| re(r"\bmacro_rules!\s*([A-Za-z_]\w*)\s*([(\[{])"));
@@ -118,9 +150,9 @@ fn asserting_drops(src: &Source, m: &Matchers) -> Vec<String> {
 /// with bounds (`fn assert_send<T: Send>() {}`), or taking arguments it
 /// ignores (`fn is_str(_: &str) {}` proves a coercion at the call).
 fn is_static_assertion(src: &Source, f: &FnSpan) -> bool {
-    let body = src.code_str(f.open + 1, f.end.saturating_sub(1));
+    let empty = src.code.get(f.open + 1..f.end.saturating_sub(1)).is_none_or(|b| b.iter().all(u8::is_ascii_whitespace));
     let signature = &src.code[f.start..f.open];
-    body.trim().is_empty() && (signature.windows(5).any(|w| w == b"where") || signature.contains(&b':') && signature.contains(&b'<') || ignores_its_arguments(signature))
+    empty && (signature.windows(5).any(|w| w == b"where") || signature.contains(&b':') && signature.contains(&b'<') || ignores_its_arguments(signature))
 }
 
 /// Whether every parameter of the signature is a typed `_` pattern.
@@ -250,6 +282,8 @@ fn tests(src: &Source, fns: &[FnSpan], streams: &[(usize, usize)], local: &HashS
         }
         let mut raw = Raw::new(RUST_TEST, attr.start(), format!("test `{}` has no assertion: nothing in it can fail", f.name), format!("fn {}", f.name));
         raw.calls = called_names(body);
+        // Macros of other crates resolve as `macro:name` (see `offers`).
+        raw.calls.extend(calls(body).iter().filter(|c| c.is_macro).filter_map(|c| std::str::from_utf8(c.name).ok()).map(|n| format!("macro:{n}")));
         out.push(raw);
     }
 }
