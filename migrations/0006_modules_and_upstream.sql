@@ -37,8 +37,8 @@ WHERE EXISTS (SELECT 1 FROM modules);
 UPDATE modules SET batch_id = (SELECT max(id) FROM batches);
 
 -- status_history's item_kind CHECK must admit 'module'. SQLite cannot
--- change a CHECK in place, so the table is rebuilt with the same columns,
--- rows, IDs, indexes and append-only triggers. (Dropping a table fires no
+-- change a CHECK in place, so the table is rebuilt with the same columns
+-- (0005's chain_hash included), rows, IDs, indexes and triggers. (Dropping a table fires no
 -- triggers, so the append-only guard does not stop the rebuild.)
 CREATE TABLE status_history_new (
     id              INTEGER PRIMARY KEY,
@@ -53,10 +53,11 @@ CREATE TABLE status_history_new (
     actor           TEXT NOT NULL,
     at              TEXT NOT NULL,
     command         TEXT NOT NULL,
-    change_id       INTEGER NOT NULL          -- rows written by one call share it
+    change_id       INTEGER NOT NULL,         -- rows written by one call share it
+    chain_hash      TEXT                      -- 0005's hash chain
 );
-INSERT INTO status_history_new (id, item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id)
-SELECT id, item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id FROM status_history;
+INSERT INTO status_history_new (id, item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id, chain_hash)
+SELECT id, item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id, chain_hash FROM status_history;
 DROP TABLE status_history;
 ALTER TABLE status_history_new RENAME TO status_history;
 CREATE INDEX status_history_by_item ON status_history(item_kind, item_id);
@@ -68,6 +69,11 @@ END;
 CREATE TRIGGER status_history_append_only_delete BEFORE DELETE ON status_history
 BEGIN
     SELECT RAISE(ABORT, 'status_history is append-only');
+END;
+CREATE TRIGGER status_history_needs_chain_hash BEFORE INSERT ON status_history
+WHEN NEW.chain_hash IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'history rows are written by porttrack only (no chain hash)');
 END;
 
 -- Upstream drift: the plan numbers items at one commit, the port follows

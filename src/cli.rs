@@ -80,6 +80,8 @@ pub enum Command {
     Report(commands::report::ReportCommand),
     /// The audit trail of status changes (all, or one batch, module, feature or test)
     History(commands::history::HistoryArgs),
+    /// Re-check the database and every verified item's evidence (--rerun: run the evidence again)
+    Audit(commands::audit::AuditArgs),
     /// Find placeholder code and tests that cannot fail (for CI)
     #[command(subcommand)]
     Stub(commands::stub::StubCommand),
@@ -128,6 +130,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Verify(a) => commands::verify::run(&ctx, a),
         Command::BatchUpdate(a) => commands::update::run(&ctx, a),
         Command::History(a) => commands::history::run(&ctx, a),
+        Command::Audit(a) => commands::audit::run(&ctx, a),
         Command::Stub(a) => commands::stub::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),
         Command::Completions(a) => commands::completions::completions(a),

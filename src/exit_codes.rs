@@ -14,8 +14,9 @@ pub const NOT_FOUND: i32 = 3;
 /// A rule refused the change: transition table, dependency preflight,
 /// missing or insufficient evidence, a stub finding. Nothing was written.
 pub const REFUSED: i32 = 4;
-/// The database cannot be used: missing, not SQLite, corrupt, read-only,
-/// or written by a newer porttrack.
+/// The database cannot be used: missing, not a regular file, not SQLite,
+/// corrupt, altered outside porttrack (schema or hash chain), read-only, or
+/// written by a newer porttrack.
 pub const DATABASE: i32 = 5;
 /// The database stayed locked by another writer past the busy timeout.
 /// Nothing was written; retrying is safe.
@@ -38,7 +39,7 @@ Exit codes:
   2    usage error: bad arguments or values, ambiguous name
   3    not found: unknown batch, module, feature, test, evidence run or upstream commit
   4    refused by a rule (transition, dependencies, evidence, stub finding); nothing written
-  5    database unusable: missing, not SQLite, corrupt, read-only, or newer schema
+  5    database unusable: missing, not a regular file, not SQLite, corrupt, altered, read-only, or newer schema
   6    database busy past the timeout; nothing written, safe to retry
   7    could not run: a gate command or an import input could not be started or read
   8    partial: an import left out files it could not read or tokenize (listed) and imported the rest

@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Ctx;
-use crate::db::{ItemKind, MapReport};
-use crate::domain::mapping;
+use crate::db::{ItemKind, MapReport, Who};
+use crate::domain::{mapping, names};
 use crate::error::Error;
 use crate::ops;
 use crate::ops::suggest::SuggestOptions;
@@ -104,9 +104,12 @@ pub fn run(ctx: &Ctx, cmd: MapCommand) -> anyhow::Result<i32> {
     match cmd {
         MapCommand::Feature(a) => {
             let (file, symbol) = mapping::split_target(&a.target)?;
+            names::check_target(&file, symbol.as_deref())?;
+            a.tests.iter().try_for_each(|t| names::check_rust_test(t))?;
             let mut db = ctx.open_db()?;
+            ops::mapping::check_file(&ctx.project_root_for(&db)?, &file)?;
             let item = ops::resolve(&db, ItemKind::Feature, &a.feature)?;
-            db.map_feature(item.id, &file, symbol.as_deref(), &a.tests)?;
+            db.map_feature(item.id, &file, symbol.as_deref(), &a.tests, &who())?;
             let m = Mapped { kind: ItemKind::Feature, id: item.id, name: item.qualified_name(), rust_file: Some(file), rust_symbol: symbol.unwrap_or_default(), rust_tests: db.feature_rust_tests(item.id)? };
             ctx.emit("map feature", &m, human)
         }
@@ -114,29 +117,35 @@ pub fn run(ctx: &Ctx, cmd: MapCommand) -> anyhow::Result<i32> {
             if a.target.trim().is_empty() {
                 return Err(Error::usage("--target needs the ported test's name").into());
             }
+            names::check_rust_test(&a.target)?;
             let mut db = ctx.open_db()?;
+            if let Some(file) = &a.file {
+                names::check_target(file, None)?;
+                ops::mapping::check_file(&ctx.project_root_for(&db)?, file)?;
+            }
             let item = ops::resolve(&db, ItemKind::Test, &a.test)?;
-            db.map_test(item.id, &a.target, a.file.as_deref())?;
+            db.map_test(item.id, &a.target, a.file.as_deref(), &who())?;
             let m = Mapped { kind: ItemKind::Test, id: item.id, name: item.qualified_name(), rust_file: a.file, rust_symbol: a.target, rust_tests: Vec::new() };
             ctx.emit("map test", &m, human)
         }
         MapCommand::Suggest(a) => {
-            let project = ctx.project()?;
+            let mut db = ctx.open_db()?;
+            let project = ctx.project_for(&db)?;
             let roots = if a.roots.is_empty() { project.config.target_roots.iter().map(PathBuf::from).filter(|r| project.root.join(r).is_dir()).collect() } else { a.roots };
             let options = SuggestOptions { batch: a.batch, lang: a.lang, roots, all: a.all, names_only: a.names_only, apply: a.apply };
-            let mut db = ctx.open_db()?;
             let report = ops::suggest::suggest(&mut db, &project.root, &options)?;
             ctx.emit("map suggest", &report, render::suggest::report)
         }
         MapCommand::Import(a) => {
             let mut rows = Vec::new();
             for f in &a.files {
-                let text = std::fs::read_to_string(f).map_err(|e| Error::usage(format!("cannot read {}: {e}", f.display())))?;
+                let text = crate::project_files::read_named(f).map_err(|e| Error::usage(format!("mapping file {} {e}", f.display())))?;
                 let source = f.display().to_string();
                 rows.extend(mapping::parse(&text, &source)?.into_iter().map(|r| (source.clone(), r)));
             }
             let mut db = ctx.open_db()?;
-            let report = db.apply_mappings(&rows)?;
+            ops::mapping::check_row_files(&ctx.project_root_for(&db)?, &rows)?;
+            let report = db.apply_mappings(&rows, &who())?;
             ctx.emit("map import", &report, |r: &MapReport| {
                 format!(
                     "Mapped {} features ({} registered Rust tests) and {} tests; {} deferrals declared\n",
@@ -145,6 +154,11 @@ pub fn run(ctx: &Ctx, cmd: MapCommand) -> anyhow::Result<i32> {
             })
         }
     }
+}
+
+/// Who remaps, for the history row of a verified item that loses `verified`.
+fn who() -> Who {
+    Who { actor: super::update::default_actor(), at: crate::clock::now_rfc3339(), command: super::update::command_line() }
 }
 
 fn human(m: &Mapped) -> String {

@@ -1,6 +1,7 @@
 //! One module per command group. Each command reads as a story: parse its
 //! arguments, open the database, call an operation, render the result.
 
+pub mod audit;
 pub mod batch;
 pub mod builtin;
 pub mod completions;
@@ -77,6 +78,16 @@ impl Ctx {
         Ok(db)
     }
 
+    /// Open the database for `audit`: it must exist, and a schema that
+    /// differs from porting.db.schema is returned, not refused.
+    pub fn open_db_for_audit(&self) -> anyhow::Result<(Database, Vec<String>)> {
+        let path = self.db_path();
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Err(crate::db::db_error(&path, "does not exist; nothing to audit").into());
+        }
+        Ok(Database::open_for_audit(&path)?)
+    }
+
     fn open_db_file(&self) -> anyhow::Result<Database> {
         let path = self.db_path();
         if path.exists() {
@@ -86,7 +97,8 @@ impl Ctx {
             return Err(crate::db::db_error(&path, format!("does not exist; create it with `porttrack init --db {}`", path.display())).into());
         }
         match init::create_builtin(&path, false) {
-            Ok(_) => {
+            Ok((db, _)) => {
+                drop(db);
                 eprintln!("porttrack: created {} from the built-in plan ({})", path.display(), crate::builtin::description());
                 Ok(Database::open(&path)?)
             }
@@ -96,14 +108,19 @@ impl Ctx {
         }
     }
 
-    /// The project root (where porttrack.toml is), for resolving Rust files.
-    pub fn project_root(&self) -> PathBuf {
-        crate::config::find_root(Path::new("."))
+    /// The project `db` belongs to (its root and porttrack.toml), from the
+    /// root recorded in the database or the database's location, never
+    /// from the working directory: Rust files resolve the same wherever a
+    /// command runs.
+    pub fn project_for(&self, db: &Database) -> Result<crate::config::Project, Error> {
+        let recorded = db.meta_value(crate::config::ROOT_META)?;
+        crate::config::for_database(db.path(), recorded.as_deref())
     }
 
-    /// The project configuration (porttrack.toml, or defaults).
-    pub fn project(&self) -> Result<crate::config::Project, Error> {
-        crate::config::load(Path::new("."))
+    /// The root of [`Ctx::project_for`], without reading porttrack.toml.
+    pub fn project_root_for(&self, db: &Database) -> Result<PathBuf, Error> {
+        let recorded = db.meta_value(crate::config::ROOT_META)?;
+        Ok(crate::config::root_for_database(db.path(), recorded.as_deref()))
     }
 
     /// Whether a result was printed already.

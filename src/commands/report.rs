@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
         ReportCommand::Summary => {
             let db = ctx.open_db()?;
             let mut summary = ops::report::summary(&db)?;
-            summary.stale = ops::stale::stale_items(&db, &ctx.project_root(), None)?;
+            summary.stale = ops::stale::stale_items(&db, &ctx.project_root_for(&db)?, None)?;
             ctx.emit("report summary", &summary, render::report::summary)
         }
         ReportCommand::Trend(a) => {
@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
         }
         ReportCommand::Markdown(a) => {
             let db = ctx.open_db()?;
-            let root = ctx.project_root();
+            let root = ctx.project_root_for(&db)?;
             let since = a.since.as_deref().map(|r| ops::since::resolve(&db, &root, r)).transpose()?;
             let summary = ops::pull_request::summary(&db, &root, a.batch, since)?;
             ctx.emit("report markdown", &summary, render::markdown::pull_request)
@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, cmd: ReportCommand) -> anyhow::Result<i32> {
             let db = ctx.open_db()?;
             let today = a.until.unwrap_or_else(Day::today);
             let opts = ops::progress_report::Options { by: a.by.map(Into::into), batches, today, generated_at: crate::clock::now_rfc3339() };
-            let report = ops::progress_report::gather(&db, &ctx.project_root(), opts)?;
+            let report = ops::progress_report::gather(&db, &ctx.project_root_for(&db)?, opts)?;
             let text = if ctx.json { render::json("report html", &report) } else { render::html::report(&report).map_err(|e| anyhow::anyhow!("rendering the report: {e}"))? };
             write_output(a.output.as_deref(), &text)?;
             Ok(exit_codes::SUCCESS)

@@ -75,14 +75,15 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
         dry_run: args.dry_run,
     };
     let mut db = ctx.open_db()?;
-    // Only complete and verified care about stub findings; other moves skip
-    // the scan.
-    let findings = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
-        ops::stub_findings::batch_findings(&db, &ctx.project()?, args.batch)?
+    // Only complete and verified care about stub findings and the state of
+    // the Rust files; other moves skip the scan.
+    let (findings, files) = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
+        let project = ctx.project_for(&db)?;
+        (ops::stub_findings::batch_findings(&db, &project, args.batch)?, ops::stub_findings::batch_files(&db, &project, args.batch)?)
     } else {
-        BTreeMap::new()
+        (BTreeMap::new(), Default::default())
     };
-    let outcome = update(&mut db, &options, findings)?;
+    let outcome = update(&mut db, &options, findings, files)?;
     ctx.emit("batch update", &outcome, render::update::outcome)?;
     let refused = outcome.refused();
     if refused > 0 {

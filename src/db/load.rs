@@ -69,6 +69,13 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Set one `meta` value (e.g. the recorded project root).
+    pub fn set_meta_value(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        self.write(|tx| tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value]).map(|_| ()))
+    }
+}
+
 fn sql(e: rusqlite::Error) -> Error {
     super::sql_error(std::path::Path::new(""), e)
 }

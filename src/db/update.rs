@@ -12,6 +12,7 @@ use super::{read::ItemRow, Database};
 use crate::domain::idlist::{format_ids, ListItem};
 use crate::domain::status::{ItemKind, ItemStatus};
 use crate::domain::test_identity::{self, ambiguity_message, Resolution};
+use crate::domain::evidence::{EvidenceUse, Provenance, RunFacts};
 use crate::domain::transitions::{Coverage, Dependencies, Facts, Request, Verdict};
 use crate::gate::results::TestOutcome;
 use crate::error::Error;
@@ -35,6 +36,15 @@ pub struct ChangeInput {
     pub dry_run: bool,
     /// Stub-scan findings by feature ID (`path:line rule`).
     pub stub_findings: BTreeMap<i64, String>,
+    /// Features whose Rust target cannot be checked (missing, unreadable,
+    /// outside the root), by ID, with why.
+    pub target_problems: BTreeMap<i64, String>,
+    /// SHA-256 of the batch's Rust files now (None: unreadable), by path,
+    /// to compare with what the evidence run recorded.
+    pub current_hashes: BTreeMap<String, Option<String>>,
+    /// How the evidence run is used (`verify` admits a completed run whose
+    /// gate failed; each item's own tests decide).
+    pub evidence_use: EvidenceUse,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,11 +149,18 @@ fn change_in(
     }
 
     if let Some(run) = req.evidence_run {
-        let outcome: Option<String> = tx.query_row("SELECT outcome FROM gate_runs WHERE id = ?1 AND kind = 'test'", [run], |r| r.get(0)).optional()?;
-        match outcome.as_deref() {
-            None => return Err(Error::not_found_with_hint("evidence run", run.to_string(), "; `porttrack evidence list` shows recorded test-gate runs").into()),
-            Some("passed" | "failed") => {}
-            Some(other) => return Err(Error::Refused(format!("evidence run {run} did not complete (outcome {other}); it proves nothing")).into()),
+        let Some(facts) = run_facts(tx, run)? else {
+            return Err(Error::not_found_with_hint("evidence run", run.to_string(), "; `porttrack evidence list` shows recorded test-gate runs").into());
+        };
+        crate::domain::evidence::admit(&facts, req.batch, input.evidence_use).map_err(|why| Error::Refused(format!("evidence run {run} cannot prove verified: {why}")))?;
+        if let Some(why) = super::chain::check_run(tx, run)? {
+            return Err(Error::Refused(format!("evidence run {run} cannot prove verified: {why}; `porttrack audit` shows what else changed")).into());
+        }
+    }
+
+    for row in features.iter().chain(&tests) {
+        if let Some(why) = replay_mismatch(tx, row)? {
+            return Err(Error::Database { path: Default::default(), message: format!("{why}; nothing was written (`porttrack audit` shows what else changed)") }.into());
         }
     }
 
@@ -155,8 +172,25 @@ fn change_in(
             (_, Some(run)) => Some(coverage(tx, row, run)?),
             (_, None) => None,
         };
-        let stub_finding = if row.kind == ItemKind::Feature { input.stub_findings.get(&row.id).cloned() } else { None };
-        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding };
+        let evidence_problem = match (req.evidence_run, &row.rust_file) {
+            (Some(run), Some(file)) if to == ItemStatus::Verified => {
+                let recorded: Option<Option<String>> = tx
+                    .prepare_cached("SELECT sha256 FROM gate_file_hashes WHERE run_id = ?1 AND path = ?2")?
+                    .query_row(params![run, file], |r| r.get(0))
+                    .optional()?;
+                let current = input.current_hashes.get(file).cloned().flatten();
+                crate::domain::evidence::file_mismatch(run, file, recorded.as_ref().map(|h| h.as_deref()), current.as_deref())
+            }
+            _ => None,
+        };
+        let (stub_finding, target_problem) = match row.kind {
+            ItemKind::Feature => {
+                let unmapped = (to == ItemStatus::Verified && row.rust_file.is_none()).then(|| "has no Rust target (map one with `porttrack map feature`)".to_string());
+                (input.stub_findings.get(&row.id).cloned(), input.target_problems.get(&row.id).cloned().or(unmapped))
+            }
+            ItemKind::Test | ItemKind::Module => (None, None),
+        };
+        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem };
         let verdict = judge(&facts, req, &deps);
         items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });
     }
@@ -217,24 +251,23 @@ fn change_in(
             ItemKind::Module => tx.prepare_cached("UPDATE modules SET status = ?2 WHERE id = ?1")?.execute(params![item.id, to.as_str()])?,
         };
         let used = matches!(item.verdict, Verdict::Change { override_used: true });
-        tx.prepare_cached(
-            "INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?
-        .execute(params![
-            item.kind.as_str(),
-            item.id,
-            req.batch,
-            item.from.as_str(),
-            to.as_str(),
-            req.reason,
-            if used { outcome.override_id } else { None },
-            req.evidence_run,
-            input.actor,
-            input.at,
-            input.command,
-            change_id
-        ])?;
+        super::chain::append_history(
+            tx,
+            &super::chain::NewHistory {
+                item_kind: item.kind.as_str(),
+                item_id: item.id,
+                batch_id: Some(req.batch),
+                from_status: item.from.as_str(),
+                to_status: to.as_str(),
+                reason: req.reason.as_deref(),
+                override_id: if used { outcome.override_id } else { None },
+                evidence_run: req.evidence_run,
+                actor: &input.actor,
+                at: &input.at,
+                command: &input.command,
+                change_id,
+            },
+        )?;
     }
     outcome.applied = true;
     Ok(outcome)
@@ -417,7 +450,7 @@ fn module_items(tx: &Transaction<'_>, module: i64) -> rusqlite::Result<Coverage>
 }
 
 /// Outcomes, in run `run`, of the Rust tests exercising `row`.
-fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
+pub(crate) fn coverage(tx: &rusqlite::Connection, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
     let exercising: Vec<String> = match row.kind {
         ItemKind::Test => row.rust_symbol.iter().cloned().collect(),
         ItemKind::Module => Vec::new(),
@@ -442,4 +475,55 @@ fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<C
         }
     }
     Ok(Coverage { passed, failed, ambiguous, exercising })
+}
+
+/// A recorded run's facts for admitting it as evidence.
+pub(crate) fn run_facts(tx: &rusqlite::Connection, run: i64) -> rusqlite::Result<Option<RunFacts>> {
+    tx.query_row(
+        "SELECT id, kind, outcome, failure, provenance, untrusted_because, batch_id, git_commit, origin FROM gate_runs WHERE id = ?1",
+        [run],
+        |r| {
+            Ok(RunFacts {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                outcome: r.get(2)?,
+                failure: r.get(3)?,
+                provenance: Provenance::parse(&r.get::<_, String>(4)?),
+                untrusted_because: r.get(5)?,
+                batch: r.get(6)?,
+                commit: r.get(7)?,
+                origin: r.get(8)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Why an item's stored status is not what its history says, if it is
+/// not: the last history row's target (not_started without history), its
+/// evidence when verified, and that row's place in the chain.
+pub(crate) fn replay_mismatch(c: &rusqlite::Connection, row: &ItemRow) -> rusqlite::Result<Option<String>> {
+    let last: Option<(i64, String, Option<i64>)> = c
+        .prepare_cached("SELECT id, to_status, evidence_run FROM status_history WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id DESC LIMIT 1")?
+        .query_row(params![row.kind.as_str(), row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let what = format!("{} {} {}", row.kind.as_str(), row.id, row.qualified_name());
+    let (expected, evidence) = match &last {
+        Some((_, to, ev)) => (to.as_str(), if to == "verified" { *ev } else { None }),
+        None => ("not_started", None),
+    };
+    if row.status.as_str() != expected {
+        return Ok(Some(format!("{what} is {} but its history says {expected}: its status was changed outside porttrack", row.status)));
+    }
+    if row.evidence_run != evidence {
+        return Ok(Some(format!("{what} names evidence run {} but its history names {}: changed outside porttrack", fmt_run(row.evidence_run), fmt_run(evidence))));
+    }
+    match last {
+        Some((id, _, _)) => super::chain::check_history_row(c, id),
+        None => Ok(None),
+    }
+}
+
+fn fmt_run(r: Option<i64>) -> String {
+    r.map_or("none".to_string(), |r| r.to_string())
 }

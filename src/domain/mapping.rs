@@ -109,6 +109,7 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             }
             _ => {}
         }
+        super::names::check_row(&row).map_err(|why| Error::usage(format!("{source}:{n}: {why}")))?;
         rows.push(row);
     }
     Ok(rows)
@@ -161,6 +162,8 @@ mod tests {
             ("\ndeferred-test\ta\tb\t\t\t \n", "m.tsv:2: a deferred-test row needs its reason"),
             ("n_a-feature\ta\tb\t\t\t\n", "a n_a-feature row needs its reason"),
             ("feature-tests\ta\tb\t\t\t\n", "a feature-tests row needs Rust tests"),
+            ("test\ta\tb\tx.rs\t--logfile=/tmp/x\t\n", "m.tsv:1: test name '--logfile=/tmp/x' is not valid"),
+            ("feature\ta\tb\t../../etc/passwd.rs\troot\t\n", "m.tsv:1: rust_file '../../etc/passwd.rs' is not valid"),
         ] {
             let err = parse(text, "m.tsv").unwrap_err().to_string();
             assert!(err.contains(msg), "{text:?}: {err}");

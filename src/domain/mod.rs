@@ -11,3 +11,6 @@ pub mod test_identity;
 pub mod calendar;
 pub mod progress;
 pub mod naming;
+pub mod names;
+pub mod evidence;
+pub mod chain;

@@ -20,7 +20,11 @@
 //!   feature with no such test can never be verified.
 //! - *reason*: `--reason TEXT`, not blank.
 //! - Moving a feature to complete or verified is also refused while the
-//!   stub scan reports a finding in its Rust target.
+//!   stub scan reports a finding in its Rust target, or while that target
+//!   cannot be read (missing, outside the project, not a regular file).
+//! - The evidence run must also be admitted by `domain::evidence` (trusted,
+//!   completed, the item's batch) and have recorded the item's Rust file as
+//!   it is now.
 //! - A module's own work is its features and tests: → complete needs every
 //!   one of them done, → verified needs every one verified or n_a (and at
 //!   least one verified); a module needs no evidence run of its own.
@@ -98,6 +102,12 @@ pub struct Facts {
     pub coverage: Option<Coverage>,
     /// A stub-scan finding in the item's Rust target (`path:line rule`).
     pub stub_finding: Option<String>,
+    /// Why the feature's Rust target cannot be checked (missing, not a
+    /// regular file inside the project, unmapped for `verified`).
+    pub target_problem: Option<String>,
+    /// Why the evidence run does not match the item's current mapping
+    /// (its Rust file changed, or was mapped after the run).
+    pub evidence_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -152,10 +162,16 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
                 if let Some(why) = coverage_gap(item.kind, c, run) {
                     return Verdict::Refused(why);
                 }
+                if let Some(why) = &item.evidence_problem {
+                    return Verdict::Refused(why.clone());
+                }
             }
         }
     }
     if matches!(to, ItemStatus::Complete | ItemStatus::Verified) {
+        if let Some(why) = &item.target_problem {
+            return Verdict::Refused(format!("its Rust target cannot be checked for stubs: {why}"));
+        }
         if let Some(f) = &item.stub_finding {
             return Verdict::Refused(format!("stub finding at {f}"));
         }
@@ -180,7 +196,8 @@ fn module_gap(to: ItemStatus, items: Option<&Coverage>) -> Option<String> {
     }
 }
 
-fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
+/// Why `c` does not prove an item of `kind` in `run`, if it does not.
+pub fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
     if !c.ambiguous.is_empty() {
         return Some(format!("in run {run}: {}", c.ambiguous.join("; ")));
     }
@@ -213,7 +230,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn facts(status: ItemStatus, kind: ItemKind) -> Facts {
-        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None }
+        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None }
     }
 
     fn req(to: ItemStatus) -> Request {
@@ -276,8 +293,17 @@ mod tests {
         assert!(why.contains("a is ambiguous: it names 2 tests (x a, y a)"), "{why}");
         f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![], ambiguous: vec![] });
         assert_eq!(judge(&f, &r, &none), Verdict::Change { override_used: false });
+        f.evidence_problem = Some("its Rust file a.rs changed since run 7".into());
+        assert_eq!(refused(judge(&f, &r, &none)), "its Rust file a.rs changed since run 7");
+        f.evidence_problem = None;
         f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
         assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
+        f.target_problem = Some("ported/src/x.rs does not exist".into());
+        assert!(refused(judge(&f, &r, &none)).contains("cannot be checked for stubs: ported/src/x.rs does not exist"));
+        let mut c = facts(ItemStatus::NotStarted, ItemKind::Feature);
+        c.target_problem = Some("gone".into());
+        assert!(refused(judge(&c, &req(ItemStatus::Complete), &none)).contains("cannot be checked"));
+        assert_eq!(judge(&c, &req(ItemStatus::Stub), &none), Verdict::Change { override_used: false }, "stub needs no readable target");
     }
 
     #[test]
@@ -335,6 +361,8 @@ mod tests {
             passed in 0usize..3,
             failed in 0usize..3,
             stub in proptest::bool::ANY,
+            target_problem in proptest::bool::ANY,
+            evidence_problem in proptest::bool::ANY,
         ) {
             let kind = if test_kind { ItemKind::Test } else { ItemKind::Feature };
             let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
@@ -344,6 +372,8 @@ mod tests {
                 status: from,
                 coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)), ambiguous: vec![] }),
                 stub_finding: stub.then(|| "f.rs:1 rule".to_string()),
+                target_problem: target_problem.then(|| "gone".to_string()),
+                evidence_problem: evidence_problem.then(|| "changed".to_string()),
             };
             let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };
             let deps = Dependencies { first: Vec::new(), count: dep_count, batches: Vec::new() };
@@ -361,8 +391,9 @@ mod tests {
                     if needs.evidence {
                         let c = item.coverage.clone().unwrap_or_default();
                         prop_assert!(!c.exercising.is_empty() && !c.passed.is_empty() && c.failed.is_empty());
+                        prop_assert!(!evidence_problem);
                     }
-                    prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && stub));
+                    prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && (stub || target_problem)));
                 }
                 Verdict::Unchanged => prop_assert!(in_batch && from == to),
                 Verdict::Refused(why) => prop_assert!(!why.is_empty()),

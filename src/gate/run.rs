@@ -81,9 +81,28 @@ pub struct CommandRun {
     pub ended_leftovers: usize,
 }
 
+impl CommandRun {
+    /// A run that never started, and why.
+    pub fn not_started(argv: &[String], cwd: &Path, why: String) -> CommandRun {
+        CommandRun {
+            argv: argv.to_vec(),
+            cwd: cwd.to_path_buf(),
+            started_at: crate::clock::now_rfc3339(),
+            duration: Duration::ZERO,
+            ended: Ended::NotStarted(why),
+            log_path: None,
+            log_sha256: None,
+            log: LogSummary::default(),
+            ended_leftovers: 0,
+        }
+    }
+}
+
 /// Options of one run.
 pub struct RunOptions<'a> {
     pub cwd: &'a Path,
+    /// Extra environment for the command (e.g. its fresh results directory).
+    pub env: &'a [(String, String)],
     pub timeout: Duration,
     pub log: Option<&'a Path>,
     /// Bytes of the head and of the tail of the output the log keeps.
@@ -96,17 +115,7 @@ pub struct RunOptions<'a> {
 pub fn run(argv: &[String], o: &RunOptions, on_line: &mut dyn FnMut(&[u8])) -> CommandRun {
     let started_at = crate::clock::now_rfc3339();
     let start = Instant::now();
-    let mut run = CommandRun {
-        argv: argv.to_vec(),
-        cwd: o.cwd.to_path_buf(),
-        started_at,
-        duration: Duration::ZERO,
-        ended: Ended::NotStarted(String::new()),
-        log_path: None,
-        log_sha256: None,
-        log: LogSummary::default(),
-        ended_leftovers: 0,
-    };
+    let mut run = CommandRun { started_at, ..CommandRun::not_started(argv, o.cwd, String::new()) };
     let Some((program, args)) = argv.split_first() else {
         run.ended = Ended::NotStarted("empty command".into());
         return run;
@@ -138,6 +147,7 @@ pub fn run(argv: &[String], o: &RunOptions, on_line: &mut dyn FnMut(&[u8])) -> C
     let mut cmd = std::process::Command::new(program);
     cmd.args(args)
         .current_dir(o.cwd)
+        .envs(o.env.iter().map(|(k, v)| (k, v)))
         .env(MARKER_ENV, &marker)
         .stdin(std::process::Stdio::null())
         .stdout(writer)
@@ -623,7 +633,7 @@ mod tests {
     }
 
     fn opts<'a>(dir: &'a Path, timeout: Duration, log: Option<&'a Path>) -> RunOptions<'a> {
-        RunOptions { cwd: dir, timeout, log, log_keep: 64 << 20, progress: false }
+        RunOptions { cwd: dir, env: &[], timeout, log, log_keep: 64 << 20, progress: false }
     }
 
     fn collect(argv_: &[&str], o: &RunOptions) -> (CommandRun, String) {

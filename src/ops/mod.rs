@@ -1,10 +1,13 @@
 //! Operations behind the commands. Each takes an open database and typed
 //! options and returns plain data for a renderer; none of them prints.
 
+pub mod audit;
 pub mod batch;
 pub mod gate;
 pub mod item;
 pub mod module;
+pub mod mapping;
+pub mod provenance;
 pub mod report;
 pub mod stale;
 pub mod progress_report;

@@ -1,7 +1,9 @@
 //! Stub-scan findings inside tracked features' targets, for the rule that
-//! a feature with a finding cannot be complete or verified. Rust targets
-//! name their function through the scanner's own spans; C# targets through
-//! the method spans of `crate::targets`.
+//! a feature with a finding cannot be complete or verified (Rust targets
+//! name their function through the scanner's own spans, C# targets through
+//! the method spans of `crate::targets`); and the state of a batch's target
+//! files (readable? their hashes now) for the rule that a target that cannot
+//! be read cannot be checked, and evidence must match the files as they are.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -67,10 +69,42 @@ impl<'a> Spans<'a> {
     fn holds(&mut self, t: &RustTarget, f: &Finding) -> bool {
         let Some(symbol) = t.rust_symbol.as_deref() else { return true };
         let root = self.root;
-        let text = self.texts.entry(t.rust_file.clone()).or_insert_with(|| std::fs::read(root.join(&t.rust_file)).ok());
+        let text = self.texts.entry(t.rust_file.clone()).or_insert_with(|| {
+            // Bounded, and only a regular file inside the root.
+            let mut buf = Vec::new();
+            crate::project_files::read_into(root, &t.rust_file, &mut buf).ok().map(|_| buf)
+        });
         match text.as_deref().and_then(|text| target_span(&t.rust_file, text, symbol)) {
             Some((first, last)) => (first..=last).contains(&f.line),
             None => true,
         }
     }
+}
+
+/// What a status change of one batch needs to know about its Rust files.
+#[derive(Debug, Clone, Default)]
+pub struct BatchFiles {
+    /// Feature ID → why its Rust target cannot be read under the root.
+    pub target_problems: BTreeMap<i64, String>,
+    /// Path → SHA-256 now (None: unreadable), for every Rust file of the
+    /// batch's items.
+    pub current_hashes: BTreeMap<String, Option<String>>,
+}
+
+/// [`BatchFiles`] of one batch, resolved against the project root (only
+/// regular files inside it, bounded reads).
+pub fn batch_files(db: &Database, project: &Project, batch: i64) -> Result<BatchFiles, Error> {
+    let mut out = BatchFiles::default();
+    for item in db.batch_items(batch)? {
+        let Some(file) = &item.rust_file else { continue };
+        if let Err(problem) = crate::project_files::resolve(&project.root, file) {
+            if item.kind == crate::db::ItemKind::Feature {
+                out.target_problems.insert(item.id, format!("{file} {problem} (project root {})", project.root.display()));
+            }
+        }
+        if !out.current_hashes.contains_key(file) {
+            out.current_hashes.insert(file.clone(), crate::project_files::sha256(&project.root, file));
+        }
+    }
+    Ok(out)
 }

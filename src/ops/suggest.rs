@@ -278,6 +278,15 @@ impl<'a> Index<'a> {
                         None if related(&s.symbol, go_file) => offer(s, e.confidence, format!("named {} in a module of {}", e.name, go_stem(go_file))),
                         None => offer(s, 0.6, format!("named {}, in a module unrelated to {}", e.name, go_stem(go_file))),
                     }
+                } else if let (Some(o), true) = (&e.owner, trait_ok) {
+                    // A port often puts a Go type's methods on a type named
+                    // after it (`jetStream` → `JetStreamCtx`, `Server` → `dyn
+                    // ServerEnv`): the name is right, the owner nearly so.
+                    if named_after(&s.owner, o) {
+                        offer(s, (e.confidence - 0.1).max(0.8), format!("named {} on {}, a type named after {o}", e.name, s.owner));
+                    } else if e.trait_name.is_none() && s.trait_name.is_none() {
+                        offer(s, 0.4, format!("named {}, but on {}", e.name, if s.owner.is_empty() { "no type" } else { &s.owner }));
+                    }
                 } else if e.trait_name.is_none() && s.trait_name.is_none() {
                     offer(s, 0.4, format!("named {}, but on {}", e.name, if s.owner.is_empty() { "no type" } else { &s.owner }));
                 }
@@ -289,9 +298,24 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Whether `owner` is `expected` with a suffix word (`JetStreamCtx`,
+/// `ServerEnv` for `JetStream`, `Server`).
+fn named_after(owner: &str, expected: &str) -> bool {
+    owner.strip_prefix(expected).and_then(|rest| rest.chars().next()).is_some_and(char::is_uppercase)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_named_after_the_go_type() {
+        assert!(named_after("JetStreamCtx", "JetStream"));
+        assert!(named_after("ServerEnv", "Server"));
+        assert!(!named_after("JetStream", "JetStream"));
+        assert!(!named_after("Serverless", "Server"));
+        assert!(!named_after("Raft", "JetStream"));
+    }
 
     #[test]
     fn owners_from_symbols() {

@@ -11,9 +11,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::batch::BatchShow;
-use super::gate::{build_gate, test_gate, FormatChoice, GateReport, GateVerdict, TestGate};
+use super::gate::{build_gate, test_gate, FormatChoice, GateContext, GateReport, GateVerdict, TestGate};
+use super::stub_findings::BatchFiles;
 use crate::config::Project;
 use crate::db::{ChangeInput, Database, ItemRow, MAX_ITEMS};
+use crate::domain::evidence::{CommandSource, EvidenceUse, Provenance};
 use crate::domain::idlist::ListItem;
 use crate::domain::status::{ItemKind, ItemStatus};
 use crate::domain::transitions::{judge, rule, Request, Verdict};
@@ -66,9 +68,14 @@ pub struct VerifyReport {
     pub dry_run: bool,
     /// Why verify stopped before changing statuses, if it did.
     pub stopped: Option<String>,
+    /// Whether a rule stopped it (dependencies, a tree or run that is not
+    /// trusted), as opposed to a gate that failed.
+    pub refused: bool,
     pub unfinished_dependency_count: u64,
     pub unfinished_dependencies: Vec<String>,
     pub stub_findings: BTreeMap<i64, String>,
+    /// Why a run now would not be trusted evidence (a dry run still runs).
+    pub untrusted: Vec<String>,
     pub build: Option<GateReport>,
     pub test: Option<GateReport>,
     pub decisions: Vec<Decision>,
@@ -82,9 +89,7 @@ impl VerifyReport {
         let gate = |g: &Option<GateReport>| g.as_ref().map(|g| g.verdict);
         if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::CouldNotRun)) {
             crate::exit_codes::COULD_NOT_RUN
-        } else if self.stopped.is_some() && self.build.is_none() {
-            crate::exit_codes::REFUSED
-        } else if self.chunks.iter().any(|c| !c.refused.is_empty()) {
+        } else if (self.stopped.is_some() && self.refused) || self.chunks.iter().any(|c| !c.refused.is_empty()) {
             crate::exit_codes::REFUSED
         } else if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::Failed)) {
             crate::exit_codes::CHECK_FAILED
@@ -103,9 +108,11 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         batch: o.batch,
         dry_run: o.dry_run,
         stopped: None,
+        refused: false,
         unfinished_dependency_count: deps.count,
         unfinished_dependencies: deps.first.clone(),
         stub_findings,
+        untrusted: Vec::new(),
         build: None,
         test: None,
         decisions: Vec::new(),
@@ -115,6 +122,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     };
     let overridden = o.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
     if deps.count > 0 && !overridden {
+        report.refused = true;
         report.stopped = Some(format!(
             "batch {} depends on unfinished work ({} item(s) in batch {}); pass --override \"reason\" to verify anyway",
             o.batch,
@@ -125,23 +133,72 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         return Ok(report);
     }
 
+    let items = db.batch_items(o.batch)?;
+    let exercising = db.exercising_tests(o.batch)?;
+    // Names go to the test binary: anything but a test path is refused
+    // before anything runs, whoever stored it.
+    let mut names: Vec<String> = Vec::new();
+    for item in &items {
+        let own: &[String] = match item.kind {
+            ItemKind::Test => item.rust_symbol.as_slice(),
+            ItemKind::Feature => exercising.get(&item.id).map_or(&[], Vec::as_slice),
+            ItemKind::Module => &[],
+        };
+        for name in own {
+            crate::domain::names::rust_test_path(name).map_err(|why| {
+                let how = if item.kind == ItemKind::Test { "maps to" } else { "is exercised by" };
+                Error::usage(format!(
+                    "{} {} {} {how} test name '{}', which is not valid: {why}; nothing ran (fix it with `porttrack map`)",
+                    item.kind.as_str(),
+                    item.id,
+                    item.qualified_name(),
+                    crate::domain::names::escape(name)
+                ))
+            })?;
+            names.push(name.clone());
+        }
+    }
+    names.sort();
+    names.dedup();
+
+    // Only a run on the committed state counts: refuse before running
+    // anything rather than record runs that prove nothing.
+    let tree = super::provenance::tree_state(project, db.path());
+    let mut untrusted: Vec<String> = Vec::new();
+    if tree.commit.is_none() {
+        untrusted.push("no git commit: the project is not a git repository or has no commit yet".into());
+    }
+    untrusted.extend(tree.dirty.iter().cloned());
+    if !untrusted.is_empty() {
+        report.untrusted = untrusted.clone();
+        if !o.dry_run {
+            report.refused = true;
+            report.stopped = Some(format!("verify runs only on a clean, committed tree, the only state whose runs count as evidence: {}; commit, then verify", untrusted.join("; ")));
+            report.after = Some(super::batch::show(db, o.batch)?);
+            return Ok(report);
+        }
+    }
+
     let gate = &project.config.gate;
     let timeout = Duration::from_secs(gate.timeout_secs.max(1));
-    let build = build_gate(db, project, &gate.build, timeout, o.progress, !o.dry_run)?;
+    let context = GateContext { source: CommandSource::Config, origin: "verify", progress: o.progress, record: !o.dry_run };
+    let build = build_gate(db, project, &gate.build, timeout, &context)?;
     let build_ok = build.verdict == GateVerdict::Passed;
+    let build_commit = build.git_commit.clone();
+    let build_trusted = build.provenance == Provenance::Trusted;
+    let build_why = build.untrusted_because.join("; ");
     report.build = Some(build);
     if !build_ok {
         report.stopped = Some("the build gate did not pass; nothing moves".into());
         report.after = Some(super::batch::show(db, o.batch)?);
         return Ok(report);
     }
-
-    let items = db.batch_items(o.batch)?;
-    let exercising = db.exercising_tests(o.batch)?;
-    let mut names: Vec<String> = items.iter().filter(|i| i.kind == ItemKind::Test).filter_map(|i| i.rust_symbol.clone()).collect();
-    names.extend(exercising.values().flatten().cloned());
-    names.sort();
-    names.dedup();
+    if !o.dry_run && !build_trusted {
+        report.refused = true;
+        report.stopped = Some(format!("the build gate's run is not trusted evidence ({build_why}); nothing moves"));
+        report.after = Some(super::batch::show(db, o.batch)?);
+        return Ok(report);
+    }
 
     let mut results = Vec::new();
     let mut evidence = None;
@@ -151,13 +208,20 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
             f => f.parse().map_err(|e: String| Error::usage(format!("{}: gate.format: {e}", crate::config::FILE_NAME)))?,
         };
         let argv = with_filters(&gate.test, &names, format);
-        let results_file = gate.results.as_ref().map(std::path::PathBuf::from);
-        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
+        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, results_name: gate.results.clone(), batch: Some(o.batch), context };
         let test = test_gate(db, project, &g)?;
         if test.verdict == GateVerdict::CouldNotRun || test.interrupted.is_some() {
             let why = if test.interrupted.is_some() { "the test gate was interrupted" } else { "the test gate could not run" };
             report.test = Some(test);
             report.stopped = Some(format!("{why}; nothing moves"));
+            report.after = Some(super::batch::show(db, o.batch)?);
+            return Ok(report);
+        }
+        if !o.dry_run && (test.provenance != Provenance::Trusted || test.git_commit != build_commit) {
+            let why = if test.provenance != Provenance::Trusted { test.untrusted_because.join("; ") } else { "HEAD moved between the build and the test gate".to_string() };
+            report.test = Some(test);
+            report.refused = true;
+            report.stopped = Some(format!("the test gate's run is not trusted evidence ({why}); nothing moves"));
             report.after = Some(super::batch::show(db, o.batch)?);
             return Ok(report);
         }
@@ -188,7 +252,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     }
 
     if !o.dry_run {
-        apply(db, o, evidence, &mut report)?;
+        let files = super::stub_findings::batch_files(db, project, o.batch)?;
+        apply(db, o, evidence, files, &mut report)?;
     }
     report.after = Some(super::batch::show(db, o.batch)?);
     Ok(report)
@@ -237,8 +302,8 @@ fn decide(
                     _ => Err("no Rust target mapped".into()),
                 };
             };
-            if !project.root.join(file).is_file() {
-                return Err(format!("Rust target {file} does not exist"));
+            if let Err(problem) = crate::project_files::resolve(&project.root, file) {
+                return Err(format!("Rust target {file} {problem}"));
             }
             if let Some(finding) = stub_findings.get(&item.id) {
                 return if matches!(item.status, ItemStatus::Complete | ItemStatus::Verified) {
@@ -259,7 +324,7 @@ fn decide(
 
 /// Apply decisions grouped by target status and reason, 15 items per
 /// transaction, through the same judge as `batch update`.
-fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &mut VerifyReport) -> Result<(), Error> {
+fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, files: BatchFiles, report: &mut VerifyReport) -> Result<(), Error> {
     let mut groups: BTreeMap<(ItemStatus, bool), Vec<&Decision>> = BTreeMap::new();
     for d in &report.decisions {
         // Regressions and declarations carry a reason; group them apart.
@@ -281,6 +346,9 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &m
                 command: o.command.clone(),
                 dry_run: false,
                 stub_findings: report.stub_findings.clone(),
+                target_problems: files.target_problems.clone(),
+                current_hashes: files.current_hashes.clone(),
+                evidence_use: EvidenceUse::Verify,
             };
             let outcome = db.change_status(&input, judge)?;
             chunks.push(Chunk {

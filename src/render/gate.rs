@@ -15,8 +15,11 @@ pub fn report(r: &GateReport) -> String {
         GateVerdict::Failed => "FAILED",
         GateVerdict::CouldNotRun => "COULD NOT RUN",
     };
-    let run = r.run_id.map_or(String::new(), |id| format!(" (evidence run {id})"));
+    let run = r.run_id.map_or(String::new(), |id| format!(" (evidence run {id}, {})", r.provenance.as_str()));
     let _ = writeln!(out, "{} gate {verdict}{run}: {}", r.kind, value(&r.command.join(" ")));
+    if !r.untrusted_because.is_empty() {
+        let _ = writeln!(out, "  not evidence for verified: {}", value(&r.untrusted_because.join("; ")));
+    }
     let _ = writeln!(out, "  duration {:.1} s, exit {}", r.duration_ms as f64 / 1000.0, r.exit_code.map_or("-".to_string(), |c| c.to_string()));
     if r.kind == "test" {
         let format = r.format.map_or("unknown".to_string(), |f| f.to_string());
@@ -47,13 +50,14 @@ pub fn run_list(l: &RunList) -> String {
     if l.runs.is_empty() {
         return "No gate runs recorded.\n".to_string();
     }
-    let mut t = table(&["Run", "Kind", "Started", "Outcome", "Passed", "Failed", "Skipped", "Batch", "Command"]);
+    let mut t = table(&["Run", "Kind", "Started", "Outcome", "Provenance", "Passed", "Failed", "Skipped", "Batch", "Command"]);
     for r in &l.runs {
         t.add_safe_row(vec![
             r.id.to_string(),
             r.kind.clone(),
             r.started_at.clone(),
             r.outcome.clone(),
+            r.provenance.clone(),
             r.tests_passed.to_string(),
             r.tests_failed.to_string(),
             r.tests_skipped.to_string(),
@@ -61,15 +65,15 @@ pub fn run_list(l: &RunList) -> String {
             r.command.join(" ").chars().take(60).collect(),
         ]);
     }
-    align_right(&mut t, &[0, 4, 5, 6]);
-    super::wrappable(&mut t, &[8]);
+    align_right(&mut t, &[0, 5, 6, 7]);
+    super::wrappable(&mut t, &[9]);
     format!("{}\n", text(&t))
 }
 
 pub fn run_detail(d: &RunDetail) -> String {
     let r = &d.run;
     let mut out = String::new();
-    let _ = writeln!(out, "Run {}: {} gate, {}", r.id, r.kind, r.outcome);
+    let _ = writeln!(out, "Run {}: {} gate, {}, {}", r.id, r.kind, r.outcome, r.provenance);
     let mut field = |k: &str, v: String| {
         let _ = writeln!(out, "  {k:<11} {}", value(&v));
     };
@@ -88,6 +92,20 @@ pub fn run_detail(d: &RunDetail) -> String {
         (None, _) => "-".into(),
     });
     field("batch", r.batch.map_or("-".into(), |b| b.to_string()));
+    if let Some(why) = &r.untrusted_because {
+        field("untrusted", why.clone());
+    }
+    field("from", format!(
+        "{} command{}",
+        r.command_source.as_deref().map_or("-", |s| if s == "config" { "porttrack.toml's" } else { "a command-line" }),
+        r.config_sha256.as_deref().map_or(String::new(), |c| format!(" (porttrack.toml sha256 {c})"))
+    ));
+    if let Some(src) = &r.results_source {
+        field("results", format!("{src}{}", r.results_path.as_deref().map_or(String::new(), |p| format!(" {p}"))));
+    }
+    if let Some(end) = &r.git_commit_end {
+        field("git at end", if r.git_dirty_end == Some(true) { format!("{end} (with uncommitted changes)") } else { end.clone() });
+    }
     field("log", format!("{} (sha256 {})", r.log_path.as_deref().unwrap_or("-"), r.log_sha256.as_deref().unwrap_or("-")));
     if !d.results.is_empty() {
         let mut t = table(&["Binary / class / package", "Test", "Outcome", "ms"]);

@@ -1,6 +1,7 @@
 //! Turning operation results into output: human tables (comfy-table) or one
 //! JSON object with a `schema_version`. Nothing here touches the database.
 
+pub mod audit;
 pub mod batch;
 pub mod chart;
 pub mod escape;

@@ -22,6 +22,9 @@ pub fn report(r: &VerifyReport) -> String {
             let _ = writeln!(out, "  feature {id}: {}", value(f));
         }
     }
+    if !r.untrusted.is_empty() {
+        let _ = writeln!(out, "Not a clean, committed tree, so no run now counts as evidence: {}", r.untrusted.join("; "));
+    }
     for g in [&r.build, &r.test].into_iter().flatten() {
         out.push_str(&super::gate::report(g));
     }

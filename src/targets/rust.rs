@@ -25,6 +25,9 @@ struct Owner {
     ty: String,
     /// `Display` in `impl fmt::Display for T`, with its path as written.
     trait_path: Option<(String, String)>,
+    /// `impl dyn Trait { … }`: inherent methods of the trait object, named
+    /// `module::<dyn Trait>::method` (where the impl is, as rustdoc does).
+    dyn_object: bool,
 }
 
 #[derive(Default)]
@@ -98,6 +101,19 @@ pub fn symbols_of_tree(files: &[(String, Vec<u8>)]) -> Vec<Symbol> {
                 None => (join(&f.module, &f.name), String::new(), None),
                 Some(o) => {
                     let ty = join(&type_path(&o.ty, &f.module), &o.ty);
+                    if o.dyn_object {
+                        out.push(Symbol {
+                            file: file.to_string(),
+                            symbol: join(&f.module, &format!("<dyn {}>::{}", o.ty, f.name)),
+                            owner: o.ty.clone(),
+                            trait_name: None,
+                            name: f.name.clone(),
+                            line: f.line,
+                            end_line: f.end_line,
+                            ports: f.ports.clone(),
+                        });
+                        continue;
+                    }
                     match &o.trait_path {
                         Some((name, path)) => (format!("<{ty} as {path}>::{}", f.name), o.ty.clone(), Some(name.clone())),
                         None => (format!("{ty}::{}", f.name), o.ty.clone(), None),
@@ -203,7 +219,7 @@ impl Parser<'_> {
                     match (k + 2..to).find(|&i| matches!(self.t(i), "{" | ";")) {
                         Some(open) if self.t(open) == "{" => {
                             let end = self.past(open, to);
-                            let o = Owner { ty: name, trait_path: None };
+                            let o = Owner { ty: name, trait_path: None, dyn_object: false };
                             self.items_in(open + 1, end - 1, module, Some(&o));
                             k = end;
                         }
@@ -285,8 +301,8 @@ impl Parser<'_> {
             None => (&header[..], None),
         };
         let owner = match second {
-            Some(ty) => last_type(ty).map(|t| Owner { ty: t, trait_path: last_type(first).map(|name| (name.clone(), trait_path(first, &name))) }),
-            None => last_type(first).map(|t| Owner { ty: t, trait_path: None }),
+            Some(ty) => last_type(ty).map(|t| Owner { ty: t, trait_path: last_type(first).map(|name| (name.clone(), trait_path(first, &name))), dyn_object: false }),
+            None => last_type(first).map(|t| Owner { ty: t, trait_path: None, dyn_object: first.first().is_some_and(|t| t.is("dyn")) }),
         };
         (owner, Some(open))
     }
@@ -418,5 +434,15 @@ mod tests {
         let got = syms(&[("src/a/b.rs", "pub struct S;\nimpl S { pub fn new() -> S { S } }\ntrait T { fn d(&self) { } fn decl(&self); }\nmacro_rules! m { () => { fn inside() {} } }\n")]);
         let names: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
         assert_eq!(names, ["a::b::S::new", "a::b::T::d"]);
+    }
+
+    #[test]
+    fn inherent_methods_of_a_trait_object_are_named_where_the_impl_is() {
+        let got = syms(&[
+            ("src/js/server.rs", "pub trait Env { fn id(&self) -> u8; }\nimpl dyn Env {\n    pub fn name(&self) -> u8 { 1 }\n}\n"),
+            ("src/js/leader.rs", "impl dyn super::server::Env {\n    pub fn replicas(&self) -> u8 { 2 }\n}\n"),
+        ]);
+        let names: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
+        assert_eq!(names, ["js::server::<dyn Env>::name", "js::leader::<dyn Env>::replicas"]);
     }
 }

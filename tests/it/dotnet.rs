@@ -34,9 +34,9 @@ fn git(dir: &Path, args: &[&str]) {
 fn project(framework: &str) -> TestDir {
     let t = TestDir::new(&format!("dotnet-{framework}"));
     copy_dir(&fixture("dotnet"), t.path());
-    let toml = std::fs::read_to_string(t.join("porttrack.toml")).unwrap().replace("\"xunit\"]", &format!("\"{framework}\"]"));
+    let toml = std::fs::read_to_string(t.join("porttrack.toml")).unwrap().replace("\"xunit\",", &format!("\"{framework}\","));
     std::fs::write(t.join("porttrack.toml"), toml).unwrap();
-    std::fs::write(t.join(".gitignore"), "/porting.db*\n/TestResults/\n/.porttrack/\n").unwrap();
+    std::fs::write(t.join(".gitignore"), "/porting.db*\n/.porttrack/\n").unwrap();
     git(t.path(), &["init", "-q"]);
     git(t.path(), &["-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A"]);
     git(t.path(), &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "fixture"]);

@@ -47,7 +47,7 @@ fn a_fifo_as_the_database_is_refused_without_hanging() {
     cmd.args(["--db", fifo.to_str().unwrap(), "report", "summary"]).timeout(std::time::Duration::from_secs(20));
     let out = cmd.output().expect("porttrack ends");
     assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a regular file"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a FIFO, not a database file"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

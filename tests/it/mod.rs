@@ -1,9 +1,11 @@
 mod util;
 
+mod audit;
 mod cli_basics;
 mod concurrency;
 mod database_errors;
 mod dotnet;
+mod evidence;
 mod gates;
 mod hostile_input;
 mod import_go;

@@ -192,8 +192,13 @@ fn builtin_ships_the_drift_to_the_ports_commit() {
 #[test]
 fn every_ported_mapping_row_still_resolves() {
     let t = TestDir::new("mappings-resolve");
-    t.ok(&["init"]);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ported/mappings");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Created from the repository, the database's project root is the
+    // repository, so every row's target file must exist there.
+    let db = t.join("porting.db");
+    let init = t.cmd().current_dir(repo).args(["init", "--db", db.to_str().unwrap()]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let dir = repo.join("ported/mappings");
     let mut files: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path().display().to_string()).filter(|p| p.ends_with(".tsv")).collect();
     files.sort();
     assert!(files.len() >= 5, "{files:?}");

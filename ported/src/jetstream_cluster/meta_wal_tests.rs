@@ -1,4 +1,6 @@
 use super::*;
+use crate::jetstream_cluster::cluster::JetStream;
+use crate::raft::wire::{Entry, EntryType};
 use crate::jetstream_cluster::ops::{
     encode_add_consumer_assignment, encode_add_consumer_assignment_compressed, encode_add_stream_assignment,
     encode_delete_consumer_assignment, encode_delete_stream_assignment, encode_update_stream_assignment,
@@ -46,7 +48,7 @@ fn snapshot_then_ops_give_the_final_assignments() {
     w.start_after(1, 10);
     let a = with_consumers(sa("ACC", "A", &PEERS, 3), vec![ca("ACC", "A", "c1", "C-1"), ca("ACC", "A", "c2", "C-2")]);
     let b = sa("ACC", "B", &PEERS, 3);
-    let snap = JetStream::encode_meta_snapshot(&[("ACC".to_string(), [("A".to_string(), a.clone()), ("B".to_string(), b.clone())].into())].into())
+    let snap = JetStream::encode_meta_snapshot(&[("ACC".to_string(), [("A".to_string(), a.clone()), ("B".to_string(), b.clone())].into())].into(), &|| 0)
         .expect("snapshot");
     w.snapshot(&Snapshot { last_term: 1, last_index: 10, peer_state: encode_peer_state(&peer_state()), data: snap.data });
     let mut a2 = a.clone();
@@ -137,17 +139,4 @@ fn entries_a_server_panics_on_are_fatal() {
             other => panic!("{what}: {other:?}"),
         }
     }
-}
-
-#[test]
-fn consumer_removal_needs_the_same_group() {
-    let mut streams = StreamMap::new();
-    let s = with_consumers(sa("ACC", "S", &PEERS, 3), vec![ca("ACC", "S", "c", "C-1")]);
-    streams.entry("ACC".into()).or_default().insert("S".into(), s);
-    process_consumer_removal(&mut streams, &ca("ACC", "S", "c", "C-2"));
-    assert!(streams["ACC"]["S"].consumers.contains_key("c"));
-    process_consumer_removal(&mut streams, &ca("ACC", "S", "c", "C-1"));
-    assert!(streams["ACC"]["S"].consumers.is_empty());
-    process_stream_removal(&mut streams, &sa("ACC", "S", &PEERS, 3));
-    assert!(streams.is_empty(), "an account without streams goes");
 }

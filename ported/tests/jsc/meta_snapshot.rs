@@ -137,7 +137,7 @@ fn every_node_holds_the_same_assignments() {
 #[test]
 fn rust_reencoded_real_snapshot_round_trips() {
     let (_, streams) = decode("n2");
-    let enc = JetStream::encode_meta_snapshot(&streams).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&streams, &|| 0).expect("encodes");
     assert_eq!((enc.streams, enc.consumers), (4, 6));
     let back = JetStream::decode_meta_snapshot(&enc.data).expect("decodes");
     for (acc, asa) in &streams {

@@ -154,7 +154,7 @@ fn generate(seed: u64, ops: usize, block_size: u64, snapshot_at: Option<usize>, 
         let commit = w.next_index() - 1;
         w.append(1 + (i as u64) / 50, commit, vec![Entry::new(EntryType::Normal, entry)]).expect("append");
         if snapshot_at == Some(i) {
-            let snap = JetStream::encode_meta_snapshot(&model.streams).expect("snapshot");
+            let snap = JetStream::encode_meta_snapshot(&model.streams, &|| 0).expect("snapshot");
             let index = w.next_index() - 1;
             w.snapshot(&Snapshot { last_term: 1 + (i as u64) / 50, last_index: index, peer_state: encode_peer_state(&ps), data: snap.data });
         }

@@ -1,6 +1,6 @@
-//! A small database with six weeks of known history, written directly so
-//! every change has the time the tests need (porttrack itself stamps the
-//! clock). Hand-computed expectations in the report tests follow the
+//! A small database with six weeks of known history, written directly (with
+//! porttrack's own hash chain) so every change has the time the tests need
+//! (porttrack itself stamps the clock). Hand-computed expectations in the report tests follow the
 //! timeline below.
 //!
 //! Batches: 1 "Alpha" (features 1–10, tests 1–4), 2 "Beta" (features
@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use rusqlite::params;
 
-use super::super::util::{connect, TestDir};
+use super::super::util::{chained_history, chained_run, connect, TestDir};
 
 /// Commit recorded by evidence run 1.
 pub const RUN_COMMIT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
@@ -36,12 +36,7 @@ fn change(conn: &rusqlite::Connection, change_id: &mut i64, kind: &str, ids: &[i
         let (from, batch): (String, Option<i64>) =
             conn.query_row(&format!("SELECT status, batch_id FROM {table} WHERE id = ?1"), [id], |r| Ok((r.get(0)?, r.get(1)?))).expect("item");
         let reason = matches!(to, "deferred" | "n_a") || from == "verified";
-        conn.execute(
-            "INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, reason, evidence_run, actor, at, command, change_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'fixture', ?8, 'fixture', ?9)",
-            params![kind, id, batch, from, to, reason.then_some("fixture reason"), evidence, at, *change_id],
-        )
-        .expect("history row");
+        chained_history(conn, kind, id, batch, &from, to, reason.then_some("fixture reason"), evidence, "fixture", at, *change_id);
         conn.execute(&format!("UPDATE {table} SET status = ?1, evidence_run = ?2 WHERE id = ?3"), params![to, evidence, id]).expect("status");
     }
 }
@@ -80,17 +75,31 @@ impl Fixture {
         }
         // Features 1 and 2 are exercised by tests 2 and 3.
         conn.execute_batch("INSERT INTO feature_tests (feature_id, test_id) VALUES (1, 2), (2, 3);").expect("links");
-        conn.execute(
-            "INSERT INTO gate_runs (id, kind, command, cwd, started_at, duration_ms, exit_code, outcome, tests_passed, git_commit, git_dirty)
-             VALUES (1, 'test', '[\"cargo\",\"test\"]', '.', '2026-11-03T09:00:00.000Z', 1200, 0, 'passed', 2, ?1, 0)",
-            [RUN_COMMIT],
-        )
-        .expect("run");
-        conn.execute_batch(
-            "INSERT INTO gate_results (run_id, seq, test_name, outcome) VALUES (1, 1, 'alpha::test_alpha_2', 'passed'), (1, 2, 'alpha::test_alpha_3', 'passed');
-             INSERT INTO gate_file_hashes (run_id, path, sha256) VALUES (1, 'src/alpha1.rs', '00ff'), (1, 'tests/alpha.rs', NULL);",
-        )
-        .expect("results");
+        use rusqlite::types::Value::{Integer as I, Text as T};
+        let run = chained_run(
+            &conn,
+            &[
+                ("kind", T("test".into())),
+                ("command", T("[\"cargo\",\"test\"]".into())),
+                ("cwd", T(".".into())),
+                ("started_at", T("2026-11-03T09:00:00.000Z".into())),
+                ("duration_ms", I(1200)),
+                ("exit_code", I(0)),
+                ("outcome", T("passed".into())),
+                ("tests_passed", I(2)),
+                ("tests_failed", I(0)),
+                ("tests_skipped", I(0)),
+                ("git_commit", T(RUN_COMMIT.into())),
+                ("git_dirty", I(0)),
+                ("batch_id", I(1)),
+                ("provenance", T("trusted".into())),
+                ("command_source", T("config".into())),
+                ("origin", T("verify".into())),
+            ],
+            &[("", "alpha::test_alpha_2", "passed"), ("", "alpha::test_alpha_3", "passed")],
+            &[("src/alpha1.rs", Some("00ff")), ("tests/alpha.rs", None)],
+        );
+        assert_eq!(run, 1, "the fixture's evidence run");
         let mut c = 0;
         let ch = &mut c;
         change(&conn, ch, "feature", &[1, 2, 3], "stub", "2026-10-20T10:00:00.000Z", None);
