@@ -82,7 +82,8 @@ impl LeftOut {
             text.push_str(&format!("Left out {} files and directories matching --exclude\n", self.excluded));
         }
         if !self.skipped.is_empty() {
-            text.push_str(&format!("Skipped {} files that could not be read or tokenized; the rest is imported (partial, exit {}):\n", self.skipped.len(), exit_codes::PARTIAL));
+            let files = if self.skipped.len() == 1 { "file" } else { "files" };
+            text.push_str(&format!("Skipped {} {files} that could not be read or tokenized; the rest is imported (partial, exit {}):\n", self.skipped.len(), exit_codes::PARTIAL));
             for s in &self.skipped {
                 match s.line {
                     Some(line) => text.push_str(&format!("  {}:{line}: {}\n", s.path, s.reason)),

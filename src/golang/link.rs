@@ -262,10 +262,22 @@ impl<'a> Rule<'a> {
     }
 
     /// Reaching those of `features` that take `args` arguments; the
-    /// results are known when only one is reached.
+    /// results are known when every declaration reached declares the same
+    /// ones (`v.Type()` on a value of unknown type, where each `Type`
+    /// method of the directory returns `types.Type`, gives a `types.Type`).
     fn reach(&self, features: &[u32], args: Option<u16>) -> Reached<'a> {
         let features: Vec<u32> = features.iter().copied().filter(|&f| self.takes(f, args)).collect();
-        let results = if features.len() == 1 { self.results(self.feature_decl[features[0] as usize]) } else { Vec::new() };
+        let results = match features.split_first() {
+            Some((&first, others)) => {
+                let results = self.results(self.feature_decl[first as usize]);
+                if others.iter().all(|&f| self.results(self.feature_decl[f as usize]) == results) {
+                    results
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
         Reached { features, results, rest: Val::Unknown }
     }
 

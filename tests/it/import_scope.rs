@@ -123,7 +123,7 @@ fn a_file_that_does_not_tokenize_is_reported_and_the_rest_imported() {
 
     let (code, out, _) = t.run(&["import", "go", "src"]);
     assert_eq!(code, 8, "partial: {out}");
-    assert!(out.contains("Skipped 1 files that could not be read or tokenized") && out.contains("  src/bad.go:3: unterminated raw string\n"), "{out}");
+    assert!(out.contains("Skipped 1 file that could not be read or tokenized") && out.contains("  src/bad.go:3: unterminated raw string\n"), "{out}");
     let (code, out, _) = t.run(&["import", "go", "src", "--json"]);
     assert_eq!(code, 8);
     let v: Value = serde_json::from_str(&out).unwrap();
@@ -133,4 +133,15 @@ fn a_file_that_does_not_tokenize_is_reported_and_the_rest_imported() {
     assert_eq!(links(&t, "TestC"), ["src/a.go:A"]);
     let files = t.json(&["module", "show", "src"]);
     assert_eq!(files["files"], 2, "bad.go is not recorded: {files}");
+}
+
+#[test]
+fn a_call_whose_candidates_agree_on_their_result_gives_that_type() {
+    // pick() returns an interface, so Node() reaches (*A).Node and (*B).Node;
+    // both return *Node, so Stop() is (*Node).Stop and not (*A).Stop.
+    // tools/golinks gives the same four links.
+    let t = TestDir::new("scope-results");
+    t.ok(&["init", "--empty"]);
+    t.ok(&["import", "go", fixture("go/results").to_str().unwrap()]);
+    assert_eq!(links(&t, "TestStop"), ["results/nodes.go:A.Node", "results/nodes.go:B.Node", "results/nodes.go:Node.Stop", "results/nodes.go:pick"]);
 }
