@@ -294,6 +294,80 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     out
 }
 
+/// The names a file's top-level `var` and `const` declarations give values
+/// to, in source order. In a `const` group a spec with neither type nor
+/// value repeats the one before it, as Go's implicit repetition does
+/// (`A Kind = iota` then `B`, `C`).
+pub fn globals(src: &[u8], toks: &[Token]) -> Vec<Binding> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    for i in 0..toks.len() {
+        let t = &toks[i];
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b"(" | b"[" | b"{" => depth += 1,
+                b")" | b"]" | b"}" => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let is_const = t.is_ident(src, b"const");
+        if depth != 0 || !(is_const || t.is_ident(src, b"var")) || !starts_statement(src, toks, i) {
+            continue;
+        }
+        if !toks.get(i + 1).is_some_and(|n| n.is_op(src, b"(")) {
+            let c = Cursor { src, toks, last: toks.len() - 1 };
+            out.extend(spec(&c, i + 1, is_const, &mut None));
+            continue;
+        }
+        let Some(close) = matching(src, toks, i + 1, b"(", b")") else { break };
+        let c = Cursor { src, toks, last: close - 1 };
+        let mut previous = None;
+        let mut inner = 0i32;
+        for j in i + 2..close {
+            let t = &toks[j];
+            if inner == 0 && t.kind == Kind::Ident && (j == i + 2 || starts_statement(src, toks, j)) {
+                out.extend(spec(&c, j, is_const, &mut previous));
+            }
+            if t.kind == Kind::Op {
+                match t.text(src) {
+                    b"(" | b"[" | b"{" => inner += 1,
+                    b")" | b"]" | b"}" => inner -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether token `i` begins a statement: the previous one ended, by `;` or
+/// by Go's automatic semicolon at the end of a line.
+fn starts_statement(src: &[u8], toks: &[Token], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| &toks[p]) {
+        None => true,
+        Some(prev) => prev.is_op(src, b";") || (toks[i].newline_before && prev.ends_statement(src)),
+    }
+}
+
+/// One `var` or `const` spec starting at `i`; `previous` is the value of a
+/// constant spec before it in the same group.
+fn spec(c: &Cursor<'_>, i: usize, is_const: bool, previous: &mut Option<Value>) -> Option<Binding> {
+    let mut after = i + 1;
+    while c.is_op(after, b",") && c.name_at(after + 1).is_some() {
+        after += 2;
+    }
+    if is_const && c.ends_at(after) {
+        let names = (i..after).step_by(2).map(|k| c.name_at(k)).collect::<Option<Vec<_>>>()?;
+        return previous.clone().map(|value| Binding { names, value });
+    }
+    let b = var_binding(c, i)?;
+    if is_const {
+        *previous = Some(b.value.clone());
+    }
+    Some(b)
+}
+
 /// `var a, b T`, `var a = f()`, `var a T = f()` (the type wins).
 fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
     let mut names = vec![c.name_at(i)?];
@@ -483,6 +557,20 @@ mod tests {
     use super::super::extract::functions;
     use super::super::lexer::tokenize;
     use super::*;
+
+    #[test]
+    fn globals_give_types_and_const_groups_repeat_them() {
+        let src = b"package p\nimport \"x\"\nconst (\n\tA Kind = iota\n\tB\n\tc, d = 1, 2\n)\nvar s = &Server{}\nvar (\n\tm *Map\n\tf = func() { var inner T }\n)\nfunc g() { var local T }\n";
+        let toks = tokenize(src).unwrap();
+        let got = globals(src, &toks);
+        let ty = |name: &str| Value::Typed(Some(TypeExpr { qualifier: None, name: name.into() }));
+        let names: Vec<Vec<String>> = got.iter().map(|b| b.names.clone()).collect();
+        assert_eq!(names, [vec!["A"], vec!["B"], vec!["c", "d"], vec!["s"], vec!["m"], vec!["f"]]);
+        assert_eq!(got[0].value, ty("Kind"));
+        assert_eq!(got[1].value, ty("Kind"), "B repeats A's spec");
+        assert!(matches!(&got[3].value, Value::Exprs(es) if matches!(es.as_slice(), [Expr::Composite(c)] if c.root == "Server")));
+        assert_eq!(got[4].value, ty("Map"));
+    }
 
     fn summary(src: &str) -> Body {
         let toks = tokenize(src.as_bytes()).unwrap();

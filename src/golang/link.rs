@@ -10,9 +10,10 @@
 //! shadows the same-named ones of its other files; a value whose type lies
 //! outside the tree (`*testing.T`, `*nats.Conn`) reaches nothing.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use super::body::{Body, Chain, Expr, Seg, TypeExpr, Value};
+use super::body::{Binding, Body, Chain, Expr, Seg, TypeExpr, Value};
 use super::extract::Import;
 use super::resolve::{guessed_package_name, Resolver};
 use crate::inventory::Inventory;
@@ -26,6 +27,8 @@ pub struct FileFacts {
     /// Every function and method the file declares, in source order; in a
     /// non-test file these are its features.
     pub decls: Vec<DeclFacts>,
+    /// Its top-level `var` and `const` specs.
+    pub globals: Vec<Binding>,
 }
 
 /// One declaration: its receiver type, name, parameter count (and whether
@@ -124,6 +127,12 @@ struct Rule<'a> {
     test_methods_of: HashMap<(u32, &'a str, &'a str), DeclRef>,
     /// Types with methods, by directory.
     typed: HashSet<(u32, &'a str)>,
+    /// (directory, package clause, name) → the top-level `var` or `const`
+    /// spec that declares it: file, spec, position of the name.
+    globals: HashMap<(u32, &'a str, &'a str), (u32, &'a Binding, usize)>,
+    /// How deep the evaluation of globals' initialisers has gone: a cycle
+    /// (two files of other build constraints) stops at [`GLOBAL_DEPTH`].
+    global_depth: Cell<u8>,
     /// Each feature's declaration (file, position).
     feature_decl: Vec<DeclRef>,
     /// Each directory's package: the clause most of its non-test files have.
@@ -154,6 +163,8 @@ impl<'a> Rule<'a> {
             test_methods: HashSet::new(),
             test_methods_of: HashMap::new(),
             typed: HashSet::new(),
+            globals: HashMap::new(),
+            global_depth: Cell::new(0),
             feature_decl: Vec::with_capacity(inv.features.len()),
             package_of: Vec::new(),
             scopes: Vec::new(),
@@ -176,6 +187,13 @@ impl<'a> Rule<'a> {
         let mut clauses: Vec<Vec<(&str, usize)>> = vec![Vec::new(); inv.modules.len()];
         for (file, (src, fact)) in inv.files.iter().zip(facts).enumerate() {
             let dir = src.module;
+            for b in &fact.globals {
+                for (k, name) in b.names.iter().enumerate() {
+                    if name != "_" {
+                        rule.globals.entry((dir, fact.package.as_str(), name.as_str())).or_insert((file as u32, b, k));
+                    }
+                }
+            }
             if !src.is_test {
                 let counts = &mut clauses[dir as usize];
                 match counts.iter_mut().find(|(c, _)| *c == fact.package) {
@@ -365,9 +383,33 @@ impl<'a> Rule<'a> {
             Some(Slot::Conflict) => State::Value(Val::Unknown),
             None => match self.scopes[file as usize].names.get(root) {
                 Some(target) => State::Package(*target),
-                None => State::Name(root),
+                None => match self.globals.get(&(self.dir_of(file), self.facts[file as usize].package.as_str(), root)) {
+                    Some(&(at, b, k)) => State::Value(self.global(at, b, k)),
+                    None => State::Name(root),
+                },
             },
         }
+    }
+
+    /// The type of the `k`th name a top-level spec of `file` declares.
+    fn global(&self, file: u32, b: &'a Binding, k: usize) -> Val<'a> {
+        let depth = self.global_depth.get();
+        if depth >= GLOBAL_DEPTH {
+            return Val::Unknown;
+        }
+        self.global_depth.set(depth + 1);
+        let none = HashMap::new();
+        let val = match &b.value {
+            Value::Typed(ty) => self.type_val(file, ty),
+            Value::Exprs(es) if es.len() == b.names.len() => self.expr(file, &es[k], &none).first(),
+            Value::Exprs(es) if es.len() == 1 => {
+                let r = self.expr(file, &es[0], &none);
+                r.results.get(k).copied().unwrap_or(r.rest)
+            }
+            Value::Exprs(_) | Value::Opaque => Val::Unknown,
+        };
+        self.global_depth.set(depth);
+        val
     }
 
     /// Follow `chain` from its root: what its last call reaches, with the
@@ -408,7 +450,11 @@ impl<'a> Rule<'a> {
                 _ => State::Value(Val::Unknown),
             };
         }
-        last
+        // A chain that ends in no call is a value: `srv := s`.
+        match state {
+            State::Value(v) if !matches!(chain.segs.last(), Some(Seg::Call(_))) => Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown },
+            _ => last,
+        }
     }
 
     fn functions_of(&self, dir: u32, name: &'a str) -> &[u32] {
@@ -470,6 +516,9 @@ impl<'a> Rule<'a> {
         self.reach(&found, args)
     }
 }
+
+/// How many globals' initialisers one evaluation may pass through.
+const GLOBAL_DEPTH: u8 = 8;
 
 /// Whether another package can use the name (it starts with an upper-case
 /// letter).

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use super::body::{body, param_count, results, signature_params, Binding, Body, Value};
+use super::body::{body, globals, param_count, results, signature_params, Binding, Body, Value};
 use super::extract::{functions, imports, is_test_name, package_clause};
 use super::lexer::tokenize;
 use super::link::{links, DeclFacts, FileFacts};
@@ -261,7 +261,7 @@ fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
     let toks = tokenize(&src).map_err(|e| skipped(Some(e.line), e.message.to_string()))?;
     let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
     let is_test = rel.ends_with("_test.go");
-    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new() };
+    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new(), globals: globals(&src, &toks) };
     let mut scan = FileScan { lines, facts, features: Vec::new(), tests: Vec::new() };
     for d in functions(&src, &toks) {
         let sig = &toks[d.signature.0..d.signature.1];

@@ -136,12 +136,16 @@ fn a_file_that_does_not_tokenize_is_reported_and_the_rest_imported() {
 }
 
 #[test]
-fn a_call_whose_candidates_agree_on_their_result_gives_that_type() {
+fn calls_whose_candidates_agree_on_their_result_and_globals_give_types() {
     // pick() returns an interface, so Node() reaches (*A).Node and (*B).Node;
     // both return *Node, so Stop() is (*Node).Stop and not (*A).Stop.
-    // tools/golinks gives the same four links.
+    // tools/golinks gives the same links for both tests.
     let t = TestDir::new("scope-results");
     t.ok(&["init", "--empty"]);
     t.ok(&["import", "go", fixture("go/results").to_str().unwrap()]);
     assert_eq!(links(&t, "TestStop"), ["results/nodes.go:A.Node", "results/nodes.go:B.Node", "results/nodes.go:Node.Stop", "results/nodes.go:pick"]);
+    // Package-level constants and variables have the type their spec gives
+    // (a const group's later names repeat the one before): Kind.String, not
+    // (*A).String; (*Node).Stop, not (*A).Stop.
+    assert_eq!(links(&t, "TestGlobals"), ["results/nodes.go:Kind.String", "results/nodes.go:Node.Stop"]);
 }
