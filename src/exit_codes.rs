@@ -24,6 +24,10 @@ pub const BUSY: i32 = 6;
 /// A gate or an import could not run at all (command not found, unreadable
 /// input). Distinct from [`CHECK_FAILED`]: nothing was measured.
 pub const COULD_NOT_RUN: i32 = 7;
+/// The command did its work on part of its input and says which part it
+/// left out: an import skipped files that could not be read or tokenized
+/// and imported the rest.
+pub const PARTIAL: i32 = 8;
 /// A bug in porttrack (a panic). Please report it.
 pub const INTERNAL: i32 = 101;
 
@@ -38,4 +42,5 @@ Exit codes:
   5    database unusable: missing, not a regular file, not SQLite, corrupt, altered, read-only, or newer schema
   6    database busy past the timeout; nothing written, safe to retry
   7    could not run: a gate command or an import input could not be started or read
+  8    partial: an import left out files it could not read or tokenize (listed) and imported the rest
   101  internal error (a bug)";

@@ -9,6 +9,7 @@ mod evidence;
 mod gates;
 mod hostile_input;
 mod import_go;
+mod import_scope;
 mod mapping;
 mod modules;
 mod numbering;
