@@ -10,6 +10,8 @@ mod gates;
 mod hostile_input;
 mod import_go;
 mod mapping;
+mod merge;
+mod merge_scale;
 mod modules;
 mod numbering;
 mod read_commands;
