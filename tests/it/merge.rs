@@ -230,3 +230,58 @@ fn issue15_dump_since_and_diff() {
     let (_, shown) = git_status(&repo, &["diff", "--", "porting.db"]);
     assert!(shown.contains(&format!("+item feature {f} n_a")), "{shown}");
 }
+
+/// Evidence travels with the changes it proves: each side verified a
+/// different batch from its own trusted runs; the merge holds both runs
+/// (renumbered, re-chained) and both batches stay verified and audit.
+#[test]
+fn issue15_verified_items_merge_with_their_evidence() {
+    use super::util::{fake_project, outcomes};
+    let t = TestDir::new("merge-evidence");
+    let copies = TestDir::new("merge-evidence-copies");
+    t.ok(&["init", "--empty"]);
+    std::fs::create_dir_all(t.join("go/p")).unwrap();
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    std::fs::write(t.join("go/p/p.go"), "package p\n\nfunc A() int { return 1 }\n").unwrap();
+    std::fs::write(t.join("go/p/p_test.go"), "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n").unwrap();
+    std::fs::write(t.join("src/port.rs"), "/// Port of A\npub fn a() -> i32 {\n    1\n}\n").unwrap();
+    fake_project(&t, "");
+    t.ok(&["import", "go", "go/p"]);
+    std::fs::write(t.join("map.tsv"), "feature\tp/p.go\tA\tsrc/port.rs\tport::a\t\ntest\tp/p_test.go\tTestA\tsrc/port.rs\tport::test_a\t\n").unwrap();
+    t.ok(&["map", "import", "map.tsv"]);
+    t.commit_all("port of p");
+    outcomes(&t, &[("port::test_a", "ok")]);
+    let batches: Vec<i64> = t.json(&["batch", "list"])["batches"].as_array().unwrap().iter().map(|b| b["number"].as_i64().unwrap()).collect();
+    assert!(batches.len() >= 2, "{batches:?}");
+    let db = t.join("porting.db");
+    let keep = |name: &str| {
+        t.ok(&["db", "checkpoint"]);
+        std::fs::copy(&db, copies.join(name)).unwrap();
+    };
+    let restore = |name: &str| {
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(t.join(&format!("porting.db{suffix}")));
+        }
+        std::fs::copy(copies.join(name), &db).unwrap();
+    };
+    keep("base.db");
+    // The test batch on one side, the feature batch (which needs the test) on the other.
+    let test_batch = t.json(&["test", "show", "TestA"])["batch"]["number"].as_i64().unwrap();
+    let feature_batch = t.json(&["feature", "show", "A"])["batch"]["number"].as_i64().unwrap();
+    t.json(&["verify", &test_batch.to_string(), "--override", "the features land on the other branch"]);
+    keep("ours.db");
+    restore("base.db");
+    t.json(&["verify", &feature_batch.to_string()]);
+    keep("theirs.db");
+    let (b, o, th, m) = (copies.join("base.db"), copies.join("ours.db"), copies.join("theirs.db"), copies.join("merged.db"));
+    let out = t.ok(&["db", "merge", b.to_str().unwrap(), o.to_str().unwrap(), th.to_str().unwrap(), "-o", m.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["runs_added"].as_u64().is_some_and(|n| n >= 1), "{v}");
+    let dump = pt_ok(&t, &m, &["db", "dump"]);
+    let runs = |p: &Path| pt_ok(&t, p, &["db", "dump"]).lines().filter(|l| l.starts_with("run ")).map(str::to_string).collect::<BTreeSet<_>>();
+    let both: BTreeSet<String> = runs(&o).union(&runs(&th)).cloned().collect();
+    assert_eq!(runs(&m), both, "every run of both sides, once");
+    assert_eq!(pt_json(&t, &m, &["test", "show", "TestA"])["status"], "verified", "{dump}");
+    assert_eq!(pt_json(&t, &m, &["feature", "show", "A"])["status"], "verified", "{dump}");
+    pt_ok(&t, &m, &["audit"]);
+}
