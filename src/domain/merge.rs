@@ -301,6 +301,25 @@ fn interleave(ours: &[Change], theirs: &[Change]) -> Vec<Planned> {
     out
 }
 
+/// Drop from the plan the leading changes and runs OURS already holds in
+/// the same place and form, so a merge rewrites only from the first
+/// difference on (merging a copy into main is then proportional to what
+/// is new, not to main's history). A kept change must not name a run that
+/// is rewritten. Returns how many changes and runs were kept.
+pub fn keep_leading(plan: &mut Plan, ours: &[Change], ours_runs: &[RunKey]) -> (usize, usize) {
+    let runs = plan.runs.iter().zip(ours_runs).take_while(|((k, _), o)| k.uid == o.uid).count();
+    let rewritten: HashSet<&str> = ours_runs[runs..].iter().map(|r| r.uid.as_str()).collect();
+    let changes = plan
+        .changes
+        .iter()
+        .zip(ours)
+        .take_while(|(p, o)| p.change == **o && p.change.evidence_uid.as_deref().is_none_or(|u| !rewritten.contains(u)))
+        .count();
+    plan.runs.drain(..runs);
+    plan.changes.drain(..changes);
+    (changes, runs)
+}
+
 fn follows_rules(from: &str, to: &str) -> bool {
     match (from.parse::<ItemStatus>(), to.parse::<ItemStatus>()) {
         (Ok(f), Ok(t)) => rule(f, t).is_ok(),
@@ -379,6 +398,19 @@ mod tests {
         let q = plan(&HashMap::new(), &theirs, &ours, &[], &[]);
         let rows = |p: &Plan| p.changes.iter().map(|c| c.change.clone()).collect::<Vec<_>>();
         assert_eq!(rows(&p), rows(&q));
+    }
+
+    #[test]
+    fn what_ours_holds_in_place_is_not_rewritten() {
+        let ours = [change("o1", 1, "not_started", "stub", "t1"), change("o2", 2, "not_started", "stub", "t2")];
+        let theirs = [change("t0", 4, "not_started", "stub", "t0")];
+        let mut p = plan(&HashMap::new(), &ours, &theirs, &[], &[]);
+        assert_eq!(keep_leading(&mut p, &ours, &[]), (0, 0), "theirs' t0 comes first: everything moves");
+        let theirs = [change("t1", 3, "not_started", "stub", "t3")];
+        let mut p = plan(&HashMap::new(), &ours, &theirs, &[], &[]);
+        assert_eq!(keep_leading(&mut p, &ours, &[]), (2, 0));
+        assert_eq!(p.changes.len(), 1);
+        assert_eq!(p.finals.len(), 3, "final states still cover every touched item");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::db::{db_error, Database, RunCopy};
-use crate::domain::merge::{common_prefix, plan, Change, Conflict, RunKey, Side};
+use crate::domain::merge::{common_prefix, keep_leading, plan, Change, Conflict, RunKey, Side};
 use crate::error::Error;
 
 #[derive(Debug, Clone)]
@@ -117,7 +117,12 @@ pub fn merge(o: &MergeOptions) -> Result<MergeReport, Error> {
     let side = |rows: &[(i64, Change)]| rows[ph..].iter().map(|(_, c)| c.clone()).collect::<Vec<_>>();
     let side_runs = |rows: &[(i64, RunKey)]| rows[pr..].iter().map(|(_, k)| k.clone()).collect::<Vec<_>>();
     let (ours_new, theirs_new) = (side(&ours_h), side(&theirs_h));
-    let p = plan(&prefix_status, &ours_new, &theirs_new, &side_runs(&ours_r), &side_runs(&theirs_r));
+    let (ours_new_runs, theirs_new_runs) = (side_runs(&ours_r), side_runs(&theirs_r));
+    let mut p = plan(&prefix_status, &ours_new, &theirs_new, &ours_new_runs, &theirs_new_runs);
+    let count = |s: Side| p.changes.iter().filter(|c| c.side == s && c.change.merge_claims.is_none()).count();
+    let (ours_changes, theirs_changes, both_changes) = (count(Side::Ours), count(Side::Theirs), count(Side::Both));
+    let runs_added = p.runs.iter().filter(|(_, s)| *s == Side::Theirs).count();
+    let (kept_changes, kept_runs) = keep_leading(&mut p, &ours_new, &ours_new_runs);
 
     let mut runs: HashMap<String, RunCopy> = HashMap::new();
     for (key, from) in &p.runs {
@@ -145,7 +150,7 @@ pub fn merge(o: &MergeOptions) -> Result<MergeReport, Error> {
     let mut merged = ours;
     drop(theirs);
     drop(base);
-    merged.apply_merge(prefix_id(ph, &ours_ids), prefix_id(pr, &ours_run_ids), &p, &runs, &proven)?;
+    merged.apply_merge(prefix_id(ph + kept_changes, &ours_ids), prefix_id(pr + kept_runs, &ours_run_ids), &p, &runs, &proven)?;
     merged.checkpoint()?;
     let built = merged.path().to_path_buf();
     drop(merged);
@@ -164,15 +169,14 @@ pub fn merge(o: &MergeOptions) -> Result<MergeReport, Error> {
     }
     std::fs::rename(&built, &out).map_err(|e| db_error(&out, format!("cannot move the merged database into place: {e}")))?;
 
-    let count = |s: Side| p.changes.iter().filter(|c| c.side == s && c.change.merge_claims.is_none()).count();
     Ok(MergeReport {
         output: out.display().to_string(),
         shared_changes: ph,
         shared_runs: pr,
-        ours_changes: count(Side::Ours),
-        theirs_changes: count(Side::Theirs),
-        both_changes: count(Side::Both),
-        runs_added: p.runs.iter().filter(|(_, s)| *s == Side::Theirs).count(),
+        ours_changes,
+        theirs_changes,
+        both_changes,
+        runs_added,
         conflicts: p.conflicts,
         upgraded,
     })
