@@ -5,7 +5,7 @@
 //! guards are lifted for it alone and restored before it commits, and
 //! every row is re-chained by the same code that appends rows normally.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::chain::{self, NewHistory, NewIds};
 use super::Database;
 use crate::domain::chain::{ResultEntry, RUN_HASHED_COLUMNS};
-use crate::domain::merge::{Change, OverrideRec, Plan, RunKey};
+use crate::domain::merge::{Change, Mapping, MappingMerge, OverrideRec, Plan, RunKey};
 use crate::error::Error;
 
 /// A gate run as stored, to copy into another database.
@@ -24,6 +24,9 @@ pub struct RunCopy {
     pub files: Vec<(String, Option<String>)>,
     pub actor: Option<String>,
 }
+
+/// Items' mappings by (kind, id), and features' extra Rust tests.
+pub type Mappings = (BTreeMap<(String, i64), Mapping>, BTreeSet<(i64, String)>);
 
 /// An item's status as stored, with what a status change keeps beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,19 @@ impl Database {
         })
     }
 
+    /// Every item's mapping that is set, and every feature's extra Rust tests.
+    pub fn mappings(&self) -> Result<Mappings, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT 'feature', id, rust_file, rust_symbol FROM features WHERE rust_file IS NOT NULL OR rust_symbol IS NOT NULL
+                 UNION ALL SELECT 'test', id, rust_file, rust_test FROM tests WHERE rust_file IS NOT NULL OR rust_test IS NOT NULL",
+            )?;
+            let maps = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))?.collect::<rusqlite::Result<_>>()?;
+            let tests = c.prepare("SELECT feature_id, rust_test FROM feature_rust_tests")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok((maps, tests))
+        })
+    }
+
     /// Fold the write-ahead log into the database file, so the file alone
     /// (what git stores) holds every committed change.
     pub fn checkpoint(&self) -> Result<(), Error> {
@@ -100,8 +116,9 @@ impl Database {
         plan: &Plan,
         runs: &HashMap<String, RunCopy>,
         proven: &HashMap<(String, i64), Option<String>>,
+        mappings: &MappingMerge,
     ) -> Result<(), Error> {
-        self.write(|tx| apply(tx, history_prefix, run_prefix, plan, runs, proven))
+        self.write(|tx| apply(tx, history_prefix, run_prefix, plan, runs, proven, mappings))
     }
 }
 
@@ -170,6 +187,7 @@ fn apply(
     plan: &Plan,
     runs: &HashMap<String, RunCopy>,
     proven: &HashMap<(String, i64), Option<String>>,
+    mappings: &MappingMerge,
 ) -> rusqlite::Result<()> {
     let mut guards = Vec::new();
     for name in GUARDS {
@@ -266,6 +284,20 @@ fn apply(
         )?;
     }
 
+    // THEIRS's mapping edits, before any item is verified against them.
+    for ((kind, id), (file, symbol)) in &mappings.set {
+        let sql = match kind.as_str() {
+            "feature" => "UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1",
+            _ => "UPDATE tests SET rust_file = ?2, rust_test = ?3 WHERE id = ?1",
+        };
+        tx.prepare_cached(sql)?.execute(params![id, file, symbol])?;
+    }
+    for (id, test) in &mappings.remove_tests {
+        tx.prepare_cached("DELETE FROM feature_rust_tests WHERE feature_id = ?1 AND rust_test = ?2")?.execute(params![id, test])?;
+    }
+    for (id, test) in &mappings.add_tests {
+        tx.prepare_cached("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)")?.execute(params![id, test])?;
+    }
     // Modules last: a verified module needs its items verified first.
     let (items, modules): (Vec<_>, Vec<_>) = plan.finals.iter().partition(|((kind, _), _)| kind != "module");
     for ((kind, id), (status, evidence, _)) in items.into_iter().chain(modules) {

@@ -320,6 +320,48 @@ pub fn keep_leading(plan: &mut Plan, ours: &[Change], ours_runs: &[RunKey]) -> (
     (changes, runs)
 }
 
+/// An item's mapping: its Rust file and its Rust symbol (a feature) or
+/// Rust test (a test).
+pub type Mapping = (Option<String>, Option<String>);
+
+/// What a merge changes in OURS's mappings: THEIRS's edits since BASE
+/// where OURS left the mapping as BASE had it. When both edited one
+/// item's mapping differently, OURS's stays and the item is listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MappingMerge {
+    pub set: Vec<((String, i64), Mapping)>,
+    /// A feature's extra Rust tests THEIRS added, and those it removed.
+    pub add_tests: Vec<(i64, String)>,
+    pub remove_tests: Vec<(i64, String)>,
+    pub both_changed: Vec<(String, i64)>,
+}
+
+pub fn merge_mappings(
+    base: &BTreeMap<(String, i64), Mapping>,
+    ours: &BTreeMap<(String, i64), Mapping>,
+    theirs: &BTreeMap<(String, i64), Mapping>,
+    tests: [&BTreeSet<(i64, String)>; 3],
+) -> MappingMerge {
+    let none: Mapping = (None, None);
+    let mut out = MappingMerge::default();
+    let keys: BTreeSet<&(String, i64)> = base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
+    for key in keys {
+        let (b, o, t) = (base.get(key).unwrap_or(&none), ours.get(key).unwrap_or(&none), theirs.get(key).unwrap_or(&none));
+        if t == b || t == o {
+            continue;
+        }
+        if o == b {
+            out.set.push((key.clone(), t.clone()));
+        } else {
+            out.both_changed.push(key.clone());
+        }
+    }
+    let [b, o, t] = tests;
+    out.add_tests = t.iter().filter(|x| !b.contains(*x) && !o.contains(*x)).cloned().collect();
+    out.remove_tests = b.iter().filter(|x| !t.contains(*x) && o.contains(*x)).cloned().collect();
+    out
+}
+
 fn follows_rules(from: &str, to: &str) -> bool {
     match (from.parse::<ItemStatus>(), to.parse::<ItemStatus>()) {
         (Ok(f), Ok(t)) => rule(f, t).is_ok(),
@@ -411,6 +453,22 @@ mod tests {
         assert_eq!(keep_leading(&mut p, &ours, &[]), (2, 0));
         assert_eq!(p.changes.len(), 1);
         assert_eq!(p.finals.len(), 3, "final states still cover every touched item");
+    }
+
+    #[test]
+    fn mappings_take_their_edits_where_ours_kept_base() {
+        let k = |id: i64| ("test".to_string(), id);
+        let m = |f: &str| (Some(f.to_string()), Some("t".to_string()));
+        let base: BTreeMap<_, _> = [(k(1), m("a")), (k(2), m("a")), (k(3), m("a"))].into();
+        let ours: BTreeMap<_, _> = [(k(1), m("a")), (k(2), m("o")), (k(3), m("o"))].into();
+        let theirs: BTreeMap<_, _> = [(k(1), m("t")), (k(2), m("a")), (k(3), m("t")), (k(4), m("t"))].into();
+        let none = BTreeSet::new();
+        let theirs_tests: BTreeSet<(i64, String)> = [(1, "x".to_string())].into();
+        let r = merge_mappings(&base, &ours, &theirs, [&none, &none, &theirs_tests]);
+        assert_eq!(r.set, vec![(k(1), m("t")), (k(4), m("t"))]);
+        assert_eq!(r.both_changed, vec![k(3)]);
+        assert_eq!(r.add_tests, vec![(1, "x".to_string())]);
+        assert!(r.remove_tests.is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::db::{db_error, Database, RunCopy};
-use crate::domain::merge::{common_prefix, keep_leading, plan, Change, Conflict, RunKey, Side};
+use crate::domain::merge::{common_prefix, keep_leading, merge_mappings, plan, Change, Conflict, RunKey, Side};
 use crate::error::Error;
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,10 @@ pub struct MergeReport {
     pub runs_added: usize,
     pub conflicts: Vec<Conflict>,
     pub upgraded: Vec<Upgrade>,
+    /// Items whose mapping THEIRS changed and the merge took.
+    pub mappings_taken: usize,
+    /// Items whose mapping both sides changed differently: OURS's was kept.
+    pub mapping_conflicts: Vec<String>,
 }
 
 /// Copy `path` (with its write-ahead log) to `dir/name` and open the copy,
@@ -147,10 +151,17 @@ pub fn merge(o: &MergeOptions) -> Result<MergeReport, Error> {
     let prefix_id = |n: usize, ids: &[i64]| if n == 0 { 0 } else { ids[n - 1] };
     let ours_ids: Vec<i64> = ours_h.iter().map(|(id, _)| *id).collect();
     let ours_run_ids: Vec<i64> = ours_r.iter().map(|(id, _)| *id).collect();
+    let (our_maps, our_tests) = ours.mappings()?;
+    let (their_maps, their_tests) = theirs.mappings()?;
+    let (base_maps, base_tests) = match &base {
+        Some(b) => b.mappings()?,
+        None => Default::default(),
+    };
+    let mappings = merge_mappings(&base_maps, &our_maps, &their_maps, [&base_tests, &our_tests, &their_tests]);
     let mut merged = ours;
     drop(theirs);
     drop(base);
-    merged.apply_merge(prefix_id(ph + kept_changes, &ours_ids), prefix_id(pr + kept_runs, &ours_run_ids), &p, &runs, &proven)?;
+    merged.apply_merge(prefix_id(ph + kept_changes, &ours_ids), prefix_id(pr + kept_runs, &ours_run_ids), &p, &runs, &proven, &mappings)?;
     merged.checkpoint()?;
     let built = merged.path().to_path_buf();
     drop(merged);
@@ -179,5 +190,7 @@ pub fn merge(o: &MergeOptions) -> Result<MergeReport, Error> {
         runs_added,
         conflicts: p.conflicts,
         upgraded,
+        mappings_taken: mappings.set.len(),
+        mapping_conflicts: mappings.both_changed.iter().map(|(k, id)| format!("{k} {id}")).collect(),
     })
 }

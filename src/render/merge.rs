@@ -13,6 +13,12 @@ pub fn merge_report(r: &MergeReport) -> String {
         "merged into {}: {} shared change(s), then {} from ours, {} from theirs, {} held by both; {} gate run(s) from theirs\n",
         r.output, r.shared_changes, r.ours_changes, r.theirs_changes, r.both_changes, r.runs_added
     ));
+    if r.mappings_taken > 0 {
+        s.push_str(&format!("took {} mapping edit(s) from theirs\n", r.mappings_taken));
+    }
+    if !r.mapping_conflicts.is_empty() {
+        s.push_str(&format!("kept ours for {} mapping(s) both sides changed: {}\n", r.mapping_conflicts.len(), r.mapping_conflicts.join(", ")));
+    }
     if r.conflicts.is_empty() {
         s.push_str("no conflicts\n");
         return s;

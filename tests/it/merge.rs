@@ -285,3 +285,24 @@ fn issue15_verified_items_merge_with_their_evidence() {
     assert_eq!(pt_json(&t, &m, &["feature", "show", "A"])["status"], "verified", "{dump}");
     pt_ok(&t, &m, &["audit"]);
 }
+
+/// A mapping THEIRS changed where OURS kept BASE's is taken; one both
+/// changed keeps OURS's and is reported.
+#[test]
+fn issue15_mapping_edits_merge_three_ways() {
+    let t = TestDir::new("merge-mappings");
+    t.ok(&["init", "--db", "base.db"]);
+    t.ok(&["--db", "base.db", "db", "checkpoint"]);
+    for side in ["ours.db", "theirs.db"] {
+        std::fs::copy(t.join("base.db"), t.join(side)).unwrap();
+    }
+    t.ok(&["--db", "theirs.db", "map", "test", "TestNRGSimple", "--target", "batch33::renamed_simple"]);
+    t.ok(&["--db", "theirs.db", "map", "test", "TestNRGSimpleElection", "--target", "batch33::theirs_election"]);
+    t.ok(&["--db", "ours.db", "map", "test", "TestNRGSimpleElection", "--target", "batch33::ours_election"]);
+    let v = t.json(&["db", "merge", "base.db", "ours.db", "theirs.db", "-o", "merged.db"]);
+    assert_eq!(v["mappings_taken"], 1, "{v}");
+    assert_eq!(v["mapping_conflicts"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(t.json(&["--db", "merged.db", "test", "show", "TestNRGSimple"])["rust_symbol"], "batch33::renamed_simple");
+    assert_eq!(t.json(&["--db", "merged.db", "test", "show", "TestNRGSimpleElection"])["rust_symbol"], "batch33::ours_election");
+    t.ok(&["--db", "merged.db", "audit"]);
+}
