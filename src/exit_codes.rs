@@ -3,7 +3,8 @@
 
 /// The command did what was asked.
 pub const SUCCESS: i32 = 0;
-/// A check ran and failed: stub findings remain, a gate ran and failed.
+/// A check ran and failed: stub findings remain, a gate ran and failed, a
+/// merge left items in conflict, `db diff` found differences.
 pub const CHECK_FAILED: i32 = 1;
 /// Bad arguments or values: malformed list, unknown status, too many items,
 /// missing `--reason`, an ambiguous name.
@@ -35,7 +36,7 @@ pub const INTERNAL: i32 = 101;
 pub const HELP_TABLE: &str = "\
 Exit codes:
   0    success
-  1    a check ran and failed (stub findings remain, a gate failed)
+  1    a check ran and failed (stub findings remain, a gate failed, a merge left conflicts)
   2    usage error: bad arguments or values, ambiguous name
   3    not found: unknown batch, module, feature, test, evidence run or upstream commit
   4    refused by a rule (transition, dependencies, evidence, stub finding); nothing written

@@ -11,6 +11,8 @@ mod hostile_input;
 mod import_go;
 mod import_scope;
 mod mapping;
+mod merge;
+mod merge_scale;
 mod modules;
 mod numbering;
 mod read_commands;
