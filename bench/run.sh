@@ -57,10 +57,10 @@ if [ "$which" = all ] || [ "$which" = p3 ]; then
     local ours_opts=() ctags_opts=()
     while [ "$1" != -- ]; do ours_opts+=("$1"); shift; done; shift
     ctags_opts=("$@")
-    local ours ref
+    local ours ref key=${label//[^A-Za-z0-9]/_}
     # The import exits 8 when a file does not tokenize; the benchmark trees have none.
-    ours=$(measure "p3-$label" "$fresh" "$bin import go $dir ${ours_opts[*]} --db $work/imp.db")
-    ref=$(measure "p3-$label-ctags" "" "ctags -R --languages=Go ${ctags_opts[*]} -f $work/tags $dir")
+    ours=$(measure "p3-$key" "$fresh" "$bin import go $dir ${ours_opts[*]} --db $work/imp.db")
+    ref=$(measure "p3-$key-ctags" "" "ctags -R --languages=Go ${ctags_opts[*]} -f $work/tags $dir")
     printf 'P3 %-40s porttrack %8s ms, ctags %8s ms, ratio %s (goal <= 1.00)\n' "$label:" "$ours" "$ref" "$(ratio "$ours" "$ref")"
   }
   stdlib=/usr/share/go-1.19/src
