@@ -201,9 +201,12 @@ impl Raft {
             }
         }
 
-        // Planted bug: acknowledge before the entry is durable.
-        let early_ack = self.bugs.ack_before_wal_write && sub.is_some() && is_new && ae.should_store();
-        if early_ack {
+        #[allow(unused_mut)]
+        let mut early_ack = false;
+        // Planted bug (test builds only): acknowledge before the entry is durable.
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.ack_before_wal_write && sub.is_some() && is_new && ae.should_store() {
+            early_ack = true;
             let ar = AppendEntryResponse::new(ae.term, ae.pindex + 1, &self.id, true);
             self.send_rpc(&ae.reply, "", &ar.encode());
         }

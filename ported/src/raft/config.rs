@@ -1,6 +1,7 @@
 //! Tunables and per-node configuration: the timing values Go keeps in
 //! package variables (tests change them), the `RaftConfig` handed to a new
-//! node, and the test-only planted-bug switches.
+//! node, and the planted-bug switches, which exist only in test builds
+//! (`cfg(test)` or the crate's `testing` feature).
 
 use std::time::Duration;
 
@@ -64,8 +65,10 @@ impl RaftTimings {
     }
 }
 
-/// Deliberately wrong behaviours that the simulation must catch. Test-only:
-/// every switch defaults to off and production code never sets one.
+/// Deliberately wrong behaviours that the simulation must catch. Only in
+/// test builds: the normal build has neither this type nor the code paths
+/// it switches on.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlantedBugs {
     /// Clear our vote when stepping down (lets a node vote twice in a term).
@@ -90,7 +93,8 @@ pub struct RaftConfig {
     pub recovering: bool,
     /// Set when the peer set is being scaled up.
     pub scale_up: bool,
-    /// Test-only planted bugs.
+    /// Planted bugs (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub planted_bugs: PlantedBugs,
 }
 
@@ -104,6 +108,7 @@ impl RaftConfig {
             observer: false,
             recovering: false,
             scale_up: false,
+            #[cfg(any(test, feature = "testing"))]
             planted_bugs: PlantedBugs::default(),
         }
     }

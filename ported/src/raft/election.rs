@@ -208,6 +208,7 @@ impl Raft {
     /// Port of (*raft).stepdownLocked
     pub(crate) fn stepdown_locked(&mut self, new_leader: &str) {
         self.debug("Stepping down");
+        #[cfg(any(test, feature = "testing"))]
         if self.bugs.clear_vote_on_stepdown {
             self.vote = NO_VOTE.to_string();
         }

@@ -18,6 +18,7 @@ pub mod env;
 #[cfg(test)]
 mod exercise;
 pub mod file_wal;
+#[cfg(any(test, feature = "testing"))]
 pub mod internals;
 pub mod leader;
 pub mod membership;
@@ -28,7 +29,9 @@ pub mod snapshot;
 pub mod wal;
 pub mod wire;
 
-pub use config::{PlantedBugs, RaftConfig, RaftTimings};
+#[cfg(any(test, feature = "testing"))]
+pub use config::PlantedBugs;
+pub use config::{RaftConfig, RaftTimings};
 pub use env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport};
 pub use file_wal::FileWal;
 pub use node::{CommittedEntry, Peer, Raft};
@@ -173,6 +176,13 @@ pub enum RaftError {
     /// Encoding failure.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// [`Raft::tick`] still had work after its step budget: the run loop
+    /// is spinning.
+    #[error("raft: run loop did not settle within {steps} steps")]
+    RunLoopStuck {
+        /// The budget that ran out.
+        steps: u64,
+    },
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use std::time::Duration;
 use crate::peer_state::{ExtensionState, PeerState};
 use crate::snapshot_file::{SnapshotCodec, SNAPSHOTS_DIR};
 
-use super::config::{PlantedBugs, RaftConfig, RaftTimings};
+#[cfg(any(test, feature = "testing"))]
+use super::config::PlantedBugs;
+use super::config::{RaftConfig, RaftTimings};
 use super::env::{join, since, ClientId, LogLevel, RaftEnv, Sid, Timestamp};
 use super::persist::{read_peer_state, write_peer_state};
 use super::wal::{StorageType, Wal, WalError};
@@ -59,7 +61,9 @@ pub(crate) struct CatchupState {
     pub(crate) sub: Option<Sid>,
     pub(crate) cterm: u64,
     pub(crate) cindex: u64,
-    /// Our last term when the catch-up started.
+    /// Our last term when the catch-up started. Upstream records it and
+    /// never reads it; only the tests' white-box view does.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     pub(crate) pterm: u64,
     /// Our last index when progress was last seen (first: at the start).
     pub(crate) pindex: u64,
@@ -92,6 +96,7 @@ pub(crate) enum RunCtx {
 pub struct Raft {
     pub(crate) env: Box<dyn RaftEnv>,
     pub(crate) timings: RaftTimings,
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) bugs: PlantedBugs,
 
     pub(crate) created: Timestamp,
@@ -187,6 +192,8 @@ pub struct Raft {
     pub(crate) restart_loop: bool,
     pub(crate) hb_pending: bool,
     pub(crate) torn_down: bool,
+    /// Events one tick may handle (see [`super::run::TICK_STEP_BUDGET`]).
+    pub(crate) tick_budget: u64,
 }
 
 impl std::fmt::Debug for Raft {
@@ -254,6 +261,7 @@ impl Raft {
         let mut n = Raft {
             env,
             timings,
+            #[cfg(any(test, feature = "testing"))]
             bugs: cfg.planted_bugs,
             created: now,
             acc_name: acc_name.to_string(),
@@ -330,6 +338,7 @@ impl Raft {
             restart_loop: false,
             hb_pending: false,
             torn_down: false,
+            tick_budget: super::run::TICK_STEP_BUDGET,
         };
 
         // Without its subscriptions the node would be isolated: fatal.
@@ -903,7 +912,8 @@ impl Raft {
     }
 
     /// Test hook: overwrite term, pterm and pindex like the Go tests do
-    /// with direct field writes under the node lock.
+    /// with direct field writes under the node lock (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_test_state(&mut self, term: Option<u64>, pterm: Option<u64>, pindex: Option<u64>) {
         if let Some(t) = term {
             self.term = t;

@@ -7,7 +7,12 @@
 use super::env::{Sid, Timestamp};
 use super::node::{Raft, RunCtx, SubKind};
 use super::wire::VoteResponse;
-use super::{RaftState, NO_LEADER};
+use super::{RaftError, RaftState, NO_LEADER};
+
+/// Events one [`Raft::tick`] may handle before it reports the loop stuck.
+/// Far above what any real burst needs: a tick handles the messages and
+/// timers due at one instant.
+pub const TICK_STEP_BUDGET: u64 = 1_000_000;
 
 impl Raft {
     /// Hands a message that arrived on subscription `sid` to its handler
@@ -63,15 +68,18 @@ impl Raft {
     /// Port of (*raft).run
     ///
     /// Runs the current role's loop until no queued work or due timer is
-    /// left. Never blocks and never reads the wall clock.
-    pub fn tick(&mut self) {
-        // A generous bound so a logic error cannot spin the simulation forever.
-        for _ in 0..1_000_000 {
+    /// left. Never blocks and never reads the wall clock. A loop that still
+    /// finds work after [`TICK_STEP_BUDGET`] events is spinning (a livelock
+    /// in the port, or a host that keeps feeding it): that is reported as
+    /// [`RaftError::RunLoopStuck`] for the host to fail on, never swallowed.
+    pub fn tick(&mut self) -> Result<(), RaftError> {
+        for _ in 0..self.tick_budget {
             if !self.step() {
-                return;
+                return Ok(());
             }
         }
         self.error("run loop did not settle");
+        Err(RaftError::RunLoopStuck { steps: self.tick_budget })
     }
 
     fn loop_matches_state(&self) -> bool {
@@ -334,6 +342,8 @@ fn advance(mut t: Timestamp, every: std::time::Duration, now: Timestamp) -> Time
 mod tests {
     use std::time::Duration;
 
+    use crate::raft::RaftError;
+
     use crate::raft::node::{CatchupState, RunCtx};
     use crate::raft::wire::{AppendEntry, AppendEntryResponse, Entry, EntryType, VoteRequest, VoteResponse};
     use crate::raft::RaftState;
@@ -400,5 +410,22 @@ mod tests {
         assert_eq!(n.state(), RaftState::Candidate);
         assert_eq!(n.term(), 6);
         assert!(n.restart_loop, "the candidate loop takes over");
+    }
+
+    #[test]
+    fn tick_reports_a_run_loop_that_does_not_settle() {
+        let mut c = Cluster::new("R3S", 3, test_seed("tick_reports_a_run_loop_that_does_not_settle"));
+        let slot = c.init_single_mem_raft_node();
+        c.freeze(&[slot]);
+        let n = c.node(slot);
+        n.tick().expect("an idle node settles");
+        n.tick_budget = 4;
+        for term in 1..=6 {
+            n.reqs.push_back(VoteRequest { term, last_term: 0, last_index: 0, candidate: PEER1.into(), reply: String::new() });
+        }
+        assert_eq!(n.tick(), Err(RaftError::RunLoopStuck { steps: 4 }), "six events do not fit a budget of four");
+        assert_eq!(n.reqs.len(), 2, "the loop stopped where the budget ran out");
+        assert_eq!(n.tick(), Ok(()), "the rest fits");
+        assert!(n.reqs.is_empty());
     }
 }

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::raft::env::{ClientId, Sid};
 use crate::raft::node::bootstrap_raft_node;
-use crate::raft::{FileWal, MemWal, PlantedBugs, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
+#[cfg(any(test, feature = "testing"))]
+use crate::raft::PlantedBugs;
+use crate::raft::{FileWal, MemWal, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
 
 use super::net::{Msg, Owner};
 use super::state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
@@ -65,7 +67,8 @@ pub struct NodeSlot {
     pub raft: Raft,
     /// The replicated state machine.
     pub sm: Box<dyn StateMachine>,
-    /// Planted bugs for this node.
+    /// Planted bugs for this node (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
     /// Held like a Go test holding the node's lock: messages queue up but
     /// the node and its state machine do not run.
@@ -135,6 +138,14 @@ pub fn server_hash(name: &str) -> String {
     d[..8].iter().map(|&b| DIGITS[(b % 62) as usize] as char).collect()
 }
 
+// A node whose run loop spins is a livelock in the port: fail the run (the
+// cluster's drop handler then prints the seed and the recent log).
+fn tick_or_fail(n: &mut Raft, seed: u64) {
+    if let Err(e) = n.tick() {
+        panic!("{} on {} (seed {seed}): {e}", n.group(), n.id());
+    }
+}
+
 /// A simulated cluster.
 pub struct Cluster {
     /// Cluster name.
@@ -152,7 +163,8 @@ pub struct Cluster {
     /// Timings for nodes created from now on (Go's package variables, as
     /// the Go test package sets them).
     pub timings: RaftTimings,
-    /// Planted bugs for nodes created from now on.
+    /// Planted bugs for nodes created from now on (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
     /// Sync the file WAL on every append (needed for power-loss faults).
     pub wal_sync_always: bool,
@@ -196,6 +208,7 @@ impl Cluster {
             nodes: Vec::new(),
             probes: Vec::new(),
             timings: RaftTimings::go_test_defaults(),
+            #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
             wal_sync_always: true,
             steps: 0,
@@ -253,10 +266,15 @@ impl Cluster {
         }
     }
 
-    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>, bugs: PlantedBugs) -> Raft {
+    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>) -> Raft {
         let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
+        #[allow(unused_mut)]
         let mut cfg = RaftConfig::new(group, store, wal);
-        cfg.planted_bugs = bugs;
+        // A restarted node keeps the bugs it was created with.
+        #[cfg(any(test, feature = "testing"))]
+        {
+            cfg.planted_bugs = self.nodes.get(slot).map_or(self.bugs, |n| n.bugs);
+        }
         match Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings) {
             Ok(n) => n,
             Err(e) => panic!("starting raft node for {group} on {}: {e}", self.servers[server].name),
@@ -284,12 +302,23 @@ impl Cluster {
         }
         let slot = self.nodes.len();
         let wal = self.open_wal(storage, &wal_dir);
-        let raft = self.start_node(slot, server, name, &store, wal, self.bugs);
+        let raft = self.start_node(slot, server, name, &store, wal);
         let sm: Box<dyn StateMachine> = match kind {
             SmKind::Adder => Box::new(StateAdder::default()),
             SmKind::ChainOfBlocks => Box::new(ChainOfBlocks::new(&self.servers[server].name, raft.id())),
         };
-        self.nodes.push(NodeSlot { server, group: name.to_string(), store, wal_dir, storage, raft, sm, bugs: self.bugs, frozen: false });
+        self.nodes.push(NodeSlot {
+            server,
+            group: name.to_string(),
+            store,
+            wal_dir,
+            storage,
+            raft,
+            sm,
+            #[cfg(any(test, feature = "testing"))]
+            bugs: self.bugs,
+            frozen: false,
+        });
         self.drive_sm(slot);
         slot
     }
@@ -373,6 +402,7 @@ impl Cluster {
             storage: StorageType::Memory,
             raft,
             sm: Box::new(StateAdder::default()),
+            #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
             frozen: false,
         });
@@ -422,12 +452,12 @@ impl Cluster {
         }
         self.nodes[slot].raft.wait_for_stop();
         self.nodes[slot].sm.restarting();
-        let (server, group, store, wal_dir, storage, bugs) = {
+        let (server, group, store, wal_dir, storage) = {
             let n = &self.nodes[slot];
-            (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage, n.bugs)
+            (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage)
         };
         let wal = self.open_wal(storage, &wal_dir);
-        self.nodes[slot].raft = self.start_node(slot, server, &group, &store, wal, bugs);
+        self.nodes[slot].raft = self.start_node(slot, server, &group, &store, wal);
         self.drive_sm(slot);
     }
 
@@ -499,7 +529,7 @@ impl Cluster {
                     // The run loop wakes for each message as it arrives, so
                     // messages are handled in arrival order.
                     if !n.frozen {
-                        n.raft.tick();
+                        tick_or_fail(&mut n.raft, self.seed);
                         self.drive_sm(slot);
                         self.run_after_tick(slot);
                     }
@@ -516,7 +546,7 @@ impl Cluster {
                 let due = self.nodes[slot].raft.next_deadline().is_some_and(|d| d.0 <= now);
                 if due {
                     any = true;
-                    self.nodes[slot].raft.tick();
+                    tick_or_fail(&mut self.nodes[slot].raft, self.seed);
                 }
                 self.drive_sm(slot);
                 if due {

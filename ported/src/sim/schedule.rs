@@ -9,7 +9,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::raft::{PlantedBugs, RaftState};
+#[cfg(any(test, feature = "testing"))]
+use crate::raft::PlantedBugs;
+use crate::raft::RaftState;
 
 use super::cluster::{Cluster, SmKind};
 use super::invariants::Invariants;
@@ -25,7 +27,8 @@ pub struct ScheduleConfig {
     pub nodes: usize,
     /// Simulated time under faults.
     pub duration: Duration,
-    /// Bugs planted in every node.
+    /// Bugs planted in every node (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
 }
 
@@ -51,7 +54,10 @@ enum Shape {
 /// Runs one seed; `Err` carries the first invariant violation.
 pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> {
     let mut c = Cluster::new("SIM", cfg.nodes, seed);
-    c.bugs = cfg.bugs;
+    #[cfg(any(test, feature = "testing"))]
+    {
+        c.bugs = cfg.bugs;
+    }
     {
         let mut rng = c.world.rng.borrow_mut();
         // Tight, overlapping election windows make split votes and
