@@ -102,6 +102,9 @@ impl Raft {
             self.update_lead_change(false);
             self.resp.clear();
             self.prop.clear();
+            // Go's heartbeat goroutine for a shrunk group would find us no
+            // longer leader and send nothing; drop the owed heartbeat.
+            self.hb_pending = false;
         } else if state == RaftState::Leader && pstate != RaftState::Leader {
             lead_change = true;
             self.pae.clear();

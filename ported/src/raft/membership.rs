@@ -75,7 +75,9 @@ impl Raft {
         } else if ncsz < pcsz {
             self.debug(&format!("Decreasing our clustersize: {pcsz} -> {ncsz}"));
             if self.state == RaftState::Leader {
-                // Go sends this from a goroutine once the lock is released.
+                // Go sends this from a goroutine once the lock is released;
+                // the leader loop sends it on its next turn, and leaving
+                // leadership first cancels it (see switch_state).
                 self.hb_pending = true;
             }
         }

@@ -60,7 +60,7 @@ impl Raft {
             || !self.prop.is_empty()
             || !self.reqs.is_empty()
             || !self.votes.is_empty()
-            || self.hb_pending
+            || (self.hb_pending && self.state == RaftState::Leader)
             || self.progress.values().any(|r| !r.updates.is_empty())
             || (self.state != RaftState::Leader && !self.progress.is_empty())
     }
@@ -427,5 +427,34 @@ mod tests {
         assert_eq!(n.reqs.len(), 2, "the loop stopped where the budget ran out");
         assert_eq!(n.tick(), Ok(()), "the rest fits");
         assert!(n.reqs.is_empty());
+    }
+
+    // Go sends the heartbeat of a shrinking group from a goroutine
+    // (adjustClusterSizeAndQuorum); once that leader has stepped down the
+    // goroutine finds it is no longer leader and sends nothing.
+    #[test]
+    fn stepping_down_with_a_heartbeat_pending_does_not_spin() {
+        let mut c = Cluster::new("R3S", 3, test_seed("stepping_down_with_a_heartbeat_pending_does_not_spin"));
+        let rg = c.create_mem_raft_group("TEST", 3, crate::sim::SmKind::Adder);
+        let l = c.wait_on_leader(&rg).expect("a leader");
+        let victim = rg.members.iter().copied().find(|&m| m != l).expect("a follower");
+        let victim_id = c.node(victim).id().to_string();
+        c.freeze(&[l]);
+        let n = c.node(l);
+        n.propose_remove_peer(&victim_id).expect("leader accepts the change");
+        // The proposal arm sends the change and shrinks the group at once...
+        n.leader_process_proposals();
+        assert!(n.hb_pending, "a heartbeat is owed to the smaller group");
+        // ...and before the heartbeat goes out, a response with a higher
+        // term arrives in the same batch.
+        let term = n.term();
+        n.resp.push_back(AppendEntryResponse::new(term + 1, 0, &victim_id, false));
+        n.tick().expect("run loop settles");
+        assert_eq!(n.state(), RaftState::Follower);
+        let now = n.now();
+        let next = n.next_deadline().expect("still running");
+        assert!(next > now, "a follower with nothing queued sleeps until its election timer, not {next:?} = now");
+        c.unfreeze(&[l]);
+        c.run_for(Duration::from_secs(1));
     }
 }
