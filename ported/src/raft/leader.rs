@@ -242,6 +242,12 @@ impl Raft {
             wrong_term = false;
         }
         if ar.index <= self.commit || wrong_term {
+            // A follower's success carries its pterm, which a leader of a
+            // later term can never have been overtaken by without stepping
+            // down first (upstream: assert.AlwaysOrUnreachable).
+            if ar.term > self.term {
+                self.unreachable("Raft response term mismatch");
+            }
             return false;
         }
         if !known {
@@ -498,5 +504,35 @@ impl Raft {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::raft::wire::AppendEntryResponse;
+    use crate::sim::{test_seed, Cluster};
+
+    const PEER1: &str = "yrzKKRBu";
+
+    #[test]
+    fn track_response_asserts_no_success_from_a_later_term() {
+        let mut c = Cluster::new("R3S", 3, test_seed("track_response_asserts_no_success_from_a_later_term"));
+        let slot = c.init_single_mem_raft_node();
+        c.freeze(&[slot]);
+        let n = c.node(slot);
+        n.update_known_peers(&[n.id().to_string(), PEER1.to_string()]);
+        n.term = 3;
+        n.switch_to_leader();
+        let term = n.term();
+
+        // An earlier term is ignored quietly: stale, but possible.
+        assert!(!n.track_response(&AppendEntryResponse::new(term - 1, 5, PEER1, true)));
+        assert!(n.assertion_failures().is_empty());
+        // The current term counts.
+        assert!(n.track_response(&AppendEntryResponse::new(term, 5, PEER1, true)));
+        assert!(n.assertion_failures().is_empty());
+        // A later term cannot happen while we lead: the assertion fires.
+        assert!(!n.track_response(&AppendEntryResponse::new(term + 1, 6, PEER1, true)));
+        assert_eq!(n.assertion_failures(), ["Raft response term mismatch"]);
     }
 }
