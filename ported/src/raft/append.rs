@@ -9,6 +9,7 @@ use crate::snapshot_file::Snapshot;
 
 use super::env::{Sid, Timestamp};
 use super::node::{CatchupState, CommittedEntry, Raft};
+use super::peer_id::{id_bytes, id_from_bytes};
 use super::wal::msg_size;
 use super::wire::{decode_append_entry, AppendEntry, AppendEntryResponse, Entry, EntryType};
 use super::{RaftError, RaftState, ID_LEN, NO_LEADER, NO_VOTE};
@@ -232,7 +233,7 @@ impl Raft {
             match e.typ {
                 EntryType::LeaderTransfer => {
                     // Only live entries; never replays or catch-ups.
-                    if is_new && e.data == self.id.as_bytes() {
+                    if is_new && e.data[..] == *id_bytes(&self.id) {
                         if !self.observer && !self.paused {
                             self.lxfer = true;
                             let _ = self.xfer_campaign();
@@ -244,10 +245,8 @@ impl Raft {
                 EntryType::AddPeer => {
                     self.memb_change_index = self.pindex;
                     if e.data.len() == ID_LEN {
-                        if let Ok(new_peer) = String::from_utf8(e.data.clone()) {
-                            // Tracked now, official only once committed.
-                            self.peers.entry(new_peer).or_default();
-                        }
+                        // Tracked now, official only once committed.
+                        self.peers.entry(id_from_bytes(&e.data)).or_default();
                     }
                 }
                 EntryType::RemovePeer => {

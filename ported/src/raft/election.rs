@@ -272,7 +272,7 @@ impl Raft {
         }
         if !maybe_leader.is_empty() {
             self.debug(&format!("Selected {maybe_leader:?} for new leader, stepping down due to leadership transfer"));
-            let e = Entry::new(EntryType::LeaderTransfer, maybe_leader.as_bytes());
+            let e = Entry::new(EntryType::LeaderTransfer, super::peer_id::id_bytes(&maybe_leader));
             self.send_append_entry(vec![e]);
         }
         self.stepdown(NO_LEADER);

@@ -7,6 +7,7 @@ use crate::snapshot_file::Snapshot;
 
 use super::env::since;
 use super::node::{CommittedEntry, ProposedEntry, Raft};
+use super::peer_id::id_from_bytes;
 use super::wal::WalError;
 use super::wire::{decode_append_entry_response, AppendEntry, AppendEntryResponse, Entry, EntryType};
 use super::{RaftError, RaftState, NO_LEADER};
@@ -348,14 +349,14 @@ impl Raft {
                     }
                 }
                 EntryType::AddPeer => {
-                    let new_peer = String::from_utf8_lossy(&e.data).into_owned();
+                    let new_peer = id_from_bytes(&e.data);
                     self.debug(&format!("Added peer {new_peer:?}"));
                     self.add_peer(&new_peer);
                     committed.push(e.clone());
                     self.memb_change_index = 0;
                 }
                 EntryType::RemovePeer => {
-                    let peer = String::from_utf8_lossy(&e.data).into_owned();
+                    let peer = id_from_bytes(&e.data);
                     self.debug(&format!("Removing peer {peer:?}"));
                     self.remove_peer(&peer);
                     committed.push(e.clone());

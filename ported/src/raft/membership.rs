@@ -6,6 +6,7 @@ use crate::peer_state::{encode_peer_state, PeerState};
 
 use super::env::since;
 use super::node::{Lps, ProposedEntry, Raft};
+use super::peer_id::{id_bytes, id_from_bytes};
 use super::wire::{Entry, EntryType};
 use super::{RaftError, RaftState, ID_LEN};
 
@@ -121,7 +122,7 @@ impl Raft {
         if self.memb_change_index > 0 {
             return Err(RaftError::MembershipChange);
         }
-        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::AddPeer, peer.as_bytes()), reply: String::new() });
+        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::AddPeer, id_bytes(peer)), reply: String::new() });
         Ok(())
     }
 
@@ -134,7 +135,7 @@ impl Raft {
         }
         if self.state != RaftState::Leader {
             let subj = self.rpsubj.clone();
-            self.send_rpc(&subj, "", peer.as_bytes());
+            self.send_rpc(&subj, "", &id_bytes(peer));
             return Ok(());
         }
         if self.memb_change_index > 0 {
@@ -143,7 +144,7 @@ impl Raft {
         if self.peers.len() <= 1 {
             return Err(RaftError::RemoveLastNode);
         }
-        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::RemovePeer, peer.as_bytes()), reply: String::new() });
+        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::RemovePeer, id_bytes(peer)), reply: String::new() });
         Ok(())
     }
 
@@ -177,7 +178,7 @@ impl Raft {
         // Set first: a single-node group commits inside the send.
         self.memb_change_index = self.pindex + 1;
         let typ = e.typ;
-        let peer = String::from_utf8_lossy(&e.data).into_owned();
+        let peer = id_from_bytes(&e.data);
         if self.send_append_entry_locked(vec![e], true).is_err() {
             self.memb_change_index = 0;
             return false;

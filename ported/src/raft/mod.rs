@@ -23,6 +23,7 @@ pub mod internals;
 pub mod leader;
 pub mod membership;
 pub mod node;
+pub mod peer_id;
 pub mod persist;
 pub mod run;
 pub mod snapshot;

@@ -48,8 +48,7 @@ impl Raft {
         if buf.len() < TERM_VOTE_LEN {
             return Ok((term, NO_VOTE.to_string()));
         }
-        // A vote that is not UTF-8 still counts as "voted" (never re-vote in this term).
-        let voted = String::from_utf8_lossy(&buf[8..]).into_owned();
+        let voted = super::peer_id::id_from_bytes(&buf[8..]);
         Ok((term, voted))
     }
 
@@ -59,7 +58,7 @@ impl Raft {
     pub(crate) fn write_term_vote(&mut self) {
         let mut b = Vec::with_capacity(TERM_VOTE_LEN);
         b.extend_from_slice(&self.term.to_le_bytes());
-        let vote = self.vote.as_bytes();
+        let vote = super::peer_id::id_bytes(&self.vote);
         b.extend_from_slice(&vote[..vote.len().min(ID_LEN)]);
         if self.wtv == b {
             return;
