@@ -37,10 +37,29 @@ impl Raft {
         }
     }
 
+    /// Port of (*raft).outOfResources
+    pub(crate) fn out_of_resources(&mut self) -> bool {
+        if !self.track {
+            return false;
+        }
+        let wtype = self.wtype;
+        self.env.jetstream_limits_exceeded(wtype)
+    }
+
     /// Port of (*raft).processAppendEntries
+    ///
+    /// Entries are always taken off the queue; while closed or out of
+    /// resources they are dropped unprocessed.
     pub(crate) fn process_append_entries(&mut self) {
-        // Upstream also refuses to process when out of resources; JetStream limits are not modelled here.
-        let can_process = !self.is_closed();
+        let mut can_process = true;
+        if self.is_closed() {
+            self.debug("AppendEntry not processing inbound, closed");
+            can_process = false;
+        }
+        if self.out_of_resources() {
+            self.debug("AppendEntry not processing inbound, no resources");
+            can_process = false;
+        }
         let aes: Vec<AppendEntry> = self.entry.drain(..).collect();
         if can_process {
             for ae in aes {

@@ -87,6 +87,9 @@ pub struct RaftConfig {
     pub store: String,
     /// The WAL.
     pub log: Box<dyn Wal>,
+    /// Track JetStream resource limits (Go: `Track`): while the server's
+    /// limits are exceeded the node drops new entries and does not campaign.
+    pub track: bool,
     /// Start as an observer.
     pub observer: bool,
     /// Set when the group is recovering after a restart.
@@ -105,6 +108,7 @@ impl RaftConfig {
             name: name.to_string(),
             store: store.to_string(),
             log,
+            track: false,
             observer: false,
             recovering: false,
             scale_up: false,

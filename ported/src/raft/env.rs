@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use super::wal::StorageType;
+
 /// A point on the injected clock, in nanoseconds since the clock's origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub u64);
@@ -103,6 +105,12 @@ pub trait RaftEnv {
     fn fs(&mut self) -> &mut dyn Fs;
     /// Log sink for warnings and debug lines; ignored by default.
     fn log(&mut self, _level: LogLevel, _msg: &str) {}
+    /// Whether the hosting server's JetStream is over its resource limits
+    /// for this storage kind (Go: `js.limitsExceeded`). A host without
+    /// JetStream never is, which is the default.
+    fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
+        false
+    }
 }
 
 /// Log levels handed to [`RaftEnv::log`].

@@ -107,6 +107,7 @@ pub struct Raft {
 
     pub(crate) wal: Box<dyn Wal>,
     pub(crate) wtype: StorageType,
+    pub(crate) track: bool,
     pub(crate) bytes: u64,
     pub(crate) werr: Option<RaftError>,
 
@@ -270,6 +271,7 @@ impl Raft {
             id,
             wal: cfg.log,
             wtype,
+            track: cfg.track,
             bytes: 0,
             werr: None,
             state: RaftState::Follower,

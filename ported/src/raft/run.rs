@@ -190,8 +190,10 @@ impl Raft {
             return true;
         }
         if self.now() >= self.elect {
-            // Upstream first stays a follower when out of resources; JetStream limits are not modelled here.
-            if self.observer {
+            if self.out_of_resources() {
+                self.reset_election_timeout();
+                self.debug("Not switching to candidate, no resources");
+            } else if self.observer {
                 let et = self.timings.observer_mode_interval;
                 self.reset_elect(et);
                 self.debug("Not switching to candidate, observer only");
@@ -427,6 +429,34 @@ mod tests {
         assert_eq!(n.reqs.len(), 2, "the loop stopped where the budget ran out");
         assert_eq!(n.tick(), Ok(()), "the rest fits");
         assert!(n.reqs.is_empty());
+    }
+
+    #[test]
+    fn out_of_resources_drops_entries_and_keeps_a_follower_from_campaigning() {
+        let mut c = Cluster::new("R3S", 3, test_seed("out_of_resources_drops_entries_and_keeps_a_follower_from_campaigning"));
+        c.track = true;
+        let rg = c.create_mem_raft_group("TEST", 3, crate::sim::SmKind::Adder);
+        let l = c.wait_on_leader(&rg).expect("a leader");
+        let f = rg.members.iter().copied().find(|&m| m != l).expect("a follower");
+        let f_server = c.nodes[f].server;
+        c.world.limits_exceeded.borrow_mut().insert(f_server);
+        let before = c.node(f).last_log();
+        c.propose_delta(l, 7);
+        c.run_for(Duration::from_millis(500));
+        assert!(c.node(l).last_log().0 > before.0, "the leader stored the entry");
+        assert_eq!(c.node(f).last_log(), before, "entries are dropped while over the limits");
+
+        // Cut off from the leader, it still does not campaign.
+        let n_servers = c.servers.len();
+        c.world.net.borrow_mut().isolate(f_server, n_servers);
+        let term = c.node(f).term();
+        c.run_for(c.timings.max_election_timeout * 3);
+        assert_eq!((c.node(f).state(), c.node(f).term()), (RaftState::Follower, term));
+
+        // Back within its limits it campaigns as usual.
+        c.world.limits_exceeded.borrow_mut().remove(&f_server);
+        c.run_for(c.timings.max_election_timeout * 2);
+        assert!(c.node(f).term() > term, "campaigns once resources are back");
     }
 
     // Go sends the heartbeat of a shrinking group from a goroutine

@@ -168,6 +168,9 @@ pub struct Cluster {
     pub bugs: PlantedBugs,
     /// Sync the file WAL on every append (needed for power-loss faults).
     pub wal_sync_always: bool,
+    /// `RaftConfig::track` for nodes created from now on. Go's test helpers
+    /// leave it off; JetStream's groups turn it on.
+    pub track: bool,
     /// Simulation steps taken.
     pub steps: u64,
     /// Called after every node turn with the slot that ran (invariant checks).
@@ -211,6 +214,7 @@ impl Cluster {
             #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
             wal_sync_always: true,
+            track: false,
             steps: 0,
             after_tick: None,
             dirs: 0,
@@ -270,6 +274,7 @@ impl Cluster {
         let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
         #[allow(unused_mut)]
         let mut cfg = RaftConfig::new(group, store, wal);
+        cfg.track = self.track;
         // A restarted node keeps the bugs it was created with.
         #[cfg(any(test, feature = "testing"))]
         {

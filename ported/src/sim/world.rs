@@ -2,10 +2,11 @@
 //! the disk, plus the per-node host that implements [`RaftEnv`] over them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use crate::raft::env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport, TransportError};
+use crate::raft::StorageType;
 
 use super::disk::SimDisk;
 use super::net::{Network, Owner};
@@ -26,6 +27,8 @@ pub struct World {
     pub log: RefCell<VecDeque<String>>,
     /// Print log lines as they happen (`NRG_SIM_LOG=1`).
     pub verbose: bool,
+    /// Servers whose JetStream is over its resource limits.
+    pub limits_exceeded: RefCell<BTreeSet<usize>>,
 }
 
 impl World {
@@ -38,6 +41,7 @@ impl World {
             disk: RefCell::new(SimDisk::default()),
             log: RefCell::new(VecDeque::new()),
             verbose: std::env::var("NRG_SIM_LOG").is_ok_and(|v| v == "1"),
+            limits_exceeded: RefCell::new(BTreeSet::new()),
         })
     }
 
@@ -165,5 +169,8 @@ impl RaftEnv for SimHost {
         if level != LogLevel::Debug || self.world.verbose {
             self.world.log_line(format!("{} {level:?} {msg}", self.name));
         }
+    }
+    fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
+        self.world.limits_exceeded.borrow().contains(&self.transport.server)
     }
 }
