@@ -111,6 +111,24 @@ pub trait RaftEnv {
     fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
         false
     }
+    /// The server registry's view of node `id` (Go: `s.nodeToInfo`), which
+    /// `StepDown` consults before handing leadership over. A host without
+    /// a registry treats every node as known and online, the default.
+    fn node_status(&mut self, _id: &str) -> NodeStatus {
+        NodeStatus::Online
+    }
+}
+
+/// What the server's registry of nodes knows about one (Go: an entry of
+/// `nodeToInfo` and its `offline` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    /// Not in the registry.
+    Unknown,
+    /// Known and reachable as far as the server can tell.
+    Online,
+    /// Known but marked offline.
+    Offline,
 }
 
 /// Log levels handed to [`RaftEnv::log`].

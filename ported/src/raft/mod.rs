@@ -33,7 +33,7 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub use config::PlantedBugs;
 pub use config::{RaftConfig, RaftTimings};
-pub use env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport};
+pub use env::{ClientId, Fs, FsError, LogLevel, NodeStatus, RaftEnv, Sid, Timestamp, Transport};
 pub use file_wal::FileWal;
 pub use node::{CommittedEntry, Peer, Raft};
 pub use wal::{MemWal, StorageType, Wal, WalError, WalState};

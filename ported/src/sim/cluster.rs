@@ -202,10 +202,14 @@ impl Cluster {
     /// Port of createJetStreamClusterExplicit: cluster `name` of `n`
     /// servers named `S-1`, `S-2`... as in Go, so node ids match Go's.
     pub fn new(name: &str, n: usize, seed: u64) -> Cluster {
-        let servers = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
+        let servers: Vec<Server> = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
+        let world = World::new(seed);
+        for s in &servers {
+            world.node_registry.borrow_mut().insert(s.id.clone(), false);
+        }
         Cluster {
             name: name.to_string(),
-            world: World::new(seed),
+            world,
             seed,
             servers,
             nodes: Vec::new(),
@@ -356,8 +360,17 @@ impl Cluster {
     /// Port of (*cluster).addInNewServer: one more server, `S-<n+1>`.
     pub fn add_in_new_server(&mut self) -> usize {
         let name = format!("S-{}", self.servers.len() + 1);
-        self.servers.push(Server::named(&name));
+        let server = Server::named(&name);
+        self.world.node_registry.borrow_mut().insert(server.id.clone(), false);
+        self.servers.push(server);
         self.servers.len() - 1
+    }
+
+    /// Marks a server offline (or back online) in every server's registry
+    /// of nodes, as a missed statsz heartbeat or a shutdown notice would.
+    pub fn set_offline(&mut self, server: usize, offline: bool) {
+        let id = self.servers[server].id.clone();
+        self.world.node_registry.borrow_mut().insert(id, offline);
     }
 
     /// Port of (*cluster).addNodeEx: a node of group `name` on a new

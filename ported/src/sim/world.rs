@@ -2,10 +2,10 @@
 //! the disk, plus the per-node host that implements [`RaftEnv`] over them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use crate::raft::env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport, TransportError};
+use crate::raft::env::{ClientId, Fs, FsError, LogLevel, NodeStatus, RaftEnv, Sid, Timestamp, Transport, TransportError};
 use crate::raft::StorageType;
 
 use super::disk::SimDisk;
@@ -29,6 +29,9 @@ pub struct World {
     pub verbose: bool,
     /// Servers whose JetStream is over its resource limits.
     pub limits_exceeded: RefCell<BTreeSet<usize>>,
+    /// The servers' registry of nodes (Go: `nodeToInfo`): node id to
+    /// whether it is marked offline. The cluster registers its servers.
+    pub node_registry: RefCell<BTreeMap<String, bool>>,
 }
 
 impl World {
@@ -42,6 +45,7 @@ impl World {
             log: RefCell::new(VecDeque::new()),
             verbose: std::env::var("NRG_SIM_LOG").is_ok_and(|v| v == "1"),
             limits_exceeded: RefCell::new(BTreeSet::new()),
+            node_registry: RefCell::new(BTreeMap::new()),
         })
     }
 
@@ -172,5 +176,12 @@ impl RaftEnv for SimHost {
     }
     fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
         self.world.limits_exceeded.borrow().contains(&self.transport.server)
+    }
+    fn node_status(&mut self, id: &str) -> NodeStatus {
+        match self.world.node_registry.borrow().get(id) {
+            None => NodeStatus::Unknown,
+            Some(true) => NodeStatus::Offline,
+            Some(false) => NodeStatus::Online,
+        }
     }
 }
