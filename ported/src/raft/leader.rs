@@ -233,7 +233,7 @@ impl Raft {
         } else {
             false
         };
-        if let Some(runner) = self.progress.get_mut(&ar.peer) {
+        if let Some(runner) = self.progress.get(&ar.peer).and_then(|id| self.catchups.get_mut(id)) {
             runner.updates.push_back(ar.index);
         }
         #[allow(unused_mut)]

@@ -164,7 +164,13 @@ pub struct Raft {
     pub(crate) wps: Vec<u8>,
 
     pub(crate) catchup: Option<CatchupState>,
-    pub(crate) progress: BTreeMap<String, super::catchup::CatchupRunner>,
+    /// Go's `n.progress`: for each peer being caught up, the index-update
+    /// queue (by runner id) that `trackResponse` feeds.
+    pub(crate) progress: BTreeMap<String, u64>,
+    /// The `runCatchup` goroutines, by runner id. A replaced runner keeps
+    /// running after `progress` has moved on to its successor.
+    pub(crate) catchups: BTreeMap<u64, super::catchup::CatchupRunner>,
+    pub(crate) next_catchup_id: u64,
 
     pub(crate) hcommit: u64,
 
@@ -317,6 +323,8 @@ impl Raft {
             wps: Vec::new(),
             catchup: None,
             progress: BTreeMap::new(),
+            catchups: BTreeMap::new(),
+            next_catchup_id: 0,
             hcommit: 0,
             prop: VecDeque::new(),
             entry: VecDeque::new(),
@@ -699,6 +707,7 @@ impl Raft {
         }
         self.torn_down = true;
         self.progress.clear();
+        self.catchups.clear();
         self.close_client();
         self.reqs.clear();
         self.votes.clear();

@@ -61,8 +61,8 @@ impl Raft {
             || !self.reqs.is_empty()
             || !self.votes.is_empty()
             || (self.hb_pending && self.state == RaftState::Leader)
-            || self.progress.values().any(|r| !r.updates.is_empty())
-            || (self.state != RaftState::Leader && !self.progress.is_empty())
+            || self.catchups.values().any(|r| !r.updates.is_empty())
+            || (self.state != RaftState::Leader && !self.catchups.is_empty())
     }
 
     /// Port of (*raft).run
@@ -109,7 +109,7 @@ impl Raft {
             }
             return false;
         }
-        if self.state != RaftState::Leader && !self.progress.is_empty() {
+        if self.state != RaftState::Leader && !self.catchups.is_empty() {
             // Catch-up streams end when leadership is lost.
             return self.run_catchup();
         }
