@@ -35,7 +35,7 @@ pub use config::PlantedBugs;
 pub use config::{RaftConfig, RaftTimings};
 pub use env::{ClientId, Fs, FsError, LogLevel, NodeStatus, RaftEnv, Sid, Timestamp, Transport};
 pub use file_wal::FileWal;
-pub use node::{CommittedEntry, Peer, Raft};
+pub use node::{CommittedEntry, ForwardProgress, HealthCheck, Peer, Raft};
 pub use wal::{MemWal, StorageType, Wal, WalError, WalState};
 pub use wire::{
     decode_append_entry, decode_append_entry_response, decode_vote_request, decode_vote_response, AppendEntry,

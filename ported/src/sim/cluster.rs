@@ -15,7 +15,7 @@ use crate::raft::env::{ClientId, Sid};
 use crate::raft::node::bootstrap_raft_node;
 #[cfg(any(test, feature = "testing"))]
 use crate::raft::PlantedBugs;
-use crate::raft::{FileWal, MemWal, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
+use crate::raft::{FileWal, HealthCheck, MemWal, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
 
 use super::net::{Msg, Owner};
 use super::state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
@@ -792,6 +792,23 @@ impl Cluster {
     /// system account's client count.
     pub fn num_node_clients(&self) -> usize {
         self.world.net.borrow().num_node_clients()
+    }
+
+    /// Go's `n.Healthy()` on the node in `slot`: when commits wait to be
+    /// applied, the forward-progress probe runs on the simulated clock, a
+    /// millisecond at a time, while every node and state machine (this
+    /// node's included, unless frozen) keeps running.
+    pub fn healthy(&mut self, slot: usize) -> bool {
+        let mut probe = match self.nodes[slot].raft.healthy() {
+            HealthCheck::Done(h) => return h,
+            HealthCheck::Probing(p) => p,
+        };
+        loop {
+            self.run_for(Duration::from_millis(1));
+            if let Some(h) = self.nodes[slot].raft.check_forward_progress(&mut probe) {
+                return h;
+            }
+        }
     }
 
     /// Port of (*cluster).waitOnAllCurrent for the given group: every

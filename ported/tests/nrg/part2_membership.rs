@@ -86,7 +86,7 @@ fn leader_with_uncommitted_removal(test: &str) -> (Cluster, usize) {
     let aesub = ix(&mut c, n).aesub();
     c.node(n).process_append_entry(ae_remove_peer, aesub);
     assert_eq!(ix(&mut c, n).pindex(), 1);
-    assert!(!c.node(n).healthy());
+    assert!(!c.healthy(n));
 
     ix(&mut c, n).set_term(2);
     ix(&mut c, n).switch_to_leader();
