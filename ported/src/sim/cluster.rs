@@ -73,6 +73,10 @@ pub struct NodeSlot {
     /// Held like a Go test holding the node's lock: messages queue up but
     /// the node and its state machine do not run.
     pub frozen: bool,
+    /// Busy until this simulated time (the goroutine has not been scheduled
+    /// yet): what arrives meanwhile queues up, so several select cases can
+    /// be ready when it runs.
+    pub busy_until: u64,
 }
 
 /// Receives messages on subjects, like a test's NATS subscription.
@@ -175,6 +179,10 @@ pub struct Cluster {
     pub steps: u64,
     /// Called after every node turn with the slot that ran (invariant checks).
     pub after_tick: Option<Box<dyn FnMut(&mut Cluster, usize)>>,
+    /// Go's scheduler: the chance that a node's goroutine runs late after
+    /// a message arrives, and by at most how many nanoseconds. Drawn from
+    /// the seed, so runs differ in how often queues fill up before a turn.
+    pub sched_lag: (f64, u64),
     dirs: u64,
 }
 
@@ -204,6 +212,11 @@ impl Cluster {
     pub fn new(name: &str, n: usize, seed: u64) -> Cluster {
         let servers: Vec<Server> = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
         let world = World::new(seed);
+        let sched_lag = {
+            let mut rng = world.rng.borrow_mut();
+            let p = [0.0, 0.05, 0.2, 0.5][rng.index(4)];
+            (p, rng.range(20_000, 500_000))
+        };
         for s in &servers {
             world.node_registry.borrow_mut().insert(s.id.clone(), false);
         }
@@ -221,6 +234,7 @@ impl Cluster {
             track: false,
             steps: 0,
             after_tick: None,
+            sched_lag,
             dirs: 0,
         }
     }
@@ -327,6 +341,7 @@ impl Cluster {
             #[cfg(any(test, feature = "testing"))]
             bugs: self.bugs,
             frozen: false,
+            busy_until: 0,
         });
         self.drive_sm(slot);
         slot
@@ -423,6 +438,7 @@ impl Cluster {
             #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
             frozen: false,
+            busy_until: 0,
         });
         slot
     }
@@ -524,7 +540,8 @@ impl Cluster {
         let mut next = self.world.net.borrow().next_time();
         for n in self.nodes.iter().filter(|n| !n.frozen) {
             if let Some(d) = n.raft.next_deadline() {
-                next = Some(next.map_or(d.0, |x| x.min(d.0)));
+                let at = d.0.max(n.busy_until);
+                next = Some(next.map_or(at, |x| x.min(at)));
             }
         }
         next
@@ -542,15 +559,21 @@ impl Cluster {
             let Some((sid, owner, msg)) = popped else { break };
             match owner {
                 Owner::Node(slot) => {
-                    let n = &mut self.nodes[slot];
-                    n.raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
-                    // The run loop wakes for each message as it arrives, so
-                    // messages are handled in arrival order.
-                    if !n.frozen {
-                        tick_or_fail(&mut n.raft, self.seed);
-                        self.drive_sm(slot);
-                        self.run_after_tick(slot);
+                    self.nodes[slot].raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
+                    // The run loop usually wakes for each message as it
+                    // arrives; sometimes its goroutine is scheduled late and
+                    // more work piles up first.
+                    if self.nodes[slot].frozen || self.nodes[slot].busy_until > now {
+                        continue;
                     }
+                    let (p, max) = self.sched_lag;
+                    if p > 0.0 && self.world.rng.borrow_mut().chance(p) {
+                        self.nodes[slot].busy_until = now + self.world.rng.borrow_mut().range(1, max);
+                        continue;
+                    }
+                    tick_or_fail(&mut self.nodes[slot].raft, self.seed);
+                    self.drive_sm(slot);
+                    self.run_after_tick(slot);
                 }
                 Owner::Probe(p) => self.probe_receive(p, msg),
             }
@@ -558,7 +581,7 @@ impl Cluster {
         for _ in 0..64 {
             let mut any = false;
             for slot in 0..self.nodes.len() {
-                if self.nodes[slot].frozen {
+                if self.nodes[slot].frozen || self.nodes[slot].busy_until > now {
                     continue;
                 }
                 let due = self.nodes[slot].raft.next_deadline().is_some_and(|d| d.0 <= now);

@@ -131,6 +131,7 @@ pub fn init_file_node(c: &mut Cluster, slot: Option<usize>, store: &str, wal: Bo
         sm: Box::new(StateAdder::default()),
         bugs: Default::default(),
         frozen: true,
+        busy_until: 0,
     });
     slot
 }
