@@ -123,17 +123,6 @@ impl RaftGroup {
     }
 }
 
-/// Seed for a test: `NRG_SIM_SEED` if set, else a fixed value derived
-/// from the test name so runs are reproducible.
-pub fn test_seed(name: &str) -> u64 {
-    if let Ok(s) = std::env::var("NRG_SIM_SEED") {
-        if let Ok(v) = s.trim().parse::<u64>() {
-            return v;
-        }
-    }
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// Node id for a server name (Go: `getHash`): each of the first 8 bytes of
 /// its SHA-256 picks one of 62 alphanumeric digits.
 pub fn server_hash(name: &str) -> String {

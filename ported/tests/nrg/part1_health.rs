@@ -7,10 +7,15 @@
 //! changes its state.
 
 use crate::part1_support::{encode, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGHealthCheckWaitForCatchup
 #[test]
 fn test_nrg_health_check_wait_for_catchup() {
+    sweep("test_nrg_health_check_wait_for_catchup", test_nrg_health_check_wait_for_catchup_seeded);
+}
+
+fn test_nrg_health_check_wait_for_catchup_seeded() {
     let (mut c, slot) = single_node("test_nrg_health_check_wait_for_catchup");
     // Not started in Go: no run loop and no upper layer applying.
     c.freeze(&[slot]);
@@ -66,6 +71,10 @@ fn test_nrg_health_check_wait_for_catchup() {
 /// Port of TestNRGHealthCheckWaitForDoubleCatchup
 #[test]
 fn test_nrg_health_check_wait_for_double_catchup() {
+    sweep("test_nrg_health_check_wait_for_double_catchup", test_nrg_health_check_wait_for_double_catchup_seeded);
+}
+
+fn test_nrg_health_check_wait_for_double_catchup_seeded() {
     let (mut c, slot) = single_node("test_nrg_health_check_wait_for_double_catchup");
     // Not started in Go: no run loop and no upper layer applying.
     c.freeze(&[slot]);
@@ -140,6 +149,10 @@ fn test_nrg_health_check_wait_for_double_catchup() {
 /// Port of TestNRGHealthCheckWaitForPendingCommitsWhenPaused
 #[test]
 fn test_nrg_health_check_wait_for_pending_commits_when_paused() {
+    sweep("test_nrg_health_check_wait_for_pending_commits_when_paused", test_nrg_health_check_wait_for_pending_commits_when_paused_seeded);
+}
+
+fn test_nrg_health_check_wait_for_pending_commits_when_paused_seeded() {
     let (mut c, slot) = single_node("test_nrg_health_check_wait_for_pending_commits_when_paused");
     // Not started in Go: no run loop and no upper layer applying.
     c.freeze(&[slot]);
