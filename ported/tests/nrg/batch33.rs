@@ -141,6 +141,15 @@ fn test_nrg_simple_election_seeded() {
     assert_eq!(vr.last_term, start_term);
 
     // One response per follower, all granted on the new term.
+    //
+    // Deliberate difference: a follower may refuse. The candidate wins with
+    // five of nine votes, and a follower whose goroutine sees the winner's
+    // first append entry before the vote request (both queued, and Go's
+    // select picks at random) stores an entry of the new term first and
+    // then finds the candidate's log behind its own. Go's test assumes
+    // every vote request is handled first; the seed sweep found the other
+    // order (NRG_SIM_SEED=18382354458773127670 before this change).
+    let mut refused = Vec::new();
     let mut i = 0;
     while i < rg.members.len() - 1 {
         let msg = c.next_msg(vote_resps, SEC).expect("a vote response");
@@ -149,7 +158,9 @@ fn test_nrg_simple_election_seeded() {
         if re.term < vr.term {
             continue;
         }
-        assert!(re.granted);
+        if !re.granted {
+            refused.push(re.peer.clone());
+        }
         assert_eq!(re.term, vr.term);
         assert_eq!(re.term, start_term + 1);
         i += 1;
@@ -161,8 +172,14 @@ fn test_nrg_simple_election_seeded() {
         let n = c.node(m);
         assert_eq!(n.term(), vr.term);
         assert_eq!(n.term(), start_term + 1);
-        assert_eq!(n.vote(), vr.candidate);
+        if refused.iter().any(|p| p == n.id()) {
+            // It refused because it already follows the winner in this term.
+            assert_eq!((n.vote(), n.group_leader(), n.last_log().1), ("", vr.candidate.as_str(), vr.term));
+        } else {
+            assert_eq!(n.vote(), vr.candidate);
+        }
     }
+    assert!(refused.len() < 4, "the candidate won, so at most three of nine refused: {refused:?}");
 }
 
 /// Port of TestNRGStepDownOnSameTermDoesntClearVote
