@@ -75,8 +75,21 @@ pub enum FsError {
 pub trait Fs {
     /// Whole-file read.
     fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError>;
+    /// Up to `len` bytes at `offset` (fewer at the end of the file).
+    fn read_at(&mut self, path: &str, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+        let data = self.read(path)?;
+        let start = (offset as usize).min(data.len());
+        let end = start.saturating_add(len).min(data.len());
+        Ok(data[start..end].to_vec())
+    }
     /// Atomic replace plus sync (Go: `writeFileWithSync`).
     fn write_sync(&mut self, path: &str, data: &[u8]) -> Result<(), FsError>;
+    /// Replace without sync (Go's `os.WriteFile`, which raft.go used for
+    /// the term/vote file before 2.11). Only a planted bug writes this way.
+    #[cfg(any(test, feature = "testing"))]
+    fn write_unsynced(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        self.write_sync(path, data)
+    }
     /// Appends bytes; durable only after [`Fs::sync`].
     fn append(&mut self, path: &str, data: &[u8]) -> Result<(), FsError>;
     /// Makes everything written to `path` durable.

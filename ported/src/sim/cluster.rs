@@ -15,7 +15,7 @@ use crate::raft::env::{ClientId, Sid};
 use crate::raft::node::bootstrap_raft_node;
 #[cfg(any(test, feature = "testing"))]
 use crate::raft::PlantedBugs;
-use crate::raft::{FileWal, HealthCheck, MemWal, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
+use crate::raft::{FileWal, HealthCheck, MemWal, Raft, RaftConfig, RaftError, RaftState, RaftTimings, StorageType, Wal};
 
 use super::net::{Msg, Owner};
 use super::state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
@@ -77,6 +77,28 @@ pub struct NodeSlot {
     /// yet): what arrives meanwhile queues up, so several select cases can
     /// be ready when it runs.
     pub busy_until: u64,
+    /// When the file WAL's sync timer next fires (`u64::MAX`: never).
+    pub next_wal_sync: u64,
+}
+
+/// How a file WAL reaches the disk: Go's server options `sync_always` and
+/// `sync_interval`, which `createRaftGroup` and `setupMetaGroup` hand to the
+/// WAL's filestore (`SyncAlways`, `SyncInterval`), for the meta, stream and
+/// consumer groups alike. Memory WALs have nothing to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Every append is synced before it returns (`sync_always: true`).
+    Always,
+    /// Appends reach the disk when the filestore's timer syncs, every
+    /// interval (the first time after half to all of one).
+    Interval(Duration),
+}
+
+impl SyncPolicy {
+    /// The server's default: `sync_always` false, `sync_interval` 2 minutes.
+    pub const GO_DEFAULT: SyncPolicy = SyncPolicy::Interval(Duration::from_secs(120));
+    /// What Go's raft test helpers give their WALs (`createWAL`: 5 minutes).
+    pub const GO_TEST_HELPER: SyncPolicy = SyncPolicy::Interval(Duration::from_secs(300));
 }
 
 /// Receives messages on subjects, like a test's NATS subscription.
@@ -159,8 +181,12 @@ pub struct Cluster {
     /// Planted bugs for nodes created from now on (test builds only).
     #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
-    /// Sync the file WAL on every append (needed for power-loss faults).
-    pub wal_sync_always: bool,
+    /// How file WALs created from now on reach the disk.
+    pub wal_sync: SyncPolicy,
+    /// Whether a restarted node starts with `RaftConfig::recovering`, as
+    /// JetStream's groups do after a server restart (createRaftGroup while
+    /// the meta layer recovers). Go's raft test helpers restart without it.
+    pub restart_recovering: bool,
     /// `RaftConfig::track` for nodes created from now on. Go's test helpers
     /// leave it off; JetStream's groups turn it on.
     pub track: bool,
@@ -219,7 +245,8 @@ impl Cluster {
             timings: RaftTimings::go_test_defaults(),
             #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
-            wal_sync_always: true,
+            wal_sync: SyncPolicy::GO_TEST_HELPER,
+            restart_recovering: false,
             track: false,
             steps: 0,
             after_tick: None,
@@ -267,17 +294,29 @@ impl Cluster {
         format!("/{}/{what}-{}", self.servers[server].name, self.dirs)
     }
 
-    fn open_wal(&self, storage: StorageType, dir: &str) -> Box<dyn Wal> {
-        match storage {
+    fn open_wal(&self, storage: StorageType, dir: &str) -> Result<Box<dyn Wal>, RaftError> {
+        Ok(match storage {
             StorageType::Memory => Box::new(MemWal::new()),
-            StorageType::File => match FileWal::open(Box::new(SimFs::new(self.world.clone())), dir, self.wal_sync_always) {
-                Ok(w) => Box::new(w),
-                Err(e) => panic!("opening WAL {dir}: {e}"),
-            },
+            StorageType::File => {
+                let always = self.wal_sync == SyncPolicy::Always;
+                Box::new(FileWal::open(Box::new(SimFs::new(self.world.clone())), dir, always)?)
+            }
+        })
+    }
+
+    // When a freshly opened file WAL first syncs (Go's setSyncTimer: between
+    // half the interval and the interval, so stores spread out).
+    fn first_wal_sync(&self, storage: StorageType) -> u64 {
+        match (storage, self.wal_sync) {
+            (StorageType::File, SyncPolicy::Interval(d)) => {
+                let d = d.as_nanos() as u64;
+                self.world.now.get() + d / 2 + self.world.rng.borrow_mut().below(d / 2)
+            }
+            _ => u64::MAX,
         }
     }
 
-    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>) -> Raft {
+    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>) -> Result<Raft, RaftError> {
         let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
         #[allow(unused_mut)]
         let mut cfg = RaftConfig::new(group, store, wal);
@@ -287,10 +326,8 @@ impl Cluster {
         {
             cfg.planted_bugs = self.nodes.get(slot).map_or(self.bugs, |n| n.bugs);
         }
-        match Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings) {
-            Ok(n) => n,
-            Err(e) => panic!("starting raft node for {group} on {}: {e}", self.servers[server].name),
-        }
+        cfg.recovering = self.restart_recovering && self.nodes.get(slot).is_some();
+        Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings)
     }
 
     /// Port of (*cluster).createRaftGroupWithPeers
@@ -313,8 +350,12 @@ impl Cluster {
             }
         }
         let slot = self.nodes.len();
-        let wal = self.open_wal(storage, &wal_dir);
-        let raft = self.start_node(slot, server, name, &store, wal);
+        let started = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal));
+        let raft = match started {
+            Ok(n) => n,
+            Err(e) => panic!("starting raft node for {name} on {}: {e}", self.servers[server].name),
+        };
+        let next_wal_sync = self.first_wal_sync(storage);
         let sm: Box<dyn StateMachine> = match kind {
             SmKind::Adder => Box::new(StateAdder::default()),
             SmKind::ChainOfBlocks => Box::new(ChainOfBlocks::new(&self.servers[server].name, raft.id())),
@@ -331,6 +372,7 @@ impl Cluster {
             bugs: self.bugs,
             frozen: false,
             busy_until: 0,
+            next_wal_sync,
         });
         self.drive_sm(slot);
         slot
@@ -428,6 +470,7 @@ impl Cluster {
             bugs: PlantedBugs::default(),
             frozen: false,
             busy_until: 0,
+            next_wal_sync: u64::MAX,
         });
         slot
     }
@@ -470,18 +513,28 @@ impl Cluster {
     /// Port of (*stateAdder).restart: a stopped node comes back on the same
     /// store (file WALs are reopened; memory WALs start empty).
     pub fn restart(&mut self, slot: usize) {
+        if let Err(e) = self.try_restart(slot) {
+            panic!("restarting the node in slot {slot}: {e}");
+        }
+    }
+
+    /// Like [`Cluster::restart`], but a node that cannot start (its disk
+    /// failed it) stays down and the error is returned.
+    pub fn try_restart(&mut self, slot: usize) -> Result<(), RaftError> {
         if self.nodes[slot].raft.state() != RaftState::Closed {
-            return;
+            return Ok(());
         }
         self.nodes[slot].raft.wait_for_stop();
-        self.nodes[slot].sm.restarting();
         let (server, group, store, wal_dir, storage) = {
             let n = &self.nodes[slot];
             (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage)
         };
-        let wal = self.open_wal(storage, &wal_dir);
-        self.nodes[slot].raft = self.start_node(slot, server, &group, &store, wal);
+        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, &group, &store, wal))?;
+        self.nodes[slot].sm.restarting();
+        self.nodes[slot].raft = raft;
+        self.nodes[slot].next_wal_sync = self.first_wal_sync(storage);
         self.drive_sm(slot);
+        Ok(())
     }
 
     /// Power loss on the server of `slot`: the node dies without cleanup
@@ -531,6 +584,9 @@ impl Cluster {
             if let Some(d) = n.raft.next_deadline() {
                 let at = d.0.max(n.busy_until);
                 next = Some(next.map_or(at, |x| x.min(at)));
+                if n.next_wal_sync != u64::MAX {
+                    next = Some(next.map_or(n.next_wal_sync, |x| x.min(n.next_wal_sync)));
+                }
             }
         }
         next
@@ -543,6 +599,7 @@ impl Cluster {
         let now = self.world.now.get().max(next);
         self.world.now.set(now);
         self.steps += 1;
+        self.run_wal_sync_timers(now);
         loop {
             let popped = self.world.net.borrow_mut().pop_due(now);
             let Some((sid, owner, msg)) = popped else { break };
@@ -588,6 +645,19 @@ impl Cluster {
             }
         }
         true
+    }
+
+    // The filestore's sync timer of every running file WAL that is due. A
+    // failed sync is kept by the WAL and fails the node's next write.
+    fn run_wal_sync_timers(&mut self, now: u64) {
+        let SyncPolicy::Interval(every) = self.wal_sync else { return };
+        for n in self.nodes.iter_mut() {
+            if n.frozen || n.next_wal_sync > now || n.raft.state() == RaftState::Closed {
+                continue;
+            }
+            n.next_wal_sync = now + every.as_nanos() as u64;
+            let _ = n.raft.wal_mut().sync();
+        }
     }
 
     /// Runs the simulation for `d` of simulated time.

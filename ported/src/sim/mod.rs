@@ -17,7 +17,7 @@ pub mod shapes;
 pub mod state_machines;
 pub mod world;
 
-pub use cluster::{server_hash, Cluster, NodeSlot, ProbeId, RaftGroup, Server, SmKind, GLOBAL_ACCOUNT};
+pub use cluster::{server_hash, Cluster, NodeSlot, ProbeId, RaftGroup, Server, SmKind, SyncPolicy, GLOBAL_ACCOUNT};
 pub use net::Msg;
 pub use seeds::{sweep, test_seed};
 pub use rng::SimRng;

@@ -54,6 +54,7 @@ enum Shape {
 /// Runs one seed; `Err` carries the first invariant violation.
 pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> {
     let mut c = Cluster::new("SIM", cfg.nodes, seed);
+    c.wal_sync = super::cluster::SyncPolicy::Always;
     #[cfg(any(test, feature = "testing"))]
     {
         c.bugs = cfg.bugs;
@@ -251,8 +252,7 @@ pub(crate) fn restart_dead(c: &mut Cluster, members: &[usize], inv: &Rc<RefCell<
         if c.world.disk.borrow().is_dead(&server) {
             c.crash(m);
         }
-        if c.nodes[m].raft.state() == RaftState::Closed {
-            c.restart(m);
+        if c.nodes[m].raft.state() == RaftState::Closed && c.try_restart(m).is_ok() {
             inv.borrow_mut().node_restarted(m);
         }
     }

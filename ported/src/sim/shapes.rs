@@ -49,8 +49,7 @@ fn restart(c: &mut Cluster, inv: &Rc<RefCell<Invariants>>, slot: usize) {
     if c.world.disk.borrow().is_dead(&name) {
         c.crash(slot);
     }
-    if c.nodes[slot].raft.state() == RaftState::Closed {
-        c.restart(slot);
+    if c.nodes[slot].raft.state() == RaftState::Closed && c.try_restart(slot).is_ok() {
         inv.borrow_mut().node_restarted(slot);
     }
 }

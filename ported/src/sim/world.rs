@@ -77,17 +77,29 @@ impl SimFs {
 
 impl Fs for SimFs {
     fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError> {
-        self.world.disk.borrow().read(path)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().read(path, &mut rng)
+    }
+    fn read_at(&mut self, path: &str, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().read_at(path, offset, len, &mut rng)
     }
     fn write_sync(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
-        self.world.disk.borrow_mut().write_sync(path, data)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().write_sync(path, data, &mut rng)
+    }
+    #[cfg(any(test, feature = "testing"))]
+    fn write_unsynced(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().write_unsynced(path, data, &mut rng)
     }
     fn append(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
         let mut rng = self.world.rng.borrow_mut();
         self.world.disk.borrow_mut().append(path, data, &mut rng)
     }
     fn sync(&mut self, path: &str) -> Result<(), FsError> {
-        self.world.disk.borrow_mut().sync(path)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().sync(path, &mut rng)
     }
     fn remove(&mut self, path: &str) -> Result<(), FsError> {
         self.world.disk.borrow_mut().remove(path)
@@ -112,6 +124,7 @@ impl Fs for SimFs {
 pub struct SimTransport {
     world: Rc<World>,
     server: usize,
+    server_name: String,
     slot: usize,
 }
 
@@ -129,6 +142,11 @@ impl Transport for SimTransport {
         self.world.net.borrow_mut().unsubscribe(sid);
     }
     fn publish(&mut self, subject: &str, reply: &str, data: &[u8]) {
+        // A server whose power failed in the middle of a write is gone: the
+        // process does not get to send anything after it.
+        if self.world.disk.borrow().is_dead(&self.server_name) {
+            return;
+        }
         let now = self.world.now.get();
         let mut rng = self.world.rng.borrow_mut();
         self.world.net.borrow_mut().publish(Some(self.server), subject, reply, data, now, &mut rng);
@@ -148,7 +166,7 @@ impl SimHost {
     /// Host for the node in cluster `slot`, running on `server`.
     pub fn new(world: Rc<World>, server: usize, slot: usize, name: &str) -> Self {
         SimHost {
-            transport: SimTransport { world: world.clone(), server, slot },
+            transport: SimTransport { world: world.clone(), server, server_name: name.to_string(), slot },
             fs: SimFs::new(world.clone()),
             world,
             name: name.to_string(),
