@@ -37,6 +37,17 @@ impl Raft {
         }
     }
 
+    // Planted bug (test builds only): new entries of a lower term go on.
+    #[cfg(any(test, feature = "testing"))]
+    fn accepts_lower_term(&self, is_new: bool) -> bool {
+        is_new && self.bugs.accept_lower_term_entries
+    }
+
+    #[cfg(not(any(test, feature = "testing")))]
+    fn accepts_lower_term(&self, _is_new: bool) -> bool {
+        false
+    }
+
     /// Port of (*raft).outOfResources
     pub(crate) fn out_of_resources(&mut self) -> bool {
         if !self.track {
@@ -135,7 +146,7 @@ impl Raft {
                 let leader = ae.leader.clone();
                 self.stepdown_locked(&leader);
             }
-        } else if lterm < self.term && sub.is_some() && (is_new || ae.lterm != 0) {
+        } else if lterm < self.term && sub.is_some() && (is_new || ae.lterm != 0) && !self.accepts_lower_term(is_new) {
             // Replays (sub = None) always continue.
             if !is_new {
                 self.debug("AppendEntry ignoring old entry from previous catchup");
@@ -228,6 +239,7 @@ impl Raft {
         if self.bugs.ack_before_wal_write && sub.is_some() && is_new && ae.should_store() {
             early_ack = true;
             let ar = AppendEntryResponse::new(ae.term, ae.pindex + 1, &self.id, true);
+            self.acks_sent.push((ar.index, self.pindex));
             self.send_rpc(&ae.reply, "", &ar.encode());
         }
 
@@ -299,6 +311,8 @@ impl Raft {
         // entries must never count towards quorum.
         if sub.is_some() && is_new && !early_ack {
             let ar = AppendEntryResponse::new(self.pterm, self.pindex, &self.id, true);
+            #[cfg(any(test, feature = "testing"))]
+            self.acks_sent.push((ar.index, self.pindex));
             self.send_rpc(&ae_reply, "", &ar.encode());
         }
     }

@@ -77,6 +77,19 @@ pub struct PlantedBugs {
     pub count_previous_term_acks: bool,
     /// Send the success response before the entry is written to the WAL.
     pub ack_before_wal_write: bool,
+    /// Write the term/vote and peer-state files without syncing them, as
+    /// raft.go did before "NRG: Always write term/vote and peer state
+    /// synchronously" (53c85c2cd): a power loss can forget a vote.
+    pub lazy_term_vote_write: bool,
+    /// Process new append entries from a leader of a lower term instead of
+    /// rejecting them, as before "NRG: Ignore AEs from older terms"
+    /// (be84a5640) and "NRG: Reject lower term as candidate" (296285ba1).
+    pub accept_lower_term_entries: bool,
+    /// Accept a membership change while another is in flight, as before
+    /// "NRG: Avoid concurrent membership changes" (434b02bc9) and "NRG:
+    /// Track uncommitted membership entry index in membChangeIndex"
+    /// (f8f86a2bf).
+    pub concurrent_membership_changes: bool,
 }
 
 /// Configuration of one raft node (Go: `RaftConfig`).

@@ -111,6 +111,16 @@ impl Raft {
         Ok(())
     }
 
+    // The guard against a second membership change in flight. Planted bug
+    // (test builds only): no guard.
+    fn membership_changing(&self) -> bool {
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.concurrent_membership_changes {
+            return false;
+        }
+        self.memb_change_index > 0
+    }
+
     /// Port of (*raft).ProposeAddPeer
     pub fn propose_add_peer(&mut self, peer: &str) -> Result<(), RaftError> {
         if self.state != RaftState::Leader {
@@ -119,7 +129,7 @@ impl Raft {
         if let Some(e) = &self.werr {
             return Err(e.clone());
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             return Err(RaftError::MembershipChange);
         }
         self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::AddPeer, id_bytes(peer)), reply: String::new() });
@@ -138,7 +148,7 @@ impl Raft {
             self.send_rpc(&subj, "", &id_bytes(peer));
             return Ok(());
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             return Err(RaftError::MembershipChange);
         }
         if self.peers.len() <= 1 {
@@ -161,7 +171,7 @@ impl Raft {
         if self.werr.is_some() {
             return;
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             self.debug("Ignoring forwarded peer removal proposal, membership changing");
             return;
         }
@@ -172,7 +182,7 @@ impl Raft {
     ///
     /// Returns whether the change was stored and sent.
     pub(crate) fn send_membership_change(&mut self, e: Entry) -> bool {
-        if !e.changes_membership() || self.memb_change_index > 0 {
+        if !e.changes_membership() || self.membership_changing() {
             return false;
         }
         // Set first: a single-node group commits inside the send.

@@ -17,6 +17,9 @@ use super::wal::{StorageType, Wal, WalError};
 use super::wire::{AppendEntry, AppendEntryResponse, Entry, VoteRequest, VoteResponse};
 use super::{RaftError, RaftState, ID_LEN, NO_LEADER, NO_VOTE};
 
+/// What upstream's `assert.Unreachable` in setWriteErrLocked says.
+pub const WRITE_ERROR_ASSERTION: &str = "Raft encountered write error";
+
 /// A batch of committed entries handed to the upper layer (Go:
 /// `CommittedEntry`). The upper layer answers with [`Raft::applied`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +206,10 @@ pub struct Raft {
     pub(crate) torn_down: bool,
     /// Events one tick may handle (see [`super::run::TICK_STEP_BUDGET`]).
     pub(crate) tick_budget: u64,
+    /// Test builds: each success response sent, as (index acknowledged,
+    /// last index stored at that moment), for the simulation's checker.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) acks_sent: Vec<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Raft {
@@ -352,6 +359,8 @@ impl Raft {
             hb_pending: false,
             torn_down: false,
             tick_budget: super::run::TICK_STEP_BUDGET,
+            #[cfg(any(test, feature = "testing"))]
+            acks_sent: Vec::new(),
         };
 
         // Without its subscriptions the node would be isolated: fatal.
@@ -643,6 +652,13 @@ impl Raft {
         self.error(&format!("Critical write error: {err}"));
         self.werr = Some(err);
         self.shutdown();
+        // Upstream marks every write error unreachable: its Antithesis runs
+        // never inject one. The simulator does, so its checker counts this
+        // assertion as an injected fault seen, not as a violation. The
+        // server-level reactions that follow upstream (disabling JetStream
+        // on permission or out-of-space errors) belong to the server, which
+        // is not ported.
+        self.unreachable(WRITE_ERROR_ASSERTION);
     }
 
     /// Port of (*raft).setWriteErr
