@@ -21,7 +21,6 @@
 
 use std::time::{Duration, Instant};
 
-use ported::raft::PlantedBugs;
 use ported::sim::schedule::{run_schedule, ScheduleConfig};
 use ported::sim::shapes::ShapeOutcome;
 use ported::sim::{Cluster, SmKind};
@@ -33,11 +32,7 @@ fn p6() {
     let start = Instant::now();
     let (mut blocks, mut events, mut shapes, mut failures) = (0u64, 0u64, 0u64, 0u64);
     for seed in 0..n {
-        let cfg = ScheduleConfig {
-            nodes: if seed % 2 == 1 { 5 } else { 3 },
-            duration: Duration::from_secs(6),
-            bugs: PlantedBugs::default(),
-        };
+        let cfg = ScheduleConfig::new(if seed % 2 == 1 { 5 } else { 3 }, Duration::from_secs(6));
         match run_schedule(seed, cfg) {
             Ok(stats) => {
                 blocks += stats.blocks;

@@ -340,6 +340,12 @@ impl Cluster {
         RaftGroup { name: name.to_string(), members }
     }
 
+    /// A node of group `name` on `server`, bootstrapped with `peers`;
+    /// returns its slot.
+    pub fn add_node_on(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
+        self.add_node(name, server, peers, kind, storage)
+    }
+
     fn add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
         let store = self.new_dir(server, "nrg");
         let wal_dir = self.new_dir(server, "wal");
@@ -530,6 +536,9 @@ impl Cluster {
             (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage)
         };
         let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, &group, &store, wal))?;
+        // A node that shut itself down (a write error) never had its state
+        // machine stopped: do it now, the restart rebuilds it from the log.
+        self.nodes[slot].sm.stopped();
         self.nodes[slot].sm.restarting();
         self.nodes[slot].raft = raft;
         self.nodes[slot].next_wal_sync = self.first_wal_sync(storage);

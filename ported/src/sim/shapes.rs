@@ -54,6 +54,16 @@ fn restart(c: &mut Cluster, inv: &Rc<RefCell<Invariants>>, slot: usize) {
     }
 }
 
+// A crash: power loss where the group's WALs survive it (file WALs synced on
+// every append), otherwise the process dies and its page cache survives.
+fn crash(c: &mut Cluster, slot: usize) {
+    if c.nodes[slot].storage == crate::raft::StorageType::File && c.wal_sync == super::cluster::SyncPolicy::Always {
+        c.crash(slot);
+    } else {
+        c.stop(slot);
+    }
+}
+
 fn ms(c: &Cluster, lo: u64, hi: u64) -> Duration {
     Duration::from_millis(c.world.rng.borrow_mut().range(lo, hi))
 }
@@ -178,7 +188,7 @@ fn stale_acks_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants
     if c.world.rng.borrow_mut().chance(0.5) {
         c.stop(b);
     } else {
-        c.crash(b);
+        crash(c, b);
     }
     c.world.net.borrow_mut().heal();
     let r = rest.clone();
@@ -230,7 +240,7 @@ fn stale_acks_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants
     c.world.net.borrow_mut().heal();
     c.world.net.borrow_mut().partition(&[vec![sa, sd], (0..n_servers).filter(|s| *s != sa && *s != sd).collect()]);
     if crash_a {
-        c.crash(a);
+        crash(c, a);
     }
     restart(c, inv, b);
     let mut side: Vec<usize> = rest.iter().copied().filter(|&m| m != d_slot).collect();
