@@ -341,26 +341,24 @@ impl Cluster {
     }
 
     /// A node of group `name` on `server`, bootstrapped with `peers`;
-    /// returns its slot.
-    pub fn add_node_on(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
-        self.add_node(name, server, peers, kind, storage)
+    /// returns its slot, or the error its disk gave it (nothing is added).
+    pub fn add_node_on(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> Result<usize, RaftError> {
+        self.try_add_node(name, server, peers, kind, storage)
     }
 
     fn add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
+        match self.try_add_node(name, server, peers, kind, storage) {
+            Ok(slot) => slot,
+            Err(e) => panic!("starting raft node for {name} on {}: {e}", self.servers[server].name),
+        }
+    }
+
+    fn try_add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> Result<usize, RaftError> {
         let store = self.new_dir(server, "nrg");
         let wal_dir = self.new_dir(server, "wal");
-        {
-            let mut fs = SimFs::new(self.world.clone());
-            if let Err(e) = bootstrap_raft_node(&mut fs, &store, peers, true) {
-                panic!("bootstrap: {e}");
-            }
-        }
+        bootstrap_raft_node(&mut SimFs::new(self.world.clone()), &store, peers, true)?;
         let slot = self.nodes.len();
-        let started = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal));
-        let raft = match started {
-            Ok(n) => n,
-            Err(e) => panic!("starting raft node for {name} on {}: {e}", self.servers[server].name),
-        };
+        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal))?;
         let next_wal_sync = self.first_wal_sync(storage);
         let sm: Box<dyn StateMachine> = match kind {
             SmKind::Adder => Box::new(StateAdder::default()),
@@ -381,7 +379,7 @@ impl Cluster {
             next_wal_sync,
         });
         self.drive_sm(slot);
-        slot
+        Ok(slot)
     }
 
     /// Port of (*cluster).createRaftGroupEx: members on random servers.

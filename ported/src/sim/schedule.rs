@@ -205,6 +205,7 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
     // The groups JetStream makes: resource limits tracked, restarts recover.
     c.track = true;
     c.restart_recovering = true;
+    let mut disk_faults = super::disk::DiskFaults::default();
     let (storage, sync) = {
         let mut rng = c.world.rng.borrow_mut();
         // Tight, overlapping election windows make split votes and
@@ -231,19 +232,20 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         net.cfg.long_delay = if rng.chance(0.5) { 0.0 } else { 0.02 };
         net.cfg.long_delay_max = rng.range(100, 3000) * 1_000_000;
         drop(net);
-        let mut disk = c.world.disk.borrow_mut();
+        // Drawn now, applied once the group exists (its creation must work).
+        let disk = &mut disk_faults;
         if rng.chance(0.5) {
-            disk.faults.wal_write_error = rng.range(1, 10) as f64 / 1000.0;
-            disk.faults.wal_sync_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.wal_write_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.wal_sync_error = rng.range(1, 10) as f64 / 1000.0;
         }
         if faults.wal_read_errors {
-            disk.faults.wal_read_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.wal_read_error = rng.range(1, 10) as f64 / 1000.0;
         }
         if faults.state_file_errors {
-            disk.faults.state_write_error = rng.range(1, 10) as f64 / 1000.0;
-            disk.faults.state_read_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.state_write_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.state_read_error = rng.range(1, 10) as f64 / 1000.0;
         }
-        disk.faults.torn_writes = rng.chance(0.7);
+        disk.torn_writes = rng.chance(0.7);
         (storage, sync)
     };
     c.wal_sync = sync;
@@ -262,6 +264,7 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         };
     }
     let rg = c.create_raft_group_ex("SIM", cfg.nodes, SmKind::ChainOfBlocks, storage);
+    c.world.disk.borrow_mut().faults = disk_faults;
     for &m in &rg.members {
         c.rcob(m).max_block_size = 64;
     }
@@ -627,7 +630,7 @@ impl Run {
         let mut peers: Vec<String> = live.iter().map(|&m| self.c.nodes[m].raft.id().to_string()).collect();
         let server = self.c.add_in_new_server();
         peers.push(self.c.servers[server].id.clone());
-        let slot = self.c.add_node_on(&self.rg.name, server, &peers, SmKind::ChainOfBlocks, self.storage);
+        let Ok(slot) = self.c.add_node_on(&self.rg.name, server, &peers, SmKind::ChainOfBlocks, self.storage) else { return };
         self.c.rcob(slot).max_block_size = 64;
         self.rg.members.push(slot);
         self.members.push(MemberState { learner: !unguarded, ..MemberState::default() });
