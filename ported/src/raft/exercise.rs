@@ -301,6 +301,7 @@ fn set_write_err_locked_records_write_errors_and_closes() {
     n.set_write_err_locked(disk_full.clone());
     assert_eq!(n.werr, Some(disk_full.clone()));
     assert_eq!(n.state(), RaftState::Closed);
+    assert_eq!(n.assertion_failures(), [super::node::WRITE_ERROR_ASSERTION], "upstream's Unreachable fires once");
 
     // Once closed, later errors are not recorded.
     n.set_write_err_locked(RaftError::Fs(FsError::Io("another".into())));

@@ -475,7 +475,9 @@ mod tests {
         let l = c.wait_on_leader(&rg).expect("a leader");
         let f = rg.members.iter().copied().find(|&m| m != l).expect("a follower");
         let f_server = c.nodes[f].server;
+        assert!(!c.node(f).out_of_resources());
         c.world.limits_exceeded.borrow_mut().insert(f_server);
+        assert!(c.node(f).out_of_resources(), "the host says the limits are exceeded");
         let before = c.node(f).last_log();
         c.propose_delta(l, 7);
         c.run_for(Duration::from_millis(500));

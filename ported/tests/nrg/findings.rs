@@ -85,8 +85,8 @@ fn sync_always_survives_majority_power_loss() {
 /// A late or duplicated append entry makes a follower drop entries it
 /// already acknowledged. processAppendEntry's `ae.pindex <= n.pindex` arm
 /// truncates to the entry's pindex when the terms there match (raft.go
-/// 4151-4157), or resets the WAL when it cannot load the entry at that
-/// index (4128-4134). NATS routes never duplicate or reorder, so Go relies
+/// 4166-4172), or resets the WAL when it cannot load the entry at that
+/// index (4163). NATS routes never duplicate or reorder, so Go relies
 /// on in-order, once-only delivery; with duplicates and reordering on for
 /// append entries the simulation first loses a commit on seed 1659
 /// (`FaultModel::append_entry_faults`, 5 nodes).
@@ -117,7 +117,7 @@ fn a_late_append_entry_drops_acknowledged_entries() {
 /// is stored as a normal log entry. Once installed, the snapshot's
 /// (pterm, pindex) match the follower's, so the copy passes the
 /// consistency check and goes to storeToWAL at the next index (raft.go
-/// 4182-4193, the CONTINUE path), where the leader's real entry belongs.
+/// 4279-4292, the CONTINUE path), where the leader's real entry belongs.
 #[test]
 fn a_redelivered_catchup_snapshot_is_stored_as_a_log_entry() {
     let (mut c, n) = single_node("a_redelivered_catchup_snapshot_is_stored_as_a_log_entry");
@@ -166,7 +166,7 @@ fn a_candidate_counts_votes_from_non_members() {
 /// initializing (processVoteRequest, raft.go 4960-4963; initRaftNode 602-610)
 /// so a lagging member and the new replica elect a leader that lacks
 /// committed entries. The new replica, catching up, also applies old
-/// peer-state entries (applyCommit's EntryPeerState for followers) and
+/// peer-state entries (applyCommit's EntryPeerState (3487) for followers) and
 /// campaigns with the older, smaller peer set.
 #[test]
 fn adding_a_replica_to_an_unsettled_group_loses_commits() {
@@ -175,9 +175,9 @@ fn adding_a_replica_to_an_unsettled_group_loses_commits() {
 }
 
 /// A restart can shrink the peer set. initRaftNode restores the peer
-/// state file and replays the WAL (raft.go 526-569) only up to the commit
+/// state file and replays the WAL (raft.go 526-582) only up to the commit
 /// index its stored entries carry; applying an older peer-state entry on
-/// the way (applyCommit's EntryPeerState for a follower) overwrites the
+/// the way (applyCommit's EntryPeerState (3487) for a follower) overwrites the
 /// peer set, and a committed EntryAddPeer after it is not replayed when
 /// only a heartbeat carried its commit. The node then counts a majority of
 /// the older, smaller group. With additions and restarts together, the
@@ -220,7 +220,7 @@ fn memory_groups_lose_commits_when_membership_changes() {
 }
 
 /// A read error on a committed WAL entry at apply time makes the node
-/// reset its WAL (applyCommit, raft.go 3455-3468), dropping entries below
+/// reset its WAL (applyCommit, raft.go 3436-3448), dropping entries below
 /// its commit index (truncateWAL's own assert.Unreachable fires).
 #[test]
 fn a_wal_read_error_makes_a_node_drop_committed_entries() {
@@ -229,7 +229,7 @@ fn a_wal_read_error_makes_a_node_drop_committed_entries() {
 }
 
 /// A failed write of the term/vote file shuts the node down, but
-/// processVoteRequest still sends the granted vote (raft.go 4968-4986:
+/// processVoteRequest still sends the granted vote (raft.go 4968-4984:
 /// writeTermVote, then sendReply). Restarted, the node reads the term and
 /// vote it had before and votes again in that term. (initRaftNode also
 /// ignores an error reading the file, starting from term 0.)
