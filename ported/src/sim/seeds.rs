@@ -51,7 +51,7 @@ pub fn sweep_seed(name: &str, i: u64) -> u64 {
 /// body that never asks for a seed is deterministic and runs once. On a
 /// failure the seed and the command to replay it are printed and the
 /// panic goes on.
-pub fn sweep(name: &str, body: fn()) {
+pub fn sweep(name: &str, body: impl Fn() + std::panic::RefUnwindSafe) {
     if env_u64("NRG_SIM_SEED").is_some() {
         body();
         return;
@@ -60,7 +60,7 @@ pub fn sweep(name: &str, body: fn()) {
     for i in 0..n {
         let seed = sweep_seed(name, i);
         SWEEP.with(|s| s.set(Some((seed, false))));
-        let res = std::panic::catch_unwind(body);
+        let res = std::panic::catch_unwind(&body);
         let used = SWEEP.with(|s| s.replace(None)).is_some_and(|(_, used)| used);
         if let Err(panic) = res {
             eprintln!(

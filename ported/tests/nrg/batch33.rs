@@ -30,7 +30,7 @@ fn leader_or_panic(c: &mut Cluster, rg: &RaftGroup) -> usize {
 /// Port of TestNRGSimple
 #[test]
 fn test_nrg_simple() {
-    sweep("test_nrg_simple", test_nrg_simple_seeded);
+    sweep("test_nrg_simple", || test_nrg_simple_seeded());
 }
 
 fn test_nrg_simple_seeded() {
@@ -50,7 +50,7 @@ fn test_nrg_simple_seeded() {
 /// Port of TestNRGRecoverFromFollowingNoLeader
 #[test]
 fn test_nrg_recover_from_following_no_leader() {
-    sweep("test_nrg_recover_from_following_no_leader", test_nrg_recover_from_following_no_leader_seeded);
+    sweep("test_nrg_recover_from_following_no_leader", || test_nrg_recover_from_following_no_leader_seeded());
 }
 
 fn test_nrg_recover_from_following_no_leader_seeded() {
@@ -81,7 +81,7 @@ fn test_nrg_recover_from_following_no_leader_seeded() {
 /// Port of TestNRGObserverMode
 #[test]
 fn test_nrg_observer_mode() {
-    sweep("test_nrg_observer_mode", test_nrg_observer_mode_seeded);
+    sweep("test_nrg_observer_mode", || test_nrg_observer_mode_seeded());
 }
 
 fn test_nrg_observer_mode_seeded() {
@@ -111,7 +111,7 @@ fn test_nrg_observer_mode_seeded() {
 /// Port of TestNRGSimpleElection
 #[test]
 fn test_nrg_simple_election() {
-    sweep("test_nrg_simple_election", test_nrg_simple_election_seeded);
+    sweep("test_nrg_simple_election", || test_nrg_simple_election_seeded());
 }
 
 fn test_nrg_simple_election_seeded() {
@@ -185,7 +185,7 @@ fn test_nrg_simple_election_seeded() {
 /// Port of TestNRGStepDownOnSameTermDoesntClearVote
 #[test]
 fn test_nrg_step_down_on_same_term_doesnt_clear_vote() {
-    sweep("test_nrg_step_down_on_same_term_doesnt_clear_vote", test_nrg_step_down_on_same_term_doesnt_clear_vote_seeded);
+    sweep("test_nrg_step_down_on_same_term_doesnt_clear_vote", || test_nrg_step_down_on_same_term_doesnt_clear_vote_seeded());
 }
 
 fn test_nrg_step_down_on_same_term_doesnt_clear_vote_seeded() {
@@ -224,7 +224,7 @@ fn test_nrg_step_down_on_same_term_doesnt_clear_vote_seeded() {
 /// Port of TestNRGUnsuccessfulVoteRequestDoesntResetElectionTimer
 #[test]
 fn test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer() {
-    sweep("test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer", test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer_seeded);
+    sweep("test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer", || test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer_seeded());
 }
 
 fn test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer_seeded() {
@@ -280,7 +280,7 @@ fn test_nrg_unsuccessful_vote_request_doesnt_reset_election_timer_seeded() {
 /// Port of TestNRGInvalidTAVDoesntPanic
 #[test]
 fn test_nrg_invalid_tav_doesnt_panic() {
-    sweep("test_nrg_invalid_tav_doesnt_panic", test_nrg_invalid_tav_doesnt_panic_seeded);
+    sweep("test_nrg_invalid_tav_doesnt_panic", || test_nrg_invalid_tav_doesnt_panic_seeded());
 }
 
 fn test_nrg_invalid_tav_doesnt_panic_seeded() {
@@ -302,7 +302,7 @@ fn test_nrg_invalid_tav_doesnt_panic_seeded() {
 /// Port of TestNRGAssumeHighTermAfterCandidateIsolation
 #[test]
 fn test_nrg_assume_high_term_after_candidate_isolation() {
-    sweep("test_nrg_assume_high_term_after_candidate_isolation", test_nrg_assume_high_term_after_candidate_isolation_seeded);
+    sweep("test_nrg_assume_high_term_after_candidate_isolation", || test_nrg_assume_high_term_after_candidate_isolation_seeded());
 }
 
 fn test_nrg_assume_high_term_after_candidate_isolation_seeded() {
@@ -341,7 +341,7 @@ fn test_nrg_assume_high_term_after_candidate_isolation_seeded() {
 /// clients the raft nodes register on the simulated bus.
 #[test]
 fn test_nrg_system_client_cleanup_from_account() {
-    sweep("test_nrg_system_client_cleanup_from_account", test_nrg_system_client_cleanup_from_account_seeded);
+    sweep("test_nrg_system_client_cleanup_from_account", || test_nrg_system_client_cleanup_from_account_seeded());
 }
 
 fn test_nrg_system_client_cleanup_from_account_seeded() {
@@ -369,7 +369,7 @@ fn test_nrg_system_client_cleanup_from_account_seeded() {
 /// Port of TestNRGNoResetOnAppendEntryResponse
 #[test]
 fn test_nrg_no_reset_on_append_entry_response() {
-    sweep("test_nrg_no_reset_on_append_entry_response", test_nrg_no_reset_on_append_entry_response_seeded);
+    sweep("test_nrg_no_reset_on_append_entry_response", || test_nrg_no_reset_on_append_entry_response_seeded());
 }
 
 fn test_nrg_no_reset_on_append_entry_response_seeded() {
@@ -422,7 +422,7 @@ fn test_nrg_no_reset_on_append_entry_response_seeded() {
 /// Port of TestNRGCandidateDontStepdownDueToLeaderOfPreviousTerm
 #[test]
 fn test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term() {
-    sweep("test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term", test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term_seeded);
+    sweep("test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term", || test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term_seeded());
 }
 
 fn test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term_seeded() {
@@ -473,7 +473,7 @@ fn test_nrg_candidate_dont_stepdown_due_to_leader_of_previous_term_seeded() {
 /// Port of TestNRGRecoverPindexPtermOnlyIfLogNotEmpty
 #[test]
 fn test_nrg_recover_pindex_pterm_only_if_log_not_empty() {
-    sweep("test_nrg_recover_pindex_pterm_only_if_log_not_empty", test_nrg_recover_pindex_pterm_only_if_log_not_empty_seeded);
+    sweep("test_nrg_recover_pindex_pterm_only_if_log_not_empty", || test_nrg_recover_pindex_pterm_only_if_log_not_empty_seeded());
 }
 
 fn test_nrg_recover_pindex_pterm_only_if_log_not_empty_seeded() {
@@ -502,7 +502,7 @@ fn test_nrg_recover_pindex_pterm_only_if_log_not_empty_seeded() {
 /// Port of TestNRGForwardProposalResponse
 #[test]
 fn test_nrg_forward_proposal_response() {
-    sweep("test_nrg_forward_proposal_response", test_nrg_forward_proposal_response_seeded);
+    sweep("test_nrg_forward_proposal_response", || test_nrg_forward_proposal_response_seeded());
 }
 
 fn test_nrg_forward_proposal_response_seeded() {
@@ -579,7 +579,7 @@ fn dont_reject_append_entry_from_replay(restart: bool) {
 /// Port of TestNRGDontRejectAppendEntryFromReplay (both subtests)
 #[test]
 fn test_nrg_dont_reject_append_entry_from_replay() {
-    sweep("test_nrg_dont_reject_append_entry_from_replay", test_nrg_dont_reject_append_entry_from_replay_seeded);
+    sweep("test_nrg_dont_reject_append_entry_from_replay", || test_nrg_dont_reject_append_entry_from_replay_seeded());
 }
 
 fn test_nrg_dont_reject_append_entry_from_replay_seeded() {
@@ -628,7 +628,7 @@ fn simple_catchup(leader_change: bool) {
 /// Port of TestNRGSimpleCatchup (both subtests)
 #[test]
 fn test_nrg_simple_catchup() {
-    sweep("test_nrg_simple_catchup", test_nrg_simple_catchup_seeded);
+    sweep("test_nrg_simple_catchup", || test_nrg_simple_catchup_seeded());
 }
 
 fn test_nrg_simple_catchup_seeded() {
@@ -669,7 +669,7 @@ fn chain_converged(c: &Cluster, rg: &RaftGroup, expected: u64) -> Result<String,
 /// Port of TestNRGChainOfBlocksRunInLockstep
 #[test]
 fn test_nrg_chain_of_blocks_run_in_lockstep() {
-    sweep("test_nrg_chain_of_blocks_run_in_lockstep", test_nrg_chain_of_blocks_run_in_lockstep_seeded);
+    sweep("test_nrg_chain_of_blocks_run_in_lockstep", || test_nrg_chain_of_blocks_run_in_lockstep_seeded());
 }
 
 fn test_nrg_chain_of_blocks_run_in_lockstep_seeded() {
@@ -697,7 +697,7 @@ fn test_nrg_chain_of_blocks_run_in_lockstep_seeded() {
 /// Port of TestNRGChainOfBlocksStopAndCatchUp
 #[test]
 fn test_nrg_chain_of_blocks_stop_and_catch_up() {
-    sweep("test_nrg_chain_of_blocks_stop_and_catch_up", test_nrg_chain_of_blocks_stop_and_catch_up_seeded);
+    sweep("test_nrg_chain_of_blocks_stop_and_catch_up", || test_nrg_chain_of_blocks_stop_and_catch_up_seeded());
 }
 
 fn test_nrg_chain_of_blocks_stop_and_catch_up_seeded() {

@@ -19,7 +19,7 @@ fn catchup_of(n: &mut ported::raft::Raft) -> CatchupView {
 /// Port of TestNRGCatchupDoesNotTruncateUncommittedEntriesWithQuorum
 #[test]
 fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum() {
-    sweep("test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum", test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded);
+    sweep("test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum", || test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded());
 }
 
 fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded() {
@@ -94,7 +94,7 @@ fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded() {
 /// Port of TestNRGCatchupCanTruncateMultipleEntriesWithoutQuorum
 #[test]
 fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum() {
-    sweep("test_nrg_catchup_can_truncate_multiple_entries_without_quorum", test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded);
+    sweep("test_nrg_catchup_can_truncate_multiple_entries_without_quorum", || test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded());
 }
 
 fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded() {
@@ -181,7 +181,7 @@ fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded() {
 /// Port of TestNRGCatchupDoesNotTruncateCommittedEntriesDuringRedelivery
 #[test]
 fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery() {
-    sweep("test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery", test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded);
+    sweep("test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery", || test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded());
 }
 
 fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded() {
@@ -223,7 +223,7 @@ fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded
 /// Port of TestNRGCatchupFromNewLeaderWithIncorrectPterm
 #[test]
 fn test_nrg_catchup_from_new_leader_with_incorrect_pterm() {
-    sweep("test_nrg_catchup_from_new_leader_with_incorrect_pterm", test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded);
+    sweep("test_nrg_catchup_from_new_leader_with_incorrect_pterm", || test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded());
 }
 
 fn test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded() {
@@ -267,7 +267,7 @@ fn test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded() {
 /// Port of TestNRGCancelCatchupWhenDetectingHigherTermDuringVoteRequest
 #[test]
 fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request() {
-    sweep("test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request", test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded);
+    sweep("test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request", || test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded());
 }
 
 fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded() {
@@ -299,7 +299,7 @@ fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded
 /// Port of TestNRGTruncateDownToCommitted
 #[test]
 fn test_nrg_truncate_down_to_committed() {
-    sweep("test_nrg_truncate_down_to_committed", test_nrg_truncate_down_to_committed_seeded);
+    sweep("test_nrg_truncate_down_to_committed", || test_nrg_truncate_down_to_committed_seeded());
 }
 
 fn test_nrg_truncate_down_to_committed_seeded() {
@@ -372,7 +372,7 @@ impl Wal for TruncateAlwaysFails {
 /// Port of TestNRGTruncateDownToCommittedWhenTruncateFails
 #[test]
 fn test_nrg_truncate_down_to_committed_when_truncate_fails() {
-    sweep("test_nrg_truncate_down_to_committed_when_truncate_fails", test_nrg_truncate_down_to_committed_when_truncate_fails_seeded);
+    sweep("test_nrg_truncate_down_to_committed_when_truncate_fails", || test_nrg_truncate_down_to_committed_when_truncate_fails_seeded());
 }
 
 fn test_nrg_truncate_down_to_committed_when_truncate_fails_seeded() {

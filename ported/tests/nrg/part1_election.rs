@@ -16,7 +16,7 @@ use ported::sim::sweep;
 /// Port of TestNRGInlineStepdown
 #[test]
 fn test_nrg_inline_stepdown() {
-    sweep("test_nrg_inline_stepdown", test_nrg_inline_stepdown_seeded);
+    sweep("test_nrg_inline_stepdown", || test_nrg_inline_stepdown_seeded());
 }
 
 fn test_nrg_inline_stepdown_seeded() {
@@ -32,7 +32,7 @@ fn test_nrg_inline_stepdown_seeded() {
 /// Port of TestNRGAEFromOldLeader
 #[test]
 fn test_nrg_ae_from_old_leader() {
-    sweep("test_nrg_ae_from_old_leader", test_nrg_ae_from_old_leader_seeded);
+    sweep("test_nrg_ae_from_old_leader", || test_nrg_ae_from_old_leader_seeded());
 }
 
 fn test_nrg_ae_from_old_leader_seeded() {
@@ -67,7 +67,7 @@ fn test_nrg_ae_from_old_leader_seeded() {
 /// Port of TestNRGLeaderTransfer
 #[test]
 fn test_nrg_leader_transfer() {
-    sweep("test_nrg_leader_transfer", test_nrg_leader_transfer_seeded);
+    sweep("test_nrg_leader_transfer", || test_nrg_leader_transfer_seeded());
 }
 
 fn test_nrg_leader_transfer_seeded() {
@@ -142,7 +142,7 @@ fn leader_transfer_passes_over_a_preferred_peer_not_yet_heard_from() {
 /// Port of TestNRGHeartbeatOnLeaderChange
 #[test]
 fn test_nrg_heartbeat_on_leader_change() {
-    sweep("test_nrg_heartbeat_on_leader_change", test_nrg_heartbeat_on_leader_change_seeded);
+    sweep("test_nrg_heartbeat_on_leader_change", || test_nrg_heartbeat_on_leader_change_seeded());
 }
 
 fn test_nrg_heartbeat_on_leader_change_seeded() {
@@ -167,7 +167,7 @@ fn test_nrg_heartbeat_on_leader_change_seeded() {
 /// Port of TestNRGElectionTimerAfterObserver
 #[test]
 fn test_nrg_election_timer_after_observer() {
-    sweep("test_nrg_election_timer_after_observer", test_nrg_election_timer_after_observer_seeded);
+    sweep("test_nrg_election_timer_after_observer", || test_nrg_election_timer_after_observer_seeded());
 }
 
 fn test_nrg_election_timer_after_observer_seeded() {
@@ -199,7 +199,7 @@ fn test_nrg_election_timer_after_observer_seeded() {
 /// Port of TestNRGCandidateDoesntRevertTermAfterOldAE
 #[test]
 fn test_nrg_candidate_doesnt_revert_term_after_old_ae() {
-    sweep("test_nrg_candidate_doesnt_revert_term_after_old_ae", test_nrg_candidate_doesnt_revert_term_after_old_ae_seeded);
+    sweep("test_nrg_candidate_doesnt_revert_term_after_old_ae", || test_nrg_candidate_doesnt_revert_term_after_old_ae_seeded());
 }
 
 fn test_nrg_candidate_doesnt_revert_term_after_old_ae_seeded() {
@@ -246,7 +246,7 @@ fn test_nrg_candidate_doesnt_revert_term_after_old_ae_seeded() {
 /// Port of TestNRGRemoveLeaderPeerDeadlockBug
 #[test]
 fn test_nrg_remove_leader_peer_deadlock_bug() {
-    sweep("test_nrg_remove_leader_peer_deadlock_bug", test_nrg_remove_leader_peer_deadlock_bug_seeded);
+    sweep("test_nrg_remove_leader_peer_deadlock_bug", || test_nrg_remove_leader_peer_deadlock_bug_seeded());
 }
 
 fn test_nrg_remove_leader_peer_deadlock_bug_seeded() {

@@ -12,7 +12,7 @@ use ported::sim::sweep;
 /// Port of TestNRGHealthCheckWaitForCatchup
 #[test]
 fn test_nrg_health_check_wait_for_catchup() {
-    sweep("test_nrg_health_check_wait_for_catchup", test_nrg_health_check_wait_for_catchup_seeded);
+    sweep("test_nrg_health_check_wait_for_catchup", || test_nrg_health_check_wait_for_catchup_seeded());
 }
 
 fn test_nrg_health_check_wait_for_catchup_seeded() {
@@ -71,7 +71,7 @@ fn test_nrg_health_check_wait_for_catchup_seeded() {
 /// Port of TestNRGHealthCheckWaitForDoubleCatchup
 #[test]
 fn test_nrg_health_check_wait_for_double_catchup() {
-    sweep("test_nrg_health_check_wait_for_double_catchup", test_nrg_health_check_wait_for_double_catchup_seeded);
+    sweep("test_nrg_health_check_wait_for_double_catchup", || test_nrg_health_check_wait_for_double_catchup_seeded());
 }
 
 fn test_nrg_health_check_wait_for_double_catchup_seeded() {
@@ -149,7 +149,7 @@ fn test_nrg_health_check_wait_for_double_catchup_seeded() {
 /// Port of TestNRGHealthCheckWaitForPendingCommitsWhenPaused
 #[test]
 fn test_nrg_health_check_wait_for_pending_commits_when_paused() {
-    sweep("test_nrg_health_check_wait_for_pending_commits_when_paused", test_nrg_health_check_wait_for_pending_commits_when_paused_seeded);
+    sweep("test_nrg_health_check_wait_for_pending_commits_when_paused", || test_nrg_health_check_wait_for_pending_commits_when_paused_seeded());
 }
 
 fn test_nrg_health_check_wait_for_pending_commits_when_paused_seeded() {

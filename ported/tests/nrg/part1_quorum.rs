@@ -9,7 +9,7 @@ use ported::sim::sweep;
 /// Port of TestNRGAppendEntryCanEstablishQuorumAfterLeaderChange
 #[test]
 fn test_nrg_append_entry_can_establish_quorum_after_leader_change() {
-    sweep("test_nrg_append_entry_can_establish_quorum_after_leader_change", test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded);
+    sweep("test_nrg_append_entry_can_establish_quorum_after_leader_change", || test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded());
 }
 
 fn test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded() {
@@ -46,7 +46,7 @@ fn test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded() {
 /// Port of TestNRGQuorumAccounting
 #[test]
 fn test_nrg_quorum_accounting() {
-    sweep("test_nrg_quorum_accounting", test_nrg_quorum_accounting_seeded);
+    sweep("test_nrg_quorum_accounting", || test_nrg_quorum_accounting_seeded());
 }
 
 fn test_nrg_quorum_accounting_seeded() {
@@ -81,7 +81,7 @@ fn test_nrg_quorum_accounting_seeded() {
 /// Port of TestNRGRevalidateQuorumAfterLeaderChange
 #[test]
 fn test_nrg_revalidate_quorum_after_leader_change() {
-    sweep("test_nrg_revalidate_quorum_after_leader_change", test_nrg_revalidate_quorum_after_leader_change_seeded);
+    sweep("test_nrg_revalidate_quorum_after_leader_change", || test_nrg_revalidate_quorum_after_leader_change_seeded());
 }
 
 fn test_nrg_revalidate_quorum_after_leader_change_seeded() {
@@ -128,7 +128,7 @@ fn test_nrg_revalidate_quorum_after_leader_change_seeded() {
 /// Port of TestNRGIgnoreTrackResponseWhenNotLeader
 #[test]
 fn test_nrg_ignore_track_response_when_not_leader() {
-    sweep("test_nrg_ignore_track_response_when_not_leader", test_nrg_ignore_track_response_when_not_leader_seeded);
+    sweep("test_nrg_ignore_track_response_when_not_leader", || test_nrg_ignore_track_response_when_not_leader_seeded());
 }
 
 fn test_nrg_ignore_track_response_when_not_leader_seeded() {

@@ -13,7 +13,7 @@ use ported::sim::sweep;
 /// Port of TestNRGCatchupDontCountTowardQuorum
 #[test]
 fn test_nrg_catchup_dont_count_toward_quorum() {
-    sweep("test_nrg_catchup_dont_count_toward_quorum", test_nrg_catchup_dont_count_toward_quorum_seeded);
+    sweep("test_nrg_catchup_dont_count_toward_quorum", || test_nrg_catchup_dont_count_toward_quorum_seeded());
 }
 
 fn test_nrg_catchup_dont_count_toward_quorum_seeded() {
@@ -67,7 +67,7 @@ fn test_nrg_catchup_dont_count_toward_quorum_seeded() {
 /// Port of TestNRGRejectNewAppendEntryFromPreviousLeader
 #[test]
 fn test_nrg_reject_new_append_entry_from_previous_leader() {
-    sweep("test_nrg_reject_new_append_entry_from_previous_leader", test_nrg_reject_new_append_entry_from_previous_leader_seeded);
+    sweep("test_nrg_reject_new_append_entry_from_previous_leader", || test_nrg_reject_new_append_entry_from_previous_leader_seeded());
 }
 
 fn test_nrg_reject_new_append_entry_from_previous_leader_seeded() {
@@ -151,7 +151,7 @@ fn reject_append_entry_during_catchup_from_previous_leader(is_catching_up: bool,
 /// Port of TestNRGRejectAppendEntryDuringCatchupFromPreviousLeader (all four subtests)
 #[test]
 fn test_nrg_reject_append_entry_during_catchup_from_previous_leader() {
-    sweep("test_nrg_reject_append_entry_during_catchup_from_previous_leader", test_nrg_reject_append_entry_during_catchup_from_previous_leader_seeded);
+    sweep("test_nrg_reject_append_entry_during_catchup_from_previous_leader", || test_nrg_reject_append_entry_during_catchup_from_previous_leader_seeded());
 }
 
 fn test_nrg_reject_append_entry_during_catchup_from_previous_leader_seeded() {

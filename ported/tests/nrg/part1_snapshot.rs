@@ -15,7 +15,7 @@ use ported::sim::sweep;
 /// Port of TestNRGDontRemoveSnapshotIfTruncateToApplied
 #[test]
 fn test_nrg_dont_remove_snapshot_if_truncate_to_applied() {
-    sweep("test_nrg_dont_remove_snapshot_if_truncate_to_applied", test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded);
+    sweep("test_nrg_dont_remove_snapshot_if_truncate_to_applied", || test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded());
 }
 
 fn test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded() {
@@ -53,7 +53,7 @@ fn test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded() {
 /// Port of TestNRGSnapshotAndTruncateToApplied
 #[test]
 fn test_nrg_snapshot_and_truncate_to_applied() {
-    sweep("test_nrg_snapshot_and_truncate_to_applied", test_nrg_snapshot_and_truncate_to_applied_seeded);
+    sweep("test_nrg_snapshot_and_truncate_to_applied", || test_nrg_snapshot_and_truncate_to_applied_seeded());
 }
 
 fn test_nrg_snapshot_and_truncate_to_applied_seeded() {
@@ -124,7 +124,7 @@ fn test_nrg_snapshot_and_truncate_to_applied_seeded() {
 /// Port of TestNRGIgnoreDoubleSnapshot
 #[test]
 fn test_nrg_ignore_double_snapshot() {
-    sweep("test_nrg_ignore_double_snapshot", test_nrg_ignore_double_snapshot_seeded);
+    sweep("test_nrg_ignore_double_snapshot", || test_nrg_ignore_double_snapshot_seeded());
 }
 
 fn test_nrg_ignore_double_snapshot_seeded() {
@@ -172,7 +172,7 @@ fn snapshot_entries(n: &mut Raft) -> Vec<Entry> {
 /// Port of TestNRGDontSwitchToCandidateWithInflightSnapshot
 #[test]
 fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot() {
-    sweep("test_nrg_dont_switch_to_candidate_with_inflight_snapshot", test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded);
+    sweep("test_nrg_dont_switch_to_candidate_with_inflight_snapshot", || test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded());
 }
 
 fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded() {
@@ -208,7 +208,7 @@ fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded() {
 /// Port of TestNRGDontSwitchToCandidateWithMultipleInflightSnapshots
 #[test]
 fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots() {
-    sweep("test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots", test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded);
+    sweep("test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots", || test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded());
 }
 
 fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded() {
@@ -243,7 +243,7 @@ fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded() {
 /// Port of TestNRGMultipleStopsDontPanic
 #[test]
 fn test_nrg_multiple_stops_dont_panic() {
-    sweep("test_nrg_multiple_stops_dont_panic", test_nrg_multiple_stops_dont_panic_seeded);
+    sweep("test_nrg_multiple_stops_dont_panic", || test_nrg_multiple_stops_dont_panic_seeded());
 }
 
 fn test_nrg_multiple_stops_dont_panic_seeded() {
@@ -258,7 +258,7 @@ fn test_nrg_multiple_stops_dont_panic_seeded() {
 /// Port of TestNRGMemoryWALEmptiesSnapshotsDir
 #[test]
 fn test_nrg_memory_wal_empties_snapshots_dir() {
-    sweep("test_nrg_memory_wal_empties_snapshots_dir", test_nrg_memory_wal_empties_snapshots_dir_seeded);
+    sweep("test_nrg_memory_wal_empties_snapshots_dir", || test_nrg_memory_wal_empties_snapshots_dir_seeded());
 }
 
 fn test_nrg_memory_wal_empties_snapshots_dir_seeded() {

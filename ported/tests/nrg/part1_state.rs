@@ -15,7 +15,7 @@ use ported::sim::sweep;
 /// through the node's response subscription on the simulated bus.
 #[test]
 fn test_nrg_switch_state_clears_queues() {
-    sweep("test_nrg_switch_state_clears_queues", test_nrg_switch_state_clears_queues_seeded);
+    sweep("test_nrg_switch_state_clears_queues", || test_nrg_switch_state_clears_queues_seeded());
 }
 
 fn test_nrg_switch_state_clears_queues_seeded() {
@@ -40,7 +40,7 @@ fn test_nrg_switch_state_clears_queues_seeded() {
 /// Port of TestNRGUnsuccessfulVoteRequestCampaignEarly
 #[test]
 fn test_nrg_unsuccessful_vote_request_campaign_early() {
-    sweep("test_nrg_unsuccessful_vote_request_campaign_early", test_nrg_unsuccessful_vote_request_campaign_early_seeded);
+    sweep("test_nrg_unsuccessful_vote_request_campaign_early", || test_nrg_unsuccessful_vote_request_campaign_early_seeded());
 }
 
 fn test_nrg_unsuccessful_vote_request_campaign_early_seeded() {
@@ -138,7 +138,7 @@ fn signal_lead_change_false_if_campaign_immediately(to: SwitchTo) {
 /// Port of TestNRGSignalLeadChangeFalseIfCampaignImmediately (all three subtests)
 #[test]
 fn test_nrg_signal_lead_change_false_if_campaign_immediately() {
-    sweep("test_nrg_signal_lead_change_false_if_campaign_immediately", test_nrg_signal_lead_change_false_if_campaign_immediately_seeded);
+    sweep("test_nrg_signal_lead_change_false_if_campaign_immediately", || test_nrg_signal_lead_change_false_if_campaign_immediately_seeded());
 }
 
 fn test_nrg_signal_lead_change_false_if_campaign_immediately_seeded() {

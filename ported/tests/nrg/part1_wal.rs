@@ -14,7 +14,7 @@ use ported::sim::sweep;
 /// Port of TestNRGSnapshotAndRestart
 #[test]
 fn test_nrg_snapshot_and_restart() {
-    sweep("test_nrg_snapshot_and_restart", test_nrg_snapshot_and_restart_seeded);
+    sweep("test_nrg_snapshot_and_restart", || test_nrg_snapshot_and_restart_seeded());
 }
 
 fn test_nrg_snapshot_and_restart_seeded() {
@@ -45,7 +45,7 @@ fn test_nrg_snapshot_and_restart_seeded() {
 /// Port of TestNRGTermDoesntRollBackToPtermOnCatchup
 #[test]
 fn test_nrg_term_doesnt_roll_back_to_pterm_on_catchup() {
-    sweep("test_nrg_term_doesnt_roll_back_to_pterm_on_catchup", test_nrg_term_doesnt_roll_back_to_pterm_on_catchup_seeded);
+    sweep("test_nrg_term_doesnt_roll_back_to_pterm_on_catchup", || test_nrg_term_doesnt_roll_back_to_pterm_on_catchup_seeded());
 }
 
 fn test_nrg_term_doesnt_roll_back_to_pterm_on_catchup_seeded() {
@@ -165,7 +165,7 @@ fn wal_entry_without_quorum_must_truncate(title: &str, diverge: bool) {
 /// Port of TestNRGWALEntryWithoutQuorumMustTruncate (both subtests)
 #[test]
 fn test_nrg_wal_entry_without_quorum_must_truncate() {
-    sweep("test_nrg_wal_entry_without_quorum_must_truncate", test_nrg_wal_entry_without_quorum_must_truncate_seeded);
+    sweep("test_nrg_wal_entry_without_quorum_must_truncate", || test_nrg_wal_entry_without_quorum_must_truncate_seeded());
 }
 
 fn test_nrg_wal_entry_without_quorum_must_truncate_seeded() {
@@ -176,7 +176,7 @@ fn test_nrg_wal_entry_without_quorum_must_truncate_seeded() {
 /// Port of TestNRGTermNoDecreaseAfterWALReset
 #[test]
 fn test_nrg_term_no_decrease_after_wal_reset() {
-    sweep("test_nrg_term_no_decrease_after_wal_reset", test_nrg_term_no_decrease_after_wal_reset_seeded);
+    sweep("test_nrg_term_no_decrease_after_wal_reset", || test_nrg_term_no_decrease_after_wal_reset_seeded());
 }
 
 fn test_nrg_term_no_decrease_after_wal_reset_seeded() {
@@ -240,7 +240,7 @@ fn pending_append_entry_cache_invalidation(title: &str, entries: usize) {
 /// Port of TestNRGPendingAppendEntryCacheInvalidation (all three subtests)
 #[test]
 fn test_nrg_pending_append_entry_cache_invalidation() {
-    sweep("test_nrg_pending_append_entry_cache_invalidation", test_nrg_pending_append_entry_cache_invalidation_seeded);
+    sweep("test_nrg_pending_append_entry_cache_invalidation", || test_nrg_pending_append_entry_cache_invalidation_seeded());
 }
 
 fn test_nrg_pending_append_entry_cache_invalidation_seeded() {

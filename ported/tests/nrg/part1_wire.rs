@@ -8,7 +8,7 @@ use ported::sim::sweep;
 /// Port of TestNRGAppendEntryEncode
 #[test]
 fn test_nrg_append_entry_encode() {
-    sweep("test_nrg_append_entry_encode", test_nrg_append_entry_encode_seeded);
+    sweep("test_nrg_append_entry_encode", || test_nrg_append_entry_encode_seeded());
 }
 
 fn test_nrg_append_entry_encode_seeded() {
@@ -45,7 +45,7 @@ fn test_nrg_append_entry_encode_seeded() {
 /// the test's seeded RNG (printed on failure).
 #[test]
 fn test_nrg_append_entry_decode() {
-    sweep("test_nrg_append_entry_decode", test_nrg_append_entry_decode_seeded);
+    sweep("test_nrg_append_entry_decode", || test_nrg_append_entry_decode_seeded());
 }
 
 fn test_nrg_append_entry_decode_seeded() {

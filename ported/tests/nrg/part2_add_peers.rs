@@ -21,7 +21,7 @@ fn cluster_size_is(c: &mut Cluster, n: usize, want: usize) -> Result<(), String>
 /// Port of TestNRGAddPeers
 #[test]
 fn test_nrg_add_peers() {
-    sweep("test_nrg_add_peers", test_nrg_add_peers_seeded);
+    sweep("test_nrg_add_peers", || test_nrg_add_peers_seeded());
 }
 
 fn test_nrg_add_peers_seeded() {
@@ -45,7 +45,7 @@ fn test_nrg_add_peers_seeded() {
 /// followers could be a partition with a history of their own.
 #[test]
 fn test_nrg_disjoint_majorities() {
-    sweep("test_nrg_disjoint_majorities", test_nrg_disjoint_majorities_seeded);
+    sweep("test_nrg_disjoint_majorities", || test_nrg_disjoint_majorities_seeded());
 }
 
 fn test_nrg_disjoint_majorities_seeded() {
@@ -76,7 +76,7 @@ fn test_nrg_disjoint_majorities_seeded() {
 /// Port of TestNRGSingleNodeElection
 #[test]
 fn test_nrg_single_node_election() {
-    sweep("test_nrg_single_node_election", test_nrg_single_node_election_seeded);
+    sweep("test_nrg_single_node_election", || test_nrg_single_node_election_seeded());
 }
 
 fn test_nrg_single_node_election_seeded() {

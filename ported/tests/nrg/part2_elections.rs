@@ -14,7 +14,7 @@ use ported::sim::sweep;
 /// Port of TestNRGVoteResponseEncoding
 #[test]
 fn test_nrg_vote_response_encoding() {
-    sweep("test_nrg_vote_response_encoding", test_nrg_vote_response_encoding_seeded);
+    sweep("test_nrg_vote_response_encoding", || test_nrg_vote_response_encoding_seeded());
 }
 
 fn test_nrg_vote_response_encoding_seeded() {
@@ -34,7 +34,7 @@ fn vote(c: &mut Cluster, n: usize, term: u64, candidate: &str, reply: &str) {
 /// Port of TestNRGInitializeAndScaleUp
 #[test]
 fn test_nrg_initialize_and_scale_up() {
-    sweep("test_nrg_initialize_and_scale_up", test_nrg_initialize_and_scale_up_seeded);
+    sweep("test_nrg_initialize_and_scale_up", || test_nrg_initialize_and_scale_up_seeded());
 }
 
 fn test_nrg_initialize_and_scale_up_seeded() {
@@ -112,7 +112,7 @@ fn test_nrg_initialize_and_scale_up_seeded() {
 /// Port of TestNRGSendAppendEntryNotLeader
 #[test]
 fn test_nrg_send_append_entry_not_leader() {
-    sweep("test_nrg_send_append_entry_not_leader", test_nrg_send_append_entry_not_leader_seeded);
+    sweep("test_nrg_send_append_entry_not_leader", || test_nrg_send_append_entry_not_leader_seeded());
 }
 
 fn test_nrg_send_append_entry_not_leader_seeded() {
@@ -133,7 +133,7 @@ fn test_nrg_send_append_entry_not_leader_seeded() {
 /// Port of TestNRGReportLeaderAfterNoopEntry
 #[test]
 fn test_nrg_report_leader_after_noop_entry() {
-    sweep("test_nrg_report_leader_after_noop_entry", test_nrg_report_leader_after_noop_entry_seeded);
+    sweep("test_nrg_report_leader_after_noop_entry", || test_nrg_report_leader_after_noop_entry_seeded());
 }
 
 fn test_nrg_report_leader_after_noop_entry_seeded() {
@@ -166,7 +166,7 @@ fn test_nrg_report_leader_after_noop_entry_seeded() {
 /// Port of TestNRGAppendEntryResurrectsLeader
 #[test]
 fn test_nrg_append_entry_resurrects_leader() {
-    sweep("test_nrg_append_entry_resurrects_leader", test_nrg_append_entry_resurrects_leader_seeded);
+    sweep("test_nrg_append_entry_resurrects_leader", || test_nrg_append_entry_resurrects_leader_seeded());
 }
 
 fn test_nrg_append_entry_resurrects_leader_seeded() {
@@ -194,7 +194,7 @@ fn test_nrg_append_entry_resurrects_leader_seeded() {
 /// Port of TestNRGMustNotResetVoteOnStepDownOrLeaderTransfer
 #[test]
 fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer() {
-    sweep("test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer", test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded);
+    sweep("test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer", || test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded());
 }
 
 fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded() {
@@ -222,7 +222,7 @@ fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded() {
 /// Port of TestNRGSwitchToCandidateResetsVote
 #[test]
 fn test_nrg_switch_to_candidate_resets_vote() {
-    sweep("test_nrg_switch_to_candidate_resets_vote", test_nrg_switch_to_candidate_resets_vote_seeded);
+    sweep("test_nrg_switch_to_candidate_resets_vote", || test_nrg_switch_to_candidate_resets_vote_seeded());
 }
 
 fn test_nrg_switch_to_candidate_resets_vote_seeded() {
@@ -242,7 +242,7 @@ fn test_nrg_switch_to_candidate_resets_vote_seeded() {
 /// Port of TestNRGInitSingleMemRaftNodeDefaults
 #[test]
 fn test_nrg_init_single_mem_raft_node_defaults() {
-    sweep("test_nrg_init_single_mem_raft_node_defaults", test_nrg_init_single_mem_raft_node_defaults_seeded);
+    sweep("test_nrg_init_single_mem_raft_node_defaults", || test_nrg_init_single_mem_raft_node_defaults_seeded());
 }
 
 fn test_nrg_init_single_mem_raft_node_defaults_seeded() {
@@ -259,7 +259,7 @@ fn test_nrg_init_single_mem_raft_node_defaults_seeded() {
 /// Port of TestNRGSwitchToCandidateResetsQuorumPaused
 #[test]
 fn test_nrg_switch_to_candidate_resets_quorum_paused() {
-    sweep("test_nrg_switch_to_candidate_resets_quorum_paused", test_nrg_switch_to_candidate_resets_quorum_paused_seeded);
+    sweep("test_nrg_switch_to_candidate_resets_quorum_paused", || test_nrg_switch_to_candidate_resets_quorum_paused_seeded());
 }
 
 fn test_nrg_switch_to_candidate_resets_quorum_paused_seeded() {

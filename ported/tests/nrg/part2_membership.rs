@@ -33,7 +33,7 @@ fn membership_settled(c: &mut Cluster, n: usize) -> Result<(), String> {
 /// Port of TestNRGProposeRemovePeer
 #[test]
 fn test_nrg_propose_remove_peer() {
-    sweep("test_nrg_propose_remove_peer", test_nrg_propose_remove_peer_seeded);
+    sweep("test_nrg_propose_remove_peer", || test_nrg_propose_remove_peer_seeded());
 }
 
 fn test_nrg_propose_remove_peer_seeded() {
@@ -52,7 +52,7 @@ fn test_nrg_propose_remove_peer_seeded() {
 /// Port of TestNRGProposeRemovePeerConcurrent
 #[test]
 fn test_nrg_propose_remove_peer_concurrent() {
-    sweep("test_nrg_propose_remove_peer_concurrent", test_nrg_propose_remove_peer_concurrent_seeded);
+    sweep("test_nrg_propose_remove_peer_concurrent", || test_nrg_propose_remove_peer_concurrent_seeded());
 }
 
 fn test_nrg_propose_remove_peer_concurrent_seeded() {
@@ -105,7 +105,7 @@ fn leader_with_uncommitted_removal(test: &str) -> (Cluster, usize) {
 /// Port of TestNRGUncommittedMembershipChangeOnNewLeader
 #[test]
 fn test_nrg_uncommitted_membership_change_on_new_leader() {
-    sweep("test_nrg_uncommitted_membership_change_on_new_leader", test_nrg_uncommitted_membership_change_on_new_leader_seeded);
+    sweep("test_nrg_uncommitted_membership_change_on_new_leader", || test_nrg_uncommitted_membership_change_on_new_leader_seeded());
 }
 
 fn test_nrg_uncommitted_membership_change_on_new_leader_seeded() {
@@ -116,7 +116,7 @@ fn test_nrg_uncommitted_membership_change_on_new_leader_seeded() {
 /// Port of TestNRGUncommittedMembershipChangeGetsTruncated
 #[test]
 fn test_nrg_uncommitted_membership_change_gets_truncated() {
-    sweep("test_nrg_uncommitted_membership_change_gets_truncated", test_nrg_uncommitted_membership_change_gets_truncated_seeded);
+    sweep("test_nrg_uncommitted_membership_change_gets_truncated", || test_nrg_uncommitted_membership_change_gets_truncated_seeded());
 }
 
 fn test_nrg_uncommitted_membership_change_gets_truncated_seeded() {
@@ -147,7 +147,7 @@ fn test_nrg_uncommitted_membership_change_gets_truncated_seeded() {
 /// Port of TestNRGUncommittedMembershipChangeOnNewLeaderForwardedRemovePeerProposal
 #[test]
 fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal() {
-    sweep("test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal", test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal_seeded);
+    sweep("test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal", || test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal_seeded());
 }
 
 fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal_seeded() {
@@ -173,7 +173,7 @@ fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_pr
 /// Port of TestNRGProposeRemovePeerQuorum
 #[test]
 fn test_nrg_propose_remove_peer_quorum() {
-    sweep("test_nrg_propose_remove_peer_quorum", test_nrg_propose_remove_peer_quorum_seeded);
+    sweep("test_nrg_propose_remove_peer_quorum", || test_nrg_propose_remove_peer_quorum_seeded());
 }
 
 fn test_nrg_propose_remove_peer_quorum_seeded() {
@@ -202,7 +202,7 @@ fn test_nrg_propose_remove_peer_quorum_seeded() {
 /// is back; then the change commits and a new leader takes over.
 #[test]
 fn test_nrg_propose_remove_peer_leader() {
-    sweep("test_nrg_propose_remove_peer_leader", test_nrg_propose_remove_peer_leader_seeded);
+    sweep("test_nrg_propose_remove_peer_leader", || test_nrg_propose_remove_peer_leader_seeded());
 }
 
 fn test_nrg_propose_remove_peer_leader_seeded() {
@@ -237,7 +237,7 @@ fn test_nrg_propose_remove_peer_leader_seeded() {
 /// Port of TestNRGProposeRemovePeerAll
 #[test]
 fn test_nrg_propose_remove_peer_all() {
-    sweep("test_nrg_propose_remove_peer_all", test_nrg_propose_remove_peer_all_seeded);
+    sweep("test_nrg_propose_remove_peer_all", || test_nrg_propose_remove_peer_all_seeded());
 }
 
 fn test_nrg_propose_remove_peer_all_seeded() {
@@ -271,7 +271,7 @@ fn test_nrg_propose_remove_peer_all_seeded() {
 /// Port of TestNRGLeaderResurrectsRemovedPeers
 #[test]
 fn test_nrg_leader_resurrects_removed_peers() {
-    sweep("test_nrg_leader_resurrects_removed_peers", test_nrg_leader_resurrects_removed_peers_seeded);
+    sweep("test_nrg_leader_resurrects_removed_peers", || test_nrg_leader_resurrects_removed_peers_seeded());
 }
 
 fn test_nrg_leader_resurrects_removed_peers_seeded() {

@@ -30,7 +30,7 @@ fn check_last_seen(c: &mut Cluster, n: usize) {
 /// all three servers stands in for it and its peer map is read directly.
 #[test]
 fn test_nrg_track_peer_active() {
-    sweep("test_nrg_track_peer_active", test_nrg_track_peer_active_seeded);
+    sweep("test_nrg_track_peer_active", || test_nrg_track_peer_active_seeded());
 }
 
 fn test_nrg_track_peer_active_seeded() {
@@ -82,7 +82,7 @@ fn check_peer_data(c: &mut Cluster, rg: &RaftGroup) {
 /// Port of TestNRGTrackPeerLag
 #[test]
 fn test_nrg_track_peer_lag() {
-    sweep("test_nrg_track_peer_lag", test_nrg_track_peer_lag_seeded);
+    sweep("test_nrg_track_peer_lag", || test_nrg_track_peer_lag_seeded());
 }
 
 fn test_nrg_track_peer_lag_seeded() {

@@ -19,7 +19,7 @@ use ported::sim::sweep;
 /// Port of TestNRGLostQuorum
 #[test]
 fn test_nrg_lost_quorum() {
-    sweep("test_nrg_lost_quorum", test_nrg_lost_quorum_seeded);
+    sweep("test_nrg_lost_quorum", || test_nrg_lost_quorum_seeded());
 }
 
 fn test_nrg_lost_quorum_seeded() {
@@ -66,7 +66,7 @@ fn test_nrg_lost_quorum_seeded() {
 /// port's StepDown has no node-info check, so there is nothing to store.
 #[test]
 fn test_nrg_quorum_after_leader_stepdown() {
-    sweep("test_nrg_quorum_after_leader_stepdown", test_nrg_quorum_after_leader_stepdown_seeded);
+    sweep("test_nrg_quorum_after_leader_stepdown", || test_nrg_quorum_after_leader_stepdown_seeded());
 }
 
 fn test_nrg_quorum_after_leader_stepdown_seeded() {
@@ -127,7 +127,7 @@ fn test_nrg_quorum_after_leader_stepdown_seeded() {
 /// fields overwritten.
 #[test]
 fn test_nrg_peers_response() {
-    sweep("test_nrg_peers_response", test_nrg_peers_response_seeded);
+    sweep("test_nrg_peers_response", || test_nrg_peers_response_seeded());
 }
 
 fn test_nrg_peers_response_seeded() {
@@ -177,7 +177,7 @@ fn test_nrg_peers_response_seeded() {
 /// Port of TestNRGOnlyCommitIfCurrentTerm
 #[test]
 fn test_nrg_only_commit_if_current_term() {
-    sweep("test_nrg_only_commit_if_current_term", test_nrg_only_commit_if_current_term_seeded);
+    sweep("test_nrg_only_commit_if_current_term", || test_nrg_only_commit_if_current_term_seeded());
 }
 
 fn test_nrg_only_commit_if_current_term_seeded() {
@@ -241,7 +241,7 @@ fn overrun_case(c: &mut Cluster, n: usize, at: (u64, u64), over: (u64, u64)) {
 /// Port of TestNRGLeaderStepsDownIfOverrun (both subtests)
 #[test]
 fn test_nrg_leader_steps_down_if_overrun() {
-    sweep("test_nrg_leader_steps_down_if_overrun", test_nrg_leader_steps_down_if_overrun_seeded);
+    sweep("test_nrg_leader_steps_down_if_overrun", || test_nrg_leader_steps_down_if_overrun_seeded());
 }
 
 fn test_nrg_leader_steps_down_if_overrun_seeded() {
@@ -328,7 +328,7 @@ fn follower_pauses_quorum_if_overrun(new: bool) {
 /// Port of TestNRGFollowerPausesQuorumIfOverrun (both subtests)
 #[test]
 fn test_nrg_follower_pauses_quorum_if_overrun() {
-    sweep("test_nrg_follower_pauses_quorum_if_overrun", test_nrg_follower_pauses_quorum_if_overrun_seeded);
+    sweep("test_nrg_follower_pauses_quorum_if_overrun", || test_nrg_follower_pauses_quorum_if_overrun_seeded());
 }
 
 fn test_nrg_follower_pauses_quorum_if_overrun_seeded() {
@@ -339,7 +339,7 @@ fn test_nrg_follower_pauses_quorum_if_overrun_seeded() {
 /// Port of TestNRGIgnoreForwardedProposalIfNotCaughtUpLeader
 #[test]
 fn test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader() {
-    sweep("test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader", test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader_seeded);
+    sweep("test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader", || test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader_seeded());
 }
 
 fn test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader_seeded() {

@@ -19,7 +19,7 @@ use ported::sim::sweep;
 /// amounts to its first 100ms sleep per server, simulated here.
 #[test]
 fn test_nrg_no_log_reset_on_corrupted_send_to_follower() {
-    sweep("test_nrg_no_log_reset_on_corrupted_send_to_follower", test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded);
+    sweep("test_nrg_no_log_reset_on_corrupted_send_to_follower", || test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded());
 }
 
 fn test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded() {
@@ -58,7 +58,7 @@ fn test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded() {
 /// Port of TestNRGInstallSnapshotFromCheckpoint
 #[test]
 fn test_nrg_install_snapshot_from_checkpoint() {
-    sweep("test_nrg_install_snapshot_from_checkpoint", test_nrg_install_snapshot_from_checkpoint_seeded);
+    sweep("test_nrg_install_snapshot_from_checkpoint", || test_nrg_install_snapshot_from_checkpoint_seeded());
 }
 
 fn test_nrg_install_snapshot_from_checkpoint_seeded() {
@@ -158,7 +158,7 @@ fn test_nrg_install_snapshot_from_checkpoint_seeded() {
 /// Port of TestNRGInstallSnapshotForce
 #[test]
 fn test_nrg_install_snapshot_force() {
-    sweep("test_nrg_install_snapshot_force", test_nrg_install_snapshot_force_seeded);
+    sweep("test_nrg_install_snapshot_force", || test_nrg_install_snapshot_force_seeded());
 }
 
 fn test_nrg_install_snapshot_force_seeded() {
@@ -187,7 +187,7 @@ fn test_nrg_install_snapshot_force_seeded() {
 /// Port of TestNRGInstallSnapshotFromCheckpointAfterTruncateToSnapshot
 #[test]
 fn test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot() {
-    sweep("test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot", test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot_seeded);
+    sweep("test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot", || test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot_seeded());
 }
 
 fn test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot_seeded() {

@@ -80,7 +80,7 @@ fn snapshot_catchup(restart: bool) {
 /// Port of TestNRGSnapshotCatchup (both subtests)
 #[test]
 fn test_nrg_snapshot_catchup() {
-    sweep("test_nrg_snapshot_catchup", test_nrg_snapshot_catchup_seeded);
+    sweep("test_nrg_snapshot_catchup", || test_nrg_snapshot_catchup_seeded());
 }
 
 fn test_nrg_snapshot_catchup_seeded() {
@@ -91,7 +91,7 @@ fn test_nrg_snapshot_catchup_seeded() {
 /// Port of TestNRGSnapshotRecovery
 #[test]
 fn test_nrg_snapshot_recovery() {
-    sweep("test_nrg_snapshot_recovery", test_nrg_snapshot_recovery_seeded);
+    sweep("test_nrg_snapshot_recovery", || test_nrg_snapshot_recovery_seeded());
 }
 
 fn test_nrg_snapshot_recovery_seeded() {
@@ -126,7 +126,7 @@ fn test_nrg_snapshot_recovery_seeded() {
 /// Port of TestNRGReplayOnSnapshotSameTerm
 #[test]
 fn test_nrg_replay_on_snapshot_same_term() {
-    sweep("test_nrg_replay_on_snapshot_same_term", test_nrg_replay_on_snapshot_same_term_seeded);
+    sweep("test_nrg_replay_on_snapshot_same_term", || test_nrg_replay_on_snapshot_same_term_seeded());
 }
 
 fn test_nrg_replay_on_snapshot_same_term_seeded() {
@@ -163,7 +163,7 @@ fn test_nrg_replay_on_snapshot_same_term_seeded() {
 /// Port of TestNRGReplayOnSnapshotDifferentTerm
 #[test]
 fn test_nrg_replay_on_snapshot_different_term() {
-    sweep("test_nrg_replay_on_snapshot_different_term", test_nrg_replay_on_snapshot_different_term_seeded);
+    sweep("test_nrg_replay_on_snapshot_different_term", || test_nrg_replay_on_snapshot_different_term_seeded());
 }
 
 fn test_nrg_replay_on_snapshot_different_term_seeded() {
@@ -206,7 +206,7 @@ fn test_nrg_replay_on_snapshot_different_term_seeded() {
 /// Port of TestNRGSizeAndApplied
 #[test]
 fn test_nrg_size_and_applied() {
-    sweep("test_nrg_size_and_applied", test_nrg_size_and_applied_seeded);
+    sweep("test_nrg_size_and_applied", || test_nrg_size_and_applied_seeded());
 }
 
 fn test_nrg_size_and_applied_seeded() {
@@ -246,7 +246,7 @@ fn test_nrg_size_and_applied_seeded() {
 /// Port of TestNRGDrainAndReplaySnapshot
 #[test]
 fn test_nrg_drain_and_replay_snapshot() {
-    sweep("test_nrg_drain_and_replay_snapshot", test_nrg_drain_and_replay_snapshot_seeded);
+    sweep("test_nrg_drain_and_replay_snapshot", || test_nrg_drain_and_replay_snapshot_seeded());
 }
 
 fn test_nrg_drain_and_replay_snapshot_seeded() {
@@ -317,7 +317,7 @@ fn test_nrg_drain_and_replay_snapshot_seeded() {
 /// Port of TestNRGSendSnapshotInstallsSnapshot
 #[test]
 fn test_nrg_send_snapshot_installs_snapshot() {
-    sweep("test_nrg_send_snapshot_installs_snapshot", test_nrg_send_snapshot_installs_snapshot_seeded);
+    sweep("test_nrg_send_snapshot_installs_snapshot", || test_nrg_send_snapshot_installs_snapshot_seeded());
 }
 
 fn test_nrg_send_snapshot_installs_snapshot_seeded() {

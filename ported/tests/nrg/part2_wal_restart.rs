@@ -39,7 +39,7 @@ fn restart(c: &mut Cluster, n: usize) {
 /// Port of TestNRGTruncateOnStartup
 #[test]
 fn test_nrg_truncate_on_startup() {
-    sweep("test_nrg_truncate_on_startup", test_nrg_truncate_on_startup_seeded);
+    sweep("test_nrg_truncate_on_startup", || test_nrg_truncate_on_startup_seeded());
 }
 
 fn test_nrg_truncate_on_startup_seeded() {
@@ -81,7 +81,7 @@ fn test_nrg_truncate_on_startup_seeded() {
 /// Port of TestNRGTruncateLogWithMisalignedSnapshotGap
 #[test]
 fn test_nrg_truncate_log_with_misaligned_snapshot_gap() {
-    sweep("test_nrg_truncate_log_with_misaligned_snapshot_gap", test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded);
+    sweep("test_nrg_truncate_log_with_misaligned_snapshot_gap", || test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded());
 }
 
 fn test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded() {
@@ -123,7 +123,7 @@ fn test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded() {
 /// Port of TestNRGTruncateLogWithMissingSnapshot
 #[test]
 fn test_nrg_truncate_log_with_missing_snapshot() {
-    sweep("test_nrg_truncate_log_with_missing_snapshot", test_nrg_truncate_log_with_missing_snapshot_seeded);
+    sweep("test_nrg_truncate_log_with_missing_snapshot", || test_nrg_truncate_log_with_missing_snapshot_seeded());
 }
 
 fn test_nrg_truncate_log_with_missing_snapshot_seeded() {
@@ -150,7 +150,7 @@ fn test_nrg_truncate_log_with_missing_snapshot_seeded() {
 /// Port of TestNRGReplayAddPeerKeepsClusterSize
 #[test]
 fn test_nrg_replay_add_peer_keeps_cluster_size() {
-    sweep("test_nrg_replay_add_peer_keeps_cluster_size", test_nrg_replay_add_peer_keeps_cluster_size_seeded);
+    sweep("test_nrg_replay_add_peer_keeps_cluster_size", || test_nrg_replay_add_peer_keeps_cluster_size_seeded());
 }
 
 fn test_nrg_replay_add_peer_keeps_cluster_size_seeded() {
