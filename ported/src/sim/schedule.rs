@@ -155,8 +155,10 @@ pub struct RunStats {
     pub disk_errors: u64,
     /// Write errors the nodes saw (upstream's write-error assertion).
     pub write_errors_seen: u64,
-    /// Peers removed (the leader among them) and added.
+    /// Peers removed (the leader among them).
     pub removals: u64,
+    /// Removal requests whose target was the leader at the time.
+    pub leader_removal_requests: u64,
     /// Peers added.
     pub additions: u64,
     /// Committed indexes the checker could not load.
@@ -601,6 +603,9 @@ impl Run {
             return;
         }
         let id = self.c.node(victim).id().to_string();
+        if self.leader() == Some(victim) {
+            self.stats.leader_removal_requests += 1;
+        }
         let _ = self.c.node(asker).propose_remove_peer(&id);
     }
 

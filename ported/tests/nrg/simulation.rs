@@ -44,6 +44,7 @@ struct Totals {
     disk_errors: u64,
     write_errors_seen: u64,
     removals: u64,
+    leader_removal_requests: u64,
     additions: u64,
     skipped: u64,
 }
@@ -59,6 +60,7 @@ impl Totals {
         self.disk_errors += s.disk_errors;
         self.write_errors_seen += s.write_errors_seen;
         self.removals += s.removals;
+        self.leader_removal_requests += s.leader_removal_requests;
         self.additions += s.additions;
         self.skipped += s.skipped.len() as u64;
     }
@@ -79,7 +81,7 @@ fn sim_invariants_hold_on_random_fault_schedules() {
     }
     eprintln!(
         "{} seeds, 0 violations, {:?}: {} blocks; {} memory-WAL groups, {} file groups on lazy sync; {} power losses; \
-         {} disk errors injected, {} write errors seen by nodes; {} peers removed, {} added; {} composite shapes \
+         {} disk errors injected, {} write errors seen by nodes; {} peers removed ({} requests named the leader), {} added; {} composite shapes \
          ({} ran to the end); {} committed indexes the checker could not load",
         seeds.len(),
         start.elapsed(),
@@ -90,6 +92,7 @@ fn sim_invariants_hold_on_random_fault_schedules() {
         t.disk_errors,
         t.write_errors_seen,
         t.removals,
+        t.leader_removal_requests,
         t.additions,
         t.shapes,
         t.shapes_done,
