@@ -7,14 +7,25 @@
 //! target_roots = ["src", "ported", "tests"]
 //!
 //! [stub]
-//! # Functions or macros that assert, so a test calling them is not hollow.
-//! assertion_helpers = ["check_invariants", "expect_err"]
+//! # Functions or macros that assert, so a test calling them is not hollow
+//! # (a trailing `*` makes a name a prefix).
+//! assertion_helpers = ["check_invariants", "wait_on_*"]
+//! # Call names that are assertions by their prefix (this is the default).
+//! assertion_prefixes = ["assert", "expect", "should", "check", "verify"]
+//! # Opt-in rules to report: "comment/todo-note" (every TODO note).
+//! enable = ["comment/todo-note"]
 //!
 //! [gate]
 //! build = ["cargo", "build", "--workspace"]
 //! test = ["cargo", "test", "-p", "ported"]
 //! format = "libtest"
 //! timeout_secs = 1800
+//! # The log keeps the first and the last this many MB of a gate's output.
+//! log_keep_mb = 64
+//! # A results file the test command writes into the fresh directory
+//! # porttrack makes for each run ($PORTTRACK_RESULTS_DIR, also written as
+//! # {results_dir} in the command); read instead of the output.
+//! results = "junit.xml"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -24,6 +35,10 @@ use serde::Deserialize;
 use crate::error::Error;
 
 pub const FILE_NAME: &str = "porttrack.toml";
+
+/// `meta` key of the project root a database belongs to (absolute, or
+/// relative to the database's directory), recorded by `init`.
+pub const ROOT_META: &str = "project.root";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,6 +52,9 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct StubConfig {
     pub assertion_helpers: Vec<String>,
+    /// None: the built-in prefixes.
+    pub assertion_prefixes: Option<Vec<String>>,
+    pub enable: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -46,6 +64,11 @@ pub struct GateConfig {
     pub test: Vec<String>,
     pub format: String,
     pub timeout_secs: u64,
+    /// MB of the head and of the tail of a gate's output its log keeps.
+    pub log_keep_mb: u64,
+    /// The results file the test command writes into the run's fresh
+    /// results directory (a file name, no directory).
+    pub results: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +84,8 @@ impl Default for GateConfig {
             test: ["cargo", "test", "-p", "ported"].map(String::from).to_vec(),
             format: "auto".into(),
             timeout_secs: 1800,
+            log_keep_mb: 64,
+            results: None,
         }
     }
 }
@@ -74,31 +99,78 @@ pub struct Project {
     pub config: Config,
     /// The file read, if any.
     pub file: Option<PathBuf>,
+    /// SHA-256 of the text that was parsed (None: defaults, no file), to
+    /// compare with the file as committed.
+    pub config_sha256: Option<String>,
 }
 
 /// Find and load porttrack.toml from `start` upward; defaults when absent.
 pub fn load(start: &Path) -> Result<Project, Error> {
     let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-    for dir in start.ancestors() {
-        let file = dir.join(FILE_NAME);
-        if file.is_file() {
-            let text = std::fs::read_to_string(&file).map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
-            let config = parse(&text).map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
-            return Ok(Project { root: dir.to_path_buf(), config, file: Some(file) });
-        }
+    match start.ancestors().find(|d| d.join(FILE_NAME).is_file()) {
+        Some(dir) => load_at(dir),
+        None => Ok(Project { root: start, config: Config::default(), file: None, config_sha256: None }),
     }
-    Ok(Project { root: start, config: Config::default(), file: None })
 }
 
-/// The project root: the nearest directory from `start` upward holding
-/// porttrack.toml, else `start` itself. Reads no configuration.
-pub fn find_root(start: &Path) -> PathBuf {
-    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-    start.ancestors().find(|d| d.join(FILE_NAME).is_file()).map_or(start.clone(), Path::to_path_buf)
+/// Load the project whose root is exactly `root`: its porttrack.toml, or
+/// defaults when it has none.
+pub fn load_at(root: &Path) -> Result<Project, Error> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let file = root.join(FILE_NAME);
+    if !file.is_file() {
+        return Ok(Project { root, config: Config::default(), file: None, config_sha256: None });
+    }
+    let text = crate::project_files::read_named(&file).map_err(|e| Error::usage(format!("{} {e}", file.display())))?;
+    let config = parse(&text).map_err(|e| Error::usage(format!("{}: {e}", file.display())))?;
+    let sha = crate::gate::run::hex(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+    Ok(Project { root, config, file: Some(file), config_sha256: Some(sha) })
+}
+
+/// The project a database belongs to, never found from the working
+/// directory: the root recorded in the database (`recorded`, absolute or
+/// relative to the database's directory) when it exists, else the nearest
+/// directory holding porttrack.toml from the database's directory upward,
+/// else the database's directory.
+pub fn for_database(db_path: &Path, recorded: Option<&str>) -> Result<Project, Error> {
+    load_at(&root_for_database(db_path, recorded))
+}
+
+/// The root [`for_database`] loads, without reading the configuration.
+pub fn root_for_database(db_path: &Path, recorded: Option<&str>) -> PathBuf {
+    let db_dir = database_dir(db_path);
+    if let Some(r) = recorded.filter(|r| !r.is_empty()) {
+        let root = db_dir.join(r);
+        if root.is_dir() {
+            return root.canonicalize().unwrap_or(root);
+        }
+    }
+    db_dir.ancestors().find(|d| d.join(FILE_NAME).is_file()).map_or(db_dir.clone(), Path::to_path_buf)
+}
+
+/// The canonical directory holding the database file.
+pub fn database_dir(db_path: &Path) -> PathBuf {
+    let dir = match db_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// The nearest directory from `start` upward holding porttrack.toml.
+pub fn find_config_dir(start: &Path) -> Option<PathBuf> {
+    let start = start.canonicalize().ok()?;
+    start.ancestors().find(|d| d.join(FILE_NAME).is_file()).map(Path::to_path_buf)
 }
 
 pub fn parse(text: &str) -> Result<Config, String> {
-    toml::from_str(text).map_err(|e| e.to_string())
+    let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+    if let Some(r) = &config.gate.results {
+        if r.is_empty() || r.contains('/') || r == "." || r == ".." || r.starts_with('-') {
+            return Err(format!("gate.results = {r:?}: give a file name (no directory); the command writes it into $PORTTRACK_RESULTS_DIR"));
+        }
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -114,12 +186,35 @@ mod tests {
 
     #[test]
     fn keys_are_read_and_unknown_keys_rejected() {
-        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\n[gate]\ntimeout_secs = 5\n").unwrap();
+        let c = parse("target_roots = [\"lib\"]\n[stub]\nassertion_helpers = [\"check\"]\nassertion_prefixes = [\"ensure\"]\nenable = [\"comment/todo-note\"]\n[gate]\ntimeout_secs = 5\nresults = \"r.trx\"\n").unwrap();
+        assert_eq!(c.gate.results.as_deref(), Some("r.trx"));
         assert_eq!(c.target_roots, ["lib"]);
         assert_eq!(c.stub.assertion_helpers, ["check"]);
+        assert_eq!((c.stub.assertion_prefixes, c.stub.enable), (Some(vec!["ensure".to_string()]), vec!["comment/todo-note".to_string()]));
         assert_eq!(c.gate.timeout_secs, 5);
         assert_eq!(c.gate.build, ["cargo", "build", "--workspace"]);
         let err = parse("[stub]\nassertion_helper = []\n").unwrap_err();
         assert!(err.contains("assertion_helper"), "{err}");
+        assert_eq!(parse("[gate]\nresults = \"junit.xml\"\n").unwrap().gate.results.as_deref(), Some("junit.xml"));
+        assert!(parse("[gate]\nresults = \"../old.xml\"\n").unwrap_err().contains("no directory"));
+    }
+
+    #[test]
+    fn a_database_finds_its_project_wherever_the_command_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(root.join(FILE_NAME), "[gate]\ntimeout_secs = 7\n").unwrap();
+        let db = root.join("data/porting.db");
+        let p = for_database(&db, None).unwrap();
+        assert_eq!((p.root, p.config.gate.timeout_secs), (root.canonicalize().unwrap(), 7));
+        assert!(p.config_sha256.is_some());
+        // A recorded root wins, relative to the database's directory.
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        assert_eq!(for_database(&db, Some("../../other")).unwrap().root, other.canonicalize().unwrap());
+        // Without porttrack.toml anywhere: the database's directory.
+        let lone = dir.path().join("lone.db");
+        assert_eq!(for_database(&lone, None).unwrap().root, dir.path().canonicalize().unwrap());
     }
 }

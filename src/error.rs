@@ -38,6 +38,18 @@ impl Error {
         }
     }
 
+    /// The error's kind as `--json` output names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::NotFound { .. } => "not_found",
+            Error::Refused(_) => "refused",
+            Error::Database { .. } => "database",
+            Error::Busy { .. } => "busy",
+            Error::CouldNotRun(_) => "could_not_run",
+        }
+    }
+
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage(message.into())
     }
@@ -57,6 +69,24 @@ impl Error {
             hint: hint.into(),
         }
     }
+}
+
+/// Kind of an error chain for `--json` (see [`Error::kind`]); untyped
+/// errors are failures at the edge, like their exit code says.
+pub fn kind_for(err: &anyhow::Error) -> &'static str {
+    err.chain().find_map(|c| c.downcast_ref::<Error>()).map_or("could_not_run", Error::kind)
+}
+
+/// An error as the one JSON object `--json` prints instead of text:
+/// `{"schema_version": 1, "error": {"kind": "…", "message": "…"}}`.
+pub fn json_error(kind: &str, message: &str) -> String {
+    let v = serde_json::json!({
+        "schema_version": crate::render::SCHEMA_VERSION,
+        "error": { "kind": kind, "message": message },
+    });
+    let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Exit code for an error chain: the first typed [`Error`] wins; anything

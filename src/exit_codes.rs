@@ -8,14 +8,15 @@ pub const CHECK_FAILED: i32 = 1;
 /// Bad arguments or values: malformed list, unknown status, too many items,
 /// missing `--reason`, an ambiguous name.
 pub const USAGE: i32 = 2;
-/// Something named on the command line does not exist: batch, feature,
-/// test, evidence run.
+/// Something named on the command line does not exist: batch, module,
+/// feature, test, evidence run, upstream commit.
 pub const NOT_FOUND: i32 = 3;
 /// A rule refused the change: transition table, dependency preflight,
 /// missing or insufficient evidence, a stub finding. Nothing was written.
 pub const REFUSED: i32 = 4;
-/// The database cannot be used: missing, not SQLite, corrupt, read-only,
-/// or written by a newer porttrack.
+/// The database cannot be used: missing, not a regular file, not SQLite,
+/// corrupt, altered outside porttrack (schema or hash chain), read-only, or
+/// written by a newer porttrack.
 pub const DATABASE: i32 = 5;
 /// The database stayed locked by another writer past the busy timeout.
 /// Nothing was written; retrying is safe.
@@ -32,9 +33,9 @@ Exit codes:
   0    success
   1    a check ran and failed (stub findings remain, a gate failed)
   2    usage error: bad arguments or values, ambiguous name
-  3    not found: unknown batch, feature, test or evidence run
+  3    not found: unknown batch, module, feature, test, evidence run or upstream commit
   4    refused by a rule (transition, dependencies, evidence, stub finding); nothing written
-  5    database unusable: missing, not SQLite, corrupt, read-only, or newer schema
+  5    database unusable: missing, not a regular file, not SQLite, corrupt, altered, read-only, or newer schema
   6    database busy past the timeout; nothing written, safe to retry
   7    could not run: a gate command or an import input could not be started or read
   101  internal error (a bug)";

@@ -1,14 +1,43 @@
-//! An inventory of a codebase: its source files, features (functions and
-//! methods), tests, and which features each test calls. Produced by the Go
-//! importer, stored in the built-in data, and written into `porting.db`.
+//! An inventory of a codebase: its modules (directories), source files,
+//! features (functions and methods), tests, and which features each test
+//! calls. Produced by the Go importer, stored in the built-in data, and
+//! written into `porting.db`.
+
+/// A module: one directory holding source files, named by the directory's
+/// last component (`server/avl` → `avl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    pub name: String,
+    /// Relative to the imported directory's parent (`server/avl`).
+    pub dir: String,
+}
+
+impl Module {
+    /// The module a file path belongs to: its directory, named by the
+    /// directory's last component.
+    pub fn of_path(path: &str) -> Module {
+        let dir = path.rsplit_once('/').map_or(".", |(d, _)| d);
+        let name = dir.rsplit('/').next().unwrap_or(dir);
+        Module { name: name.to_string(), dir: dir.to_string() }
+    }
+}
 
 /// One source file, by its path relative to the imported directory's parent
 /// (`server/raft.go`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// Index into [`Inventory::modules`].
+    pub module: u32,
     pub path: String,
     pub is_test: bool,
     pub lines: u32,
+}
+
+impl SourceFile {
+    /// The file name without its directory (`raft.go`).
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
 }
 
 /// A function or method declaration.
@@ -51,10 +80,25 @@ pub struct Test {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
+    /// In numbering order: by name, then by directory.
+    pub modules: Vec<Module>,
+    /// In numbering order: by module, then by file name.
     pub files: Vec<SourceFile>,
     pub features: Vec<Feature>,
     pub tests: Vec<Test>,
     /// `(feature index, test index)`: the test's body calls a function with
     /// the feature's bare name. Sorted and without duplicates.
     pub links: Vec<(u32, u32)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_are_directories_named_by_their_last_component() {
+        assert_eq!(Module::of_path("server/avl/seqset.go"), Module { name: "avl".into(), dir: "server/avl".into() });
+        assert_eq!(Module::of_path("server/raft.go"), Module { name: "server".into(), dir: "server".into() });
+        assert_eq!(Module::of_path("x.go"), Module { name: ".".into(), dir: ".".into() });
+    }
 }

@@ -90,11 +90,11 @@ fn run_go(path: &PathBuf) -> Option<(Duration, Duration)> {
 
 fn main() {
     let streams = build();
-    let enc = JetStream::encode_meta_snapshot(&streams).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&streams, &|| 0).expect("encodes");
     let json_len = ported::s2::decode(&enc.data).expect("s2").len();
     println!("meta snapshot: {} streams, {} consumers, {} bytes JSON, {} bytes S2", enc.streams, enc.consumers, json_len, enc.data.len());
 
-    let encode = time(|| { JetStream::encode_meta_snapshot(&streams).expect("encodes"); });
+    let encode = time(|| { JetStream::encode_meta_snapshot(&streams, &|| 0).expect("encodes"); });
     let s2_only = time(|| { ported::s2::decode(&enc.data).expect("s2"); });
     let decode = time(|| { JetStream::decode_meta_snapshot(&enc.data).expect("decodes"); });
     let empty = JetStream::clustered();

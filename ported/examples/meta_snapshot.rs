@@ -9,6 +9,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[path = "shared/assignments_json.rs"]
+mod assignments_json;
+
 use ported::jetstream_cluster::{JetStream, DEFAULT_META_GROUP_NAME};
 use ported::peer_state::decode_peer_state;
 use ported::snapshot_file::{term_and_index_from_snap_file, SnapshotCodec};
@@ -42,20 +45,7 @@ fn run(path: &PathBuf, group: &str) -> Result<Value, String> {
     if group == DEFAULT_META_GROUP_NAME {
         let streams = JetStream::decode_meta_snapshot(&snap.data)
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut list = Vec::new();
-        for (account, asa) in &streams {
-            for sa in asa.values() {
-                let consumers: Result<Vec<Value>, _> =
-                    sa.consumers.values().map(serde_json::to_value).collect();
-                list.push(json!({
-                    "account": account,
-                    "assignment": serde_json::to_value(sa).map_err(|e| e.to_string())?,
-                    "consumers": consumers.map_err(|e| e.to_string())?,
-                    "unsupported": sa.unsupported.as_ref().map(|u| u.reason.clone()),
-                }));
-            }
-        }
-        out["streams"] = Value::Array(list);
+        out["streams"] = assignments_json::streams_json(&streams)?;
     }
     Ok(out)
 }

@@ -1,6 +1,7 @@
 //! Integration tests for the JetStream cluster meta port: snapshot files,
 //! S2 interoperability with Go's library, meta snapshots and real
-//! nats-server fixtures. Fixtures live in `tests/fixtures/`; how each was
+//! nats-server fixtures (meta snapshots, and raft logs recovered with
+//! `meta_recover`). Fixtures live in `tests/fixtures/`; how each was
 //! produced is described in `ported/tools/README.md`.
 
 #[path = "jsc/common.rs"]
@@ -11,3 +12,9 @@ mod snapshot_file;
 mod s2;
 #[path = "jsc/meta_snapshot.rs"]
 mod meta_snapshot;
+#[path = "jsc/meta_recover.rs"]
+mod meta_recover;
+#[path = "jsc/meta_recover_cli.rs"]
+mod meta_recover_cli;
+#[path = "jsc/meta_wal_roundtrip.rs"]
+mod meta_wal_roundtrip;

@@ -1,11 +1,14 @@
-//! The built-in default: the NATS server inventory at commit 8188ea93a,
-//! stored as data in `data/builtin/` (no Go code) and compiled in, plus the
-//! batch plan our first user works from (batches 30–36 around
-//! `jetstream_cluster.go`; every other item in per-file batches).
+//! The built-in default: the NATS server inventory at the commit our first
+//! user's plan numbers (66e9bbc7f), the batch plan they work from (batches
+//! 30–36 around `jetstream_cluster.go`; every other item in per-file
+//! batches), and the upstream snapshot at 8188ea93a that `ported/` follows.
+//! All of it is data in `data/builtin/` (no Go code), compiled in.
 
+mod about;
 mod data;
 mod nats_plan;
 
+pub use about::{LONG_VERSION, PLAN_BATCHES, PORT_COMMIT};
 pub use data::{parse, write};
 pub use nats_plan::{nats_plan, BATCH33_TESTS};
 
@@ -16,14 +19,31 @@ use crate::inventory::Inventory;
 
 /// Where the built-in inventory comes from.
 pub const SOURCE_REPO: &str = "github.com/nats-io/nats-server";
-pub const SOURCE_COMMIT: &str = "8188ea93ae420aff8f9806e1bb887891b576764e";
+/// The commit whose numbering the plan uses (our user's `porting.db`).
+pub const SOURCE_COMMIT: &str = "66e9bbc7f8684dd1b31c54ef686924e0841f9846";
+/// The newer commit `ported/` follows, applied as upstream drift.
+pub const UPSTREAM_COMMIT: &str = "8188ea93ae420aff8f9806e1bb887891b576764e";
 pub const SOURCE_DIR: &str = "server";
 
-const FILES: &str = include_str!("../../data/builtin/files.tsv");
-const FEATURES: &str = include_str!("../../data/builtin/features.tsv");
-const TESTS: &str = include_str!("../../data/builtin/tests.tsv");
-const LINKS: &str = include_str!("../../data/builtin/links.tsv");
-const BATCHES: &str = include_str!("../../data/builtin/batches.tsv");
+const BASE: data::Tables<'static> = data::Tables {
+    modules: include_str!("../../data/builtin/modules.tsv"),
+    files: include_str!("../../data/builtin/files.tsv"),
+    features: include_str!("../../data/builtin/features.tsv"),
+    tests: include_str!("../../data/builtin/tests.tsv"),
+    links: include_str!("../../data/builtin/links.tsv"),
+    batches: include_str!("../../data/builtin/batches.tsv"),
+};
+const UPSTREAM: data::Tables<'static> = data::Tables {
+    modules: include_str!("../../data/builtin/upstream-8188ea93a/modules.tsv"),
+    files: include_str!("../../data/builtin/upstream-8188ea93a/files.tsv"),
+    features: include_str!("../../data/builtin/upstream-8188ea93a/features.tsv"),
+    tests: include_str!("../../data/builtin/upstream-8188ea93a/tests.tsv"),
+    links: include_str!("../../data/builtin/upstream-8188ea93a/links.tsv"),
+    batches: "",
+};
+
+/// Directory of `data/builtin/` holding the upstream snapshot.
+pub const UPSTREAM_DATA_DIR: &str = "upstream-8188ea93a";
 
 mod compiled {
     include!(concat!(env!("OUT_DIR"), "/builtin_mappings.rs"));
@@ -42,12 +62,17 @@ pub fn mappings() -> Result<Vec<(String, MappingRow)>, Error> {
 
 /// The compiled-in inventory and plan.
 pub fn load() -> Result<(Inventory, Plan), String> {
-    parse(&data::Tables { files: FILES, features: FEATURES, tests: TESTS, links: LINKS, batches: BATCHES })
+    parse(&BASE)
+}
+
+/// The compiled-in upstream snapshot (what `ported/` follows).
+pub fn upstream() -> Result<Inventory, String> {
+    parse(&UPSTREAM).map(|(inv, _)| inv)
 }
 
 /// One line for stderr and `meta`, saying what the built-in data is.
 pub fn description() -> String {
-    format!("{SOURCE_REPO}@{} {SOURCE_DIR}/", &SOURCE_COMMIT[..9])
+    format!("{SOURCE_REPO}@{} {SOURCE_DIR}/, upstream drift to {}", &SOURCE_COMMIT[..9], &UPSTREAM_COMMIT[..9])
 }
 
 #[cfg(test)]
@@ -59,12 +84,25 @@ mod tests {
     #[test]
     fn data_files_round_trip() {
         let (inv, plan) = load().unwrap();
-        assert_eq!((inv.features.len(), inv.tests.len(), plan.batches.len()), (3783, 3198, 249));
-        let dir = tempfile::tempdir().unwrap();
-        write(&inv, &plan, dir.path()).unwrap();
-        for (name, text) in [("files.tsv", FILES), ("features.tsv", FEATURES), ("tests.tsv", TESTS), ("links.tsv", LINKS), ("batches.tsv", BATCHES)] {
-            assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), text, "{name}");
+        assert_eq!((inv.modules.len(), inv.features.len(), inv.tests.len()), (12, 3673, 3257));
+        let upstream = upstream().unwrap();
+        for (tables, plan) in [(&BASE, Some(&plan)), (&UPSTREAM, None)] {
+            let (inv, _) = parse(tables).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            write(&inv, plan, dir.path()).unwrap();
+            let files = [
+                ("modules.tsv", tables.modules),
+                ("files.tsv", tables.files),
+                ("features.tsv", tables.features),
+                ("tests.tsv", tables.tests),
+                ("links.tsv", tables.links),
+                ("batches.tsv", tables.batches),
+            ];
+            for (name, text) in files.into_iter().filter(|(_, text)| !text.is_empty()) {
+                assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), text, "{name}");
+            }
         }
+        assert_eq!((upstream.modules.len(), upstream.features.len(), upstream.tests.len()), (12, 3789, 3413));
     }
 
     /// The plan rules applied to the stored inventory give the stored plan.

@@ -1,12 +1,13 @@
 //! The batch plan for the NATS server inventory. Batches 30–36 follow our
 //! user's plan (see `../shared/seed/`): raft.go in two parts (30, 31),
-//! jetstream_cluster.go in four runs of 58 around batch 33 (32–35), and
-//! stream.go's first part as 36. Every other item goes into per-file batches
-//! numbered from 1 in file order, skipping 30–36.
+//! jetstream_cluster.go in runs of 58 around batch 33 (32–34) and the rest
+//! (35), and stream.go's first part as 36. Every other item goes into
+//! per-file batches numbered from 1 in file order, skipping 30–36; the
+//! modules come last, in a batch of their own.
 
 use crate::domain::plan::{
-    add_test_file_dependencies, build_plan, chunk_batch, chunk_name, even_chunks, split_file, BatchSpec, FileChunk, Plan,
-    PlannedBatch, MAX_BATCH_ITEMS,
+    add_test_file_dependencies, build_plan, chunk_batch, chunk_name, even_chunks, modules_batch, split_file, BatchSpec, FileChunk,
+    Plan, PlannedBatch, MAX_BATCH_ITEMS,
 };
 use crate::inventory::Inventory;
 
@@ -32,7 +33,7 @@ pub const BATCH33_TESTS: [&str; 22] = [
     "TestNRGChainOfBlocksRunInLockstep",
     "TestNRGChainOfBlocksStopAndCatchUp",
     // T1: cluster, JWT, monitor and no-race anchors
-    "TestJetStreamClusterMetaSnapshotPreservesConsumersOnStreamUpdate",
+    "TestJetStreamClusterStreamRescaleCatchup",
     "TestLongNRGChainOfBlocks",
     "TestJetStreamAccountResolverNoFetchIfNotMember",
     "TestMonitorJsz",
@@ -43,8 +44,11 @@ const RAFT: &str = "server/raft.go";
 const JS_CLUSTER: &str = "server/jetstream_cluster.go";
 const STREAM: &str = "server/stream.go";
 const RESERVED: std::ops::RangeInclusive<u32> = 30..=36;
-/// Size of each of batches 32–35, as the seed numbered them.
+/// Size of each of batches 32–34, as the seed numbered them.
 const JS_RUN: usize = 58;
+/// Batch 33 runs from the first through the last of these (receiver, name).
+const BATCH33_FIRST: (&str, &str) = ("jetStream", "monitorCluster");
+const BATCH33_LAST: (&str, &str) = ("jetStream", "consumerAssignment");
 
 struct Named {
     number: u32,
@@ -58,9 +62,9 @@ const RAFT_PARTS: [Named; 2] = [
 ];
 const JS_RUNS: [Named; 4] = [
     Named { number: 32, name: "JS Cluster Meta", description: "server/jetstream_cluster.go: the 58 functions before monitorCluster (assignments, meta group)" },
-    Named { number: 33, name: "JS Cluster Streams", description: "server/jetstream_cluster.go: monitorCluster through processClusterDeleteConsumer, and 22 tests" },
-    Named { number: 34, name: "JS Cluster Consumers", description: "server/jetstream_cluster.go: the 58 functions after processClusterDeleteConsumer" },
-    Named { number: 35, name: "JS Cluster Remaining", description: "server/jetstream_cluster.go: the next 58 functions" },
+    Named { number: 33, name: "JS Cluster Streams", description: "server/jetstream_cluster.go: monitorCluster through consumerAssignment, and 22 tests" },
+    Named { number: 34, name: "JS Cluster Consumers", description: "server/jetstream_cluster.go: the 58 functions after consumerAssignment" },
+    Named { number: 35, name: "JS Cluster Remaining", description: "server/jetstream_cluster.go: the functions after batch 34" },
 ];
 const STREAM_FIRST: Named = Named { number: 36, name: "Stream Lifecycle", description: "server/stream.go" };
 
@@ -77,13 +81,23 @@ pub fn nats_plan(inv: &Inventory) -> Result<Plan, String> {
             .position(|&i| inv.features[i].receiver == receiver && inv.features[i].name == name)
             .ok_or(format!("{JS_CLUSTER} has no {receiver}.{name}"))
     };
-    let start = position("jetStream", "monitorCluster")?;
-    let end = position("jetStream", "processClusterDeleteConsumer")?;
-    if end + 1 - start != JS_RUN || start < JS_RUN || js_features.len() < end + 1 + 2 * JS_RUN {
-        return Err(format!("{JS_CLUSTER}: expected runs of {JS_RUN} around batch 33, found monitorCluster at #{} and processClusterDeleteConsumer at #{}", start + 1, end + 1));
+    let start = position(BATCH33_FIRST.0, BATCH33_FIRST.1)?;
+    let end = position(BATCH33_LAST.0, BATCH33_LAST.1)?;
+    if end + 1 < start || end + 1 - start != JS_RUN || start < JS_RUN || js_features.len() <= end + JS_RUN {
+        return Err(format!(
+            "{JS_CLUSTER}: expected runs of {JS_RUN} around batch 33, found {}.{} at #{} and {}.{} of {} functions at #{}",
+            BATCH33_FIRST.0,
+            BATCH33_FIRST.1,
+            start + 1,
+            BATCH33_LAST.0,
+            BATCH33_LAST.1,
+            js_features.len(),
+            end + 1
+        ));
     }
+    // 32, 33 and 34 are runs of 58; 35 holds the rest of the file.
+    let js_runs = [start - JS_RUN..start, start..end + 1, end + 1..end + 1 + JS_RUN, end + 1 + JS_RUN..js_features.len()];
     let js_first = start - JS_RUN;
-    let js_last = end + 2 * JS_RUN; // inclusive
 
     let mut batch33_tests = Vec::new();
     for name in BATCH33_TESTS {
@@ -106,7 +120,7 @@ pub fn nats_plan(inv: &Inventory) -> Result<Plan, String> {
     let named = |items: &[usize], n: &Named| PlannedBatch {
         spec: BatchSpec { number: n.number, name: n.name.to_string(), description: n.description.to_string(), depends_on: Vec::new() },
         features: items.to_vec(),
-        tests: Vec::new(),
+        ..PlannedBatch::default()
     };
 
     for file in 0..inv.files.len() as u32 {
@@ -119,11 +133,10 @@ pub fn nats_plan(inv: &Inventory) -> Result<Plan, String> {
                 at += size;
             }
         } else if file == js {
-            for (k, run) in JS_RUNS.iter().enumerate() {
-                let from = js_first + k * JS_RUN;
-                batches.push(named(&js_features[from..from + JS_RUN], run));
+            for (range, run) in js_runs.iter().zip(&JS_RUNS) {
+                batches.push(named(&js_features[range.clone()], run));
             }
-            let rest: Vec<usize> = js_features.iter().enumerate().filter(|(k, _)| *k < js_first || *k > js_last).map(|(_, &i)| i).collect();
+            let rest: Vec<usize> = js_features[..js_first].to_vec();
             push_generic(&mut batches, split_file(inv, file, &rest, MAX_BATCH_ITEMS), &|c| chunk_name(inv, c));
         } else if file == stream {
             let chunks = split_file(inv, file, &features_of(file), MAX_BATCH_ITEMS);
@@ -145,6 +158,8 @@ pub fn nats_plan(inv: &Inventory) -> Result<Plan, String> {
         }
     }
 
+    let last = numbers.next().unwrap_or(u32::MAX);
+    batches.push(modules_batch(inv, (0..inv.modules.len()).collect(), last));
     if let Some(b33) = batches.iter_mut().find(|b| b.spec.number == 33) {
         b33.tests = batch33_tests;
     }

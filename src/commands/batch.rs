@@ -27,7 +27,8 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> anyhow::Result<i32> {
         BatchCommand::Show(a) => {
             let db = ctx.open_db()?;
             let mut shown = ops::batch::show(&db, a.number)?;
-            ops::batch::mark_stale(&db, &ctx.project_root(), &mut shown)?;
+            ops::batch::mark_stale(&db, &ctx.project_root_for(&db)?, &mut shown)?;
+            ops::batch::mark_upstream(&db, &mut shown)?;
             ctx.emit("batch show", &shown, render::batch::show)
         }
         BatchCommand::List => {

@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 
 use super::Ctx;
 use crate::error::Error;
-use crate::ops::gate::{build_gate, test_gate, FormatChoice, TestGate};
+use crate::domain::evidence::CommandSource;
+use crate::ops::gate::{build_gate, test_gate, FormatChoice, GateContext, TestGate};
 use crate::render;
 
 const GATE_RULES: &str = "\
@@ -16,7 +17,12 @@ A test gate fails when the command exits non-zero, times out, runs zero
 tests, only skips, or an expected test is missing from the results.
 Exit 0: passed; 1: ran and failed; 7: could not run (nothing measured).
 The run, its per-test results, the git commit and the hashes of mapped
-Rust files are recorded; see `porttrack evidence list`.";
+Rust files are recorded; see `porttrack evidence list`.
+Only a run of the command in porttrack.toml as committed, on a clean tree,
+with results from its output or from gate.results (a file it writes into
+$PORTTRACK_RESULTS_DIR, a fresh directory per run) is trusted evidence for
+`verified`; a command after `--` or --results FILE makes the run adhoc, an
+uncommitted change makes it dirty (see `porttrack verify --help`).";
 
 #[derive(Debug, Subcommand)]
 pub enum GateCommand {
@@ -51,7 +57,7 @@ pub struct TestArgs {
     /// A test that must appear in the results; repeat for more
     #[arg(long = "expect", value_name = "NAME")]
     pub expect: Vec<String>,
-    /// Read results from this file (JUnit XML, TRX) instead of the output
+    /// Read results from this file (JUnit XML, TRX) instead of the output; it must not exist before the run, and the run is ad hoc (not evidence for verified)
     #[arg(long, value_name = "FILE")]
     pub results: Option<PathBuf>,
     /// Record the run against this batch
@@ -69,23 +75,29 @@ fn parse_format(s: &str) -> Result<FormatChoice, String> {
 pub fn run(ctx: &Ctx, cmd: GateCommand) -> anyhow::Result<i32> {
     match cmd {
         GateCommand::Build(a) => {
-            let project = ctx.project()?;
+            let mut db = ctx.open_db()?;
+            let project = ctx.project_for(&db)?;
+            let source = if a.command.is_empty() { CommandSource::Config } else { CommandSource::CommandLine };
             let argv = if a.command.is_empty() { project.config.gate.build.clone() } else { a.command };
             let timeout = Duration::from_secs(a.timeout.unwrap_or(project.config.gate.timeout_secs).max(1));
-            let mut db = ctx.open_db()?;
-            let report = build_gate(&mut db, &project, &argv, timeout, progress(ctx), true)?;
+            let context = GateContext { source, origin: "gate", progress: progress(ctx), record: true };
+            let report = build_gate(&mut db, &project, &argv, timeout, &context)?;
             ctx.emit("gate build", &report, render::gate::report)?;
             Ok(report.verdict.exit_code())
         }
         GateCommand::Test(a) => {
-            let project = ctx.project()?;
+            let mut db = ctx.open_db()?;
+            let project = ctx.project_for(&db)?;
+            let source = if a.command.is_empty() { CommandSource::Config } else { CommandSource::CommandLine };
             let argv = if a.command.is_empty() { project.config.gate.test.clone() } else { a.command };
             let timeout = Duration::from_secs(a.timeout.unwrap_or(project.config.gate.timeout_secs).max(1));
-            let mut db = ctx.open_db()?;
             if let Some(b) = a.batch {
                 db.batch(b)?.ok_or_else(|| crate::ops::batch::no_batch(b))?;
             }
-            let g = TestGate { argv, format: a.format, timeout, expect: a.expect, results_file: a.results, batch: a.batch, progress: progress(ctx), record: true };
+            // The configured results file, unless one was named here.
+            let results_name = if a.results.is_none() && source == CommandSource::Config { project.config.gate.results.clone() } else { None };
+            let context = GateContext { source, origin: "gate", progress: progress(ctx), record: true };
+            let g = TestGate { argv, format: a.format, timeout, expect: a.expect, results_file: a.results, results_name, batch: a.batch, context };
             let report = test_gate(&mut db, &project, &g)?;
             ctx.emit("gate test", &report, render::gate::report)?;
             Ok(report.verdict.exit_code())

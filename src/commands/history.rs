@@ -20,6 +20,9 @@ pub struct HistoryArgs {
     /// Only changes of this test (ID or name)
     #[arg(long)]
     pub test: Option<String>,
+    /// Only changes of this module (ID or name)
+    #[arg(long)]
+    pub module: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -37,6 +40,8 @@ pub fn run(ctx: &Ctx, args: HistoryArgs) -> anyhow::Result<i32> {
         HistoryFilter::Item(ItemKind::Feature, ops::resolve(&db, ItemKind::Feature, f)?.id)
     } else if let Some(t) = &args.test {
         HistoryFilter::Item(ItemKind::Test, ops::resolve(&db, ItemKind::Test, t)?.id)
+    } else if let Some(m) = &args.module {
+        HistoryFilter::Item(ItemKind::Module, ops::resolve(&db, ItemKind::Module, m)?.id)
     } else {
         HistoryFilter::All
     };

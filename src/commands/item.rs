@@ -64,7 +64,7 @@ pub fn run_test(ctx: &Ctx, cmd: TestCommand) -> anyhow::Result<i32> {
 fn show(ctx: &Ctx, kind: ItemKind, args: ShowArgs) -> anyhow::Result<i32> {
     let db = ctx.open_db()?;
     let mut detail = ops::item::show(&db, kind, &args.item)?;
-    detail.stale = ops::stale::stale_items(&db, &ctx.project_root(), detail.item.batch)?.iter().any(|s| s.kind == kind && s.id == detail.item.id);
+    detail.stale = ops::stale::stale_items(&db, &ctx.project_root_for(&db)?, detail.item.batch)?.iter().any(|s| s.kind == kind && s.id == detail.item.id);
     ctx.emit(&format!("{} show", kind.as_str()), &detail, render::item::show)
 }
 

@@ -11,7 +11,7 @@ use crate::db::Database;
 use crate::error::Error;
 use crate::exit_codes;
 use crate::render;
-use crate::stubscan::{self, baseline, ScanOptions};
+use crate::stubscan::{self, baseline, ScanOptions, StubSettings};
 
 const SCAN_HELP: &str = "\
 Suppress one finding with a comment on its line or the line before:
@@ -59,25 +59,33 @@ fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<i32> {
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let project = crate::config::load(&cwd)?;
     let paths = scan_paths(&cwd, &project, &args.paths)?;
+    let settings = StubSettings::from_config(&project.config.stub);
+    if let Some(unknown) = settings.enable.iter().find(|id| !stubscan::rules::OPT_IN.iter().any(|r| r.id == id.as_str())) {
+        let known: Vec<&str> = stubscan::rules::OPT_IN.iter().map(|r| r.id).collect();
+        return Err(Error::usage(format!("[stub] enable names `{unknown}`, which is not an opt-in rule (known: {})", known.join(", "))).into());
+    }
     let options = ScanOptions {
         root: project.root.clone(),
+        scan_root: scan_root(&project.root, &args.paths, &paths),
         paths,
-        assertion_helpers: project.config.stub.assertion_helpers.clone(),
+        settings,
         // A baseline being written records every finding, old ones included.
         baseline: if args.write_baseline.is_some() { None } else { args.baseline.as_deref().map(baseline::read).transpose()? },
     };
     let mut report = stubscan::scan(&options);
     if let Some(db) = tracker(ctx)? {
-        report.link_features(&db.rust_targets()?);
+        let targets = db.rust_targets()?;
+        report.link_features(&targets);
+        crate::ops::stub_findings::link_csharp_features(&mut report, &targets, &project.root);
     }
     if let Some(file) = &args.write_baseline {
-        let written = baseline::from_findings(&report.findings);
+        let written = report.to_baseline();
         baseline::write(file, &written)?;
         eprintln!("porttrack: wrote {} finding(s) to baseline {}", report.findings.len(), file.display());
         report.subtract(&written);
     }
     for w in &report.warnings {
-        eprintln!("porttrack: warning: {w}");
+        eprintln!("porttrack: warning: {}", render::escape::value(w));
     }
     let format = if ctx.json { Format::Json } else { args.format };
     let text = match format {
@@ -104,6 +112,26 @@ fn scan_paths(cwd: &Path, project: &crate::config::Project, given: &[PathBuf]) -
             full.canonicalize().map_err(|e| Error::usage(format!("cannot scan {}: {e}", p.display())))
         })
         .collect()
+}
+
+/// The directory baseline paths are relative to: the project root when no
+/// path is given, else the one directory given (a file's directory), or the
+/// deepest directory holding every path given — all canonical, so
+/// `stub scan click-8.5.1` and `stub scan .` inside it agree.
+fn scan_root(project_root: &Path, given: &[PathBuf], canonical: &[PathBuf]) -> PathBuf {
+    if given.is_empty() {
+        return project_root.to_path_buf();
+    }
+    let dirs: Vec<&Path> = canonical.iter().map(|p| if p.is_dir() { p.as_path() } else { p.parent().unwrap_or(p) }).collect();
+    let mut common = dirs[0].to_path_buf();
+    for d in &dirs[1..] {
+        while !d.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    common
 }
 
 /// The tracker database, when one was named or the default file exists. A

@@ -14,23 +14,27 @@ use crate::render;
 /// The transition rules, shown in `--help`.
 const RULES: &str = "\
 Rules (all items are judged first; if any is refused, nothing is written):
-  at most 15 items per call; LIST takes IDs, ranges and Go names: 1589,1592-1600,monitorCluster
+  at most 15 items per call; LIST takes IDs, ranges and Go names: 1578,1583-1590,applyMetaEntries
   complete/verified: every batch this batch depends on is done, or --override \"reason\" (recorded)
   verified: --evidence RUN where the item's tests passed (a feature: one passed, none failed)
   deferred, n_a, and leaving verified: --reason TEXT
-  stub -> verified and n_a -> verified are forbidden; a stub finding in a feature's Rust target blocks complete/verified";
+  stub -> verified and n_a -> verified are forbidden; a stub finding in a feature's Rust target blocks complete/verified
+  a module: complete once its features and tests are done, verified once they are verified or n_a (no --evidence needed)";
 
 #[derive(Debug, Args)]
 #[command(after_help = RULES)]
 pub struct UpdateArgs {
     /// Batch number the items belong to
     pub batch: i64,
-    /// Features: IDs, ranges and Go names, comma-separated (1589,1592-1600,monitorCluster)
+    /// Features: IDs, ranges and Go names, comma-separated (1578,1583-1590,applyMetaEntries)
     #[arg(long, value_name = "LIST")]
     pub features: Option<String>,
-    /// Tests: IDs, ranges and names, comma-separated (2618,TestNRGSimple)
+    /// Tests: IDs, ranges and names, comma-separated (2616,TestNRGSimple)
     #[arg(long, value_name = "LIST")]
     pub tests: Option<String>,
+    /// Modules: IDs, ranges and names, comma-separated (8,server)
+    #[arg(long, value_name = "LIST")]
+    pub modules: Option<String>,
     /// New status: not_started, stub, complete, verified, deferred, n_a
     #[arg(long, value_parser = parse_status)]
     pub status: ItemStatus,
@@ -58,6 +62,7 @@ fn parse_status(s: &str) -> Result<ItemStatus, String> {
 pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
     let options = UpdateOptions {
         batch: args.batch,
+        modules: args.modules,
         features: args.features,
         tests: args.tests,
         status: args.status,
@@ -70,14 +75,15 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<i32> {
         dry_run: args.dry_run,
     };
     let mut db = ctx.open_db()?;
-    // Only complete and verified care about stub findings; other moves skip
-    // the scan.
-    let findings = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
-        ops::stub_findings::batch_findings(&db, &ctx.project()?, args.batch)?
+    // Only complete and verified care about stub findings and the state of
+    // the Rust files; other moves skip the scan.
+    let (findings, files) = if matches!(args.status, ItemStatus::Complete | ItemStatus::Verified) {
+        let project = ctx.project_for(&db)?;
+        (ops::stub_findings::batch_findings(&db, &project, args.batch)?, ops::stub_findings::batch_files(&db, &project, args.batch)?)
     } else {
-        BTreeMap::new()
+        (BTreeMap::new(), Default::default())
     };
-    let outcome = update(&mut db, &options, findings)?;
+    let outcome = update(&mut db, &options, findings, files)?;
     ctx.emit("batch update", &outcome, render::update::outcome)?;
     let refused = outcome.refused();
     if refused > 0 {

@@ -15,7 +15,23 @@ stub finding becomes verified; one with a Rust target but no passing test
 becomes complete; verified items whose tests now fail move back; declared
 deferrals are recorded. Changes go through `batch update`'s rules, at most
 15 items per transaction, linked to the evidence run. Nothing moves when a
-gate could not run.";
+gate could not run.
+
+What counts as evidence (README, \"What counts as evidence\"):
+  - a run porttrack itself made of the gates in porttrack.toml as committed
+    at HEAD; `gate test -- CMD`, `--results FILE` and an uncommitted
+    porttrack.toml are recorded but marked adhoc or dirty, never accepted;
+  - on a clean tree at start and end: no tracked file changed or hidden
+    from git status, no untracked or ignored file under target_roots (the
+    database and .porttrack/ excepted), HEAD recorded and unchanged; verify
+    refuses to run otherwise (exit 4);
+  - results from the run's own output, or from gate.results, a file the
+    command writes into the fresh $PORTTRACK_RESULTS_DIR;
+  - a run that completed (not timed out, not could-not-run) for this batch,
+    whose recorded file hashes match the items' Rust files now;
+  - mapped Rust test names are identifier paths (never starting with '-').
+Every run and history row is hash-chained; `porttrack audit` re-checks
+everything, `porttrack audit --rerun` re-runs the evidence.";
 
 #[derive(Debug, Args)]
 #[command(after_help = STEPS)]
@@ -34,8 +50,8 @@ pub struct VerifyArgs {
 }
 
 pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
-    let project = ctx.project()?;
     let mut db = ctx.open_db()?;
+    let project = ctx.project_for(&db)?;
     let options = VerifyOptions {
         batch: args.batch,
         dry_run: args.dry_run,
@@ -45,7 +61,10 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<i32> {
         progress: super::gate::progress(ctx),
     };
     let findings = crate::ops::stub_findings::batch_findings(&db, &project, args.batch)?;
-    let report = verify(&mut db, &project, &options, findings)?;
+    let mut report = verify(&mut db, &project, &options, findings)?;
+    if let Some(after) = report.after.as_mut() {
+        crate::ops::batch::mark_upstream(&db, after)?;
+    }
     ctx.emit("verify", &report, render::verify::report)?;
     Ok(report.exit_code())
 }

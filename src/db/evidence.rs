@@ -1,11 +1,13 @@
 //! Gate runs and their per-test results: the evidence behind `verified`.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::Database;
+use crate::domain::evidence::{CommandSource, Provenance, ResultsSource};
 use crate::error::Error;
-use crate::gate::results::TestResult;
+use crate::gate::results::{Counts, TestResult};
 
 /// Everything recorded about one gate run.
 #[derive(Debug, Clone, Serialize)]
@@ -25,9 +27,29 @@ pub struct GateRecord {
     pub log_path: Option<String>,
     pub log_sha256: Option<String>,
     pub batch: Option<i64>,
+    /// Every result under the runner's full identity, in the runner's order.
     pub results: Vec<TestResult>,
+    /// What the runner counted, named or not (`cargo test -q` names only
+    /// failures): the run's totals.
+    pub counts: Counts,
     /// SHA-256 of each Rust target file (None: missing) when recorded.
     pub file_hashes: Vec<(String, Option<String>)>,
+    /// What the run counts for, and why it is not trusted.
+    pub provenance: Provenance,
+    pub untrusted_because: Vec<String>,
+    pub command_source: CommandSource,
+    /// SHA-256 of the porttrack.toml the command came from (None: defaults).
+    pub config_sha256: Option<String>,
+    pub results_source: Option<ResultsSource>,
+    /// The fresh directory porttrack made for the run's results files.
+    pub results_dir: Option<String>,
+    /// The results file read, when not the output.
+    pub results_path: Option<String>,
+    /// HEAD and dirtiness when the command ended.
+    pub git_commit_end: Option<String>,
+    pub git_dirty_end: Option<bool>,
+    /// `gate` or `verify`.
+    pub origin: &'static str,
 }
 
 /// A recorded run, as listed.
@@ -51,10 +73,23 @@ pub struct RunRow {
     pub log_path: Option<String>,
     pub log_sha256: Option<String>,
     pub batch: Option<i64>,
+    pub provenance: String,
+    pub untrusted_because: Option<String>,
+    pub command_source: Option<String>,
+    pub config_sha256: Option<String>,
+    pub results_source: Option<String>,
+    pub results_dir: Option<String>,
+    pub results_path: Option<String>,
+    pub git_commit_end: Option<String>,
+    pub git_dirty_end: Option<bool>,
+    pub origin: Option<String>,
 }
 
+/// One recorded result: the test's container (binary id, class or
+/// package; empty when the runner names none) and its name within it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultRow {
+    pub container: String,
     pub test_name: String,
     pub outcome: String,
     pub duration_ms: Option<i64>,
@@ -66,7 +101,7 @@ pub struct FileHashRow {
     pub sha256: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, kind, command, cwd, started_at, duration_ms, exit_code, outcome, failure, format, tests_passed, tests_failed, tests_skipped, git_commit, git_dirty, log_path, log_sha256, batch_id";
+const RUN_COLUMNS: &str = "id, kind, command, cwd, started_at, duration_ms, exit_code, outcome, failure, format, tests_passed, tests_failed, tests_skipped, git_commit, git_dirty, log_path, log_sha256, batch_id, provenance, untrusted_because, command_source, config_sha256, results_source, results_dir, results_path, git_commit_end, git_dirty_end, origin";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
     let command: String = r.get(2)?;
@@ -89,35 +124,64 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         log_path: r.get(15)?,
         log_sha256: r.get(16)?,
         batch: r.get(17)?,
+        provenance: r.get(18)?,
+        untrusted_because: r.get(19)?,
+        command_source: r.get(20)?,
+        config_sha256: r.get(21)?,
+        results_source: r.get(22)?,
+        results_dir: r.get(23)?,
+        results_path: r.get(24)?,
+        git_commit_end: r.get(25)?,
+        git_dirty_end: r.get(26)?,
+        origin: r.get(27)?,
     })
 }
 
 impl Database {
-    /// Store a gate run with its results and file hashes; returns its ID.
+    /// Store a gate run with its results and file hashes, chained to the
+    /// run before it; returns its ID.
     pub fn record_gate_run(&mut self, g: &GateRecord) -> Result<i64, Error> {
         let command = serde_json::to_string(&g.command).unwrap_or_default();
-        let count = |o: crate::gate::results::TestOutcome| g.results.iter().filter(|r| r.outcome == o).count() as i64;
-        use crate::gate::results::TestOutcome::*;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO gate_runs (kind, command, cwd, started_at, duration_ms, exit_code, outcome, failure, format, tests_passed, tests_failed, tests_skipped, git_commit, git_dirty, log_path, log_sha256, batch_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                params![
-                    g.kind, command, g.cwd, g.started_at, g.duration_ms as i64, g.exit_code, g.outcome, g.failure, g.format,
-                    count(Passed), count(Failed), count(Skipped), g.git_commit, g.git_dirty, g.log_path, g.log_sha256, g.batch
-                ],
-            )?;
-            let run = tx.last_insert_rowid();
-            let mut insert = tx.prepare_cached("INSERT INTO gate_results (run_id, test_name, outcome, duration_ms) VALUES (?1, ?2, ?3, ?4)")?;
-            for r in &g.results {
-                insert.execute(params![run, r.name, r.outcome.as_str(), r.duration_ms.map(|d| d as i64)])?;
-            }
-            let mut hash = tx.prepare_cached("INSERT INTO gate_file_hashes (run_id, path, sha256) VALUES (?1, ?2, ?3)")?;
-            for (path, sha) in &g.file_hashes {
-                hash.execute(params![run, path, sha])?;
-            }
-            Ok(run)
-        })
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
+        let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+        let untrusted = (!g.untrusted_because.is_empty()).then(|| g.untrusted_because.join("; "));
+        // In the order of chain::RUN_HASHED_COLUMNS.
+        let columns = vec![
+            Value::Text(g.kind.into()),
+            Value::Text(command),
+            Value::Text(g.cwd.clone()),
+            Value::Text(g.started_at.clone()),
+            Value::Integer(g.duration_ms as i64),
+            int(g.exit_code.map(i64::from)),
+            Value::Text(g.outcome.into()),
+            text(g.failure.as_deref()),
+            text(g.format.as_deref()),
+            Value::Integer(g.counts.passed as i64),
+            Value::Integer(g.counts.failed as i64),
+            Value::Integer(g.counts.skipped as i64),
+            text(g.git_commit.as_deref()),
+            int(g.git_dirty.map(i64::from)),
+            text(g.log_path.as_deref()),
+            text(g.log_sha256.as_deref()),
+            int(g.batch),
+            Value::Text(g.provenance.as_str().into()),
+            text(untrusted.as_deref()),
+            Value::Text(g.command_source.as_str().into()),
+            text(g.config_sha256.as_deref()),
+            text(g.results_source.map(|r| r.as_str())),
+            text(g.results_dir.as_deref()),
+            text(g.results_path.as_deref()),
+            text(g.git_commit_end.as_deref()),
+            int(g.git_dirty_end.map(i64::from)),
+            Value::Text(g.origin.into()),
+        ];
+        let results: Vec<crate::domain::chain::ResultEntry> = g
+            .results
+            .iter()
+            .enumerate()
+            .map(|(seq, r)| (seq as i64, r.container.clone(), r.name.clone(), r.outcome.as_str().to_string(), r.duration_ms.map(|d| d as i64)))
+            .collect();
+        self.write(|tx| super::chain::append_run(tx, columns, &results, &g.file_hashes))
     }
 
     /// The most recent runs first.
@@ -134,8 +198,10 @@ impl Database {
             let Some(run) = c.query_row(&format!("SELECT {RUN_COLUMNS} FROM gate_runs WHERE id = ?1"), [id], run_row).optional()? else {
                 return Ok(None);
             };
-            let mut stmt = c.prepare_cached("SELECT test_name, outcome, duration_ms FROM gate_results WHERE run_id = ?1 ORDER BY test_name")?;
-            let results = stmt.query_map([id], |r| Ok(ResultRow { test_name: r.get(0)?, outcome: r.get(1)?, duration_ms: r.get(2)? }))?.collect::<rusqlite::Result<_>>()?;
+            let mut stmt = c.prepare_cached("SELECT container, test_name, outcome, duration_ms FROM gate_results WHERE run_id = ?1 ORDER BY seq")?;
+            let results = stmt
+                .query_map([id], |r| Ok(ResultRow { container: r.get(0)?, test_name: r.get(1)?, outcome: r.get(2)?, duration_ms: r.get(3)? }))?
+                .collect::<rusqlite::Result<_>>()?;
             let mut stmt = c.prepare_cached("SELECT path, sha256 FROM gate_file_hashes WHERE run_id = ?1 ORDER BY path")?;
             let files = stmt.query_map([id], |r| Ok(FileHashRow { path: r.get(0)?, sha256: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
             Ok(Some((run, results, files)))

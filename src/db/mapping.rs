@@ -30,11 +30,21 @@ pub struct Declaration {
     pub source: String,
 }
 
+/// Who changes a mapping, for the history row of a verified item that
+/// loses `verified` because it was remapped.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub actor: String,
+    pub at: String,
+    pub command: String,
+}
+
 impl Database {
     /// Apply mapping rows, all or nothing: a row naming no item (or more
-    /// than one) fails the whole import and is reported with its line.
-    pub fn apply_mappings(&mut self, rows: &[(String, MappingRow)]) -> Result<MapReport, Error> {
-        self.write_checked(|tx| apply_in(tx, rows).map_err(|e| match e {
+    /// than one) fails the whole import and is reported with its line. A
+    /// verified item whose mapping changes moves back to complete.
+    pub fn apply_mappings(&mut self, rows: &[(String, MappingRow)], who: &Who) -> Result<MapReport, Error> {
+        self.write_checked(|tx| apply_in(tx, rows, who).map_err(|e| match e {
             Apply::Sql(s) => super::sql_error(std::path::Path::new(""), s),
             Apply::Rows(errors) => {
                 let n = errors.len();
@@ -51,8 +61,10 @@ impl Database {
     }
 
     /// Set one feature's Rust target, and add Rust tests registered for it.
-    pub fn map_feature(&mut self, id: i64, rust_file: &str, rust_symbol: Option<&str>, rust_tests: &[String]) -> Result<(), Error> {
+    pub fn map_feature(&mut self, id: i64, rust_file: &str, rust_symbol: Option<&str>, rust_tests: &[String], who: &Who) -> Result<(), Error> {
         self.write(|tx| {
+            let mut change = None;
+            remapped(tx, ItemKind::Feature, id, Some(rust_file), rust_symbol, who, &mut change)?;
             tx.execute("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1", params![id, rust_file, rust_symbol])?;
             for t in rust_tests {
                 tx.execute("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)", params![id, t])?;
@@ -61,9 +73,29 @@ impl Database {
         })
     }
 
+    /// Give unmapped features a target, in one transaction; a feature mapped
+    /// meanwhile keeps its target. Returns the features set.
+    pub fn map_targets(&mut self, targets: &[(i64, String, String)]) -> Result<Vec<i64>, Error> {
+        self.write(|tx| {
+            let mut set = tx.prepare_cached("UPDATE features SET rust_file = ?2, rust_symbol = ?3 WHERE id = ?1 AND rust_file IS NULL")?;
+            let mut done = Vec::new();
+            for (id, file, symbol) in targets {
+                if set.execute(params![id, file, symbol])? == 1 {
+                    done.push(*id);
+                }
+            }
+            Ok(done)
+        })
+    }
+
     /// Set one test's Rust test (its libtest name) and, optionally, file.
-    pub fn map_test(&mut self, id: i64, rust_test: &str, rust_file: Option<&str>) -> Result<(), Error> {
-        self.write(|tx| tx.execute("UPDATE tests SET rust_test = ?2, rust_file = coalesce(?3, rust_file) WHERE id = ?1", params![id, rust_test, rust_file]).map(|_| ()))
+    pub fn map_test(&mut self, id: i64, rust_test: &str, rust_file: Option<&str>, who: &Who) -> Result<(), Error> {
+        self.write(|tx| {
+            let current: Option<String> = tx.query_row("SELECT rust_file FROM tests WHERE id = ?1", [id], |r| r.get(0))?;
+            let mut change = None;
+            remapped(tx, ItemKind::Test, id, rust_file.or(current.as_deref()), Some(rust_test), who, &mut change)?;
+            tx.execute("UPDATE tests SET rust_test = ?2, rust_file = coalesce(?3, rust_file) WHERE id = ?1", params![id, rust_test, rust_file]).map(|_| ())
+        })
     }
 
     /// Deferral declarations of one batch's items.
@@ -102,7 +134,7 @@ impl From<rusqlite::Error> for Apply {
     }
 }
 
-fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapReport, Apply> {
+fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)], who: &Who) -> Result<MapReport, Apply> {
     let mut report = MapReport::default();
     let mut errors = Vec::new();
     let mut resolved = Vec::with_capacity(rows.len());
@@ -139,7 +171,13 @@ fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapRe
             tx.prepare_cached("DELETE FROM feature_rust_tests WHERE feature_id = ?1")?.execute([id])?;
         }
     }
+    let mut change = None;
     for (source, row, _, id) in resolved {
+        match row.kind {
+            RowKind::Feature => remapped(tx, ItemKind::Feature, id, row.rust_file.as_deref(), row.rust_symbol.as_deref(), who, &mut change)?,
+            RowKind::Test => remapped(tx, ItemKind::Test, id, row.rust_file.as_deref(), row.rust_symbol.as_deref(), who, &mut change)?,
+            _ => {}
+        }
         if matches!(row.kind, RowKind::Feature | RowKind::FeatureTests) {
             for t in &row.rust_tests {
                 report.rust_tests += tx.prepare_cached("INSERT OR IGNORE INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, ?2)")?.execute(params![id, t])?;
@@ -167,4 +205,55 @@ fn apply_in(tx: &Transaction<'_>, rows: &[(String, MappingRow)]) -> Result<MapRe
         }
     }
     Ok(report)
+}
+
+/// A verified item whose Rust file or symbol/test changes loses `verified`
+/// (its evidence was about the old mapping): it moves to complete with a
+/// history row. `change` is the change ID this call's rows share.
+fn remapped(tx: &Transaction<'_>, kind: ItemKind, id: i64, file: Option<&str>, symbol: Option<&str>, who: &Who, change: &mut Option<i64>) -> rusqlite::Result<()> {
+    let sql = match kind {
+        ItemKind::Feature => "SELECT status, rust_file, rust_symbol, batch_id FROM features WHERE id = ?1",
+        ItemKind::Test => "SELECT status, rust_file, rust_test, batch_id FROM tests WHERE id = ?1",
+        // Modules are never mapped to a target.
+        ItemKind::Module => return Ok(()),
+    };
+    let (status, old_file, old_symbol, batch): (String, Option<String>, Option<String>, Option<i64>) =
+        tx.prepare_cached(sql)?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    if status != ItemStatus::Verified.as_str() || (old_file.as_deref(), old_symbol.as_deref()) == (file, symbol) {
+        return Ok(());
+    }
+    let change_id = match *change {
+        Some(c) => c,
+        None => {
+            let c: i64 = tx.query_row("SELECT coalesce(max(change_id), 0) + 1 FROM status_history", [], |r| r.get(0))?;
+            *change = Some(c);
+            c
+        }
+    };
+    let show = |f: Option<&str>, s: Option<&str>| format!("{}::{}", f.unwrap_or("?"), s.unwrap_or("?"));
+    let reason = format!("remapped from {} to {}; its evidence was about the old mapping, verify it again", show(old_file.as_deref(), old_symbol.as_deref()), show(file, symbol));
+    let update = match kind {
+        ItemKind::Feature => "UPDATE features SET status = 'complete', evidence_run = NULL WHERE id = ?1",
+        ItemKind::Test => "UPDATE tests SET status = 'complete', evidence_run = NULL WHERE id = ?1",
+        ItemKind::Module => return Ok(()),
+    };
+    tx.prepare_cached(update)?.execute([id])?;
+    super::chain::append_history(
+        tx,
+        &super::chain::NewHistory {
+            item_kind: kind.as_str(),
+            item_id: id,
+            batch_id: batch,
+            from_status: ItemStatus::Verified.as_str(),
+            to_status: ItemStatus::Complete.as_str(),
+            reason: Some(&reason),
+            override_id: None,
+            evidence_run: None,
+            actor: &who.actor,
+            at: &who.at,
+            command: &who.command,
+            change_id,
+        },
+    )?;
+    Ok(())
 }

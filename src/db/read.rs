@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use super::Database;
 pub use crate::domain::status::ItemKind;
-use crate::domain::status::{ItemStatus, StatusCounts};
+use crate::domain::status::{ItemStatus, KindCounts};
 use crate::error::Error;
 
-/// One feature or test with the fields lists and tables show.
+/// One module, feature or test with the fields lists and tables show. A
+/// module's `file` is its directory, its `loc` the lines of its files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemRow {
     pub kind: ItemKind,
@@ -58,7 +59,10 @@ pub struct BatchRow {
 pub struct CountCell {
     pub kind: ItemKind,
     pub batch: Option<i64>,
-    pub file_id: i64,
+    /// None for modules, which hold files rather than sit in one.
+    pub file_id: Option<i64>,
+    /// First seen at an upstream commit: not in the plan's inventory.
+    pub upstream_new: bool,
     pub status: ItemStatus,
     pub count: u64,
 }
@@ -121,11 +125,15 @@ pub struct ListFilter {
 
 const ITEM_COLUMNS_FEATURE: &str = "f.id, s.path, f.line, f.receiver, f.name, f.loc, f.body_hash, f.batch_id, f.status, f.rust_file, f.rust_symbol, f.evidence_run, f.notes FROM features f JOIN source_files s ON s.id = f.file_id";
 const ITEM_COLUMNS_TEST: &str = "f.id, s.path, f.line, '', f.name, f.loc, f.body_hash, f.batch_id, f.status, f.rust_file, f.rust_test, f.evidence_run, f.notes FROM tests f JOIN source_files s ON s.id = f.file_id";
+/// Modules read as items: `s.path` is the directory, so the same filters
+/// apply to all three kinds.
+const ITEM_COLUMNS_MODULE: &str = "f.id, s.path, 0, '', f.name, (SELECT coalesce(sum(x.lines), 0) FROM source_files x WHERE x.module_id = f.id), '', f.batch_id, f.status, NULL, NULL, NULL, f.notes FROM modules f JOIN (SELECT id, dir AS path FROM modules) s ON s.id = f.id";
 
 fn item_sql(kind: ItemKind, tail: &str) -> String {
     let cols = match kind {
         ItemKind::Feature => ITEM_COLUMNS_FEATURE,
         ItemKind::Test => ITEM_COLUMNS_TEST,
+        ItemKind::Module => ITEM_COLUMNS_MODULE,
     };
     format!("SELECT {cols} {tail}")
 }
@@ -167,6 +175,8 @@ pub(crate) fn items_in_range(conn: &Connection, kind: ItemKind, first: i64, last
 /// Items named `name` (and `receiver`, when given).
 pub(crate) fn items_named_in(conn: &Connection, kind: ItemKind, receiver: Option<&str>, name: &str) -> rusqlite::Result<Vec<ItemRow>> {
     match receiver {
+        // Modules and tests have no receiver, so `X.name` names none of them.
+        Some(_) if kind != ItemKind::Feature => Ok(Vec::new()),
         Some(r) => items(conn, kind, "WHERE f.name = ?1 AND f.receiver = ?2 ORDER BY f.id", params![name, r]),
         None => items(conn, kind, "WHERE f.name = ?1 ORDER BY f.id", [name]),
     }
@@ -214,30 +224,40 @@ impl Database {
     pub fn count_cells(&self) -> Result<Vec<CountCell>, Error> {
         self.read(|c| {
             let mut out = Vec::new();
-            for kind in [ItemKind::Feature, ItemKind::Test] {
+            for kind in ItemKind::ALL {
                 // Table names are our own constants, never user input.
-                let sql = format!("SELECT x.batch_id, x.file_id, x.status, count(*) FROM {} x GROUP BY x.batch_id, x.file_id, x.status", table_of(kind));
+                let file = if kind == ItemKind::Module { "NULL" } else { "x.file_id" };
+                let sql = format!(
+                    "SELECT x.batch_id, {file}, x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x GROUP BY x.batch_id, {file}, x.status, x.first_upstream",
+                    table_of(kind)
+                );
                 let mut stmt = c.prepare_cached(&sql)?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    out.push(CountCell { kind, batch: r.get(0)?, file_id: r.get(1)?, status: status_of(r, 2)?, count: r.get::<_, i64>(3)? as u64 });
+                    out.push(CountCell {
+                        kind,
+                        batch: r.get(0)?,
+                        file_id: r.get(1)?,
+                        status: status_of(r, 2)?,
+                        upstream_new: r.get(3)?,
+                        count: r.get::<_, i64>(4)? as u64,
+                    });
                 }
             }
             Ok(out)
         })
     }
 
-    /// Counts by status of one batch's (features, tests).
-    pub fn batch_counts(&self, batch: i64) -> Result<(StatusCounts, StatusCounts), Error> {
+    /// Counts by status of one batch's modules, features and tests.
+    pub fn batch_counts(&self, batch: i64) -> Result<KindCounts, Error> {
         self.read(|c| {
-            let mut out = (StatusCounts::default(), StatusCounts::default());
-            for kind in [ItemKind::Feature, ItemKind::Test] {
+            let mut out = KindCounts::default();
+            for kind in ItemKind::ALL {
                 let sql = format!("SELECT x.status, count(*) FROM {} x WHERE x.batch_id = ?1 GROUP BY x.status", table_of(kind));
                 let mut stmt = c.prepare_cached(&sql)?;
                 let mut rows = stmt.query([batch])?;
-                let counts = if kind == ItemKind::Feature { &mut out.0 } else { &mut out.1 };
                 while let Some(r) = rows.next()? {
-                    counts.add(status_of(r, 0)?, r.get::<_, i64>(1)? as u64);
+                    out.add(kind, status_of(r, 0)?, r.get::<_, i64>(1)? as u64);
                 }
             }
             Ok(out)
@@ -249,12 +269,62 @@ impl Database {
         self.read(|c| c.query_row("SELECT path FROM source_files WHERE id = ?1", [id], |r| r.get(0)).optional())
     }
 
-    /// Features then tests of a batch, by ID.
+    /// Features then tests of a batch, by ID (what gates and stub scans
+    /// look at; a batch's modules are [`Database::batch_modules`]).
     pub fn batch_items(&self, batch: i64) -> Result<Vec<ItemRow>, Error> {
         self.read(|c| {
             let mut out = items(c, ItemKind::Feature, "WHERE f.batch_id = ?1 ORDER BY f.id", [batch])?;
             out.extend(items(c, ItemKind::Test, "WHERE f.batch_id = ?1 ORDER BY f.id", [batch])?);
             Ok(out)
+        })
+    }
+
+    /// Modules of a batch, by ID.
+    pub fn batch_modules(&self, batch: i64) -> Result<Vec<ItemRow>, Error> {
+        self.read(|c| items(c, ItemKind::Module, "WHERE f.batch_id = ?1 ORDER BY f.id", [batch]))
+    }
+
+    /// Counts by status of the features and tests of one module: those of
+    /// the plan, and those first seen upstream.
+    pub fn module_counts(&self, module: i64) -> Result<(KindCounts, KindCounts), Error> {
+        self.read(|c| module_counts_in(c, module))
+    }
+
+    /// Every module's plan feature and test counts, by module ID.
+    pub fn all_module_counts(&self) -> Result<std::collections::BTreeMap<i64, KindCounts>, Error> {
+        self.read(|c| {
+            let mut out: std::collections::BTreeMap<i64, KindCounts> = std::collections::BTreeMap::new();
+            for kind in [ItemKind::Feature, ItemKind::Test] {
+                let sql = format!(
+                    "SELECT s.module_id, x.status, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id
+                     WHERE s.module_id IS NOT NULL AND x.first_upstream IS NULL GROUP BY s.module_id, x.status",
+                    table_of(kind)
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    out.entry(r.get(0)?).or_default().add(kind, status_of(r, 1)?, r.get::<_, i64>(2)? as u64);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Number of source files of every module, by module ID.
+    pub fn module_file_counts(&self) -> Result<std::collections::BTreeMap<i64, usize>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT module_id, count(*) FROM source_files WHERE module_id IS NOT NULL GROUP BY module_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;
+            rows.collect()
+        })
+    }
+
+    /// Source files of a module: (path, is_test, lines), in numbering order.
+    pub fn module_files(&self, module: i64) -> Result<Vec<(String, bool, i64)>, Error> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT path, is_test, lines FROM source_files WHERE module_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([module], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
         })
     }
 
@@ -290,6 +360,8 @@ impl Database {
         self.read(|c| match kind {
             ItemKind::Feature => items(c, ItemKind::Test, "JOIN feature_tests l ON l.test_id = f.id WHERE l.feature_id = ?1 ORDER BY f.id", [id]),
             ItemKind::Test => items(c, ItemKind::Feature, "JOIN feature_tests l ON l.feature_id = f.id WHERE l.test_id = ?1 ORDER BY f.id", [id]),
+            // A module's items are counted by `module_counts`, not linked.
+            ItemKind::Module => Ok(Vec::new()),
         })
     }
 
@@ -313,17 +385,17 @@ impl Database {
                 "SELECT h.id, h.item_kind, h.item_id,
                         CASE h.item_kind WHEN 'feature' THEN
                             (SELECT CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END FROM features f WHERE f.id = h.item_id)
-                        ELSE (SELECT t.name FROM tests t WHERE t.id = h.item_id) END,
+                        WHEN 'test' THEN (SELECT t.name FROM tests t WHERE t.id = h.item_id)
+                        ELSE (SELECT m.name FROM modules m WHERE m.id = h.item_id) END,
                         h.batch_id, h.from_status, h.to_status, h.reason, o.reason, h.evidence_run, h.actor, h.at, h.command, h.change_id
                  FROM status_history h LEFT JOIN overrides o ON o.id = h.override_id
                  WHERE (?1 IS NULL OR h.batch_id = ?1) AND (?2 IS NULL OR (h.item_kind = ?2 AND h.item_id = ?3))
                  ORDER BY h.id",
             )?;
             let rows = stmt.query_map(params![batch, kind, item], |r| {
-                let kind: String = r.get(1)?;
                 Ok(HistoryRow {
                     id: r.get(0)?,
-                    item_kind: if kind == "feature" { ItemKind::Feature } else { ItemKind::Test },
+                    item_kind: kind_of(r, 1)?,
                     item_id: r.get(2)?,
                     item_name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                     batch: r.get(4)?,
@@ -372,21 +444,42 @@ impl Database {
         })
     }
 
-    /// Totals of the tables, for the schema/size line of `report summary`.
-    pub fn item_totals(&self) -> Result<(u64, u64), Error> {
-        self.read(|c| {
-            let f: i64 = c.query_row("SELECT count(*) FROM features", [], |r| r.get(0))?;
-            let t: i64 = c.query_row("SELECT count(*) FROM tests", [], |r| r.get(0))?;
-            Ok((f as u64, t as u64))
-        })
+}
+
+/// Counts by status of the features and tests of one module: (the plan's,
+/// those first seen upstream).
+pub(crate) fn module_counts_in(c: &Connection, module: i64) -> rusqlite::Result<(KindCounts, KindCounts)> {
+    let (mut plan, mut upstream) = (KindCounts::default(), KindCounts::default());
+    for kind in [ItemKind::Feature, ItemKind::Test] {
+        let sql = format!(
+            "SELECT x.status, x.first_upstream IS NOT NULL, count(*) FROM {} x JOIN source_files s ON s.id = x.file_id
+             WHERE s.module_id = ?1 GROUP BY x.status, 2",
+            table_of(kind)
+        );
+        let mut stmt = c.prepare_cached(&sql)?;
+        let mut rows = stmt.query([module])?;
+        while let Some(r) = rows.next()? {
+            let counts = if r.get::<_, bool>(1)? { &mut upstream } else { &mut plan };
+            counts.add(kind, status_of(r, 0)?, r.get::<_, i64>(2)? as u64);
+        }
     }
+    Ok((plan, upstream))
+}
+
+/// An item kind stored as text.
+pub(crate) fn kind_of(r: &Row<'_>, idx: usize) -> rusqlite::Result<ItemKind> {
+    let text: String = r.get(idx)?;
+    ItemKind::from_stored(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unknown item kind '{text}'").into())
+    })
 }
 
 
 /// Table holding items of `kind` (our own constant names).
-fn table_of(kind: ItemKind) -> &'static str {
+pub(crate) fn table_of(kind: ItemKind) -> &'static str {
     match kind {
         ItemKind::Feature => "features",
         ItemKind::Test => "tests",
+        ItemKind::Module => "modules",
     }
 }

@@ -11,7 +11,10 @@ use serde::Serialize;
 use super::{read::ItemRow, Database};
 use crate::domain::idlist::{format_ids, ListItem};
 use crate::domain::status::{ItemKind, ItemStatus};
+use crate::domain::test_identity::{self, ambiguity_message, Resolution};
+use crate::domain::evidence::{EvidenceUse, Provenance, RunFacts};
 use crate::domain::transitions::{Coverage, Dependencies, Facts, Request, Verdict};
+use crate::gate::results::TestOutcome;
 use crate::error::Error;
 
 /// Most items one call may change.
@@ -22,6 +25,7 @@ const SHOWN_UNFINISHED: usize = 10;
 /// A status change as the user asked for it.
 #[derive(Debug, Clone)]
 pub struct ChangeInput {
+    pub modules: Vec<ListItem>,
     pub features: Vec<ListItem>,
     pub tests: Vec<ListItem>,
     pub request: Request,
@@ -32,6 +36,15 @@ pub struct ChangeInput {
     pub dry_run: bool,
     /// Stub-scan findings by feature ID (`path:line rule`).
     pub stub_findings: BTreeMap<i64, String>,
+    /// Features whose Rust target cannot be checked (missing, unreadable,
+    /// outside the root), by ID, with why.
+    pub target_problems: BTreeMap<i64, String>,
+    /// SHA-256 of the batch's Rust files now (None: unreadable), by path,
+    /// to compare with what the evidence run recorded.
+    pub current_hashes: BTreeMap<String, Option<String>>,
+    /// How the evidence run is used (`verify` admits a completed run whose
+    /// gate failed; each item's own tests decide).
+    pub evidence_use: EvidenceUse,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,35 +135,62 @@ fn change_in(
     if !batch_exists {
         return Err(Error::not_found_with_hint("batch", req.batch.to_string(), "; `porttrack batch list` shows the batches").into());
     }
-    if input.features.is_empty() && input.tests.is_empty() {
-        return Err(Error::usage("nothing to update: give --features LIST and/or --tests LIST").into());
+    if input.features.is_empty() && input.tests.is_empty() && input.modules.is_empty() {
+        return Err(Error::usage("nothing to update: give --features LIST, --tests LIST and/or --modules LIST").into());
     }
 
     let features = resolve(tx, ItemKind::Feature, &input.features)?;
     let tests = resolve(tx, ItemKind::Test, &input.tests)?;
-    let total = features.len() + tests.len();
+    let modules = resolve(tx, ItemKind::Module, &input.modules)?;
+    let total = features.len() + tests.len() + modules.len();
     if total > MAX_ITEMS {
-        return Err(Error::usage(split_message(req.batch, to, &features, &tests)).into());
+        let all: Vec<ItemRow> = features.iter().chain(&tests).chain(&modules).cloned().collect();
+        return Err(Error::usage(split_message(req.batch, to, &all)).into());
     }
 
     if let Some(run) = req.evidence_run {
-        let outcome: Option<String> = tx.query_row("SELECT outcome FROM gate_runs WHERE id = ?1 AND kind = 'test'", [run], |r| r.get(0)).optional()?;
-        match outcome.as_deref() {
-            None => return Err(Error::not_found_with_hint("evidence run", run.to_string(), "; `porttrack evidence list` shows recorded test-gate runs").into()),
-            Some("passed" | "failed") => {}
-            Some(other) => return Err(Error::Refused(format!("evidence run {run} did not complete (outcome {other}); it proves nothing")).into()),
+        let Some(facts) = run_facts(tx, run)? else {
+            return Err(Error::not_found_with_hint("evidence run", run.to_string(), "; `porttrack evidence list` shows recorded test-gate runs").into());
+        };
+        crate::domain::evidence::admit(&facts, req.batch, input.evidence_use).map_err(|why| Error::Refused(format!("evidence run {run} cannot prove verified: {why}")))?;
+        if let Some(why) = super::chain::check_run(tx, run)? {
+            return Err(Error::Refused(format!("evidence run {run} cannot prove verified: {why}; `porttrack audit` shows what else changed")).into());
+        }
+    }
+
+    for row in features.iter().chain(&tests) {
+        if let Some(why) = replay_mismatch(tx, row)? {
+            return Err(Error::Database { path: Default::default(), message: format!("{why}; nothing was written (`porttrack audit` shows what else changed)") }.into());
         }
     }
 
     let deps = unfinished_dependencies(tx, req.batch)?;
     let mut items = Vec::with_capacity(total);
-    for row in features.iter().chain(&tests) {
-        let coverage = match req.evidence_run {
-            Some(run) => Some(coverage(tx, row, run)?),
-            None => None,
+    for row in features.iter().chain(&tests).chain(&modules) {
+        let coverage = match (row.kind, req.evidence_run) {
+            (ItemKind::Module, _) => Some(module_items(tx, row.id)?),
+            (_, Some(run)) => Some(coverage(tx, row, run)?),
+            (_, None) => None,
         };
-        let stub_finding = if row.kind == ItemKind::Feature { input.stub_findings.get(&row.id).cloned() } else { None };
-        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding };
+        let evidence_problem = match (req.evidence_run, &row.rust_file) {
+            (Some(run), Some(file)) if to == ItemStatus::Verified => {
+                let recorded: Option<Option<String>> = tx
+                    .prepare_cached("SELECT sha256 FROM gate_file_hashes WHERE run_id = ?1 AND path = ?2")?
+                    .query_row(params![run, file], |r| r.get(0))
+                    .optional()?;
+                let current = input.current_hashes.get(file).cloned().flatten();
+                crate::domain::evidence::file_mismatch(run, file, recorded.as_ref().map(|h| h.as_deref()), current.as_deref())
+            }
+            _ => None,
+        };
+        let (stub_finding, target_problem) = match row.kind {
+            ItemKind::Feature => {
+                let unmapped = (to == ItemStatus::Verified && row.rust_file.is_none()).then(|| "has no Rust target (map one with `porttrack map feature`)".to_string());
+                (input.stub_findings.get(&row.id).cloned(), input.target_problems.get(&row.id).cloned().or(unmapped))
+            }
+            ItemKind::Test | ItemKind::Module => (None, None),
+        };
+        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem };
         let verdict = judge(&facts, req, &deps);
         items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });
     }
@@ -185,30 +225,49 @@ fn change_in(
     outcome.change_id = Some(change_id);
     let evidence = if to == ItemStatus::Verified { req.evidence_run } else { None };
     for item in outcome.items.iter().filter(|i| matches!(i.verdict, Verdict::Change { .. })) {
-        let sql = match item.kind {
-            ItemKind::Feature => "UPDATE features SET status = ?2, evidence_run = ?3 WHERE id = ?1",
-            ItemKind::Test => "UPDATE tests SET status = ?2, evidence_run = ?3 WHERE id = ?1",
+        // Complete and verified remember the Go body the port now follows
+        // (the latest upstream snapshot's, else the inventory's), so a later
+        // upstream change is flagged.
+        match item.kind {
+            ItemKind::Feature => tx
+                .prepare_cached(
+                    "UPDATE features SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'feature' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
+            ItemKind::Test => tx
+                .prepare_cached(
+                    "UPDATE tests SET status = ?2, evidence_run = ?3,
+                         proven_hash = CASE WHEN ?2 IN ('complete', 'verified') THEN coalesce(
+                             (SELECT u.body_hash FROM upstream_items u WHERE u.item_kind = 'test' AND u.item_id = ?1
+                              AND u.upstream_id = (SELECT max(id) FROM upstream_commits)), body_hash) ELSE proven_hash END
+                     WHERE id = ?1",
+                )?
+                .execute(params![item.id, to.as_str(), evidence])?,
+            // A module's evidence is its items'; the history row keeps the run.
+            ItemKind::Module => tx.prepare_cached("UPDATE modules SET status = ?2 WHERE id = ?1")?.execute(params![item.id, to.as_str()])?,
         };
-        tx.prepare_cached(sql)?.execute(params![item.id, to.as_str(), evidence])?;
         let used = matches!(item.verdict, Verdict::Change { override_used: true });
-        tx.prepare_cached(
-            "INSERT INTO status_history (item_kind, item_id, batch_id, from_status, to_status, reason, override_id, evidence_run, actor, at, command, change_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?
-        .execute(params![
-            item.kind.as_str(),
-            item.id,
-            req.batch,
-            item.from.as_str(),
-            to.as_str(),
-            req.reason,
-            if used { outcome.override_id } else { None },
-            req.evidence_run,
-            input.actor,
-            input.at,
-            input.command,
-            change_id
-        ])?;
+        super::chain::append_history(
+            tx,
+            &super::chain::NewHistory {
+                item_kind: item.kind.as_str(),
+                item_id: item.id,
+                batch_id: Some(req.batch),
+                from_status: item.from.as_str(),
+                to_status: to.as_str(),
+                reason: req.reason.as_deref(),
+                override_id: if used { outcome.override_id } else { None },
+                evidence_run: req.evidence_run,
+                actor: &input.actor,
+                at: &input.at,
+                command: &input.command,
+                change_id,
+            },
+        )?;
     }
     outcome.applied = true;
     Ok(outcome)
@@ -263,7 +322,7 @@ fn resolve(tx: &Transaction<'_>, kind: ItemKind, list: &[ListItem]) -> Result<Ve
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::not_found(if kind == ItemKind::Feature { "feature" } else { "test" }, unknown.join(", ")).into());
+        return Err(Error::not_found(kind.as_str(), unknown.join(", ")).into());
     }
     if !duplicates.is_empty() {
         return Err(Error::usage(format!("{} listed more than once: {}", kind.as_str(), duplicates.join(", "))).into());
@@ -272,22 +331,30 @@ fn resolve(tx: &Transaction<'_>, kind: ItemKind, list: &[ListItem]) -> Result<Ve
 }
 
 /// The refusal for more than 15 items, with a split that would work.
-fn split_message(batch: i64, to: ItemStatus, features: &[ItemRow], tests: &[ItemRow]) -> String {
-    let all: Vec<(ItemKind, i64)> = features.iter().chain(tests).map(|r| (r.kind, r.id)).collect();
+fn split_message(batch: i64, to: ItemStatus, rows: &[ItemRow]) -> String {
+    let all: Vec<(ItemKind, i64)> = rows.iter().map(|r| (r.kind, r.id)).collect();
+    let count = |k: ItemKind| all.iter().filter(|(kind, _)| *kind == k).count();
+    let modules = match count(ItemKind::Module) {
+        0 => String::new(),
+        n => format!(", {n} module(s)"),
+    };
     let mut msg = format!(
-        "too many items: {} feature(s) and {} test(s); an update changes at most {MAX_ITEMS} items, all or nothing. Split it into:",
-        features.len(),
-        tests.len()
+        "too many items: {} feature(s) and {} test(s){modules}; an update changes at most {MAX_ITEMS} items, all or nothing. Split it into:",
+        count(ItemKind::Feature),
+        count(ItemKind::Test)
     );
     for chunk in all.chunks(MAX_ITEMS) {
         let ids = |k: ItemKind| chunk.iter().filter(|(kind, _)| *kind == k).map(|(_, id)| *id).collect::<Vec<_>>();
-        let (f, t) = (ids(ItemKind::Feature), ids(ItemKind::Test));
+        let (f, t, m) = (ids(ItemKind::Feature), ids(ItemKind::Test), ids(ItemKind::Module));
         let mut cmd = format!("\n  porttrack batch update {batch}");
         if !f.is_empty() {
             cmd.push_str(&format!(" --features {}", format_ids(&f)));
         }
         if !t.is_empty() {
             cmd.push_str(&format!(" --tests {}", format_ids(&t)));
+        }
+        if !m.is_empty() {
+            cmd.push_str(&format!(" --modules {}", format_ids(&m)));
         }
         cmd.push_str(&format!(" --status {to}"));
         msg.push_str(&cmd);
@@ -331,6 +398,10 @@ fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::R
          SELECT 'test', t.id, t.name, t.batch_id, t.status
          FROM tests t JOIN batch_dependencies d ON d.depends_on = t.batch_id
          WHERE d.batch_id = ?1 AND t.status NOT IN ('complete', 'verified', 'n_a')
+         UNION ALL
+         SELECT 'module', m.id, m.name, m.batch_id, m.status
+         FROM modules m JOIN batch_dependencies d ON d.depends_on = m.batch_id
+         WHERE d.batch_id = ?1 AND m.status NOT IN ('complete', 'verified', 'n_a')
          ORDER BY 4, 1, 2",
     )?;
     let mut rows = stmt.query([batch])?;
@@ -348,23 +419,111 @@ fn unfinished_dependencies(tx: &rusqlite::Connection, batch: i64) -> rusqlite::R
     Ok(deps)
 }
 
+/// A module's own items as [`Coverage`]: its features and tests of the plan
+/// (not those first seen upstream) that are not n_a, those verified, and
+/// those not done.
+fn module_items(tx: &Transaction<'_>, module: i64) -> rusqlite::Result<Coverage> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT 'feature ' || f.id || ' ' || CASE WHEN f.receiver = '' THEN f.name ELSE f.receiver || '.' || f.name END, f.status
+         FROM features f JOIN source_files s ON s.id = f.file_id WHERE s.module_id = ?1 AND f.first_upstream IS NULL
+         UNION ALL
+         SELECT 'test ' || t.id || ' ' || t.name, t.status FROM tests t JOIN source_files s ON s.id = t.file_id
+         WHERE s.module_id = ?1 AND t.first_upstream IS NULL
+         ORDER BY 1",
+    )?;
+    let mut c = Coverage::default();
+    let mut rows = stmt.query([module])?;
+    while let Some(r) = rows.next()? {
+        let (name, status): (String, String) = (r.get(0)?, r.get(1)?);
+        let status: ItemStatus = status.parse().map_err(|e: Error| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e)))?;
+        if !status.is_done() {
+            c.failed.push(name.clone());
+        }
+        if status == ItemStatus::Verified {
+            c.passed.push(name.clone());
+        }
+        if status != ItemStatus::NA {
+            c.exercising.push(name);
+        }
+    }
+    Ok(c)
+}
+
 /// Outcomes, in run `run`, of the Rust tests exercising `row`.
-fn coverage(tx: &Transaction<'_>, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
+pub(crate) fn coverage(tx: &rusqlite::Connection, row: &ItemRow, run: i64) -> rusqlite::Result<Coverage> {
     let exercising: Vec<String> = match row.kind {
         ItemKind::Test => row.rust_symbol.iter().cloned().collect(),
+        ItemKind::Module => Vec::new(),
         ItemKind::Feature => {
             let mut stmt = tx.prepare_cached("SELECT rust_test FROM feature_exercising_tests WHERE feature_id = ?1 ORDER BY rust_test")?;
             let names = stmt.query_map([row.id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
             names
         }
     };
-    let mut outcomes: BTreeMap<String, String> = BTreeMap::new();
-    let mut stmt = tx.prepare_cached("SELECT outcome FROM gate_results WHERE run_id = ?1 AND test_name = ?2")?;
+    // Each mapping resolved against the run by identity: bare name,
+    // `CONTAINER NAME` or `CONTAINER.NAME`, ambiguous when it matches tests in two containers.
+    let mut stmt = tx.prepare_cached("SELECT container, test_name, outcome FROM gate_results WHERE run_id = ?1 AND (test_name = ?2 OR qualified = ?2 OR dotted = ?2) ORDER BY seq")?;
+    let (mut passed, mut failed, mut ambiguous) = (Vec::new(), Vec::new(), Vec::new());
     for name in &exercising {
-        if let Some(o) = stmt.query_row(params![run, name], |r| r.get::<_, String>(0)).optional()? {
-            outcomes.insert(name.clone(), o);
+        let rows: Vec<(String, String, String)> = stmt.query_map(params![run, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let resolution = test_identity::resolve(name, rows.iter().filter_map(|(c, n, o)| o.parse::<TestOutcome>().ok().map(|o| (c.as_str(), n.as_str(), o))));
+        match resolution {
+            Resolution::Found { outcome, .. } if outcome.is_failure() => failed.push(name.clone()),
+            Resolution::Found { outcome: TestOutcome::Passed, .. } => passed.push(name.clone()),
+            Resolution::Ambiguous { candidates } => ambiguous.push(ambiguity_message(name, &candidates)),
+            Resolution::Found { .. } | Resolution::Missing => {}
         }
     }
-    let with = |want: &str| outcomes.iter().filter(|(_, o)| o.as_str() == want).map(|(n, _)| n.clone()).collect();
-    Ok(Coverage { passed: with("passed"), failed: with("failed"), exercising })
+    Ok(Coverage { passed, failed, ambiguous, exercising })
+}
+
+/// A recorded run's facts for admitting it as evidence.
+pub(crate) fn run_facts(tx: &rusqlite::Connection, run: i64) -> rusqlite::Result<Option<RunFacts>> {
+    tx.query_row(
+        "SELECT id, kind, outcome, failure, provenance, untrusted_because, batch_id, git_commit, origin FROM gate_runs WHERE id = ?1",
+        [run],
+        |r| {
+            Ok(RunFacts {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                outcome: r.get(2)?,
+                failure: r.get(3)?,
+                provenance: Provenance::parse(&r.get::<_, String>(4)?),
+                untrusted_because: r.get(5)?,
+                batch: r.get(6)?,
+                commit: r.get(7)?,
+                origin: r.get(8)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Why an item's stored status is not what its history says, if it is
+/// not: the last history row's target (not_started without history), its
+/// evidence when verified, and that row's place in the chain.
+pub(crate) fn replay_mismatch(c: &rusqlite::Connection, row: &ItemRow) -> rusqlite::Result<Option<String>> {
+    let last: Option<(i64, String, Option<i64>)> = c
+        .prepare_cached("SELECT id, to_status, evidence_run FROM status_history WHERE item_kind = ?1 AND item_id = ?2 ORDER BY id DESC LIMIT 1")?
+        .query_row(params![row.kind.as_str(), row.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let what = format!("{} {} {}", row.kind.as_str(), row.id, row.qualified_name());
+    let (expected, evidence) = match &last {
+        Some((_, to, ev)) => (to.as_str(), if to == "verified" { *ev } else { None }),
+        None => ("not_started", None),
+    };
+    if row.status.as_str() != expected {
+        return Ok(Some(format!("{what} is {} but its history says {expected}: its status was changed outside porttrack", row.status)));
+    }
+    if row.evidence_run != evidence {
+        return Ok(Some(format!("{what} names evidence run {} but its history names {}: changed outside porttrack", fmt_run(row.evidence_run), fmt_run(evidence))));
+    }
+    match last {
+        Some((id, _, _)) => super::chain::check_history_row(c, id),
+        None => Ok(None),
+    }
+}
+
+fn fmt_run(r: Option<i64>) -> String {
+    r.map_or("none".to_string(), |r| r.to_string())
 }

@@ -1,4 +1,4 @@
-//! How users name an item on the command line: an ID (`1589`), a Go name
+//! How users name an item on the command line: an ID (`1578`), a Go name
 //! (`monitorCluster`, `jetStream.monitorCluster`, `(*jetStream).monitorCluster`)
 //! or a test name (`TestNRGSimple`).
 

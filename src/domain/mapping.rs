@@ -109,24 +109,29 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<MappingRow>, Error> {
             }
             _ => {}
         }
+        super::names::check_row(&row).map_err(|why| Error::usage(format!("{source}:{n}: {why}")))?;
         rows.push(row);
     }
     Ok(rows)
 }
 
-/// Split `PATH::SYMBOL` (`ported/src/raft/append.rs::raft::Raft::x`) at the
-/// `::` after the file name.
+/// Split `PATH::SYMBOL` at the `::` after the file name: a Rust target
+/// (`ported/src/raft/append.rs::raft::Raft::x`) or a C# one
+/// (`src/Raft/Raft.cs::NatsNet.Server.Raft.ProcessAppendEntry`).
 pub fn split_target(target: &str) -> Result<(String, Option<String>), Error> {
-    match target.find(".rs::") {
+    let at = [".rs::", ".cs::"].iter().filter_map(|ext| target.find(ext)).min();
+    match at {
         Some(i) => {
             let (file, sym) = (&target[..i + 3], &target[i + 5..]);
-            if sym.is_empty() {
+            if sym.trim().is_empty() {
                 return Err(Error::usage(format!("'{target}': nothing after '::'")));
             }
             Ok((file.to_string(), Some(sym.to_string())))
         }
-        None if target.ends_with(".rs") => Ok((target.to_string(), None)),
-        None => Err(Error::usage(format!("'{target}' is not PATH.rs::SYMBOL (e.g. ported/src/raft/append.rs::raft::Raft::process_append_entry)"))),
+        None if target.ends_with(".rs") || target.ends_with(".cs") => Ok((target.to_string(), None)),
+        None => Err(Error::usage(format!(
+            "'{target}' is not PATH::SYMBOL with a .rs or .cs file (e.g. ported/src/raft/append.rs::raft::Raft::process_append_entry or src/Raft/Raft.cs::NatsNet.Server.Raft.ProcessAppendEntry)"
+        ))),
     }
 }
 
@@ -157,6 +162,8 @@ mod tests {
             ("\ndeferred-test\ta\tb\t\t\t \n", "m.tsv:2: a deferred-test row needs its reason"),
             ("n_a-feature\ta\tb\t\t\t\n", "a n_a-feature row needs its reason"),
             ("feature-tests\ta\tb\t\t\t\n", "a feature-tests row needs Rust tests"),
+            ("test\ta\tb\tx.rs\t--logfile=/tmp/x\t\n", "m.tsv:1: test name '--logfile=/tmp/x' is not valid"),
+            ("feature\ta\tb\t../../etc/passwd.rs\troot\t\n", "m.tsv:1: rust_file '../../etc/passwd.rs' is not valid"),
         ] {
             let err = parse(text, "m.tsv").unwrap_err().to_string();
             assert!(err.contains(msg), "{text:?}: {err}");
@@ -169,5 +176,8 @@ mod tests {
         assert_eq!(split_target("ported/src/a.rs").unwrap(), ("ported/src/a.rs".into(), None));
         assert!(split_target("raft::Raft::x").is_err());
         assert!(split_target("a.rs::").is_err());
+        assert_eq!(split_target("src/Raft/Raft.cs::NatsNet.Raft.Propose").unwrap(), ("src/Raft/Raft.cs".into(), Some("NatsNet.Raft.Propose".into())));
+        assert_eq!(split_target("src/Raft/Raft.cs").unwrap(), ("src/Raft/Raft.cs".into(), None));
+        assert!(split_target("src/raft.go::x").unwrap_err().to_string().contains(".rs or .cs"));
     }
 }

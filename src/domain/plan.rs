@@ -9,7 +9,7 @@ use crate::inventory::Inventory;
 /// Largest batch the per-file plan creates; bigger files are split evenly.
 pub const MAX_BATCH_ITEMS: usize = 60;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchSpec {
     pub number: u32,
     pub name: String,
@@ -17,20 +17,34 @@ pub struct BatchSpec {
     pub depends_on: Vec<u32>,
 }
 
-/// Batch of every feature and test, by index into the inventory (0 = none).
+/// Batch of every module, feature and test, by index into the inventory
+/// (0 = none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub batches: Vec<BatchSpec>,
+    pub module_batch: Vec<u32>,
     pub feature_batch: Vec<u32>,
     pub test_batch: Vec<u32>,
 }
 
 /// A batch being planned: its spec and member items (inventory indices).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlannedBatch {
     pub spec: BatchSpec,
+    pub modules: Vec<usize>,
     pub features: Vec<usize>,
     pub tests: Vec<usize>,
+}
+
+/// Name of the batch holding the modules: a module is done when its
+/// features and tests are, so it waits at the end of the plan.
+pub const MODULES_BATCH: &str = "Modules";
+
+/// The batch of the given modules, numbered `number`.
+pub fn modules_batch(inv: &Inventory, modules: Vec<usize>, number: u32) -> PlannedBatch {
+    let names: Vec<&str> = modules.iter().map(|&m| inv.modules[m].name.as_str()).collect();
+    let description = format!("{} module(s), each done when its features and tests are: {}", modules.len(), names.join(", "));
+    PlannedBatch { spec: BatchSpec { number, name: MODULES_BATCH.to_string(), description, depends_on: Vec::new() }, modules, ..PlannedBatch::default() }
 }
 
 /// Split `n` items into the fewest chunks of at most `max`, as even as
@@ -104,9 +118,9 @@ pub fn chunk_batch(inv: &Inventory, c: &FileChunk, number: u32, name: String) ->
     let kind = if c.is_test { "tests" } else { "features" };
     let spec = BatchSpec { number, name, description: format!("{} {kind} of {path}", c.items.len()), depends_on: Vec::new() };
     if c.is_test {
-        PlannedBatch { spec, features: Vec::new(), tests: c.items.clone() }
+        PlannedBatch { spec, tests: c.items.clone(), ..PlannedBatch::default() }
     } else {
-        PlannedBatch { spec, features: c.items.clone(), tests: Vec::new() }
+        PlannedBatch { spec, features: c.items.clone(), ..PlannedBatch::default() }
     }
 }
 
@@ -138,8 +152,16 @@ pub fn add_test_file_dependencies(inv: &Inventory, batches: &mut [PlannedBatch])
 /// Flatten planned batches into a [`Plan`].
 pub fn build_plan(inv: &Inventory, mut batches: Vec<PlannedBatch>) -> Plan {
     batches.sort_by_key(|b| b.spec.number);
-    let mut plan = Plan { batches: Vec::new(), feature_batch: vec![0; inv.features.len()], test_batch: vec![0; inv.tests.len()] };
+    let mut plan = Plan {
+        batches: Vec::new(),
+        module_batch: vec![0; inv.modules.len()],
+        feature_batch: vec![0; inv.features.len()],
+        test_batch: vec![0; inv.tests.len()],
+    };
     for b in batches {
+        for &m in &b.modules {
+            plan.module_batch[m] = b.spec.number;
+        }
         for &f in &b.features {
             plan.feature_batch[f] = b.spec.number;
         }
@@ -151,13 +173,29 @@ pub fn build_plan(inv: &Inventory, mut batches: Vec<PlannedBatch>) -> Plan {
     plan
 }
 
+/// Which inventory items a plan leaves out (already placed elsewhere).
+pub struct Skip<'a> {
+    pub module: &'a dyn Fn(usize) -> bool,
+    pub feature: &'a dyn Fn(usize) -> bool,
+    pub test: &'a dyn Fn(usize) -> bool,
+}
+
+impl Skip<'_> {
+    pub const NONE: Skip<'static> = Skip { module: &|_| false, feature: &|_| false, test: &|_| false };
+}
+
 /// The generic plan for the items not skipped: one batch per file chunk,
-/// numbered from `first` in file order, with test-file dependencies.
-pub fn per_file_plan(inv: &Inventory, first: u32, skip_feature: impl Fn(usize) -> bool, skip_test: impl Fn(usize) -> bool) -> Plan {
-    let chunks = file_chunks(inv, skip_feature, skip_test);
+/// numbered from `first` in file order, with test-file dependencies, then
+/// one batch of the modules.
+pub fn per_file_plan(inv: &Inventory, first: u32, skip: &Skip<'_>) -> Plan {
+    let chunks = file_chunks(inv, skip.feature, skip.test);
     let mut batches: Vec<PlannedBatch> =
         chunks.iter().zip(first..).map(|(c, n)| chunk_batch(inv, c, n, chunk_name(inv, c))).collect();
     add_test_file_dependencies(inv, &mut batches);
+    let modules: Vec<usize> = (0..inv.modules.len()).filter(|&m| !(skip.module)(m)).collect();
+    if !modules.is_empty() {
+        batches.push(modules_batch(inv, modules, first + chunks.len() as u32));
+    }
     build_plan(inv, batches)
 }
 
@@ -176,19 +214,27 @@ mod tests {
 
     #[test]
     fn per_file_plan_places_every_item_and_links_test_files() {
-        let file = |path: &str, is_test| SourceFile { path: path.into(), is_test, lines: 1 };
+        let file = |path: &str, is_test| SourceFile { module: 0, path: path.into(), is_test, lines: 1 };
+        let modules = vec![crate::inventory::Module { name: "p".into(), dir: "p".into() }];
         let feat = |file, name: &str| Feature { file, line: 1, receiver: String::new(), name: name.into(), loc: 1, body_hash: String::new() };
         let test = |file, name: &str| Test { file, line: 1, name: name.into(), loc: 1, body_hash: String::new() };
-        let mut inv = Inventory { files: vec![file("p/a.go", false), file("p/a_test.go", true), file("p/b_test.go", true)], ..Default::default() };
+        let mut inv = Inventory { modules, files: vec![file("p/a.go", false), file("p/a_test.go", true), file("p/b_test.go", true)], ..Default::default() };
         inv.features = (0..61).map(|i| feat(0, &format!("f{i}"))).collect();
         inv.tests = vec![test(1, "TestA"), test(2, "TestB")];
-        let plan = per_file_plan(&inv, 5, |_| false, |_| false);
+        let plan = per_file_plan(&inv, 5, &Skip::NONE);
         let numbers: Vec<_> = plan.batches.iter().map(|b| (b.number, b.name.as_str(), b.depends_on.clone())).collect();
         assert_eq!(
             numbers,
-            [(5, "p/a.go (part 1/2)", vec![]), (6, "p/a.go (part 2/2)", vec![]), (7, "p/a_test.go", vec![5, 6]), (8, "p/b_test.go", vec![])]
+            [
+                (5, "p/a.go (part 1/2)", vec![]),
+                (6, "p/a.go (part 2/2)", vec![]),
+                (7, "p/a_test.go", vec![5, 6]),
+                (8, "p/b_test.go", vec![]),
+                (9, MODULES_BATCH, vec![])
+            ]
         );
         assert_eq!(plan.feature_batch.iter().filter(|&&b| b == 5).count(), 31);
         assert_eq!(plan.test_batch, [7, 8]);
+        assert_eq!(plan.module_batch, [9]);
     }
 }

@@ -7,20 +7,30 @@ use serde::Serialize;
 
 use crate::error::Error;
 
-/// A tracked item is a feature (function or method) or a test.
+/// A tracked item is a feature (function or method), a test, or a module
+/// (a directory of the source).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Feature,
     Test,
+    Module,
 }
 
 impl ItemKind {
+    pub const ALL: [ItemKind; 3] = [ItemKind::Module, ItemKind::Feature, ItemKind::Test];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Feature => "feature",
             ItemKind::Test => "test",
+            ItemKind::Module => "module",
         }
+    }
+
+    /// The kind stored as `text` (`feature`, `test`, `module`).
+    pub fn from_stored(text: &str) -> Option<ItemKind> {
+        ItemKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -171,6 +181,41 @@ impl StatusCounts {
     /// Percentage done, one decimal; an empty set counts as 0%.
     pub fn percent_done(&self) -> f64 {
         percent(self.done(), self.total())
+    }
+}
+
+/// Counts by status of each kind of item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub modules: StatusCounts,
+    pub features: StatusCounts,
+    pub tests: StatusCounts,
+}
+
+impl KindCounts {
+    pub fn add(&mut self, kind: ItemKind, status: ItemStatus, n: u64) {
+        self.of_mut(kind).add(status, n);
+    }
+
+    pub fn of(&self, kind: ItemKind) -> &StatusCounts {
+        match kind {
+            ItemKind::Module => &self.modules,
+            ItemKind::Feature => &self.features,
+            ItemKind::Test => &self.tests,
+        }
+    }
+
+    fn of_mut(&mut self, kind: ItemKind) -> &mut StatusCounts {
+        match kind {
+            ItemKind::Module => &mut self.modules,
+            ItemKind::Feature => &mut self.features,
+            ItemKind::Test => &mut self.tests,
+        }
+    }
+
+    /// All kinds together: what progress and batch status count.
+    pub fn all(&self) -> StatusCounts {
+        self.modules.merged(&self.features).merged(&self.tests)
     }
 }
 

@@ -20,7 +20,14 @@
 //!   feature with no such test can never be verified.
 //! - *reason*: `--reason TEXT`, not blank.
 //! - Moving a feature to complete or verified is also refused while the
-//!   stub scan reports a finding in its Rust target.
+//!   stub scan reports a finding in its Rust target, or while that target
+//!   cannot be read (missing, outside the project, not a regular file).
+//! - The evidence run must also be admitted by `domain::evidence` (trusted,
+//!   completed, the item's batch) and have recorded the item's Rust file as
+//!   it is now.
+//! - A module's own work is its features and tests: → complete needs every
+//!   one of them done, → verified needs every one verified or n_a (and at
+//!   least one verified); a module needs no evidence run of its own.
 //! - Setting the status an item already has changes nothing.
 
 use serde::Serialize;
@@ -69,13 +76,18 @@ pub struct Dependencies {
     pub batches: Vec<i64>,
 }
 
-/// How well an evidence run covers one item.
+/// How well an evidence run covers one item. For a module it is its own
+/// items: `exercising` its features and tests that are not n_a, `passed`
+/// those verified, `failed` those not done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     /// Rust tests that exercise the item (for a test: its mapped Rust test).
     pub exercising: Vec<String>,
     pub passed: Vec<String>,
     pub failed: Vec<String>,
+    /// Mappings that name tests in several containers of the run (the
+    /// same path in two binaries), each with its candidates.
+    pub ambiguous: Vec<String>,
 }
 
 /// Everything about one item that its judgement depends on.
@@ -90,6 +102,12 @@ pub struct Facts {
     pub coverage: Option<Coverage>,
     /// A stub-scan finding in the item's Rust target (`path:line rule`).
     pub stub_finding: Option<String>,
+    /// Why the feature's Rust target cannot be checked (missing, not a
+    /// regular file inside the project, unmapped for `verified`).
+    pub target_problem: Option<String>,
+    /// Why the evidence run does not match the item's current mapping
+    /// (its Rust file changed, or was mapped after the run).
+    pub evidence_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,17 +151,27 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
             ));
         }
     }
-    if needs.evidence {
+    if item.kind == ItemKind::Module {
+        if let Some(why) = module_gap(to, item.coverage.as_ref()) {
+            return Verdict::Refused(why);
+        }
+    } else if needs.evidence {
         match (&item.coverage, req.evidence_run) {
             (_, None) | (None, _) => return Verdict::Refused("→ verified needs --evidence RUN".into()),
             (Some(c), Some(run)) => {
                 if let Some(why) = coverage_gap(item.kind, c, run) {
                     return Verdict::Refused(why);
                 }
+                if let Some(why) = &item.evidence_problem {
+                    return Verdict::Refused(why.clone());
+                }
             }
         }
     }
     if matches!(to, ItemStatus::Complete | ItemStatus::Verified) {
+        if let Some(why) = &item.target_problem {
+            return Verdict::Refused(format!("its Rust target cannot be checked for stubs: {why}"));
+        }
         if let Some(f) = &item.stub_finding {
             return Verdict::Refused(format!("stub finding at {f}"));
         }
@@ -151,8 +179,31 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
     Verdict::Change { override_used }
 }
 
-fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
+/// Why a module cannot be `to` yet, given its items.
+fn module_gap(to: ItemStatus, items: Option<&Coverage>) -> Option<String> {
+    let first = |names: &[String]| names.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    match (to, items) {
+        (ItemStatus::Complete | ItemStatus::Verified, None) => Some("its features and tests could not be read".into()),
+        (ItemStatus::Complete, Some(c)) if !c.failed.is_empty() => {
+            Some(format!("{} of its features and tests are not done (first: {})", c.failed.len(), first(&c.failed)))
+        }
+        (ItemStatus::Verified, Some(c)) if c.exercising.is_empty() => Some("has no feature or test that could be verified".into()),
+        (ItemStatus::Verified, Some(c)) if c.passed.len() < c.exercising.len() => {
+            let open: Vec<String> = c.exercising.iter().filter(|n| !c.passed.contains(n)).cloned().collect();
+            Some(format!("{} of its {} features and tests are not verified (first: {})", open.len(), c.exercising.len(), first(&open)))
+        }
+        _ => None,
+    }
+}
+
+/// Why `c` does not prove an item of `kind` in `run`, if it does not.
+pub fn coverage_gap(kind: ItemKind, c: &Coverage, run: i64) -> Option<String> {
+    if !c.ambiguous.is_empty() {
+        return Some(format!("in run {run}: {}", c.ambiguous.join("; ")));
+    }
     match kind {
+        // Judged by `module_gap` instead: a module has no tests of its own.
+        ItemKind::Module => None,
         ItemKind::Test => match c.exercising.first() {
             None => Some("has no mapped Rust test (map it with `porttrack map test`)".into()),
             Some(t) if !c.failed.is_empty() => Some(format!("its Rust test {t} failed in run {run}")),
@@ -179,7 +230,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn facts(status: ItemStatus, kind: ItemKind) -> Facts {
-        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None }
+        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None }
     }
 
     fn req(to: ItemStatus) -> Request {
@@ -233,14 +284,47 @@ mod tests {
         r.evidence_run = Some(7);
         f.coverage = Some(Coverage::default());
         assert!(refused(judge(&f, &r, &none)).contains("no test exercises it"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into(), "b".into()], passed: vec!["a".into()], failed: vec!["b".into()] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into(), "b".into()], passed: vec!["a".into()], failed: vec!["b".into()], ambiguous: vec![] });
         assert!(refused(judge(&f, &r, &none)).contains("failed in run 7: b"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec![], failed: vec![] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec![], failed: vec![], ambiguous: vec![] });
         assert!(refused(judge(&f, &r, &none)).contains("none of the 1 test(s)"));
-        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![] });
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![], ambiguous: vec!["a is ambiguous: it names 2 tests (x a, y a)".into()] });
+        let why = refused(judge(&f, &r, &Dependencies::default()));
+        assert!(why.contains("a is ambiguous: it names 2 tests (x a, y a)"), "{why}");
+        f.coverage = Some(Coverage { exercising: vec!["a".into()], passed: vec!["a".into()], failed: vec![], ambiguous: vec![] });
         assert_eq!(judge(&f, &r, &none), Verdict::Change { override_used: false });
+        f.evidence_problem = Some("its Rust file a.rs changed since run 7".into());
+        assert_eq!(refused(judge(&f, &r, &none)), "its Rust file a.rs changed since run 7");
+        f.evidence_problem = None;
         f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
         assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
+        f.target_problem = Some("ported/src/x.rs does not exist".into());
+        assert!(refused(judge(&f, &r, &none)).contains("cannot be checked for stubs: ported/src/x.rs does not exist"));
+        let mut c = facts(ItemStatus::NotStarted, ItemKind::Feature);
+        c.target_problem = Some("gone".into());
+        assert!(refused(judge(&c, &req(ItemStatus::Complete), &none)).contains("cannot be checked"));
+        assert_eq!(judge(&c, &req(ItemStatus::Stub), &none), Verdict::Change { override_used: false }, "stub needs no readable target");
+    }
+
+    #[test]
+    fn modules_follow_their_items() {
+        let none = Dependencies::default();
+        let mut m = facts(ItemStatus::NotStarted, ItemKind::Module);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a"]), failed: names(&["b"]), ambiguous: vec![] });
+        assert!(refused(judge(&m, &req(ItemStatus::Complete), &none)).contains("1 of its features and tests are not done (first: b)"));
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a"]), failed: vec![], ambiguous: vec![] });
+        assert_eq!(judge(&m, &req(ItemStatus::Complete), &none), Verdict::Change { override_used: false });
+        // No evidence run needed, but every item verified.
+        assert!(refused(judge(&m, &req(ItemStatus::Verified), &none)).contains("1 of its 2 features and tests are not verified (first: b)"));
+        m.coverage = Some(Coverage { exercising: names(&["a", "b"]), passed: names(&["a", "b"]), failed: vec![], ambiguous: vec![] });
+        assert_eq!(judge(&m, &req(ItemStatus::Verified), &none), Verdict::Change { override_used: false });
+        m.coverage = Some(Coverage::default());
+        assert!(refused(judge(&m, &req(ItemStatus::Verified), &none)).contains("no feature or test"));
+        m.coverage = None;
+        assert!(refused(judge(&m, &req(ItemStatus::Complete), &none)).contains("could not be read"));
+        // Other moves ignore the items.
+        assert_eq!(judge(&m, &req(ItemStatus::Stub), &none), Verdict::Change { override_used: false });
     }
 
     #[test]
@@ -277,6 +361,8 @@ mod tests {
             passed in 0usize..3,
             failed in 0usize..3,
             stub in proptest::bool::ANY,
+            target_problem in proptest::bool::ANY,
+            evidence_problem in proptest::bool::ANY,
         ) {
             let kind = if test_kind { ItemKind::Test } else { ItemKind::Feature };
             let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
@@ -284,8 +370,10 @@ mod tests {
                 kind, id: 1, name: "x".into(),
                 batch: Some(if in_batch { 33 } else { 34 }),
                 status: from,
-                coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)) }),
+                coverage: evidence.map(|_| Coverage { exercising: names(exercising), passed: names(passed.min(exercising)), failed: names(failed.min(exercising)), ambiguous: vec![] }),
                 stub_finding: stub.then(|| "f.rs:1 rule".to_string()),
+                target_problem: target_problem.then(|| "gone".to_string()),
+                evidence_problem: evidence_problem.then(|| "changed".to_string()),
             };
             let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };
             let deps = Dependencies { first: Vec::new(), count: dep_count, batches: Vec::new() };
@@ -303,8 +391,9 @@ mod tests {
                     if needs.evidence {
                         let c = item.coverage.clone().unwrap_or_default();
                         prop_assert!(!c.exercising.is_empty() && !c.passed.is_empty() && c.failed.is_empty());
+                        prop_assert!(!evidence_problem);
                     }
-                    prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && stub));
+                    prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && (stub || target_problem)));
                 }
                 Verdict::Unchanged => prop_assert!(in_batch && from == to),
                 Verdict::Refused(why) => prop_assert!(!why.is_empty()),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use super::extract::{called_names, functions, is_test_name};
 use super::lexer::tokenize;
-use crate::inventory::{Feature, Inventory, SourceFile, Test};
+use crate::inventory::{Feature, Inventory, Module, SourceFile, Test};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -31,18 +31,17 @@ struct FileScan {
 
 /// Import every `*.go` file under `dir` (see README for the exact rules).
 pub fn import_dir(dir: &Path) -> Result<Inventory, ImportError> {
-    let files = go_files(dir)?;
+    let (modules, files) = go_files(dir)?;
     let scans = scan_all(&files)?;
 
-    let mut inv = Inventory::default();
+    let mut inv = Inventory { modules, ..Inventory::default() };
     let mut test_calls = Vec::new();
-    for ((rel, _), scan) in files.iter().zip(scans) {
-        let Some(scan) = scan else { continue };
+    for (f, scan) in files.iter().zip(scans) {
         let file = inv.files.len() as u32;
-        inv.files.push(SourceFile { path: rel.clone(), is_test: rel.ends_with("_test.go"), lines: scan.lines });
-        for mut f in scan.features {
-            f.file = file;
-            inv.features.push(f);
+        inv.files.push(SourceFile { module: f.module, path: f.rel.clone(), is_test: f.rel.ends_with("_test.go"), lines: scan.lines });
+        for mut feat in scan.features {
+            feat.file = file;
+            inv.features.push(feat);
         }
         for (mut t, calls) in scan.tests {
             t.file = file;
@@ -54,16 +53,24 @@ pub fn import_dir(dir: &Path) -> Result<Inventory, ImportError> {
     Ok(inv)
 }
 
-/// `(path relative to dir's parent, absolute path)`, sorted by the relative
-/// path so `server/accounts.go` comes before `server/avl/seqset.go`.
-fn go_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ImportError> {
+/// One Go file to scan.
+struct GoFile {
+    /// Path relative to the imported directory's parent (`server/raft.go`).
+    rel: String,
+    abs: PathBuf,
+    module: u32,
+}
+
+/// The modules (directories holding Go files, by name then path) and the
+/// files in numbering order: by module, then by file name.
+fn go_files(dir: &Path) -> Result<(Vec<Module>, Vec<GoFile>), ImportError> {
     let meta = std::fs::metadata(dir).map_err(|source| ImportError::Dir { path: dir.to_path_buf(), source })?;
     if !meta.is_dir() {
         return Err(ImportError::NotADir { path: dir.to_path_buf() });
     }
     let root = dir.canonicalize().map_err(|source| ImportError::Dir { path: dir.to_path_buf(), source })?;
     let base = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut out = Vec::new();
+    let mut found = Vec::new();
     for entry in walkdir::WalkDir::new(&root).follow_links(false) {
         let entry = entry.map_err(|e| ImportError::Dir {
             path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
@@ -75,24 +82,36 @@ fn go_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ImportError> {
         let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
         let rel: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         let rel = if base.is_empty() { rel.join("/") } else { format!("{base}/{}", rel.join("/")) };
-        out.push((rel, entry.into_path()));
+        found.push((Module::of_path(&rel), rel, entry.into_path()));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    found.sort_by(|a, b| (&a.0.name, &a.0.dir, file_name(&a.1)).cmp(&(&b.0.name, &b.0.dir, file_name(&b.1))));
+    let mut modules: Vec<Module> = Vec::new();
+    let mut files = Vec::with_capacity(found.len());
+    for (module, rel, abs) in found {
+        if modules.last() != Some(&module) {
+            modules.push(module);
+        }
+        files.push(GoFile { rel, abs, module: modules.len() as u32 - 1 });
+    }
+    Ok((modules, files))
 }
 
-/// Scan files on all cores; `None` marks a build-ignored file.
-fn scan_all(files: &[(String, PathBuf)]) -> Result<Vec<Option<FileScan>>, ImportError> {
+fn file_name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
+}
+
+/// Scan files on all cores.
+fn scan_all(files: &[GoFile]) -> Result<Vec<FileScan>, ImportError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Option<FileScan>, ImportError>>>> =
+    let results: Mutex<Vec<Option<Result<FileScan, ImportError>>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((rel, path)) = files.get(i) else { break };
-                let r = scan_file(rel, path);
+                let Some(f) = files.get(i) else { break };
+                let r = scan_file(&f.rel, &f.abs);
                 if let Ok(mut guard) = results.lock() {
                     guard[i] = Some(r);
                 }
@@ -100,14 +119,15 @@ fn scan_all(files: &[(String, PathBuf)]) -> Result<Vec<Option<FileScan>>, Import
         }
     });
     let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(r, f)| r.unwrap_or_else(|| Err(ImportError::Read { path: f.abs.clone(), source: std::io::Error::other("not scanned") })))
+        .collect()
 }
 
-fn scan_file(rel: &str, path: &Path) -> Result<Option<FileScan>, ImportError> {
+fn scan_file(rel: &str, path: &Path) -> Result<FileScan, ImportError> {
     let src = std::fs::read(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
-    if is_build_ignored(&src) {
-        return Ok(None);
-    }
     let toks = tokenize(&src).map_err(|source| ImportError::Lex { path: path.to_path_buf(), source })?;
     let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
     let mut scan = FileScan { lines, features: Vec::new(), tests: Vec::new() };
@@ -130,37 +150,7 @@ fn scan_file(rel: &str, path: &Path) -> Result<Option<FileScan>, ImportError> {
             scan.features.push(Feature { file: 0, line: d.line, receiver: d.receiver, name: d.name, loc, body_hash: d.body_hash });
         }
     }
-    Ok(Some(scan))
-}
-
-/// A file is skipped when a line before its package clause is exactly
-/// `//go:build ignore` or `// +build ignore`.
-pub fn is_build_ignored(src: &[u8]) -> bool {
-    let mut in_block = false;
-    for raw in src.split(|&b| b == b'\n') {
-        let line = raw.trim_ascii();
-        if in_block {
-            if line.windows(2).any(|w| w == b"*/") {
-                in_block = false;
-            }
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        if line.starts_with(b"//") {
-            if line == b"//go:build ignore" || line == b"// +build ignore" {
-                return true;
-            }
-            continue;
-        }
-        if line.starts_with(b"/*") {
-            in_block = !line[2..].windows(2).any(|w| w == b"*/");
-            continue;
-        }
-        return false;
-    }
-    false
+    Ok(scan)
 }
 
 /// Link each test to every feature whose bare name its body calls.
@@ -180,18 +170,4 @@ fn link_by_name(features: &[Feature], test_calls: &[Vec<String>]) -> Vec<(u32, u
     links.sort_unstable();
     links.dedup();
     links
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn build_ignore_only_before_package_clause() {
-        assert!(is_build_ignored(b"// Copyright\n\n//go:build ignore\n\npackage main\n"));
-        assert!(is_build_ignored(b"/* header\n*/\n// +build ignore\npackage main\n"));
-        assert!(!is_build_ignored(b"//go:build ignore && linux\npackage main\n"));
-        assert!(!is_build_ignored(b"package main\n//go:build ignore\n"));
-        assert!(!is_build_ignored(b"//go:build !windows\npackage main\n"));
-    }
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::db::{BatchRow, CountCell, Database, ItemKind, ItemRow, OverrideRow};
-use crate::domain::status::{BatchStatus, StatusCounts};
+use super::upstream::DriftSummary;
+use crate::domain::status::{BatchStatus, KindCounts, StatusCounts};
+use crate::domain::upstream::Drift;
 use crate::error::Error;
 
 /// Counts of one kind of item, with the items themselves when listed.
@@ -27,11 +29,25 @@ pub struct ItemSummary {
     pub rust_target: Option<String>,
     /// Verified, but its Rust file changed since the evidence run.
     pub stale: bool,
+    /// How its Go moved from the plan's commit to the latest upstream one.
+    pub upstream: Option<Drift>,
+    /// Complete or verified, and its Go changed since it was proven.
+    pub upstream_changed: bool,
 }
 
 impl From<&ItemRow> for ItemSummary {
     fn from(r: &ItemRow) -> Self {
-        ItemSummary { id: r.id, name: r.qualified_name(), file: r.file.clone(), line: r.line, status: r.status, rust_target: r.rust_target(), stale: false }
+        ItemSummary {
+            id: r.id,
+            name: r.qualified_name(),
+            file: r.file.clone(),
+            line: r.line,
+            status: r.status,
+            rust_target: r.rust_target(),
+            stale: false,
+            upstream: None,
+            upstream_changed: false,
+        }
     }
 }
 
@@ -53,11 +69,15 @@ pub struct BatchShow {
     pub ready: bool,
     pub depends_on: Vec<Dependency>,
     pub source_files: Vec<String>,
+    pub modules: ItemGroup,
     pub features: ItemGroup,
     pub tests: ItemGroup,
     pub overrides: Vec<OverrideRow>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: usize,
+    /// Drift of the batch's items from the plan's commit to the latest
+    /// upstream commit (None when no upstream commit is recorded).
+    pub upstream: Option<DriftSummary>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +85,7 @@ pub struct BatchListRow {
     pub number: i64,
     pub name: String,
     pub status: BatchStatus,
+    pub modules: StatusCounts,
     pub features: StatusCounts,
     pub tests: StatusCounts,
     pub percent_done: f64,
@@ -78,28 +99,18 @@ pub struct BatchList {
     pub batches: Vec<BatchListRow>,
 }
 
-/// Counts per batch: (features, tests).
-pub(crate) fn counts_by_batch(cells: &[CountCell]) -> BTreeMap<Option<i64>, (StatusCounts, StatusCounts)> {
-    let mut out: BTreeMap<Option<i64>, (StatusCounts, StatusCounts)> = BTreeMap::new();
+/// Counts per batch, by kind.
+pub(crate) fn counts_by_batch(cells: &[CountCell]) -> BTreeMap<Option<i64>, KindCounts> {
+    let mut out: BTreeMap<Option<i64>, KindCounts> = BTreeMap::new();
     for c in cells {
-        let e = out.entry(c.batch).or_default();
-        match c.kind {
-            ItemKind::Feature => e.0.add(c.status, c.count),
-            ItemKind::Test => e.1.add(c.status, c.count),
-        }
+        out.entry(c.batch).or_default().add(c.kind, c.status, c.count);
     }
     out
 }
 
 /// Derived status of every batch.
-pub(crate) fn statuses(batches: &[BatchRow], counts: &BTreeMap<Option<i64>, (StatusCounts, StatusCounts)>) -> BTreeMap<i64, BatchStatus> {
-    batches
-        .iter()
-        .map(|b| {
-            let (f, t) = counts.get(&Some(b.id)).copied().unwrap_or_default();
-            (b.id, BatchStatus::derive(&f.merged(&t)))
-        })
-        .collect()
+pub(crate) fn statuses(batches: &[BatchRow], counts: &BTreeMap<Option<i64>, KindCounts>) -> BTreeMap<i64, BatchStatus> {
+    batches.iter().map(|b| (b.id, BatchStatus::derive(&counts.get(&Some(b.id)).copied().unwrap_or_default().all()))).collect()
 }
 
 pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
@@ -107,28 +118,45 @@ pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
     // Only this batch and the batches it depends on are counted.
     let mut depends_on = Vec::new();
     for (_, d) in db.dependencies()?.into_iter().filter(|&(b, _)| b == number) {
-        let (f, t) = db.batch_counts(d)?;
-        let status = BatchStatus::derive(&f.merged(&t));
+        let status = BatchStatus::derive(&db.batch_counts(d)?.all());
         let name = db.batch(d)?.map(|b| b.name).unwrap_or_default();
         depends_on.push(Dependency { number: d, name, status, satisfied: status == BatchStatus::Done });
     }
-    let items = db.batch_items(number)?;
+    let mut items = db.batch_items(number)?;
     let source_files: Vec<String> = items.iter().map(|i| i.file.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let (fc, tc) = db.batch_counts(number)?;
-    let group = |kind, counts| ItemGroup { counts, items: items.iter().filter(|i| i.kind == kind).map(ItemSummary::from).collect() };
+    items.extend(db.batch_modules(number)?);
+    let counts = db.batch_counts(number)?;
+    let group = |kind| ItemGroup { counts: *counts.of(kind), items: items.iter().filter(|i| i.kind == kind).map(ItemSummary::from).collect() };
     Ok(BatchShow {
         number,
-        status: BatchStatus::derive(&fc.merged(&tc)),
+        status: BatchStatus::derive(&counts.all()),
         ready: depends_on.iter().all(|d| d.satisfied),
         name: batch.name,
         description: batch.description,
         depends_on,
         source_files,
-        features: group(ItemKind::Feature, fc),
-        tests: group(ItemKind::Test, tc),
+        modules: group(ItemKind::Module),
+        features: group(ItemKind::Feature),
+        tests: group(ItemKind::Test),
         overrides: db.overrides(number)?,
         stale: 0,
+        upstream: None,
     })
+}
+
+/// Mark the batch's items with their upstream drift and flags.
+pub fn mark_upstream(db: &Database, shown: &mut BatchShow) -> Result<(), Error> {
+    let marks = super::upstream::marks(db, crate::db::DriftFilter { batch: Some(shown.number), ..Default::default() })?;
+    for (kind, group) in [(ItemKind::Feature, &mut shown.features), (ItemKind::Test, &mut shown.tests)] {
+        for i in &mut group.items {
+            if let Some(m) = marks.items.get(&(kind, i.id)) {
+                i.upstream = m.drift;
+                i.upstream_changed = m.upstream_changed;
+            }
+        }
+    }
+    shown.upstream = marks.summary;
+    Ok(())
 }
 
 /// Flag the batch's verified items whose Rust file changed since their
@@ -139,6 +167,7 @@ pub fn mark_stale(db: &Database, root: &std::path::Path, shown: &mut BatchShow) 
         let group = match s.kind {
             ItemKind::Feature => &mut shown.features,
             ItemKind::Test => &mut shown.tests,
+            ItemKind::Module => &mut shown.modules,
         };
         if let Some(i) = group.items.iter_mut().find(|i| i.id == s.id) {
             i.stale = true;
@@ -159,16 +188,17 @@ pub fn list(db: &Database) -> Result<BatchList, Error> {
     let rows = batches
         .iter()
         .map(|b| {
-            let (f, t) = counts.get(&Some(b.id)).copied().unwrap_or_default();
+            let c = counts.get(&Some(b.id)).copied().unwrap_or_default();
             let depends_on = deps.remove(&b.id).unwrap_or_default();
             let ready = depends_on.iter().all(|d| status_of.get(d) == Some(&BatchStatus::Done));
             BatchListRow {
                 number: b.id,
                 name: b.name.clone(),
                 status: status_of[&b.id],
-                percent_done: f.merged(&t).percent_done(),
-                features: f,
-                tests: t,
+                percent_done: c.all().percent_done(),
+                modules: c.modules,
+                features: c.features,
+                tests: c.tests,
                 depends_on,
                 ready,
             }

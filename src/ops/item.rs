@@ -25,6 +25,8 @@ pub struct ItemDetail {
     pub history: Vec<HistoryRow>,
     /// Verified, but its Rust file changed since the evidence run.
     pub stale: bool,
+    /// The item at the latest upstream commit (None when none is recorded).
+    pub upstream: Option<super::upstream::ItemUpstream>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,10 +45,11 @@ pub fn show(db: &Database, kind: ItemKind, reference: &str) -> Result<ItemDetail
     let links = db.linked(kind, item.id)?.iter().map(ItemSummary::from).collect();
     let rust_tests = match kind {
         ItemKind::Feature => db.feature_rust_tests(item.id)?,
-        ItemKind::Test => Vec::new(),
+        ItemKind::Test | ItemKind::Module => Vec::new(),
     };
     let history = db.history(HistoryFilter::Item(kind, item.id))?;
-    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false })
+    let upstream = super::upstream::item(db, kind, item.id)?;
+    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false, upstream })
 }
 
 pub fn list(db: &Database, kind: ItemKind, filter: &ListFilter) -> Result<ItemList, Error> {

@@ -1,13 +1,23 @@
 //! Operations behind the commands. Each takes an open database and typed
 //! options and returns plain data for a renderer; none of them prints.
 
+pub mod audit;
 pub mod batch;
 pub mod gate;
 pub mod item;
+pub mod module;
+pub mod mapping;
+pub mod provenance;
 pub mod report;
 pub mod stale;
+pub mod progress_report;
+pub mod pull_request;
+pub mod since;
 pub mod stub_findings;
+pub mod trend;
+pub mod suggest;
 pub mod update;
+pub mod upstream;
 pub mod verify;
 
 use crate::db::{Database, ItemKind, ItemRow};

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::batch::{counts_by_batch, statuses};
-use crate::db::{Database, ItemKind};
-use crate::domain::status::{percent, BatchStatus, StatusCounts, DONE_RULE};
+use crate::db::Database;
+use crate::domain::status::{percent, BatchStatus, KindCounts, StatusCounts, DONE_RULE};
 use crate::error::Error;
 
 /// How many files the "most work left" list shows.
@@ -40,12 +40,19 @@ pub struct FileWork {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// Over the plan's items; items new upstream are counted apart.
     pub overall: Overall,
+    pub modules: StatusCounts,
     pub features: StatusCounts,
     pub tests: StatusCounts,
     pub by_batch: Vec<BatchProgress>,
     /// Items in no batch (possible after an import into a custom plan).
     pub unbatched: u64,
+    /// Items first seen at an upstream commit, not in the plan.
+    pub upstream_new: KindCounts,
+    /// Drift from the plan to the latest upstream commit, and the finished
+    /// items whose Go changed since they were proven.
+    pub upstream: Option<super::upstream::DriftSummary>,
     pub files_most_work_left: Vec<FileWork>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: Vec<super::stale::StaleItem>,
@@ -53,33 +60,34 @@ pub struct Summary {
 
 pub fn summary(db: &Database) -> Result<Summary, Error> {
     let cells = db.count_cells()?;
-    let mut features = StatusCounts::default();
-    let mut tests = StatusCounts::default();
+    let mut kinds = KindCounts::default();
     let mut per_file: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    let mut upstream_new = KindCounts::default();
     for c in &cells {
-        match c.kind {
-            ItemKind::Feature => features.add(c.status, c.count),
-            ItemKind::Test => tests.add(c.status, c.count),
+        if c.upstream_new {
+            upstream_new.add(c.kind, c.status, c.count);
+        } else {
+            kinds.add(c.kind, c.status, c.count);
         }
-        let e = per_file.entry(c.file_id).or_default();
+        let Some(file) = c.file_id else { continue };
+        let e = per_file.entry(file).or_default();
         e.1 += c.count;
         if !c.status.is_done() {
             e.0 += c.count;
         }
     }
-    let all = features.merged(&tests);
+    let all = kinds.all();
     let by_batch_counts = counts_by_batch(&cells);
     let batches = db.batches()?;
     let status_of = statuses(&batches, &by_batch_counts);
     let by_batch = batches
         .iter()
         .map(|b| {
-            let (f, t) = by_batch_counts.get(&Some(b.id)).copied().unwrap_or_default();
-            let c = f.merged(&t);
+            let c = by_batch_counts.get(&Some(b.id)).copied().unwrap_or_default().all();
             BatchProgress { number: b.id, name: b.name.clone(), status: status_of[&b.id], done: c.done(), total: c.total(), percent: c.percent_done() }
         })
         .collect();
-    let unbatched = by_batch_counts.get(&None).map_or(0, |(f, t)| f.total() + t.total());
+    let unbatched = by_batch_counts.get(&None).map_or(0, |c| c.all().total());
     // Most remaining first, ties by file ID (import order, i.e. path order).
     let mut ranked: Vec<(i64, u64, u64)> = per_file.into_iter().filter(|(_, (left, _))| *left > 0).map(|(f, (left, total))| (f, left, total)).collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -89,10 +97,13 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
     }
     Ok(Summary {
         overall: Overall { done: all.done(), total: all.total(), percent: percent(all.done(), all.total()), rule: DONE_RULE },
-        features,
-        tests,
+        modules: kinds.modules,
+        features: kinds.features,
+        tests: kinds.tests,
         by_batch,
         unbatched,
+        upstream_new,
+        upstream: super::upstream::marks(db, crate::db::DriftFilter::default())?.summary,
         files_most_work_left: files,
         stale: Vec::new(),
     })

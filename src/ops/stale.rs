@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::db::Database;
 use crate::domain::status::ItemKind;
 use crate::error::Error;
-use crate::gate::run::sha256_file;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct StaleItem {
@@ -23,7 +22,7 @@ pub struct StaleItem {
 pub fn stale_items(db: &Database, root: &Path, batch: Option<i64>) -> Result<Vec<StaleItem>, Error> {
     let mut out = BTreeSet::new();
     for (kind, id, file, recorded) in db.verified_file_hashes(batch)? {
-        if sha256_file(&root.join(&file)) != recorded {
+        if crate::project_files::sha256(root, &file) != recorded {
             out.insert(StaleItem { kind, id, rust_file: file });
         }
     }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::stub_findings::BatchFiles;
 use crate::db::{ChangeInput, ChangeOutcome, Database};
+use crate::domain::evidence::EvidenceUse;
 use crate::domain::idlist::parse_list;
 use crate::domain::status::ItemStatus;
 use crate::domain::transitions::{judge, Request};
@@ -13,6 +15,7 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
     pub batch: i64,
+    pub modules: Option<String>,
     pub features: Option<String>,
     pub tests: Option<String>,
     pub status: ItemStatus,
@@ -27,8 +30,9 @@ pub struct UpdateOptions {
 
 /// Judge and apply one update. `stub_findings` maps feature IDs to a stub
 /// finding in their Rust target (`path:line rule`), which blocks
-/// complete/verified.
-pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64, String>) -> Result<ChangeOutcome, Error> {
+/// complete/verified, as does a target in `files` that cannot be read;
+/// `files` also holds the hashes evidence must match.
+pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64, String>, files: BatchFiles) -> Result<ChangeOutcome, Error> {
     let parse = |text: &Option<String>, what: &str| -> Result<_, Error> {
         match text {
             Some(t) => parse_list(t).map_err(|e| Error::usage(format!("--{what}: {e}"))),
@@ -36,6 +40,7 @@ pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64,
         }
     };
     let input = ChangeInput {
+        modules: parse(&o.modules, "modules")?,
         features: parse(&o.features, "features")?,
         tests: parse(&o.tests, "tests")?,
         request: Request {
@@ -50,6 +55,9 @@ pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64,
         command: o.command.clone(),
         dry_run: o.dry_run,
         stub_findings,
+        target_problems: files.target_problems,
+        current_hashes: files.current_hashes,
+        evidence_use: EvidenceUse::Update,
     };
     db.change_status(&input, judge)
 }

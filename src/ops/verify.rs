@@ -4,14 +4,18 @@
 //! through the same guarded path as `batch update`, 15 items at a time.
 
 use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::test_identity::{libtest_filter, ResultIndex, Resolution};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::batch::BatchShow;
-use super::gate::{build_gate, test_gate, FormatChoice, GateReport, GateVerdict, TestGate};
+use super::gate::{build_gate, test_gate, FormatChoice, GateContext, GateReport, GateVerdict, TestGate};
+use super::stub_findings::BatchFiles;
 use crate::config::Project;
 use crate::db::{ChangeInput, Database, ItemRow, MAX_ITEMS};
+use crate::domain::evidence::{CommandSource, EvidenceUse, Provenance};
 use crate::domain::idlist::ListItem;
 use crate::domain::status::{ItemKind, ItemStatus};
 use crate::domain::transitions::{judge, rule, Request, Verdict};
@@ -64,9 +68,14 @@ pub struct VerifyReport {
     pub dry_run: bool,
     /// Why verify stopped before changing statuses, if it did.
     pub stopped: Option<String>,
+    /// Whether a rule stopped it (dependencies, a tree or run that is not
+    /// trusted), as opposed to a gate that failed.
+    pub refused: bool,
     pub unfinished_dependency_count: u64,
     pub unfinished_dependencies: Vec<String>,
     pub stub_findings: BTreeMap<i64, String>,
+    /// Why a run now would not be trusted evidence (a dry run still runs).
+    pub untrusted: Vec<String>,
     pub build: Option<GateReport>,
     pub test: Option<GateReport>,
     pub decisions: Vec<Decision>,
@@ -80,9 +89,7 @@ impl VerifyReport {
         let gate = |g: &Option<GateReport>| g.as_ref().map(|g| g.verdict);
         if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::CouldNotRun)) {
             crate::exit_codes::COULD_NOT_RUN
-        } else if self.stopped.is_some() && self.build.is_none() {
-            crate::exit_codes::REFUSED
-        } else if self.chunks.iter().any(|c| !c.refused.is_empty()) {
+        } else if (self.stopped.is_some() && self.refused) || self.chunks.iter().any(|c| !c.refused.is_empty()) {
             crate::exit_codes::REFUSED
         } else if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::Failed)) {
             crate::exit_codes::CHECK_FAILED
@@ -101,9 +108,11 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         batch: o.batch,
         dry_run: o.dry_run,
         stopped: None,
+        refused: false,
         unfinished_dependency_count: deps.count,
         unfinished_dependencies: deps.first.clone(),
         stub_findings,
+        untrusted: Vec::new(),
         build: None,
         test: None,
         decisions: Vec::new(),
@@ -113,6 +122,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     };
     let overridden = o.override_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
     if deps.count > 0 && !overridden {
+        report.refused = true;
         report.stopped = Some(format!(
             "batch {} depends on unfinished work ({} item(s) in batch {}); pass --override \"reason\" to verify anyway",
             o.batch,
@@ -123,25 +133,74 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         return Ok(report);
     }
 
+    let items = db.batch_items(o.batch)?;
+    let exercising = db.exercising_tests(o.batch)?;
+    // Names go to the test binary: anything but a test path is refused
+    // before anything runs, whoever stored it.
+    let mut names: Vec<String> = Vec::new();
+    for item in &items {
+        let own: &[String] = match item.kind {
+            ItemKind::Test => item.rust_symbol.as_slice(),
+            ItemKind::Feature => exercising.get(&item.id).map_or(&[], Vec::as_slice),
+            ItemKind::Module => &[],
+        };
+        for name in own {
+            crate::domain::names::rust_test_path(name).map_err(|why| {
+                let how = if item.kind == ItemKind::Test { "maps to" } else { "is exercised by" };
+                Error::usage(format!(
+                    "{} {} {} {how} test name '{}', which is not valid: {why}; nothing ran (fix it with `porttrack map`)",
+                    item.kind.as_str(),
+                    item.id,
+                    item.qualified_name(),
+                    crate::domain::names::escape(name)
+                ))
+            })?;
+            names.push(name.clone());
+        }
+    }
+    names.sort();
+    names.dedup();
+
+    // Only a run on the committed state counts: refuse before running
+    // anything rather than record runs that prove nothing.
+    let tree = super::provenance::tree_state(project, db.path());
+    let mut untrusted: Vec<String> = Vec::new();
+    if tree.commit.is_none() {
+        untrusted.push("no git commit: the project is not a git repository or has no commit yet".into());
+    }
+    untrusted.extend(tree.dirty.iter().cloned());
+    if !untrusted.is_empty() {
+        report.untrusted = untrusted.clone();
+        if !o.dry_run {
+            report.refused = true;
+            report.stopped = Some(format!("verify runs only on a clean, committed tree, the only state whose runs count as evidence: {}; commit, then verify", untrusted.join("; ")));
+            report.after = Some(super::batch::show(db, o.batch)?);
+            return Ok(report);
+        }
+    }
+
     let gate = &project.config.gate;
     let timeout = Duration::from_secs(gate.timeout_secs.max(1));
-    let build = build_gate(db, project, &gate.build, timeout, o.progress, !o.dry_run)?;
+    let context = GateContext { source: CommandSource::Config, origin: "verify", progress: o.progress, record: !o.dry_run };
+    let build = build_gate(db, project, &gate.build, timeout, &context)?;
     let build_ok = build.verdict == GateVerdict::Passed;
+    let build_commit = build.git_commit.clone();
+    let build_trusted = build.provenance == Provenance::Trusted;
+    let build_why = build.untrusted_because.join("; ");
     report.build = Some(build);
     if !build_ok {
         report.stopped = Some("the build gate did not pass; nothing moves".into());
         report.after = Some(super::batch::show(db, o.batch)?);
         return Ok(report);
     }
+    if !o.dry_run && !build_trusted {
+        report.refused = true;
+        report.stopped = Some(format!("the build gate's run is not trusted evidence ({build_why}); nothing moves"));
+        report.after = Some(super::batch::show(db, o.batch)?);
+        return Ok(report);
+    }
 
-    let items = db.batch_items(o.batch)?;
-    let exercising = db.exercising_tests(o.batch)?;
-    let mut names: Vec<String> = items.iter().filter(|i| i.kind == ItemKind::Test).filter_map(|i| i.rust_symbol.clone()).collect();
-    names.extend(exercising.values().flatten().cloned());
-    names.sort();
-    names.dedup();
-
-    let mut outcomes: HashMap<String, TestOutcome> = HashMap::new();
+    let mut results = Vec::new();
     let mut evidence = None;
     if !names.is_empty() {
         let format = match gate.format.as_str() {
@@ -149,15 +208,24 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
             f => f.parse().map_err(|e: String| Error::usage(format!("{}: gate.format: {e}", crate::config::FILE_NAME)))?,
         };
         let argv = with_filters(&gate.test, &names, format);
-        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, batch: Some(o.batch), progress: o.progress, record: !o.dry_run };
+        let g = TestGate { argv, format, timeout, expect: names.clone(), results_file: None, results_name: gate.results.clone(), batch: Some(o.batch), context };
         let test = test_gate(db, project, &g)?;
-        if test.verdict == GateVerdict::CouldNotRun {
+        if test.verdict == GateVerdict::CouldNotRun || test.interrupted.is_some() {
+            let why = if test.interrupted.is_some() { "the test gate was interrupted" } else { "the test gate could not run" };
             report.test = Some(test);
-            report.stopped = Some("the test gate could not run; nothing moves".into());
+            report.stopped = Some(format!("{why}; nothing moves"));
             report.after = Some(super::batch::show(db, o.batch)?);
             return Ok(report);
         }
-        outcomes = test.results.iter().map(|r| (r.name.clone(), r.outcome)).collect();
+        if !o.dry_run && (test.provenance != Provenance::Trusted || test.git_commit != build_commit) {
+            let why = if test.provenance != Provenance::Trusted { test.untrusted_because.join("; ") } else { "HEAD moved between the build and the test gate".to_string() };
+            report.test = Some(test);
+            report.refused = true;
+            report.stopped = Some(format!("the test gate's run is not trusted evidence ({why}); nothing moves"));
+            report.after = Some(super::batch::show(db, o.batch)?);
+            return Ok(report);
+        }
+        results = test.results.clone();
         evidence = test.run_id;
         report.test = Some(test);
     }
@@ -165,10 +233,13 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     let declarations: HashMap<(ItemKind, i64), (ItemStatus, String)> =
         db.declarations(o.batch)?.into_iter().map(|d| ((d.kind, d.id), (d.status, d.reason))).collect();
     let run_label = evidence.map_or("this run".to_string(), |r| format!("run {r}"));
+    let index = ResultIndex::new(&results);
+    let outcomes: HashMap<&str, Resolution> = names.iter().map(|n| (n.as_str(), index.resolve(n))).collect();
     for item in &items {
         let exercised: &[String] = match item.kind {
             ItemKind::Test => item.rust_symbol.as_slice(),
             ItemKind::Feature => exercising.get(&item.id).map_or(&[], Vec::as_slice),
+            ItemKind::Module => &[],
         };
         let decided = decide(item, exercised, &outcomes, &report.stub_findings, declarations.get(&(item.kind, item.id)), project, &run_label);
         match decided {
@@ -181,7 +252,8 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
     }
 
     if !o.dry_run {
-        apply(db, o, evidence, &mut report)?;
+        let files = super::stub_findings::batch_files(db, project, o.batch)?;
+        apply(db, o, evidence, files, &mut report)?;
     }
     report.after = Some(super::batch::show(db, o.batch)?);
     Ok(report)
@@ -192,14 +264,20 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
 fn decide(
     item: &ItemRow,
     exercised: &[String],
-    outcomes: &HashMap<String, TestOutcome>,
+    outcomes: &HashMap<&str, Resolution>,
     stub_findings: &BTreeMap<i64, String>,
     declared: Option<&(ItemStatus, String)>,
     project: &Project,
     run: &str,
 ) -> Result<(ItemStatus, String), String> {
-    let passed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Passed)).collect();
-    let failed: Vec<&String> = exercised.iter().filter(|t| outcomes.get(*t) == Some(&TestOutcome::Failed)).collect();
+    let outcome = |t: &String| outcomes.get(t.as_str()).and_then(Resolution::outcome);
+    let passed: Vec<&String> = exercised.iter().filter(|t| outcome(t) == Some(TestOutcome::Passed)).collect();
+    let failed: Vec<&String> = exercised.iter().filter(|t| outcome(t).is_some_and(TestOutcome::is_failure)).collect();
+    // A bare name that is a test in two binaries says nothing until the
+    // mapping names its binary.
+    if let Some(why) = exercised.iter().find_map(|t| outcomes.get(t.as_str()).and_then(|r| r.ambiguity(t))) {
+        return Err(why);
+    }
     let was_verified = item.status == ItemStatus::Verified;
     if let Some(t) = failed.first() {
         return if was_verified {
@@ -224,8 +302,8 @@ fn decide(
                     _ => Err("no Rust target mapped".into()),
                 };
             };
-            if !project.root.join(file).is_file() {
-                return Err(format!("Rust target {file} does not exist"));
+            if let Err(problem) = crate::project_files::resolve(&project.root, file) {
+                return Err(format!("Rust target {file} {problem}"));
             }
             if let Some(finding) = stub_findings.get(&item.id) {
                 return if matches!(item.status, ItemStatus::Complete | ItemStatus::Verified) {
@@ -240,12 +318,13 @@ fn decide(
                 None => Ok((ItemStatus::Complete, "Rust target exists; none of its tests ran".into())),
             }
         }
+        ItemKind::Module => Err("a module follows its features and tests (batch update --modules)".into()),
     }
 }
 
 /// Apply decisions grouped by target status and reason, 15 items per
 /// transaction, through the same judge as `batch update`.
-fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &mut VerifyReport) -> Result<(), Error> {
+fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, files: BatchFiles, report: &mut VerifyReport) -> Result<(), Error> {
     let mut groups: BTreeMap<(ItemStatus, bool), Vec<&Decision>> = BTreeMap::new();
     for d in &report.decisions {
         // Regressions and declarations carry a reason; group them apart.
@@ -258,6 +337,7 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &m
             let reason = needs_reason.then(|| part.iter().map(|d| format!("{} {}: {}", d.kind.as_str(), d.id, d.why)).collect::<Vec<_>>().join("; "));
             let ids = |k: ItemKind| part.iter().filter(|d| d.kind == k).map(|d| ListItem::Id(d.id)).collect::<Vec<_>>();
             let input = ChangeInput {
+                modules: Vec::new(),
                 features: ids(ItemKind::Feature),
                 tests: ids(ItemKind::Test),
                 request: Request { batch: o.batch, to: Some(to), reason: reason.or_else(|| Some(format!("verify {}", o.batch))), override_reason: o.override_reason.clone(), evidence_run: evidence },
@@ -266,6 +346,9 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, report: &m
                 command: o.command.clone(),
                 dry_run: false,
                 stub_findings: report.stub_findings.clone(),
+                target_problems: files.target_problems.clone(),
+                current_hashes: files.current_hashes.clone(),
+                evidence_use: EvidenceUse::Verify,
             };
             let outcome = db.change_status(&input, judge)?;
             chunks.push(Chunk {
@@ -298,7 +381,10 @@ pub fn with_filters(test: &[String], names: &[String], format: FormatChoice) -> 
             argv.push("--".into());
         }
         argv.push("--exact".into());
-        argv.extend(names.iter().cloned());
+        let mut filters: Vec<String> = names.iter().map(|n| libtest_filter(n).to_string()).collect();
+        filters.sort();
+        filters.dedup();
+        argv.extend(filters);
     }
     argv
 }
@@ -309,7 +395,7 @@ mod tests {
 
     #[test]
     fn cargo_test_is_narrowed_to_the_mapped_tests() {
-        let names = vec!["a::b".to_string(), "c".to_string()];
+        let names = vec!["a::b".to_string(), "ported::nrg c".to_string()];
         let cargo: Vec<String> = ["cargo", "test", "-p", "ported"].map(String::from).to_vec();
         assert_eq!(with_filters(&cargo, &names, FormatChoice::Auto), ["cargo", "test", "-p", "ported", "--", "--exact", "a::b", "c"]);
         let with_sep: Vec<String> = ["cargo", "test", "--", "--test-threads=2"].map(String::from).to_vec();

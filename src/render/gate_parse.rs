@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, table};
+use super::{align_right, table, SafeRows};
 use crate::gate::results::Counts;
 
 /// What `gate parse` found in one file (also its JSON shape).
@@ -30,6 +30,10 @@ pub fn parsed_file(p: &ParsedFile) -> String {
         c.failed,
         c.skipped
     );
+    let a = p.parsed.anonymous;
+    if a.total() > 0 {
+        let _ = writeln!(out, "  of which unnamed: {} passed, {} failed, {} skipped", a.passed, a.failed, a.skipped);
+    }
     match p.parsed.reported {
         Some(r) => {
             let _ = writeln!(out, "Tool reported: {} passed, {} failed, {} skipped", r.passed, r.failed, r.skipped);
@@ -43,15 +47,17 @@ pub fn parsed_file(p: &ParsedFile) -> String {
         }
     }
     if !p.parsed.results.is_empty() {
-        let mut t = table(&["Test", "Outcome", "ms"]);
+        let mut t = table(&["Binary / class / package", "Test", "Outcome", "ms"]);
         for r in &p.parsed.results {
-            t.add_row(vec![
+            t.add_safe_row(vec![
+                if r.container.is_empty() { "-".to_string() } else { r.container.clone() },
                 r.name.clone(),
                 r.outcome.as_str().to_string(),
                 r.duration_ms.map_or_else(|| "-".to_string(), |ms| ms.to_string()),
             ]);
         }
-        align_right(&mut t, &[2]);
+        align_right(&mut t, &[3]);
+        super::wrappable(&mut t, &[0, 1]);
         let _ = writeln!(out, "\n{}", super::text(&t));
     }
     out
@@ -67,16 +73,19 @@ mod tests {
         let parsed = Parsed {
             results: vec![
                 TestResult {
+                    container: "alpha".into(),
                     name: "tests::a".into(),
                     outcome: TestOutcome::Passed,
                     duration_ms: Some(12),
                 },
                 TestResult {
+                    container: String::new(),
                     name: "tests::b".into(),
                     outcome: TestOutcome::Failed,
                     duration_ms: None,
                 },
             ],
+            anonymous: Default::default(),
             reported: None,
             warnings: vec!["skipped 2 line(s)".into()],
         };
@@ -89,7 +98,7 @@ mod tests {
         };
         assert_eq!(
             parsed_file(&p),
-            "out.txt: libtest (detected)\n2 results: 1 passed, 1 failed, 0 skipped\nTool reported: no totals\nWarnings:\n  skipped 2 line(s)\n\n Test       Outcome   ms\n---------- --------- ----\n tests::a   passed    12\n tests::b   failed     -\n"
+            "out.txt: libtest (detected)\n2 results: 1 passed, 1 failed, 0 skipped\nTool reported: no totals\nWarnings:\n  skipped 2 line(s)\n\n Binary / class / package   Test       Outcome   ms\n-------------------------- ---------- --------- ----\n alpha                      tests::a   passed    12\n -                          tests::b   failed     -\n"
         );
     }
 }

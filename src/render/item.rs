@@ -2,8 +2,14 @@
 
 use std::fmt::Write as _;
 
+use comfy_table::Cell;
+
+use super::escape::value;
+
+use super::term::item_status_cell;
 use super::{align_right, or_dash, table};
 use crate::db::ItemKind;
+use crate::domain::upstream::Drift;
 use crate::ops::item::{ItemDetail, ItemList};
 
 pub fn show(d: &ItemDetail) -> String {
@@ -12,10 +18,11 @@ pub fn show(d: &ItemDetail) -> String {
     let title = match i.kind {
         ItemKind::Feature => "Feature",
         ItemKind::Test => "Test",
+        ItemKind::Module => "Module",
     };
-    let _ = writeln!(out, "{title} {}: {}", i.id, d.qualified_name);
+    let _ = writeln!(out, "{title} {}: {}", i.id, super::escape::value(&d.qualified_name));
     let mut field = |k: &str, v: String| {
-        let _ = writeln!(out, "  {k:<13} {v}");
+        let _ = writeln!(out, "  {k:<13} {}", super::escape::value(&v));
     };
     field("source", format!("{}:{}", i.file, i.line));
     if i.kind == ItemKind::Feature {
@@ -29,6 +36,18 @@ pub fn show(d: &ItemDetail) -> String {
         d.batch.as_ref().map_or_else(|| or_dash(None).to_string(), |b| format!("{} {}", b.number, b.name)),
     );
     field("status", if d.stale { format!("{} (stale: its Rust file changed since evidence run {})", i.status, i.evidence_run.unwrap_or_default()) } else { i.status.to_string() });
+    if let Some(u) = &d.upstream {
+        let at = match (u.drift, u.line) {
+            (Some(Drift::Gone), _) | (_, None) => format!("gone at {}", u.upstream),
+            (Some(Drift::New), Some(l)) => format!("new at {} (line {l}), not in the plan at {}", u.upstream, u.plan),
+            (Some(Drift::Changed), Some(l)) => format!("Go body changed from {} to {} (line {l} there)", u.plan, u.upstream),
+            (None, Some(l)) => format!("same Go body at {} and {} (line {l} there)", u.plan, u.upstream),
+        };
+        field("upstream", at);
+        if u.upstream_changed {
+            field("", "upstream changed: its Go changed since it was proven; review the port".to_string());
+        }
+    }
     field("rust file", or_dash(i.rust_file.as_deref()).to_string());
     let sym_label = if i.kind == ItemKind::Feature { "rust symbol" } else { "rust test" };
     field(sym_label, or_dash(i.rust_symbol.as_deref()).to_string());
@@ -45,7 +64,7 @@ pub fn show(d: &ItemDetail) -> String {
     } else {
         let mut t = table(&["ID", "Name", "Status", "Source"]);
         for l in &d.links {
-            t.add_row(vec![l.id.to_string(), l.name.clone(), l.status.to_string(), format!("{}:{}", l.file, l.line)]);
+            t.add_row(vec![Cell::new(l.id), Cell::new(value(&l.name)), item_status_cell(l.status, l.status.to_string()), Cell::new(value(&format!("{}:{}", l.file, l.line)))]);
         }
         align_right(&mut t, &[0]);
         let _ = writeln!(out, "\n{link_title} ({}):\n{}", d.links.len(), super::text(&t));
@@ -62,13 +81,14 @@ pub fn list(l: &ItemList) -> String {
     let mut t = table(&["ID", "Name", "Status", "Source", "Rust target"]);
     for i in &l.items {
         t.add_row(vec![
-            i.id.to_string(),
-            i.name.clone(),
-            i.status.to_string(),
-            format!("{}:{}", i.file, i.line),
-            or_dash(i.rust_target.as_deref()).to_string(),
+            Cell::new(i.id),
+            Cell::new(value(&i.name)),
+            item_status_cell(i.status, i.status.to_string()),
+            Cell::new(value(&format!("{}:{}", i.file, i.line))),
+            Cell::new(value(or_dash(i.rust_target.as_deref()))),
         ]);
     }
     align_right(&mut t, &[0]);
+    super::wrappable(&mut t, &[1, 4]);
     format!("{}\n{} {}s\n", super::text(&t), l.count, l.kind.as_str())
 }

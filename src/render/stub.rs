@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::escape::value;
 use crate::stubscan::ScanReport;
 
 pub fn human(r: &ScanReport) -> String {
@@ -13,9 +14,10 @@ pub fn human(r: &ScanReport) -> String {
             out.push('\n');
         }
         last = Some(&f.path);
-        let _ = write!(out, "{}:{}:{} {} {}", f.path, f.line, f.column, f.rule, f.message);
+        // A file name may hold a newline; a message quotes source text.
+        let _ = write!(out, "{}:{}:{} {} {}", value(&f.path), f.line, f.column, f.rule, value(&f.message));
         if let Some(feature) = &f.feature {
-            let _ = write!(out, " [feature {} {}]", feature.id, feature.go_name);
+            let _ = write!(out, " [feature {} {}]", feature.id, value(&feature.go_name));
         }
         out.push('\n');
     }

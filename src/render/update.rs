@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{align_right, table, text};
+use super::escape::value;
+
+use super::{align_right, table, text, SafeRows};
 use crate::db::ChangeOutcome;
 use crate::domain::transitions::Verdict;
 
@@ -27,15 +29,16 @@ pub fn outcome(o: &ChangeOutcome) -> String {
             Verdict::Unchanged => "unchanged (already there)".to_string(),
             Verdict::Refused(why) => format!("refused: {why}"),
         };
-        t.add_row(vec![i.kind.as_str().to_string(), i.id.to_string(), i.name.clone(), i.from.to_string(), i.to.to_string(), result]);
+        t.add_safe_row(vec![i.kind.as_str().to_string(), i.id.to_string(), i.name.clone(), i.from.to_string(), i.to.to_string(), result]);
     }
     align_right(&mut t, &[1]);
+    super::wrappable(&mut t, &[2, 5]);
     let _ = writeln!(out, "{}", text(&t));
     let blocked = o.items.iter().any(|i| matches!(&i.verdict, Verdict::Refused(w) if w.contains("dependency")));
     if (blocked || o.override_id.is_some()) && o.unfinished_dependency_count > 0 {
         let _ = writeln!(out, "Unfinished dependency items ({}, first {} shown):", o.unfinished_dependency_count, o.unfinished_dependencies.len());
         for d in &o.unfinished_dependencies {
-            let _ = writeln!(out, "  {d}");
+            let _ = writeln!(out, "  {}", value(d));
         }
     }
     if let Some(id) = o.override_id {

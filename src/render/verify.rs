@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use super::{table, text};
+use super::escape::value;
+
+use super::{table, text, SafeRows};
 use crate::ops::verify::VerifyReport;
 
 pub fn report(r: &VerifyReport) -> String {
@@ -11,26 +13,30 @@ pub fn report(r: &VerifyReport) -> String {
     if r.unfinished_dependency_count > 0 {
         let _ = writeln!(out, "Dependencies: {} unfinished item(s), e.g.:", r.unfinished_dependency_count);
         for d in r.unfinished_dependencies.iter().take(5) {
-            let _ = writeln!(out, "  {d}");
+            let _ = writeln!(out, "  {}", value(d));
         }
     }
     if !r.stub_findings.is_empty() {
         let _ = writeln!(out, "Stub findings in the batch's Rust targets:");
         for (id, f) in &r.stub_findings {
-            let _ = writeln!(out, "  feature {id}: {f}");
+            let _ = writeln!(out, "  feature {id}: {}", value(f));
         }
+    }
+    if !r.untrusted.is_empty() {
+        let _ = writeln!(out, "Not a clean, committed tree, so no run now counts as evidence: {}", r.untrusted.join("; "));
     }
     for g in [&r.build, &r.test].into_iter().flatten() {
         out.push_str(&super::gate::report(g));
     }
     if let Some(why) = &r.stopped {
-        let _ = writeln!(out, "Stopped: {why}");
+        let _ = writeln!(out, "Stopped: {}", value(why));
     }
     if !r.decisions.is_empty() {
         let mut t = table(&["Kind", "ID", "Name", "From", "To", "Why"]);
         for d in &r.decisions {
-            t.add_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
+            t.add_safe_row(vec![d.kind.as_str().to_string(), d.id.to_string(), d.name.clone(), d.from.to_string(), d.to.to_string(), d.why.clone()]);
         }
+        super::wrappable(&mut t, &[2, 5]);
         let _ = writeln!(out, "\nDecided ({}):\n{}", r.decisions.len(), text(&t));
     }
     for (n, c) in r.chunks.iter().enumerate() {

@@ -1,7 +1,8 @@
 //! Baseline files: the findings a legacy tree already had, so CI fails only
 //! on new ones. Entries are keyed by rule, path and a hash of the matched
 //! text — never line numbers, so edits elsewhere in a file do not disturb
-//! them — with a count for identical matches in one file.
+//! them — with a count for identical matches in one file. Paths are
+//! relative to the scan root, not to the working directory.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,14 +38,16 @@ pub fn hash(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-fn key(f: &Finding) -> Key {
-    (f.rule.to_string(), f.path.clone(), f.hash.clone())
+fn key(f: &Finding, path: String) -> Key {
+    (f.rule.to_string(), path, f.hash.clone())
 }
 
-pub fn from_findings(findings: &[Finding]) -> BaselineFile {
+/// `path_of`: a finding's path as the baseline records it (relative to the
+/// scan root).
+pub fn from_findings(findings: &[Finding], path_of: impl Fn(&Finding) -> String) -> BaselineFile {
     let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
     for f in findings {
-        *counts.entry(key(f)).or_default() += 1;
+        *counts.entry(key(f, path_of(f))).or_default() += 1;
     }
     let entries = counts.into_iter().map(|((rule, path, hash), count)| Entry { rule, path, hash, count }).collect();
     BaselineFile { schema_version: VERSION, entries }
@@ -68,10 +71,10 @@ pub fn read(path: &Path) -> Result<BaselineFile, Error> {
 
 /// Remove the findings the baseline covers (each entry covers up to
 /// `count` of its key); returns how many were removed.
-pub fn subtract(findings: &mut Vec<Finding>, baseline: &BaselineFile) -> usize {
+pub fn subtract(findings: &mut Vec<Finding>, baseline: &BaselineFile, path_of: impl Fn(&Finding) -> String) -> usize {
     let mut left: BTreeMap<Key, usize> = baseline.entries.iter().map(|e| ((e.rule.clone(), e.path.clone(), e.hash.clone()), e.count)).collect();
     let before = findings.len();
-    findings.retain(|f| match left.get_mut(&key(f)) {
+    findings.retain(|f| match left.get_mut(&key(f, path_of(f))) {
         Some(n) if *n > 0 => {
             *n -= 1;
             false

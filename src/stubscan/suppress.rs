@@ -2,21 +2,29 @@
 //! `#` in Python) on a finding's line or the line before. A suppression
 //! without a reason still suppresses but is a finding itself; one that
 //! suppresses nothing is reported so stale ones do not pile up.
+//!
+//! Suppressions are read with the file (`parse`) and applied once its
+//! findings are final (`apply`), after tests have been resolved against
+//! helpers in other files.
 
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use super::rules::{self, re, Raw, SUPPRESS_REASON, SUPPRESS_UNUSED};
+use super::rules::{self, re, Rule, SUPPRESS_REASON, SUPPRESS_UNUSED};
 use super::source::Source;
+use super::Finding;
 
 /// The comment's text after its marker must start with `porttrack:`.
 static SUPPRESSION: LazyLock<Regex> = LazyLock::new(|| re(r"\A(?://|#)\s*porttrack:"));
 static ALLOW: LazyLock<Regex> = LazyLock::new(|| re(r"\A(?://|#)\s*porttrack:\s*allow\s*\(([^)]*)\)(.*)\z"));
 
-struct Suppression {
-    at: usize,
+#[derive(Debug, Clone)]
+pub struct Suppression {
     line: usize,
+    column: usize,
+    /// The trimmed line, for the baseline key of a finding about it.
+    key: String,
     rules: Vec<String>,
     has_reason: bool,
     /// Why it can never apply (malformed, unknown rule), if so.
@@ -24,7 +32,7 @@ struct Suppression {
     used: bool,
 }
 
-fn parse(src: &Source) -> Vec<Suppression> {
+pub fn parse(src: &Source) -> Vec<Suppression> {
     src.comments
         .iter()
         .filter(|c| c.line && !c.doc)
@@ -33,8 +41,9 @@ fn parse(src: &Source) -> Vec<Suppression> {
             if !SUPPRESSION.is_match(text) {
                 return None;
             }
-            let line = src.line_of(c.start);
-            let mut s = Suppression { at: c.start, line, rules: Vec::new(), has_reason: false, broken: None, used: false };
+            let (line, column) = src.line_col(c.start);
+            let key = src.line_text(line).trim().to_string();
+            let mut s = Suppression { line, column, key, rules: Vec::new(), has_reason: false, broken: None, used: false };
             match ALLOW.captures(text) {
                 None => s.broken = Some("malformed suppression: write `porttrack: allow(RULE) reason`".into()),
                 Some(cap) => {
@@ -53,18 +62,16 @@ fn parse(src: &Source) -> Vec<Suppression> {
         .collect()
 }
 
-/// Drop the findings a suppression covers; add findings for suppressions
-/// without a reason and for those that covered nothing. Returns how many
-/// findings were suppressed.
-pub fn apply(src: &Source, found: &mut Vec<Raw>) -> usize {
-    let mut sups = parse(src);
+/// Drop the file's findings a suppression covers; add findings for
+/// suppressions without a reason and for those that covered nothing.
+/// Returns how many findings were suppressed.
+pub fn apply(path: &str, mut sups: Vec<Suppression>, found: &mut Vec<Finding>) -> usize {
     if sups.is_empty() {
         return 0;
     }
     let before = found.len();
     found.retain(|f| {
-        let line = src.line_of(f.at);
-        let hit = sups.iter_mut().find(|s| s.broken.is_none() && (s.line == line || s.line + 1 == line) && s.rules.iter().any(|r| r == f.rule.id));
+        let hit = sups.iter_mut().find(|s| s.broken.is_none() && (s.line == f.line || s.line + 1 == f.line) && s.rules.iter().any(|r| r == f.rule));
         match hit {
             Some(s) => {
                 s.used = true;
@@ -74,17 +81,18 @@ pub fn apply(src: &Source, found: &mut Vec<Raw>) -> usize {
         }
     });
     let suppressed = before - found.len();
+    let finding = |s: &Suppression, rule: Rule, message: String| Finding::new(path, s.line, s.column, rule, message, &s.key);
     for s in &sups {
         let rules = s.rules.join(", ");
         if let Some(why) = &s.broken {
-            found.push(Raw::on_line(src, SUPPRESS_UNUSED, s.at, why.clone()));
+            found.push(finding(s, SUPPRESS_UNUSED, why.clone()));
             continue;
         }
         if !s.used {
-            found.push(Raw::on_line(src, SUPPRESS_UNUSED, s.at, format!("suppression of {rules} matches no finding on this line or the next: remove it")));
+            found.push(finding(s, SUPPRESS_UNUSED, format!("suppression of {rules} matches no finding on this line or the next: remove it")));
         }
         if !s.has_reason {
-            found.push(Raw::on_line(src, SUPPRESS_REASON, s.at, format!("suppression of {rules} gives no reason: say why after `allow(…)`")));
+            found.push(finding(s, SUPPRESS_REASON, format!("suppression of {rules} gives no reason: say why after `allow(…)`")));
         }
     }
     suppressed

@@ -88,16 +88,17 @@ fn init_never_replaces_without_force() {
     assert_eq!(v["overall"]["total"], 0);
     t.ok(&["init", "--force"]);
     let v = t.json(&["report", "summary"]);
-    assert_eq!(v["overall"]["total"], 6981);
+    assert_eq!(v["overall"]["total"], 6942);
 }
 
 #[test]
 fn init_reports_what_it_loaded() {
     let t = TestDir::new("init-json");
     let v = t.json(&["init"]);
-    assert_eq!(v["features_added"], 3783);
-    assert_eq!(v["tests_added"], 3198);
-    assert_eq!(v["batches_added"], 249);
+    assert_eq!(v["modules_added"], 12);
+    assert_eq!(v["features_added"], 3673);
+    assert_eq!(v["tests_added"], 3257);
+    assert_eq!(v["batches_added"], 253);
     assert_eq!(v["empty"], false);
 }
 

@@ -1,48 +1,13 @@
 //! Test gates and `verify`, driven by small fake test commands (scripts
 //! printing libtest output) so every gate outcome can be produced on demand.
 
-use super::util::{connect, TestDir};
-
-/// A script that prints libtest output for each `name outcome` line of
-/// `outcomes.txt`, then exits with `exit.txt`'s code (default 0).
-const FAKE_TESTS: &str = r#"#!/bin/sh
-echo "   Compiling fake v0.1.0"
-echo "     Running tests/fake.rs (target/debug/deps/fake-0123)"
-n=$(grep -c . outcomes.txt 2>/dev/null || echo 0)
-echo ""
-echo "running $n tests"
-passed=0; failed=0; ignored=0
-while read -r name outcome; do
-  [ -z "$name" ] && continue
-  echo "some noise printed by $name"
-  case "$outcome" in
-    ok) echo "test $name ... ok"; passed=$((passed+1));;
-    FAILED) echo "test $name ... FAILED"; failed=$((failed+1));;
-    ignored) echo "test $name ... ignored"; ignored=$((ignored+1));;
-  esac
-done < outcomes.txt
-echo ""
-if [ "$failed" -gt 0 ]; then r=FAILED; else r=ok; fi
-echo "test result: $r. $passed passed; $failed failed; $ignored ignored; 0 measured; 0 filtered out; finished in 0.01s"
-[ -f sleep.txt ] && sleep "$(cat sleep.txt)"
-exit "$(cat exit.txt 2>/dev/null || echo 0)"
-"#;
+use super::util::{connect, fake_project, outcomes, TestDir};
 
 fn project(name: &str) -> TestDir {
     let t = TestDir::new(name);
-    std::fs::write(t.join("tests.sh"), FAKE_TESTS).unwrap();
-    std::fs::write(
-        t.join("porttrack.toml"),
-        "target_roots = [\"src\"]\n[gate]\nbuild = [\"true\"]\ntest = [\"sh\", \"tests.sh\"]\nformat = \"libtest\"\ntimeout_secs = 60\n",
-    )
-    .unwrap();
     t.ok(&["init", "--empty"]);
+    fake_project(&t, "");
     t
-}
-
-fn outcomes(t: &TestDir, lines: &[(&str, &str)]) {
-    let text: String = lines.iter().map(|(n, o)| format!("{n} {o}\n")).collect();
-    std::fs::write(t.join("outcomes.txt"), text).unwrap();
 }
 
 fn gate_test(t: &TestDir, extra: &[&str]) -> (i32, serde_json::Value, String) {
@@ -80,7 +45,8 @@ fn some_fail() {
     let (code, v, _) = gate_test(&t, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "failed");
-    assert_eq!(v["failed_tests"], serde_json::json!(["a::two"]));
+    // Named with its test binary (cargo's `Running tests/fake.rs` header).
+    assert_eq!(v["failed_tests"], serde_json::json!(["fake a::two"]));
     let failures = v["failures"].to_string();
     assert!(failures.contains("exited with status 101") && failures.contains("1 test(s) failed"), "{failures}");
     assert_eq!(t.json(&["evidence", "show", &v["run_id"].to_string()])["outcome"], "failed");
@@ -178,6 +144,7 @@ fn ported_project(name: &str) -> TestDir {
     }
     std::fs::write(t.join("map.tsv"), map).unwrap();
     t.ok(&["map", "import", "map.tsv"]);
+    t.commit_all("port of big");
     t
 }
 
@@ -185,7 +152,6 @@ fn set_results(t: &TestDir, failing: &[usize]) {
     let lines: Vec<(String, &str)> = (1..=20).map(|i| (format!("big::test_f{i}"), if failing.contains(&i) { "FAILED" } else { "ok" })).collect();
     let refs: Vec<(&str, &str)> = lines.iter().map(|(n, o)| (n.as_str(), *o)).collect();
     outcomes(t, &refs);
-    std::fs::write(t.join("exit.txt"), if failing.is_empty() { "0" } else { "101" }).unwrap();
 }
 
 fn statuses(t: &TestDir, kind: &str, batch: &str) -> Vec<(String, String)> {
@@ -252,11 +218,13 @@ fn nothing_moves_when_a_gate_cannot_run() {
         "[gate]\nbuild = [\"true\"]\ntest = [\"porttrack-no-such-runner\"]\nformat = \"libtest\"\n",
     )
     .unwrap();
+    t.commit_all("a runner that is missing");
     let (code, out, _) = t.run(&["verify", "1", "--json"]);
     assert_eq!(code, 7, "{out}");
     assert!(statuses(&t, "feature", "1").iter().all(|(_, s)| s == "not_started"));
     assert_eq!(t.json(&["history"])["count"], 0);
     std::fs::write(t.join("porttrack.toml"), "[gate]\nbuild = [\"false\"]\n").unwrap();
+    t.commit_all("a build that fails");
     let (code, out, _) = t.run(&["verify", "1"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the build gate did not pass; nothing moves"), "{out}");
@@ -313,16 +281,37 @@ fn gate_parse_detects_every_format_of_the_fixtures() {
 }
 
 #[test]
-fn test_gate_reads_a_results_file() {
-    let t = project("gate-results-file");
-    std::fs::copy(super::util::fixture("gate/nextest-junit.xml"), t.join("junit.xml")).unwrap();
-    let (code, v, _) = gate_test(&t, &["--results", "junit.xml", "--", "true"]);
+fn test_gate_reads_a_results_file_written_into_its_fresh_directory() {
+    let t = TestDir::new("gate-results-file");
+    t.ok(&["init", "--empty"]);
+    std::fs::copy(super::util::fixture("gate/nextest-junit.xml"), t.join("junit-fixture.xml")).unwrap();
+    // The committed command writes its JUnit file where porttrack says.
+    fake_project(&t, "results = \"junit.xml\"\n");
+    std::fs::write(
+        t.join("porttrack.toml"),
+        "[gate]\ntest = [\"sh\", \"-c\", \"cp junit-fixture.xml \\\"$PORTTRACK_RESULTS_DIR/junit.xml\\\"\"]\nresults = \"junit.xml\"\n",
+    )
+    .unwrap();
+    t.commit_all("junit gate");
+    let (code, v, _) = gate_test(&t, &["--format", "nextest-junit"]);
     assert_eq!(code, 1, "two tests failed in the fixture: {v}");
     assert_eq!(v["format"], "nextest-junit");
-    // The fixture runs one name in two binaries; the gate keeps one merged
-    // result per name, so 9 passing results become 8 names.
-    assert_eq!(v["counts"]["passed"], 8);
+    assert_eq!(v["provenance"], "trusted", "{v}");
+    // The fixture runs one name in two binaries: two results, as nextest
+    // counted them.
+    assert_eq!(v["counts"]["passed"], 9);
     assert_eq!(v["counts"]["failed"], 2);
+    assert_eq!(v["failed_tests"], serde_json::json!(["ptfix tests::fails", "ptfix::api tests::shared_name"]));
+    let shown = t.json(&["evidence", "show", &v["run_id"].to_string()]);
+    assert_eq!(shown["results_source"], "results_dir");
+    assert!(shown["results_path"].as_str().unwrap().contains("/.porttrack/runs/"), "{shown}");
+
+    // A command that writes nothing there fails the gate.
+    std::fs::write(t.join("porttrack.toml"), "[gate]\ntest = [\"true\"]\nresults = \"junit.xml\"\n").unwrap();
+    t.commit_all("a gate that writes no results");
+    let (code, v, _) = gate_test(&t, &[]);
+    assert_eq!(code, 1);
+    assert!(v["failures"].to_string().contains("wrote no results file"), "{v}");
 }
 
 #[test]
@@ -343,6 +332,7 @@ fn verify_records_declared_deferrals_and_not_applicable_items() {
     )
     .unwrap();
     t.ok(&["map", "import", "map.tsv"]);
+    t.commit_all("port of p");
     outcomes(&t, &[("p::test_a", "ok")]);
     t.json(&["verify", "1"]);
     let pool = t.json(&["feature", "show", "entry.returnToPool"]);
@@ -354,4 +344,77 @@ fn verify_records_declared_deferrals_and_not_applicable_items() {
     assert_eq!(server["status"], "deferred");
     assert!(server["history"][0]["reason"].as_str().unwrap().contains("needs the full server"));
     assert_eq!(t.json(&["test", "show", "TestA"])["status"], "verified");
+}
+
+/// The real `cargo test` output where `tests::test_eq` is a test of two
+/// packages' libraries: a bare mapping is ambiguous and is refused with the
+/// candidates; one naming the binary is judged by that binary's test only.
+#[test]
+fn same_name_in_two_binaries_needs_the_binary_in_the_mapping() {
+    let t = project("gate-identity");
+    std::fs::create_dir_all(t.join("go/p")).unwrap();
+    std::fs::write(t.join("go/p/p.go"), "package p\n\nfunc A() int { return 1 }\n").unwrap();
+    std::fs::write(
+        t.join("go/p/p_test.go"),
+        "package p\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n\nfunc TestB(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n\nfunc TestC(t *testing.T) {\n\tif A() != 1 {\n\t\tt.Fatal(\"A\")\n\t}\n}\n",
+    )
+    .unwrap();
+    t.ok(&["import", "go", "go/p"]);
+    t.ok(&["map", "test", "TestA", "--rust", "tests::test_eq"]);
+    t.ok(&["map", "test", "TestB", "--rust", "alpha tests::test_eq"]);
+    t.ok(&["map", "test", "TestC", "--rust", "alpha::api test_eq"]);
+    // The committed gate replays the real run's output (a run porttrack
+    // trusts: committed configuration, clean tree).
+    let fixture = super::util::fixture("gate/real/cargo-test-two-binaries.txt");
+    std::fs::copy(&fixture, t.join("two-binaries.txt")).unwrap();
+    std::fs::write(t.join("porttrack.toml"), "target_roots = [\"src\"]\n[gate]\nbuild = [\"true\"]\ntest = [\"sh\", \"-c\", \"cat two-binaries.txt; exit 101\"]\nformat = \"libtest\"\n").unwrap();
+    t.commit_all("a gate that replays the real output");
+    let (code, v, _) = gate_test(&t, &["--batch", "2"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["provenance"], "trusted", "{v}");
+    assert_eq!(v["counts"], serde_json::json!({"passed": 7, "failed": 1, "skipped": 2}));
+    assert_eq!(v["failed_tests"], serde_json::json!(["alpha::api test_eq"]));
+    let run = v["run_id"].as_i64().unwrap().to_string();
+    let shown = t.json(&["evidence", "show", &run]);
+    let results = shown["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10, "never merged: {shown}");
+    assert_eq!((results[5]["container"].as_str(), results[5]["test_name"].as_str(), results[5]["outcome"].as_str()), (Some("alpha::api"), Some("test_eq"), Some("failed")));
+    let human = t.ok(&["evidence", "show", &run]);
+    assert!(human.contains("beta_pkg::api") && human.contains("alpha::bin/tool"), "{human}");
+
+    // Outside `verify` only a passing gate proves anything; `verify` judges
+    // this failing run test by test, each by its own identity.
+    let (code, out, err) = t.run(&["verify", "2", "--json", "--override", "batch 1 is next"]);
+    assert_eq!(code, 1, "the gate failed: {out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let kept: Vec<String> = v["kept"].as_array().unwrap().iter().map(|k| format!("{} {}", k["name"].as_str().unwrap(), k["why"].as_str().unwrap())).collect();
+    assert!(kept.iter().any(|k| k.starts_with("TestA") && k.contains("tests::test_eq is ambiguous: it names 2 tests (alpha tests::test_eq, beta_pkg tests::test_eq)")), "{kept:?}");
+    assert!(kept.iter().any(|k| k.starts_with("TestC") && k.contains("failed")), "{kept:?}");
+    assert_eq!(t.json(&["test", "show", "TestB"])["status"], "verified");
+    assert_eq!(t.json(&["test", "show", "TestA"])["status"], "not_started");
+    let run = t.json(&["test", "show", "TestB"])["evidence_run"].to_string();
+
+    // The database refuses an ambiguous mapping by itself too.
+    let conn = connect(&t.join("porting.db"));
+    let id: i64 = conn.query_row("SELECT id FROM tests WHERE name = 'TestA'", [], |r| r.get(0)).unwrap();
+    let e = conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?1 WHERE id = ?2", rusqlite::params![run.parse::<i64>().unwrap(), id]).unwrap_err();
+    assert!(e.to_string().contains("named unambiguously"), "{e}");
+}
+
+/// A `go test -json` run killed at the gate's timeout: the test that was
+/// running is recorded as `timeout`, named in the output.
+#[test]
+fn a_go_test_running_at_the_gate_timeout_is_recorded_as_timeout() {
+    let t = project("gate-go-timeout");
+    let script = r#"echo '{"Action":"run","Package":"example.com/p","Test":"TestQuick"}'; echo '{"Action":"pass","Package":"example.com/p","Test":"TestQuick","Elapsed":0}'; echo '{"Action":"run","Package":"example.com/p","Test":"TestHangs"}'; sleep 60"#;
+    let (code, v, err) = gate_test(&t, &["--format", "go-json", "--timeout", "2", "--", "sh", "-c", script]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["failed_tests"], serde_json::json!(["example.com/p TestHangs (timeout)"]));
+    let failures = v["failures"].to_string();
+    assert!(failures.contains("timed out after 2 s") && failures.contains("1 test(s) did not finish"), "{failures}");
+    let shown = t.json(&["evidence", "show", &v["run_id"].to_string()]);
+    let outcomes: Vec<&str> = shown["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["passed", "timeout"]);
+    let human = t.ok(&["evidence", "show", &v["run_id"].to_string()]);
+    assert!(human.contains("TestHangs") && human.contains("timeout"), "{human}");
 }

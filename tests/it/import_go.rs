@@ -26,30 +26,48 @@ fn fixture_tree_follows_the_rules() {
     fresh(&t);
     let dir = fixture("go/tree/pkg");
     let v = t.json(&["import", "go", dir.to_str().unwrap()]);
-    assert_eq!(v["features_added"], 9, "{v}");
-    assert_eq!(v["tests_added"], 3, "{v}");
-    // TestSetAdd calls Add and Has (two features named Has); Test calls
-    // Describe; TestÜber calls Template.
-    assert_eq!(v["links"], 5, "{v}");
+    assert_eq!(v["features_added"], 13, "{v}");
+    assert_eq!(v["tests_added"], 6, "{v}");
+    // TestSetAdd calls Add and Has (two features named Has); Testing and
+    // TestÜber call Template; Test calls Describe; BenchmarkSetAdd calls Add.
+    assert_eq!(v["links"], 7, "{v}");
 
+    // Modules by name (alpha < pkg < sub), files by file name within a
+    // module, build-ignored files (gen.go, zz.go) included.
     let features = rows(&t, "feature");
     let expect = [
-        (1, "pkg/set.go", 11, "Set.Add"),
-        (2, "pkg/set.go", 15, "Set.Len"),
-        (3, "pkg/set.go", 18, "Template"),
-        (4, "pkg/set.go", 28, "Describe"),
-        (5, "pkg/set.go", 35, "Set.Has"),
-        (6, "pkg/sub/extra.go", 3, "init"),
-        (7, "pkg/sub/extra.go", 5, "init"),
-        (8, "pkg/sub/extra.go", 8, "linked"),
-        (9, "pkg/sub/extra.go", 10, "Has"),
+        (1, "pkg/alpha/first.go", 5, "First"),
+        (2, "pkg/gen.go", 6, "main"),
+        (3, "pkg/gen.go", 8, "generate"),
+        (4, "pkg/set.go", 11, "Set.Add"),
+        (5, "pkg/set.go", 15, "Set.Len"),
+        (6, "pkg/set.go", 18, "Template"),
+        (7, "pkg/set.go", 28, "Describe"),
+        (8, "pkg/set.go", 35, "Set.Has"),
+        (9, "pkg/zz.go", 5, "ignoredToo"),
+        (10, "pkg/sub/extra.go", 3, "init"),
+        (11, "pkg/sub/extra.go", 5, "init"),
+        (12, "pkg/sub/extra.go", 8, "linked"),
+        (13, "pkg/sub/extra.go", 10, "Has"),
     ];
     let got: Vec<_> = features.iter().map(|(i, f, l, n)| (*i, f.as_str(), *l, n.as_str())).collect();
     assert_eq!(got, expect);
 
+    // Every top-level Test*/Benchmark* function, TestMain and Testing
+    // included; examples, fuzz targets and methods are not tests.
     let tests = rows(&t, "test");
     let got: Vec<_> = tests.iter().map(|(i, f, l, n)| (*i, f.as_str(), *l, n.as_str())).collect();
-    assert_eq!(got, [(1, "pkg/set_test.go", 12, "TestSetAdd"), (2, "pkg/set_test.go", 25, "Test"), (3, "pkg/set_test.go", 29, "TestÜber")]);
+    assert_eq!(
+        got,
+        [
+            (1, "pkg/set_test.go", 8, "TestMain"),
+            (2, "pkg/set_test.go", 12, "TestSetAdd"),
+            (3, "pkg/set_test.go", 22, "Testing"),
+            (4, "pkg/set_test.go", 26, "Test"),
+            (5, "pkg/set_test.go", 30, "TestÜber"),
+            (6, "pkg/set_test.go", 34, "BenchmarkSetAdd"),
+        ]
+    );
 
     // Every field of one generic method.
     let add = t.json(&["feature", "show", "Set.Add"]);
@@ -78,7 +96,18 @@ fn import_creates_per_file_batches() {
             (b["number"].as_i64().unwrap(), b["name"].as_str().unwrap(), deps)
         })
         .collect();
-    assert_eq!(names, [(1, "pkg/set.go", vec![]), (2, "pkg/set_test.go", vec![1]), (3, "pkg/sub/extra.go", vec![])]);
+    assert_eq!(
+        names,
+        [
+            (1, "pkg/alpha/first.go", vec![]),
+            (2, "pkg/gen.go", vec![]),
+            (3, "pkg/set.go", vec![]),
+            (4, "pkg/set_test.go", vec![3]),
+            (5, "pkg/zz.go", vec![]),
+            (6, "pkg/sub/extra.go", vec![]),
+            (7, "Modules", vec![])
+        ]
+    );
 }
 
 #[test]
@@ -89,8 +118,8 @@ fn reimport_is_idempotent() {
     t.ok(&["import", "go", dir.to_str().unwrap()]);
     let before = (rows(&t, "feature"), rows(&t, "test"), t.json(&["batch", "list"]));
     let v = t.json(&["import", "go", dir.to_str().unwrap()]);
-    assert_eq!((v["features_added"].as_i64(), v["features_unchanged"].as_i64()), (Some(0), Some(9)), "{v}");
-    assert_eq!((v["tests_added"].as_i64(), v["tests_unchanged"].as_i64()), (Some(0), Some(3)), "{v}");
+    assert_eq!((v["features_added"].as_i64(), v["features_unchanged"].as_i64()), (Some(0), Some(13)), "{v}");
+    assert_eq!((v["tests_added"].as_i64(), v["tests_unchanged"].as_i64()), (Some(0), Some(6)), "{v}");
     assert_eq!(v["batches_added"], 0);
     let after = (rows(&t, "feature"), rows(&t, "test"), t.json(&["batch", "list"]));
     assert_eq!(before, after);
@@ -111,15 +140,15 @@ fn reimport_of_a_changed_tree_keeps_ids() {
     let got: Vec<_> = got.iter().map(|(i, _, l, n)| (*i, *l, n.as_str())).collect();
     assert_eq!(got, [(1, 6, "One"), (2, 8, "Two"), (3, 4, "Zero")]);
     let zero = t.json(&["feature", "show", "Zero"]);
-    assert_eq!(zero["batch"]["number"], 2, "new items get a new batch: {zero}");
+    assert_eq!(zero["batch"]["number"], 3, "new items get a new batch after pkg/a.go's and the modules': {zero}");
 }
 
 #[test]
-fn bad_directory_is_a_usage_error() {
+fn missing_directory_cannot_be_read_and_a_file_is_a_usage_error() {
     let t = TestDir::new("import-bad-dir");
     fresh(&t);
     let before = snapshot(&t.join("porting.db"));
-    let err = t.fails(&["import", "go", "no/such/dir"], 2);
+    let err = t.fails(&["import", "go", "no/such/dir"], 7);
     assert!(err.contains("no/such/dir"), "{err}");
     std::fs::write(t.join("file.go"), "package x\n").unwrap();
     let err = t.fails(&["import", "go", "file.go"], 2);
@@ -155,6 +184,8 @@ fn debian_nats_server_matches_go_parser_facts() {
     let by_id = |list: &Value, id: i64| -> Value {
         list["items"].as_array().unwrap().iter().find(|i| i["id"] == id).cloned().unwrap_or(Value::Null)
     };
+    let modules = t.json(&["module", "list"]);
+    let modules = modules["modules"].as_array().unwrap();
     let mut checked = 0;
     for line in facts.lines().filter(|l| !l.starts_with('#')) {
         let c: Vec<&str> = line.split('\t').collect();
@@ -162,11 +193,19 @@ fn debian_nats_server_matches_go_parser_facts() {
             "total" => {
                 let n: i64 = c[2].parse().unwrap();
                 let got = match c[1] {
+                    "modules" => imported["modules_added"].as_i64(),
                     "features" => imported["features_added"].as_i64(),
                     "tests" => imported["tests_added"].as_i64(),
-                    _ => imported["links"].as_i64(),
+                    "links" => imported["links"].as_i64(),
+                    other => panic!("unknown total {other}"),
                 };
                 assert_eq!(got, Some(n), "total {}", c[1]);
+            }
+            "module" => {
+                let id: i64 = c[1].parse().unwrap();
+                let m = modules.iter().find(|m| m["id"] == id).unwrap_or_else(|| panic!("no module {id}"));
+                assert_eq!((m["dir"].as_str(), m["name"].as_str()), (Some(c[2]), Some(c[5])), "module {id}");
+                checked += 1;
             }
             kind @ ("feature" | "test") => {
                 let id: i64 = c[1].parse().unwrap();
@@ -190,7 +229,8 @@ fn debian_nats_server_matches_go_parser_facts() {
 #[test]
 fn builtin_regeneration_refuses_a_tree_that_is_not_nats_server() {
     let t = TestDir::new("builtin-regen");
-    let err = t.fails(&["builtin", "regenerate", "--go-dir", fixture("go/tree/pkg").to_str().unwrap(), "--out", "out"], 2);
+    let pkg = fixture("go/tree/pkg");
+    let err = t.fails(&["builtin", "regenerate", "--go-dir", pkg.to_str().unwrap(), "--upstream-dir", pkg.to_str().unwrap(), "--out", "out"], 2);
     assert!(err.contains("does not look like nats-server") && err.contains("server/raft.go is missing"), "{err}");
     assert!(!t.join("out").exists());
 }

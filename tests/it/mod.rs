@@ -1,12 +1,23 @@
 mod util;
 
+mod audit;
 mod cli_basics;
 mod concurrency;
 mod database_errors;
+mod dotnet;
+mod evidence;
 mod gates;
+mod hostile_input;
 mod import_go;
 mod mapping;
+mod modules;
+mod numbering;
 mod read_commands;
+mod processes;
+mod real_runners;
+mod reports;
 mod schema;
 mod stub_scan;
+mod terminal;
 mod update;
+mod upstream;

@@ -25,10 +25,11 @@ const CASES: &[(&str, &str, &[usize])] = &[
     ("go/test-without-assertion", "positive_test.go", &[5, 9]),
     ("py/not-implemented", "positive.py", &[3, 6]),
     ("py/pass-body", "positive.py", &[1, 6]),
-    ("py/test-without-assertion", "positive.py", &[4, 8]),
+    ("py/test-without-assertion", "test_positive.py", &[4, 8]),
     ("ts/throw-not-implemented", "positive.ts", &[2, 7]),
     ("ts/test-without-assertion", "positive.test.ts", &[4, 8]),
-    ("comment/todo", "positive.rs", &[2, 4, 9]),
+    ("comment/todo", "positive.rs", &[3, 9, 14]),
+    ("comment/todo-note", "positive.rs", &[2, 4, 9]),
     ("comment/placeholder", "positive.go", &[4, 9]),
     ("suppress/missing-reason", "positive.rs", &[3]),
 ];
@@ -78,6 +79,102 @@ fn every_rule_finds_its_positive_fixture_and_not_its_negative() {
         let (code, v) = scan_json(&t, &[&negative]);
         assert_eq!((code, findings(&v)), (0, vec![]), "{rule} on {negative}");
     }
+}
+
+/// Copy a fixture tree (directories included) into the test directory.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("fixture dir") {
+        let path = entry.expect("fixture entry").path();
+        let dest = to.join(path.file_name().expect("file name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+            copy_tree(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).expect("copy fixture");
+        }
+    }
+}
+
+/// Issue 14: the false-positive shapes found on real trees (crates,
+/// Python sdists, zod, Go) are not findings; each fixture file ends with a
+/// planted hollow test or stub that still is.
+#[test]
+fn issue_14_false_positive_shapes_are_not_findings() {
+    let t = TestDir::new("shapes");
+    copy_tree(&fixture("stub/shapes"), t.path());
+    let (code, v) = scan_json(&t, &["."]);
+    assert_eq!(code, 1);
+    let want = [
+        ("comment/notes.go", "comment/todo", 13),
+        ("comment/notes.go", "comment/todo", 18),
+        ("comment/notes.py", "py/pass-body", 6),
+        ("comment/notes.py", "comment/todo", 7),
+        ("py/src/pkg/callbacks.py", "py/pass-body", 1),
+        ("py/tests/test_shapes.py", "py/test-without-assertion", 56),
+        ("rust/tests/shapes.rs", "rust/test-without-assertion", 101),
+        ("rust/tests/shapes.rs", "rust/test-without-assertion", 127),
+        ("rust/tests/shapes.rs", "rust/todo-macro", 129),
+        ("ts/schema.test.ts", "ts/test-without-assertion", 28),
+    ];
+    let want: Vec<(String, String, usize)> = want.iter().map(|&(p, r, l)| (p.to_string(), r.to_string(), l)).collect();
+    assert_eq!(findings(&v), want, "{v}");
+
+    // The cross-file helper counts only within its project (the nearest
+    // Cargo.toml): the same test beside another manifest is hollow.
+    std::fs::create_dir_all(t.join("other/tests")).expect("mkdir");
+    std::fs::write(t.join("other/Cargo.toml"), "[package]\nname = \"other\"\n").expect("write");
+    std::fs::write(t.join("other/tests/t.rs"), "#[test]\nfn uses_foreign_helper() {\n    roundtrip(\"1\");\n}\n").expect("write");
+    let (_, v) = scan_json(&t, &["other"]);
+    assert_eq!(findings(&v), [("other/tests/t.rs".to_string(), "rust/test-without-assertion".to_string(), 1)], "{v}");
+}
+
+/// Issue 14, second round: what a reviewer of the precision corpus read as
+/// deliberate (build probes, silenced lints, documented non-implementations,
+/// cfg fallbacks, test code's failing match arms) or as checked (static
+/// assertions and check macros defined elsewhere, asserting `Drop`s,
+/// should_panic siblings, documented validators, benchmarks, stated
+/// intent). The planted stubs beside them are still found.
+#[test]
+fn issue_14_reviewed_shapes_are_not_findings() {
+    let t = TestDir::new("reviewed");
+    copy_tree(&fixture("stub/reviewed"), t.path());
+    let (code, v) = scan_json(&t, &["."]);
+    assert_eq!(code, 1);
+    let want = [
+        ("comment/invariant.go", "comment/todo", 10),
+        ("go/isatty_test.go", "go/test-without-assertion", 10),
+        ("probe/src/nightly.rs", "rust/unimplemented-macro", 15),
+        ("py/tests/test_reviewed.py", "py/test-without-assertion", 52),
+        ("rust/src/lib.rs", "rust/todo-macro", 36),
+        ("rust/src/lib.rs", "rust/todo-macro", 41),
+        ("rust/src/lib.rs", "rust/unimplemented-macro", 48),
+        ("rust/src/lib.rs", "rust/test-without-assertion", 168),
+        ("rust/tests/reqs.rs", "rust/ignore-without-reason", 20),
+        ("ts/refine.test.ts", "ts/test-without-assertion", 13),
+        ("user/src/lib.rs", "rust/test-without-assertion", 6),
+    ];
+    let want: Vec<(String, String, usize)> = want.iter().map(|&(p, r, l)| (p.to_string(), r.to_string(), l)).collect();
+    assert_eq!(findings(&v), want, "{v}");
+
+    // An exported check macro counts in every crate of the scan; a
+    // crate's own macro only in its project.
+    std::fs::remove_dir_all(t.join("macros")).expect("rm macros");
+    let (_, v) = scan_json(&t, &["user"]);
+    let lines: Vec<usize> = findings(&v).into_iter().map(|(_, _, l)| l).collect();
+    assert_eq!(lines, [1, 6], "without the macro's crate `baked` is hollow: {v}");
+}
+
+#[test]
+fn todo_notes_are_opt_in_and_unknown_opt_ins_are_refused() {
+    let t = with_fixture("todo-note", "comment/todo");
+    let (code, v) = scan_json(&t, &["negative.rs"]);
+    assert_eq!((code, findings(&v)), (0, vec![]), "a note is no finding by default");
+    std::fs::write(t.join("porttrack.toml"), "[stub]\nenable = [\"comment/todo-note\"]\n").expect("write");
+    let (_, v) = scan_json(&t, &["negative.rs"]);
+    assert_eq!(findings(&v), [("negative.rs".to_string(), "comment/todo-note".to_string(), 11)]);
+    std::fs::write(t.join("porttrack.toml"), "[stub]\nenable = [\"comment/todo\"]\n").expect("write");
+    let err = t.fails(&["stub", "scan", "negative.rs"], 2);
+    assert!(err.contains("`comment/todo`") && err.contains("comment/todo-note"), "{err}");
 }
 
 #[test]
@@ -162,6 +259,17 @@ fn baseline_subtracts_old_findings_and_survives_line_shifts() {
     assert_eq!(code, 1);
     assert_eq!(findings(&v), [("positive.rs".to_string(), "rust/todo-macro".to_string(), 15)]);
     assert_eq!(v["baselined"], 2);
+
+    // Paths are relative to the scan root: the tree scanned from its
+    // parent and from inside has one baseline.
+    std::fs::create_dir_all(t.join("tree/src")).expect("mkdir");
+    std::fs::write(t.join("tree/src/a.rs"), "fn a() { todo!() }\n").expect("write");
+    t.ok(&["stub", "scan", "tree", "--write-baseline", "outer.json"]);
+    let inner = t.join("tree");
+    let out = assert_cmd::Command::cargo_bin("porttrack").expect("binary").current_dir(&inner).args(["stub", "scan", ".", "--baseline", "../outer.json"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let outer: Value = serde_json::from_str(&std::fs::read_to_string(t.join("outer.json")).expect("read")).expect("json");
+    assert_eq!(outer["entries"][0]["path"], "src/a.rs");
 
     std::fs::write(t.join("bad.json"), "{}").expect("write");
     let err = t.fails(&["stub", "scan", "positive.rs", "--baseline", "bad.json"], 2);

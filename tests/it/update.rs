@@ -1,7 +1,7 @@
 //! `batch update`: every rule of the transition table, all-or-nothing
 //! writes, the history, and bad input.
 
-use super::util::{connect, insert_run, snapshot, status_of, TestDir};
+use super::util::{connect, forge_run, snapshot, status_of, trusted_run, TestDir};
 
 /// A built-in database; returns it with the IDs of batch 33's first
 /// features and of TestNRGSimple.
@@ -76,6 +76,11 @@ fn dependency_preflight_lists_blockers_and_override_is_recorded() {
     assert!(v["unfinished_dependencies"][0].as_str().unwrap().starts_with("batch 32 feature"), "{v}");
     assert!(v["items"][0]["why"].as_str().unwrap().contains("58 dependency item(s) unfinished"));
 
+    // Its Rust target must be readable for the stub guard to check it.
+    if let Some(file) = t.json(&["feature", "show", &f.to_string()])["rust_file"].as_str() {
+        std::fs::create_dir_all(t.join(file).parent().unwrap()).unwrap();
+        std::fs::write(t.join(file), "// the port, as far as this test needs it\n").unwrap();
+    }
     let v = t.json(&["batch", "update", "33", "--features", &f.to_string(), "--status", "complete", "--override", "batch 32 lands in parallel", "--actor", "alice"]);
     assert_eq!(v["applied"], true);
     let override_id = v["override_id"].as_i64().unwrap();
@@ -104,10 +109,27 @@ fn dependencies_satisfied_when_every_item_is_done() {
     }
     assert_eq!(t.json(&["batch", "show", "30"])["status"], "done");
     let first31 = t.json(&["feature", "list", "--batch", "31"])["items"][0]["id"].as_i64().unwrap();
+    // Its Rust target must be readable for the stub guard to check it.
+    if let Some(file) = t.json(&["feature", "show", &first31.to_string()])["rust_file"].as_str() {
+        std::fs::create_dir_all(t.join(file).parent().unwrap()).unwrap();
+        std::fs::write(t.join(file), "").unwrap();
+    }
     let v = t.json(&["batch", "update", "31", "--features", &first31.to_string(), "--status", "complete"]);
     assert_eq!(v["applied"], true);
     assert!(v["override_id"].is_null());
     assert_eq!(t.json(&["batch", "show", "31"])["ready"], true);
+}
+
+/// Map TestNRGSimple to `r::t` in `src/t.rs` of the test directory (a
+/// committed file, as evidence needs).
+fn map_simple(t: &TestDir) {
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    std::fs::write(t.join("src/t.rs"), "#[test]\nfn t() {\n    assert_eq!(1 + 1, 2);\n}\n").unwrap();
+    if !t.join("tests.sh").exists() {
+        super::util::fake_project(t, "");
+    }
+    t.commit_all("map TestNRGSimple");
+    t.ok(&["map", "test", "TestNRGSimple", "--rust", "r::t", "--file", "src/t.rs"]);
 }
 
 #[test]
@@ -115,36 +137,40 @@ fn verified_needs_evidence_that_covers_the_item() {
     let (t, _, test) = builtin("update-verified-test");
     let db = t.join("porting.db");
     let conn = connect(&db);
-    conn.execute("UPDATE tests SET rust_test = 'batch33::test_nrg_simple' WHERE id = ?1", [test]).unwrap();
+    map_simple(&t);
     let ts = test.to_string();
     let base = ["batch", "update", "33", "--tests", ts.as_str(), "--status", "verified", "--override", "batch 32 in parallel"];
+    let with = |run: &str| -> Vec<String> { base.iter().map(|s| s.to_string()).chain(["--evidence".to_string(), run.to_string()]).collect() };
+    let run = |run: &str, code: i32| -> String {
+        let a = with(run);
+        let (got, out, err) = t.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(got, code, "{a:?}\n{out}{err}");
+        format!("{out}{err}")
+    };
     // No evidence at all.
     assert!(t.run(&base).1.contains("needs --evidence RUN"));
     // Unknown run.
-    let mut args = base.to_vec();
-    args.extend(["--evidence", "99"]);
-    assert!(t.fails(&args, 3).contains("evidence run not found: 99"));
-    // A run where the test failed.
-    let failed = insert_run(&conn, "failed", &[("batch33::test_nrg_simple", "failed")]).to_string();
-    let mut args = base.to_vec();
-    args.extend(["--evidence", failed.as_str()]);
-    assert!(t.run(&args).1.contains(&format!("its Rust test batch33::test_nrg_simple failed in run {failed}")));
+    assert!(run("99", 3).contains("evidence run not found: 99"));
+    // A run whose gate failed proves nothing outside verify.
+    let failed = trusted_run(&t, 33, &[("r::t", "FAILED")]).to_string();
+    assert!(run(&failed, 4).contains(&format!("the test gate of run {failed} did not pass")));
     // A run that did not include it.
-    let other = insert_run(&conn, "passed", &[("batch33::something_else", "passed")]).to_string();
-    let mut args = base.to_vec();
-    args.extend(["--evidence", other.as_str()]);
-    assert!(t.run(&args).1.contains("did not pass"));
+    let other = trusted_run(&t, 33, &[("r::something_else", "ok")]).to_string();
+    assert!(run(&other, 4).contains(&format!("its Rust test r::t did not pass in run {other}")));
     // A run that could not run proves nothing.
-    let broken = insert_run(&conn, "could_not_run", &[]).to_string();
-    let mut args = base.to_vec();
-    args.extend(["--evidence", broken.as_str()]);
-    assert!(t.fails(&args, 4).contains("did not complete"));
+    std::fs::write(t.join("porttrack.toml"), "target_roots = [\"src\"]\n[gate]\ntest = [\"porttrack-no-such-runner\"]\n").unwrap();
+    t.commit_all("a runner that is missing");
+    let (code, out, _) = t.run(&["gate", "test", "--batch", "33", "--json"]);
+    assert_eq!(code, 7, "{out}");
+    let broken = serde_json::from_str::<serde_json::Value>(&out).unwrap()["run_id"].to_string();
+    assert!(run(&broken, 4).contains("did not complete (outcome could_not_run)"));
     assert_eq!(status_of(&conn, "tests", test), "not_started");
+    assert_eq!(history_len(&t), 0, "refusals write nothing");
     // A passing run.
-    let good = insert_run(&conn, "passed", &[("batch33::test_nrg_simple", "passed")]).to_string();
-    let mut args = base.to_vec();
-    args.extend(["--evidence", good.as_str()]);
-    t.ok(&args);
+    t.git(&["checkout", "-q", "HEAD~1", "--", "porttrack.toml"]);
+    t.commit_all("the fake runner again");
+    let good = trusted_run(&t, 33, &[("r::t", "ok")]).to_string();
+    run(&good, 0);
     assert_eq!(status_of(&conn, "tests", test), "verified");
     let shown = t.json(&["test", "show", &ts]);
     assert_eq!(shown["evidence_run"].to_string(), good);
@@ -153,31 +179,39 @@ fn verified_needs_evidence_that_covers_the_item() {
     assert!(t.run(&["batch", "update", "33", "--tests", &ts, "--status", "complete", "--override", "x"]).1.contains("leaving verified"));
     t.ok(&["batch", "update", "33", "--tests", &ts, "--status", "complete", "--override", "x", "--reason", "regressed"]);
     assert!(connect(&db).query_row("SELECT evidence_run IS NULL FROM tests WHERE id = ?1", [test], |r| r.get::<_, bool>(0)).unwrap());
+    t.ok(&["audit"]);
 }
 
 #[test]
 fn a_feature_is_verified_only_by_tests_that_exercise_it() {
-    let (t, _, test) = builtin("update-verified-feature");
-    let conn = connect(&t.join("porting.db"));
+    let (t, _, _) = builtin("update-verified-feature");
     // createRaftGroup is called by TestNRGSimple (linked by name).
     let feature = t.json(&["feature", "show", "jetStream.createRaftGroup"])["id"].as_i64().unwrap();
     let fs = feature.to_string();
+    std::fs::create_dir_all(t.join("src")).unwrap();
+    std::fs::write(t.join("src/group.rs"), "/// Port of (*jetStream).createRaftGroup\npub fn create_raft_group() -> u8 {\n    1\n}\n").unwrap();
+    super::util::fake_project(&t, "");
+    t.ok(&["map", "feature", &fs, "--rust", "src/group.rs::create_raft_group"]);
     let args = |run: &str| -> Vec<String> {
         ["batch", "update", "33", "--features", fs.as_str(), "--status", "verified", "--override", "parallel", "--evidence", run].iter().map(|s| s.to_string()).collect()
     };
     let run = |a: Vec<String>| t.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    let r1 = insert_run(&conn, "passed", &[("batch33::test_nrg_simple", "passed")]).to_string();
-    // With no linked test mapped to a Rust test, nothing exercises it.
-    conn.execute("UPDATE tests SET rust_test = NULL", []).unwrap();
+    // With no linked test mapped to a Rust test and none registered, nothing exercises it.
+    let conn = connect(&t.join("porting.db"));
+    let linked: Vec<String> = t.json(&["feature", "show", &fs])["links"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_string()).collect();
+    assert!(linked.iter().any(|n| n == "TestNRGSimple"), "{linked:?}");
+    conn.execute("UPDATE tests SET rust_test = NULL WHERE id IN (SELECT test_id FROM feature_tests WHERE feature_id = ?1)", [feature]).unwrap();
     conn.execute("DELETE FROM feature_rust_tests", []).unwrap();
+    let r1 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok")]).to_string();
     assert!(run(args(&r1)).1.contains("no test exercises it"));
-    conn.execute("UPDATE tests SET rust_test = 'batch33::test_nrg_simple' WHERE id = ?1", [test]).unwrap();
-    conn.execute("INSERT INTO feature_rust_tests (feature_id, rust_test) VALUES (?1, 'jsc::create_raft_group_unit')", [feature]).unwrap();
-    // One exercising test passed, the other failed: refused.
-    let r2 = insert_run(&conn, "failed", &[("batch33::test_nrg_simple", "passed"), ("jsc::create_raft_group_unit", "failed")]).to_string();
-    assert!(run(args(&r2)).1.contains("failed in run"));
+    // Two exercising tests: one failed, so the gate failed and proves nothing.
+    t.ok(&["map", "test", "TestNRGSimple", "--rust", "batch33::test_nrg_simple"]);
+    t.ok(&["map", "feature", &fs, "--rust", "src/group.rs::create_raft_group", "--test", "jsc::create_raft_group_unit"]);
+    let r2 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok"), ("jsc::create_raft_group_unit", "FAILED")]).to_string();
+    let (code, out, err) = run(args(&r2));
+    assert!(code == 4 && err.contains("did not pass"), "{code} {out} {err}");
     // Both pass: verified.
-    let r3 = insert_run(&conn, "passed", &[("batch33::test_nrg_simple", "passed"), ("jsc::create_raft_group_unit", "passed")]).to_string();
+    let r3 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok"), ("jsc::create_raft_group_unit", "ok")]).to_string();
     let (code, _, err) = run(args(&r3));
     assert_eq!(code, 0, "{err}");
     assert_eq!(status_of(&conn, "features", feature), "verified");
@@ -188,18 +222,29 @@ fn the_database_itself_refuses_verified_without_evidence() {
     let (t, f, test) = builtin("update-db-guard");
     let conn = connect(&t.join("porting.db"));
     let err = conn.execute("UPDATE features SET status = 'verified' WHERE id = ?1", [f]).unwrap_err().to_string();
-    assert!(err.contains("verified needs evidence"), "{err}");
+    assert!(err.contains("verified needs"), "{err}");
     let err = conn.execute("UPDATE tests SET status = 'verified' WHERE id = ?1", [test]).unwrap_err().to_string();
-    assert!(err.contains("verified needs evidence"), "{err}");
-    conn.execute("UPDATE tests SET rust_test = 'r::t' WHERE id = ?1", [test]).unwrap();
-    let failed = insert_run(&conn, "failed", &[("r::t", "failed")]);
+    assert!(err.contains("verified needs"), "{err}");
+    map_simple(&t);
+    let failed = trusted_run(&t, 33, &[("r::t", "FAILED")]);
     let err = conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?2 WHERE id = ?1", [test, failed]).unwrap_err().to_string();
     assert!(err.contains("verified needs evidence"), "{err}");
-    let passed = insert_run(&conn, "passed", &[("r::t", "passed")]);
+    // Raw SQL with a real passing run gets past the triggers, but not past
+    // the history: the next write refuses the database and audit names it.
+    let passed = trusted_run(&t, 33, &[("r::t", "ok")]);
     conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?2 WHERE id = ?1", [test, passed]).unwrap();
-    // Swapping the evidence for a failing run afterwards is refused too.
     let err = conn.execute("UPDATE tests SET evidence_run = ?2 WHERE id = ?1", [test, failed]).unwrap_err().to_string();
     assert!(err.contains("verified needs evidence"), "{err}");
+    let err = t.fails(&["batch", "update", "33", "--tests", &test.to_string(), "--status", "complete", "--reason", "x", "--override", "x"], 5);
+    assert!(err.contains("its history says not_started") && err.contains("changed outside porttrack"), "{err}");
+    // A forged run for another batch is no evidence to the database either.
+    let forged = forge_run(&conn, 32, "passed", &[("r::t", "passed")]);
+    let err = conn.execute("UPDATE tests SET status = 'verified', evidence_run = ?2 WHERE id = ?1", [test, forged]).unwrap_err().to_string();
+    assert!(err.contains("verified needs trusted evidence"), "{err}");
+    let (code, out, _) = t.run(&["audit"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("test {test}: is verified (evidence {passed}) but its history says not_started")), "{out}");
+    assert!(out.contains(&format!("gate run {forged}: does not match its chain hash")), "{out}");
 }
 
 #[test]
@@ -207,9 +252,8 @@ fn forbidden_transitions() {
     let (t, _, test) = builtin("update-forbidden");
     let ts = test.to_string();
     t.ok(&["batch", "update", "33", "--tests", &ts, "--status", "stub"]);
-    let conn = connect(&t.join("porting.db"));
-    conn.execute("UPDATE tests SET rust_test = 'r::t' WHERE id = ?1", [test]).unwrap();
-    let run = insert_run(&conn, "passed", &[("r::t", "passed")]).to_string();
+    map_simple(&t);
+    let run = trusted_run(&t, 33, &[("r::t", "ok")]).to_string();
     let out = t.run(&["batch", "update", "33", "--tests", &ts, "--status", "verified", "--evidence", &run, "--override", "x"]).1;
     assert!(out.contains("stub → verified is forbidden"), "{out}");
 }

@@ -1,10 +1,11 @@
-// gofacts lists the functions, methods and tests of a Go source tree using
-// Go's own parser (go/parser), as an independent check of porttrack's
-// importer. It applies the same rules as README's "Go import rules" and
-// prints one line per item:
+// gofacts lists the modules, functions, methods and tests of a Go source
+// tree using Go's own parser (go/parser), as an independent check of
+// porttrack's importer. It applies the same rules as README's "Go import
+// rules" and prints one tab-separated line per item:
 //
-//	F <id> <path> <line> <receiver> <name> <loc>
-//	T <id> <path> <line> <name> <loc>
+//	M <id> <name> <dir>
+//	F <id> <module id> <path> <line> <receiver> <name> <loc>
+//	T <id> <module id> <path> <line> <name> <loc>
 //	C <test id> <comma-separated bare names the test body calls>
 //
 // Usage: go run tools/gofacts/main.go DIR
@@ -16,115 +17,145 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
+type module struct {
+	name  string // last component of dir
+	dir   string // relative to DIR's parent, "/"-separated
+	files []string
+}
+
 func main() {
-	root := os.Args[1]
+	root := filepath.Clean(os.Args[1])
 	base := filepath.Base(root)
-	var files []string
+	byDir := map[string]*module{}
 	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() && strings.HasSuffix(p, ".go") {
 			rel, _ := filepath.Rel(root, p)
-			files = append(files, base+"/"+filepath.ToSlash(rel))
+			rel = path.Join(base, filepath.ToSlash(rel))
+			dir := path.Dir(rel)
+			m := byDir[dir]
+			if m == nil {
+				m = &module{name: path.Base(dir), dir: dir}
+				byDir[dir] = m
+			}
+			m.files = append(m.files, rel)
 		}
 		return nil
 	})
-	sort.Strings(files)
+	modules := []*module{}
+	for _, m := range byDir {
+		modules = append(modules, m)
+	}
+	// Modules by name, then (for two directories of one name) by path;
+	// files of a module by file name.
+	sort.Slice(modules, func(i, j int) bool {
+		if modules[i].name != modules[j].name {
+			return modules[i].name < modules[j].name
+		}
+		return modules[i].dir < modules[j].dir
+	})
+	for id, m := range modules {
+		sort.Slice(m.files, func(i, j int) bool { return path.Base(m.files[i]) < path.Base(m.files[j]) })
+		fmt.Printf("M\t%d\t%s\t%s\n", id+1, m.name, m.dir)
+	}
 	fset := token.NewFileSet()
 	nf, nt := 0, 0
-	for _, rel := range files {
-		p := filepath.Join(filepath.Dir(root), rel)
-		src, _ := os.ReadFile(p)
-		f, err := parser.ParseFile(fset, p, src, parser.ParseComments)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "PARSEERR", rel, err)
-			continue
-		}
-		ignored := false
-		for _, cg := range f.Comments {
-			if cg.Pos() > f.Package {
-				break
+	type testRow struct {
+		line  string
+		calls string
+	}
+	var tests []testRow
+	for mid, m := range modules {
+		for _, rel := range m.files {
+			p := filepath.Join(filepath.Dir(root), filepath.FromSlash(rel))
+			src, _ := os.ReadFile(p)
+			f, err := parser.ParseFile(fset, p, src, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "PARSEERR", rel, err)
+				os.Exit(1)
 			}
-			for _, c := range cg.List {
-				if c.Text == "//go:build ignore" || c.Text == "// +build ignore" {
-					ignored = true
-				}
-			}
-		}
-		if ignored {
-			fmt.Println("IGNORED", rel)
-			continue
-		}
-		isTest := strings.HasSuffix(rel, "_test.go")
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok {
-				continue
-			}
-			start := fset.Position(fd.Pos()).Line
-			if fd.Doc != nil {
-				start = fset.Position(fd.Type.Func).Line
-			}
-			end := fset.Position(fd.End()).Line
-			recv := ""
-			if fd.Recv != nil && len(fd.Recv.List) > 0 {
-				t := fd.Recv.List[0].Type
-				if s, ok := t.(*ast.StarExpr); ok {
-					t = s.X
-				}
-				switch x := t.(type) {
-				case *ast.Ident:
-					recv = x.Name
-				case *ast.IndexExpr:
-					recv = x.X.(*ast.Ident).Name
-				case *ast.IndexListExpr:
-					recv = x.X.(*ast.Ident).Name
-				}
-			}
-			name := fd.Name.Name
-			if isTest {
-				if recv != "" || !strings.HasPrefix(name, "Test") || name == "TestMain" {
+			isTest := strings.HasSuffix(rel, "_test.go")
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok {
 					continue
 				}
-				rest := name[4:]
-				if rest != "" {
-					r, _ := utf8.DecodeRuneInString(rest)
-					if unicode.IsLower(r) {
-						continue
-					}
+				start := fset.Position(fd.Type.Func).Line
+				end := fset.Position(fd.End()).Line
+				recv := receiverName(fd)
+				name := fd.Name.Name
+				if !isTest {
+					nf++
+					fmt.Printf("F\t%d\t%d\t%s\t%d\t%s\t%s\t%d\n", nf, mid+1, rel, start, recv, name, end-start+1)
+					continue
+				}
+				if recv != "" || fd.Recv != nil || !(strings.HasPrefix(name, "Test") || strings.HasPrefix(name, "Benchmark")) {
+					continue
 				}
 				nt++
-				fmt.Printf("T\t%d\t%s\t%d\t%s\t%d\n", nt, rel, start, name, end-start+1)
-				calls := map[string]bool{}
-				if fd.Body != nil {
-					ast.Inspect(fd.Body, func(n ast.Node) bool {
-						if c, ok := n.(*ast.CallExpr); ok {
-							switch f := c.Fun.(type) {
-							case *ast.Ident:
-								calls[f.Name] = true
-							case *ast.SelectorExpr:
-								calls[f.Sel.Name] = true
-							}
-						}
-						return true
-					})
-				}
-				names := []string{}
-				for k := range calls {
-					names = append(names, k)
-				}
-				sort.Strings(names)
-				fmt.Printf("C\t%d\t%s\n", nt, strings.Join(names, ","))
-			} else {
-				nf++
-				fmt.Printf("F\t%d\t%s\t%d\t%s\t%s\t%d\n", nf, rel, start, recv, name, end-start+1)
+				tests = append(tests, testRow{
+					line:  fmt.Sprintf("T\t%d\t%d\t%s\t%d\t%s\t%d", nt, mid+1, rel, start, name, end-start+1),
+					calls: fmt.Sprintf("C\t%d\t%s", nt, strings.Join(calledNames(fd), ",")),
+				})
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "features=%d tests=%d\n", nf, nt)
+	for _, t := range tests {
+		fmt.Println(t.line)
+		fmt.Println(t.calls)
+	}
+	fmt.Fprintf(os.Stderr, "modules=%d features=%d tests=%d\n", len(modules), nf, nt)
+}
+
+// receiverName is the receiver's type name without "*" and type parameters.
+func receiverName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return ""
+	}
+	t := fd.Recv.List[0].Type
+	for {
+		switch x := t.(type) {
+		case *ast.StarExpr:
+			t = x.X
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		case *ast.Ident:
+			return x.Name
+		default:
+			return ""
+		}
+	}
+}
+
+// calledNames are the bare names the body calls: f(…) and x.f(…) give f.
+func calledNames(fd *ast.FuncDecl) []string {
+	calls := map[string]bool{}
+	if fd.Body != nil {
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				switch f := c.Fun.(type) {
+				case *ast.Ident:
+					calls[f.Name] = true
+				case *ast.SelectorExpr:
+					calls[f.Sel.Name] = true
+				}
+			}
+			return true
+		})
+	}
+	names := []string{}
+	for k := range calls {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }

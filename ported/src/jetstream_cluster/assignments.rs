@@ -17,16 +17,130 @@ use super::config::{ConsumerConfig, StreamConfig};
 use super::node::NodeHandle;
 
 /// A Go `time.Time` as it appears in JSON (RFC 3339 with nanoseconds),
-/// kept as text. The default is Go's zero time. Unlike upstream, the text
-/// is not validated as a timestamp.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// kept as text so it re-encodes unchanged. The default is Go's zero time.
+/// Decoding checks the text is an RFC 3339 time, as Go's does; `null` is
+/// the zero time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
 pub struct GoTime(pub String);
+
+impl<'de> Deserialize<'de> for GoTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(GoTime::default()),
+            Some(s) if parse_rfc3339(&s).is_some() => Ok(GoTime(s)),
+            Some(s) => Err(serde::de::Error::custom(format!("parsing time {s:?} as RFC 3339"))),
+        }
+    }
+}
 
 impl Default for GoTime {
     fn default() -> Self {
         GoTime("0001-01-01T00:00:00Z".to_string())
     }
+}
+
+impl GoTime {
+    /// A UTC time from Unix nanoseconds, as Go's JSON encoder writes it
+    /// (RFC 3339, fraction without trailing zeros, `Z`).
+    pub fn from_unix_nanos(nanos: i64) -> GoTime {
+        let secs = nanos.div_euclid(1_000_000_000);
+        let frac = nanos.rem_euclid(1_000_000_000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let mut s = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod / 60 % 60, sod % 60);
+        if frac > 0 {
+            let f = format!("{frac:09}");
+            s.push('.');
+            s.push_str(f.trim_end_matches('0'));
+        }
+        s.push('Z');
+        GoTime(s)
+    }
+
+    /// The time as Unix nanoseconds; `None` when the text is not an RFC 3339
+    /// time or lies outside what an `i64` of nanoseconds holds (Go's zero
+    /// time, year 1, does).
+    pub fn unix_nanos(&self) -> Option<i64> {
+        let (secs, frac) = parse_rfc3339(&self.0)?;
+        secs.checked_mul(1_000_000_000)?.checked_add(frac)
+    }
+
+    /// Port of time.Time.IsZero for the JSON form: year 1, January 1, 00:00:00 UTC.
+    pub fn is_zero(&self) -> bool {
+        parse_rfc3339(&self.0) == Some((ZERO_TIME_UNIX_SECS, 0))
+    }
+}
+
+/// Go's zero `time.Time` in Unix seconds.
+const ZERO_TIME_UNIX_SECS: i64 = -62_135_596_800;
+
+// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+// (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+// RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) to (Unix seconds, nanos).
+fn parse_rfc3339(s: &str) -> Option<(i64, i64)> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok()).flatten()
+    };
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac = 0i64;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = s.get(start..i)?;
+        if digits.is_empty() || digits.len() > 9 {
+            return None;
+        }
+        frac = digits.parse::<i64>().ok()? * 10i64.pow(9 - digits.len() as u32);
+    }
+    let offset = match s.get(i..)? {
+        "Z" | "z" => 0,
+        tz if tz.len() == 6 && matches!(tz.as_bytes()[0], b'+' | b'-') && tz.as_bytes()[3] == b':' => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let sign = if tz.as_bytes()[0] == b'-' { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    Some((secs, frac))
 }
 
 /// Where an asset keeps its data.
@@ -209,6 +323,13 @@ pub struct UnsupportedAssignment {
     pub reason: String,
 }
 
+/// What a missing config key decodes to: a value no config decodes from,
+/// so decoding fails as upstream's does on an empty `json.RawMessage` (an
+/// explicit `null` is the zero config instead).
+fn missing_raw() -> Box<RawValue> {
+    RawValue::from_string("0".to_string()).unwrap_or_else(|_| unreachable!("literal 0 is valid JSON"))
+}
+
 fn null_raw() -> Box<RawValue> {
     RawValue::from_string("null".to_string()).unwrap_or_else(|_| unreachable!("literal null is valid JSON"))
 }
@@ -221,7 +342,7 @@ pub struct StreamAssignment {
     #[serde(default)]
     pub created: GoTime,
     /// The stream config exactly as received.
-    #[serde(rename = "stream", default = "null_raw")]
+    #[serde(rename = "stream", default = "missing_raw")]
     pub config_json: Box<RawValue>,
     /// Decoded view of `config_json`.
     #[serde(skip)]
@@ -264,7 +385,7 @@ pub struct ConsumerAssignment {
     #[serde(default)]
     pub stream: String,
     /// The consumer config exactly as received.
-    #[serde(rename = "consumer", default = "null_raw")]
+    #[serde(rename = "consumer", default = "missing_raw")]
     pub config_json: Box<RawValue>,
     #[serde(skip)]
     pub config: Option<ConsumerConfig>,
@@ -284,6 +405,52 @@ pub struct ConsumerAssignment {
     pub err: Option<String>,
     #[serde(skip)]
     pub unsupported: Option<UnsupportedAssignment>,
+}
+
+impl Default for StreamAssignment {
+    /// Go's zero `streamAssignment`: no client, zero time, no config, no group.
+    fn default() -> Self {
+        StreamAssignment {
+            client: None,
+            created: GoTime::default(),
+            config_json: null_raw(),
+            config: None,
+            group: None,
+            sync: String::new(),
+            subject: String::new(),
+            reply: String::new(),
+            restore: None,
+            consumers: BTreeMap::new(),
+            responded: false,
+            recovering: false,
+            reassigning: false,
+            resetting: false,
+            err: None,
+            unsupported: None,
+        }
+    }
+}
+
+impl Default for ConsumerAssignment {
+    /// Go's zero `consumerAssignment`.
+    fn default() -> Self {
+        ConsumerAssignment {
+            client: None,
+            created: GoTime::default(),
+            name: String::new(),
+            stream: String::new(),
+            config_json: null_raw(),
+            config: None,
+            group: None,
+            subject: String::new(),
+            reply: String::new(),
+            state: None,
+            responded: false,
+            recovering: false,
+            err: None,
+            unsupported: None,
+        }
+    }
 }
 
 impl PartialEq for StreamAssignment {
@@ -406,7 +573,7 @@ pub struct WriteableConsumerAssignment {
     pub name: String,
     #[serde(default)]
     pub stream: String,
-    #[serde(rename = "consumer", default = "null_raw")]
+    #[serde(rename = "consumer", default = "missing_raw")]
     pub config_json: Box<RawValue>,
     pub group: Option<RaftGroup>,
 }
@@ -419,7 +586,7 @@ pub struct WriteableStreamAssignment {
     pub client: Option<ClientInfo>,
     #[serde(default)]
     pub created: GoTime,
-    #[serde(rename = "stream", default = "null_raw")]
+    #[serde(rename = "stream", default = "missing_raw")]
     pub config_json: Box<RawValue>,
     pub group: Option<RaftGroup>,
     #[serde(default)]

@@ -108,3 +108,41 @@ fn null_peers_and_missing_group_decode() {
     assert_eq!(g.storage, StorageType::Memory);
     assert!(serde_json::from_str::<RaftGroup>(r#"{"name":"g","peers":[],"store":"disk"}"#).is_err());
 }
+
+#[test]
+fn go_time_formats_and_parses_like_go() {
+    // time.Unix(0, 0).UTC() and a nanosecond-precise instant, as json.Marshal writes them.
+    assert_eq!(GoTime::from_unix_nanos(0).0, "1970-01-01T00:00:00Z");
+    assert_eq!(GoTime::from_unix_nanos(1_715_065_689_123_456_789).0, "2024-05-07T07:08:09.123456789Z");
+    assert_eq!(GoTime::from_unix_nanos(1_715_065_689_120_000_000).0, "2024-05-07T07:08:09.12Z");
+    assert_eq!(GoTime::from_unix_nanos(951_782_400_000_000_000).0, "2000-02-29T00:00:00Z");
+    for n in [0i64, 1, 999_999_999, 1_715_065_689_123_456_789, -1, 4_102_444_800_000_000_000] {
+        assert_eq!(GoTime::from_unix_nanos(n).unix_nanos(), Some(n), "round trip of {n}");
+    }
+    assert_eq!(GoTime("2024-05-06T07:08:09.5+02:00".into()).unix_nanos(), Some(1_714_972_089_500_000_000));
+    assert_eq!(GoTime("2024-05-06T07:08:09Z".into()).unix_nanos(), GoTime("2024-05-06T09:08:09+02:00".into()).unix_nanos());
+    for bad in ["", "2024-05-06", "2024-13-06T07:08:09Z", "2024-05-06T07:08:09", "2024-05-06T07:08:09.Z", "x024-05-06T07:08:09Z"] {
+        assert_eq!(GoTime(bad.into()).unix_nanos(), None, "{bad:?}");
+    }
+    assert!(GoTime::default().is_zero());
+    assert_eq!(GoTime::default().unix_nanos(), None, "year 1 does not fit in i64 nanoseconds");
+    assert!(!GoTime::from_unix_nanos(0).is_zero());
+    assert!(!GoTime("garbage".into()).is_zero());
+}
+
+#[test]
+fn go_time_decoding_checks_the_text_like_go() {
+    let t: GoTime = serde_json::from_str("\"2024-05-06T07:08:09.5Z\"").expect("a time");
+    assert_eq!(t.0, "2024-05-06T07:08:09.5Z", "kept verbatim");
+    let z: GoTime = serde_json::from_str("null").expect("null is the zero time");
+    assert!(z.is_zero());
+    for bad in ["\"x\"", "\"2024-05-06\"", "17", "\"2024-05-06T07:08:09\""] {
+        assert!(serde_json::from_str::<GoTime>(bad).is_err(), "{bad}");
+    }
+    // A stream assignment with a bad time or no config is an error, as upstream's decoder makes it.
+    assert!(crate::jetstream_cluster::ops::decode_stream_assignment(br#"{"created":"x","stream":{"name":"S"},"group":null,"sync":""}"#).is_err());
+    assert!(crate::jetstream_cluster::ops::decode_stream_assignment(br#"{"created":"2024-01-01T00:00:00Z","group":null,"sync":""}"#).is_err());
+    let sa = crate::jetstream_cluster::ops::decode_stream_assignment(br#"{"created":"2024-01-01T00:00:00Z","stream":null,"group":null,"sync":""}"#)
+        .expect("a null config is the zero config");
+    assert_eq!(sa.name(), "");
+}

@@ -2,11 +2,10 @@
 //! meta entries the checkpoint will compact away are folded into the
 //! assignments decoded from the previous snapshot.
 
-use crate::raft::snapshot::Checkpoint;
-use crate::raft::{Raft, RaftError};
+use crate::raft::RaftError;
 
 use super::cluster::{JetStream, StreamMap};
-use super::node::EntryType;
+use super::node::{EntryType, RaftNodeCheckpoint};
 use super::ops::{decode_meta_op, MetaOp, OpError};
 use super::recovery::RecoveryUpdates;
 
@@ -42,12 +41,11 @@ impl JetStream {
     /// left as it was; an undecodable entry is an error here where upstream
     /// panics.
     pub fn collect_stream_and_consumer_changes(
-        c: &Checkpoint,
-        n: &mut Raft,
+        c: &dyn RaftNodeCheckpoint,
         streams: &mut StreamMap,
     ) -> Result<(), CollectError> {
         let mut ru = RecoveryUpdates::new();
-        for item in c.append_entries_seq(n) {
+        for item in c.append_entries_seq() {
             let ae = item?;
             for e in ae.entries.iter().filter(|e| e.typ == EntryType::Normal) {
                 let op = decode_meta_op(&e.data).map_err(|source| CollectError::Decode { index: ae.pindex + 1, source })?;

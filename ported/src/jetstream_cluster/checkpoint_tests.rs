@@ -5,7 +5,9 @@ use crate::jetstream_cluster::ops::{
 };
 use crate::jetstream_cluster::test_util::{ca, sa, with_consumers};
 use crate::jetstream_cluster::StreamAssignment;
+use crate::jetstream_cluster::node::CheckpointOn;
 use crate::raft::wire::{AppendEntry, Entry};
+use crate::raft::Raft;
 use crate::sim::{test_seed, Cluster};
 
 const PEERS: &[&str] = &["p1", "p2", "p3"];
@@ -45,7 +47,7 @@ fn append(n: &mut Raft, log: Vec<Vec<Entry>>) {
 
 fn collect(n: &mut Raft, streams: &mut StreamMap) -> Result<(), CollectError> {
     let cp = n.create_snapshot_checkpoint(false).expect("checkpoint");
-    let res = JetStream::collect_stream_and_consumer_changes(&cp, n, streams);
+    let res = JetStream::collect_stream_and_consumer_changes(&CheckpointOn::new(&cp, n), streams);
     cp.abort(n);
     res
 }
@@ -94,12 +96,9 @@ fn folds_stream_and_consumer_changes_into_the_snapshot() {
         vec![normal(encode_add_stream_assignment(&sa("A", "R2", PEERS, 1)).expect("enc"))],
     ];
     let (mut c, slot) = meta_node("collect_folds_stream_and_consumer_changes", log);
-    JetStream::collect_stream_and_consumer_changes(
-        &c.node(slot).create_snapshot_checkpoint(false).expect("checkpoint"),
-        c.node(slot),
-        &mut streams,
-    )
-    .expect("collected");
+    let n = c.node(slot);
+    let cp = n.create_snapshot_checkpoint(false).expect("checkpoint");
+    JetStream::collect_stream_and_consumer_changes(&CheckpointOn::new(&cp, n), &mut streams).expect("collected");
 
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     assert_eq!(
@@ -144,7 +143,7 @@ fn errors_leave_the_snapshot_untouched() {
     let cp = n.create_snapshot_checkpoint(false).expect("checkpoint");
     cp.abort(n);
     let mut streams = base();
-    let res = JetStream::collect_stream_and_consumer_changes(&cp, n, &mut streams);
+    let res = JetStream::collect_stream_and_consumer_changes(&CheckpointOn::new(&cp, n), &mut streams);
     assert!(matches!(res, Err(CollectError::Checkpoint(RaftError::SnapAborted))), "{res:?}");
     assert_eq!(names(&streams), names(&base()));
 

@@ -10,9 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use super::assignments::{ConsumerAssignment, StreamAssignment};
+use super::assignments::{ClientInfo, ConsumerAssignment, RaftGroup, StreamAssignment};
 use super::config::StreamConfig;
-use super::node::{Entry, EntryType};
+use super::js::Signal;
+use super::node::{Entry, EntryType, NodeHandle};
+use crate::raft::env::Sid;
 
 /// Applied stream assignments: account → stream name → assignment.
 pub type StreamMap = BTreeMap<String, BTreeMap<String, StreamAssignment>>;
@@ -39,10 +41,25 @@ pub struct InflightConsumerInfo {
     pub ca: ConsumerAssignment,
 }
 
-/// Meta-group state shared by all servers (upstream's `jetStreamCluster`,
-/// reduced to the assignment maps and snapshot statistics).
+/// Who asked for a peer removal, answered once the removal is applied
+/// (Go: `peerRemoveInfo`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeerRemoveInfo {
+    pub ci: Option<ClientInfo>,
+    pub subject: String,
+    pub reply: String,
+    pub request: String,
+}
+
+/// Meta-group state (upstream's `jetStreamCluster`): the meta node, the
+/// assignment maps, in-flight proposals, pending peer-removal replies, the
+/// monitor's quit/stopped signals and the leader-only subscriptions this
+/// port has. The server and internal client fields live in the
+/// [`super::js::JetStreamCtx`] that holds this.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JetStreamCluster {
+    /// The meta group's raft node.
+    pub meta: Option<NodeHandle>,
     pub streams: StreamMap,
     /// account → stream name → in-flight proposal.
     pub inflight_streams: BTreeMap<String, BTreeMap<String, InflightStreamInfo>>,
@@ -52,9 +69,73 @@ pub struct JetStreamCluster {
     pub last_meta_snap_time: i64,
     /// Duration of the last meta snapshot, nanoseconds.
     pub last_meta_snap_duration: i64,
+    /// Peer id → who asked for its removal (Go: `peerRemoveReply`).
+    pub peer_remove_reply: BTreeMap<String, PeerRemoveInfo>,
+    /// The meta leader should check stream assignments for a missing sync
+    /// subject (Go: `streamsCheck`).
+    pub streams_check: bool,
+    /// Closed to pop the meta monitor out (Go: `qch`; `None` once JetStream
+    /// shut down and took it).
+    pub qch: Option<Signal>,
+    /// Closed once the meta monitor has stopped (Go: `stopped`).
+    pub stopped: Option<Signal>,
+    /// The leader's `$JS.API.META.LEADER.STEPDOWN` subscription (Go: `stepdown`).
+    pub stepdown: Option<Sid>,
 }
 
 impl JetStreamCluster {
+    /// A cluster state around a meta node, as `setupMetaGroup` builds it.
+    pub fn with_meta(meta: NodeHandle) -> Self {
+        JetStreamCluster { meta: Some(meta), qch: Some(Signal::new()), stopped: Some(Signal::new()), ..Default::default() }
+    }
+
+    /// Port of (*jetStreamCluster).isLeader
+    ///
+    /// Not clustered (`None`) counts as leader.
+    pub fn is_leader(cc: Option<&Self>) -> bool {
+        match cc {
+            None => true,
+            Some(cc) => cc.meta.as_ref().is_some_and(|m| m.leader()),
+        }
+    }
+
+    /// Port of (*jetStreamCluster).isStreamAssigned
+    ///
+    /// Whether our meta peer is a member of the stream's group; always true
+    /// when not clustered.
+    pub fn is_stream_assigned(cc: Option<&Self>, account: &str, stream: &str) -> bool {
+        let Some(cc) = cc else { return true };
+        let Some(meta) = cc.meta.as_ref() else { return false };
+        let Some(sa) = cc.streams.get(account).and_then(|a| a.get(stream)) else { return false };
+        RaftGroup::is_member(sa.group.as_ref(), &meta.id())
+    }
+
+    /// Port of (*jetStreamCluster).isStreamLeader
+    ///
+    /// We are a member and either the only peer or our group node leads.
+    pub fn is_stream_leader(cc: Option<&Self>, account: &str, stream: &str) -> bool {
+        let Some(cc) = cc else { return true };
+        let Some(meta) = cc.meta.as_ref() else { return false };
+        let Some(sa) = cc.streams.get(account).and_then(|a| a.get(stream)) else { return false };
+        let Some(rg) = sa.group.as_ref() else { return false };
+        Self::leads_group(rg, &meta.id())
+    }
+
+    /// Port of (*jetStreamCluster).isConsumerLeader
+    pub fn is_consumer_leader(cc: Option<&Self>, account: &str, stream: &str, consumer: &str) -> bool {
+        let Some(cc) = cc else { return true };
+        let Some(meta) = cc.meta.as_ref() else { return false };
+        let Some(sa) = cc.streams.get(account).and_then(|a| a.get(stream)) else { return false };
+        let Some(ca) = sa.consumers.get(consumer) else { return false };
+        // Upstream dereferences the group unchecked; no group leads nothing.
+        let Some(rg) = ca.group.as_ref() else { return false };
+        Self::leads_group(rg, &meta.id())
+    }
+
+    fn leads_group(rg: &RaftGroup, our_id: &str) -> bool {
+        rg.peers.iter().any(|p| p == our_id) && (rg.peers.len() == 1 || rg.node.as_ref().is_some_and(|n| n.leader()))
+    }
+
     /// Port of (*jetStreamCluster).trackInflightStreamProposal
     pub fn track_inflight_stream_proposal(&mut self, acc_name: &str, sa: &StreamAssignment, deleted: bool) {
         let streams = self.inflight_streams.entry(acc_name.to_string()).or_default();
@@ -229,6 +310,43 @@ impl JetStream {
                     .map(move |sa| (acc.as_str(), sa))
             })
         });
+        pending.chain(applied)
+    }
+
+    /// Port of (*jetStream).consumerAssignment
+    pub fn consumer_assignment(&self, account: &str, stream: &str, consumer: &str) -> Option<&ConsumerAssignment> {
+        self.stream_assignment(account, stream)?.consumers.get(consumer)
+    }
+
+    /// Port of (*jetStream).consumerAssignmentOrInflight
+    ///
+    /// An in-flight proposal wins over the applied consumer; an in-flight
+    /// delete hides it.
+    pub fn consumer_assignment_or_inflight(&self, account: &str, stream: &str, consumer: &str) -> Option<&ConsumerAssignment> {
+        let cc = self.cluster.as_ref()?;
+        if let Some(inflight) = cc.inflight_consumers.get(account).and_then(|s| s.get(stream)).and_then(|c| c.get(consumer)) {
+            return (!inflight.deleted).then_some(&inflight.ca);
+        }
+        self.consumer_assignment(account, stream, consumer)
+    }
+
+    /// Port of (*jetStream).consumerAssignmentsOrInflightSeq
+    ///
+    /// A stream's in-flight (not deleted) consumers, then its applied
+    /// consumers without an in-flight entry.
+    pub fn consumer_assignments_or_inflight_seq<'a>(
+        &'a self,
+        account: &'a str,
+        stream: &'a str,
+    ) -> impl Iterator<Item = &'a ConsumerAssignment> + 'a {
+        let cc = self.cluster.as_ref();
+        let inflight = cc.and_then(|cc| cc.inflight_consumers.get(account)).and_then(|s| s.get(stream));
+        let pending = inflight.into_iter().flat_map(|m| m.values()).filter(|i| !i.deleted).map(|i| &i.ca);
+        let applied = self
+            .stream_assignment(account, stream)
+            .into_iter()
+            .flat_map(|sa| sa.consumers.values())
+            .filter(move |ca| !inflight.is_some_and(|m| m.contains_key(&ca.name)));
         pending.chain(applied)
     }
 

@@ -186,3 +186,91 @@ fn clustered_and_meta_recovering_flags() {
     js.clear_meta_recovering();
     assert!(!js.is_meta_recovering());
 }
+
+#[test]
+fn consumer_lookups_prefer_inflight_proposals() {
+    let mut js = js_with(&[("A", "S")]);
+    let cc = js.cluster.as_mut().expect("clustered");
+    let sa_s = cc.streams.get_mut("A").and_then(|a| a.get_mut("S")).expect("S");
+    sa_s.consumers.insert("c1".into(), ca("A", "S", "c1", "G-1"));
+    sa_s.consumers.insert("c2".into(), ca("A", "S", "c2", "G-2"));
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c2", "G-NEW"), false);
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c3", "G-3"), false);
+    cc.track_inflight_consumer_proposal("A", "S", &ca("A", "S", "c1", "G-1"), true);
+
+    assert_eq!(js.consumer_assignment("A", "S", "c1").map(|c| c.name.as_str()), Some("c1"));
+    assert!(js.consumer_assignment("A", "S", "c3").is_none(), "c3 is only proposed");
+    assert!(js.consumer_assignment("A", "X", "c1").is_none());
+    assert!(js.consumer_assignment_or_inflight("A", "S", "c1").is_none(), "an in-flight delete hides c1");
+    let grp = |c: Option<&ConsumerAssignment>| c.and_then(|c| c.group.as_ref()).map(|g| g.name.clone());
+    assert_eq!(grp(js.consumer_assignment_or_inflight("A", "S", "c2")), Some("G-NEW".into()));
+    assert_eq!(grp(js.consumer_assignment_or_inflight("A", "S", "c3")), Some("G-3".into()));
+    let mut seq: Vec<(String, String)> = js
+        .consumer_assignments_or_inflight_seq("A", "S")
+        .map(|c| (c.name.clone(), c.group.as_ref().map_or(String::new(), |g| g.name.clone())))
+        .collect();
+    seq.sort();
+    assert_eq!(seq, vec![("c2".into(), "G-NEW".into()), ("c3".into(), "G-3".into())], "deleted c1 and the applied c2 are skipped");
+    assert_eq!(JetStream::default().consumer_assignments_or_inflight_seq("A", "S").count(), 0);
+}
+
+#[test]
+fn meta_leadership_and_group_membership_predicates() {
+    use crate::jetstream_cluster::node::NodeHandle;
+    use crate::jetstream_cluster::test_util::mem_node;
+    assert!(JetStreamCluster::is_leader(None), "not clustered counts as leader");
+    assert!(JetStreamCluster::is_stream_assigned(None, "A", "S"));
+    assert!(JetStreamCluster::is_stream_leader(None, "A", "S"));
+    assert!(JetStreamCluster::is_consumer_leader(None, "A", "S", "c"));
+    let mut cc = JetStreamCluster::default();
+    assert!(!JetStreamCluster::is_leader(Some(&cc)), "no meta node");
+    assert!(!JetStreamCluster::is_stream_assigned(Some(&cc), "A", "S"));
+
+    // A single-node meta group that elects itself.
+    let (world, raft) = mem_node("meta_leadership_and_group_membership_predicates");
+    let me = raft.borrow().id().to_string();
+    cc.meta = Some(NodeHandle::from_raft(raft.clone()));
+    assert!(!JetStreamCluster::is_leader(Some(&cc)));
+    for _ in 0..200 {
+        let now = world.now.get();
+        let next = raft.borrow().next_deadline().map_or(now + 1_000_000, |d| d.0.max(now));
+        world.now.set(next);
+        raft.borrow_mut().tick().expect("run loop");
+        loop {
+            let item = raft.borrow_mut().apply_q().pop_front();
+            match item {
+                Some(Some(ce)) => {
+                    raft.borrow_mut().applied(ce.index);
+                }
+                Some(None) => {}
+                None => break,
+            }
+        }
+        if raft.borrow().leader() {
+            break;
+        }
+    }
+    assert!(JetStreamCluster::is_leader(Some(&cc)), "the meta node leads");
+
+    let mut r1 = sa("A", "S", &[me.as_str()], 1);
+    r1.consumers.insert("c".into(), ca("A", "S", "c", "G"));
+    if let Some(g) = r1.consumers.get_mut("c").and_then(|c| c.group.as_mut()) {
+        g.peers = vec![me.clone()];
+    }
+    cc.streams.entry("A".into()).or_default().insert("S".into(), r1);
+    let mut r3 = sa("A", "R3", &[me.as_str(), "p2", "p3"], 3);
+    cc.streams.entry("A".into()).or_default().insert("R3".into(), r3.clone());
+    cc.streams.entry("A".into()).or_default().insert("AWAY".into(), sa("A", "AWAY", &["p2"], 1));
+    assert!(JetStreamCluster::is_stream_assigned(Some(&cc), "A", "S"));
+    assert!(!JetStreamCluster::is_stream_assigned(Some(&cc), "A", "AWAY"));
+    assert!(!JetStreamCluster::is_stream_assigned(Some(&cc), "A", "NONE"));
+    assert!(JetStreamCluster::is_stream_leader(Some(&cc), "A", "S"), "the only peer");
+    assert!(!JetStreamCluster::is_stream_leader(Some(&cc), "A", "R3"), "no group node");
+    r3.group.as_mut().expect("group").node = cc.meta.clone();
+    cc.streams.entry("A".into()).or_default().insert("R3".into(), r3);
+    assert!(JetStreamCluster::is_stream_leader(Some(&cc), "A", "R3"), "its group node leads");
+    assert!(!JetStreamCluster::is_stream_leader(Some(&cc), "A", "AWAY"));
+    assert!(JetStreamCluster::is_consumer_leader(Some(&cc), "A", "S", "c"));
+    assert!(!JetStreamCluster::is_consumer_leader(Some(&cc), "A", "S", "missing"));
+    assert!(!JetStreamCluster::is_consumer_leader(Some(&cc), "A", "R3", "c"));
+}

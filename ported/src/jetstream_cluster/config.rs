@@ -125,8 +125,24 @@ pub fn supports_required_api_level(metadata: Option<&BTreeMap<String, String>>) 
 /// strict decoder reports it. Nested unknown keys are not checked here
 /// (upstream would also reject those).
 fn first_unknown_key(raw: &str, known: &[&str]) -> Result<Option<String>, serde_json::Error> {
+    if is_null(raw) {
+        return Ok(None);
+    }
     let obj: Map<String, Value> = serde_json::from_str(raw)?;
     Ok(obj.keys().find(|k| !known.contains(&k.as_str())).cloned())
+}
+
+/// A JSON `null`: Go's decoder leaves the config at its zero value.
+fn is_null(raw: &str) -> bool {
+    raw.trim() == "null"
+}
+
+/// Decodes a config, taking `null` as the zero value like Go's decoder.
+fn from_json_or_zero<C: serde::de::DeserializeOwned + Default>(raw: &str) -> Result<C, serde_json::Error> {
+    if is_null(raw) {
+        return Ok(C::default());
+    }
+    serde_json::from_str(raw)
 }
 
 /// Why an assignment is held but not run; computed the way
@@ -156,7 +172,7 @@ pub struct DecodedConfig<C> {
 /// unknown fields or a too-new required API level mark it unsupported, a
 /// mirror's dedupe window is cleared (`fixCfgMirrorWithDedupWindow`).
 pub fn decode_stream_config(raw: &str) -> Result<DecodedConfig<StreamConfig>, ConfigError> {
-    let mut config: StreamConfig = serde_json::from_str(raw)?;
+    let mut config: StreamConfig = from_json_or_zero(raw)?;
     let unknown = first_unknown_key(raw, STREAM_CONFIG_KEYS)?;
     fix_cfg_mirror_with_dedup_window(&mut config);
     let supported = unknown.is_none() && supports_required_api_level(config.metadata.as_ref());
@@ -166,7 +182,7 @@ pub fn decode_stream_config(raw: &str) -> Result<DecodedConfig<StreamConfig>, Co
 
 /// Decodes a raw consumer config as `decodeConsumerAssignmentConfig` does.
 pub fn decode_consumer_config(raw: &str) -> Result<DecodedConfig<ConsumerConfig>, ConfigError> {
-    let config: ConsumerConfig = serde_json::from_str(raw)?;
+    let config: ConsumerConfig = from_json_or_zero(raw)?;
     let unknown = first_unknown_key(raw, CONSUMER_CONFIG_KEYS)?;
     let supported = unknown.is_none() && supports_required_api_level(config.metadata.as_ref());
     let unsupported = (!supported).then(|| unsupported_reason(unknown, config.metadata.as_ref()));
@@ -193,6 +209,17 @@ mod tests {
         assert!(d.unsupported.is_none());
         let back: Value = serde_json::to_value(&d.config).expect("encodes");
         assert_eq!(back, serde_json::from_str::<Value>(raw).expect("json"));
+    }
+
+    #[test]
+    fn null_config_decodes_to_the_zero_value() {
+        let s = decode_stream_config(" null ").expect("null stream config");
+        assert_eq!(s.config, StreamConfig::default());
+        assert!(s.unsupported.is_none());
+        let c = decode_consumer_config("null").expect("null consumer config");
+        assert_eq!(c.config, ConsumerConfig::default());
+        assert!(c.unsupported.is_none());
+        assert!(decode_consumer_config("[1]").is_err(), "other non-objects still fail");
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! array of writeable assignments compressed as one S2 block; and applying a
 //! snapshot as a diff against the current assignments.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
-
 use super::assignments::{
     ClientInfo, ConsumerAssignment, StreamAssignment, WriteableConsumerAssignment,
     WriteableStreamAssignment,
@@ -72,19 +70,17 @@ pub struct MetaSnapshotDiff {
     pub add_consumers: Vec<ConsumerAssignment>,
 }
 
-fn unix_nanos_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
-}
-
 impl JetStream {
     /// Port of (*jetStream).encodeMetaSnapshot
     ///
     /// Clients are reduced to account, service account and cluster. No
-    /// streams gives empty data. Timing is returned rather than stored (see
-    /// [`JetStream::meta_snapshot`]); the slow-snapshot warning is not ported.
-    pub fn encode_meta_snapshot(streams: &StreamMap) -> Result<EncodedMetaSnapshot, MetaSnapshotError> {
-        let start = Instant::now();
-        let started_unix_nanos = unix_nanos_now();
+    /// streams gives empty data. `now` is the injected clock (Unix
+    /// nanoseconds), read at the start and the end to time the encoding;
+    /// on the simulator no time passes in between. Timing is returned
+    /// rather than stored (see [`JetStream::meta_snapshot`]); the
+    /// slow-snapshot warning is not ported.
+    pub fn encode_meta_snapshot(streams: &StreamMap, now: &dyn Fn() -> i64) -> Result<EncodedMetaSnapshot, MetaSnapshotError> {
+        let started_unix_nanos = now();
         let mut nca = 0;
         let mut out = Vec::with_capacity(streams.values().map(|a| a.len()).sum());
         for sa in streams.values().flat_map(|a| a.values()) {
@@ -117,7 +113,7 @@ impl JetStream {
             streams: nsa,
             consumers: nca,
             started_unix_nanos,
-            took_nanos: start.elapsed().as_nanos() as i64,
+            took_nanos: now().saturating_sub(started_unix_nanos),
         })
     }
 
@@ -126,10 +122,10 @@ impl JetStream {
     /// Encodes the current assignments and records the snapshot's time and
     /// duration for monitoring (upstream stores these atomically under a
     /// read lock; here that needs `&mut self`).
-    pub fn meta_snapshot(&mut self) -> Result<EncodedMetaSnapshot, MetaSnapshotError> {
+    pub fn meta_snapshot(&mut self, now: &dyn Fn() -> i64) -> Result<EncodedMetaSnapshot, MetaSnapshotError> {
         let empty = StreamMap::new();
         let streams = self.cluster.as_ref().map_or(&empty, |cc| &cc.streams);
-        let snap = Self::encode_meta_snapshot(streams)?;
+        let snap = Self::encode_meta_snapshot(streams, now)?;
         if let Some(cc) = self.cluster.as_mut() {
             cc.last_meta_snap_time = snap.started_unix_nanos;
             cc.last_meta_snap_duration = snap.took_nanos;

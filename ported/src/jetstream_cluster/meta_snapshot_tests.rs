@@ -24,7 +24,7 @@ fn sample() -> StreamMap {
 
 #[test]
 fn round_trip() {
-    let enc = JetStream::encode_meta_snapshot(&sample()).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&sample(), &|| 0).expect("encodes");
     assert_eq!((enc.streams, enc.consumers), (3, 3));
     let dec = JetStream::decode_meta_snapshot(&enc.data).expect("decodes");
     assert_eq!(dec.len(), 2);
@@ -40,8 +40,8 @@ fn round_trip() {
     assert!(s1.subject.is_empty() && s1.reply.is_empty());
     let c = s1.client.as_ref().expect("client");
     assert_eq!((c.account.as_str(), c.server.as_str(), c.jwt.as_str()), ("A", "", ""));
-    let again = JetStream::encode_meta_snapshot(&dec).expect("re-encodes");
-    assert_eq!(again.data, JetStream::encode_meta_snapshot(&dec).expect("stable").data);
+    let again = JetStream::encode_meta_snapshot(&dec, &|| 0).expect("re-encodes");
+    assert_eq!(again.data, JetStream::encode_meta_snapshot(&dec, &|| 0).expect("stable").data);
     assert_eq!(JetStream::decode_meta_snapshot(&again.data).expect("decodes"), dec);
 }
 
@@ -52,7 +52,7 @@ fn snapshot_json_shape() {
     if let Some(c) = m.get_mut("A").and_then(|a| a.get_mut("S1")).and_then(|s| s.consumers.get_mut("c1")) {
         c.state = st;
     }
-    let enc = JetStream::encode_meta_snapshot(&m).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&m, &|| 0).expect("encodes");
     let json: serde_json::Value = serde_json::from_slice(&crate::s2::decode(&enc.data).expect("s2")).expect("json");
     let arr = json.as_array().expect("array");
     assert_eq!(arr.len(), 3);
@@ -70,7 +70,7 @@ fn snapshot_json_shape() {
 
 #[test]
 fn empty_snapshot() {
-    let enc = JetStream::encode_meta_snapshot(&StreamMap::new()).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&StreamMap::new(), &|| 0).expect("encodes");
     assert!(enc.data.is_empty());
     assert_eq!((enc.streams, enc.consumers), (0, 0));
     assert!(JetStream::decode_meta_snapshot(&[]).expect("decodes").is_empty());
@@ -99,11 +99,18 @@ fn consumer_stream_name_is_rehydrated_and_lowercase_key_accepted() {
 #[test]
 fn meta_snapshot_records_stats() {
     let mut j = js(vec![sa("A", "S", &["p"], 1)]);
-    let snap = j.meta_snapshot().expect("encodes");
+    // A clock that advances 7ns per reading: start, then end.
+    let t = std::cell::Cell::new(1_700_000_000_000_000_000i64);
+    let clock = || {
+        t.set(t.get() + 7);
+        t.get()
+    };
+    let snap = j.meta_snapshot(&clock).expect("encodes");
     assert_eq!(snap.streams, 1);
     let cc = j.cluster.as_ref().expect("cluster");
-    assert!(cc.last_meta_snap_time > 0);
+    assert_eq!(cc.last_meta_snap_time, 1_700_000_000_000_000_007);
     assert_eq!(cc.last_meta_snap_time, snap.started_unix_nanos);
+    assert_eq!(cc.last_meta_snap_duration, 7);
     assert_eq!(cc.last_meta_snap_duration, snap.took_nanos);
 }
 
@@ -147,7 +154,7 @@ fn diff_of_identical_state_only_updates() {
 }
 
 fn snapshot_bytes(sas: Vec<StreamAssignment>) -> Vec<u8> {
-    JetStream::encode_meta_snapshot(&map(sas)).expect("encodes").data
+    JetStream::encode_meta_snapshot(&map(sas), &|| 0).expect("encodes").data
 }
 
 #[test]

@@ -1,15 +1,32 @@
 //! JetStream cluster meta layer (`server/jetstream_cluster.go`): stream and
 //! consumer assignments, meta-group entries and snapshots, recovery staging,
-//! and the pure functions of batch 33 that work on them.
+//! the meta group's set-up, monitor (`monitorCluster`) and entry
+//! application (`applyMetaEntries`) with the `process*` handlers' meta-level
+//! bookkeeping, peer handling, meta leadership, and the batch-32 accessors.
+//! The server comes in through [`server::ServerEnv`] and the stream runtime
+//! through [`runtime::StreamRuntime`]; the simulator (`crate::sim::js`)
+//! hosts both.
 
+pub mod apply;
 pub mod assignments;
 pub mod checkpoint;
 pub mod cluster;
 pub mod config;
+pub mod errors;
+pub mod handlers;
+pub mod js;
+pub mod leader;
+pub mod meta;
 pub mod meta_snapshot;
+pub mod meta_wal;
+pub mod monitor;
 pub mod node;
+pub mod offline;
 pub mod ops;
+pub mod peers;
 pub mod recovery;
+pub mod runtime;
+pub mod server;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -2,12 +2,13 @@
 //! its assignment, raft node and lost-quorum advisory throttle, plus the
 //! small stream-side helpers `isControlHdr` and `genPeerInfo`.
 
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeSet;
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::assignments::{RaftGroup, StreamAssignment};
 use super::node::NodeHandle;
+use crate::raft::env::Timestamp;
 
 /// Minimum time between two lost-quorum advisories of one stream.
 pub const LOST_QUORUM_ADV_INTERVAL: Duration = Duration::from_secs(10);
@@ -19,26 +20,26 @@ pub struct StreamState {
     pub sa: Option<StreamAssignment>,
     /// The raft node, for replicated streams hosted here.
     pub node: Option<NodeHandle>,
-    /// When the last lost-quorum advisory was sent.
-    pub lqsent: Option<Instant>,
+    /// When the last lost-quorum advisory was sent (injected clock).
+    pub lqsent: Option<Timestamp>,
 }
 
 /// A clustered stream (upstream's `stream`, reduced to the fields used here).
+/// Single-threaded like the rest of the port: upstream's `mset.mu` becomes
+/// a `RefCell` borrow for the same span.
 #[derive(Debug, Default)]
 pub struct Stream {
-    mu: Mutex<StreamState>,
+    mu: RefCell<StreamState>,
 }
 
 impl Stream {
     /// A stream with the given state.
     pub fn new(state: StreamState) -> Self {
-        Stream { mu: Mutex::new(state) }
+        Stream { mu: RefCell::new(state) }
     }
 
-    fn lock(&self) -> MutexGuard<'_, StreamState> {
-        // A poisoned lock only means another thread panicked mid-update;
-        // the fields stay individually valid.
-        self.mu.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> RefMut<'_, StreamState> {
+        self.mu.borrow_mut()
     }
 
     /// Replaces the stream's assignment.
@@ -73,7 +74,7 @@ impl Stream {
     pub fn remove_node(&self) {
         let mut st = self.lock();
         if let Some(n) = st.node.take() {
-            n.0.delete();
+            n.delete();
         }
     }
 
@@ -92,13 +93,14 @@ impl Stream {
 
     /// Port of (*stream).shouldSendLostQuorum
     ///
-    /// True at most once per [`LOST_QUORUM_ADV_INTERVAL`]; `now` is injected
-    /// so the throttle can be tested. The first call is always true.
-    pub fn should_send_lost_quorum(&self, now: Instant) -> bool {
+    /// True at most once per [`LOST_QUORUM_ADV_INTERVAL`] of the injected
+    /// clock `now`. The first call is always true (upstream's zero time is
+    /// long ago).
+    pub fn should_send_lost_quorum(&self, now: Timestamp) -> bool {
         let mut st = self.lock();
         let due = match st.lqsent {
             None => true,
-            Some(sent) => now.saturating_duration_since(sent) >= LOST_QUORUM_ADV_INTERVAL,
+            Some(sent) => now.since(sent) >= LOST_QUORUM_ADV_INTERVAL,
         };
         if due {
             st.lqsent = Some(now);
@@ -142,29 +144,7 @@ pub fn gen_peer_info(peers: &[String], split: usize) -> PeerInfoSplit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jetstream_cluster::node::RaftNode;
-
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    /// A node that counts how often it was deleted.
-    struct FakeNode(&'static str, Arc<AtomicUsize>);
-    impl FakeNode {
-        fn new(id: &'static str) -> Self {
-            FakeNode(id, Arc::new(AtomicUsize::new(0)))
-        }
-    }
-    impl RaftNode for FakeNode {
-        fn id(&self) -> String {
-            self.0.to_string()
-        }
-        fn group(&self) -> String {
-            "S-R3F-x".to_string()
-        }
-        fn delete(&self) {
-            self.1.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::jetstream_cluster::test_util::mem_node;
 
     fn sa_with_group() -> StreamAssignment {
         let json = r#"{"created":"2024-01-01T00:00:00Z","stream":{"name":"S"},"group":{"name":"S-R3F-x","peers":["a","b","c"],"store":"file"},"sync":"_"}"#;
@@ -216,11 +196,14 @@ mod tests {
         assert!(Stream::raft_node(None).is_none());
         let mset = Stream::default();
         assert!(Stream::raft_node(Some(&mset)).is_none());
-        let node = NodeHandle::new(FakeNode::new("peer1"));
+        let (_world, raft) = mem_node("raft_node_accessor");
+        let node = NodeHandle::from_raft(raft.clone());
         mset.set_node(Some(node.clone()));
         let got = Stream::raft_node(Some(&mset)).expect("node");
         assert!(got.same_node(&node));
-        assert_eq!(got.0.id(), "peer1");
+        assert_eq!(got.id(), raft.borrow().id());
+        let (_w2, other) = mem_node("raft_node_accessor_other");
+        assert!(!got.same_node(&NodeHandle::from_raft(other)));
     }
 
     #[test]
@@ -229,14 +212,16 @@ mod tests {
         mset.remove_node();
         assert!(Stream::raft_node(Some(&mset)).is_none(), "no node: nothing to do");
 
-        let fake = FakeNode::new("peer1");
-        let deletes = fake.1.clone();
-        mset.set_node(Some(NodeHandle::new(fake)));
+        let (world, raft) = mem_node("remove_node_deletes_and_forgets_the_node");
+        let store = raft.borrow().store_dir().to_string();
+        assert!(world.disk.borrow().exists(&store));
+        mset.set_node(Some(NodeHandle::from_raft(raft.clone())));
         mset.remove_node();
-        assert_eq!(deletes.load(Ordering::SeqCst), 1);
+        assert!(raft.borrow().is_deleted(), "the node was deleted");
+        assert!(!world.disk.borrow().exists(&store), "its store is gone");
         assert!(Stream::raft_node(Some(&mset)).is_none());
         mset.remove_node();
-        assert_eq!(deletes.load(Ordering::SeqCst), 1, "deleted once");
+        assert!(Stream::raft_node(Some(&mset)).is_none(), "deleted once, then nothing to do");
     }
 
     #[test]
@@ -248,7 +233,8 @@ mod tests {
         sa.config.as_mut().expect("config").replicas = 3;
         mset.set_assignment(Some(sa.clone()));
         assert!(!Stream::is_migrating(Some(&mset)), "no node, not migrating");
-        sa.group.as_mut().expect("group").node = Some(NodeHandle::new(FakeNode::new("a")));
+        let (_world, raft) = mem_node("migrating_needs_node_and_peer_mismatch");
+        sa.group.as_mut().expect("group").node = Some(NodeHandle::from_raft(raft));
         mset.set_assignment(Some(sa.clone()));
         assert!(!Stream::is_migrating(Some(&mset)), "3 peers for R3");
         sa.config.as_mut().expect("config").replicas = 1;
@@ -262,12 +248,12 @@ mod tests {
     #[test]
     fn lost_quorum_throttle() {
         let mset = Stream::default();
-        let t0 = Instant::now();
+        let t0 = Timestamp(5_000_000_000);
         assert!(mset.should_send_lost_quorum(t0));
         assert!(!mset.should_send_lost_quorum(t0));
-        assert!(!mset.should_send_lost_quorum(t0 + Duration::from_millis(9_999)));
-        assert!(mset.should_send_lost_quorum(t0 + LOST_QUORUM_ADV_INTERVAL));
-        assert!(!mset.should_send_lost_quorum(t0 + Duration::from_secs(15)));
-        assert!(mset.should_send_lost_quorum(t0 + Duration::from_secs(20)));
+        assert!(!mset.should_send_lost_quorum(t0.add(Duration::from_millis(9_999))));
+        assert!(mset.should_send_lost_quorum(t0.add(LOST_QUORUM_ADV_INTERVAL)));
+        assert!(!mset.should_send_lost_quorum(t0.add(Duration::from_secs(15))));
+        assert!(mset.should_send_lost_quorum(t0.add(Duration::from_secs(20))));
     }
 }

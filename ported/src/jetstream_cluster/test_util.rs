@@ -39,3 +39,19 @@ pub(crate) fn with_consumers(mut s: StreamAssignment, cas: Vec<ConsumerAssignmen
     }
     s
 }
+
+/// A started single-member memory raft node on a fresh simulated world
+/// (server `S-1`), for tests that need a real node behind a handle.
+pub(crate) fn mem_node(test: &str) -> (std::rc::Rc<crate::sim::World>, std::rc::Rc<std::cell::RefCell<crate::raft::Raft>>) {
+    use crate::raft::node::bootstrap_raft_node;
+    use crate::raft::{MemWal, Raft, RaftConfig, RaftTimings};
+    use crate::sim::world::{SimFs, SimHost};
+    let world = crate::sim::World::new(crate::sim::test_seed(test));
+    let id = crate::sim::server_hash("S-1");
+    let store = "/S-1/nrg/TEST".to_string();
+    bootstrap_raft_node(&mut SimFs::new(world.clone()), &store, std::slice::from_ref(&id), true).expect("bootstrap");
+    let host = SimHost::new(world.clone(), 0, 0, "S-1");
+    let cfg = RaftConfig::new("TEST", &store, Box::new(MemWal::new()));
+    let n = Raft::start(Box::new(host), &id, "$G", cfg, RaftTimings::go_test_defaults()).expect("start");
+    (world, std::rc::Rc::new(std::cell::RefCell::new(n)))
+}

@@ -9,6 +9,7 @@
 pub mod cluster;
 pub mod disk;
 pub mod invariants;
+pub mod js;
 pub mod net;
 pub mod rng;
 pub mod schedule;

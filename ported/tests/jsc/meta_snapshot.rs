@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
-use crate::common::fixture;
+use crate::common::{self, assert_config_agrees, fixture, fixture_json, peers_of};
 use ported::jetstream_cluster::{JetStream, StreamMap};
 use ported::peer_state::decode_peer_state;
 use ported::snapshot_file::{term_and_index_from_snap_file, SnapshotCodec, SnapshotError};
@@ -26,50 +26,17 @@ fn snap_file(node: &str) -> PathBuf {
 }
 
 fn json(name: &str) -> Value {
-    serde_json::from_str(&fs::read_to_string(fixture("real_cluster").join(name)).expect("fixture")).expect("json")
+    fixture_json("real_cluster", name)
 }
 
-/// Server name → raft peer id, from every server's `jsz` meta_cluster.
 fn peer_ids() -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    for n in 1..=3 {
-        let jsz = json(&format!("jsz_n{n}.json"));
-        let meta = &jsz["meta_cluster"];
-        // `peer` is the hash of the leader's name, i.e. the leader's peer id.
-        if let (Some(l), Some(p)) = (meta["leader"].as_str(), meta["peer"].as_str()) {
-            m.insert(l.to_string(), p.to_string());
-        }
-        for r in meta["replicas"].as_array().into_iter().flatten() {
-            m.insert(r["name"].as_str().expect("name").to_string(), r["peer"].as_str().expect("peer").to_string());
-        }
-    }
-    m
+    common::peer_ids("real_cluster")
 }
 
 fn decode(node: &str) -> (ported::snapshot_file::Snapshot, StreamMap) {
     let snap = SnapshotCodec::new("_meta_").read_file(&snap_file(node)).expect("checksum verifies");
     let streams = JetStream::decode_meta_snapshot(&snap.data).expect("meta snapshot decodes");
     (snap, streams)
-}
-
-/// Every key the client reported must carry the same value in the snapshot.
-fn assert_config_agrees(what: &str, reported: &Value, stored: &Value, required: &[&str]) {
-    for key in required {
-        assert!(stored.get(key).is_some(), "{what}: snapshot lacks {key}");
-    }
-    for (k, v) in reported.as_object().expect("object") {
-        if let Some(sv) = stored.get(k) {
-            assert_eq!(sv, v, "{what}: field {k}");
-        }
-    }
-}
-
-fn peers_of(cluster: &Value, ids: &BTreeMap<String, String>) -> BTreeSet<String> {
-    let mut names = vec![cluster["leader"].as_str().expect("leader").to_string()];
-    for r in cluster["replicas"].as_array().into_iter().flatten() {
-        names.push(r["name"].as_str().expect("name").to_string());
-    }
-    names.iter().map(|n| ids.get(n).unwrap_or_else(|| panic!("no peer id for {n}")).clone()).collect()
 }
 
 #[test]
@@ -170,7 +137,7 @@ fn every_node_holds_the_same_assignments() {
 #[test]
 fn rust_reencoded_real_snapshot_round_trips() {
     let (_, streams) = decode("n2");
-    let enc = JetStream::encode_meta_snapshot(&streams).expect("encodes");
+    let enc = JetStream::encode_meta_snapshot(&streams, &|| 0).expect("encodes");
     assert_eq!((enc.streams, enc.consumers), (4, 6));
     let back = JetStream::decode_meta_snapshot(&enc.data).expect("decodes");
     for (acc, asa) in &streams {

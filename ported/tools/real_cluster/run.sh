@@ -7,11 +7,25 @@
 #
 #   ported/tools/real_cluster/run.sh [OUT_DIR]   (default: ported/tests/fixtures/real_cluster)
 #
+# With --unclean the client runs its create/update/delete scenario
+# (client/unclean.go) and the servers are stopped with SIGKILL, so no
+# snapshot is written at shutdown and the raft log holds the later entries;
+# each server's whole meta-group directory (msgs/, snapshots/, peers.idx,
+# tav.idx, meta.inf, meta.sum) is copied.
+#
+#   ported/tools/real_cluster/run.sh --unclean [OUT_DIR]   (default: ported/tests/fixtures/real_cluster_wal)
+#
 # Needs: nats-server (2.9.10 from Debian), go + golang-github-nats-io-go-nats-dev,
 # curl. Only loopback addresses are used; everything else lives in a temp dir.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-OUT="${1:-$HERE/../../tests/fixtures/real_cluster}"
+UNCLEAN=0
+if [ "${1:-}" = "--unclean" ]; then UNCLEAN=1; shift; fi
+if [ "$UNCLEAN" = 1 ]; then
+    OUT="${1:-$HERE/../../tests/fixtures/real_cluster_wal}"
+else
+    OUT="${1:-$HERE/../../tests/fixtures/real_cluster}"
+fi
 TMP="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -50,11 +64,32 @@ done
 curl -sf "http://127.0.0.1:${HPORT[0]}/jsz" | grep -q '"leader"' || { echo "no meta leader"; cat "$TMP"/n1.log; exit 1; }
 
 mkdir -p "$OUT"
-(cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run main.go "nats://127.0.0.1:${CPORT[0]}") > "$OUT/client_report.json"
+CLIENT_ARGS=()
+[ "$UNCLEAN" = 1 ] && CLIENT_ARGS=(-unclean)
+(cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run . "${CLIENT_ARGS[@]}" "nats://127.0.0.1:${CPORT[0]}") > "$OUT/client_report.json"
 sleep 2
 for i in 0 1 2; do
     curl -sf "http://127.0.0.1:${HPORT[$i]}/jsz?accounts=true&streams=true&consumers=true&config=true" > "$OUT/jsz_n$((i + 1)).json"
 done
+
+if [ "$UNCLEAN" = 1 ]; then
+    echo "killing the servers (SIGKILL)"
+    for p in "${PIDS[@]}"; do kill -KILL "$p"; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    PIDS=()
+    for n in 1 2 3; do
+        meta="$(find "$TMP/n$n" -type d -name _meta_ | head -n1)"
+        [ -n "$meta" ] || { echo "n$n: no _meta_ dir"; exit 1; }
+        rm -rf "${OUT:?}/n$n"
+        mkdir -p "$OUT/n$n"
+        # The consumer-store directory (obs/) is empty for a raft log.
+        (cd "$meta" && tar --exclude=./obs -cf - .) | (cd "$OUT/n$n" && tar -xf -)
+        find "$OUT/n$n" -type f | sort | xargs ls -l
+    done
+    nats-server --version > "$OUT/server_version.txt"
+    echo "fixtures written to $OUT"
+    exit 0
+fi
 
 echo "shutting down"
 for p in "${PIDS[@]}"; do kill -INT "$p"; done

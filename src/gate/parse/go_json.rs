@@ -1,9 +1,17 @@
 //! `go test -json` (test2json) events, one JSON object per line:
 //! `{"Time":…,"Action":"pass","Package":"example.com/p","Test":"TestX","Elapsed":0.12}`.
-//! A `pass`, `fail` or `skip` event with a `Test` is one result, named as Go
-//! names it (`TestX`, subtests `TestX/sub_case`), with `Elapsed` seconds as
-//! its duration. Other actions (`run`, `output`, `pause`, `cont`, `start`,
-//! `bench`) and package-level events (no `Test`) are not results.
+//! A `pass`, `fail` or `skip` event with a `Test` is one result, under its
+//! package, named as Go names it (`TestX`, subtests `TestX/sub_case`), with
+//! `Elapsed` seconds as its duration. Other actions (`output`, `pause`,
+//! `cont`, `start`, `bench`) and package-level events (no `Test`) are not
+//! results.
+//!
+//! A test that had a `run` event but no result never finished: it hung
+//! until the run was killed — the gate's timeout, or `go test -timeout`,
+//! whose `panic: test timed out` the package prints — and is recorded as
+//! `timeout`, or the output was cut short and it is `incomplete`. Go 1.19's
+//! test2json writes no result for such tests at all; each is named in a
+//! warning.
 //!
 //! Lines that are not events (compiler errors and `FAIL pkg [build failed]`
 //! when stderr is captured too, or anything else printed around the JSON)
@@ -13,11 +21,12 @@
 //! totals, so `reported` stays empty.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::gate::results::{Format, ParseError, Parsed, TestOutcome, TestResult};
+use crate::gate::parse::StreamEnd;
+use crate::gate::results::{Counts, Format, ParseError, Parsed, TestOutcome, TestResult};
 
 #[derive(Deserialize)]
 struct Event<'a> {
@@ -29,6 +38,8 @@ struct Event<'a> {
     test: Option<Cow<'a, str>>,
     #[serde(rename = "Elapsed", default)]
     elapsed: Option<f64>,
+    #[serde(rename = "Output", borrow, default)]
+    output: Option<Cow<'a, str>>,
 }
 
 /// Is `line` a test2json event (for `detect`)?
@@ -36,91 +47,134 @@ pub(crate) fn is_event(line: &str) -> bool {
     serde_json::from_str::<Event>(line).is_ok()
 }
 
-pub fn parse(input: &str) -> Result<Parsed, ParseError> {
-    let mut results = Vec::new();
-    let mut warnings = Vec::new();
-    let mut events = 0usize;
-    let mut noise = 0usize;
-    let mut first_noise: Option<(usize, &str)> = None;
-    // Packages in the order their package-level `fail` came, and those with
-    // a failing test.
-    let mut failed_packages: Vec<String> = Vec::new();
-    let mut packages_with_failed_test: HashSet<String> = HashSet::new();
-    for (i, line) in input.lines().enumerate() {
+#[derive(Default)]
+pub struct Parser {
+    results: Vec<TestResult>,
+    warnings: Vec<String>,
+    events: usize,
+    noise: usize,
+    first_noise: Option<(usize, String)>,
+    line_no: usize,
+    /// Packages in the order their package-level `fail` came, and those
+    /// with a failing test.
+    failed_packages: Vec<String>,
+    packages_with_failed_test: HashSet<String>,
+    /// Tests that started and have no result yet, by (package, test), with
+    /// the order they started in.
+    running: HashMap<(String, String), usize>,
+    started: usize,
+    /// Packages whose test binary said `panic: test timed out`.
+    timed_out_packages: HashSet<String>,
+}
+
+impl Parser {
+    pub fn line(&mut self, line: &str) {
+        self.line_no += 1;
         let trimmed = line.trim();
         if trimmed.is_empty() {
-            continue;
+            return;
         }
         let event = match serde_json::from_str::<Event>(trimmed) {
             Ok(e) => e,
             Err(_) => {
-                noise += 1;
-                first_noise.get_or_insert((i + 1, trimmed));
-                continue;
+                self.noise += 1;
+                if self.first_noise.is_none() {
+                    self.first_noise = Some((self.line_no, super::excerpt(trimmed, 80)));
+                }
+                return;
             }
         };
-        events += 1;
+        self.events += 1;
+        let package = event.package.as_deref().unwrap_or("");
+        let test = event.test.as_deref().filter(|t| !t.is_empty());
         let outcome = match event.action.as_ref() {
             "pass" => TestOutcome::Passed,
             "fail" => TestOutcome::Failed,
             "skip" => TestOutcome::Skipped,
-            _ => continue,
-        };
-        let package = event.package.as_deref().unwrap_or("");
-        let Some(test) = event.test.filter(|t| !t.is_empty()) else {
-            if outcome == TestOutcome::Failed {
-                failed_packages.push(package.to_string());
+            "run" => {
+                if let Some(t) = test.filter(|t| !t.contains(char::is_whitespace)) {
+                    self.started += 1;
+                    self.running.insert((package.to_string(), t.to_string()), self.started);
+                }
+                return;
             }
-            continue;
+            "output" => {
+                if event.output.as_deref().is_some_and(|o| o.starts_with("panic: test timed out after")) {
+                    self.timed_out_packages.insert(package.to_string());
+                }
+                return;
+            }
+            _ => return,
+        };
+        let Some(test) = test else {
+            if outcome == TestOutcome::Failed {
+                self.failed_packages.push(package.to_string());
+            }
+            return;
         };
         // The testing package never prints a test name with whitespace (it
         // rewrites spaces in subtest names to `_`); such a "test" is
         // test2json mistaking a test's own `--- PASS: …` output for a result.
         if test.contains(char::is_whitespace) {
-            warnings.push(format!(
+            self.warnings.push(format!(
                 "line {}: ignored a {} event for {:?}, which is not a Go test name (a test printed a `--- {}:` line?)",
-                i + 1,
+                self.line_no,
                 event.action,
-                super::excerpt(&test, 60),
+                super::excerpt(test, 60),
                 event.action.to_uppercase()
             ));
-            continue;
+            return;
         }
         if outcome == TestOutcome::Failed {
-            packages_with_failed_test.insert(package.to_string());
+            self.packages_with_failed_test.insert(package.to_string());
         }
-        results.push(TestResult {
-            name: test.into_owned(),
+        self.running.remove(&(package.to_string(), test.to_string()));
+        self.results.push(TestResult {
+            container: package.to_string(),
+            name: test.to_string(),
             outcome,
             duration_ms: event.elapsed.and_then(super::seconds_to_ms),
         });
     }
-    if events == 0 {
-        return Err(ParseError {
-            format: Format::GoJson,
-            message: if noise == 0 {
-                "the input is empty: no `go test -json` events".into()
-            } else {
-                format!("no `go test -json` events: none of {noise} non-blank line(s) is a JSON object with an Action")
-            },
-        });
+
+    pub fn finish(mut self, end: StreamEnd) -> Result<Parsed, ParseError> {
+        if self.events == 0 {
+            return Err(ParseError {
+                format: Format::GoJson,
+                message: if self.noise == 0 {
+                    "the input is empty: no `go test -json` events".into()
+                } else {
+                    format!("no `go test -json` events: none of {} non-blank line(s) is a JSON object with an Action", self.noise)
+                },
+            });
+        }
+        let mut warnings = std::mem::take(&mut self.warnings);
+        if let Some((line_no, text)) = &self.first_noise {
+            warnings.push(format!("skipped {} line(s) that are not go test -json events (first, line {line_no}: {text})", self.noise));
+        }
+        for p in self.failed_packages.iter().filter(|p| !self.packages_with_failed_test.contains(*p)) {
+            // A package that timed out is explained by its unfinished tests.
+            if !self.timed_out_packages.contains(p) || !self.running.keys().any(|(pkg, _)| pkg == p) {
+                warnings.push(format!("package {p} failed but none of its tests did (build failure, or a panic outside a test?)"));
+            }
+        }
+        let mut unfinished: Vec<((String, String), usize)> = self.running.into_iter().collect();
+        unfinished.sort_by_key(|(_, order)| *order);
+        for (outcome, why) in [(TestOutcome::Timeout, "still running when the run timed out"), (TestOutcome::Incomplete, "started but the output ended before their results")] {
+            let names: Vec<String> = unfinished
+                .iter()
+                .filter(|((pkg, _), _)| (end == StreamEnd::TimedOut || self.timed_out_packages.contains(pkg)) == (outcome == TestOutcome::Timeout))
+                .map(|((pkg, test), _)| {
+                    self.results.push(TestResult { container: pkg.clone(), name: test.clone(), outcome, duration_ms: None });
+                    crate::gate::results::qualified(pkg, test)
+                })
+                .collect();
+            if !names.is_empty() {
+                warnings.push(format!("{} test(s) {why}, recorded as {}: {}", names.len(), outcome.as_str(), names.join(", ")));
+            }
+        }
+        Ok(Parsed { results: self.results, anonymous: Counts::default(), reported: None, warnings })
     }
-    if let Some((line_no, text)) = first_noise {
-        warnings.push(format!(
-            "skipped {noise} line(s) that are not go test -json events (first, line {line_no}: {})",
-            super::excerpt(text, 80)
-        ));
-    }
-    for p in failed_packages.iter().filter(|p| !packages_with_failed_test.contains(*p)) {
-        warnings.push(format!(
-            "package {p} failed but none of its tests did (build failure, or a panic outside a test?)"
-        ));
-    }
-    Ok(Parsed {
-        results,
-        reported: None,
-        warnings,
-    })
 }
 
 #[cfg(test)]
@@ -193,6 +247,27 @@ mod tests {
                 "skipped 3 line(s) that are not go test -json events (first, line 3: garbage {\"Action\":\"pass\"})".to_string(),
                 "package q failed but none of its tests did (build failure, or a panic outside a test?)".to_string(),
             ]
+        );
+    }
+
+    #[test]
+    fn started_tests_are_timeout_after_a_gate_timeout_else_incomplete() {
+        let input = concat!(
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestA\"}\n",
+            "{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestA\",\"Elapsed\":0.1}\n",
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestB\"}\n",
+            "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestB/sub\"}\n",
+        );
+        let outcomes = |end| -> Vec<(String, TestOutcome)> {
+            parse::parse_ended(Format::GoJson, input, end).expect("parses").results.iter().map(|r| (r.qualified(), r.outcome)).collect()
+        };
+        assert_eq!(
+            outcomes(parse::StreamEnd::TimedOut),
+            vec![("p TestA".into(), Passed), ("p TestB".into(), TestOutcome::Timeout), ("p TestB/sub".into(), TestOutcome::Timeout)]
+        );
+        assert_eq!(
+            outcomes(parse::StreamEnd::Finished),
+            vec![("p TestA".into(), Passed), ("p TestB".into(), TestOutcome::Incomplete), ("p TestB/sub".into(), TestOutcome::Incomplete)]
         );
     }
 

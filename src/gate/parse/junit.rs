@@ -1,8 +1,9 @@
 //! Generic JUnit XML (Surefire, pytest, go-junit-report, Jest, …). A
 //! `testcase` with a `failure` or `error` child failed, one with `skipped`
-//! was skipped, any other ran and passed. The name is `classname.name`, or
-//! `name` alone without a classname. The tool's own totals are the sum of
-//! the innermost `testsuite` elements' attributes.
+//! was skipped, any other ran and passed. A result's identity is its
+//! `classname` (the container; for pytest `tests.test_a.TestOne`) and its
+//! `name`: the same method in two classes is two tests. The tool's own
+//! totals are the sum of the innermost `testsuite` elements' attributes.
 //!
 //! [`read`] walks the document for both this parser and nextest's, which
 //! differs only in naming and in which totals it trusts.
@@ -47,17 +48,11 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
     let results = doc
         .cases
         .into_iter()
-        .map(|c| TestResult {
-            name: match c.classname.filter(|cl| !cl.is_empty()) {
-                Some(cl) => format!("{cl}.{}", c.name),
-                None => c.name,
-            },
-            outcome: c.outcome,
-            duration_ms: c.duration_ms,
-        })
+        .map(|c| TestResult { container: c.classname.unwrap_or_default(), name: c.name, outcome: c.outcome, duration_ms: c.duration_ms })
         .collect();
     Ok(Parsed {
         results,
+        anonymous: Counts::default(),
         reported: doc.leaf_totals.or(doc.root_totals),
         warnings: doc.warnings,
     })
@@ -305,7 +300,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn res(name: &str, outcome: TestOutcome, ms: Option<u64>) -> TestResult {
+        let (container, name) = name.rsplit_once('.').unwrap_or(("", name));
         TestResult {
+            container: container.into(),
             name: name.into(),
             outcome,
             duration_ms: ms,
@@ -413,18 +410,18 @@ mod tests {
     fn fixture_gives_exact_results() {
         let input = include_str!("../../../tests/fixtures/gate/junit.xml");
         let p = parse::parse(Format::Junit, input).expect("fixture parses");
-        let got: Vec<(&str, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect();
+        let got: Vec<(String, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.qualified(), r.outcome, r.duration_ms)).collect();
         assert_eq!(
             got,
             vec![
-                ("tests.test_calc.TestAdd.test_small", TestOutcome::Passed, Some(0)),
-                ("tests.test_calc.TestAdd.test_negative", TestOutcome::Passed, Some(0)),
-                ("tests.test_calc.TestAdd.test_overflow", TestOutcome::Failed, Some(0)),
-                ("tests.test_calc.test_double", TestOutcome::Passed, Some(0)),
-                ("tests.test_calc.test_needs_network", TestOutcome::Skipped, Some(0)),
-                ("tests.test_calc.test_fixture_error", TestOutcome::Failed, Some(0)),
-                ("tests.test_io.test_read", TestOutcome::Passed, Some(12)),
-                ("tests.test_io.test_write", TestOutcome::Passed, Some(9)),
+                ("tests.test_calc.TestAdd test_small".to_string(), TestOutcome::Passed, Some(0)),
+                ("tests.test_calc.TestAdd test_negative".to_string(), TestOutcome::Passed, Some(0)),
+                ("tests.test_calc.TestAdd test_overflow".to_string(), TestOutcome::Failed, Some(0)),
+                ("tests.test_calc test_double".to_string(), TestOutcome::Passed, Some(0)),
+                ("tests.test_calc test_needs_network".to_string(), TestOutcome::Skipped, Some(0)),
+                ("tests.test_calc test_fixture_error".to_string(), TestOutcome::Failed, Some(0)),
+                ("tests.test_io test_read".to_string(), TestOutcome::Passed, Some(12)),
+                ("tests.test_io test_write".to_string(), TestOutcome::Passed, Some(9)),
             ]
         );
         assert_eq!(

@@ -3,16 +3,34 @@
 //! (`ok`, `FAILED`, `ignored` or `ignored, reason`, a benchmark's
 //! `bench: … ns/iter`, optionally followed by `--report-time`'s `<0.002s>`),
 //! then a `failures:` report and a `test result:` summary. Compiler output,
-//! cargo's `Running …`/`Doc-tests …` headers and the tests' own output are
-//! interleaved with these lines and skipped.
+//! cargo's headers and the tests' own output are interleaved with these
+//! lines and skipped. The parser is fed one line at a time.
+//!
+//! **Identity.** Each result carries its test binary, named as nextest
+//! names binaries: `alpha` (a library's unit tests), `alpha::api` (the
+//! integration test `tests/api.rs`), `alpha::bin/tool`, `alpha::bench/b`,
+//! `alpha::example/e`, and `alpha::doctest` for doc-tests. cargo's
+//! `Running unittests src/lib.rs (target/debug/deps/alpha-1a2b…)` header
+//! names the target and its source but not its package; with
+//! [`CargoTargets`] (from `cargo metadata`) the package is exact, without
+//! it the package is the one whose library or main binary ran last (cargo
+//! runs a package's binaries together, library first), a library's name
+//! stands for its package (`beta_pkg` for the package `beta-pkg`), and
+//! before any library the target name stands alone (`api`).
 //!
 //! Names are the test's path within its binary as libtest prints it, minus
 //! the mode libtest appends (` - should panic`, ` - compile`,
 //! ` - compile fail`), so they match nextest's names for the same tests.
-//! Doc-tests keep their `src/lib.rs - foo (line 3)` form. A name that
-//! appears in two binaries is kept twice; see `merge_by_name` for how the
-//! two outcomes combine. A benchmark that ran counts as passed, and its
-//! binary's `measured` count is added to the reported passes to match.
+//! Doc-tests keep their `src/lib.rs - foo (line 3)` form. A benchmark that
+//! ran counts as passed, and its binary's `measured` count is added to the
+//! reported passes to match.
+//!
+//! **Terse output** (`cargo test -q`) prints a mark per test (`.`, `F`,
+//! `i`) instead of its name. Failures are still named — on a
+//! `NAME --- FAILED` line and in the `failures:` list — and become results;
+//! the passes and skips the summary counts are kept as unnamed counts, so
+//! the totals match the summary, with one warning that passing tests have
+//! no names to map.
 //!
 //! With `--nocapture` and one test thread, libtest prints `test NAME ... `
 //! before running the test, and the outcome after the test's own output:
@@ -22,59 +40,161 @@
 //! test's own output, unless the line before it ends in an outcome (then
 //! that was the outcome, and the new line is the next test). A test still
 //! open when its binary ends without a summary crashed that binary and is
-//! counted as failed.
+//! counted as failed; one still open when the output ends is `timeout`
+//! after a gate timeout, else `incomplete`. So is a test libtest reported
+//! as `has been running for over 60 seconds` that never finished.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::gate::parse::StreamEnd;
 use crate::gate::results::{Counts, Format, ParseError, Parsed, TestOutcome, TestResult};
 
+/// The test targets of a cargo workspace, from `cargo metadata`: what a
+/// `Running SRC (…/deps/NAME-HASH)` header and a `Doc-tests LIB` header
+/// stand for.
+#[derive(Debug, Clone, Default)]
+pub struct CargoTargets {
+    /// (source path relative to its package, target name with `-` as `_`)
+    /// → (package, binary id) of every target that fits: `tests/api.rs`
+    /// can be a test of two packages.
+    pub by_source: HashMap<(String, String), Vec<(String, String)>>,
+    /// Library target name → package name.
+    pub lib_package: HashMap<String, String>,
+}
+
+impl CargoTargets {
+    /// Read `cargo metadata --format-version 1 --no-deps` output.
+    pub fn from_metadata(json: &str) -> Option<CargoTargets> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let mut t = CargoTargets::default();
+        for pkg in v.get("packages")?.as_array()? {
+            let name = pkg.get("name")?.as_str()?;
+            let manifest = std::path::Path::new(pkg.get("manifest_path")?.as_str()?);
+            let dir = manifest.parent()?;
+            for target in pkg.get("targets")?.as_array()? {
+                let tname = target.get("name")?.as_str()?;
+                let src = std::path::Path::new(target.get("src_path")?.as_str()?);
+                let rel = src.strip_prefix(dir).unwrap_or(src).to_string_lossy().into_owned();
+                let kinds: Vec<&str> = target.get("kind")?.as_array()?.iter().filter_map(|k| k.as_str()).collect();
+                let id = match kinds.first().copied().unwrap_or("lib") {
+                    "bin" => format!("{name}::bin/{tname}"),
+                    "test" => format!("{name}::{tname}"),
+                    "bench" => format!("{name}::bench/{tname}"),
+                    "example" => format!("{name}::example/{tname}"),
+                    _ => {
+                        t.lib_package.insert(tname.replace('-', "_"), name.to_string());
+                        name.to_string()
+                    }
+                };
+                t.by_source.entry((rel, tname.replace('-', "_"))).or_default().push((name.to_string(), id));
+            }
+        }
+        Some(t)
+    }
+}
+
 /// A test whose start line was printed but whose outcome was not yet.
-struct Open<'a> {
+struct Open {
     name: String,
     line_no: usize,
     /// The last non-blank line printed since (at first, the start line's
     /// text after ` ... `).
-    prev: &'a str,
+    prev: String,
     /// The outcome the most recent output line ended with, if any.
     glued: Option<TestOutcome>,
 }
 
-#[derive(Default)]
-struct State<'a> {
+/// Where the parser is inside a binary's `failures:`/`successes:` report,
+/// which repeats test output and names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    None,
+    /// A `    NAME` list after `failures:` (or `successes:`).
+    List { failures: bool },
+    /// A test's captured output (`---- NAME stdout ----` and after).
+    Output,
+}
+
+pub struct Parser {
+    cargo: Option<Arc<CargoTargets>>,
     results: Vec<TestResult>,
+    anonymous: Counts,
     reported: Option<Counts>,
     warnings: Vec<String>,
-    open: Option<Open<'a>>,
-    /// Inside a binary's `failures:`/`successes:` report, which repeats
-    /// test output and names but holds no results.
-    in_report: bool,
+    open: Option<Open>,
+    report: Report,
     saw_libtest: bool,
     warned_terse: bool,
     /// The last line was `running N tests`.
     after_running: bool,
+    line_no: usize,
+    /// The binary being run (its id) and the package of the last library
+    /// or main binary, for ids without cargo metadata.
+    binary: String,
+    package: Option<String>,
+    /// Index in `results` where the current binary's results start, and
+    /// the range of the binary that ended last (for cargo's rerun hint).
+    binary_start: usize,
+    last_binary: std::ops::Range<usize>,
+    binary_terse: bool,
+    /// Tests libtest said have been running for a long time, by binary.
+    long_running: Vec<(String, String)>,
 }
 
-pub fn parse(input: &str) -> Result<Parsed, ParseError> {
-    let mut s = State::default();
-    for (i, line) in input.lines().enumerate() {
-        s.line(i + 1, line);
+impl Parser {
+    pub fn new(cargo: Option<Arc<CargoTargets>>) -> Parser {
+        Parser {
+            cargo,
+            results: Vec::new(),
+            anonymous: Counts::default(),
+            reported: None,
+            warnings: Vec::new(),
+            open: None,
+            report: Report::None,
+            saw_libtest: false,
+            warned_terse: false,
+            after_running: false,
+            line_no: 0,
+            binary: String::new(),
+            package: None,
+            binary_start: 0,
+            last_binary: 0..0,
+            binary_terse: false,
+            long_running: Vec::new(),
+        }
     }
-    if s.open.is_some() {
-        s.close_unfinished("before the end of the output");
-    }
-    if !s.saw_libtest {
-        return Err(ParseError {
-            format: Format::Libtest,
-            message: "no libtest output found: no `running N tests`, `test NAME ... ok` or `test result:` line".into(),
-        });
-    }
-    Ok(Parsed {
-        results: s.results,
-        reported: s.reported,
-        warnings: s.warnings,
-    })
-}
 
-impl<'a> State<'a> {
-    fn line(&mut self, line_no: usize, line: &'a str) {
+    pub fn finish(mut self, end: StreamEnd) -> Result<Parsed, ParseError> {
+        let unfinished = if end == StreamEnd::TimedOut { TestOutcome::Timeout } else { TestOutcome::Incomplete };
+        if let Some(open) = self.open.take() {
+            let why = if end == StreamEnd::TimedOut { "before the run timed out" } else { "before the output ended" };
+            self.warnings.push(format!("test {} (line {}) printed no outcome {why}; recorded as {}", open.name, open.line_no, unfinished.as_str()));
+            self.push(open.name, unfinished, None);
+        }
+        let long = std::mem::take(&mut self.long_running);
+        let mut named = Vec::new();
+        for (binary, name) in long {
+            if !self.results.iter().any(|r| r.container == binary && r.name == name) {
+                named.push(crate::gate::results::qualified(&binary, &name));
+                self.results.push(TestResult { container: binary, name, outcome: unfinished, duration_ms: None });
+            }
+        }
+        if !named.is_empty() {
+            self.warnings.push(format!("{} test(s) were still running when the output ended, recorded as {}: {}", named.len(), unfinished.as_str(), named.join(", ")));
+        }
+        if !self.saw_libtest {
+            return Err(ParseError {
+                format: Format::Libtest,
+                message: "no libtest output found: no `running N tests`, `test NAME ... ok` or `test result:` line".into(),
+            });
+        }
+        Ok(Parsed { results: self.results, anonymous: self.anonymous, reported: self.reported, warnings: self.warnings })
+    }
+
+    pub fn line(&mut self, line: &str) {
+        self.line_no += 1;
+        let line_no = self.line_no;
         let trimmed = line.trim();
         if let Some(open) = self.open.as_mut() {
             if let Some((outcome, ms)) = outcome_of(trimmed) {
@@ -90,14 +210,14 @@ impl<'a> State<'a> {
                 }
             } else if is_binary_start(line, trimmed) {
                 self.close_unfinished("before the next test binary started");
-            } else if split_test_line(line).is_some() && glued_outcome(open.prev).is_some() {
-                if let Some(o) = glued_outcome(open.prev) {
+            } else if split_test_line(line).is_some() && glued_outcome(&open.prev).is_some() {
+                if let Some(o) = glued_outcome(&open.prev) {
                     self.finish_glued(o);
                 }
             } else {
                 // The open test's own output.
                 if !trimmed.is_empty() {
-                    open.prev = line;
+                    open.prev = line.chars().take(4096).collect();
                     if let Some(o) = glued_outcome(line) {
                         open.glued = Some(o);
                     }
@@ -107,14 +227,9 @@ impl<'a> State<'a> {
         }
         if let Some(rest) = line.strip_prefix("test result: ") {
             self.saw_libtest = true;
-            self.in_report = false;
+            self.report = Report::None;
             match parse_summary(rest) {
-                Some(c) => {
-                    let r = self.reported.get_or_insert_with(Counts::default);
-                    r.passed += c.passed;
-                    r.failed += c.failed;
-                    r.skipped += c.skipped;
-                }
+                Some(c) => self.end_binary(c),
                 None => self.warnings.push(format!(
                     "line {line_no}: a `test result:` line without pass and fail counts: {}",
                     super::excerpt(line, 80)
@@ -122,46 +237,196 @@ impl<'a> State<'a> {
             }
             return;
         }
-        if is_binary_start(line, trimmed) {
-            self.saw_libtest |= is_running(trimmed);
-            self.after_running = is_running(trimmed);
-            self.in_report = false;
+        if let Some(args) = line.strip_prefix("error: test failed, to rerun pass `").and_then(|r| r.strip_suffix('`')) {
+            let args = args.to_string();
+            self.rerun_hint(&args);
             return;
         }
-        if self.in_report {
+        if is_binary_start(line, trimmed) {
+            if is_running(trimmed) {
+                self.saw_libtest = true;
+                self.after_running = true;
+                self.binary_start = self.results.len();
+                self.binary_terse = false;
+            } else {
+                self.after_running = false;
+                self.enter_binary(line);
+            }
+            self.report = Report::None;
             return;
         }
         if line == "failures:" || line == "successes:" {
-            self.in_report = true;
+            self.report = Report::List { failures: line == "failures:" };
+            return;
+        }
+        match self.report {
+            Report::Output => return,
+            Report::List { failures } => {
+                if line.starts_with("---- ") && line.trim_end().ends_with(" ----") {
+                    self.report = Report::Output;
+                } else if let Some(name) = line.strip_prefix("    ").filter(|n| !n.is_empty() && !n.starts_with(' ')) {
+                    // The list names every failure (or success) of the
+                    // binary; with terse output it is the only place a
+                    // name appears.
+                    let outcome = if failures { TestOutcome::Failed } else { TestOutcome::Passed };
+                    if self.binary_terse && !self.results[self.binary_start..].iter().any(|r| r.name == name) {
+                        self.push(name.to_string(), outcome, None);
+                    }
+                }
+                return;
+            }
+            Report::None => {}
+        }
+        if let Some(name) = long_running(trimmed) {
+            let key = (self.binary.clone(), name.to_string());
+            if !self.long_running.contains(&key) {
+                self.long_running.push(key);
+            }
             return;
         }
         // Terse marks come on the line right after `running N tests`.
         let after_running = std::mem::take(&mut self.after_running) && !trimmed.is_empty();
-        if after_running && !self.warned_terse && is_terse_progress(trimmed) {
-            self.warned_terse = true;
-            self.warnings.push(format!(
-                "line {line_no}: libtest's terse format (cargo test -q) names no passing test; run without -q for per-test results"
-            ));
+        if after_running && (is_terse_progress(trimmed) || terse_failure(line).is_some()) {
+            self.binary_terse = true;
+            if let Some(name) = terse_failure(line) {
+                self.push(name.to_string(), TestOutcome::Failed, None);
+            }
+            if !self.warned_terse {
+                self.warned_terse = true;
+                self.warnings.push(format!(
+                    "line {line_no}: libtest's terse format (cargo test -q) names only failing tests; passing tests are counted but have no names to map (run without -q for per-test evidence)"
+                ));
+            }
             return;
+        }
+        if self.binary_terse {
+            if let Some(name) = terse_failure(line) {
+                if !self.results[self.binary_start..].iter().any(|r| r.name == name) {
+                    self.push(name.to_string(), TestOutcome::Failed, None);
+                }
+                return;
+            }
+            if is_terse_progress(trimmed) {
+                return;
+            }
         }
         if let Some((name, rest)) = split_test_line(line) {
             self.saw_libtest = true;
             match outcome_of(rest) {
                 Some((outcome, ms)) => self.push(name.to_string(), outcome, ms),
                 None => {
-                    self.open = Some(Open {
-                        name: name.to_string(),
-                        line_no,
-                        prev: rest,
-                        glued: glued_outcome(rest),
-                    })
+                    self.open = Some(Open { name: name.to_string(), line_no, prev: rest.to_string(), glued: glued_outcome(rest) })
                 }
             }
         }
     }
 
+    /// A cargo header (`Running …`, `Doc-tests …`): which binary runs next.
+    fn enter_binary(&mut self, line: &str) {
+        if let Some(lib) = line.strip_prefix("   Doc-tests ").map(str::trim) {
+            let package = self.cargo.as_ref().and_then(|c| c.lib_package.get(lib).cloned()).unwrap_or_else(|| lib.to_string());
+            self.binary = format!("{package}::doctest");
+            return;
+        }
+        let Some(rest) = line.trim().strip_prefix("Running ") else { return };
+        let (unit, rest) = match rest.strip_prefix("unittests ") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let Some((src, binary_path)) = rest.trim_end().strip_suffix(')').and_then(|r| r.rsplit_once(" (")) else { return };
+        let file = binary_path.rsplit(['/', '\\']).next().unwrap_or(binary_path);
+        let file = file.strip_suffix(".exe").unwrap_or(file);
+        // `NAME-0123456789abcdef`: the target name, then cargo's hash.
+        let target = match file.rsplit_once('-') {
+            Some((name, hash)) if !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit()) => name,
+            _ => file,
+        };
+        let src_norm = src.replace('\\', "/");
+        let candidates = self.cargo.as_ref().and_then(|c| c.by_source.get(&(src_norm.clone(), target.to_string())));
+        // Two packages with the same target: the one whose library ran last.
+        let exact = candidates.and_then(|c| match c.as_slice() {
+            [(_, id)] => Some(id.clone()),
+            many => many.iter().find(|(p, _)| Some(p) == self.package.as_ref()).map(|(_, id)| id.clone()),
+        });
+        if let Some(id) = exact {
+            if !id.contains("::") || id.contains("::bin/") {
+                self.package = id.split("::").next().map(str::to_string);
+            }
+            self.binary = id;
+            return;
+        }
+        // Without a known package, the target alone.
+        let package = self.package.as_ref().map_or(String::new(), |p| format!("{p}::"));
+        self.binary = if unit && src_norm == "src/lib.rs" {
+            self.package = Some(target.to_string());
+            target.to_string()
+        } else if unit && src_norm == "src/main.rs" {
+            self.package = Some(target.to_string());
+            format!("{target}::bin/{target}")
+        } else if unit {
+            format!("{package}bin/{target}")
+        } else if src_norm.starts_with("benches/") {
+            format!("{package}bench/{target}")
+        } else if src_norm.starts_with("examples/") {
+            format!("{package}example/{target}")
+        } else {
+            format!("{package}{target}")
+        };
+    }
+
+    /// A binary's `test result:` summary: add it to the totals, and for
+    /// terse output count what it names no result for.
+    fn end_binary(&mut self, c: Counts) {
+        let r = self.reported.get_or_insert_with(Counts::default);
+        r.passed += c.passed;
+        r.failed += c.failed;
+        r.skipped += c.skipped;
+        if self.binary_terse {
+            let named = Counts::of(&self.results[self.binary_start.min(self.results.len())..]);
+            self.anonymous.passed += c.passed.saturating_sub(named.passed);
+            self.anonymous.skipped += c.skipped.saturating_sub(named.skipped);
+            self.anonymous.failed += c.failed.saturating_sub(named.failed);
+        }
+        self.binary_terse = false;
+        self.last_binary = self.binary_start.min(self.results.len())..self.results.len();
+        self.binary_start = self.results.len();
+    }
+
+    /// `error: test failed, to rerun pass `-p alpha --test api``: cargo
+    /// names the binary that just failed, which quiet output (`-q`, no
+    /// `Running` headers) names nowhere else.
+    fn rerun_hint(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        let (mut package, mut target) = (None, None);
+        while let Some(w) = words.next() {
+            match w {
+                "-p" | "--package" => package = words.next(),
+                "--lib" => target = Some(String::new()),
+                "--doc" => target = Some("doctest".to_string()),
+                "--test" => target = words.next().map(str::to_string),
+                "--bin" | "--bench" | "--example" => {
+                    let kind = w.trim_start_matches("--");
+                    target = words.next().map(|t| format!("{kind}/{t}"));
+                }
+                _ => {}
+            }
+        }
+        let Some(target) = target else { return };
+        let id = match (package.or(self.package.as_deref()), target.is_empty()) {
+            (Some(p), true) => p.to_string(),
+            (Some(p), false) => format!("{p}::{target}"),
+            (None, true) => return,
+            (None, false) => target,
+        };
+        for r in &mut self.results[self.last_binary.clone()] {
+            if r.container.is_empty() {
+                r.container = id.clone();
+            }
+        }
+    }
+
     fn push(&mut self, name: String, outcome: TestOutcome, duration_ms: Option<u64>) {
-        self.results.push(TestResult { name, outcome, duration_ms });
+        self.results.push(TestResult { container: self.binary.clone(), name, outcome, duration_ms });
     }
 
     /// The open test's outcome was glued to the end of its last output line.
@@ -182,6 +447,16 @@ impl<'a> State<'a> {
             self.push(open.name, TestOutcome::Failed, None);
         }
     }
+}
+
+/// Terse output's `NAME --- FAILED` → NAME.
+fn terse_failure(line: &str) -> Option<&str> {
+    line.strip_suffix(" --- FAILED").filter(|n| !n.is_empty() && !n.starts_with(' ') && !n.starts_with("test "))
+}
+
+/// `test NAME has been running for over 60 seconds` → NAME.
+fn long_running(trimmed: &str) -> Option<&str> {
+    trimmed.strip_prefix("test ")?.strip_suffix(" has been running for over 60 seconds").filter(|n| !n.is_empty())
 }
 
 /// Is this one of libtest's own lines, enough to say the input is libtest
@@ -315,6 +590,11 @@ mod tests {
         p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect()
     }
 
+    /// (container, name, outcome) of every result.
+    fn ids(p: &Parsed) -> Vec<(&str, &str, TestOutcome)> {
+        p.results.iter().map(|r| (r.container.as_str(), r.name.as_str(), r.outcome)).collect()
+    }
+
     /// `cargo test` on the scratch crate: three binaries and doc-tests,
     /// captured output, a failure report per binary.
     #[test]
@@ -352,9 +632,13 @@ mod tests {
             })
         );
         assert_eq!(p.warnings, Vec::<String>::new());
-        let merged = parse::merge_by_name(&p.results);
-        assert_eq!(merged.len(), 15);
-        assert_eq!(merged.iter().find(|r| r.name == "tests::shared_name").map(|r| r.outcome), Some(Failed));
+        // The same path in two binaries is two tests, never merged.
+        let shared: Vec<(&str, &str, TestOutcome)> = ids(&p).into_iter().filter(|(_, n, _)| *n == "tests::shared_name").collect();
+        assert_eq!(shared, vec![("ptfix", "tests::shared_name", Passed), ("ptfix::api", "tests::shared_name", Failed)]);
+        let containers: Vec<&str> = ids(&p).iter().map(|(c, _, _)| *c).collect();
+        assert_eq!(containers.iter().filter(|c| **c == "ptfix").count(), 9);
+        assert_eq!(containers[9..12], ["ptfix::api", "ptfix::api", "ptfix::other"]);
+        assert!(containers[12..].iter().all(|c| *c == "ptfix::doctest"), "{containers:?}");
     }
 
     /// The same crate with `--nocapture --test-threads=1`: outcomes split
@@ -395,14 +679,11 @@ mod tests {
             })
         );
         assert_eq!(p.warnings, Vec::<String>::new());
-        let mut a = parse::merge_by_name(&p.results);
-        let mut b = parse::merge_by_name(
-            &parse::parse(Format::Libtest, include_str!("../../../tests/fixtures/gate/libtest.txt"))
-                .expect("parses")
-                .results,
-        );
-        a.sort_by(|x, y| x.name.cmp(&y.name));
-        b.sort_by(|x, y| x.name.cmp(&y.name));
+        let mut a = ids(&p);
+        let other = parse::parse(Format::Libtest, include_str!("../../../tests/fixtures/gate/libtest.txt")).expect("parses");
+        let mut b = ids(&other);
+        a.sort();
+        b.sort();
         assert_eq!(a, b);
     }
 
@@ -436,6 +717,69 @@ mod tests {
         assert_eq!(p.warnings, Vec::<String>::new());
     }
 
+    /// Real `cargo test --workspace --no-fail-fast` on a workspace where
+    /// `test_eq` is a test in five binaries (one fails), run with libtest's
+    /// colours on (`-- --color always`).
+    #[test]
+    fn real_cargo_test_names_every_binary_and_strips_colours() {
+        let input = include_str!("../../../tests/fixtures/gate/real/cargo-test-two-binaries.txt");
+        assert!(input.contains("\x1b[32mok"), "the fixture is coloured");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(
+            ids(&p),
+            vec![
+                ("alpha", "tests::network", Skipped),
+                ("alpha", "tests::nested::test_eq", Passed),
+                ("alpha", "tests::test_eq", Passed),
+                ("alpha::bin/tool", "test_eq", Passed),
+                ("alpha::api", "flaky", Passed),
+                ("alpha::api", "test_eq", Failed),
+                ("beta_pkg", "tests::test_eq", Passed),
+                ("beta_pkg::api", "slow", Skipped),
+                ("beta_pkg::api", "test_eq", Passed),
+                ("alpha::doctest", "alpha/src/lib.rs - add (line 3)", Passed),
+            ]
+        );
+        // The runner's own summary lines add up to 7 passed, 1 failed, 2 ignored.
+        assert_eq!(p.reported, Some(Counts { passed: 7, failed: 1, skipped: 2 }));
+        assert_eq!(p.counts(), Counts { passed: 7, failed: 1, skipped: 2 });
+        assert_eq!(p.warnings, Vec::<String>::new());
+    }
+
+    /// With `cargo metadata` for the same workspace, binaries are named
+    /// exactly as nextest names them (`beta-pkg`, not `beta_pkg`).
+    #[test]
+    fn cargo_metadata_gives_nextest_binary_ids() {
+        let targets = CargoTargets::from_metadata(include_str!("../../../tests/fixtures/gate/real/cargo-metadata.json")).expect("metadata");
+        let mut p = Parser::new(Some(Arc::new(targets)));
+        for line in include_str!("../../../tests/fixtures/gate/real/cargo-test-two-binaries.txt").lines() {
+            p.line(&parse::strip_ansi(line));
+        }
+        let p = p.finish(StreamEnd::Finished).expect("parses");
+        let nextest = parse::parse(Format::NextestJunit, include_str!("../../../tests/fixtures/gate/real/nextest-retries.xml")).expect("nextest");
+        let mut from_nextest: Vec<(&str, &str)> = nextest.results.iter().map(|r| (r.container.as_str(), r.name.as_str())).collect();
+        let mut from_cargo: Vec<(&str, &str)> =
+            p.results.iter().filter(|r| r.outcome != Skipped && !r.container.ends_with("::doctest")).map(|r| (r.container.as_str(), r.name.as_str())).collect();
+        from_nextest.sort();
+        from_cargo.sort();
+        assert_eq!(from_cargo, from_nextest);
+        assert_eq!(p.results.last().map(|r| r.container.as_str()), Some("alpha::doctest"));
+    }
+
+    /// Real `cargo test -q` on the same workspace: no headers, a mark per
+    /// test, the failure named on a `--- FAILED` line and in `failures:`,
+    /// and cargo's rerun hint naming its binary.
+    #[test]
+    fn real_cargo_test_q_names_the_failure_and_counts_the_rest() {
+        let input = include_str!("../../../tests/fixtures/gate/real/cargo-test-q.txt");
+        let p = parse::parse(Format::Libtest, input).expect("fixture parses");
+        assert_eq!(ids(&p), vec![("alpha::api", "test_eq", Failed)]);
+        assert_eq!(p.reported, Some(Counts { passed: 7, failed: 1, skipped: 2 }));
+        assert_eq!(p.counts(), Counts { passed: 7, failed: 1, skipped: 2 });
+        assert_eq!(p.anonymous, Counts { passed: 7, failed: 0, skipped: 2 });
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    }
+
     #[test]
     fn a_test_that_crashes_its_binary_is_failed() {
         let input = "running 2 tests\ntest a ... ok\ntest b ... \nthread 'b' has overflowed its stack\nfatal runtime error: stack overflow\nerror: test failed, to rerun pass `--lib`\n\nCaused by:\n  process didn't exit successfully: `target/debug/deps/x-1` (signal: 6, SIGABRT: process abort signal)\n     Running tests/api.rs (target/debug/deps/api-2)\n\nrunning 1 test\ntest c ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
@@ -449,11 +793,10 @@ mod tests {
             ]
         );
         let cut = parse::parse(Format::Libtest, "running 1 test\ntest x ... ").expect("parses");
-        assert_eq!(got(&cut), vec![("x", Failed, None)]);
-        assert_eq!(
-            cut.warnings,
-            vec!["test x (line 2) printed no outcome before the end of the output; counted as failed (did its test binary crash?)".to_string()]
-        );
+        assert_eq!(got(&cut), vec![("x", TestOutcome::Incomplete, None)]);
+        assert_eq!(cut.warnings, vec!["test x (line 2) printed no outcome before the output ended; recorded as incomplete".to_string()]);
+        let timed_out = parse::parse_ended(Format::Libtest, "running 2 tests\ntest y has been running for over 60 seconds\ntest x ... \n", parse::StreamEnd::TimedOut).expect("parses");
+        assert_eq!(got(&timed_out), vec![("x", TestOutcome::Timeout, None), ("y", TestOutcome::Timeout, None)]);
     }
 
     #[test]
@@ -524,16 +867,15 @@ mod tests {
     }
 
     #[test]
-    fn terse_output_is_a_warning_not_results() {
-        let input = "\nrunning 3 tests\n.F.\nfailures:\n\n---- b stdout ----\nboom\n\nfailures:\n    b\n\ntest result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
+    fn terse_output_names_failures_and_counts_the_rest() {
+        let input = "\nrunning 3 tests\n.F.\nfailures:\n\n---- b stdout ----\nboom\n    not_a_name\n\nfailures:\n    b\n\ntest result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n";
         let p = parse::parse(Format::Libtest, input).expect("parses");
-        assert!(p.results.is_empty());
+        assert_eq!(got(&p), vec![("b", Failed, None)]);
+        assert_eq!(p.anonymous, Counts { passed: 2, failed: 0, skipped: 0 });
+        assert_eq!(p.counts(), Counts { passed: 2, failed: 1, skipped: 0 });
         assert_eq!(
             p.warnings,
-            vec![
-                "line 3: libtest's terse format (cargo test -q) names no passing test; run without -q for per-test results".to_string(),
-                "the tool reported 2 passed, 1 failed, 0 skipped but 0 passed, 0 failed, 0 skipped results were found".to_string(),
-            ]
+            vec!["line 3: libtest's terse format (cargo test -q) names only failing tests; passing tests are counted but have no names to map (run without -q for per-test evidence)".to_string()]
         );
         for (i, (line, want)) in [
             ("....i 88/100", true),

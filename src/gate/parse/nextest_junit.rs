@@ -2,8 +2,9 @@
 //! `.config/nextest.toml`). nextest writes one `testsuite` per test binary,
 //! named by its binary id (`ptfix`, `ptfix::api`), repeats that id as each
 //! testcase's `classname`, and puts the test's path within the binary in
-//! `name`. The result name is that path alone, exactly as libtest prints it,
-//! so a mapping written against `cargo test` output matches nextest too.
+//! `name`. A result's identity is that binary id and path — the same
+//! `container` and `name` the libtest parser gives the same test under
+//! `cargo test` — so a mapping matches either runner.
 //!
 //! Retries: a test that failed and then passed (`flakyFailure` children) is
 //! passed, with a warning; one that failed every attempt (`failure` plus
@@ -45,6 +46,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
             ));
         }
         results.push(TestResult {
+            container: c.classname.or(c.suite).unwrap_or_default(),
             name: c.name,
             outcome: c.outcome,
             duration_ms: c.duration_ms,
@@ -52,6 +54,7 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
     }
     Ok(Parsed {
         results,
+        anonymous: crate::gate::results::Counts::default(),
         reported: doc.root_totals.or(doc.leaf_totals),
         warnings,
     })
@@ -98,12 +101,9 @@ mod tests {
             p.warnings,
             vec!["flaky_once in ptfix::flaky is flaky: it passed after 1 failed attempt(s)".to_string()]
         );
-        // The same path in two binaries: both kept, merged as failed.
-        let merged = parse::merge_by_name(&p.results);
-        assert_eq!(
-            merged.iter().find(|r| r.name == "tests::shared_name").map(|r| r.outcome),
-            Some(TestOutcome::Failed)
-        );
+        // The same path in two binaries: two tests, told apart by binary id.
+        let shared: Vec<(&str, TestOutcome)> = p.results.iter().filter(|r| r.name == "tests::shared_name").map(|r| (r.container.as_str(), r.outcome)).collect();
+        assert_eq!(shared, vec![("ptfix", TestOutcome::Passed), ("ptfix::api", TestOutcome::Failed)]);
     }
 
     #[test]
@@ -131,6 +131,7 @@ mod tests {
         assert_eq!(
             p.results,
             vec![TestResult {
+                container: "b".into(),
                 name: "m::t".into(),
                 outcome: TestOutcome::Failed,
                 duration_ms: None

@@ -4,7 +4,15 @@
 //! `duration` (a .NET TimeSpan, `[d.]hh:mm:ss[.fffffff]`) as milliseconds.
 //! Data-driven tests nest one result per data row under `InnerResults`; the
 //! outer result already aggregates them, so only it is kept. The tool's
-//! totals are `ResultSummary/Counters`, mapped the same way as outcomes.
+//! totals are `ResultSummary/Counters`, mapped the same way as outcomes;
+//! VSTest leaves `notExecuted` at 0 for skipped tests, so `total − executed`
+//! counts as skipped when it is larger.
+//!
+//! Identity: a result's `testId` leads to its `TestDefinitions` entry,
+//! whose `TestMethod` gives the class (`className`, the container) — the
+//! same method in two classes is two tests. The name is `testName` without
+//! the class prefix xUnit writes (`Add_Theory(a: 1, b: 2, expected: 3)`
+//! keeps its data row; MSTest writes the bare method name).
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -33,6 +41,9 @@ enum Place {
     /// A result element; its children (output, inner results) are skipped.
     Result,
     ResultSummary,
+    Definitions,
+    /// One test definition (`UnitTest`), whose `TestMethod` names its class.
+    Definition,
     Other,
 }
 
@@ -41,9 +52,12 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
     let located = xml::locate(F, input, &["TestRun"], &mut warnings)?;
     let mut r = xml::reader(located.doc);
     let mut stack: Vec<Place> = Vec::new();
-    let mut results = Vec::new();
+    let mut results: Vec<(Option<String>, TestResult)> = Vec::new();
     let mut reported = None;
     let mut unnamed = 0usize;
+    // testId → class of the test's method.
+    let mut classes: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut definition: Option<String> = None;
     loop {
         let event = r.read_event().map_err(|e| xml::xml_error(F, input, &located, &r, e))?;
         let (e, empty) = match event {
@@ -91,6 +105,17 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
                     reported = Some(counters(&e, &mut warnings)?);
                     Place::Other
                 }
+                (_, b"TestDefinitions") if stack.len() == 1 => Place::Definitions,
+                (Place::Definitions, _) => {
+                    definition = xml::attr(F, &e, b"id")?.map(|i| i.into_owned());
+                    Place::Definition
+                }
+                (Place::Definition, b"TestMethod") => {
+                    if let (Some(id), Some(class)) = (definition.clone(), xml::attr(F, &e, b"className")?) {
+                        classes.insert(id, class.into_owned());
+                    }
+                    Place::Other
+                }
                 _ => Place::Other,
             },
         };
@@ -109,7 +134,19 @@ pub fn parse(input: &str) -> Result<Parsed, ParseError> {
     if trailing > 0 {
         warnings.push(format!("ignored {trailing} byte(s) of text after the XML document"));
     }
-    Ok(Parsed { results, reported, warnings })
+    let results = results
+        .into_iter()
+        .map(|(id, mut r)| {
+            if let Some(class) = id.and_then(|id| classes.get(&id)) {
+                if let Some(method) = r.name.strip_prefix(class.as_str()).and_then(|m| m.strip_prefix('.')).filter(|m| !m.is_empty()) {
+                    r.name = method.to_string();
+                }
+                r.container = class.clone();
+            }
+            r
+        })
+        .collect();
+    Ok(Parsed { results, anonymous: Counts::default(), reported, warnings })
 }
 
 /// `UnitTestResult`, and the schema's other result kinds (`WebTestResult`,
@@ -118,8 +155,9 @@ fn is_result_element(name: &[u8]) -> bool {
     name.ends_with(b"TestResult") || name == b"TestResultAggregation"
 }
 
-fn result(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Option<TestResult>, ParseError> {
-    let [name, outcome_attr, duration] = xml::attrs(F, e, [b"testName", b"outcome", b"duration"])?;
+/// A result element as (its `testId`, the result with `testName` as name).
+fn result(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Option<(Option<String>, TestResult)>, ParseError> {
+    let [name, outcome_attr, duration, test_id] = xml::attrs(F, e, [b"testName", b"outcome", b"duration", b"testId"])?;
     let Some(name) = name.filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
@@ -144,11 +182,7 @@ fn result(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Option<TestResul
             ms
         }
     };
-    Ok(Some(TestResult {
-        name: name.into_owned(),
-        outcome,
-        duration_ms,
-    }))
+    Ok(Some((test_id.map(|i| i.into_owned()), TestResult { container: String::new(), name: name.into_owned(), outcome, duration_ms })))
 }
 
 /// `<Counters total="…" passed="…" failed="…" …/>` as counts, each
@@ -174,10 +208,15 @@ fn counters(e: &BytesStart, warnings: &mut Vec<String>) -> Result<Counts, ParseE
         let n = xml::count_attr(F, e, attr, warnings)?.unwrap_or(0);
         match outcome(outcome_name) {
             Some(TestOutcome::Passed) => c.passed += n,
-            Some(TestOutcome::Failed) => c.failed += n,
-            Some(TestOutcome::Skipped) => c.skipped += n,
+            Some(o) if o.is_failure() => c.failed += n,
+            Some(_) => c.skipped += n,
             None => {}
         }
+    }
+    let total = xml::count_attr(F, e, b"total", warnings)?;
+    let executed = xml::count_attr(F, e, b"executed", warnings)?;
+    if let (Some(total), Some(executed)) = (total, executed) {
+        c.skipped = c.skipped.max(total.saturating_sub(executed));
     }
     Ok(c)
 }
@@ -238,18 +277,18 @@ mod tests {
         let input = include_str!("../../../tests/fixtures/gate/results.trx");
         assert_eq!(parse::detect(input), Some(Format::Trx));
         let p = parse::parse(Format::Trx, input).expect("fixture parses");
-        let got: Vec<(&str, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.name.as_str(), r.outcome, r.duration_ms)).collect();
+        let got: Vec<(String, TestOutcome, Option<u64>)> = p.results.iter().map(|r| (r.qualified(), r.outcome, r.duration_ms)).collect();
         assert_eq!(
             got,
             vec![
-                ("Porttrack.Sample.Tests.CalculatorTests.Add_SmallNumbers", Passed, Some(2)),
-                ("Porttrack.Sample.Tests.CalculatorTests.Double_IsWrong", Failed, Some(15)),
-                ("Porttrack.Sample.Tests.CalculatorTests.Add_Theory(a: 1, b: 2, expected: 3)", Passed, Some(0)),
-                ("Porttrack.Sample.Tests.CalculatorTests.Add_Theory(a: 2, b: 2, expected: 5)", Failed, Some(1)),
-                ("Porttrack.Sample.Tests.NetworkTests.Fetch_Remote", Skipped, Some(0)),
-                ("Porttrack.Sample.Tests.SlowTests.Sleeps_Past_Timeout", Failed, Some(2001)),
-                ("Porttrack.Sample.Tests.DataDriven.Rows", Passed, Some(4)),
-                ("Porttrack.Sample.Tests.IoTests.Reads_File", Passed, Some(125)),
+                ("Porttrack.Sample.Tests.CalculatorTests Add_SmallNumbers".to_string(), Passed, Some(2)),
+                ("Porttrack.Sample.Tests.CalculatorTests Double_IsWrong".to_string(), Failed, Some(15)),
+                ("Porttrack.Sample.Tests.CalculatorTests Add_Theory(a: 1, b: 2, expected: 3)".to_string(), Passed, Some(0)),
+                ("Porttrack.Sample.Tests.CalculatorTests Add_Theory(a: 2, b: 2, expected: 5)".to_string(), Failed, Some(1)),
+                ("Porttrack.Sample.Tests.NetworkTests Fetch_Remote".to_string(), Skipped, Some(0)),
+                ("Porttrack.Sample.Tests.SlowTests Sleeps_Past_Timeout".to_string(), Failed, Some(2001)),
+                ("Porttrack.Sample.Tests.DataDriven Rows".to_string(), Passed, Some(4)),
+                ("Porttrack.Sample.Tests.IoTests Reads_File".to_string(), Passed, Some(125)),
             ]
         );
         assert_eq!(
@@ -297,11 +336,13 @@ mod tests {
             p.results,
             vec![
                 TestResult {
+                    container: String::new(),
                     name: "A".into(),
                     outcome: Failed,
                     duration_ms: None
                 },
                 TestResult {
+                    container: String::new(),
                     name: "B".into(),
                     outcome: Failed,
                     duration_ms: None

@@ -58,9 +58,9 @@ fn tests(src: &Source, m: &Matchers, out: &mut Vec<Raw>) {
         }
         let key = format!("{name}()");
         if let Some(&first) = trivial.first() {
-            out.push(Raw { rule: CS_TRIVIAL, at: first, message: format!("test `{name}` asserts only what is always true"), key });
+            out.push(Raw::new(CS_TRIVIAL, first, format!("test `{name}` asserts only what is always true"), key));
         } else {
-            out.push(Raw { rule: CS_TEST, at: attr.start(), message: format!("test `{name}` has no assertion: nothing in it can fail"), key });
+            out.push(Raw::new(CS_TEST, attr.start(), format!("test `{name}` has no assertion: nothing in it can fail"), key));
         }
     }
 }

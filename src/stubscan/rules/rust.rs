@@ -1,13 +1,15 @@
-//! Rust rules: `todo!`, `unimplemented!`, placeholder panics, default-value
-//! bodies marked unfinished, `#[ignore]` without a reason, and tests that
-//! cannot fail.
+//! Rust rules: `todo!`, `unimplemented!` (unless `deliberate`), placeholder
+//! panics, default-value bodies marked unfinished, `#[ignore]` without a
+//! reason, and tests that cannot fail (`rust_tests`). Token streams
+//! (`quote!`, `macro_rules!` bodies) are not code and hold no findings.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use super::{family, re, says_placeholder, Matchers, Raw, RUST_DEFAULT_BODY, RUST_IGNORE, RUST_PANIC, RUST_TEST, RUST_TODO, RUST_UNIMPLEMENTED};
+use super::deliberate::{is_deliberate, Kind};
+use super::rust_tests;
+use super::{family, re, says_placeholder, Checked, Matchers, Raw, RUST_DEFAULT_BODY, RUST_IGNORE, RUST_PANIC, RUST_TODO, RUST_UNIMPLEMENTED};
 use crate::stubscan::source::Source;
 use crate::stubscan::spans::{rust_fns, FnSpan};
 
@@ -15,13 +17,12 @@ static TODO: LazyLock<Regex> = LazyLock::new(|| re(r"\btodo!\s*[(\[{]"));
 static UNIMPLEMENTED: LazyLock<Regex> = LazyLock::new(|| re(r"\bunimplemented!\s*[(\[{]"));
 static PANIC: LazyLock<Regex> = LazyLock::new(|| re(r"\b(panic|unreachable)!\s*([(\[{])"));
 static IGNORE: LazyLock<Regex> = LazyLock::new(|| re(r#"#\[\s*ignore\s*(?:=\s*(")[^"\n]*")?\s*\]"#));
-static TEST_ATTR: LazyLock<Regex> = LazyLock::new(|| re(r"#\[\s*(?:[A-Za-z_]\w*::)*test\s*(?:\([^\]]*\))?\s*\]"));
-/// A call of a function (`name(`, `name::<T>(`) or macro (`name!(`).
-static CALL: LazyLock<Regex> = LazyLock::new(|| re(r"\b([A-Za-z_]\w*)\s*(?:!\s*[(\[{]|(?:::\s*<[^>]*>\s*)?\()"));
-static MACRO_RULES: LazyLock<Regex> = LazyLock::new(|| re(r"\bmacro_rules!\s*([A-Za-z_]\w*)\s*([(\[{])"));
-/// Any macro named *assert* (assert_eq!, prop_assert!, insta's
-/// assert_snapshot!…), and the macros that fail a test or a Result test.
-static ASSERTION: LazyLock<Regex> = LazyLock::new(|| re(r"\b\w*assert\w*!|\b(?:panic|unreachable|bail|ensure)!"));
+pub(super) static TEST_ATTR: LazyLock<Regex> = LazyLock::new(|| re(r"#\[\s*(?:[A-Za-z_]\w*::)*test\s*(?:\([^\]]*\))?\s*\]"));
+/// Macros whose argument is a token stream, not code: `quote!` and its
+/// kin build code for a proc macro, `macro_rules!` bodies are templates.
+static TOKEN_STREAM: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:(?:quote|quote_spanned|parse_quote|parse_quote_spanned)\s*!|macro_rules!\s*[A-Za-z_]\w*)\s*([(\[{])"));
+static CFG_TEST_MOD: LazyLock<Regex> = LazyLock::new(|| re(r"#\[\s*cfg\s*\(\s*test\s*\)\s*\](?:\s*#\[[^\]]*\])*\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*(\{)"));
 /// What a placeholder body returns, alone or wrapped in `Ok`/`Some`.
 static DEFAULT_BODY: LazyLock<Regex> = LazyLock::new(|| {
     let value = r#"(?:[A-Za-z_][\w:<>]*::)?default\(\)|[A-Za-z_][\w:<>]*::new\(\)|0|0\.0|false|true|None|\(\)|""|vec!\[\]"#;
@@ -31,13 +32,17 @@ static DEFAULT_BODY: LazyLock<Regex> = LazyLock::new(|| {
 static UNFINISHED: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?:TODO|FIXME|XXX)\b|(?i)\bstub\b|\bplaceholder\b|not\s+(?:yet\s+)?implemented|\bunimplemented\b"));
 
-pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut Vec<Raw>, claimed: &mut Vec<usize>) {
+pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Matchers, checked: &mut Checked, claimed: &mut Vec<usize>) {
     let code = &src.code;
+    let streams = token_streams(src);
+    let out = &mut checked.raw;
     if has(family::PLACEHOLDER) {
-        for hit in TODO.find_iter(code) {
+        let doubles = TestDoubles::new(src, support || declares_test_support(src));
+        let placeholder = |h: &regex::bytes::Match, kind| !doubles.holds(h.start()) && !is_deliberate(src, h.start(), h.end() - 1, kind);
+        for hit in TODO.find_iter(code).filter(|h| placeholder(h, Kind::Todo)) {
             out.push(Raw::on_line(src, RUST_TODO, hit.start(), "`todo!()` left in code".into()));
         }
-        for hit in UNIMPLEMENTED.find_iter(code) {
+        for hit in UNIMPLEMENTED.find_iter(code).filter(|h| placeholder(h, Kind::Unimplemented)) {
             out.push(Raw::on_line(src, RUST_UNIMPLEMENTED, hit.start(), "`unimplemented!()` left in code".into()));
         }
         for c in PANIC.captures_iter(code) {
@@ -52,86 +57,98 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut 
         for c in IGNORE.captures_iter(code) {
             let Some(whole) = c.get(0) else { continue };
             let empty = c.get(1).is_none_or(|q| super::literal_text(src, q.start()).trim().is_empty());
-            if empty {
+            // A comment on the attribute's line or above the item's
+            // attributes gives the reason to a reader, if not to the test
+            // runner (doc comments describe the test instead).
+            let line = src.line_of(whole.start());
+            let item_start = code[..whole.start()].iter().rposition(|&b| matches!(b, b'}' | b';' | b'{')).map_or(0, |p| p + 1);
+            let commented = src.comments.iter().any(|c| c.line && !c.doc && (src.line_of(c.start) == line || (c.start >= item_start && c.start < whole.start())));
+            if empty && !commented {
                 out.push(Raw::on_line(src, RUST_IGNORE, whole.start(), "`#[ignore]` without a reason: write `#[ignore = \"why\"]`".into()));
             }
         }
     }
-    let needs_fns = has(family::TEST) || has(family::COMMENT);
-    if !needs_fns {
-        return;
+    let needs_fns = has(family::TEST) || has(family::COMMENT) || has(family::OFFERS) || support;
+    if needs_fns {
+        let fns = rust_fns(src);
+        if has(family::TEST) || has(family::OFFERS) || support {
+            rust_tests::check(src, &fns, &streams, has(family::TEST), support, m, checked);
+        }
+        if has(family::COMMENT) {
+            default_bodies(src, &fns, &mut checked.raw, claimed);
+        }
     }
-    let fns = rust_fns(src);
-    if has(family::TEST) {
-        tests(src, &fns, m, out);
+    // Token streams are not code: nothing in them is a finding.
+    checked.raw.retain(|r| !inside(&streams, r.at));
+}
+
+/// Test code's `todo!()`/`unimplemented!()` inside a test double — a
+/// closure or a method the test never calls ("not needed here") — is no
+/// placeholder, nor one in a match arm of a test, which fails the test when
+/// reached; one that is a statement of a `#[test]` body is.
+struct TestDoubles<'s, 'a> {
+    src: &'s Source<'a>,
+    /// Test code: the whole file (test support) or its #[cfg(test)] modules.
+    regions: Vec<(usize, usize)>,
+    fns: Vec<FnSpan>,
+    tests: Vec<usize>,
+}
+
+impl<'s, 'a> TestDoubles<'s, 'a> {
+    fn new(src: &'s Source<'a>, support: bool) -> TestDoubles<'s, 'a> {
+        let regions = if support { vec![(0, src.code.len())] } else { cfg_test_modules(src) };
+        if regions.is_empty() {
+            return TestDoubles { src, regions, fns: Vec::new(), tests: Vec::new() };
+        }
+        let fns = rust_fns(src);
+        let tests = TEST_ATTR.find_iter(&src.code).filter_map(|a| fns.get(fns.partition_point(|f| f.start < a.end())).map(|f| f.start)).collect();
+        TestDoubles { src, regions, fns, tests }
     }
-    if has(family::COMMENT) {
-        default_bodies(src, &fns, out, claimed);
+
+    fn holds(&self, at: usize) -> bool {
+        if !inside(&self.regions, at) {
+            return false;
+        }
+        let innermost = self.fns.iter().filter(|f| f.open < at && at < f.end).max_by_key(|f| f.open);
+        let Some(f) = innermost else { return true };
+        if !self.tests.contains(&f.start) {
+            return true;
+        }
+        // In the test's own body: a closure (`|_| todo!()`, never called),
+        // a match arm or a nested block is no statement of the test.
+        let code = &self.src.code;
+        let line_start = code[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let before = &code[line_start..at];
+        let blocks = self.src.blocks();
+        let block = blocks[..blocks.partition_point(|b| b.0 < at)].iter().rev().find(|b| b.1 > at).map(|b| b.0);
+        before.contains(&b'|') || before.trim_ascii_end().ends_with(b"=>") || block != Some(f.open)
     }
 }
 
-fn tests(src: &Source, fns: &[FnSpan], m: &Matchers, out: &mut Vec<Raw>) {
-    let code = &src.code;
-    let mut helpers = None;
-    for attr in TEST_ATTR.find_iter(code) {
-        // The test is the first function after the attribute, with only
-        // attributes and qualifiers between.
-        let Some(f) = fns.get(fns.partition_point(|f| f.start < attr.end())) else { continue };
-        let between = &code[attr.end()..f.start];
-        if between.contains(&b'{') || between.contains(&b';') {
-            continue;
-        }
-        if between.windows(12).any(|w| w == b"should_panic") {
-            continue;
-        }
-        let signature = &code[f.start..f.open];
-        let body = &code[f.open..f.end];
-        let result_test = signature.windows(2).any(|w| w == b"->") && signature.windows(6).any(|w| w == b"Result");
-        if ASSERTION.is_match(body) || (result_test && body.contains(&b'?')) || m.calls_helper(body) || in_proptest(src, attr.start()) {
-            continue;
-        }
-        let local = helpers.get_or_insert_with(|| asserting_fns(src, fns, m));
-        if calls_any(body, local) {
-            continue;
-        }
-        out.push(Raw {
-            rule: RUST_TEST,
-            at: attr.start(),
-            message: format!("test `{}` has no assertion: nothing in it can fail", f.name),
-            key: format!("fn {}", f.name),
-        });
+/// Whether the file's opening comment says it exists for tests ("Used only
+/// by doc tests", "test support"): its code is test code.
+fn declares_test_support(src: &Source) -> bool {
+    static TEST_ONLY: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)\b(?:used\s+)?only\s+(?:by|for|in)\s+(?:\w+\s+){0,2}?(?:doc\s*)?tests?\b|\bfor\s+(?:doc\s*)?tests?\s+only\b|\btest\s+support\b"));
+    let first_code = src.code.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(src.code.len());
+    src.comments.iter().take_while(|c| c.start < first_code).any(|c| !c.doc && TEST_ONLY.is_match(src.comment_text(c).as_bytes()))
+}
+
+/// `(open, end)` of every token-stream macro argument, ordered.
+fn token_streams(src: &Source) -> Vec<(usize, usize)> {
+    if !src.text.windows(5).any(|w| w == b"quote" || w == b"macro") {
+        return Vec::new();
     }
+    TOKEN_STREAM.captures_iter(&src.code).filter_map(|c| c.get(1)).map(|o| (o.start(), src.group_end(o.start()))).collect()
 }
 
-/// Functions and `macro_rules!` macros of this file that assert, directly
-/// or through each other: a test calling one of them can fail.
-fn asserting_fns(src: &Source, fns: &[FnSpan], m: &Matchers) -> HashSet<String> {
-    let macros = MACRO_RULES.captures_iter(&src.code).filter_map(|c| {
-        let (name, open) = (c.get(1)?, c.get(2)?);
-        Some((String::from_utf8_lossy(name.as_bytes()).into_owned(), open.start(), src.group_end(open.start())))
-    });
-    let defs: Vec<(String, usize, usize)> = fns.iter().map(|f| (f.name.clone(), f.open, f.end)).chain(macros).collect();
-    let body = |d: &(String, usize, usize)| &src.code[d.1..d.2];
-    let mut set: HashSet<String> = defs.iter().filter(|d| ASSERTION.is_match(body(d)) || m.calls_helper(body(d))).map(|d| d.0.clone()).collect();
-    loop {
-        let more: Vec<String> = defs.iter().filter(|d| !set.contains(&d.0) && calls_any(body(d), &set)).map(|d| d.0.clone()).collect();
-        if more.is_empty() {
-            return set;
-        }
-        set.extend(more);
-    }
+pub(super) fn inside(regions: &[(usize, usize)], at: usize) -> bool {
+    regions.iter().any(|&(o, e)| o < at && at < e)
 }
 
-fn calls_any(body: &[u8], names: &HashSet<String>) -> bool {
-    !names.is_empty() && CALL.captures_iter(body).any(|c| c.get(1).is_some_and(|n| names.contains(&*String::from_utf8_lossy(n.as_bytes()))))
-}
-
-/// Whether `at` is inside a `proptest! { … }` block: its tests assert that
-/// the code under test never panics on any generated input.
-fn in_proptest(src: &Source, at: usize) -> bool {
-    let blocks = src.blocks();
-    let innermost = blocks[..blocks.partition_point(|b| b.0 < at)].iter().rev().find(|b| b.1 > at);
-    innermost.is_some_and(|b| src.code[..b.0].trim_ascii_end().ends_with(b"proptest!"))
+/// Bodies of `#[cfg(test)] mod x { … }`.
+pub(super) fn cfg_test_modules(src: &Source) -> Vec<(usize, usize)> {
+    CFG_TEST_MOD.captures_iter(&src.code).filter_map(|c| c.get(1)).map(|o| (o.start(), src.block_end(o.start()))).collect()
 }
 
 fn default_bodies(src: &Source, fns: &[FnSpan], out: &mut Vec<Raw>, claimed: &mut Vec<usize>) {
@@ -162,11 +179,6 @@ fn default_bodies(src: &Source, fns: &[FnSpan], out: &mut Vec<Raw>, claimed: &mu
         }
         claimed.extend(&marks);
         let shown = if value.is_empty() { "nothing".to_string() } else { format!("`{value}`") };
-        out.push(Raw {
-            rule: RUST_DEFAULT_BODY,
-            at: f.start,
-            message: format!("`{}` only returns {shown} and a comment says it is unfinished", f.name),
-            key: format!("fn {}", f.name),
-        });
+        out.push(Raw::new(RUST_DEFAULT_BODY, f.start, format!("`{}` only returns {shown} and a comment says it is unfinished", f.name), format!("fn {}", f.name)));
     }
 }

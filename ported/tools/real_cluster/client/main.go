@@ -2,11 +2,13 @@
 // cluster, publishes a few messages, and prints what the servers report
 // (stream and consumer info, as JSON) to stdout.
 //
-//	go run main.go nats://127.0.0.1:PORT
+//	go run main.go nats://127.0.0.1:PORT            (clean-shutdown fixtures)
+//	go run main.go -unclean nats://127.0.0.1:PORT   (raft-log fixtures, see unclean.go)
 package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -36,7 +38,13 @@ func connect(url, user string) (*nats.Conn, nats.JetStreamContext) {
 }
 
 func main() {
-	url := os.Args[1]
+	unclean := flag.Bool("unclean", false, "run the create/update/delete scenario for the raft-log fixtures")
+	flag.Parse()
+	url := flag.Arg(0)
+	if *unclean {
+		printReport(uncleanScenario(url))
+		return
+	}
 	var out []report
 
 	nc, js := connect(url, "a")
@@ -79,7 +87,10 @@ func main() {
 	must(err)
 	out = append(out, collect(js, "ACC_B"))
 	nc.Close()
+	printReport(out)
+}
 
+func printReport(out []report) {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	must(enc.Encode(out))
