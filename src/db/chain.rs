@@ -13,7 +13,7 @@ pub(crate) use crate::domain::chain::{HISTORY_HEAD, HISTORY_LEGACY, HISTORY_UID_
 
 /// Global IDs a writer may fix for a row (a merge copies them); what is
 /// left None is made here: a fresh UUIDv7 for the row, and for its call
-/// the ID the call's first row got.
+/// the ID the call's previous row got.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NewIds {
     pub uid: Option<String>,
@@ -66,9 +66,12 @@ pub(crate) fn append_history(c: &Connection, h: &NewHistory<'_>) -> rusqlite::Re
     let uid = h.ids.uid.clone().unwrap_or_else(new_uid);
     let change_uid = match &h.ids.change_uid {
         Some(u) => u.clone(),
+        // A call's rows are appended one after another in its
+        // transaction: the call's ID is the last row's when it is the
+        // same call (a lookup by change_id would scan the table).
         None => c
-            .prepare_cached("SELECT change_uid FROM status_history WHERE change_id = ?1 ORDER BY id LIMIT 1")?
-            .query_row([h.change_id], |r| r.get::<_, Option<String>>(0))
+            .prepare_cached("SELECT change_uid FROM status_history WHERE id = ?1 AND change_id = ?2")?
+            .query_row(params![last, h.change_id], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten()
             .unwrap_or_else(new_uid),

@@ -167,7 +167,8 @@ fn issue15_a_true_conflict_is_reported_listed_and_settled() {
     assert_eq!(s[&format!("feature {other}")], "deferred");
     let history = pt_json(&t, &db, &["history", "--feature", &f]);
     assert_eq!(history["count"], 3, "ours, theirs and the merge's settling change: {history}");
-    pt_ok(&t, &db, &["audit"]);
+    let audit = pt_ok(&t, &db, &["audit"]);
+    assert!(audit.contains("merge conflict"), "audit warns of the open conflict: {audit}");
 
     // Settled as a normal change (here: to the status it already has).
     pt_ok(&t, &db, &["batch", "update", "33", "--features", &f, "--status", "stub"]);
