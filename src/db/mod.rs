@@ -242,14 +242,18 @@ impl Database {
         }
         // Statement journals stay in memory instead of spilling to a temp
         // file; every page read is checked for malformed cells, so a
-        // corrupt page of a table a command touches is refused; the WAL is folded into the database by SQLite's automatic
-        // checkpoints rather than on every close, which would cost each
-        // short command two extra fsyncs.
+        // corrupt page of a table a command touches is refused.
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cell_size_check = ON;")
             .map_err(|e| sql_error(&path, e))?;
+        // A writer that is the last connection to close folds the WAL into
+        // the database and removes it (SQLite's default): users commit
+        // porting.db to git, and a main file missing its recent changes, or
+        // a stale -wal left beside a file git replaced, would lose or corrupt
+        // work. It costs a short command two fsyncs. Readers never
+        // checkpoint on close.
         self.conn
-            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, self.read_only)
             .map(|_| ())
             .map_err(|e| sql_error(&path, e))
     }

@@ -373,3 +373,17 @@ fn a_lock_held_past_the_timeout_is_busy_not_partial() {
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(history_len(&t), 0);
 }
+
+/// Users commit porting.db to git: once a write command has ended, the main
+/// file alone holds its change and no -wal is left beside it.
+#[test]
+fn a_finished_update_leaves_everything_in_the_main_file() {
+    let (t, f, _) = builtin("update-checkpoint");
+    t.ok(&["batch", "update", "33", "--features", &f.to_string(), "--status", "stub"]);
+    let db = t.join("porting.db");
+    let wal = t.join("porting.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "a -wal is left after the command ended");
+    let copy = t.join("committed.db");
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(status_of(&connect(&copy), "features", f), "stub");
+}
