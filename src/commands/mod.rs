@@ -8,6 +8,7 @@ pub mod completions;
 pub mod evidence;
 pub mod gate;
 pub mod gate_parse;
+pub mod gate_mutants;
 pub mod history;
 pub mod import;
 pub mod init;

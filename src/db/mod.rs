@@ -8,6 +8,7 @@ mod evidence;
 mod integrity;
 mod load;
 mod mapping;
+mod mutation;
 mod read;
 mod timeline;
 mod schema;
@@ -25,6 +26,7 @@ pub use evidence::{FileHashRow, GateRecord, ResultRow, RunRow};
 pub use load::LoadReport;
 pub use integrity::{ChainReport, Finding};
 pub use mapping::{Declaration, MapReport, Who};
+pub use mutation::{MutantRow, MutationRunRow};
 pub use read::*;
 pub use timeline::Transition;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
@@ -43,6 +45,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_evidence_provenance", include_str!("../../migrations/0005_evidence_provenance.sql")),
     ("0006_modules_and_upstream", include_str!("../../migrations/0006_modules_and_upstream.sql")),
     ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
+    ("0009_mutation_evidence", include_str!("../../migrations/0009_mutation_evidence.sql")),
 ];
 
 /// The number a migration's name starts with.

@@ -14,3 +14,4 @@ pub mod naming;
 pub mod names;
 pub mod evidence;
 pub mod chain;
+pub mod mutation;

@@ -7,6 +7,7 @@ pub mod gate;
 pub mod item;
 pub mod module;
 pub mod mapping;
+pub mod mutants;
 pub mod provenance;
 pub mod report;
 pub mod stale;

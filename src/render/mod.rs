@@ -11,6 +11,7 @@ pub mod html;
 pub mod item;
 pub mod markdown;
 pub mod module;
+pub mod mutants;
 pub mod report;
 pub mod sarif;
 pub mod stub;
