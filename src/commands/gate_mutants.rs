@@ -84,7 +84,7 @@ pub fn run(ctx: &Ctx, a: MutantsArgs) -> anyhow::Result<i32> {
     };
     let report = gate(&mut db, &project, items, &options)?;
     if let Some(path) = &a.export {
-        let file = ExportFile { format: EXPORT_FORMAT.into(), records: report.records.clone() };
+        let file = ExportFile { format: EXPORT_FORMAT.into(), records: report.exported.clone() };
         let text = serde_json::to_string_pretty(&file).map_err(|e| Error::usage(format!("cannot encode the export: {e}")))?;
         std::fs::write(path, text).map_err(|e| Error::usage(format!("cannot write {}: {e}", path.display())))?;
     }

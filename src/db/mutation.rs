@@ -170,4 +170,31 @@ impl Database {
             Ok(out)
         })
     }
+
+    /// Mutants of the latest trusted, completed mutation run of every
+    /// verified feature, and how many verified features have one.
+    pub fn verified_mutation_totals(&self) -> Result<(crate::domain::mutation::Tally, u64), Error> {
+        self.read(|c| {
+            let latest = "SELECT max(r.id) FROM mutation_runs r JOIN features f ON f.id = r.feature_id
+                          WHERE f.status = 'verified' AND r.provenance = 'trusted' AND r.outcome = 'completed' GROUP BY r.feature_id";
+            let with: i64 = c.prepare_cached(&format!("SELECT count(*) FROM ({latest})"))?.query_row([], |r| r.get(0))?;
+            let mut t = crate::domain::mutation::Tally::default();
+            let mut stmt = c.prepare_cached(&format!("SELECT outcome, suppressed IS NOT NULL, count(*) FROM mutation_mutants WHERE run_id IN ({latest}) GROUP BY 1, 2"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let outcome: String = r.get(0)?;
+                let suppressed: bool = r.get(1)?;
+                let n: i64 = r.get(2)?;
+                let n = n as u64;
+                match (MutantOutcome::parse(&outcome), suppressed) {
+                    (Some(MutantOutcome::Missed), true) => t.suppressed += n,
+                    (Some(MutantOutcome::Missed), false) => t.missed += n,
+                    (Some(MutantOutcome::Caught), _) => t.caught += n,
+                    (Some(MutantOutcome::Timeout), _) => t.timeout += n,
+                    _ => t.unviable += n,
+                }
+            }
+            Ok((t, with as u64))
+        })
+    }
 }

@@ -223,6 +223,20 @@ pub fn problem(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Opti
     None
 }
 
+/// A one-word mark of why [`problem`] objects, for tables: missing,
+/// stale, untrusted, failed, missed or insufficient.
+pub fn mark(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Option<&'static str> {
+    problem(evidence, body_now)?;
+    Some(match (evidence, body_now) {
+        (None, _) | (_, None) => "missing",
+        (Some(e), Some(b)) if e.provenance != Provenance::Trusted => if e.body_hash == b { "untrusted" } else { "missing" },
+        (Some(e), Some(b)) if e.body_hash != b => "stale",
+        (Some(e), _) if e.outcome != "completed" => "failed",
+        (Some(e), _) if e.tally.missed > 0 => "missed",
+        _ => "insufficient",
+    })
+}
+
 /// A `// porttrack: allow(mutant) reason` comment in a function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suppression {
@@ -365,6 +379,16 @@ mod tests {
         failed.outcome = "failed".into();
         failed.failure = Some("the unmutated baseline failed".into());
         assert!(problem(Some(&failed), Some("b")).unwrap().contains("did not complete (the unmutated baseline failed)"));
+    }
+
+    #[test]
+    fn marks_name_the_problem_in_a_word() {
+        let ok = Tally { caught: 1, ..Tally::default() };
+        assert_eq!(mark(Some(&facts(ok)), Some("b")), None);
+        assert_eq!(mark(None, Some("b")), Some("missing"));
+        assert_eq!(mark(Some(&facts(ok)), Some("c")), Some("stale"));
+        assert_eq!(mark(Some(&facts(Tally { missed: 1, ..ok })), Some("b")), Some("missed"));
+        assert_eq!(mark(Some(&facts(Tally::default())), Some("b")), Some("insufficient"));
     }
 
     #[test]

@@ -81,9 +81,12 @@ pub struct MutantsReport {
     pub cached: usize,
     pub totals: Tally,
     pub features: Vec<FeatureMutation>,
-    /// Records made by this gate, for `evidence import` elsewhere.
+    /// Records made by this gate.
     #[serde(skip)]
     pub records: Vec<MutationRecord>,
+    /// Records made or reused by this gate, for `evidence import` elsewhere.
+    #[serde(skip)]
+    pub exported: Vec<MutationRecord>,
 }
 
 /// The file `gate mutants --export` writes and `evidence import` reads.
@@ -159,6 +162,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     let mut exercising: BTreeMap<i64, BTreeMap<i64, Vec<String>>> = BTreeMap::new();
     let mut package_files: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
     let mut features = Vec::new();
+    let mut exported = Vec::new();
     let mut pending: Vec<Prepared> = Vec::new();
     let mut position = 0usize;
     for item in items {
@@ -185,6 +189,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
                     let mut f = summarize(&item, Some(hit.id), true, &hit.record, &p);
                     f.problem = mutation::problem(db.mutation_evidence(item.id, Some(&p.body))?.as_ref(), Some(&p.body));
                     features.push(f);
+                    exported.push(hit.record);
                 }
                 None if p.tests.is_empty() => features.push(unmeasured(&item, "no test exercises it (no linked test has a Rust test, none is registered), so no mutant can be caught".into())),
                 None => pending.push(p),
@@ -240,6 +245,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
                 (false, _) => mutation::problem(Some(&preview_facts(&record)), Some(&p.body)),
             };
             features.push(f);
+            exported.push(record.clone());
             records.push(record);
         }
     }
@@ -263,7 +269,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
         GateVerdict::Passed
     };
     let cached = features.iter().filter(|f| f.cached).count();
-    Ok(MutantsReport { verdict, git_commit: start.commit, provenance, untrusted_because, tool_version, shard: o.shard.map(|s| s.to_string()), mutated, cached, totals, features, records })
+    Ok(MutantsReport { verdict, git_commit: start.commit, provenance, untrusted_because, tool_version, shard: o.shard.map(|s| s.to_string()), mutated, cached, totals, features, records, exported })
 }
 
 /// The facts of a record not written (a dry run), as if it had run `0`.
@@ -635,4 +641,133 @@ pub fn problems(db: &Database, project: &Project, items: &[ItemRow]) -> Result<B
         }
     }
     Ok(out)
+}
+
+/// A feature's mutation evidence as `feature show` presents it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MutationShown {
+    /// Whether `verified` needs it (`[verify] mutants = true`).
+    pub required: bool,
+    /// The run the evidence comes from (None: never mutated).
+    pub run: Option<i64>,
+    pub body_current: bool,
+    pub tally: Tally,
+    pub missed: Vec<Mutant>,
+    pub suppressed: Vec<Mutant>,
+    /// Suppressions in its function now that declare no missed mutant.
+    pub unused_suppressions: Vec<Suppression>,
+    /// Why it does not allow verified (None: it does).
+    pub problem: Option<String>,
+}
+
+/// The mutation evidence of a feature with a Rust target (None otherwise).
+pub fn shown(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<MutationShown>, Error> {
+    let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
+    let now = current_body(project, file, symbol);
+    let body = now.as_ref().map(|b| b.0.clone());
+    let facts = db.mutation_evidence(item.id, body.as_deref())?;
+    let run = match &facts {
+        Some(f) => db.mutation_run(f.run)?,
+        None => None,
+    };
+    let (missed, suppressed, unused) = match (&run, &now) {
+        (Some(r), Some((_, first, _, lines))) => {
+            let sups = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
+            let mut copy = r.record.mutants.clone();
+            let (unused, _) = apply_suppressions(&mut copy, &sups);
+            let missed = r.record.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).cloned().collect();
+            (missed, r.record.mutants.iter().filter(|m| m.suppressed.is_some()).cloned().collect(), unused)
+        }
+        _ => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    Ok(Some(MutationShown {
+        required: project.config.verify.mutants,
+        run: facts.as_ref().map(|f| f.run),
+        body_current: facts.as_ref().zip(body.as_ref()).is_some_and(|(f, b)| &f.body_hash == b),
+        tally: facts.as_ref().map(|f| f.tally).unwrap_or_default(),
+        missed,
+        suppressed,
+        unused_suppressions: unused,
+        problem: mutation::problem(facts.as_ref(), body.as_deref()),
+    }))
+}
+
+/// What `evidence import` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    /// (feature ID, new mutation run ID) of each record imported.
+    pub imported: Vec<(i64, i64)>,
+    /// Records already recorded here (same feature, cache key and mutants).
+    pub already: usize,
+}
+
+/// Read an `--export` file and record its runs here, after checking each
+/// as local evidence is checked: a trusted run made by porttrack's gate on
+/// a commit this repository has, from the porttrack.toml committed there,
+/// of a feature mapped here to the same function, whose body at that
+/// commit hashes to what the run recorded. All or nothing.
+pub fn import(db: &mut Database, project: &Project, path: &Path) -> Result<ImportReport, Error> {
+    let shown = path.display().to_string();
+    let text = crate::project_files::read_named(path).map_err(|e| Error::usage(format!("{shown} {e}")))?;
+    let file: ExportFile = serde_json::from_str(&text).map_err(|e| Error::usage(format!("{shown} is not a mutation evidence export: {e}")))?;
+    if file.format != EXPORT_FORMAT {
+        return Err(Error::usage(format!("{shown} has format '{}', not {EXPORT_FORMAT}", crate::domain::names::escape(&file.format))));
+    }
+    let repo = crate::git::Repo::at(&project.root).ok_or_else(|| Error::Refused(format!("{} is not a git repository, so no imported run can be checked", project.root.display())))?;
+    let prefix = repo.relative(&project.root).unwrap_or_default();
+    let in_repo = |rel: &str| if prefix.is_empty() { rel.to_string() } else { format!("{prefix}/{rel}") };
+    let mut fresh = Vec::new();
+    let mut already = 0;
+    for (n, r) in file.records.iter().enumerate() {
+        let refuse = |why: String| Error::Refused(format!("{shown}: record {} (feature {}) cannot be imported: {why}; nothing was imported", n + 1, r.feature_id));
+        if r.provenance != Provenance::Trusted {
+            return Err(refuse(format!("it is marked {} ({})", r.provenance.as_str(), r.untrusted_because.join("; "))));
+        }
+        if !matches!(r.origin.as_str(), "gate" | "verify") {
+            return Err(refuse(format!("its origin is '{}', not a run of porttrack's gate", crate::domain::names::escape(&r.origin))));
+        }
+        let commit = r.git_commit.as_deref().ok_or_else(|| refuse("it recorded no commit".into()))?;
+        if !repo.has_commit(commit) {
+            return Err(refuse(format!("commit {commit} is not in this repository")));
+        }
+        let committed_config = repo.committed_sha256(commit, &in_repo(crate::config::FILE_NAME));
+        if committed_config != r.config_sha256 {
+            return Err(refuse(format!("its porttrack.toml is not the one committed at {commit}")));
+        }
+        let item = db.item(ItemKind::Feature, r.feature_id)?.ok_or_else(|| refuse("no such feature here".into()))?;
+        if item.rust_file.as_deref() != Some(r.rust_file.as_str()) || item.rust_symbol.as_deref() != Some(r.rust_symbol.as_str()) {
+            return Err(refuse(format!("it mutated {}::{}, but the feature is mapped to {} here", r.rust_file, r.rust_symbol, item.rust_target().unwrap_or_else(|| "nothing".into()))));
+        }
+        let blob = repo.committed_text(commit, &in_repo(&r.rust_file)).ok_or_else(|| refuse(format!("{} is not in commit {commit}", r.rust_file)))?;
+        let lines: Vec<&str> = blob.lines().collect();
+        let span = crate::targets::target_span(&r.rust_file, blob.as_bytes(), &r.rust_symbol);
+        let body = span.and_then(|(a, b)| lines.get(a.saturating_sub(1)..b.min(lines.len()))).map(body_hash);
+        if span.map(|(a, b)| (a as i64, b as i64)) != Some((r.first_line, r.last_line)) || body.as_deref() != Some(r.body_hash.as_str()) {
+            return Err(refuse(format!("its function body hash does not match {}::{} at commit {commit}", r.rust_file, r.rust_symbol)));
+        }
+        if r.outcome == "completed" && r.mutants.iter().any(|m| m.file != r.rust_file || !(r.first_line..=r.last_line).contains(&m.line)) {
+            return Err(refuse("it holds a mutant outside the feature's function".into()));
+        }
+        if db.cached_mutation_run(r.feature_id, &r.cache_key)?.is_some_and(|hit| hit.record.mutants == r.mutants && hit.record.body_hash == r.body_hash) {
+            already += 1;
+            continue;
+        }
+        fresh.push(r.clone());
+    }
+    let mut imported = Vec::new();
+    for mut r in fresh {
+        r.origin = "import".into();
+        let id = db.record_mutation_run(&r)?;
+        imported.push((r.feature_id, id));
+    }
+    Ok(ImportReport { file: shown, imported, already })
+}
+
+/// [`mutation::mark`] of a feature with a Rust target (None otherwise).
+pub fn mark_of(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<&'static str>, Error> {
+    let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
+    let body = current_body(project, file, symbol).map(|b| b.0);
+    let facts = db.mutation_evidence(item.id, body.as_deref())?;
+    Ok(mutation::mark(facts.as_ref(), body.as_deref()))
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::escape::value;
 use crate::domain::mutation::{Mutant, Tally};
 use crate::ops::gate::GateVerdict;
-use crate::ops::mutants::{FeatureMutation, MutantsReport};
+use crate::ops::mutants::{FeatureMutation, ImportReport, MutantsReport};
 
 pub fn tally(t: &Tally) -> String {
     let score = t.score().map_or("-".to_string(), |s| format!("{:.1}%", s * 100.0));
@@ -73,6 +73,14 @@ pub fn report(r: &MutantsReport) -> String {
     let _ = writeln!(out, "  {}", tally(&r.totals));
     for f in &r.features {
         feature(&mut out, f);
+    }
+    out
+}
+
+pub fn import(r: &ImportReport) -> String {
+    let mut out = format!("Imported {} mutation run(s) from {} ({} already recorded)\n", r.imported.len(), value(&r.file), r.already);
+    for (feature, run) in &r.imported {
+        let _ = writeln!(out, "  feature {feature}: mutation run {run}");
     }
     out
 }

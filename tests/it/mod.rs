@@ -21,3 +21,4 @@ mod stub_scan;
 mod terminal;
 mod update;
 mod upstream;
+mod mutants;
