@@ -111,6 +111,8 @@ struct Prepared {
     tests: Vec<String>,
     /// The package directory relative to the project root ("" at the root).
     package: String,
+    /// Its workspace's directory (cargo-mutants names files relative to it).
+    workspace: String,
     suppressions: Vec<Suppression>,
 }
 
@@ -350,6 +352,7 @@ fn prepare(
     crate::project_files::resolve(&project.root, file).map_err(|p| format!("its Rust target {file} {p}"))?;
     let (body, first, last, lines) = current_body(project, file, &symbol).ok_or_else(|| format!("its Rust function {symbol} cannot be found in {file}"))?;
     let package = package_of(&project.root, file).ok_or_else(|| format!("{file} belongs to no Cargo package under the project root"))?;
+    let workspace = workspace_of(&project.root, &package);
     if !package_files.contains_key(&package) {
         package_files.insert(package.clone(), test_files(&project.root, &package));
     }
@@ -359,7 +362,7 @@ fn prepare(
     let lock = cargo_lock(&project.root, &package);
     let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings });
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, suppressions })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -380,6 +383,25 @@ fn package_of(root: &Path, file: &str) -> Option<String> {
         dir = d.parent();
     }
     None
+}
+
+/// The directory of the workspace `package` belongs to: the nearest
+/// directory from it upward (inside the root) whose Cargo.toml has a
+/// `[workspace]`, else the package itself.
+fn workspace_of(root: &Path, package: &str) -> String {
+    let mut dir = Some(Path::new(package));
+    while let Some(d) = dir {
+        if let Ok(text) = crate::project_files::read_named(&root.join(d).join("Cargo.toml")) {
+            if text.lines().any(|l| l.trim() == "[workspace]") {
+                return d.to_string_lossy().into_owned();
+            }
+        }
+        if d.as_os_str().is_empty() {
+            break;
+        }
+        dir = d.parent();
+    }
+    package.to_string()
 }
 
 /// SHA-256 of every test file of a package: `.rs` files under `tests/`,
@@ -431,8 +453,16 @@ fn could_not_run(why: &str) -> Measured {
     Measured { started_at: crate::clock::now_rfc3339(), duration_ms: 0, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(why.into()), mutants: Vec::new() }
 }
 
+/// Environment variable overriding `[mutants] scratch_dir`.
+pub const SCRATCH_ENV: &str = "PORTTRACK_MUTANTS_DIR";
+
 /// The scratch directory of this project's mutation runs.
 fn scratch_root(project: &Project) -> PathBuf {
+    // Where builds happen changes no outcome, so the environment may move
+    // it (bench/mutants_batch33.sh measures cold builds this way).
+    if let Some(d) = std::env::var_os(SCRATCH_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
     match &project.config.mutants.scratch_dir {
         Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
         Some(d) => project.root.join(d),
@@ -557,7 +587,8 @@ fn measure(project: &Project, root: &Path, target: &Path, out_dir: &Path, p: &Pr
     let started_at = crate::clock::now_rfc3339();
     let clock = Instant::now();
     let dir = if p.package.is_empty() { root.to_path_buf() } else { root.join(&p.package) };
-    let in_package = if p.package.is_empty() { p.file.clone() } else { p.file.strip_prefix(&format!("{}/", p.package)).unwrap_or(&p.file).to_string() };
+    // cargo-mutants names files relative to the workspace.
+    let in_package = if p.workspace.is_empty() { p.file.clone() } else { p.file.strip_prefix(&format!("{}/", p.workspace)).unwrap_or(&p.file).to_string() };
     let names = match list(&dir, p, &in_package) {
         Ok(n) => n,
         Err(why) => return Measured { started_at, duration_ms: clock.elapsed().as_millis() as i64, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(why), mutants: Vec::new() },
@@ -616,7 +647,7 @@ fn read_outcomes(out: &Path, p: &Prepared, in_package: &str) -> Result<Vec<Mutan
         let Some(name) = m["name"].as_str() else { continue };
         let outcome = MutantOutcome::from_summary(summary).ok_or_else(|| format!("unknown outcome '{summary}' of {name} in {}", path.display()))?;
         let file = m["file"].as_str().unwrap_or(in_package);
-        let file = if p.package.is_empty() { file.to_string() } else { format!("{}/{file}", p.package) };
+        let file = if p.workspace.is_empty() { file.to_string() } else { format!("{}/{file}", p.workspace) };
         let diff = o["diff_path"].as_str().map(|d| crate::project_files::read_named(&out.join(d)).unwrap_or_default()).unwrap_or_default();
         let duration: f64 = o["phase_results"].as_array().map_or(0.0, |ps| ps.iter().filter_map(|ph| ph["duration"].as_f64()).sum());
         mutants.push(Mutant { file, line: m["span"]["start"]["line"].as_i64().unwrap_or(0), description: name.to_string(), diff, outcome, duration_ms: Some((duration * 1000.0) as i64), suppressed: None });
