@@ -197,4 +197,26 @@ impl Database {
             Ok((t, with as u64))
         })
     }
+
+    /// Re-check the mutation chain from its first row: each row's hash
+    /// against its content and the row before, and the head in `meta`.
+    /// Returns how many rows were checked and every problem.
+    pub fn mutation_chain_problems(&self) -> Result<(usize, Vec<super::Finding>), Error> {
+        let rows = self.mutation_chain()?;
+        let head: Option<String> = self.read(|c| super::chain::meta(c, MUTANTS_HEAD))?;
+        let mut problems = Vec::new();
+        let mut prev = crate::domain::chain::GENESIS.to_string();
+        for (row, stored) in &rows {
+            let expected = link(&prev, &row.record.content(row.id));
+            if &expected != stored {
+                problems.push(super::Finding { subject: format!("mutation run {}", row.id), message: "its hash does not match its content and the run before it: it was edited, inserted or a run before it deleted outside porttrack".into() });
+            }
+            prev = stored.clone();
+        }
+        let last = rows.last().map(|(_, h)| h.clone());
+        if head != last {
+            problems.push(super::Finding { subject: "mutation runs".into(), message: "the chain's head in meta is not the last run's hash: runs were deleted or the head was changed".into() });
+        }
+        Ok((rows.len(), problems))
+    }
 }

@@ -622,7 +622,7 @@ fn measure(project: &Project, root: &Path, target: &Path, out_dir: &Path, p: &Pr
         Ended::Interrupted(sig) => return failed("could_not_run", format!("interrupted by {}", crate::gate::run::signal_name(*sig))),
         Ended::Exited(_) => {}
     }
-    match read_outcomes(&out_dir.join("mutants.out"), p, &in_package) {
+    match read_outcomes(&out_dir.join("mutants.out"), p, &in_package, &names) {
         Ok(mutants) => Measured { started_at, duration_ms, command: argv, outcome: "completed".into(), failure: None, mutants },
         Err(why) => failed("failed", why),
     }
@@ -630,7 +630,10 @@ fn measure(project: &Project, root: &Path, target: &Path, out_dir: &Path, p: &Pr
 
 /// The mutants of outcomes.json, with paths relative to the project root;
 /// Err when the baseline failed or the file cannot be read.
-fn read_outcomes(out: &Path, p: &Prepared, in_package: &str) -> Result<Vec<Mutant>, String> {
+/// Only the mutants `--list` placed in the function count: cargo-mutants
+/// 27.1.0 also tests some field-deletion mutants of other functions that
+/// `--re` should have left out.
+fn read_outcomes(out: &Path, p: &Prepared, in_package: &str, listed: &[String]) -> Result<Vec<Mutant>, String> {
     let path = out.join("outcomes.json");
     let text = crate::project_files::read_named(&path).map_err(|e| format!("cargo mutants wrote no readable {}: {e}", path.display()))?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
@@ -645,6 +648,9 @@ fn read_outcomes(out: &Path, p: &Prepared, in_package: &str) -> Result<Vec<Mutan
         }
         let m = &o["scenario"]["Mutant"];
         let Some(name) = m["name"].as_str() else { continue };
+        if !listed.iter().any(|l| l == name) {
+            continue;
+        }
         let outcome = MutantOutcome::from_summary(summary).ok_or_else(|| format!("unknown outcome '{summary}' of {name} in {}", path.display()))?;
         let file = m["file"].as_str().unwrap_or(in_package);
         let file = if p.workspace.is_empty() { file.to_string() } else { format!("{}/{file}", p.workspace) };

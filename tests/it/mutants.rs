@@ -127,6 +127,20 @@ fn declared_equivalent_mutants_are_listed_and_unused_declarations_reported() {
     // The report counts them.
     let s = t.json(&["report", "summary"]);
     assert_eq!(s["mutation"]["suppressed"], 2, "{s}");
+    assert!(t.ok(&["report", "summary"]).contains("Mutation: 2 verified feature(s) with evidence"));
+
+    // The audit re-checks the mutation chain; a run forged with sqlite3 breaks it.
+    assert_eq!(t.json(&["audit"])["passed"], true);
+    connect(&t.join("porting.db"))
+        .execute(
+            "INSERT INTO mutation_runs (feature_id, batch_id, started_at, duration_ms, command, outcome, rust_file, rust_symbol, first_line, last_line, body_hash, cache_key, tests, provenance, origin, chain_hash)
+             SELECT feature_id, batch_id, started_at, 1, command, 'completed', rust_file, rust_symbol, first_line, last_line, body_hash, 'forged', tests, 'trusted', 'gate', 'forged' FROM mutation_runs LIMIT 1",
+            [],
+        )
+        .unwrap();
+    let (code, out, _) = t.run(&["audit"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("mutation run 3"), "{out}");
 }
 
 #[test]
