@@ -203,9 +203,10 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     let mutated = pending.len();
     if !pending.is_empty() {
         let commit = start.commit.clone();
-        let measured = match commit.as_deref() {
-            None => pending.iter().map(|_| could_not_run("no git commit: cargo-mutants runs on the committed tree only")).collect(),
-            Some(c) => measure_all(project, c, &pending, o)?,
+        let measured = match (commit.as_deref(), &tool_version) {
+            (None, _) => pending.iter().map(|_| could_not_run("no git commit: cargo-mutants runs on the committed tree only")).collect(),
+            (_, None) => pending.iter().map(|_| could_not_run(&format!("cargo-mutants is not installed (`cargo mutants --version` failed); install it with `cargo install --locked cargo-mutants@{CARGO_MUTANTS_VERSION}`"))).collect(),
+            (Some(c), Some(_)) => measure_all(project, c, &pending, o)?,
         };
         let end = tree_state(project, db.path());
         let origin = RunOrigin { source: CommandSource::Config, results: ResultsSource::ResultsDir, start: start.clone(), end };
@@ -503,7 +504,7 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
                                     eprintln!("porttrack: mutating {} ({})", p.item.qualified_name(), p.symbol);
                                 }
                                 let root = if prefix.is_empty() { tree.clone() } else { tree.join(&prefix) };
-                                measure(project, &root, &target, &results_dir.join(format!("feature-{}", p.item.id)), p, o)
+                                measure(project, &Scratch { tree: &tree, root: &root, target: &target }, &results_dir.join(format!("feature-{}", p.item.id)), p, o)
                             }
                         };
                         out.push((i, m));
@@ -583,7 +584,16 @@ fn list(dir: &Path, p: &Prepared, in_package: &str) -> Result<Vec<String>, Strin
         .collect())
 }
 
-fn measure(project: &Project, root: &Path, target: &Path, out_dir: &Path, p: &Prepared, o: &MutantsOptions) -> Measured {
+/// One worker's scratch tree: the extracted repository, the project root
+/// inside it, and its build directory.
+struct Scratch<'a> {
+    tree: &'a Path,
+    root: &'a Path,
+    target: &'a Path,
+}
+
+fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepared, o: &MutantsOptions) -> Measured {
+    let (root, target) = (scratch.root, scratch.target);
     let started_at = crate::clock::now_rfc3339();
     let clock = Instant::now();
     let dir = if p.package.is_empty() { root.to_path_buf() } else { root.join(&p.package) };
@@ -613,7 +623,16 @@ fn measure(project: &Project, root: &Path, target: &Path, out_dir: &Path, p: &Pr
     let log = out_dir.join("cargo-mutants.log");
     let timeout = Duration::from_secs(project.config.gate.timeout_secs.max(1));
     let options = RunOptions { cwd: &dir, env: &env, timeout, log: Some(&log), log_keep: project.config.gate.log_keep_mb.max(1).saturating_mul(1 << 20), progress: false };
+    // cargo-mutants puts each mutated file back itself, unless it is
+    // killed: until it has exited, the tree no longer counts as the commit
+    // and the next run extracts it afresh.
+    let marker = scratch.tree.with_extension("commit");
+    let marked = std::fs::read_to_string(&marker).ok();
+    let _ = std::fs::remove_file(&marker);
     let r = run(&argv, &options, &mut |_| {});
+    if let (Ended::Exited(_), Some(commit)) = (&r.ended, &marked) {
+        let _ = std::fs::write(&marker, commit);
+    }
     let duration_ms = clock.elapsed().as_millis() as i64;
     let failed = |outcome: &str, why: String| Measured { started_at: started_at.clone(), duration_ms, command: argv.clone(), outcome: outcome.into(), failure: Some(why), mutants: Vec::new() };
     match &r.ended {
