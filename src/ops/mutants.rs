@@ -484,6 +484,9 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
     let toplevel = repo.as_ref().map(|r| r.toplevel.clone()).unwrap_or_else(|| project.root.clone());
     let results_dir = fresh_results_dir(project, "mutants").map_err(|e| Error::usage(format!("cannot make a results directory under {}: {e}", project.root.join(".porttrack/runs").display())))?;
     let mut slots: Vec<Option<Measured>> = (0..pending.len()).map(|_| None).collect();
+    // SIGINT or SIGTERM ends the run in progress; nothing after it starts.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = &stop;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs)
             .map(|k| {
@@ -498,6 +501,7 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
                     let mut out = Vec::new();
                     for (i, p) in pending.iter().enumerate().filter(|(i, _)| i % jobs == k) {
                         let m = match &ready {
+                            _ if stop.load(std::sync::atomic::Ordering::SeqCst) => could_not_run("not run: the gate was interrupted"),
                             Err(why) => could_not_run(why),
                             Ok(()) => {
                                 if o.progress {
@@ -507,6 +511,9 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
                                 measure(project, &Scratch { tree: &tree, root: &root, target: &target }, &results_dir.join(format!("feature-{}", p.item.id)), p, o)
                             }
                         };
+                        if m.failure.as_deref().is_some_and(|f| f.starts_with("interrupted by")) {
+                            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
                         out.push((i, m));
                     }
                     out
