@@ -144,7 +144,7 @@ impl Tally {
         self.caught + self.missed + self.timeout + self.suppressed
     }
 
-    pub fn add(&mut self, other: &Tally) {
+    pub fn merge(&mut self, other: &Tally) {
         self.caught += other.caught;
         self.missed += other.missed;
         self.timeout += other.timeout;

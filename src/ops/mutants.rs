@@ -177,8 +177,8 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
         }
         let batch_tests = match item.batch {
             Some(b) => {
-                if !exercising.contains_key(&b) {
-                    exercising.insert(b, db.exercising_tests(b)?);
+                if let std::collections::btree_map::Entry::Vacant(e) = exercising.entry(b) {
+                    e.insert(db.exercising_tests(b)?);
                 }
                 exercising.get(&b).and_then(|m| m.get(&item.id)).cloned().unwrap_or_default()
             }
@@ -262,7 +262,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     };
     let mut totals = Tally::default();
     for f in &features {
-        totals.add(&f.tally);
+        totals.merge(&f.tally);
     }
     let verdict = if records.iter().any(|r| r.outcome == "could_not_run") {
         GateVerdict::CouldNotRun
