@@ -26,6 +26,21 @@
 //! # porttrack makes for each run ($PORTTRACK_RESULTS_DIR, also written as
 //! # {results_dir} in the command); read instead of the output.
 //! results = "junit.xml"
+//!
+//! [mutants]
+//! # Features mutated in parallel by `gate mutants` (one scratch tree each).
+//! jobs = 1
+//! # cargo-mutants' test timeout in seconds [default: its own, from the
+//! # unmutated baseline]; a mutant whose tests run longer counts as caught.
+//! timeout_secs = 120
+//! # Where the scratch trees and their build directories live [default: a
+//! # directory per project under the system's temporary directory].
+//! scratch_dir = "/var/tmp/porttrack-mutants"
+//!
+//! [verify]
+//! # `verify N` runs the mutation gate for the features it would verify,
+//! # and a Rust feature is verified only with mutation evidence.
+//! mutants = true
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -46,6 +61,32 @@ pub struct Config {
     pub target_roots: Vec<String>,
     pub stub: StubConfig,
     pub gate: GateConfig,
+    pub mutants: MutantsConfig,
+    pub verify: VerifyConfig,
+}
+
+/// `[mutants]`: how `gate mutants` runs cargo-mutants.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MutantsConfig {
+    pub jobs: usize,
+    pub timeout_secs: Option<u64>,
+    pub scratch_dir: Option<String>,
+}
+
+impl Default for MutantsConfig {
+    fn default() -> Self {
+        MutantsConfig { jobs: 1, timeout_secs: None, scratch_dir: None }
+    }
+}
+
+/// `[verify]`: what `verify N` requires beyond passing tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Mutation evidence for every Rust feature it verifies (README,
+    /// "Mutation evidence").
+    pub mutants: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -73,7 +114,13 @@ pub struct GateConfig {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { target_roots: vec!["src".into(), "ported".into(), "tests".into()], stub: StubConfig::default(), gate: GateConfig::default() }
+        Config {
+            target_roots: vec!["src".into(), "ported".into(), "tests".into()],
+            stub: StubConfig::default(),
+            gate: GateConfig::default(),
+            mutants: MutantsConfig::default(),
+            verify: VerifyConfig::default(),
+        }
     }
 }
 
@@ -169,6 +216,9 @@ pub fn parse(text: &str) -> Result<Config, String> {
         if r.is_empty() || r.contains('/') || r == "." || r == ".." || r.starts_with('-') {
             return Err(format!("gate.results = {r:?}: give a file name (no directory); the command writes it into $PORTTRACK_RESULTS_DIR"));
         }
+    }
+    if config.mutants.jobs == 0 {
+        return Err("mutants.jobs = 0: give at least 1".into());
     }
     Ok(config)
 }

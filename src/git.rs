@@ -128,6 +128,15 @@ impl Repo {
         Some(crate::gate::run::hex(&Sha256::digest(&bytes)))
     }
 
+    /// The text of `path` (relative to the top level) at `commit`.
+    pub fn committed_text(&self, commit: &str, path: &str) -> Option<String> {
+        if commit.starts_with('-') {
+            return None;
+        }
+        let bytes = git(&self.toplevel, &["cat-file", "blob", &format!("{commit}:{path}")]).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// `path` relative to the top level with `/` separators, if inside.
     pub fn relative(&self, path: &Path) -> Option<String> {
         let full = path.canonicalize().ok().or_else(|| {

@@ -29,6 +29,11 @@ pub fn run(ctx: &Ctx, cmd: BatchCommand) -> anyhow::Result<i32> {
             let mut shown = ops::batch::show(&db, a.number)?;
             ops::batch::mark_stale(&db, &ctx.project_root_for(&db)?, &mut shown)?;
             ops::batch::mark_upstream(&db, &mut shown)?;
+            // A porttrack.toml that cannot be read leaves the marks out; the
+            // commands that run gates say why.
+            if let Ok(project) = ctx.project_for(&db) {
+                ops::batch::mark_mutation(&db, &project, &mut shown)?;
+            }
             ctx.emit("batch show", &shown, render::batch::show)
         }
         BatchCommand::List => {

@@ -34,6 +34,8 @@ pub enum GateCommand {
     Test(TestArgs),
     /// Parse a test-results file and print what it holds (records nothing)
     Parse(super::gate_parse::GateParseArgs),
+    /// Mutate features' Rust functions (cargo-mutants) and record whether their tests kill the mutants
+    Mutants(super::gate_mutants::MutantsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +105,7 @@ pub fn run(ctx: &Ctx, cmd: GateCommand) -> anyhow::Result<i32> {
             Ok(report.verdict.exit_code())
         }
         GateCommand::Parse(a) => super::gate_parse::run(ctx, a),
+        GateCommand::Mutants(a) => super::gate_mutants::run(ctx, a),
     }
 }
 

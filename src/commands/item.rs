@@ -65,6 +65,10 @@ fn show(ctx: &Ctx, kind: ItemKind, args: ShowArgs) -> anyhow::Result<i32> {
     let db = ctx.open_db()?;
     let mut detail = ops::item::show(&db, kind, &args.item)?;
     detail.stale = ops::stale::stale_items(&db, &ctx.project_root_for(&db)?, detail.item.batch)?.iter().any(|s| s.kind == kind && s.id == detail.item.id);
+    if kind == ItemKind::Feature {
+        let project = ctx.project_for(&db)?;
+        detail.mutation = ops::mutants::shown(&db, &project, &detail.item)?;
+    }
     ctx.emit(&format!("{} show", kind.as_str()), &detail, render::item::show)
 }
 

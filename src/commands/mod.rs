@@ -15,6 +15,7 @@ pub mod db_merge;
 pub mod evidence;
 pub mod gate;
 pub mod gate_parse;
+pub mod gate_mutants;
 pub mod history;
 pub mod import;
 pub mod init;

@@ -31,7 +31,15 @@ What counts as evidence (README, \"What counts as evidence\"):
     whose recorded file hashes match the items' Rust files now;
   - mapped Rust test names are identifier paths (never starting with '-').
 Every run and history row is hash-chained; `porttrack audit` re-checks
-everything, `porttrack audit --rerun` re-runs the evidence.";
+everything, `porttrack audit --rerun` re-runs the evidence.
+
+Mutation evidence ([verify] mutants = true in porttrack.toml): verify runs
+`porttrack gate mutants` for the Rust features it would verify (cached
+results are reused), and such a feature becomes verified only with a
+trusted mutation run for its current function body with at least one
+viable mutant and every viable mutant caught or timed out; otherwise it
+stays complete and its missed mutants are listed with their diffs. See
+`porttrack gate mutants --help`.";
 
 #[derive(Debug, Args)]
 #[command(after_help = STEPS)]

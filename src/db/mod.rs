@@ -9,6 +9,7 @@ mod integrity;
 mod load;
 mod mapping;
 mod merge;
+mod mutation;
 mod read;
 mod timeline;
 mod schema;
@@ -27,6 +28,7 @@ pub use load::LoadReport;
 pub use integrity::{ChainReport, Finding};
 pub use mapping::{Declaration, MapReport, Who};
 pub use merge::{ItemState, OpenConflict, RunCopy, RunSummary};
+pub use mutation::{MutantRow, MutationRunRow};
 pub use read::*;
 pub use timeline::Transition;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
@@ -46,6 +48,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_modules_and_upstream", include_str!("../../migrations/0006_modules_and_upstream.sql")),
     ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
     ("0008_global_ids", include_str!("../../migrations/0008_global_ids.sql")),
+    ("0009_mutation_evidence", include_str!("../../migrations/0009_mutation_evidence.sql")),
 ];
 
 /// The number a migration's name starts with.

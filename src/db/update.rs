@@ -42,6 +42,9 @@ pub struct ChangeInput {
     /// SHA-256 of the batch's Rust files now (None: unreadable), by path,
     /// to compare with what the evidence run recorded.
     pub current_hashes: BTreeMap<String, Option<String>>,
+    /// Features whose mutation evidence does not allow verified, by ID,
+    /// with why (empty when mutation evidence is not required).
+    pub mutation_problems: BTreeMap<i64, String>,
     /// How the evidence run is used (`verify` admits a completed run whose
     /// gate failed; each item's own tests decide).
     pub evidence_use: EvidenceUse,
@@ -191,7 +194,8 @@ fn change_in(
             ItemKind::Test | ItemKind::Module => (None, None),
         };
         let in_conflict = super::merge::in_conflict(tx, row.kind.as_str(), row.id)?;
-        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem, in_conflict };
+        let mutation_problem = (row.kind == ItemKind::Feature && to == ItemStatus::Verified).then(|| input.mutation_problems.get(&row.id).cloned()).flatten();
+        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem, in_conflict, mutation_problem };
         let verdict = judge(&facts, req, &deps);
         items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });
     }

@@ -49,7 +49,7 @@ impl ResultsSource {
 }
 
 /// A recorded run's standing as evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     /// Every rule held: the committed gate ran on a clean commit.

@@ -16,3 +16,4 @@ pub mod evidence;
 pub mod chain;
 pub mod global_id;
 pub mod merge;
+pub mod mutation;

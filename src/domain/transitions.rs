@@ -22,6 +22,11 @@
 //! - Moving a feature to complete or verified is also refused while the
 //!   stub scan reports a finding in its Rust target, or while that target
 //!   cannot be read (missing, outside the project, not a regular file).
+//! - *mutation* (a Rust feature, when `[verify] mutants = true`): its tests
+//!   must also kill its function's mutants: a trusted mutation run for the
+//!   function body as it is now, with at least one viable mutant and none
+//!   missed (`domain::mutation::problem`; a declared equivalent mutant is
+//!   listed, not counted).
 //! - The evidence run must also be admitted by `domain::evidence` (trusted,
 //!   completed, the item's batch) and have recorded the item's Rust file as
 //!   it is now.
@@ -113,6 +118,10 @@ pub struct Facts {
     /// The item's last change is a merge's unsettled conflict: setting the
     /// status it already has settles it (a change, not a no-op).
     pub in_conflict: bool,
+    /// Why a feature's mutation evidence does not allow verified (no
+    /// trusted run for its current function body, a missed mutant, no
+    /// viable mutant); None when it does or when none is required.
+    pub mutation_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,6 +181,9 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
                 }
                 if let Some(why) = &item.evidence_problem {
                     return Verdict::Refused(why.clone());
+                }
+                if let Some(why) = item.mutation_problem.as_ref().filter(|_| item.kind == ItemKind::Feature) {
+                    return Verdict::Refused(format!("its tests do not kill its mutants: {why}"));
                 }
             }
         }
@@ -247,7 +259,7 @@ mod tests {
     }
 
     fn facts(status: ItemStatus, kind: ItemKind) -> Facts {
-        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None, in_conflict: false }
+        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None, in_conflict: false, mutation_problem: None }
     }
 
     fn req(to: ItemStatus) -> Request {
@@ -313,6 +325,9 @@ mod tests {
         f.evidence_problem = Some("its Rust file a.rs changed since run 7".into());
         assert_eq!(refused(judge(&f, &r, &none)), "its Rust file a.rs changed since run 7");
         f.evidence_problem = None;
+        f.mutation_problem = Some("1 mutant(s) missed in mutation run 2: src/x.rs:3:5: replace < with <=".into());
+        assert!(refused(judge(&f, &r, &none)).starts_with("its tests do not kill its mutants: 1 mutant(s) missed"));
+        f.mutation_problem = None;
         f.stub_finding = Some("ported/src/x.rs:3 rust/todo".into());
         assert_eq!(refused(judge(&f, &r, &none)), "stub finding at ported/src/x.rs:3 rust/todo");
         f.target_problem = Some("ported/src/x.rs does not exist".into());
@@ -380,6 +395,7 @@ mod tests {
             stub in proptest::bool::ANY,
             target_problem in proptest::bool::ANY,
             evidence_problem in proptest::bool::ANY,
+            mutation_problem in proptest::bool::ANY,
         ) {
             let kind = if test_kind { ItemKind::Test } else { ItemKind::Feature };
             let names = |n: usize| (0..n).map(|i| format!("t{i}")).collect::<Vec<_>>();
@@ -392,6 +408,7 @@ mod tests {
                 target_problem: target_problem.then(|| "gone".to_string()),
                 evidence_problem: evidence_problem.then(|| "changed".to_string()),
                 in_conflict: false,
+                mutation_problem: mutation_problem.then(|| "1 mutant(s) missed".to_string()),
             };
             let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };
             let deps = Dependencies { first: Vec::new(), count: dep_count, batches: Vec::new() };
@@ -410,6 +427,7 @@ mod tests {
                         let c = item.coverage.clone().unwrap_or_default();
                         prop_assert!(!c.exercising.is_empty() && !c.passed.is_empty() && c.failed.is_empty());
                         prop_assert!(!evidence_problem);
+                        prop_assert!(kind != ItemKind::Feature || !mutation_problem);
                     }
                     prop_assert!(!(matches!(to, ItemStatus::Complete | ItemStatus::Verified) && (stub || target_problem)));
                 }

@@ -106,6 +106,7 @@ pub fn audit(db: &Database, project: &Project, schema: Vec<String>, o: &AuditOpt
         }
     }
     checks.push(check("gate-run chain", runs.map(|r| (format!("{} gate run(s) with their results and file hashes", r.rows), r.problems))));
+    checks.push(check("mutation chain", db.mutation_chain_problems().map(|(n, p)| (format!("{n} mutation run(s) with their mutants"), p))));
     checks.push(check("history replay", db.replay_problems().map(|p| ("every item's status and evidence against its history".to_string(), p))));
     let (verified, evidence) = match db.verified_items() {
         Ok(items) => {

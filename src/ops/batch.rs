@@ -33,6 +33,10 @@ pub struct ItemSummary {
     pub upstream: Option<Drift>,
     /// Complete or verified, and its Go changed since it was proven.
     pub upstream_changed: bool,
+    /// Why a complete or verified Rust feature's mutation evidence does not
+    /// allow verified, in a word (missing, stale, missed, …), when
+    /// `[verify] mutants = true`.
+    pub mutation: Option<&'static str>,
 }
 
 impl From<&ItemRow> for ItemSummary {
@@ -47,6 +51,7 @@ impl From<&ItemRow> for ItemSummary {
             stale: false,
             upstream: None,
             upstream_changed: false,
+            mutation: None,
         }
     }
 }
@@ -75,6 +80,9 @@ pub struct BatchShow {
     pub overrides: Vec<OverrideRow>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: usize,
+    /// Complete or verified Rust features whose mutation evidence is
+    /// missing, stale or insufficient.
+    pub mutation_marked: usize,
     /// Drift of the batch's items from the plan's commit to the latest
     /// upstream commit (None when no upstream commit is recorded).
     pub upstream: Option<DriftSummary>,
@@ -140,6 +148,7 @@ pub fn show(db: &Database, number: i64) -> Result<BatchShow, Error> {
         tests: group(ItemKind::Test),
         overrides: db.overrides(number)?,
         stale: 0,
+        mutation_marked: 0,
         upstream: None,
     })
 }
@@ -209,4 +218,20 @@ pub fn list(db: &Database) -> Result<BatchList, Error> {
 
 pub fn no_batch(number: i64) -> Error {
     Error::not_found_with_hint("batch", number.to_string(), "; `porttrack batch list` shows the batches")
+}
+
+/// Mark the batch's complete and verified Rust features whose mutation
+/// evidence is missing, stale or insufficient (when it is required).
+pub fn mark_mutation(db: &Database, project: &crate::config::Project, shown: &mut BatchShow) -> Result<(), Error> {
+    if !project.config.verify.mutants {
+        return Ok(());
+    }
+    let items = db.batch_items(shown.number)?;
+    for i in shown.features.items.iter_mut().filter(|i| matches!(i.status, crate::domain::status::ItemStatus::Complete | crate::domain::status::ItemStatus::Verified)) {
+        if let Some(row) = items.iter().find(|r| r.kind == ItemKind::Feature && r.id == i.id) {
+            i.mutation = super::mutants::mark_of(db, project, row)?;
+        }
+    }
+    shown.mutation_marked = shown.features.items.iter().filter(|i| i.mutation.is_some()).count();
+    Ok(())
 }

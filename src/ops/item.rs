@@ -27,6 +27,8 @@ pub struct ItemDetail {
     pub stale: bool,
     /// The item at the latest upstream commit (None when none is recorded).
     pub upstream: Option<super::upstream::ItemUpstream>,
+    /// A Rust feature's mutation evidence (None for other items).
+    pub mutation: Option<super::mutants::MutationShown>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,7 +51,7 @@ pub fn show(db: &Database, kind: ItemKind, reference: &str) -> Result<ItemDetail
     };
     let history = db.history(HistoryFilter::Item(kind, item.id))?;
     let upstream = super::upstream::item(db, kind, item.id)?;
-    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false, upstream })
+    Ok(ItemDetail { qualified_name: item.qualified_name(), item, batch, links, rust_tests, history, stale: false, upstream, mutation: None })
 }
 
 pub fn list(db: &Database, kind: ItemKind, filter: &ListFilter) -> Result<ItemList, Error> {

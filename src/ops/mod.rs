@@ -10,6 +10,7 @@ pub mod mapping;
 pub mod merge;
 pub mod merge_driver;
 pub mod dump;
+pub mod mutants;
 pub mod provenance;
 pub mod report;
 pub mod stale;

@@ -56,6 +56,25 @@ pub struct Summary {
     pub files_most_work_left: Vec<FileWork>,
     /// Verified items whose Rust file changed since their evidence.
     pub stale: Vec<super::stale::StaleItem>,
+    /// Mutants of the verified features' mutation evidence.
+    pub mutation: MutationSummary,
+}
+
+/// Over verified features: the mutants of each one's latest trusted
+/// mutation run, and the mutation score.
+#[derive(Debug, Clone, Serialize)]
+pub struct MutationSummary {
+    /// Verified features with mutation evidence.
+    pub features: u64,
+    pub caught: u64,
+    pub timeout: u64,
+    pub missed: u64,
+    pub unviable: u64,
+    pub suppressed: u64,
+    /// Viable mutants (caught, timed out, missed, suppressed).
+    pub total: u64,
+    /// (caught + timed out) / (caught + timed out + missed), in percent.
+    pub score: Option<f64>,
 }
 
 pub fn summary(db: &Database) -> Result<Summary, Error> {
@@ -106,5 +125,20 @@ pub fn summary(db: &Database) -> Result<Summary, Error> {
         upstream: super::upstream::marks(db, crate::db::DriftFilter::default())?.summary,
         files_most_work_left: files,
         stale: Vec::new(),
+        mutation: mutation_summary(db)?,
+    })
+}
+
+fn mutation_summary(db: &Database) -> Result<MutationSummary, Error> {
+    let (t, features) = db.verified_mutation_totals()?;
+    Ok(MutationSummary {
+        features,
+        caught: t.caught,
+        timeout: t.timeout,
+        missed: t.missed,
+        unviable: t.unviable,
+        suppressed: t.suppressed,
+        total: t.viable(),
+        score: t.score().map(|s| (s * 1000.0).round() / 10.0),
     })
 }

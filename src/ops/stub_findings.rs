@@ -89,13 +89,20 @@ pub struct BatchFiles {
     /// Path → SHA-256 now (None: unreadable), for every Rust file of the
     /// batch's items.
     pub current_hashes: BTreeMap<String, Option<String>>,
+    /// Feature ID → why its mutation evidence does not allow verified
+    /// (only when `[verify] mutants = true`).
+    pub mutation_problems: BTreeMap<i64, String>,
 }
 
 /// [`BatchFiles`] of one batch, resolved against the project root (only
 /// regular files inside it, bounded reads).
 pub fn batch_files(db: &Database, project: &Project, batch: i64) -> Result<BatchFiles, Error> {
     let mut out = BatchFiles::default();
-    for item in db.batch_items(batch)? {
+    let items = db.batch_items(batch)?;
+    if project.config.verify.mutants {
+        out.mutation_problems = super::mutants::problems(db, project, &items)?;
+    }
+    for item in items {
         let Some(file) = &item.rust_file else { continue };
         if let Err(problem) = crate::project_files::resolve(&project.root, file) {
             if item.kind == crate::db::ItemKind::Feature {

@@ -57,6 +57,7 @@ pub fn update(db: &mut Database, o: &UpdateOptions, stub_findings: BTreeMap<i64,
         stub_findings,
         target_problems: files.target_problems,
         current_hashes: files.current_hashes,
+        mutation_problems: files.mutation_problems,
         evidence_use: EvidenceUse::Update,
     };
     db.change_status(&input, judge)

@@ -78,6 +78,9 @@ pub struct VerifyReport {
     pub untrusted: Vec<String>,
     pub build: Option<GateReport>,
     pub test: Option<GateReport>,
+    /// The mutation gate over the features it would verify (`[verify]
+    /// mutants = true`).
+    pub mutants: Option<super::mutants::MutantsReport>,
     pub decisions: Vec<Decision>,
     pub kept: Vec<Kept>,
     pub chunks: Vec<Chunk>,
@@ -87,7 +90,8 @@ pub struct VerifyReport {
 impl VerifyReport {
     pub fn exit_code(&self) -> i32 {
         let gate = |g: &Option<GateReport>| g.as_ref().map(|g| g.verdict);
-        if [gate(&self.build), gate(&self.test)].contains(&Some(GateVerdict::CouldNotRun)) {
+        let mutants = self.mutants.as_ref().map(|m| m.verdict);
+        if [gate(&self.build), gate(&self.test), mutants].contains(&Some(GateVerdict::CouldNotRun)) {
             crate::exit_codes::COULD_NOT_RUN
         } else if (self.stopped.is_some() && self.refused) || self.chunks.iter().any(|c| !c.refused.is_empty()) {
             crate::exit_codes::REFUSED
@@ -115,6 +119,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         untrusted: Vec::new(),
         build: None,
         test: None,
+        mutants: None,
         decisions: Vec::new(),
         kept: Vec::new(),
         chunks: Vec::new(),
@@ -251,12 +256,67 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         }
     }
 
+    if project.config.verify.mutants {
+        mutation_gate(db, project, o, &items, &mut report)?;
+    }
+
     if !o.dry_run {
         let files = super::stub_findings::batch_files(db, project, o.batch)?;
         apply(db, o, evidence, files, &mut report)?;
     }
     report.after = Some(super::batch::show(db, o.batch)?);
     Ok(report)
+}
+
+/// Run the mutation gate over the Rust features the tests would verify
+/// (or keep verified), and keep at complete those whose tests do not kill
+/// their mutants.
+fn mutation_gate(db: &mut Database, project: &Project, o: &VerifyOptions, items: &[ItemRow], report: &mut VerifyReport) -> Result<(), Error> {
+    let rust = |i: &ItemRow| i.kind == ItemKind::Feature && i.rust_file.as_deref().is_some_and(|f| f.ends_with(".rs"));
+    let promoted: Vec<i64> = report.decisions.iter().filter(|d| d.kind == ItemKind::Feature && d.to == ItemStatus::Verified).map(|d| d.id).collect();
+    let moving: Vec<i64> = report.decisions.iter().map(|d| d.id).collect();
+    let candidates: Vec<ItemRow> = items
+        .iter()
+        .filter(|i| rust(i) && (promoted.contains(&i.id) || (i.status == ItemStatus::Verified && !moving.contains(&i.id))))
+        .cloned()
+        .collect();
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let options = super::mutants::MutantsOptions {
+        batch: Some(o.batch),
+        features: None,
+        shard: None,
+        jobs: project.config.mutants.jobs,
+        timeout: None,
+        origin: "verify",
+        progress: o.progress,
+        record: !o.dry_run,
+    };
+    let gate = super::mutants::gate(db, project, candidates.clone(), &options)?;
+    let problems: HashMap<i64, String> = gate.features.iter().filter_map(|f| f.problem.clone().map(|p| (f.id, p))).collect();
+    let mut kept_now = Vec::new();
+    report.decisions.retain_mut(|d| match problems.get(&d.id).filter(|_| d.to == ItemStatus::Verified) {
+        None => true,
+        Some(why) if d.from == ItemStatus::Complete => {
+            kept_now.push(Kept { kind: d.kind, id: d.id, name: d.name.clone(), status: d.from, why: format!("{}, but its tests do not kill its mutants: {why}", d.why) });
+            false
+        }
+        Some(why) => {
+            d.why = format!("{}, but its tests do not kill its mutants: {why}", d.why);
+            d.to = ItemStatus::Complete;
+            true
+        }
+    });
+    for item in candidates.iter().filter(|i| i.status == ItemStatus::Verified && !promoted.contains(&i.id)) {
+        if let Some(why) = problems.get(&item.id) {
+            report.kept.retain(|k| !(k.kind == ItemKind::Feature && k.id == item.id));
+            report.decisions.push(Decision { kind: ItemKind::Feature, id: item.id, name: item.qualified_name(), from: ItemStatus::Verified, to: ItemStatus::Complete, why: format!("regression: its tests do not kill its mutants: {why}") });
+        }
+    }
+    report.kept.extend(kept_now);
+    report.mutants = Some(gate);
+    Ok(())
 }
 
 /// The status an item should have given the evidence, and why; Err(why)
@@ -348,6 +408,7 @@ fn apply(db: &mut Database, o: &VerifyOptions, evidence: Option<i64>, files: Bat
                 stub_findings: report.stub_findings.clone(),
                 target_problems: files.target_problems.clone(),
                 current_hashes: files.current_hashes.clone(),
+                mutation_problems: files.mutation_problems.clone(),
                 evidence_use: EvidenceUse::Verify,
             };
             let outcome = db.change_status(&input, judge)?;

@@ -55,6 +55,9 @@ pub fn show(b: &BatchShow) -> String {
             let _ = writeln!(out, "Upstream changed: {} complete or verified item(s) whose Go changed since they were proven; review them", u.upstream_changed.len());
         }
     }
+    if b.mutation_marked > 0 {
+        let _ = writeln!(out, "Mutation evidence: {} complete or verified feature(s) lack it or miss mutants (marked `mutants:`); run `porttrack gate mutants --batch {}`", b.mutation_marked, b.number);
+    }
     if b.stale > 0 {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence; run `porttrack verify {}`", b.stale, b.number);
     }
@@ -85,6 +88,9 @@ fn items_table(out: &mut String, title: &str, g: &ItemGroup, upstream: Option<&D
         }
         if i.upstream_changed {
             status.push_str(" (upstream changed)");
+        }
+        if let Some(m) = i.mutation {
+            status.push_str(&format!(" (mutants: {m})"));
         }
         let mut row = vec![Cell::new(i.id), Cell::new(value(&i.name)), item_status_cell(i.status, status)];
         if drift_title.is_some() {

@@ -58,6 +58,30 @@ pub fn show(d: &ItemDetail) -> String {
     if i.kind == ItemKind::Feature {
         field("rust tests", if d.rust_tests.is_empty() { "-".into() } else { d.rust_tests.join(", ") });
     }
+    if let Some(m) = &d.mutation {
+        let _ = writeln!(out, "\nMutation evidence{}:", if m.required { " (required for verified)" } else { "" });
+        match m.run {
+            Some(r) => {
+                let current = if m.body_current { "its current function body" } else { "an older function body (stale)" };
+                let _ = writeln!(out, "  mutation run {r}, for {current}: {}", super::mutants::tally(&m.tally));
+            }
+            None => {
+                let _ = writeln!(out, "  none (run `porttrack gate mutants --features {}`)", i.id);
+            }
+        }
+        if let Some(p) = &m.problem {
+            let _ = writeln!(out, "  not enough for verified: {}", value(p));
+        }
+        for x in &m.missed {
+            super::mutants::mutant(&mut out, "missed", x);
+        }
+        for x in &m.suppressed {
+            super::mutants::mutant(&mut out, "suppressed", x);
+        }
+        for s in &m.unused_suppressions {
+            let _ = writeln!(out, "    unused suppression at line {}: no missed mutant on it or the next line ({})", s.line, value(&s.reason));
+        }
+    }
     let link_title = if i.kind == ItemKind::Feature { "Tests that call it" } else { "Features it calls" };
     if d.links.is_empty() {
         let _ = writeln!(out, "\n{link_title}: none");

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod merge;
 pub mod dump;
 pub mod module;
+pub mod mutants;
 pub mod report;
 pub mod sarif;
 pub mod stub;

@@ -47,6 +47,15 @@ pub fn summary(s: &Summary) -> String {
             }
         }
     }
+    let m = &s.mutation;
+    if m.features > 0 {
+        let score = m.score.map_or("-".to_string(), |s| format!("{s:.1}%"));
+        let _ = writeln!(
+            out,
+            "Mutation: {} verified feature(s) with evidence; mutants {} caught, {} timed out, {} missed of {} viable ({} declared equivalent, {} unviable); score {score}",
+            m.features, m.caught, m.timeout, m.missed, m.total, m.suppressed, m.unviable
+        );
+    }
     if !s.stale.is_empty() {
         let _ = writeln!(out, "Stale: {} verified item(s) changed since their evidence", s.stale.len());
     }

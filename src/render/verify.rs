@@ -28,6 +28,9 @@ pub fn report(r: &VerifyReport) -> String {
     for g in [&r.build, &r.test].into_iter().flatten() {
         out.push_str(&super::gate::report(g));
     }
+    if let Some(m) = &r.mutants {
+        out.push_str(&super::mutants::report(m));
+    }
     if let Some(why) = &r.stopped {
         let _ = writeln!(out, "Stopped: {}", value(why));
     }

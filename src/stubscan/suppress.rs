@@ -19,6 +19,9 @@ use super::Finding;
 static SUPPRESSION: LazyLock<Regex> = LazyLock::new(|| re(r"\A(?://|#)\s*porttrack:"));
 static ALLOW: LazyLock<Regex> = LazyLock::new(|| re(r"\A(?://|#)\s*porttrack:\s*allow\s*\(([^)]*)\)(.*)\z"));
 
+/// The mutation gate's suppression rule, which the stub scan leaves alone.
+pub const MUTANT_RULE: &str = "mutant";
+
 #[derive(Debug, Clone)]
 pub struct Suppression {
     line: usize,
@@ -48,7 +51,13 @@ pub fn parse(src: &Source) -> Vec<Suppression> {
                 None => s.broken = Some("malformed suppression: write `porttrack: allow(RULE) reason`".into()),
                 Some(cap) => {
                     let list = cap.get(1).map_or(Vec::new(), |m| m.as_bytes().to_vec());
-                    s.rules = String::from_utf8_lossy(&list).split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+                    let named: Vec<String> = String::from_utf8_lossy(&list).split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+                    // `mutant` declares an equivalent mutant for the mutation
+                    // gate (domain::mutation), which judges it; not a stub rule.
+                    s.rules = named.iter().filter(|r| *r != MUTANT_RULE).cloned().collect();
+                    if s.rules.is_empty() && !named.is_empty() {
+                        return None;
+                    }
                     s.has_reason = cap.get(2).is_some_and(|m| !m.as_bytes().trim_ascii().is_empty());
                     if s.rules.is_empty() {
                         s.broken = Some("suppression names no rule".into());

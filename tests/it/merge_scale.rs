@@ -228,12 +228,13 @@ fn issue15_copies_at_an_older_schema_are_upgraded_before_merging() {
     t.ok(&["--db", out.to_str().unwrap(), "audit"]);
 }
 
-/// Undo migration 0008 on a database without history: what a schema-7
-/// porttrack wrote.
+/// Undo migrations 0009 and 0008 on a database without history: what a
+/// schema-7 porttrack wrote.
 fn downgrade_to_7(path: &Path) {
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
-        "DROP INDEX status_history_by_uid; DROP INDEX status_history_by_change_uid; DROP INDEX gate_runs_by_uid;
+        "DROP TABLE mutation_mutants; DROP TABLE mutation_runs; DELETE FROM meta WHERE key = 'chain.mutants_head';
+         DROP INDEX status_history_by_uid; DROP INDEX status_history_by_change_uid; DROP INDEX gate_runs_by_uid;
          DROP TRIGGER status_history_needs_uid; DROP TRIGGER gate_runs_need_uid;
          ALTER TABLE status_history DROP COLUMN uid; ALTER TABLE status_history DROP COLUMN change_uid; ALTER TABLE status_history DROP COLUMN merge_claims;
          ALTER TABLE gate_runs DROP COLUMN uid; ALTER TABLE gate_runs DROP COLUMN actor;

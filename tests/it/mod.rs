@@ -24,3 +24,4 @@ mod stub_scan;
 mod terminal;
 mod update;
 mod upstream;
+mod mutants;

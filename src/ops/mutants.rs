@@ -1,0 +1,836 @@
+//! `gate mutants`: run cargo-mutants on each selected feature's Rust
+//! function, with the test command narrowed to the tests that exercise the
+//! feature, and record every mutant's outcome as evidence (rules in
+//! `domain::mutation`). Results are cached by the function body, the test
+//! files, Cargo.lock and the tests run: an unchanged feature is never
+//! mutated again.
+//!
+//! cargo-mutants runs `--in-place` in a scratch tree that holds exactly the
+//! commit (extracted with `git archive`), never in the user's tree, and the
+//! scratch tree keeps its own build directory between runs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::gate::GateVerdict;
+use super::provenance::{fresh_results_dir, tree_state};
+use crate::config::Project;
+use crate::db::{Database, ItemKind, ItemRow};
+use crate::domain::evidence::{classify, CommandSource, Provenance, ResultsSource, RunOrigin};
+use crate::domain::mutation::{self, apply_suppressions, body_hash, cache_key, CacheInputs, Mutant, MutantOutcome, MutationRecord, Shard, Suppression, Tally};
+use crate::domain::test_identity::libtest_filter;
+use crate::error::Error;
+use crate::gate::run::{run, Ended, RunOptions};
+
+/// The cargo-mutants release porttrack is tested with (README, `.ci/run`).
+pub const CARGO_MUTANTS_VERSION: &str = "27.1.0";
+
+#[derive(Debug, Clone)]
+pub struct MutantsOptions {
+    pub batch: Option<i64>,
+    /// Feature IDs or names (comma-separated), instead of or within a batch.
+    pub features: Option<String>,
+    pub shard: Option<Shard>,
+    pub jobs: usize,
+    /// cargo-mutants' test timeout (seconds).
+    pub timeout: Option<u64>,
+    /// `gate` or `verify`.
+    pub origin: &'static str,
+    pub progress: bool,
+    /// Write records to the database (false for dry runs).
+    pub record: bool,
+}
+
+/// One feature's result in this gate.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeatureMutation {
+    pub id: i64,
+    pub name: String,
+    pub rust_target: Option<String>,
+    /// The recorded (or reused) mutation run.
+    pub run: Option<i64>,
+    /// Reused from an earlier run: nothing was mutated now.
+    pub cached: bool,
+    pub outcome: String,
+    pub failure: Option<String>,
+    pub tests: Vec<String>,
+    pub tally: Tally,
+    pub missed: Vec<Mutant>,
+    pub suppressed: Vec<Mutant>,
+    pub unused_suppressions: Vec<Suppression>,
+    pub unreasoned_suppressions: Vec<Suppression>,
+    pub duration_ms: i64,
+    /// Why its mutation evidence does not allow verified (None: it does).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MutantsReport {
+    pub verdict: GateVerdict,
+    pub git_commit: Option<String>,
+    pub provenance: Provenance,
+    pub untrusted_because: Vec<String>,
+    pub tool_version: Option<String>,
+    pub shard: Option<String>,
+    /// Features mutated now (cargo-mutants ran for each).
+    pub mutated: usize,
+    /// Features whose earlier result was reused.
+    pub cached: usize,
+    pub totals: Tally,
+    pub features: Vec<FeatureMutation>,
+    /// Records made by this gate.
+    #[serde(skip)]
+    pub records: Vec<MutationRecord>,
+    /// Records made or reused by this gate, for `evidence import` elsewhere.
+    #[serde(skip)]
+    pub exported: Vec<MutationRecord>,
+}
+
+/// The file `gate mutants --export` writes and `evidence import` reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportFile {
+    pub format: String,
+    pub records: Vec<MutationRecord>,
+}
+
+pub const EXPORT_FORMAT: &str = "porttrack-mutation-evidence-v1";
+
+/// A feature ready to mutate (or to reuse).
+#[derive(Debug, Clone)]
+struct Prepared {
+    item: ItemRow,
+    file: String,
+    symbol: String,
+    first: i64,
+    last: i64,
+    body: String,
+    key: String,
+    tests: Vec<String>,
+    /// The package directory relative to the project root ("" at the root).
+    package: String,
+    /// Its workspace's directory (cargo-mutants names files relative to it).
+    workspace: String,
+    suppressions: Vec<Suppression>,
+}
+
+/// What running cargo-mutants on one feature gave.
+struct Measured {
+    started_at: String,
+    duration_ms: i64,
+    command: Vec<String>,
+    outcome: String,
+    failure: Option<String>,
+    mutants: Vec<Mutant>,
+}
+
+/// The features a gate selects, in ID order: a batch's, or named ones.
+pub fn select(db: &Database, batch: Option<i64>, features: Option<&str>) -> Result<Vec<ItemRow>, Error> {
+    let mut items: Vec<ItemRow> = match (batch, features) {
+        (_, Some(list)) => {
+            let mut out = Vec::new();
+            for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let item = super::resolve(db, ItemKind::Feature, part)?;
+                if let Some(b) = batch {
+                    if item.batch != Some(b) {
+                        return Err(Error::usage(format!("feature {part} belongs to batch {}, not batch {b}", item.batch.map_or("none".into(), |n| n.to_string()))));
+                    }
+                }
+                out.push(item);
+            }
+            if out.is_empty() {
+                return Err(Error::usage("--features names no feature"));
+            }
+            out
+        }
+        (Some(b), None) => {
+            db.batch(b)?.ok_or_else(|| super::batch::no_batch(b))?;
+            db.batch_items(b)?.into_iter().filter(|i| i.kind == ItemKind::Feature).collect()
+        }
+        (None, None) => return Err(Error::usage("give --batch N or --features LIST")),
+    };
+    items.sort_by_key(|i| i.id);
+    items.dedup_by_key(|i| i.id);
+    Ok(items)
+}
+
+/// Run the mutation gate over `items`.
+pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &MutantsOptions) -> Result<MutantsReport, Error> {
+    let start = tree_state(project, db.path());
+    let tool_version = tool_version(project);
+    let settings = format!("timeout={:?}", o.timeout.or(project.config.mutants.timeout_secs));
+    let mut exercising: BTreeMap<i64, BTreeMap<i64, Vec<String>>> = BTreeMap::new();
+    let mut package_files: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
+    let mut features = Vec::new();
+    let mut exported = Vec::new();
+    let mut pending: Vec<Prepared> = Vec::new();
+    let mut position = 0usize;
+    for item in items {
+        let Some(file) = item.rust_file.clone().filter(|f| f.ends_with(".rs")) else { continue };
+        // Shards deal the Rust features of the selection, in ID order.
+        let mine = o.shard.is_none_or(|s| s.holds(position));
+        position += 1;
+        if !mine {
+            continue;
+        }
+        let batch_tests = match item.batch {
+            Some(b) => {
+                if let std::collections::btree_map::Entry::Vacant(e) = exercising.entry(b) {
+                    e.insert(db.exercising_tests(b)?);
+                }
+                exercising.get(&b).and_then(|m| m.get(&item.id)).cloned().unwrap_or_default()
+            }
+            None => db.feature_rust_tests(item.id)?,
+        };
+        match prepare(project, &item, &file, batch_tests, &mut package_files, tool_version.as_deref(), &settings) {
+            Err(why) => features.push(unmeasured(&item, why)),
+            Ok(p) => match db.cached_mutation_run(item.id, &p.key)? {
+                Some(hit) => {
+                    let mut f = summarize(&item, Some(hit.id), true, &hit.record, &p);
+                    f.problem = mutation::problem(db.mutation_evidence(item.id, Some(&p.body))?.as_ref(), Some(&p.body));
+                    features.push(f);
+                    exported.push(hit.record);
+                }
+                None if p.tests.is_empty() => features.push(unmeasured(&item, "no test exercises it (no linked test has a Rust test, none is registered), so no mutant can be caught".into())),
+                None => pending.push(p),
+            },
+        }
+    }
+
+    let mut records = Vec::new();
+    let mutated = pending.len();
+    if !pending.is_empty() {
+        let commit = start.commit.clone();
+        let measured = match (commit.as_deref(), &tool_version) {
+            (None, _) => pending.iter().map(|_| could_not_run("no git commit: cargo-mutants runs on the committed tree only")).collect(),
+            (_, None) => pending.iter().map(|_| could_not_run(&format!("cargo-mutants is not installed (`cargo mutants --version` failed); install it with `cargo install --locked cargo-mutants@{CARGO_MUTANTS_VERSION}`"))).collect(),
+            (Some(c), Some(_)) => measure_all(project, c, &pending, o)?,
+        };
+        let end = tree_state(project, db.path());
+        let origin = RunOrigin { source: CommandSource::Config, results: ResultsSource::ResultsDir, start: start.clone(), end };
+        let (provenance, untrusted_because) = classify(&origin);
+        for (p, m) in pending.iter().zip(measured) {
+            let mut mutants = m.mutants;
+            let (unused, unreasoned) = apply_suppressions(&mut mutants, &p.suppressions);
+            let record = MutationRecord {
+                feature_id: p.item.id,
+                batch: p.item.batch,
+                started_at: m.started_at,
+                duration_ms: m.duration_ms,
+                command: m.command,
+                outcome: m.outcome,
+                failure: m.failure,
+                rust_file: p.file.clone(),
+                rust_symbol: p.symbol.clone(),
+                first_line: p.first,
+                last_line: p.last,
+                body_hash: p.body.clone(),
+                cache_key: p.key.clone(),
+                tests: p.tests.clone(),
+                git_commit: start.commit.clone(),
+                provenance,
+                untrusted_because: untrusted_because.clone(),
+                config_sha256: project.config_sha256.clone(),
+                tool_version: tool_version.clone(),
+                shard: o.shard.map(|s| s.to_string()),
+                origin: o.origin.to_string(),
+                mutants,
+            };
+            let run = if o.record { Some(db.record_mutation_run(&record)?) } else { None };
+            let mut f = summarize(&p.item, run, false, &record, p);
+            f.unused_suppressions = unused;
+            f.unreasoned_suppressions = unreasoned;
+            let facts = run.map(|_| db.mutation_evidence(p.item.id, Some(&p.body))).transpose()?.flatten();
+            f.problem = match (o.record, &facts) {
+                (true, _) => mutation::problem(facts.as_ref(), Some(&p.body)),
+                (false, _) => mutation::problem(Some(&preview_facts(&record)), Some(&p.body)),
+            };
+            features.push(f);
+            exported.push(record.clone());
+            records.push(record);
+        }
+    }
+    features.sort_by_key(|f| f.id);
+    let (provenance, untrusted_because) = match records.first() {
+        Some(r) => (r.provenance, r.untrusted_because.clone()),
+        None => {
+            let origin = RunOrigin { source: CommandSource::Config, results: ResultsSource::ResultsDir, start: start.clone(), end: start.clone() };
+            classify(&origin)
+        }
+    };
+    let mut totals = Tally::default();
+    for f in &features {
+        totals.merge(&f.tally);
+    }
+    let verdict = if records.iter().any(|r| r.outcome == "could_not_run") {
+        GateVerdict::CouldNotRun
+    } else if features.iter().any(|f| f.problem.is_some()) {
+        GateVerdict::Failed
+    } else {
+        GateVerdict::Passed
+    };
+    let cached = features.iter().filter(|f| f.cached).count();
+    Ok(MutantsReport { verdict, git_commit: start.commit, provenance, untrusted_because, tool_version, shard: o.shard.map(|s| s.to_string()), mutated, cached, totals, features, records, exported })
+}
+
+/// The facts of a record not written (a dry run), as if it had run `0`.
+fn preview_facts(r: &MutationRecord) -> mutation::EvidenceFacts {
+    let missed = r.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).map(|m| m.description.clone()).collect();
+    mutation::EvidenceFacts { run: 0, body_hash: r.body_hash.clone(), outcome: r.outcome.clone(), failure: r.failure.clone(), provenance: r.provenance, tally: r.tally(), missed }
+}
+
+fn unmeasured(item: &ItemRow, why: String) -> FeatureMutation {
+    FeatureMutation {
+        id: item.id,
+        name: item.qualified_name(),
+        rust_target: item.rust_target(),
+        run: None,
+        cached: false,
+        outcome: "not_run".into(),
+        failure: Some(why.clone()),
+        tests: Vec::new(),
+        tally: Tally::default(),
+        missed: Vec::new(),
+        suppressed: Vec::new(),
+        unused_suppressions: Vec::new(),
+        unreasoned_suppressions: Vec::new(),
+        duration_ms: 0,
+        problem: Some(why),
+    }
+}
+
+fn summarize(item: &ItemRow, run: Option<i64>, cached: bool, r: &MutationRecord, p: &Prepared) -> FeatureMutation {
+    let (unused, unreasoned) = if cached {
+        let mut copy = r.mutants.clone();
+        apply_suppressions(&mut copy, &p.suppressions)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    FeatureMutation {
+        id: item.id,
+        name: item.qualified_name(),
+        rust_target: item.rust_target(),
+        run,
+        cached,
+        outcome: r.outcome.clone(),
+        failure: r.failure.clone(),
+        tests: r.tests.clone(),
+        tally: r.tally(),
+        missed: r.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).cloned().collect(),
+        suppressed: r.mutants.iter().filter(|m| m.suppressed.is_some()).cloned().collect(),
+        unused_suppressions: unused,
+        unreasoned_suppressions: unreasoned,
+        duration_ms: if cached { 0 } else { r.duration_ms },
+        problem: None,
+    }
+}
+
+/// The current body hash of a feature's Rust function, and its span (None
+/// when its function cannot be found).
+pub fn current_body(project: &Project, file: &str, symbol: &str) -> Option<(String, i64, i64, Vec<String>)> {
+    let mut buf = Vec::new();
+    crate::project_files::read_into(&project.root, file, &mut buf).ok()?;
+    let (first, last) = crate::targets::target_span(file, &buf, symbol)?;
+    let text = String::from_utf8_lossy(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    let body: Vec<&str> = lines.get(first.saturating_sub(1)..last.min(lines.len()))?.to_vec();
+    Some((body_hash(&body), first as i64, last as i64, body.iter().map(|s| s.to_string()).collect()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    project: &Project,
+    item: &ItemRow,
+    file: &str,
+    mut tests: Vec<String>,
+    package_files: &mut BTreeMap<String, BTreeMap<String, Option<String>>>,
+    tool_version: Option<&str>,
+    settings: &str,
+) -> Result<Prepared, String> {
+    let symbol = item.rust_symbol.clone().ok_or_else(|| format!("its Rust target {file} names no function (map one with `porttrack map feature`)"))?;
+    crate::project_files::resolve(&project.root, file).map_err(|p| format!("its Rust target {file} {p}"))?;
+    let (body, first, last, lines) = current_body(project, file, &symbol).ok_or_else(|| format!("its Rust function {symbol} cannot be found in {file}"))?;
+    let package = package_of(&project.root, file).ok_or_else(|| format!("{file} belongs to no Cargo package under the project root"))?;
+    let workspace = workspace_of(&project.root, &package);
+    if !package_files.contains_key(&package) {
+        package_files.insert(package.clone(), test_files(&project.root, &package));
+    }
+    let files = package_files.get(&package).cloned().unwrap_or_default();
+    tests.sort();
+    tests.dedup();
+    let lock = cargo_lock(&project.root, &package);
+    let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings });
+    let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions })
+}
+
+/// The directory of the Cargo package holding `file` (relative to root,
+/// "" for the root itself): the nearest with a Cargo.toml that has a
+/// `[package]`.
+fn package_of(root: &Path, file: &str) -> Option<String> {
+    let mut dir = Path::new(file).parent();
+    while let Some(d) = dir {
+        let manifest = root.join(d).join("Cargo.toml");
+        if let Ok(text) = crate::project_files::read_named(&manifest) {
+            if text.lines().any(|l| l.trim() == "[package]") {
+                return Some(d.to_string_lossy().into_owned());
+            }
+        }
+        if d.as_os_str().is_empty() {
+            break;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// The directory of the workspace `package` belongs to: the nearest
+/// directory from it upward (inside the root) whose Cargo.toml has a
+/// `[workspace]`, else the package itself.
+fn workspace_of(root: &Path, package: &str) -> String {
+    let mut dir = Some(Path::new(package));
+    while let Some(d) = dir {
+        if let Ok(text) = crate::project_files::read_named(&root.join(d).join("Cargo.toml")) {
+            if text.lines().any(|l| l.trim() == "[workspace]") {
+                return d.to_string_lossy().into_owned();
+            }
+        }
+        if d.as_os_str().is_empty() {
+            break;
+        }
+        dir = d.parent();
+    }
+    package.to_string()
+}
+
+/// SHA-256 of every test file of a package: `.rs` files under `tests/`,
+/// and files under `src/` whose name marks them as tests.
+fn test_files(root: &Path, package: &str) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    let base = root.join(package);
+    for dir in ["tests", "src"] {
+        for e in walkdir::WalkDir::new(base.join(dir)).follow_links(false).sort_by_file_name().into_iter().filter_map(Result::ok) {
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = e.path().strip_prefix(root) else { continue };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let name = rel.rsplit('/').next().unwrap_or(&rel);
+            let is_test = dir == "tests" || name == "tests.rs" || name.ends_with("_tests.rs") || name.ends_with("_test.rs");
+            if rel.ends_with(".rs") && is_test {
+                out.insert(rel.clone(), crate::project_files::sha256(root, &rel));
+            }
+        }
+    }
+    out
+}
+
+/// SHA-256 of the Cargo.lock governing `package` (the nearest upward).
+fn cargo_lock(root: &Path, package: &str) -> Option<String> {
+    let mut dir = Some(Path::new(package));
+    while let Some(d) = dir {
+        let rel = d.join("Cargo.lock").to_string_lossy().into_owned();
+        if let Some(h) = crate::project_files::sha256(root, &rel) {
+            return Some(h);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// `cargo mutants --version`, e.g. `27.1.0` (None: not installed).
+pub fn tool_version(project: &Project) -> Option<String> {
+    let out = duct::cmd("cargo", ["mutants", "--version"]).dir(&project.root).stdout_capture().stderr_null().unchecked().run().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace().last().map(str::to_string)
+}
+
+fn could_not_run(why: &str) -> Measured {
+    Measured { started_at: crate::clock::now_rfc3339(), duration_ms: 0, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(why.into()), mutants: Vec::new() }
+}
+
+/// Environment variable overriding `[mutants] scratch_dir`.
+pub const SCRATCH_ENV: &str = "PORTTRACK_MUTANTS_DIR";
+
+/// The scratch directory of this project's mutation runs.
+fn scratch_root(project: &Project) -> PathBuf {
+    // Where builds happen changes no outcome, so the environment may move
+    // it (bench/mutants_batch33.sh measures cold builds this way).
+    if let Some(d) = std::env::var_os(SCRATCH_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    match &project.config.mutants.scratch_dir {
+        Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
+        Some(d) => project.root.join(d),
+        None => {
+            let id = crate::gate::run::hex(&<sha2::Sha256 as sha2::Digest>::digest(project.root.to_string_lossy().as_bytes()));
+            std::env::temp_dir().join(format!("porttrack-mutants-{}", &id[..16]))
+        }
+    }
+}
+
+/// Run cargo-mutants for every pending feature, `jobs` scratch trees side
+/// by side; results in the order of `pending`.
+fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &MutantsOptions) -> Result<Vec<Measured>, Error> {
+    let jobs = o.jobs.max(1).min(pending.len().max(1));
+    let scratch = scratch_root(project);
+    let repo = crate::git::Repo::at(&project.root);
+    let prefix = repo.as_ref().and_then(|r| r.relative(&project.root)).unwrap_or_default();
+    let toplevel = repo.as_ref().map(|r| r.toplevel.clone()).unwrap_or_else(|| project.root.clone());
+    let results_dir = fresh_results_dir(project, "mutants").map_err(|e| Error::usage(format!("cannot make a results directory under {}: {e}", project.root.join(".porttrack/runs").display())))?;
+    let mut slots: Vec<Option<Measured>> = (0..pending.len()).map(|_| None).collect();
+    // SIGINT or SIGTERM ends the run in progress; nothing after it starts.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let stop = &stop;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|k| {
+                let scratch = scratch.clone();
+                let toplevel = toplevel.clone();
+                let prefix = prefix.clone();
+                let results_dir = results_dir.clone();
+                s.spawn(move || {
+                    let tree = scratch.join(format!("tree-{k}"));
+                    let target = scratch.join(format!("target-{k}"));
+                    let ready = extract(&toplevel, commit, &tree);
+                    let mut out = Vec::new();
+                    for (i, p) in pending.iter().enumerate().filter(|(i, _)| i % jobs == k) {
+                        let m = match &ready {
+                            _ if stop.load(std::sync::atomic::Ordering::SeqCst) => could_not_run("not run: the gate was interrupted"),
+                            Err(why) => could_not_run(why),
+                            Ok(()) => {
+                                if o.progress {
+                                    eprintln!("porttrack: mutating {} ({})", p.item.qualified_name(), p.symbol);
+                                }
+                                let root = if prefix.is_empty() { tree.clone() } else { tree.join(&prefix) };
+                                measure(project, &Scratch { tree: &tree, root: &root, target: &target }, &results_dir.join(format!("feature-{}", p.item.id)), p, o)
+                            }
+                        };
+                        if m.failure.as_deref().is_some_and(|f| f.starts_with("interrupted by")) {
+                            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        out.push((i, m));
+                    }
+                    out
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(done) = h.join() {
+                for (i, m) in done {
+                    slots[i] = Some(m);
+                }
+            }
+        }
+    });
+    Ok(slots.into_iter().map(|m| m.unwrap_or_else(|| could_not_run("the worker running it stopped"))).collect())
+}
+
+/// Make `tree` hold exactly `commit` of the repository at `toplevel` (kept
+/// when it already does, so its builds stay warm).
+fn extract(toplevel: &Path, commit: &str, tree: &Path) -> Result<(), String> {
+    let marker = tree.with_extension("commit");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(commit) && tree.is_dir() {
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&marker);
+    if tree.exists() {
+        std::fs::remove_dir_all(tree).map_err(|e| format!("cannot clear the scratch tree {}: {e}", tree.display()))?;
+    }
+    std::fs::create_dir_all(tree).map_err(|e| format!("cannot make the scratch tree {}: {e}", tree.display()))?;
+    if commit.starts_with('-') {
+        return Err(format!("'{commit}' is not a commit"));
+    }
+    let archive = duct::cmd("git", ["archive", "--format=tar", commit]).dir(toplevel);
+    let tar = duct::cmd("tar", ["-x", "-C"]).before_spawn({
+        let t = tree.to_path_buf();
+        move |c| {
+            c.arg(&t);
+            Ok(())
+        }
+    });
+    let out = archive.pipe(tar).stderr_capture().unchecked().run().map_err(|e| format!("cannot extract commit {commit}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cannot extract commit {commit}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    std::fs::write(&marker, commit).map_err(|e| format!("cannot write {}: {e}", marker.display()))?;
+    Ok(())
+}
+
+/// The mutants cargo-mutants lists in `p`'s function, by name.
+fn list(dir: &Path, p: &Prepared, in_package: &str) -> Result<Vec<String>, String> {
+    let argv = ["mutants", "--list", "--json", "--colors", "never", "--no-config", "-d"];
+    let out = duct::cmd("cargo", argv)
+        .before_spawn({
+            let d = dir.to_path_buf();
+            let f = in_package.to_string();
+            move |c| {
+                c.arg(&d).arg("--file").arg(&f);
+                Ok(())
+            }
+        })
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo mutants --list failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo mutants --list printed no JSON list: {e}"))?;
+    Ok(listed
+        .iter()
+        .filter(|m| m["file"].as_str() == Some(in_package))
+        .filter(|m| m["span"]["start"]["line"].as_i64().is_some_and(|l| (p.first..=p.last).contains(&l)))
+        .filter_map(|m| m["name"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// One worker's scratch tree: the extracted repository, the project root
+/// inside it, and its build directory.
+struct Scratch<'a> {
+    tree: &'a Path,
+    root: &'a Path,
+    target: &'a Path,
+}
+
+fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepared, o: &MutantsOptions) -> Measured {
+    let (root, target) = (scratch.root, scratch.target);
+    let started_at = crate::clock::now_rfc3339();
+    let clock = Instant::now();
+    let dir = if p.package.is_empty() { root.to_path_buf() } else { root.join(&p.package) };
+    // cargo-mutants names files relative to the workspace.
+    let in_package = if p.workspace.is_empty() { p.file.clone() } else { p.file.strip_prefix(&format!("{}/", p.workspace)).unwrap_or(&p.file).to_string() };
+    let names = match list(&dir, p, &in_package) {
+        Ok(n) => n,
+        Err(why) => return Measured { started_at, duration_ms: clock.elapsed().as_millis() as i64, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(why), mutants: Vec::new() },
+    };
+    if names.is_empty() {
+        let duration_ms = clock.elapsed().as_millis() as i64;
+        return Measured { started_at, duration_ms, command: Vec::new(), outcome: "completed".into(), failure: None, mutants: Vec::new() };
+    }
+    let _ = std::fs::create_dir_all(out_dir);
+    let pattern = format!("^(?:{})$", names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|"));
+    let mut argv: Vec<String> = ["cargo", "mutants", "--in-place", "--no-config", "--colors", "never", "--no-shuffle", "--baseline", "run"].map(String::from).to_vec();
+    argv.extend(["-d".into(), dir.to_string_lossy().into_owned(), "--file".into(), in_package.clone(), "--re".into(), pattern, "-o".into(), out_dir.to_string_lossy().into_owned()]);
+    if let Some(t) = o.timeout.or(project.config.mutants.timeout_secs) {
+        argv.extend(["--timeout".into(), t.to_string()]);
+    }
+    argv.extend(["--".into(), "--".into(), "--exact".into()]);
+    let mut filters: Vec<String> = p.tests.iter().map(|t| libtest_filter(t).to_string()).collect();
+    filters.sort();
+    filters.dedup();
+    argv.extend(filters);
+    let env = [("CARGO_TARGET_DIR".to_string(), target.to_string_lossy().into_owned())];
+    let log = out_dir.join("cargo-mutants.log");
+    let timeout = Duration::from_secs(project.config.gate.timeout_secs.max(1));
+    let options = RunOptions { cwd: &dir, env: &env, timeout, log: Some(&log), log_keep: project.config.gate.log_keep_mb.max(1).saturating_mul(1 << 20), progress: false };
+    // cargo-mutants puts each mutated file back itself, unless it is
+    // killed: until it has exited, the tree no longer counts as the commit
+    // and the next run extracts it afresh.
+    let marker = scratch.tree.with_extension("commit");
+    let marked = std::fs::read_to_string(&marker).ok();
+    let _ = std::fs::remove_file(&marker);
+    let r = run(&argv, &options, &mut |_| {});
+    if let (Ended::Exited(_), Some(commit)) = (&r.ended, &marked) {
+        let _ = std::fs::write(&marker, commit);
+    }
+    let duration_ms = clock.elapsed().as_millis() as i64;
+    let failed = |outcome: &str, why: String| Measured { started_at: started_at.clone(), duration_ms, command: argv.clone(), outcome: outcome.into(), failure: Some(why), mutants: Vec::new() };
+    match &r.ended {
+        Ended::NotStarted(why) => return failed("could_not_run", why.clone()),
+        Ended::TimedOut => return failed("timed_out", format!("cargo mutants ran longer than {} s (gate.timeout_secs)", timeout.as_secs())),
+        Ended::Interrupted(sig) => return failed("could_not_run", format!("interrupted by {}", crate::gate::run::signal_name(*sig))),
+        Ended::Exited(_) => {}
+    }
+    match read_outcomes(&out_dir.join("mutants.out"), p, &in_package, &names) {
+        Ok(mutants) => Measured { started_at, duration_ms, command: argv, outcome: "completed".into(), failure: None, mutants },
+        Err(why) => failed("failed", why),
+    }
+}
+
+/// The mutants of outcomes.json, with paths relative to the project root;
+/// Err when the baseline failed or the file cannot be read.
+/// Only the mutants `--list` placed in the function count: cargo-mutants
+/// 27.1.0 also tests some field-deletion mutants of other functions that
+/// `--re` should have left out.
+fn read_outcomes(out: &Path, p: &Prepared, in_package: &str, listed: &[String]) -> Result<Vec<Mutant>, String> {
+    let path = out.join("outcomes.json");
+    let text = crate::project_files::read_named(&path).map_err(|e| format!("cargo mutants wrote no readable {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    let outcomes = v["outcomes"].as_array().ok_or_else(|| format!("{} has no outcomes", path.display()))?;
+    let mut mutants = Vec::new();
+    let mut baseline_ok = false;
+    for o in outcomes {
+        let summary = o["summary"].as_str().unwrap_or("");
+        if o["scenario"].as_str() == Some("Baseline") {
+            baseline_ok = summary == "Success";
+            continue;
+        }
+        let m = &o["scenario"]["Mutant"];
+        let Some(name) = m["name"].as_str() else { continue };
+        if !listed.iter().any(|l| l == name) {
+            continue;
+        }
+        let outcome = MutantOutcome::from_summary(summary).ok_or_else(|| format!("unknown outcome '{summary}' of {name} in {}", path.display()))?;
+        let file = m["file"].as_str().unwrap_or(in_package);
+        let file = if p.workspace.is_empty() { file.to_string() } else { format!("{}/{file}", p.workspace) };
+        let diff = o["diff_path"].as_str().map(|d| crate::project_files::read_named(&out.join(d)).unwrap_or_default()).unwrap_or_default();
+        let duration: f64 = o["phase_results"].as_array().map_or(0.0, |ps| ps.iter().filter_map(|ph| ph["duration"].as_f64()).sum());
+        mutants.push(Mutant { file, line: m["span"]["start"]["line"].as_i64().unwrap_or(0), description: name.to_string(), diff, outcome, duration_ms: Some((duration * 1000.0) as i64), suppressed: None });
+    }
+    if !baseline_ok {
+        return Err("the unmutated baseline did not pass: the tests fail (or do not build) without any mutant, so no mutant can be judged".into());
+    }
+    Ok(mutants)
+}
+
+/// Why each Rust feature among `items` may not become verified for want of
+/// mutation evidence (feature ID → why); features without a problem, and
+/// non-Rust targets, are absent.
+pub fn problems(db: &Database, project: &Project, items: &[ItemRow]) -> Result<BTreeMap<i64, String>, Error> {
+    let mut out = BTreeMap::new();
+    for item in items.iter().filter(|i| i.kind == ItemKind::Feature) {
+        let Some(file) = item.rust_file.as_deref().filter(|f| f.ends_with(".rs")) else { continue };
+        let body = item.rust_symbol.as_deref().and_then(|s| current_body(project, file, s)).map(|b| b.0);
+        let facts = db.mutation_evidence(item.id, body.as_deref())?;
+        if let Some(why) = mutation::problem(facts.as_ref(), body.as_deref()) {
+            out.insert(item.id, why);
+        }
+    }
+    Ok(out)
+}
+
+/// A feature's mutation evidence as `feature show` presents it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MutationShown {
+    /// Whether `verified` needs it (`[verify] mutants = true`).
+    pub required: bool,
+    /// The run the evidence comes from (None: never mutated).
+    pub run: Option<i64>,
+    pub body_current: bool,
+    pub tally: Tally,
+    pub missed: Vec<Mutant>,
+    pub suppressed: Vec<Mutant>,
+    /// Suppressions in its function now that declare no missed mutant.
+    pub unused_suppressions: Vec<Suppression>,
+    /// Why it does not allow verified (None: it does).
+    pub problem: Option<String>,
+}
+
+/// The mutation evidence of a feature with a Rust target (None otherwise).
+pub fn shown(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<MutationShown>, Error> {
+    let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
+    let now = current_body(project, file, symbol);
+    let body = now.as_ref().map(|b| b.0.clone());
+    let facts = db.mutation_evidence(item.id, body.as_deref())?;
+    let run = match &facts {
+        Some(f) => db.mutation_run(f.run)?,
+        None => None,
+    };
+    let (missed, suppressed, unused) = match (&run, &now) {
+        (Some(r), Some((_, first, _, lines))) => {
+            let sups = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
+            let mut copy = r.record.mutants.clone();
+            let (unused, _) = apply_suppressions(&mut copy, &sups);
+            let missed = r.record.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).cloned().collect();
+            (missed, r.record.mutants.iter().filter(|m| m.suppressed.is_some()).cloned().collect(), unused)
+        }
+        _ => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    Ok(Some(MutationShown {
+        required: project.config.verify.mutants,
+        run: facts.as_ref().map(|f| f.run),
+        body_current: facts.as_ref().zip(body.as_ref()).is_some_and(|(f, b)| &f.body_hash == b),
+        tally: facts.as_ref().map(|f| f.tally).unwrap_or_default(),
+        missed,
+        suppressed,
+        unused_suppressions: unused,
+        problem: mutation::problem(facts.as_ref(), body.as_deref()),
+    }))
+}
+
+/// What `evidence import` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    /// (feature ID, new mutation run ID) of each record imported.
+    pub imported: Vec<(i64, i64)>,
+    /// Records already recorded here (same feature, cache key and mutants).
+    pub already: usize,
+}
+
+/// Read an `--export` file and record its runs here, after checking each
+/// as local evidence is checked: a trusted run made by porttrack's gate on
+/// a commit this repository has, from the porttrack.toml committed there,
+/// of a feature mapped here to the same function, whose body at that
+/// commit hashes to what the run recorded. All or nothing.
+pub fn import(db: &mut Database, project: &Project, path: &Path) -> Result<ImportReport, Error> {
+    let shown = path.display().to_string();
+    let text = crate::project_files::read_named(path).map_err(|e| Error::usage(format!("{shown} {e}")))?;
+    let file: ExportFile = serde_json::from_str(&text).map_err(|e| Error::usage(format!("{shown} is not a mutation evidence export: {e}")))?;
+    if file.format != EXPORT_FORMAT {
+        return Err(Error::usage(format!("{shown} has format '{}', not {EXPORT_FORMAT}", crate::domain::names::escape(&file.format))));
+    }
+    let repo = crate::git::Repo::at(&project.root).ok_or_else(|| Error::Refused(format!("{} is not a git repository, so no imported run can be checked", project.root.display())))?;
+    let prefix = repo.relative(&project.root).unwrap_or_default();
+    let in_repo = |rel: &str| if prefix.is_empty() { rel.to_string() } else { format!("{prefix}/{rel}") };
+    let mut fresh = Vec::new();
+    let mut already = 0;
+    for (n, r) in file.records.iter().enumerate() {
+        let refuse = |why: String| Error::Refused(format!("{shown}: record {} (feature {}) cannot be imported: {why}; nothing was imported", n + 1, r.feature_id));
+        if r.provenance != Provenance::Trusted {
+            return Err(refuse(format!("it is marked {} ({})", r.provenance.as_str(), r.untrusted_because.join("; "))));
+        }
+        if !matches!(r.origin.as_str(), "gate" | "verify") {
+            return Err(refuse(format!("its origin is '{}', not a run of porttrack's gate", crate::domain::names::escape(&r.origin))));
+        }
+        let commit = r.git_commit.as_deref().ok_or_else(|| refuse("it recorded no commit".into()))?;
+        if !repo.has_commit(commit) {
+            return Err(refuse(format!("commit {commit} is not in this repository")));
+        }
+        let committed_config = repo.committed_sha256(commit, &in_repo(crate::config::FILE_NAME));
+        if committed_config != r.config_sha256 {
+            return Err(refuse(format!("its porttrack.toml is not the one committed at {commit}")));
+        }
+        let item = db.item(ItemKind::Feature, r.feature_id)?.ok_or_else(|| refuse("no such feature here".into()))?;
+        if item.rust_file.as_deref() != Some(r.rust_file.as_str()) || item.rust_symbol.as_deref() != Some(r.rust_symbol.as_str()) {
+            return Err(refuse(format!("it mutated {}::{}, but the feature is mapped to {} here", r.rust_file, r.rust_symbol, item.rust_target().unwrap_or_else(|| "nothing".into()))));
+        }
+        let blob = repo.committed_text(commit, &in_repo(&r.rust_file)).ok_or_else(|| refuse(format!("{} is not in commit {commit}", r.rust_file)))?;
+        let lines: Vec<&str> = blob.lines().collect();
+        let span = crate::targets::target_span(&r.rust_file, blob.as_bytes(), &r.rust_symbol);
+        let body = span.and_then(|(a, b)| lines.get(a.saturating_sub(1)..b.min(lines.len()))).map(body_hash);
+        if span.map(|(a, b)| (a as i64, b as i64)) != Some((r.first_line, r.last_line)) || body.as_deref() != Some(r.body_hash.as_str()) {
+            return Err(refuse(format!("its function body hash does not match {}::{} at commit {commit}", r.rust_file, r.rust_symbol)));
+        }
+        if r.outcome == "completed" && r.mutants.iter().any(|m| m.file != r.rust_file || !(r.first_line..=r.last_line).contains(&m.line)) {
+            return Err(refuse("it holds a mutant outside the feature's function".into()));
+        }
+        if db.cached_mutation_run(r.feature_id, &r.cache_key)?.is_some_and(|hit| hit.record.mutants == r.mutants && hit.record.body_hash == r.body_hash) {
+            already += 1;
+            continue;
+        }
+        fresh.push(r.clone());
+    }
+    let mut imported = Vec::new();
+    for mut r in fresh {
+        r.origin = "import".into();
+        let id = db.record_mutation_run(&r)?;
+        imported.push((r.feature_id, id));
+    }
+    Ok(ImportReport { file: shown, imported, already })
+}
+
+/// [`mutation::mark`] of a feature with a Rust target (None otherwise).
+pub fn mark_of(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<&'static str>, Error> {
+    let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
+    let body = current_body(project, file, symbol).map(|b| b.0);
+    let facts = db.mutation_evidence(item.id, body.as_deref())?;
+    Ok(mutation::mark(facts.as_ref(), body.as_deref()))
+}
