@@ -182,7 +182,7 @@ impl SequenceSet {
     }
 
     /// Port of (*SequenceSet).Union: inserts every member of each set.
-    pub fn union_with(&mut self, others: &[&SequenceSet]) {
+    pub fn union(&mut self, others: &[&SequenceSet]) {
         for o in others {
             node_iter(o.root.as_deref(), &mut |n| {
                 for (nb, &word) in n.bits.iter().enumerate() {
@@ -198,24 +198,6 @@ impl SequenceSet {
                 }
             });
         }
-    }
-
-    /// Port of Union: a clone of the largest set with the others'
-    /// members inserted one by one; `None` for no sets.
-    pub fn union(sets: &[&SequenceSet]) -> Option<SequenceSet> {
-        let mut sorted: Vec<&SequenceSet> = sets.to_vec();
-        // Largest first; a stable sort keeps equal sizes in argument order,
-        // which upstream's unstable sort does not promise.
-        sorted.sort_by_key(|s| std::cmp::Reverse(s.size()));
-        let (first, rest) = sorted.split_first()?;
-        let mut ss = (*first).clone();
-        for s in rest {
-            s.range(|n| {
-                ss.insert(n);
-                true
-            });
-        }
-        Some(ss)
     }
 
     /// Port of (SequenceSet).EncodeLen
@@ -281,6 +263,25 @@ impl SequenceSet {
         self.root.as_ref().map(|r| r.base)
     }
 }
+
+/// Port of Union: a clone of the largest set with the others'
+/// members inserted one by one; `None` for no sets.
+pub fn union(sets: &[&SequenceSet]) -> Option<SequenceSet> {
+    let mut sorted: Vec<&SequenceSet> = sets.to_vec();
+    // Largest first; a stable sort keeps equal sizes in argument order,
+    // which upstream's unstable sort does not promise.
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.size()));
+    let (first, rest) = sorted.split_first()?;
+    let mut ss = (*first).clone();
+    for s in rest {
+        s.range(|n| {
+            ss.insert(n);
+            true
+        });
+    }
+    Some(ss)
+}
+
 
 fn read_u32(buf: &[u8], at: usize) -> usize {
     u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize

@@ -166,12 +166,12 @@ fn test_seq_set_union() {
     for s in seqs2 {
         ss2.insert(s);
     }
-    let ss = SequenceSet::union(&[&ss1, &ss2]).expect("two sets");
+    let ss = union(&[&ss1, &ss2]).expect("two sets");
     assert_eq!(ss.size(), 11);
     for n in seqs1.iter().chain(seqs2.iter()) {
         assert!(ss.exists(*n));
     }
-    assert!(SequenceSet::union(&[]).is_none());
+    assert!(union(&[]).is_none());
 }
 
 #[test]
@@ -203,7 +203,7 @@ fn test_seq_set_distinct_union() {
         ss2.insert(s);
     }
     let mut ss = ss1.clone();
-    ss.union_with(&[&ss2]);
+    ss.union(&[&ss2]);
     assert_eq!(ss.size(), seqs1.len() + seqs2.len());
     for s in seqs1.iter().chain(seqs2.iter()) {
         assert!(ss.exists(*s));

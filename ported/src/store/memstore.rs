@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::avl::SequenceSet;
 use super::state::{encode_stream_state_header, DeleteBlock};
-use super::subject::{compare_fn, is_subset_match_tokenized, match_literal, subject_has_wildcard, subject_is_literal, subject_is_subset_match, tokenize, FWCS};
+use super::subject::{compare_fn, is_subset_match_tokenized, match_literal, subject_has_wildcard, subject_is_literal, subject_is_subset_match, tokenize_subject_into_slice, FWCS};
 use super::{DiscardPolicy, SimpleState, StorageType, StoreClock, StoreConfig, StoreError, StoreMsg, StreamState, StreamStore};
 
 const MS: i64 = 1_000_000;
@@ -142,6 +142,11 @@ impl MemStore {
     fn msgs(&self) -> &Msgs {
         static EMPTY: Msgs = BTreeMap::new();
         self.msgs.as_ref().unwrap_or(&EMPTY)
+    }
+
+    /// The configuration the store runs with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.cfg
     }
 
     /// The deleted-sequence map (upstream's tests read `ms.dmap`).
@@ -527,8 +532,8 @@ impl MemStore {
             return SimpleState::new(total, self.state.first_seq, self.state.last_seq);
         }
         let wc = subject_has_wildcard(filter);
-        let fsa = tokenize(filter);
-        let is_match = |subj: &str| is_all || if wc { is_subset_match_tokenized(&tokenize(subj), &fsa) } else { subj == filter };
+        let fsa = tokenize_subject_into_slice(filter);
+        let is_match = |subj: &str| is_all || if wc { is_subset_match_tokenized(&tokenize_subject_into_slice(subj), &fsa) } else { subj == filter };
 
         let mut ss = SimpleState::default();
         let update = |ss: &mut SimpleState, f: &SimpleState| {
@@ -1022,9 +1027,9 @@ impl StreamStore for MemStore {
     /// Port of (*memStore).SubjectsTotals
     fn subjects_totals(&mut self, filter: &str) -> BTreeMap<String, u64> {
         let is_all = filter.is_empty() || filter == FWCS;
-        let fsa = tokenize(filter);
+        let fsa = tokenize_subject_into_slice(filter);
         fss_match(&mut self.fss, filter)
-            .filter(|(subj, _)| is_all || is_subset_match_tokenized(&tokenize(subj), &fsa))
+            .filter(|(subj, _)| is_all || is_subset_match_tokenized(&tokenize_subject_into_slice(subj), &fsa))
             .map(|(subj, ss)| (subj.clone(), ss.msgs))
             .collect()
     }

@@ -24,7 +24,7 @@ pub fn subject_has_wildcard(subject: &str) -> bool {
 }
 
 /// Port of tokenizeSubjectIntoSlice
-pub fn tokenize(subject: &str) -> Vec<&str> {
+pub fn tokenize_subject_into_slice(subject: &str) -> Vec<&str> {
     subject.split('.').collect()
 }
 
@@ -60,7 +60,7 @@ pub fn is_subset_match_tokenized(tokens: &[&str], test: &[&str]) -> bool {
 
 /// Port of subjectIsSubsetMatch
 pub fn subject_is_subset_match(subject: &str, test: &str) -> bool {
-    is_subset_match_tokenized(&tokenize(subject), &tokenize(test))
+    is_subset_match_tokenized(&tokenize_subject_into_slice(subject), &tokenize_subject_into_slice(test))
 }
 
 /// Port of matchLiteral: whether the literal subject matches `subject`,
