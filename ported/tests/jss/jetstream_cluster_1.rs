@@ -150,30 +150,47 @@ fn leader_elected_advisories_go_to_the_account_and_to_sys() {
 
 #[test]
 fn test_jet_stream_cluster_stream_normal_catchup() {
-    // Adapted: upstream's follower catches up through the stream catch-up
-    // (batch 35); here it catches up through raft, whose log is kept.
+    // The restarted replica catches up through raft, whose log is kept,
+    // where upstream's uses the stream catch-up (batch 35).
     let mut c = stream_cluster("R3S", 3, js_test_seed("TestJetStreamClusterStreamNormalCatchup"));
     let meta = c.wait_on_leader().expect("meta leader");
     let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo", "bar"], &[0, 1, 2]);
-    let l = add_stream(&mut c, &sa).expect("stream added");
-    let cl = c.connect(l, GLOBAL_ACCOUNT);
+    let sl = add_stream(&mut c, &sa).expect("stream added");
+    // The client sits on a server that stays up (nats.go would reconnect).
+    let cl = c.connect((sl + 1) % 3, GLOBAL_ACCOUNT);
     let to_send = 10u64;
     for i in 1..=to_send {
-        assert_eq!(publish(&mut c, cl, "foo", format!("HELLO JSC-{i}").as_bytes()), Ok(i));
+        publish(&mut c, cl, "foo", format!("HELLO JSC-{i}").as_bytes()).expect("Unexpected publish error");
     }
-    let sl = (0..3).find(|&i| i != l).expect("a follower");
     c.shutdown_server(sl);
-    // Send 10 more while one replica is offline.
-    for i in to_send + 1..=2 * to_send {
-        assert_eq!(publish(&mut c, cl, "foo", format!("HELLO JSC-{i}").as_bytes()), Ok(i));
+    assert!(c.run_until(Duration::from_secs(10), |c| stream_leader(c, GLOBAL_ACCOUNT, "TEST").is_some()), "waitOnStreamLeader");
+    // Send 10 more while one replica offline.
+    for i in to_send..=to_send * 2 {
+        let mut r = publish(&mut c, cl, "foo", format!("HELLO JSC-{i}").as_bytes());
+        for _ in 0..20 {
+            if r.is_ok() {
+                break;
+            }
+            c.run_for(Duration::from_millis(100));
+            r = publish(&mut c, cl, "foo", format!("HELLO JSC-{i}").as_bytes());
+        }
+        r.expect("Unexpected publish error");
     }
     // Delete the first from the second batch.
+    let l = stream_leader(&c, GLOBAL_ACCOUNT, "TEST").expect("stream leader");
     let h = hosted(&c, l, GLOBAL_ACCOUNT, "TEST").expect("hosted");
-    assert!(streams_of(&c, l).propose_delete(&h, to_send + 1, true, ""));
+    c.subscribe(cl, "_DR.1");
+    assert!(streams_of(&c, l).propose_delete(&h, to_send, false, "_DR.1"));
+    assert!(c.run_until(Duration::from_secs(1), |c| c.clients[cl].msgs.iter().any(|m| m.subject == "_DR.1")), "a delete response");
+    let resp = c.clients[cl].msgs.iter().find(|m| m.subject == "_DR.1").expect("response").clone();
+    let v: serde_json::Value = serde_json::from_slice(&resp.data).expect("json");
+    assert!(v["success"] == true && v.get("error").is_none(), "Got a bad response {v}");
+
     c.restart_server(sl);
-    c.wait_on_leader().expect("meta leader again");
+    c.wait_on_leader().expect("checkClusterFormed");
+    // waitOnStreamCurrent: the restarted replica has what the others have.
     let st = wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(20)).expect("caught up");
-    assert_eq!((st.msgs, st.last_seq, st.deleted.clone()), (2 * to_send - 1, 2 * to_send, vec![to_send + 1]));
+    assert_eq!((st.msgs, st.last_seq, st.deleted.clone()), (2 * to_send, 2 * to_send + 1, vec![to_send]));
 }
 
 #[test]
