@@ -522,6 +522,13 @@ impl StreamRuntime for JetStreamStreams {
             None => None,
         };
         let name = sa.name().to_string();
+        // Upstream sets the node on the shared assignment (`rg.node = n`);
+        // here the meta layer's copy gets it.
+        if let Ok(mut st) = js.st.try_borrow_mut() {
+            if let Some(g) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(&name)).and_then(|x| x.group.as_mut()) {
+                g.node = node.clone();
+            }
+        }
         if let Some(h) = self.get(acc, &name) {
             // Already running: take the new assignment and node.
             h.mset.set_assignment(Some(sa.clone()));
@@ -642,5 +649,54 @@ impl StreamRuntime for JetStreamStreams {
 
     fn delete_consumer(&self, _: &JetStreamCtx, _: &str, _: &str, _: &str) -> Result<(), String> {
         Err("consumers are not run by this port yet".into())
+    }
+
+    fn stream_raft_node(&self, acc: &str, stream: &str) -> Option<NodeHandle> {
+        Stream::raft_node(Some(&self.get(acc, stream)?.mset))
+    }
+}
+
+impl super::cluster::JetStreamCluster {
+    /// Port of (*jetStreamCluster).isStreamCurrent
+    ///
+    /// Current when the group's node is (or there is none) and the stream
+    /// runs here. Upstream also says no while the stream catches up from a
+    /// snapshot; this port has no stream catch-up (batch 35), so a running
+    /// stream is never catching up.
+    pub fn is_stream_current(cc: Option<&Self>, s: &dyn ServerEnv, runtime: &dyn StreamRuntime, account: &str, stream: &str) -> bool {
+        let Some(cc) = cc else { return true };
+        let Some(sa) = cc.streams.get(account).and_then(|a| a.get(stream)) else { return false };
+        let Some(rg) = sa.group.as_ref() else { return false };
+        if rg.node.as_ref().is_none_or(|n| n.current()) {
+            return s.lookup_account(account) && runtime.lookup_stream(account, stream).is_some();
+        }
+        false
+    }
+}
+
+impl dyn ServerEnv + '_ {
+    /// Port of (*Server).JetStreamIsStreamCurrent
+    pub fn jet_stream_is_stream_current(&self, account: &str, stream: &str) -> bool {
+        let Some(js) = self.get_jet_stream_cluster() else { return false };
+        let st = js.st.borrow();
+        super::cluster::JetStreamCluster::is_stream_current(st.cluster.as_ref(), self, &*js.runtime, account, stream)
+    }
+
+    /// Port of (*Server).JetStreamStepdownStream
+    pub fn jet_stream_stepdown_stream(&self, account: &str, stream: &str) -> Result<(), ApiError> {
+        let Some(js) = self.get_jet_stream_cluster() else { return Err(ApiError::not_enabled()) };
+        if js.st.borrow().cluster.is_none() {
+            return Err(ApiError::cluster_not_active());
+        }
+        if !self.lookup_account(account) {
+            return Err(ApiError::general("account not found"));
+        }
+        if js.runtime.lookup_stream(account, stream).is_none() {
+            return Err(ApiError { code: 404, err_code: 10059, description: "stream not found".into() });
+        }
+        if let Some(node) = js.runtime.stream_raft_node(account, stream) {
+            let _ = node.step_down(&[]);
+        }
+        Ok(())
     }
 }

@@ -277,3 +277,22 @@ fn losing_quorum_sends_the_quorum_lost_advisory() {
     assert_eq!(v["stream"], "TEST");
     assert!(hosted(&c, l, GLOBAL_ACCOUNT, "TEST").is_some_and(|h| !h.is_leader.get()), "the leader stepped down");
 }
+
+#[test]
+fn stream_current_leader_and_stepdown_on_the_server_api() {
+    let mut c = stream_cluster("R5S", 5, js_test_seed("stream_current_leader_and_stepdown_on_the_server_api"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2]);
+    let l = add_stream(&mut c, &sa).expect("stream added");
+    assert!(c.run_until(Duration::from_secs(5), |c| (0..3).all(|i| c.srv(i).jet_stream_is_stream_current(GLOBAL_ACCOUNT, "TEST"))), "members current");
+    // Not a member: the assignment is known but the stream does not run here.
+    assert!(!c.srv(3).jet_stream_is_stream_current(GLOBAL_ACCOUNT, "TEST"));
+    assert!(!c.srv(0).jet_stream_is_stream_current(GLOBAL_ACCOUNT, "NOPE"));
+    // The node the stream layer created is on the meta layer's assignment.
+    assert!(c.srv(l).jet_stream_is_stream_leader(GLOBAL_ACCOUNT, "TEST"));
+    assert_eq!((0..3).filter(|&i| c.srv(i).jet_stream_is_stream_leader(GLOBAL_ACCOUNT, "TEST")).count(), 1);
+    let err = c.srv(3).jet_stream_stepdown_stream(GLOBAL_ACCOUNT, "TEST").expect_err("not running here");
+    assert_eq!((err.code, err.err_code, err.description.as_str()), (404, 10059, "stream not found"));
+    c.srv(l).jet_stream_stepdown_stream(GLOBAL_ACCOUNT, "TEST").expect("stepdown");
+    assert!(c.run_until(Duration::from_secs(10), |c| stream_leader(c, GLOBAL_ACCOUNT, "TEST").is_some_and(|n| n != l)), "another leader");
+}
