@@ -82,6 +82,11 @@ pub enum Command {
     History(commands::history::HistoryArgs),
     /// Re-check the database and every verified item's evidence (--rerun: run the evidence again)
     Audit(commands::audit::AuditArgs),
+    /// The database file across copies: merge (a git merge driver), dump, diff
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
+    /// Items a merge of two copies left in conflict, with each side's claim
+    Conflicts(commands::conflicts::ConflictsArgs),
     /// Find placeholder code and tests that cannot fail (for CI)
     #[command(subcommand)]
     Stub(commands::stub::StubCommand),
@@ -132,6 +137,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::History(a) => commands::history::run(&ctx, a),
         Command::Audit(a) => commands::audit::run(&ctx, a),
         Command::Stub(a) => commands::stub::run(&ctx, a),
+        Command::Db(a) => commands::db::run(&ctx, a),
+        Command::Conflicts(a) => commands::conflicts::run(&ctx, a),
         Command::Builtin(a) => commands::builtin::run(&ctx, a),
         Command::Completions(a) => commands::completions::completions(a),
         Command::Man(a) => commands::completions::man(a),

@@ -3,7 +3,8 @@
 
 /// The command did what was asked.
 pub const SUCCESS: i32 = 0;
-/// A check ran and failed: stub findings remain, a gate ran and failed.
+/// A check ran and failed: stub findings remain, a gate ran and failed, a
+/// merge left items in conflict, `db diff` found differences.
 pub const CHECK_FAILED: i32 = 1;
 /// Bad arguments or values: malformed list, unknown status, too many items,
 /// missing `--reason`, an ambiguous name.
@@ -24,6 +25,10 @@ pub const BUSY: i32 = 6;
 /// A gate or an import could not run at all (command not found, unreadable
 /// input). Distinct from [`CHECK_FAILED`]: nothing was measured.
 pub const COULD_NOT_RUN: i32 = 7;
+/// The command did its work on part of its input and says which part it
+/// left out: an import skipped files that could not be read or tokenized
+/// and imported the rest.
+pub const PARTIAL: i32 = 8;
 /// A bug in porttrack (a panic). Please report it.
 pub const INTERNAL: i32 = 101;
 
@@ -31,11 +36,12 @@ pub const INTERNAL: i32 = 101;
 pub const HELP_TABLE: &str = "\
 Exit codes:
   0    success
-  1    a check ran and failed (stub findings remain, a gate failed)
+  1    a check ran and failed (stub findings remain, a gate failed, a merge left conflicts)
   2    usage error: bad arguments or values, ambiguous name
   3    not found: unknown batch, module, feature, test, evidence run or upstream commit
   4    refused by a rule (transition, dependencies, evidence, stub finding); nothing written
   5    database unusable: missing, not a regular file, not SQLite, corrupt, altered, read-only, or newer schema
   6    database busy past the timeout; nothing written, safe to retry
   7    could not run: a gate command or an import input could not be started or read
+  8    partial: an import left out files it could not read or tokenize (listed) and imported the rest
   101  internal error (a bug)";

@@ -139,6 +139,19 @@ impl Repo {
         Some(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
     }
 
+    /// The bytes of `path` (relative to the top level) at `commit`.
+    pub fn blob(&self, commit: &str, path: &str) -> Result<Vec<u8>, String> {
+        if commit.starts_with('-') {
+            return Err(format!("'{commit}' is not a commit"));
+        }
+        git(&self.toplevel, &["cat-file", "blob", &format!("{commit}:{path}")])
+    }
+
+    /// Set `key` to `value` in this repository's own configuration.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<(), String> {
+        git(&self.toplevel, &["config", "--local", key, value]).map(|_| ())
+    }
+
     /// Check out `commit` into a new worktree at `dir` (detached).
     pub fn add_worktree(&self, dir: &Path, commit: &str) -> Result<(), String> {
         if commit.starts_with('-') {

@@ -5,9 +5,9 @@
 # reading their code (bench/precision/labels.tsv). Prints precision per rule
 # and overall; exit 1 when a sampled finding has no label (they are listed:
 # read each and add a line) or a goal is missed (>= 90 % per rule, >= 95 %
-# overall).
+# overall, >= 200 findings judged).
 # Needs: cargo, pip, npm, python3, and root for apt-get (Debian's Go sources).
-# Usage: bench/precision/run.sh        PER_RULE=22 SEED=14 by default;
+# Usage: bench/precision/run.sh        PER_RULE=30 SEED=14 by default;
 #        PRECISION_DIR (default ~/.cache/porttrack-precision) holds the trees.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,8 +21,13 @@ debs=()
 while read -r kind what version; do
   case "$kind" in
     crates)
-      if [ ! -d "$dir/crates" ]; then
+      # Vendored again whenever the pinned lock file changes.
+      lock="$(dirname "$here/$what")/Cargo.lock"
+      stamp=$(sha256sum "$lock" | cut -d' ' -f1)
+      if [ ! -d "$dir/crates" ] || [ "$(cat "$dir/crates.lock" 2>/dev/null)" != "$stamp" ]; then
+        rm -rf "$dir/crates"
         cargo vendor --quiet --locked --versioned-dirs --manifest-path "$here/$what" "$dir/crates" >/dev/null
+        echo "$stamp" >"$dir/crates.lock"
       fi ;;
     pypi)
       name=${what%%==*}; ver=${what##*==}
@@ -50,4 +55,4 @@ fi
 # porttrack.toml applies there: the scan runs with its defaults.
 (cd "$dir" && "$repo/target/debug/porttrack" stub scan crates py npm "$gocode" --format json >"$dir/findings.json") || true
 python3 "$here/sample.py" "$dir/findings.json" "$here/labels.tsv" --root "$dir" --go "$gocode" \
-  --per-rule "${PER_RULE:-22}" --seed "${SEED:-14}"
+  --per-rule "${PER_RULE:-30}" --seed "${SEED:-14}"

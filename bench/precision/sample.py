@@ -3,9 +3,10 @@
 
 Findings are identified by (rule, path, hash): the hash is of the matched
 text, so a label survives edits elsewhere in the file. The sample takes up
-to --per-rule findings of every rule, drawn with a generator seeded by the
-seed and the rule id from the findings sorted by identity, so the same scan
-gives the same sample. --show prints each unlabelled finding's code, for
+to --per-rule findings of every rule (30 by default), drawn with a
+generator seeded by the seed and the rule id from the findings sorted by
+identity, so the same scan gives the same sample; it must hold at least
+--min-sample findings. --show prints each unlabelled finding's code, for
 labelling.
 """
 import argparse
@@ -36,7 +37,8 @@ def main():
     ap.add_argument("labels")
     ap.add_argument("--root", required=True, help="directory the scan ran in")
     ap.add_argument("--go", required=True, help="Go source directory, shown as go/ in paths")
-    ap.add_argument("--per-rule", type=int, default=22)
+    ap.add_argument("--per-rule", type=int, default=30)
+    ap.add_argument("--min-sample", type=int, default=200, help="the labelled sample must be at least this large")
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--show", action="store_true", help="print the code of unlabelled findings")
     a = ap.parse_args()
@@ -73,7 +75,7 @@ def main():
     judged = total["real"] + total["false"]
     overall = total["real"] / judged if judged else float("nan")
     print(f"{'overall':32} {sum(len(v) for v in by_rule.values()):>6} {judged + len(unlabelled):>7} {total['real']:>5} {total['false']:>5} {overall:>9.1%}")
-    print("goals: >= 90.0% per rule, >= 95.0% overall")
+    print(f"goals: >= 90.0% per rule, >= 95.0% overall, >= {a.min_sample} findings judged")
 
     status = 0
     if unlabelled:
@@ -83,8 +85,10 @@ def main():
             print(f"{rule}\t{path}\t{line}\t{h}\t?\t{message}")
             if a.show:
                 show(os.path.join(a.root, path) if not path.startswith("go/") else os.path.join(go, path[3:]), line)
-    if missed or (judged and overall < 0.95):
+    if missed or (judged and overall < 0.95) or judged < a.min_sample:
         status = 1
+        if judged < a.min_sample:
+            missed.append(f"sample of {judged} < {a.min_sample}")
         print(f"\ngoal missed: {', '.join(missed) or 'overall'}")
     sys.exit(status)
 

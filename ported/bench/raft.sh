@@ -8,8 +8,10 @@
 #       run covers. Goal: the 17 together <= 2 s.
 #  P6   1,000 fault seeds of the simulation, release build. Goal <= 60 s.
 #  TPUT commit throughput of a three-node group in the simulator.
-# P6 and TPUT are `cargo bench -p ported --bench raft` (ported/benches/raft.rs).
-# Needs: cargo, python3. Usage: ported/bench/raft.sh [p5|p6|throughput]...
+#  PLANTED (only when asked for) the planted-bug table: first catching seed
+#       and catches of 1,000, full model and random schedules only.
+# P6, TPUT and PLANTED are `cargo bench -p ported --bench raft` (ported/benches/raft.rs).
+# Needs: cargo, python3. Usage: ported/bench/raft.sh [p5|p6|throughput|planted]...
 # Environment: RUNS (default 3) runs per P5 test; NRG_BENCH_SEEDS for P6.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +30,9 @@ if want p5; then
   debug_bin=$(test_bin)
   release_bin=$(test_bin --release)
   [ -x "$debug_bin" ] && [ -x "$release_bin" ] || { echo "could not build the nrg test binaries" >&2; exit 1; }
-  RUNS=${RUNS:-3} python3 - "$here/p5_go_waits.tsv" "$debug_bin" "$release_bin" <<'PY'
+  # One seed per test, as one run of a Go test is one interleaving (CI runs
+  # each port over 20 seeds; that is 20 runs, not one slower run).
+  NRG_TEST_SEEDS=1 RUNS=${RUNS:-3} python3 - "$here/p5_go_waits.tsv" "$debug_bin" "$release_bin" <<'PY'
 import collections, os, re, statistics, subprocess, sys, time
 
 tsv, debug_bin, release_bin = sys.argv[1:4]
@@ -91,9 +95,10 @@ for (label, threads), dt in together.items():
 PY
 fi
 
-if want p6 || want throughput; then
+if want p6 || want throughput || want planted; then
   args=()
   want p6 && args+=(p6)
   want throughput && args+=(throughput)
-  cargo bench -q -p ported --bench raft -- "${args[@]}" 2>&1 | grep -E '^(P6|TPUT|seed )'
+  want planted && args+=(planted)
+  cargo bench -q -p ported --bench raft -- "${args[@]}" 2>&1 | grep -E '^(P6|TPUT|PLANTED|seed )'
 fi

@@ -1,13 +1,18 @@
 //! Raft simulator benchmarks, printed with their goals and ratios; not
 //! pass/fail tests (ported/bench/raft.sh runs these beside P5).
 //!
-//!     cargo bench -p ported --bench raft            # both
-//!     cargo bench -p ported --bench raft -- p6      # or: throughput
+//!     cargo bench -p ported --bench raft            # p6 and throughput
+//!     cargo bench -p ported --bench raft -- p6      # or: throughput, planted
 //!
 //! P6: the 1,000 fault seeds of `simulation::sim_invariants_hold_on_random_fault_schedules`
-//! (same shapes: odd seeds five nodes, even seeds three, 6 s of faults then
-//! settling), wall clock against the goal of 60 s. `NRG_BENCH_SEEDS`
-//! changes the count.
+//! (the full fault model of `sim::schedule`: odd seeds five nodes, even
+//! seeds three, 6 s of faults then healing and settling), wall clock against
+//! the goal of 60 s. `NRG_BENCH_SEEDS` changes the count.
+//!
+//! Planted (not run by default): for each planted bug, over
+//! `NRG_BENCH_SEEDS` seeds (default 1,000), the first seed whose schedule
+//! ends in a safety violation and how many do, with the full model and
+//! with random schedules only (no composite shape).
 //!
 //! Throughput: a healthy three-node group on file WALs over the simulated
 //! disk and network (Go test timings, 0.2-2 ms one-way delays), committing
@@ -22,7 +27,7 @@
 use std::time::{Duration, Instant};
 
 use ported::raft::PlantedBugs;
-use ported::sim::schedule::{run_schedule, ScheduleConfig};
+use ported::sim::schedule::{run_schedule, FaultModel, ScheduleConfig, LIVENESS};
 use ported::sim::shapes::ShapeOutcome;
 use ported::sim::{Cluster, SmKind};
 
@@ -33,11 +38,7 @@ fn p6() {
     let start = Instant::now();
     let (mut blocks, mut events, mut shapes, mut failures) = (0u64, 0u64, 0u64, 0u64);
     for seed in 0..n {
-        let cfg = ScheduleConfig {
-            nodes: if seed % 2 == 1 { 5 } else { 3 },
-            duration: Duration::from_secs(6),
-            bugs: PlantedBugs::default(),
-        };
+        let cfg = ScheduleConfig::new(if seed % 2 == 1 { 5 } else { 3 }, Duration::from_secs(6));
         match run_schedule(seed, cfg) {
             Ok(stats) => {
                 blocks += stats.blocks;
@@ -129,11 +130,51 @@ fn throughput_pipelined(sim_for: Duration, batch: usize) {
     report(&format!("pipelined, {batch} per simulated ms"), entries, c.now() - start_sim, wall.elapsed());
 }
 
+fn planted_row(seeds: u64, faults: FaultModel, bugs: PlantedBugs) -> (Option<u64>, u64) {
+    let mut first = None;
+    let mut caught = 0;
+    for seed in 0..seeds {
+        let mut cfg = ScheduleConfig::new(if seed % 2 == 1 { 5 } else { 3 }, Duration::from_secs(6));
+        cfg.faults = faults;
+        cfg.bugs = bugs;
+        if run_schedule(seed, cfg).err().is_some_and(|e| !e.starts_with(LIVENESS)) {
+            caught += 1;
+            first.get_or_insert(seed);
+        }
+    }
+    (first, caught)
+}
+
+fn planted() {
+    let n: u64 = std::env::var("NRG_BENCH_SEEDS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(1000);
+    let none = PlantedBugs::default();
+    let bugs = [
+        ("clear_vote_on_stepdown", PlantedBugs { clear_vote_on_stepdown: true, ..none }),
+        ("count_previous_term_acks", PlantedBugs { count_previous_term_acks: true, ..none }),
+        ("ack_before_wal_write", PlantedBugs { ack_before_wal_write: true, ..none }),
+        ("lazy_term_vote_write (53c85c2cd)", PlantedBugs { lazy_term_vote_write: true, ..none }),
+        ("accept_lower_term_entries (be84a5640)", PlantedBugs { accept_lower_term_entries: true, ..none }),
+        ("concurrent_membership_changes (434b02bc9)", PlantedBugs { concurrent_membership_changes: true, ..none }),
+    ];
+    let random_only = FaultModel { shapes: false, ..FaultModel::default() };
+    println!("PLANTED {n} seeds per bug and model; a catch is a safety violation");
+    println!("PLANTED {:<42} {:>18} {:>12} {:>18} {:>12}", "bug", "first (full)", "caught", "first (random)", "caught");
+    for (name, b) in bugs {
+        let (f1, c1) = planted_row(n, FaultModel::default(), b);
+        let (f2, c2) = planted_row(n, random_only, b);
+        let show = |f: Option<u64>| f.map_or("none".to_string(), |s| s.to_string());
+        println!("PLANTED {name:<42} {:>18} {:>7} of {n} {:>18} {:>7} of {n}", show(f1), c1, show(f2), c2);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     if want("p6") {
         p6();
+    }
+    if args.iter().any(|a| a == "planted") {
+        planted();
     }
     if want("throughput") {
         throughput_closed_loop(Duration::from_secs(10));

@@ -46,9 +46,6 @@ pub enum PeerStateError {
     /// Buffer shorter than the 8-byte header.
     #[error("corrupt peer state: {0} bytes is shorter than the header")]
     ShortHeader(usize),
-    /// A peer id is not UTF-8 (ids are ASCII in practice).
-    #[error("corrupt peer state: peer id {0:?} is not UTF-8")]
-    BadPeerId(Vec<u8>),
 }
 
 /// Port of peerStateBufSize
@@ -66,7 +63,7 @@ pub fn encode_peer_state(ps: &PeerState) -> Vec<u8> {
     buf.extend_from_slice(&(ps.known_peers.len() as u32).to_le_bytes());
     for peer in &ps.known_peers {
         let mut id = [0u8; ID_LEN];
-        let b = peer.as_bytes();
+        let b = crate::raft::peer_id::id_bytes(peer);
         let n = b.len().min(ID_LEN);
         id[..n].copy_from_slice(&b[..n]);
         buf.extend_from_slice(&id);
@@ -92,8 +89,8 @@ pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, PeerStateError> {
     }
     let mut known_peers = Vec::with_capacity(expected);
     for chunk in body.chunks_exact(ID_LEN).take(expected) {
-        let id = std::str::from_utf8(chunk).map_err(|_| PeerStateError::BadPeerId(chunk.to_vec()))?;
-        known_peers.push(id.to_string());
+        // Any eight bytes are an id, as in Go (see `raft::peer_id`).
+        known_peers.push(crate::raft::peer_id::id_from_bytes(chunk));
     }
     let rest = &body[expected * ID_LEN..];
     let domain_ext = if rest.len() >= 2 {
@@ -161,5 +158,13 @@ mod tests {
         let p = PeerState { known_peers: vec!["ab".into()], cluster_size: 1, ..Default::default() };
         let b = encode_peer_state(&p);
         assert_eq!(&b[8..16], b"ab\0\0\0\0\0\0");
+    }
+
+    #[test]
+    fn any_id_bytes_decode_and_reencode_unchanged() {
+        let mut buf = encode_peer_state(&ps());
+        buf[8..16].copy_from_slice(&[0xff, 0, 0x80, 1, 2, 3, 4, 5]);
+        let got = decode_peer_state(&buf).expect("any id bytes decode, as in Go");
+        assert_eq!(encode_peer_state(&got), buf);
     }
 }

@@ -8,6 +8,8 @@
 mod batch33;
 #[path = "nrg/exercise.rs"]
 mod exercise;
+#[path = "nrg/findings.rs"]
+mod findings;
 #[path = "nrg/helpers.rs"]
 mod helpers;
 #[path = "nrg/simulation.rs"]

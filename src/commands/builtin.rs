@@ -49,9 +49,9 @@ pub fn run(ctx: &Ctx, cmd: BuiltinCommand) -> anyhow::Result<i32> {
     let BuiltinCommand::Regenerate(args) = cmd;
     existing_dir(&args.go_dir)?;
     existing_dir(&args.upstream_dir)?;
-    let inv = golang::import_dir(&args.go_dir).map_err(|e| Error::CouldNotRun(e.to_string()))?;
+    let inv = complete_import(&args.go_dir)?;
     let plan = builtin::nats_plan(&inv).map_err(|e| Error::usage(format!("{} does not look like nats-server {}: {e}", args.go_dir.display(), builtin::SOURCE_COMMIT)))?;
-    let upstream = golang::import_dir(&args.upstream_dir).map_err(|e| Error::CouldNotRun(e.to_string()))?;
+    let upstream = complete_import(&args.upstream_dir)?;
     let write_err = |e: std::io::Error| Error::CouldNotRun(format!("cannot write {}: {e}", args.out.display()));
     builtin::write(&inv, Some(&plan), &args.out).map_err(write_err)?;
     builtin::write(&upstream, None, &args.out.join(builtin::UPSTREAM_DATA_DIR)).map_err(write_err)?;
@@ -71,4 +71,20 @@ pub fn run(ctx: &Ctx, cmd: BuiltinCommand) -> anyhow::Result<i32> {
             r.out, r.modules, r.features, r.tests, r.links, r.batches, r.upstream_features, r.upstream_tests
         )
     })
+}
+
+/// Import a tree with the default rules; the built-in data must be whole,
+/// so a file left out unread is an error here.
+fn complete_import(dir: &std::path::Path) -> Result<crate::inventory::Inventory, Error> {
+    let imported = golang::import_dir(dir, &golang::ImportOptions::default()).map_err(|e| Error::CouldNotRun(e.to_string()))?;
+    match imported.skipped.first() {
+        None => Ok(imported.inventory),
+        Some(s) => Err(Error::CouldNotRun(format!(
+            "{}: {} could not be imported ({}{}); the built-in data must hold every file",
+            dir.display(),
+            s.path,
+            s.line.map(|l| format!("line {l}: ")).unwrap_or_default(),
+            s.reason
+        ))),
+    }
 }

@@ -50,6 +50,8 @@ pub struct GateRecord {
     pub git_dirty_end: Option<bool>,
     /// `gate` or `verify`.
     pub origin: &'static str,
+    /// Who recorded the run (kept with its global ID).
+    pub actor: Option<String>,
 }
 
 /// A recorded run, as listed.
@@ -181,7 +183,7 @@ impl Database {
             .enumerate()
             .map(|(seq, r)| (seq as i64, r.container.clone(), r.name.clone(), r.outcome.as_str().to_string(), r.duration_ms.map(|d| d as i64)))
             .collect();
-        self.write(|tx| super::chain::append_run(tx, columns, &results, &g.file_hashes))
+        self.write(|tx| super::chain::append_run(tx, columns, &results, &g.file_hashes, None, g.actor.as_deref()))
     }
 
     /// The most recent runs first.

@@ -84,16 +84,17 @@ impl Database {
                 return Ok(report);
             }
             let legacy = legacy_bound(c, HISTORY_LEGACY)?;
-            let mut stmt = c.prepare(
-                "SELECT h.id, h.item_kind, h.item_id, h.batch_id, h.from_status, h.to_status, h.reason, h.override_id, o.reason, h.evidence_run, h.actor, h.at, h.command, h.change_id, h.chain_hash
-                 FROM status_history h LEFT JOIN overrides o ON o.id = h.override_id ORDER BY h.id",
-            )?;
+            let uid_legacy = legacy_bound(c, chain::HISTORY_UID_LEGACY)?;
+            let mut stmt = c.prepare(&format!("{} ORDER BY h.id", chain::HISTORY_SELECT))?;
             let mut rows = stmt.query([])?;
             let mut prev = String::new();
             while let Some(r) = rows.next()? {
-                let (entry, stored) = history_row(r)?;
+                let (entry, stored) = history_row(r, uid_legacy)?;
                 report.rows += 1;
                 let subject = format!("history row {} ({} {} {} → {})", entry.id, entry.item_kind, entry.item_id, entry.from_status, entry.to_status);
+                if let Some(why) = chain::legacy_history_uid_problem(&entry, stored.as_deref()) {
+                    report.problems.push(finding(subject.clone(), why));
+                }
                 match &stored {
                     None if entry.id <= legacy => report.legacy_rows += 1,
                     None => report.problems.push(finding(subject, "has no chain hash: written outside porttrack")),
@@ -129,6 +130,9 @@ impl Database {
                 let Some((entry, stored)) = chain::run_entry(c, id)? else { continue };
                 report.rows += 1;
                 let subject = format!("gate run {id}");
+                if let Some(why) = chain::legacy_run_uid_problem(&entry, stored.as_deref()) {
+                    report.problems.push(finding(subject.clone(), why));
+                }
                 match &stored {
                     None if id <= legacy => report.legacy_rows += 1,
                     None => report.problems.push(finding(subject, "has no chain hash: recorded outside porttrack")),

@@ -253,6 +253,7 @@ fn remapped(tx: &Transaction<'_>, kind: ItemKind, id: i64, file: Option<&str>, s
             at: &who.at,
             command: &who.command,
             change_id,
+            ids: Default::default(),
         },
     )?;
     Ok(())

@@ -8,6 +8,7 @@ mod evidence;
 mod integrity;
 mod load;
 mod mapping;
+mod merge;
 mod read;
 mod timeline;
 mod schema;
@@ -25,6 +26,7 @@ pub use evidence::{FileHashRow, GateRecord, ResultRow, RunRow};
 pub use load::LoadReport;
 pub use integrity::{ChainReport, Finding};
 pub use mapping::{Declaration, MapReport, Who};
+pub use merge::{ItemState, OpenConflict, RunCopy, RunSummary};
 pub use read::*;
 pub use timeline::Transition;
 pub use update::{ChangeInput, ChangeOutcome, ItemOutcome, MAX_ITEMS};
@@ -43,6 +45,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_evidence_provenance", include_str!("../../migrations/0005_evidence_provenance.sql")),
     ("0006_modules_and_upstream", include_str!("../../migrations/0006_modules_and_upstream.sql")),
     ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
+    ("0008_global_ids", include_str!("../../migrations/0008_global_ids.sql")),
 ];
 
 /// The number a migration's name starts with.
@@ -93,6 +96,14 @@ impl Database {
             ));
         }
         Ok(db)
+    }
+
+    /// The schema version a database file holds, read without upgrading
+    /// or writing it (its WAL included).
+    pub fn stored_schema_version(path: &Path) -> Result<i64, Error> {
+        check_sqlite_header(path)?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| sql_error(path, e))?;
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| sql_error(path, e))
     }
 
     /// Open for `porttrack audit`: like [`Database::open`], but a schema
@@ -231,14 +242,18 @@ impl Database {
         }
         // Statement journals stay in memory instead of spilling to a temp
         // file; every page read is checked for malformed cells, so a
-        // corrupt page of a table a command touches is refused; the WAL is folded into the database by SQLite's automatic
-        // checkpoints rather than on every close, which would cost each
-        // short command two extra fsyncs.
+        // corrupt page of a table a command touches is refused.
         self.conn
             .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cell_size_check = ON;")
             .map_err(|e| sql_error(&path, e))?;
+        // A writer that is the last connection to close folds the WAL into
+        // the database and removes it (SQLite's default): users commit
+        // porting.db to git, and a main file missing its recent changes, or
+        // a stale -wal left beside a file git replaced, would lose or corrupt
+        // work. It costs a short command two fsyncs. Readers never
+        // checkpoint on close.
         self.conn
-            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, self.read_only)
             .map(|_| ())
             .map_err(|e| sql_error(&path, e))
     }
@@ -484,8 +499,8 @@ mod tests {
                 let n: i64 = tx.query_row("SELECT count(*) FROM status_history WHERE at = 'then'", [], |r| r.get(0))?;
                 assert_eq!(n, 1, "history row lost");
                 tx.execute(
-                    "INSERT INTO status_history (item_kind, item_id, from_status, to_status, actor, at, command, change_id, chain_hash)
-                     VALUES ('module', 1, 'not_started', 'stub', 'me', 'now', 'x', 2, 'h')",
+                    "INSERT INTO status_history (item_kind, item_id, from_status, to_status, actor, at, command, change_id, chain_hash, uid, change_uid)
+                     VALUES ('module', 1, 'not_started', 'stub', 'me', 'now', 'x', 2, 'h', 'u', 'c')",
                     [],
                 )?;
                 tx.execute("UPDATE status_history SET actor = 'someone else'", [])
@@ -494,14 +509,81 @@ mod tests {
         assert!(err.to_string().contains("append-only"), "{err}");
     }
 
+    /// A schema-7 database's chained history gains global IDs derived from
+    /// each row (the same in every copy), its chain still checks, the rows
+    /// of one call share a call ID, and rows written afterwards are covered.
+    #[test]
+    fn schema_7_history_gains_derived_global_ids() {
+        use crate::domain::chain::{link, GlobalIds, HistoryEntry};
+        let conn = Connection::open_in_memory().unwrap();
+        for (name, sql) in MIGRATIONS.iter().filter(|(name, _)| migration_number(name) <= 7) {
+            conn.execute_batch(sql).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        conn.execute_batch("PRAGMA user_version = 7;").unwrap();
+        let mut prev = String::new();
+        for (id, change) in [(1, 1), (2, 1), (3, 2)] {
+            let e = HistoryEntry {
+                id,
+                item_kind: "feature".into(),
+                item_id: id,
+                batch_id: None,
+                from_status: "not_started".into(),
+                to_status: "stub".into(),
+                reason: None,
+                override_id: None,
+                override_reason: None,
+                evidence_run: None,
+                actor: "me".into(),
+                at: "then".into(),
+                command: "x".into(),
+                change_id: change,
+                ids: GlobalIds::default(),
+            };
+            let hash = link(&prev, &e.content());
+            conn.execute(
+                "INSERT INTO status_history (id, item_kind, item_id, from_status, to_status, actor, at, command, change_id, chain_hash) VALUES (?1, 'feature', ?1, 'not_started', 'stub', 'me', 'then', 'x', ?2, ?3)",
+                rusqlite::params![id, change, hash],
+            )
+            .unwrap();
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('chain.history_head', ?1)", [&hash]).unwrap();
+            prev = hash;
+        }
+        let mut db = Database { conn, path: PathBuf::from(":memory:"), read_only: false, busy_timeout: BUSY_TIMEOUT, creation: Creation::default() };
+        db.migrate().unwrap();
+        let rows: Vec<(i64, String, String, String)> =
+            db.read(|c| c.prepare("SELECT id, uid, change_uid, chain_hash FROM status_history ORDER BY id")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect()).unwrap();
+        for (id, uid, _, hash) in &rows {
+            assert_eq!(*uid, format!("legacy-{}", &hash[..32]), "row {id}");
+            assert_eq!(db.read(|c| chain::check_history_row(c, *id)).unwrap(), None, "row {id}");
+        }
+        assert_eq!(rows[0].2, rows[1].2, "one call, one call ID");
+        assert_ne!(rows[0].2, rows[2].2);
+        assert_eq!(db.history_chain().unwrap().problems, vec![]);
+        let new = db
+            .write(|tx| {
+                chain::append_history(
+                    tx,
+                    &chain::NewHistory { item_kind: "feature", item_id: 9, from_status: "not_started", to_status: "stub", actor: "me", at: "now", command: "x", change_id: 3, ..Default::default() },
+                )
+            })
+            .unwrap();
+        let (entry, _) = db.read(|c| chain::history_entry(c, new)).unwrap().unwrap();
+        assert!(entry.ids.covered && entry.ids.uid.len() == 36, "{entry:?}");
+        assert_eq!(db.history_chain().unwrap().problems, vec![]);
+        // A derived ID its hash does not cover is still checked.
+        db.read(|c| c.execute_batch("DROP TRIGGER status_history_append_only_update; UPDATE status_history SET uid = 'legacy-x' WHERE id = 1;")).unwrap();
+        assert!(db.read(|c| chain::check_history_row(c, 1)).unwrap().unwrap().contains("global ID"));
+        assert_eq!(db.history_chain().unwrap().problems.len(), 1);
+    }
+
     #[test]
     fn history_is_append_only() {
         let mut db = Database::in_memory().unwrap();
         let err = db
             .write(|tx| {
                 tx.execute(
-                    "INSERT INTO status_history (item_kind, item_id, from_status, to_status, actor, at, command, change_id, chain_hash)
-                     VALUES ('feature', 1, 'not_started', 'stub', 'me', 'now', 'x', 1, 'h')",
+                    "INSERT INTO status_history (item_kind, item_id, from_status, to_status, actor, at, command, change_id, chain_hash, uid, change_uid)
+                     VALUES ('feature', 1, 'not_started', 'stub', 'me', 'now', 'x', 1, 'h', 'u', 'c')",
                     [],
                 )?;
                 tx.execute("DELETE FROM status_history", [])
@@ -532,7 +614,7 @@ mod tests {
             t("trusted"), N, t("config"), N, t("output"), N, N, N, N, t("gate"),
         ];
         assert_eq!(columns.len(), chain::RUN_HASHED_COLUMNS.len());
-        let run = db.write(|tx| chain::append_run(tx, columns, &[(0, String::new(), "a".into(), "passed".into(), None)], &[("a.rs".into(), Some("h".into()))])).unwrap();
+        let run = db.write(|tx| chain::append_run(tx, columns, &[(0, String::new(), "a".into(), "passed".into(), None)], &[("a.rs".into(), Some("h".into()))], None, Some("me"))).unwrap();
         assert_eq!(db.read(|c| chain::check_run(c, run)).unwrap(), None);
         for sql in ["UPDATE gate_results SET outcome = 'passed'", "DELETE FROM gate_results", "DELETE FROM gate_runs", "UPDATE gate_file_hashes SET sha256 = NULL"] {
             let err = db.write(|tx| tx.execute(sql, [])).map(|_| ()).unwrap_err();

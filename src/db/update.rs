@@ -190,7 +190,8 @@ fn change_in(
             }
             ItemKind::Test | ItemKind::Module => (None, None),
         };
-        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem };
+        let in_conflict = super::merge::in_conflict(tx, row.kind.as_str(), row.id)?;
+        let facts = Facts { kind: row.kind, id: row.id, name: row.qualified_name(), batch: row.batch, status: row.status, coverage, stub_finding, target_problem, evidence_problem, in_conflict };
         let verdict = judge(&facts, req, &deps);
         items.push(ItemOutcome { kind: row.kind, id: row.id, name: facts.name, from: row.status, to, verdict });
     }
@@ -266,6 +267,7 @@ fn change_in(
                 at: &input.at,
                 command: &input.command,
                 change_id,
+                ids: Default::default(),
             },
         )?;
     }

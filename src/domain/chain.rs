@@ -19,6 +19,10 @@ pub const HISTORY_HEAD: &str = "chain.history_head";
 pub const RUNS_HEAD: &str = "chain.runs_head";
 pub const HISTORY_LEGACY: &str = "chain.history_legacy_upto";
 pub const RUNS_LEGACY: &str = "chain.runs_legacy_upto";
+/// The last row whose global ID was derived by migration 0008 (its hash,
+/// older than the ID, does not cover it).
+pub const HISTORY_UID_LEGACY: &str = "chain.history_uid_legacy_upto";
+pub const RUNS_UID_LEGACY: &str = "chain.runs_uid_legacy_upto";
 
 /// The `gate_runs` columns a run's hash covers, in order (all but `id` and
 /// `chain_hash`).
@@ -55,15 +59,40 @@ pub struct HistoryEntry {
     pub at: String,
     pub command: String,
     pub change_id: i64,
+    /// Global IDs (see `domain::global_id`) and, on a row a merge wrote
+    /// for a conflict, the claims it settled.
+    pub ids: GlobalIds,
+}
+
+/// A row's global identity, and whether its hash covers it (rows older
+/// than the IDs do not: theirs were derived afterwards).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GlobalIds {
+    pub uid: String,
+    /// History: the call's ID, shared by its rows. Runs: unused.
+    pub group_uid: String,
+    /// History: merge claims (JSON). Runs: the actor who recorded it.
+    pub extra: Option<String>,
+    #[serde(skip)]
+    pub covered: bool,
+}
+
+impl GlobalIds {
+    fn extend(&self, content: &mut serde_json::Value) {
+        if let (true, serde_json::Value::Array(a)) = (self.covered, content) {
+            a.push(json!(["ids", self.uid, self.group_uid, self.extra]));
+        }
+    }
 }
 
 impl HistoryEntry {
     pub fn content(&self) -> String {
-        json!([
+        let mut v = json!([
             "history", self.id, self.item_kind, self.item_id, self.batch_id, self.from_status, self.to_status, self.reason,
             self.override_id, self.override_reason, self.evidence_run, self.actor, self.at, self.command, self.change_id
-        ])
-        .to_string()
+        ]);
+        self.ids.extend(&mut v);
+        v.to_string()
     }
 }
 
@@ -78,6 +107,8 @@ pub struct RunEntry {
     pub results: Vec<ResultEntry>,
     /// (path, sha256).
     pub files: Vec<(String, Option<String>)>,
+    /// Global ID; `extra` is the actor who recorded the run.
+    pub ids: GlobalIds,
 }
 
 /// One `gate_results` row: (seq, container, test name, outcome, duration
@@ -91,7 +122,9 @@ impl RunEntry {
         results.sort();
         let mut files = self.files.clone();
         files.sort();
-        json!(["gate_run", self.id, self.columns, results, files]).to_string()
+        let mut v = json!(["gate_run", self.id, self.columns, results, files]);
+        self.ids.extend(&mut v);
+        v.to_string()
     }
 }
 
@@ -115,6 +148,7 @@ mod tests {
             at: "2026-12-01T00:00:00.000Z".into(),
             command: "porttrack verify 33".into(),
             change_id: 1,
+            ids: GlobalIds { uid: "u1".into(), group_uid: "c1".into(), extra: None, covered: true },
         }
     }
 
@@ -130,11 +164,33 @@ mod tests {
         let mut e = entry();
         e.reason = Some(String::new());
         assert_ne!(base, link(GENESIS, &e.content()), "NULL and '' differ");
+        let mut e = entry();
+        e.ids.uid = "u2".into();
+        assert_ne!(base, link(GENESIS, &e.content()), "the global ID is covered");
+        let mut e = entry();
+        e.ids.group_uid = "c2".into();
+        assert_ne!(base, link(GENESIS, &e.content()), "the call's ID is covered");
+        let mut e = entry();
+        e.ids.extra = Some("[]".into());
+        assert_ne!(base, link(GENESIS, &e.content()), "merge claims are covered");
+    }
+
+    #[test]
+    fn rows_older_than_global_ids_hash_as_before() {
+        let mut e = entry();
+        e.ids.covered = false;
+        let old = json!([
+            "history", e.id, e.item_kind, e.item_id, e.batch_id, e.from_status, e.to_status, e.reason,
+            e.override_id, e.override_reason, e.evidence_run, e.actor, e.at, e.command, e.change_id
+        ]);
+        assert_eq!(e.content(), old.to_string());
+        e.ids.uid = "anything".into();
+        assert_eq!(e.content(), old.to_string(), "a derived ID is checked apart (audit), not hashed");
     }
 
     #[test]
     fn run_content_covers_results_in_any_order() {
-        let mut r = RunEntry { id: 3, columns: vec![json!("test"), json!(0)], results: vec![(1, "alpha".into(), "b".into(), "passed".into(), None), (0, "alpha".into(), "a".into(), "failed".into(), Some(1))], files: vec![] };
+        let mut r = RunEntry { id: 3, columns: vec![json!("test"), json!(0)], results: vec![(1, "alpha".into(), "b".into(), "passed".into(), None), (0, "alpha".into(), "a".into(), "failed".into(), Some(1))], files: vec![], ids: GlobalIds::default() };
         let c = r.content();
         r.results.reverse();
         assert_eq!(c, r.content());

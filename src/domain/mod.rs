@@ -14,3 +14,5 @@ pub mod naming;
 pub mod names;
 pub mod evidence;
 pub mod chain;
+pub mod global_id;
+pub mod merge;

@@ -28,7 +28,9 @@
 //! - A module's own work is its features and tests: → complete needs every
 //!   one of them done, → verified needs every one verified or n_a (and at
 //!   least one verified); a module needs no evidence run of its own.
-//! - Setting the status an item already has changes nothing.
+//! - Setting the status an item already has changes nothing, except on an
+//!   item a merge left in conflict (`porttrack conflicts`): there it is the
+//!   change that settles the conflict.
 
 use serde::Serialize;
 
@@ -108,6 +110,9 @@ pub struct Facts {
     /// Why the evidence run does not match the item's current mapping
     /// (its Rust file changed, or was mapped after the run).
     pub evidence_problem: Option<String>,
+    /// The item's last change is a merge's unsettled conflict: setting the
+    /// status it already has settles it (a change, not a no-op).
+    pub in_conflict: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,8 +134,11 @@ pub fn judge(item: &Facts, req: &Request, deps: &Dependencies) -> Verdict {
         let actual = item.batch.map_or("no batch".to_string(), |b| format!("batch {b}"));
         return Verdict::Refused(format!("belongs to {actual}, not batch {}", req.batch));
     }
-    if item.status == to {
+    if item.status == to && !item.in_conflict {
         return Verdict::Unchanged;
+    }
+    if item.status == to {
+        return Verdict::Change { override_used: false };
     }
     let needs = match rule(item.status, to) {
         Ok(n) => n,
@@ -229,8 +237,17 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn the_same_status_settles_a_merge_conflict() {
+        let req = Request { batch: 33, to: Some(ItemStatus::Stub), ..Default::default() };
+        let deps = Dependencies::default();
+        assert_eq!(judge(&facts(ItemStatus::Stub, ItemKind::Feature), &req, &deps), Verdict::Unchanged);
+        let conflicted = Facts { in_conflict: true, ..facts(ItemStatus::Stub, ItemKind::Feature) };
+        assert_eq!(judge(&conflicted, &req, &deps), Verdict::Change { override_used: false });
+    }
+
     fn facts(status: ItemStatus, kind: ItemKind) -> Facts {
-        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None }
+        Facts { kind, id: 1, name: "x".into(), batch: Some(33), status, coverage: None, stub_finding: None, target_problem: None, evidence_problem: None, in_conflict: false }
     }
 
     fn req(to: ItemStatus) -> Request {
@@ -374,6 +391,7 @@ mod tests {
                 stub_finding: stub.then(|| "f.rs:1 rule".to_string()),
                 target_problem: target_problem.then(|| "gone".to_string()),
                 evidence_problem: evidence_problem.then(|| "changed".to_string()),
+                in_conflict: false,
             };
             let request = Request { batch: 33, to: Some(to), reason: reason.clone(), override_reason: override_reason.clone(), evidence_run: evidence };
             let deps = Dependencies { first: Vec::new(), count: dep_count, batches: Vec::new() };

@@ -1,6 +1,6 @@
 //! Finds top-level function and method declarations in one tokenized Go
-//! file, with their extent, a normalised body hash, and (for tests) the bare
-//! names their bodies call.
+//! file, with their extent and a normalised body hash, and the file's
+//! package clause and imports.
 
 use sha2::{Digest, Sha256};
 
@@ -18,6 +18,9 @@ pub struct FuncDecl {
     pub body_hash: String,
     /// Token index range of the body, braces included.
     pub body: Option<(usize, usize)>,
+    /// Token index range of the signature after the name, up to the body:
+    /// type parameters, parameters, results (end exclusive).
+    pub signature: (usize, usize),
 }
 
 impl FuncDecl {
@@ -78,6 +81,7 @@ fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)>
     }
     let name = String::from_utf8_lossy(name_tok.text(src)).into_owned();
     j += 1;
+    let sig_start = j;
     // Walk the signature to the body's `{`, skipping brace-delimited type
     // literals (`interface{}`, `struct{…}`) in the result types.
     let mut nest = 0i32;
@@ -86,13 +90,13 @@ fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)>
         // A line that ends the signature without `{` declares a function
         // implemented elsewhere (assembly, linkname).
         if nest == 0 && t.newline_before && toks[j - 1].ends_statement(src) {
-            return Some((no_body(receiver, name, toks, k, j - 1), j));
+            return Some((no_body(receiver, name, toks, k, (sig_start, j)), j));
         }
         if t.kind == Kind::Op {
             match t.text(src) {
                 b"(" | b"[" => nest += 1,
                 b")" | b"]" => nest -= 1,
-                b";" if nest == 0 => return Some((no_body(receiver, name, toks, k, j - 1), j + 1)),
+                b";" if nest == 0 => return Some((no_body(receiver, name, toks, k, (sig_start, j)), j + 1)),
                 b"{" if nest == 0 => {
                     let close = matching(src, toks, j, b"{", b"}")?;
                     let prev = &toks[j - 1];
@@ -107,6 +111,7 @@ fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)>
                         end_line: toks[close].end_line,
                         body_hash: body_hash(src, &toks[j..=close]),
                         body: Some((j, close)),
+                        signature: (sig_start, j),
                     };
                     return Some((decl, close + 1));
                 }
@@ -115,15 +120,17 @@ fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)>
         }
         j += 1;
     }
-    Some((no_body(receiver, name, toks, k, toks.len() - 1), toks.len()))
+    Some((no_body(receiver, name, toks, k, (sig_start, toks.len())), toks.len()))
 }
 
-fn no_body(receiver: String, name: String, toks: &[Token], k: usize, last: usize) -> FuncDecl {
-    FuncDecl { receiver, name, line: toks[k].line, end_line: toks[last].end_line, body_hash: body_hash(&[], &[]), body: None }
+/// A declaration without body whose signature ends before `sig.1`.
+fn no_body(receiver: String, name: String, toks: &[Token], k: usize, sig: (usize, usize)) -> FuncDecl {
+    let last = sig.1.saturating_sub(1).max(k);
+    FuncDecl { receiver, name, line: toks[k].line, end_line: toks[last].end_line, body_hash: body_hash(&[], &[]), body: None, signature: sig }
 }
 
 /// Index of the token closing the bracket opened at `open_at`.
-fn matching(src: &[u8], toks: &[Token], open_at: usize, open: &[u8], close: &[u8]) -> Option<usize> {
+pub(super) fn matching(src: &[u8], toks: &[Token], open_at: usize, open: &[u8], close: &[u8]) -> Option<usize> {
     let mut depth = 0i32;
     for (idx, t) in toks.iter().enumerate().skip(open_at) {
         if t.kind != Kind::Op {
@@ -179,20 +186,86 @@ pub fn is_test_name(name: &str) -> bool {
     name.starts_with("Test") || name.starts_with("Benchmark")
 }
 
-/// Bare names the body calls: `f(…)` and `x.f(…)` both give `f`.
-pub fn called_names<'a>(src: &'a [u8], toks: &[Token], body: (usize, usize)) -> Vec<&'a [u8]> {
-    let mut names: Vec<&[u8]> = Vec::new();
-    for w in toks[body.0..=body.1].windows(2) {
-        if w[0].kind == Kind::Ident && w[1].is_op(src, b"(") {
-            let text = w[0].text(src);
-            if !super::lexer::is_keyword(text) {
-                names.push(text);
+/// The name of the file's `package` clause (empty when there is none).
+pub fn package_clause(src: &[u8], toks: &[Token]) -> String {
+    match toks {
+        [p, n, ..] if p.is_ident(src, b"package") && n.kind == Kind::Ident => String::from_utf8_lossy(n.text(src)).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// One import of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    /// The name given before the path: an identifier, `.` or `_`.
+    pub alias: Option<String>,
+    pub path: String,
+}
+
+/// The file's imports: the `import` declarations after its package clause.
+pub fn imports(src: &[u8], toks: &[Token]) -> Vec<Import> {
+    let mut out = Vec::new();
+    let mut i = if package_clause(src, toks).is_empty() { 0 } else { 2 };
+    let semicolons = |mut i: usize| {
+        while toks.get(i).is_some_and(|t| t.is_op(src, b";")) {
+            i += 1;
+        }
+        i
+    };
+    loop {
+        i = semicolons(i);
+        if !toks.get(i).is_some_and(|t| t.is_ident(src, b"import")) {
+            return out;
+        }
+        i += 1;
+        if toks.get(i).is_some_and(|t| t.is_op(src, b"(")) {
+            i += 1;
+            loop {
+                i = semicolons(i);
+                match toks.get(i) {
+                    Some(t) if t.is_op(src, b")") => {
+                        i += 1;
+                        break;
+                    }
+                    Some(_) => match import_spec(src, toks, i) {
+                        Some((spec, next)) => {
+                            out.push(spec);
+                            i = next;
+                        }
+                        None => return out,
+                    },
+                    None => return out,
+                }
+            }
+        } else {
+            match import_spec(src, toks, i) {
+                Some((spec, next)) => {
+                    out.push(spec);
+                    i = next;
+                }
+                None => return out,
             }
         }
     }
-    names.sort_unstable();
-    names.dedup();
-    names
+}
+
+/// `[name] "path"` at `i`; the spec and the index after it.
+fn import_spec(src: &[u8], toks: &[Token], mut i: usize) -> Option<(Import, usize)> {
+    let mut alias = None;
+    let t = toks.get(i)?;
+    if t.kind == Kind::Ident || t.is_op(src, b".") {
+        alias = Some(String::from_utf8_lossy(t.text(src)).into_owned());
+        i += 1;
+    }
+    let lit = toks.get(i)?;
+    let text = lit.text(src);
+    if lit.kind != Kind::Literal || text.len() < 2 || text[0] == b'\'' {
+        return None;
+    }
+    let inner = &text[1..text.len() - 1];
+    // Import paths have no escapes in practice; drop backslashes if any.
+    let path: Vec<u8> = if text[0] == b'"' { inner.iter().copied().filter(|&b| b != b'\\').collect() } else { inner.to_vec() };
+    Some((Import { alias, path: String::from_utf8_lossy(&path).into_owned() }, i + 1))
 }
 
 #[cfg(test)]
@@ -261,11 +334,15 @@ mod tests {
     }
 
     #[test]
-    fn calls_are_bare_names_without_keywords() {
-        let src = "package p\nfunc TestX(t *testing.T) {\n\tc := createRaftGroup(\"x\")\n\tc.waitOnLeader()\n\tif (a) { go func() {}() }\n\tfor range x {}\n}\n";
+    fn package_clause_and_imports() {
+        let src = "// doc\npackage server_test\n\nimport \"fmt\"\nimport (\n\t\"testing\"\n\n\tnats \"github.com/nats-io/nats.go\"\n\t. \"math\"\n\t_ `embed`\n)\nimport \"late\"\n\nfunc F() {}\nimport \"after\"\n";
         let toks = tokenize(src.as_bytes()).unwrap();
-        let d = &functions(src.as_bytes(), &toks)[0];
-        let names: Vec<_> = called_names(src.as_bytes(), &toks, d.body.unwrap()).into_iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
-        assert_eq!(names, ["createRaftGroup", "waitOnLeader"]);
+        assert_eq!(package_clause(src.as_bytes(), &toks), "server_test");
+        let got: Vec<(Option<String>, String)> = imports(src.as_bytes(), &toks).into_iter().map(|i| (i.alias, i.path)).collect();
+        let want: Vec<(Option<String>, String)> = [(None, "fmt"), (None, "testing"), (Some("nats"), "github.com/nats-io/nats.go"), (Some("."), "math"), (Some("_"), "embed"), (None, "late")]
+            .into_iter()
+            .map(|(a, p)| (a.map(str::to_string), p.to_string()))
+            .collect();
+        assert_eq!(got, want);
     }
 }

@@ -2,8 +2,11 @@
 //! [`Inventory`](crate::inventory::Inventory) by the rules in README.md
 //! ("Go import rules").
 
+mod body;
 pub mod extract;
 pub mod lexer;
+mod link;
+pub mod resolve;
 mod walk;
 
-pub use walk::{import_dir, ImportError};
+pub use walk::{import_dir, ImportError, ImportOptions, Imported, SkippedFile};

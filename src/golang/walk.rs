@@ -1,13 +1,21 @@
-//! Walks a Go source tree in the documented order and extracts its features,
-//! tests and test→feature links, reading and tokenizing files on all cores.
+//! Walks a Go source tree in the documented order, leaving out what `go
+//! build` leaves out (`testdata/`, `_`- and `.`-prefixed directories) and
+//! what `--exclude` names, and extracts its features, tests and
+//! test→feature links, reading and tokenizing files on all cores. A file that
+//! cannot be read or tokenized is left out and reported; the rest is
+//! imported.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
-use super::extract::{called_names, functions, is_test_name};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use super::body::{body, globals, param_count, results, signature_params, Binding, Body, Value};
+use super::extract::{functions, imports, is_test_name, package_clause};
 use super::lexer::tokenize;
+use super::link::{links, DeclFacts, FileFacts};
+use super::resolve::{enclosing_go_mod, slash_path, GoMod, Resolver};
 use crate::inventory::{Feature, Inventory, Module, SourceFile, Test};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,41 +24,89 @@ pub enum ImportError {
     Dir { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a directory")]
     NotADir { path: PathBuf },
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Lex { path: PathBuf, source: super::lexer::LexError },
+    #[error("--exclude {glob:?}: {message}")]
+    BadExclude { glob: String, message: String },
+}
+
+/// What to import of a tree besides its Go files.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Keep `testdata/` directories (`_`- and `.`-prefixed ones stay out).
+    pub include_testdata: bool,
+    /// Globs of paths relative to the imported directory to leave out.
+    pub exclude: Vec<String>,
+}
+
+/// An imported tree.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub inventory: Inventory,
+    /// Files left out because they could not be read or tokenized.
+    pub skipped: Vec<SkippedFile>,
+    /// Directories left out as `go build` leaves them out.
+    pub dirs_skipped: usize,
+    /// Files and directories `--exclude` left out.
+    pub excluded: usize,
+}
+
+/// A file the import left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    /// As the inventory would record it (`server/raft.go`).
+    pub path: String,
+    /// Where tokenizing stopped; none when the file could not be read.
+    pub line: Option<u32>,
+    pub reason: String,
 }
 
 /// What one file contributes, before IDs are assigned.
 struct FileScan {
     lines: u32,
+    facts: FileFacts,
     features: Vec<Feature>,
-    tests: Vec<(Test, Vec<String>)>,
+    tests: Vec<(Test, Body)>,
 }
 
 /// Import every `*.go` file under `dir` (see README for the exact rules).
-pub fn import_dir(dir: &Path) -> Result<Inventory, ImportError> {
-    let (modules, files) = go_files(dir)?;
-    let scans = scan_all(&files)?;
+pub fn import_dir(dir: &Path, opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let exclude = Exclude::new(&opts.exclude)?;
+    let walk = go_files(dir, opts, &exclude)?;
+    let scans = scan_all(&walk.files);
 
-    let mut inv = Inventory { modules, ..Inventory::default() };
-    let mut test_calls = Vec::new();
-    for (f, scan) in files.iter().zip(scans) {
+    let mut out = Imported { dirs_skipped: walk.dirs_skipped, excluded: walk.excluded, ..Imported::default() };
+    let inv = &mut out.inventory;
+    let (mut facts, mut bodies, mut abs_dirs) = (Vec::new(), Vec::new(), Vec::new());
+    for (f, scan) in walk.files.iter().zip(scans) {
+        let scan = match scan {
+            Ok(scan) => scan,
+            Err(skipped) => {
+                out.skipped.push(skipped);
+                continue;
+            }
+        };
+        let module = Module::of_path(&f.rel);
+        if inv.modules.last() != Some(&module) {
+            inv.modules.push(module);
+            abs_dirs.push(f.abs_dir.clone());
+        }
         let file = inv.files.len() as u32;
-        inv.files.push(SourceFile { module: f.module, path: f.rel.clone(), is_test: f.rel.ends_with("_test.go"), lines: scan.lines });
+        let is_test = f.rel.ends_with("_test.go");
+        inv.files.push(SourceFile { module: inv.modules.len() as u32 - 1, path: f.rel.clone(), is_test, lines: scan.lines });
+        facts.push(scan.facts);
         for mut feat in scan.features {
             feat.file = file;
             inv.features.push(feat);
         }
-        for (mut t, calls) in scan.tests {
+        for (mut t, b) in scan.tests {
             t.file = file;
             inv.tests.push(t);
-            test_calls.push(calls);
+            bodies.push(b);
         }
     }
-    inv.links = link_by_name(&inv.features, &test_calls);
-    Ok(inv)
+    let rel_dirs = inv.modules.iter().map(|m| m.dir.clone()).collect();
+    let mut resolver = Resolver::new(abs_dirs, rel_dirs, walk.go_mods);
+    inv.links = links(inv, &facts, &bodies, &mut resolver);
+    Ok(out)
 }
 
 /// One Go file to scan.
@@ -58,116 +114,167 @@ struct GoFile {
     /// Path relative to the imported directory's parent (`server/raft.go`).
     rel: String,
     abs: PathBuf,
-    module: u32,
+    /// Its directory's absolute path, `/`-separated.
+    abs_dir: String,
 }
 
-/// The modules (directories holding Go files, by name then path) and the
-/// files in numbering order: by module, then by file name.
-fn go_files(dir: &Path) -> Result<(Vec<Module>, Vec<GoFile>), ImportError> {
+/// The files to scan in numbering order (by module name, module path, file
+/// name), what was left out, and the `go.mod` files in and above the tree.
+struct Walk {
+    files: Vec<GoFile>,
+    go_mods: Vec<GoMod>,
+    dirs_skipped: usize,
+    excluded: usize,
+}
+
+fn go_files(dir: &Path, opts: &ImportOptions, exclude: &Exclude) -> Result<Walk, ImportError> {
     let meta = std::fs::metadata(dir).map_err(|source| ImportError::Dir { path: dir.to_path_buf(), source })?;
     if !meta.is_dir() {
         return Err(ImportError::NotADir { path: dir.to_path_buf() });
     }
     let root = dir.canonicalize().map_err(|source| ImportError::Dir { path: dir.to_path_buf(), source })?;
     let base = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut walk = Walk { files: Vec::new(), go_mods: enclosing_go_mod(&root).into_iter().collect(), dirs_skipped: 0, excluded: 0 };
     let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(&root).follow_links(false) {
+    let mut entries = walkdir::WalkDir::new(&root).follow_links(false).into_iter();
+    while let Some(entry) = entries.next() {
         let entry = entry.map_err(|e| ImportError::Dir {
             path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
             source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("filesystem loop")),
         })?;
+        if entry.depth() == 0 {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        let in_root: Vec<_> = entry.path().strip_prefix(&root).unwrap_or(entry.path()).components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let in_root = in_root.join("/");
+        if entry.file_type().is_dir() {
+            if go_build_skips(&name, opts) {
+                walk.dirs_skipped += 1;
+                entries.skip_current_dir();
+            } else if exclude.matches(&in_root, &name) {
+                walk.excluded += 1;
+                entries.skip_current_dir();
+            } else if let Some(m) = GoMod::read(&slash_path(entry.path())) {
+                walk.go_mods.push(m);
+            }
+            continue;
+        }
         if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "go") {
             continue;
         }
-        let rel = entry.path().strip_prefix(&root).unwrap_or(entry.path());
-        let rel: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        let rel = if base.is_empty() { rel.join("/") } else { format!("{base}/{}", rel.join("/")) };
-        found.push((Module::of_path(&rel), rel, entry.into_path()));
-    }
-    found.sort_by(|a, b| (&a.0.name, &a.0.dir, file_name(&a.1)).cmp(&(&b.0.name, &b.0.dir, file_name(&b.1))));
-    let mut modules: Vec<Module> = Vec::new();
-    let mut files = Vec::with_capacity(found.len());
-    for (module, rel, abs) in found {
-        if modules.last() != Some(&module) {
-            modules.push(module);
+        if exclude.matches(&in_root, &name) {
+            walk.excluded += 1;
+            continue;
         }
-        files.push(GoFile { rel, abs, module: modules.len() as u32 - 1 });
+        let rel = if base.is_empty() { in_root } else { format!("{base}/{in_root}") };
+        let abs_dir = entry.path().parent().map(slash_path).unwrap_or_default();
+        found.push((Module::of_path(&rel), GoFile { rel, abs: entry.into_path(), abs_dir }));
     }
-    Ok((modules, files))
+    found.sort_by(|a, b| (&a.0.name, &a.0.dir, file_name(&a.1.rel)).cmp(&(&b.0.name, &b.0.dir, file_name(&b.1.rel))));
+    walk.files = found.into_iter().map(|(_, f)| f).collect();
+    Ok(walk)
+}
+
+/// `go build` ignores directories named `testdata` and those whose name
+/// starts with `_` or `.`.
+fn go_build_skips(name: &str, opts: &ImportOptions) -> bool {
+    (name == "testdata" && !opts.include_testdata) || name.starts_with('_') || name.starts_with('.')
 }
 
 fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
-/// Scan files on all cores.
-fn scan_all(files: &[GoFile]) -> Result<Vec<FileScan>, ImportError> {
+/// `--exclude` globs: one with a `/` matches the path relative to the
+/// imported directory, one without matches a file or directory name at any
+/// depth. `*` stays within one path element; `**` crosses them.
+struct Exclude {
+    by_path: GlobSet,
+    by_name: GlobSet,
+}
+
+impl Exclude {
+    fn new(globs: &[String]) -> Result<Exclude, ImportError> {
+        let mut by_path = GlobSetBuilder::new();
+        let mut by_name = GlobSetBuilder::new();
+        for g in globs {
+            let pattern = g.trim_start_matches("./").trim_end_matches('/');
+            if pattern.is_empty() {
+                return Err(ImportError::BadExclude { glob: g.clone(), message: "give a glob such as 'internal/**' or '*_gen.go'".into() });
+            }
+            let glob = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ImportError::BadExclude { glob: g.clone(), message: e.kind().to_string() })?;
+            if pattern.contains('/') {
+                by_path.add(glob);
+            } else {
+                by_name.add(glob);
+            }
+        }
+        let build = |b: GlobSetBuilder| b.build().map_err(|e| ImportError::BadExclude { glob: globs.join(" "), message: e.to_string() });
+        Ok(Exclude { by_path: build(by_path)?, by_name: build(by_name)? })
+    }
+
+    fn matches(&self, in_root: &str, name: &str) -> bool {
+        self.by_name.is_match(name) || self.by_path.is_match(in_root)
+    }
+}
+
+/// Scan files on all cores, each result at its file's position.
+fn scan_all(files: &[GoFile]) -> Vec<Result<FileScan, SkippedFile>> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<FileScan, ImportError>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
+    let mut results: Vec<Option<Result<FileScan, SkippedFile>>> = (0..files.len()).map(|_| None).collect();
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(f) = files.get(i) else { break };
-                let r = scan_file(&f.rel, &f.abs);
-                if let Ok(mut guard) = results.lock() {
-                    guard[i] = Some(r);
-                }
-            });
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break done };
+                        done.push((i, scan_file(&f.rel, &f.abs)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            // A worker that panicked is a bug: let it end the command (exit 101).
+            let done = h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, r) in done {
+                results[i] = Some(r);
+            }
         }
     });
-    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     results
         .into_iter()
         .zip(files)
-        .map(|(r, f)| r.unwrap_or_else(|| Err(ImportError::Read { path: f.abs.clone(), source: std::io::Error::other("not scanned") })))
+        .map(|(r, f)| r.unwrap_or_else(|| Err(SkippedFile { path: f.rel.clone(), line: None, reason: "not scanned (internal error)".into() })))
         .collect()
 }
 
-fn scan_file(rel: &str, path: &Path) -> Result<FileScan, ImportError> {
-    let src = std::fs::read(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
-    let toks = tokenize(&src).map_err(|source| ImportError::Lex { path: path.to_path_buf(), source })?;
+fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
+    let skipped = |line, reason: String| SkippedFile { path: rel.to_string(), line, reason };
+    let src = std::fs::read(path).map_err(|e| skipped(None, format!("cannot read: {e}")))?;
+    let toks = tokenize(&src).map_err(|e| skipped(Some(e.line), e.message.to_string()))?;
     let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
-    let mut scan = FileScan { lines, features: Vec::new(), tests: Vec::new() };
-    let decls = functions(&src, &toks);
-    if rel.ends_with("_test.go") {
-        for d in decls {
-            if !d.receiver.is_empty() || !is_test_name(&d.name) {
-                continue;
-            }
-            let calls = d
-                .body
-                .map(|b| called_names(&src, &toks, b).into_iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect())
-                .unwrap_or_default();
-            let loc = d.loc();
-            scan.tests.push((Test { file: 0, line: d.line, name: d.name, loc, body_hash: d.body_hash }, calls));
-        }
-    } else {
-        for d in decls {
-            let loc = d.loc();
+    let is_test = rel.ends_with("_test.go");
+    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new(), globals: globals(&src, &toks) };
+    let mut scan = FileScan { lines, facts, features: Vec::new(), tests: Vec::new() };
+    for d in functions(&src, &toks) {
+        let sig = &toks[d.signature.0..d.signature.1];
+        scan.facts.decls.push(DeclFacts { receiver: d.receiver.clone(), name: d.name.clone(), params: param_count(&src, sig), results: results(&src, sig) });
+        let loc = d.loc();
+        if !is_test {
             scan.features.push(Feature { file: 0, line: d.line, receiver: d.receiver, name: d.name, loc, body_hash: d.body_hash });
+        } else if d.receiver.is_empty() && is_test_name(&d.name) {
+            let mut summary = d.body.map(|b| body(&src, &toks, b)).unwrap_or_default();
+            let params = signature_params(&src, sig).into_iter().map(|(name, ty)| Binding { names: vec![name], value: Value::Typed(ty) });
+            summary.bindings.splice(0..0, params);
+            scan.tests.push((Test { file: 0, line: d.line, name: d.name, loc, body_hash: d.body_hash }, summary));
         }
     }
     Ok(scan)
-}
-
-/// Link each test to every feature whose bare name its body calls.
-fn link_by_name(features: &[Feature], test_calls: &[Vec<String>]) -> Vec<(u32, u32)> {
-    let mut by_name: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (i, f) in features.iter().enumerate() {
-        by_name.entry(f.name.as_str()).or_default().push(i as u32);
-    }
-    let mut links = Vec::new();
-    for (t, calls) in test_calls.iter().enumerate() {
-        for name in calls {
-            if let Some(ids) = by_name.get(name.as_str()) {
-                links.extend(ids.iter().map(|&f| (f, t as u32)));
-            }
-        }
-    }
-    links.sort_unstable();
-    links.dedup();
-    links
 }

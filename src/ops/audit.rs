@@ -132,6 +132,16 @@ pub fn audit(db: &Database, project: &Project, schema: Vec<String>, o: &AuditOpt
             }
         }
     }
+    // A merge's unsettled conflict is not a fault of the database, but the
+    // item's status is only the less advanced of two claims. (A database
+    // that cannot list them fails the checks above.)
+    for c in db.open_conflicts().unwrap_or_default() {
+        let claims: Vec<String> = c.claims.iter().map(|k| format!("{} by {}", k.status, k.actor)).collect();
+        warnings.push(Finding {
+            subject: format!("{} {} {}", c.item_kind, c.item_id, c.name),
+            message: format!("is in merge conflict ({}), set to {}; settle it with `porttrack batch update` (`porttrack conflicts`)", claims.join(" vs "), c.status),
+        });
+    }
     let mut reruns = Vec::new();
     if o.rerun {
         for id in ids {

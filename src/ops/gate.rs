@@ -403,6 +403,8 @@ fn finish(db: &mut Database, project: &Project, kind: &'static str, r: CommandRu
             git_commit_end: origin.end.commit.clone(),
             git_dirty_end: origin.end.commit.as_ref().map(|_| !origin.end.dirty.is_empty()),
             origin: ctx.origin,
+            // The same rule as history rows' default actor.
+            actor: std::env::var("USER").ok().filter(|u| !u.is_empty()),
         };
         report.run_id = Some(db.record_gate_run(&rec)?);
     }

@@ -10,6 +10,8 @@ pub mod gate_parse;
 pub mod html;
 pub mod item;
 pub mod markdown;
+pub mod merge;
+pub mod dump;
 pub mod module;
 pub mod report;
 pub mod sarif;

@@ -24,10 +24,13 @@ pub struct Comment {
 pub struct Lexed {
     pub code: Vec<u8>,
     pub comments: Vec<Comment>,
+    /// Python's triple-quoted strings, `start..end` with their quotes, in
+    /// order: lines inside them are no code lines, whatever their indent.
+    pub long_strings: Vec<(usize, usize)>,
 }
 
 pub fn lex(lang: Language, src: &[u8]) -> Lexed {
-    let mut m = Masker { src, code: src.to_vec(), comments: Vec::new() };
+    let mut m = Masker { src, code: src.to_vec(), comments: Vec::new(), long_strings: Vec::new() };
     match lang {
         Language::Rust => m.c_family(Flavor::Rust),
         Language::CSharp => m.c_family(Flavor::CSharp),
@@ -35,7 +38,7 @@ pub fn lex(lang: Language, src: &[u8]) -> Lexed {
         Language::TypeScript => m.c_family(Flavor::TypeScript),
         Language::Python => m.python(),
     }
-    Lexed { code: m.code, comments: m.comments }
+    Lexed { code: m.code, comments: m.comments, long_strings: m.long_strings }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,7 @@ struct Masker<'a> {
     src: &'a [u8],
     code: Vec<u8>,
     comments: Vec<Comment>,
+    long_strings: Vec<(usize, usize)>,
 }
 
 fn is_ident(b: u8) -> bool {
@@ -353,6 +357,7 @@ impl Masker<'_> {
                         break s.len();
                     }
                 };
+                self.long_strings.push((p, end));
                 self.string(p + 3, end, 3)
             } else {
                 let end = self.escaped_end(p + 1, q, true);

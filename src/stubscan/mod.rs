@@ -6,7 +6,8 @@
 //! Otherwise it is lexed into a code mask (`lex`), so code rules never see
 //! strings or comments, and only the triggered rules run. A test with no
 //! assertion of its own stays pending until the walk has collected every
-//! project's asserting helpers (`walk`); then suppressions (`suppress`)
+//! project's asserting helpers and every crate's exported asserting macros
+//! (`walk`); then suppressions (`suppress`)
 //! apply per file, and the baseline (`baseline`) to the whole result.
 //! `spans` finds Rust functions so findings can be tied to tracked features.
 
@@ -105,6 +106,9 @@ pub struct FileScan {
     /// Functions and macros defined here that assert, which a test in
     /// another file of the same project may call.
     pub asserting: Vec<String>,
+    /// Asserting macros exported to other crates (`macro:name`), which a
+    /// Rust test of any project may invoke.
+    pub exported: Vec<String>,
 }
 
 impl FileScan {
@@ -118,7 +122,7 @@ impl FileScan {
 
     /// Whether nothing in the file matters to the scan's result.
     pub fn is_empty(&self) -> bool {
-        self.findings.is_empty() && self.suppressions.is_empty() && self.asserting.is_empty()
+        self.findings.is_empty() && self.suppressions.is_empty() && self.asserting.is_empty() && self.exported.is_empty()
     }
 
     /// The file's final findings (sorted by position) and how many its
@@ -136,15 +140,33 @@ impl FileScan {
 
 /// Scan one file's bytes on its own (see [`FileScan::finish`] for the rest).
 pub fn scan_file(path: &str, lang: Language, text: &[u8], m: &Matchers) -> FileScan {
-    let bits = rules::triggered(lang, text);
+    let mut bits = rules::triggered(lang, text);
     // Test-support files are read for the helpers they define even when no
     // rule is triggered.
     let support = matches!(lang, Language::Rust | Language::Python | Language::TypeScript) && rules::is_test_support(path);
+    // What a Rust file without tests offers other files' tests, found with
+    // literal searches (a pattern in the trigger set would slow every
+    // file's pass): compile-time assertion functions need no lexing, a
+    // macro that may assert does.
+    let mut statics = Vec::new();
+    if lang == Language::Rust && bits & (1 << rules::family::TEST) == 0 && !support {
+        if memchr::memmem::find(text, b"() {}").is_some() {
+            statics = rules::static_assertions_unlexed(text);
+        }
+        if memchr::memmem::find(text, b"macro_rules!").is_some() && [&b"assert"[..], b"panic!", b"bail!", b"ensure!", b"snapshot"].iter().any(|w| memchr::memmem::find(text, w).is_some()) {
+            bits |= 1 << rules::family::OFFERS;
+        }
+    }
     if bits == 0 && !support {
-        return FileScan { path: path.to_string(), ..FileScan::default() };
+        return FileScan { path: path.to_string(), asserting: statics, ..FileScan::default() };
     }
     let src = Source::new(path, lang, text);
-    let checked = rules::check(&src, bits, support, m);
+    let mut checked = rules::check(&src, bits, support, m);
+    if !statics.is_empty() {
+        checked.asserting.extend(statics);
+        checked.asserting.sort_unstable();
+        checked.asserting.dedup();
+    }
     let suppressions = suppress::parse(&src);
     let fns = if lang == Language::Rust && !checked.raw.is_empty() { spans::rust_fns(&src) } else { Vec::new() };
     let findings = checked
@@ -158,7 +180,7 @@ pub fn scan_file(path: &str, lang: Language, text: &[u8], m: &Matchers) -> FileS
             f
         })
         .collect();
-    FileScan { path: path.to_string(), findings, suppressions, asserting: checked.asserting }
+    FileScan { path: path.to_string(), findings, suppressions, asserting: checked.asserting, exported: checked.exported }
 }
 
 /// What to scan and against which baseline.
@@ -282,7 +304,7 @@ pub fn findings_for_files(root: &Path, files: &[String], config: &Config) -> Has
         }
         scanned.push(scan_file(file, lang, &buf, &m));
     }
-    let helpers: std::collections::HashSet<String> = scanned.iter().flat_map(|s| s.asserting.iter().cloned()).collect();
+    let helpers: std::collections::HashSet<String> = scanned.iter().flat_map(|s| s.asserting.iter().chain(&s.exported).cloned()).collect();
     let mut out = HashMap::new();
     for s in scanned {
         let (found, _) = s.finish(|name| helpers.contains(name));

@@ -17,6 +17,8 @@ pub struct Source<'a> {
     /// `text` with comments and literal contents blanked (see `lex`).
     pub code: Vec<u8>,
     pub comments: Vec<Comment>,
+    /// Python's triple-quoted strings (see `lex`).
+    pub long_strings: Vec<(usize, usize)>,
     line_starts: OnceLock<Vec<usize>>,
     /// Matching `{`…`}` pairs of the code, ordered by the opening brace.
     braces: OnceLock<Vec<(usize, usize)>>,
@@ -24,8 +26,8 @@ pub struct Source<'a> {
 
 impl<'a> Source<'a> {
     pub fn new(path: &'a str, lang: Language, text: &'a [u8]) -> Source<'a> {
-        let lex::Lexed { code, comments } = lex::lex(lang, text);
-        Source { path, lang, text, code, comments, line_starts: OnceLock::new(), braces: OnceLock::new() }
+        let lex::Lexed { code, comments, long_strings } = lex::lex(lang, text);
+        Source { path, lang, text, code, comments, long_strings, line_starts: OnceLock::new(), braces: OnceLock::new() }
     }
 
     fn line_starts(&self) -> &[usize] {
@@ -144,6 +146,13 @@ impl<'a> Source<'a> {
 
     pub fn comment_text(&self, c: &Comment) -> Cow<'a, str> {
         self.original(c.start, c.end)
+    }
+
+    /// Whether `offset` lies inside a triple-quoted string, past its
+    /// opening quotes.
+    pub fn in_long_string(&self, offset: usize) -> bool {
+        let i = self.long_strings.partition_point(|s| s.0 < offset);
+        i > 0 && offset < self.long_strings[i - 1].1
     }
 
     /// Whether this is a Go test file, the only place Go tests live.

@@ -81,7 +81,9 @@ pub fn python_defs(src: &Source) -> Vec<FnSpan> {
                 let line_end = memchr::memchr(b'\n', &code[at + 1..]).map_or(code.len(), |p| at + 1 + p);
                 let line = &code[at + 1..line_end];
                 let width = line.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-                if width < line.len() && line[width] != b'\r' {
+                // A line inside a multi-line string continues the body
+                // however it is indented.
+                if width < line.len() && line[width] != b'\r' && !src.in_long_string(at + 1) {
                     if width <= indent {
                         break;
                     }
@@ -178,6 +180,9 @@ mod tests {
         let spans = python_defs(&src);
         assert_eq!(spans.len(), 1);
         assert_eq!((src.line_of(spans[0].open), src.line_of(spans[0].end)), (3, 6));
+        let src = Source::new("t.py", Language::Python, b"class T:\n    def test(self):\n        t = f(\n            \"\"\"\\\nStart\nEnd\"\"\"\n        )\n        assert t\n");
+        let spans = python_defs(&src);
+        assert_eq!((src.line_of(spans[0].open), src.line_of(spans[0].end)), (2, 8), "a string's lines at column 0 stay in the body");
     }
 
     #[test]

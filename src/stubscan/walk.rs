@@ -5,7 +5,7 @@
 //! helpers: each file's are pooled per project (the nearest directory with
 //! a `Cargo.toml`, `pyproject.toml`, `setup.py`, `package.json` or
 //! `go.mod`), and each file's pending tests are resolved against its own
-//! project's pool.
+//! project's pool and the asserting macros any crate exports.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -134,13 +134,16 @@ pub fn walk(root: &Path, paths: &[PathBuf], m: &Matchers) -> Walked {
     });
     let scans = scans.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut helpers: HashMap<usize, HashSet<String>> = HashMap::new();
+    // `#[macro_export]` macros are invoked from other crates by name.
+    let mut everywhere: HashSet<String> = HashSet::new();
     for (project, s) in &scans {
         helpers.entry(*project).or_default().extend(s.asserting.iter().cloned());
+        everywhere.extend(s.exported.iter().cloned());
     }
     let mut walked = out.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     for (project, s) in scans {
         let pool = helpers.get(&project);
-        let (found, suppressed) = s.finish(|name| pool.is_some_and(|p| p.contains(name)));
+        let (found, suppressed) = s.finish(|name| pool.is_some_and(|p| p.contains(name)) || everywhere.contains(name));
         walked.findings.extend(found);
         walked.suppressed += suppressed;
     }

@@ -128,6 +128,42 @@ fn issue_14_false_positive_shapes_are_not_findings() {
     assert_eq!(findings(&v), [("other/tests/t.rs".to_string(), "rust/test-without-assertion".to_string(), 1)], "{v}");
 }
 
+/// Issue 14, second round: what a reviewer of the precision corpus read as
+/// deliberate (build probes, silenced lints, documented non-implementations,
+/// cfg fallbacks, test code's failing match arms) or as checked (static
+/// assertions and check macros defined elsewhere, asserting `Drop`s,
+/// should_panic siblings, documented validators, benchmarks, stated
+/// intent). The planted stubs beside them are still found.
+#[test]
+fn issue_14_reviewed_shapes_are_not_findings() {
+    let t = TestDir::new("reviewed");
+    copy_tree(&fixture("stub/reviewed"), t.path());
+    let (code, v) = scan_json(&t, &["."]);
+    assert_eq!(code, 1);
+    let want = [
+        ("comment/invariant.go", "comment/todo", 10),
+        ("go/isatty_test.go", "go/test-without-assertion", 10),
+        ("probe/src/nightly.rs", "rust/unimplemented-macro", 15),
+        ("py/tests/test_reviewed.py", "py/test-without-assertion", 52),
+        ("rust/src/lib.rs", "rust/todo-macro", 36),
+        ("rust/src/lib.rs", "rust/todo-macro", 41),
+        ("rust/src/lib.rs", "rust/unimplemented-macro", 48),
+        ("rust/src/lib.rs", "rust/test-without-assertion", 168),
+        ("rust/tests/reqs.rs", "rust/ignore-without-reason", 20),
+        ("ts/refine.test.ts", "ts/test-without-assertion", 13),
+        ("user/src/lib.rs", "rust/test-without-assertion", 6),
+    ];
+    let want: Vec<(String, String, usize)> = want.iter().map(|&(p, r, l)| (p.to_string(), r.to_string(), l)).collect();
+    assert_eq!(findings(&v), want, "{v}");
+
+    // An exported check macro counts in every crate of the scan; a
+    // crate's own macro only in its project.
+    std::fs::remove_dir_all(t.join("macros")).expect("rm macros");
+    let (_, v) = scan_json(&t, &["user"]);
+    let lines: Vec<usize> = findings(&v).into_iter().map(|(_, _, l)| l).collect();
+    assert_eq!(lines, [1, 6], "without the macro's crate `baked` is hollow: {v}");
+}
+
 #[test]
 fn todo_notes_are_opt_in_and_unknown_opt_ins_are_refused() {
     let t = with_fixture("todo-note", "comment/todo");

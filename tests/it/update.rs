@@ -185,7 +185,8 @@ fn verified_needs_evidence_that_covers_the_item() {
 #[test]
 fn a_feature_is_verified_only_by_tests_that_exercise_it() {
     let (t, _, _) = builtin("update-verified-feature");
-    // createRaftGroup is called by TestNRGSimple (linked by name).
+    // createRaftGroup is called on a *jetStream by TestJetStreamClusterParallelCreateRaftGroup
+    // (the raft tests call the test helper (*cluster).createRaftGroup instead).
     let feature = t.json(&["feature", "show", "jetStream.createRaftGroup"])["id"].as_i64().unwrap();
     let fs = feature.to_string();
     std::fs::create_dir_all(t.join("src")).unwrap();
@@ -199,19 +200,19 @@ fn a_feature_is_verified_only_by_tests_that_exercise_it() {
     // With no linked test mapped to a Rust test and none registered, nothing exercises it.
     let conn = connect(&t.join("porting.db"));
     let linked: Vec<String> = t.json(&["feature", "show", &fs])["links"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_string()).collect();
-    assert!(linked.iter().any(|n| n == "TestNRGSimple"), "{linked:?}");
+    assert!(linked.iter().any(|n| n == "TestJetStreamClusterParallelCreateRaftGroup"), "{linked:?}");
     conn.execute("UPDATE tests SET rust_test = NULL WHERE id IN (SELECT test_id FROM feature_tests WHERE feature_id = ?1)", [feature]).unwrap();
     conn.execute("DELETE FROM feature_rust_tests", []).unwrap();
-    let r1 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok")]).to_string();
+    let r1 = trusted_run(&t, 33, &[("batch33::test_parallel_create_raft_group", "ok")]).to_string();
     assert!(run(args(&r1)).1.contains("no test exercises it"));
     // Two exercising tests: one failed, so the gate failed and proves nothing.
-    t.ok(&["map", "test", "TestNRGSimple", "--rust", "batch33::test_nrg_simple"]);
+    t.ok(&["map", "test", "TestJetStreamClusterParallelCreateRaftGroup", "--rust", "batch33::test_parallel_create_raft_group"]);
     t.ok(&["map", "feature", &fs, "--rust", "src/group.rs::create_raft_group", "--test", "jsc::create_raft_group_unit"]);
-    let r2 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok"), ("jsc::create_raft_group_unit", "FAILED")]).to_string();
+    let r2 = trusted_run(&t, 33, &[("batch33::test_parallel_create_raft_group", "ok"), ("jsc::create_raft_group_unit", "FAILED")]).to_string();
     let (code, out, err) = run(args(&r2));
     assert!(code == 4 && err.contains("did not pass"), "{code} {out} {err}");
     // Both pass: verified.
-    let r3 = trusted_run(&t, 33, &[("batch33::test_nrg_simple", "ok"), ("jsc::create_raft_group_unit", "ok")]).to_string();
+    let r3 = trusted_run(&t, 33, &[("batch33::test_parallel_create_raft_group", "ok"), ("jsc::create_raft_group_unit", "ok")]).to_string();
     let (code, _, err) = run(args(&r3));
     assert_eq!(code, 0, "{err}");
     assert_eq!(status_of(&conn, "features", feature), "verified");
@@ -371,4 +372,18 @@ fn a_lock_held_past_the_timeout_is_busy_not_partial() {
     assert!(err.contains("busy") && err.contains("200 ms") && err.contains("nothing was written"), "{err}");
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(history_len(&t), 0);
+}
+
+/// Users commit porting.db to git: once a write command has ended, the main
+/// file alone holds its change and no -wal is left beside it.
+#[test]
+fn a_finished_update_leaves_everything_in_the_main_file() {
+    let (t, f, _) = builtin("update-checkpoint");
+    t.ok(&["batch", "update", "33", "--features", &f.to_string(), "--status", "stub"]);
+    let db = t.join("porting.db");
+    let wal = t.join("porting.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "a -wal is left after the command ended");
+    let copy = t.join("committed.db");
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(status_of(&connect(&copy), "features", f), "stub");
 }

@@ -131,8 +131,8 @@ pub fn connect(path: &Path) -> rusqlite::Connection {
 /// as evidence and `audit` must name it. Returns its ID.
 pub fn forge_run(conn: &rusqlite::Connection, batch: i64, outcome: &str, results: &[(&str, &str)]) -> i64 {
     conn.execute(
-        "INSERT INTO gate_runs (kind, command, cwd, started_at, duration_ms, exit_code, outcome, batch_id, provenance, git_commit, origin, chain_hash)
-         VALUES ('test', '[\"cargo\",\"test\"]', '.', '2026-11-26T00:00:00.000Z', 1, 0, ?1, ?2, 'trusted', '0123456789abcdef0123456789abcdef01234567', 'gate', 'forged')",
+        "INSERT INTO gate_runs (kind, command, cwd, started_at, duration_ms, exit_code, outcome, batch_id, provenance, git_commit, origin, chain_hash, uid)
+         VALUES ('test', '[\"cargo\",\"test\"]', '.', '2026-11-26T00:00:00.000Z', 1, 0, ?1, ?2, 'trusted', '0123456789abcdef0123456789abcdef01234567', 'gate', 'forged', 'forged-' || random())",
         rusqlite::params![outcome, batch],
     )
     .expect("insert run");
@@ -245,10 +245,15 @@ pub fn chained_history(
     at: &str,
     change_id: i64,
 ) -> i64 {
-    use porttrack::domain::chain::{link, HistoryEntry, GENESIS, HISTORY_HEAD};
+    use porttrack::domain::chain::{link, GlobalIds, HistoryEntry, GENESIS, HISTORY_HEAD, HISTORY_UID_LEGACY};
     let (last, prev): (i64, String) = conn
         .query_row("SELECT id, coalesce(chain_hash, '') FROM status_history ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap_or((0, GENESIS.to_string()));
+    let uid = porttrack::domain::global_id::new_uid();
+    let change_uid: String = conn
+        .query_row("SELECT change_uid FROM status_history WHERE change_id = ?1 ORDER BY id LIMIT 1", [change_id], |r| r.get(0))
+        .unwrap_or_else(|_| porttrack::domain::global_id::new_uid());
+    let ids = GlobalIds { uid: uid.clone(), group_uid: change_uid.clone(), extra: None, covered: last + 1 > meta_bound(conn, HISTORY_UID_LEGACY) };
     let entry = HistoryEntry {
         id: last + 1,
         item_kind: kind.into(),
@@ -264,12 +269,13 @@ pub fn chained_history(
         at: at.into(),
         command: actor.into(),
         change_id,
+        ids,
     };
     let hash = link(&prev, &entry.content());
     conn.execute(
-        "INSERT INTO status_history (id, item_kind, item_id, batch_id, from_status, to_status, reason, evidence_run, actor, at, command, change_id, chain_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9, ?11, ?12)",
-        rusqlite::params![entry.id, kind, id, batch, from, to, reason, evidence, actor, at, change_id, hash],
+        "INSERT INTO status_history (id, item_kind, item_id, batch_id, from_status, to_status, reason, evidence_run, actor, at, command, change_id, chain_hash, uid, change_uid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?9, ?11, ?12, ?13, ?14)",
+        rusqlite::params![entry.id, kind, id, batch, from, to, reason, evidence, actor, at, change_id, hash, uid, change_uid],
     )
     .expect("history row");
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", rusqlite::params![HISTORY_HEAD, hash]).expect("history head");
@@ -285,7 +291,7 @@ pub fn chained_run(
     results: &[(&str, &str, &str)],
     files: &[(&str, Option<&str>)],
 ) -> i64 {
-    use porttrack::domain::chain::{link, RunEntry, GENESIS, RUNS_HEAD, RUN_HASHED_COLUMNS};
+    use porttrack::domain::chain::{link, GlobalIds, RunEntry, GENESIS, RUNS_HEAD, RUNS_UID_LEGACY, RUN_HASHED_COLUMNS};
     use rusqlite::types::Value;
     let (last, prev): (i64, String) = conn
         .query_row("SELECT id, coalesce(chain_hash, '') FROM gate_runs ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -303,13 +309,15 @@ pub fn chained_run(
         columns: values.iter().map(json).collect(),
         results: results.iter().enumerate().map(|(seq, (c, n, o))| (seq as i64, c.to_string(), n.to_string(), o.to_string(), None)).collect(),
         files: files.iter().map(|(p, h)| (p.to_string(), h.map(str::to_string))).collect(),
+        ids: GlobalIds { uid: porttrack::domain::global_id::new_uid(), group_uid: String::new(), extra: None, covered: last + 1 > meta_bound(conn, RUNS_UID_LEGACY) },
     };
     let hash = link(&prev, &entry.content());
-    let marks: Vec<String> = (1..=RUN_HASHED_COLUMNS.len() + 2).map(|i| format!("?{i}")).collect();
-    let sql = format!("INSERT INTO gate_runs (id, {}, chain_hash) VALUES ({})", RUN_HASHED_COLUMNS.join(", "), marks.join(", "));
+    let marks: Vec<String> = (1..=RUN_HASHED_COLUMNS.len() + 3).map(|i| format!("?{i}")).collect();
+    let sql = format!("INSERT INTO gate_runs (id, {}, chain_hash, uid) VALUES ({})", RUN_HASHED_COLUMNS.join(", "), marks.join(", "));
     let mut all = vec![Value::Integer(entry.id)];
     all.extend(values);
     all.push(Value::Text(hash.clone()));
+    all.push(Value::Text(entry.ids.uid.clone()));
     conn.execute(&sql, rusqlite::params_from_iter(all)).expect("gate run");
     for (seq, (c, n, o)) in results.iter().enumerate() {
         conn.execute("INSERT INTO gate_results (run_id, seq, container, test_name, outcome) VALUES (?1, ?2, ?3, ?4, ?5)", rusqlite::params![entry.id, seq as i64, c, n, o])
@@ -320,4 +328,9 @@ pub fn chained_run(
     }
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", rusqlite::params![RUNS_HEAD, hash]).expect("runs head");
     entry.id
+}
+
+/// A numeric `meta` value (0 when absent).
+fn meta_bound(conn: &rusqlite::Connection, key: &str) -> i64 {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get::<_, String>(0)).ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }

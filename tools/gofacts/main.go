@@ -1,12 +1,14 @@
 // gofacts lists the modules, functions, methods and tests of a Go source
 // tree using Go's own parser (go/parser), as an independent check of
 // porttrack's importer. It applies the same rules as README's "Go import
-// rules" and prints one tab-separated line per item:
+// rules" (testdata/, _- and .-prefixed directories left out, as go build
+// leaves them out) and prints one tab-separated line per item:
 //
 //	M <id> <name> <dir>
 //	F <id> <module id> <path> <line> <receiver> <name> <loc>
 //	T <id> <module id> <path> <line> <name> <loc>
-//	C <test id> <comma-separated bare names the test body calls>
+//
+// Links are checked against Go's type checker instead: tools/golinks.
 //
 // Usage: go run tools/gofacts/main.go DIR
 package main
@@ -34,6 +36,11 @@ func main() {
 	base := filepath.Base(root)
 	byDir := map[string]*module{}
 	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.IsDir() && p != root {
+			if n := info.Name(); n == "testdata" || strings.HasPrefix(n, "_") || strings.HasPrefix(n, ".") {
+				return filepath.SkipDir
+			}
+		}
 		if err == nil && !info.IsDir() && strings.HasSuffix(p, ".go") {
 			rel, _ := filepath.Rel(root, p)
 			rel = path.Join(base, filepath.ToSlash(rel))
@@ -65,11 +72,7 @@ func main() {
 	}
 	fset := token.NewFileSet()
 	nf, nt := 0, 0
-	type testRow struct {
-		line  string
-		calls string
-	}
-	var tests []testRow
+	var tests []string
 	for mid, m := range modules {
 		for _, rel := range m.files {
 			p := filepath.Join(filepath.Dir(root), filepath.FromSlash(rel))
@@ -98,16 +101,12 @@ func main() {
 					continue
 				}
 				nt++
-				tests = append(tests, testRow{
-					line:  fmt.Sprintf("T\t%d\t%d\t%s\t%d\t%s\t%d", nt, mid+1, rel, start, name, end-start+1),
-					calls: fmt.Sprintf("C\t%d\t%s", nt, strings.Join(calledNames(fd), ",")),
-				})
+				tests = append(tests, fmt.Sprintf("T\t%d\t%d\t%s\t%d\t%s\t%d", nt, mid+1, rel, start, name, end-start+1))
 			}
 		}
 	}
 	for _, t := range tests {
-		fmt.Println(t.line)
-		fmt.Println(t.calls)
+		fmt.Println(t)
 	}
 	fmt.Fprintf(os.Stderr, "modules=%d features=%d tests=%d\n", len(modules), nf, nt)
 }
@@ -134,28 +133,4 @@ func receiverName(fd *ast.FuncDecl) string {
 			return ""
 		}
 	}
-}
-
-// calledNames are the bare names the body calls: f(…) and x.f(…) give f.
-func calledNames(fd *ast.FuncDecl) []string {
-	calls := map[string]bool{}
-	if fd.Body != nil {
-		ast.Inspect(fd.Body, func(n ast.Node) bool {
-			if c, ok := n.(*ast.CallExpr); ok {
-				switch f := c.Fun.(type) {
-				case *ast.Ident:
-					calls[f.Name] = true
-				case *ast.SelectorExpr:
-					calls[f.Sel.Name] = true
-				}
-			}
-			return true
-		})
-	}
-	names := []string{}
-	for k := range calls {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }

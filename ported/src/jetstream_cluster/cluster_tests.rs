@@ -235,7 +235,7 @@ fn meta_leadership_and_group_membership_predicates() {
         let now = world.now.get();
         let next = raft.borrow().next_deadline().map_or(now + 1_000_000, |d| d.0.max(now));
         world.now.set(next);
-        raft.borrow_mut().tick();
+        raft.borrow_mut().tick().expect("run loop");
         loop {
             let item = raft.borrow_mut().apply_q().pop_front();
             match item {

@@ -19,7 +19,7 @@ use crate::peer_state::PeerState;
 use crate::raft::env::Timestamp;
 use crate::raft::snapshot::Checkpoint;
 use crate::raft::wire::AppendEntry;
-use crate::raft::{CommittedEntry, Peer, Raft, RaftError, RaftState};
+use crate::raft::{CommittedEntry, HealthCheck, Peer, Raft, RaftError, RaftState};
 
 /// Log entries as the raft port hands them to the meta layer.
 pub use crate::raft::wire::{Entry, EntryType};
@@ -221,7 +221,21 @@ impl RaftNode for RefCell<Raft> {
         self.borrow_mut().current()
     }
     fn healthy(&self) -> bool {
-        self.borrow_mut().healthy()
+        // Go's Healthy sleeps up to 10 ms waiting for the upper layer to
+        // apply more. Here that layer runs on this thread and is the caller,
+        // so nothing can be applied meanwhile: the probe's ten polls run at
+        // once and end as Go's do without progress (not healthy, falling
+        // behind noted), without the 10 ms of clock.
+        let mut node = self.borrow_mut();
+        let mut probe = match node.healthy() {
+            HealthCheck::Done(h) => return h,
+            HealthCheck::Probing(p) => p,
+        };
+        loop {
+            if let Some(h) = node.check_forward_progress(&mut probe) {
+                return h;
+            }
+        }
     }
     fn term(&self) -> u64 {
         self.borrow().term()

@@ -9,6 +9,7 @@ use crate::snapshot_file::Snapshot;
 
 use super::env::{Sid, Timestamp};
 use super::node::{CatchupState, CommittedEntry, Raft};
+use super::peer_id::{id_bytes, id_from_bytes};
 use super::wal::msg_size;
 use super::wire::{decode_append_entry, AppendEntry, AppendEntryResponse, Entry, EntryType};
 use super::{RaftError, RaftState, ID_LEN, NO_LEADER, NO_VOTE};
@@ -36,10 +37,40 @@ impl Raft {
         }
     }
 
+    // Planted bug (test builds only): new entries of a lower term go on.
+    #[cfg(any(test, feature = "testing"))]
+    fn accepts_lower_term(&self, is_new: bool) -> bool {
+        is_new && self.bugs.accept_lower_term_entries
+    }
+
+    #[cfg(not(any(test, feature = "testing")))]
+    fn accepts_lower_term(&self, _is_new: bool) -> bool {
+        false
+    }
+
+    /// Port of (*raft).outOfResources
+    pub(crate) fn out_of_resources(&mut self) -> bool {
+        if !self.track {
+            return false;
+        }
+        let wtype = self.wtype;
+        self.env.jetstream_limits_exceeded(wtype)
+    }
+
     /// Port of (*raft).processAppendEntries
+    ///
+    /// Entries are always taken off the queue; while closed or out of
+    /// resources they are dropped unprocessed.
     pub(crate) fn process_append_entries(&mut self) {
-        // Upstream also refuses to process when out of resources; JetStream limits are not modelled here.
-        let can_process = !self.is_closed();
+        let mut can_process = true;
+        if self.is_closed() {
+            self.debug("AppendEntry not processing inbound, closed");
+            can_process = false;
+        }
+        if self.out_of_resources() {
+            self.debug("AppendEntry not processing inbound, no resources");
+            can_process = false;
+        }
         let aes: Vec<AppendEntry> = self.entry.drain(..).collect();
         if can_process {
             for ae in aes {
@@ -115,7 +146,7 @@ impl Raft {
                 let leader = ae.leader.clone();
                 self.stepdown_locked(&leader);
             }
-        } else if lterm < self.term && sub.is_some() && (is_new || ae.lterm != 0) {
+        } else if lterm < self.term && sub.is_some() && (is_new || ae.lterm != 0) && !self.accepts_lower_term(is_new) {
             // Replays (sub = None) always continue.
             if !is_new {
                 self.debug("AppendEntry ignoring old entry from previous catchup");
@@ -201,10 +232,14 @@ impl Raft {
             }
         }
 
-        // Planted bug: acknowledge before the entry is durable.
-        let early_ack = self.bugs.ack_before_wal_write && sub.is_some() && is_new && ae.should_store();
-        if early_ack {
+        #[allow(unused_mut)]
+        let mut early_ack = false;
+        // Planted bug (test builds only): acknowledge before the entry is durable.
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.ack_before_wal_write && sub.is_some() && is_new && ae.should_store() {
+            early_ack = true;
             let ar = AppendEntryResponse::new(ae.term, ae.pindex + 1, &self.id, true);
+            self.acks_sent.push((ar.index, self.pindex));
             self.send_rpc(&ae.reply, "", &ar.encode());
         }
 
@@ -229,7 +264,7 @@ impl Raft {
             match e.typ {
                 EntryType::LeaderTransfer => {
                     // Only live entries; never replays or catch-ups.
-                    if is_new && e.data == self.id.as_bytes() {
+                    if is_new && e.data[..] == *id_bytes(&self.id) {
                         if !self.observer && !self.paused {
                             self.lxfer = true;
                             let _ = self.xfer_campaign();
@@ -241,10 +276,8 @@ impl Raft {
                 EntryType::AddPeer => {
                     self.memb_change_index = self.pindex;
                     if e.data.len() == ID_LEN {
-                        if let Ok(new_peer) = String::from_utf8(e.data.clone()) {
-                            // Tracked now, official only once committed.
-                            self.peers.entry(new_peer).or_default();
-                        }
+                        // Tracked now, official only once committed.
+                        self.peers.entry(id_from_bytes(&e.data)).or_default();
                     }
                 }
                 EntryType::RemovePeer => {
@@ -278,6 +311,8 @@ impl Raft {
         // entries must never count towards quorum.
         if sub.is_some() && is_new && !early_ack {
             let ar = AppendEntryResponse::new(self.pterm, self.pindex, &self.id, true);
+            #[cfg(any(test, feature = "testing"))]
+            self.acks_sent.push((ar.index, self.pindex));
             self.send_rpc(&ae_reply, "", &ar.encode());
         }
     }

@@ -85,11 +85,14 @@ impl Raft {
     /// Port of (*raft).catchupFollower
     pub(crate) fn catchup_follower(&mut self, ar: AppendEntryResponse) {
         self.debug(&format!("Being asked to catch up follower: {:?}", ar.peer));
-        if self.progress.remove(&ar.peer).is_some() {
-            // Go signals the old goroutine to finish; dropping the old
-            // stream here has the same effect without its cleanup racing
-            // the new stream's bookkeeping.
+        if let Some(old) = self.progress.remove(&ar.peer) {
             self.debug(&format!("Will cancel existing entry for catching up {:?}", ar.peer));
+            // The old stream is told our last index and keeps running until
+            // it sees it; its clean-up then runs as usual (see finish_catchup).
+            let pindex = self.pindex;
+            if let Some(r) = self.catchups.get_mut(&old) {
+                r.updates.push_back(pindex);
+            }
         }
         let mut start = ar.index + 1;
         let st = self.wal.state();
@@ -153,7 +156,10 @@ impl Raft {
             updates,
         };
         self.debug(&format!("Running catchup for {:?} [{}:{}] to [{}:{}]", ar.peer, ar.term, ar.index, self.pterm, self.pindex));
-        self.progress.insert(ar.peer, runner);
+        let id = self.next_catchup_id;
+        self.next_catchup_id += 1;
+        self.catchups.insert(id, runner);
+        self.progress.insert(ar.peer, id);
     }
 
     // Port of runCatchup's sendNext closure: sends entries until the
@@ -199,14 +205,19 @@ impl Raft {
     /// responses, sends more entries, and ends stalled streams. Returns
     /// whether anything happened.
     pub(crate) fn run_catchup(&mut self) -> bool {
-        if self.progress.is_empty() {
+        if self.catchups.is_empty() {
             return false;
         }
         let now = self.now();
         let mut did = false;
-        let peers: Vec<String> = self.progress.keys().cloned().collect();
-        for peer in peers {
-            let Some(mut r) = self.progress.remove(&peer) else { continue };
+        // Each stream is its own goroutine in Go: they take turns in random order.
+        let mut ids: Vec<u64> = self.catchups.keys().copied().collect();
+        for i in (1..ids.len()).rev() {
+            let j = (self.env.rand_u64() % (i as u64 + 1)) as usize;
+            ids.swap(i, j);
+        }
+        for id in ids {
+            let Some(mut r) = self.catchups.remove(&id) else { continue };
             let mut done = false;
             if self.state != RaftState::Leader {
                 self.debug("Catching up canceled, no longer leader");
@@ -233,16 +244,21 @@ impl Raft {
             }
             if done {
                 did = true;
-                self.finish_catchup(&peer);
+                self.finish_catchup(&r.peer);
             } else {
-                self.progress.insert(peer, r);
+                self.catchups.insert(id, r);
             }
         }
         did
     }
 
-    // The deferred cleanup of runCatchup: a peer we did not know joins.
+    // The deferred clean-up of runCatchup. Like Go it removes the peer's
+    // entry from `progress` whoever owns it now: when this stream was
+    // replaced, that is its successor's queue, which then gets no more index
+    // updates and ends as stalled unless it finishes first. A peer we did
+    // not know joins the group.
     fn finish_catchup(&mut self, peer: &str) {
+        self.progress.remove(peer);
         if !self.peers.contains_key(peer) {
             self.debug(&format!("Catchup done for {peer:?}, will add into peers"));
             let _ = self.propose_add_peer(peer);
@@ -250,6 +266,102 @@ impl Raft {
     }
 
     pub(crate) fn catchup_deadline(&self) -> Option<Timestamp> {
-        self.progress.values().map(|r| r.timeout).min()
+        self.catchups.values().map(|r| r.timeout).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::CATCHUP_ACTIVITY_INTERVAL;
+    use crate::raft::wire::{decode_append_entry, AppendEntry, AppendEntryResponse, Entry, EntryType};
+    use crate::raft::EntryType as Et;
+    use crate::sim::{test_seed, Cluster};
+
+    const OTHER_LEADER: &str = "S1Nunr6R";
+    const FOLLOWER: &str = "yrzKKRBu";
+
+    // A frozen single node that stored `sizes.len()` entries of term 1 from
+    // another leader and then took over, as TestNRGLeaderCatchupHandling does.
+    fn leader_with_log(test: &str, sizes: &[usize]) -> (Cluster, usize) {
+        let mut c = Cluster::new("R3S", 3, test_seed(test));
+        let n = c.init_single_mem_raft_node();
+        c.freeze(&[n]);
+        let node = c.node(n);
+        let aesub = node.aesub;
+        for (i, &size) in sizes.iter().enumerate() {
+            let pterm = u64::from(i > 0);
+            let ae = AppendEntry::new(OTHER_LEADER, 1, 0, pterm, i as u64, vec![Entry::new(EntryType::Normal, vec![7u8; size])]);
+            node.process_append_entry(ae.encoded().expect("encodes"), aesub);
+        }
+        assert_eq!(node.pindex, sizes.len() as u64);
+        node.switch_to_leader();
+        (c, n)
+    }
+
+    fn catchup_request(inbox: &str) -> AppendEntryResponse {
+        AppendEntryResponse { reply: inbox.into(), ..AppendEntryResponse::new(0, 0, FOLLOWER, false) }
+    }
+
+    fn indexes_received(c: &mut Cluster, probe: usize) -> Vec<u64> {
+        c.run_for(Duration::from_millis(50));
+        let mut got = Vec::new();
+        while let Some(m) = c.probes[probe].msgs.pop_front() {
+            got.push(decode_append_entry(&m.data, None, "").expect("decodes").pindex + 1);
+        }
+        got
+    }
+
+    // Go's catchupFollower hands the old stream our last index and lets its
+    // goroutine finish: it sends the rest of its stream and then runs its
+    // deferred clean-up, which proposes an unknown peer like any other.
+    #[test]
+    fn a_replaced_catchup_stream_finishes_and_cleans_up() {
+        let (mut c, n) = leader_with_log("a_replaced_catchup_stream_finishes_and_cleans_up", &[10, 10, 10]);
+        let (old, new) = (c.subscribe("$OLD"), c.subscribe("$NEW"));
+        let node = c.node(n);
+        node.catchup_follower(catchup_request("$OLD"));
+        node.catchup_follower(catchup_request("$NEW"));
+        assert_eq!(node.catchups.len(), 2, "both streams are running");
+        while node.run_catchup() {}
+        assert!(node.catchups.is_empty() && node.progress.is_empty());
+        let adds = node.prop.iter().filter(|p| p.entry.typ == Et::AddPeer).count();
+        assert_eq!(adds, 2, "each stream's clean-up proposes the unknown peer");
+        // Index 4 is the new leader's peer-state entry.
+        assert_eq!(indexes_received(&mut c, old), [1, 2, 3, 4], "the old stream ran to its end");
+        assert_eq!(indexes_received(&mut c, new), [1, 2, 3, 4]);
+    }
+
+    // The clean-up deletes the peer's entry in `progress` whoever owns it: a
+    // replaced stream that ends after its successor started takes the
+    // successor's index-update queue with it, as in Go.
+    #[test]
+    fn a_replaced_stream_ending_late_takes_its_successors_updates() {
+        const MB: usize = 1024 * 1024;
+        let (mut c, n) = leader_with_log("a_replaced_stream_ending_late_takes_its_successors_updates", &[MB; 5]);
+        let node = c.node(n);
+        node.update_known_peers(&[node.id.clone(), FOLLOWER.to_string()]);
+        node.switch_to_leader();
+        node.catchup_follower(catchup_request("$OLD"));
+        node.run_catchup();
+        assert_eq!(node.catchups.len(), 1, "three megabytes out, the stream waits for acknowledgements");
+        node.catchup_follower(catchup_request("$NEW"));
+        node.run_catchup();
+        assert_eq!(node.catchups.len(), 2, "told our last index, the old stream still has entries to send");
+        let successor = *node.progress.get(FOLLOWER).expect("the new stream gets the updates");
+
+        // Nothing reaches the old stream any more: it stalls and cleans up.
+        c.world.now.set(c.world.now.get() + (CATCHUP_ACTIVITY_INTERVAL + Duration::from_millis(1)).as_nanos() as u64);
+        let node = c.node(n);
+        node.catchups.get_mut(&successor).expect("still running").timeout = node.now().add(CATCHUP_ACTIVITY_INTERVAL);
+        node.run_catchup();
+        assert_eq!(node.catchups.keys().copied().collect::<Vec<_>>(), [successor], "only the old stream ended");
+        assert!(node.progress.is_empty(), "its clean-up removed the successor's queue");
+
+        // So the follower's acknowledgements no longer move the new stream.
+        let term = node.term;
+        let _ = node.track_response(&AppendEntryResponse::new(term, 3, FOLLOWER, true));
+        assert!(node.catchups[&successor].updates.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! Tunables and per-node configuration: the timing values Go keeps in
 //! package variables (tests change them), the `RaftConfig` handed to a new
-//! node, and the test-only planted-bug switches.
+//! node, and the planted-bug switches, which exist only in test builds
+//! (`cfg(test)` or the crate's `testing` feature).
 
 use std::time::Duration;
 
@@ -64,8 +65,10 @@ impl RaftTimings {
     }
 }
 
-/// Deliberately wrong behaviours that the simulation must catch. Test-only:
-/// every switch defaults to off and production code never sets one.
+/// Deliberately wrong behaviours that the simulation must catch. Only in
+/// test builds: the normal build has neither this type nor the code paths
+/// it switches on.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlantedBugs {
     /// Clear our vote when stepping down (lets a node vote twice in a term).
@@ -74,6 +77,19 @@ pub struct PlantedBugs {
     pub count_previous_term_acks: bool,
     /// Send the success response before the entry is written to the WAL.
     pub ack_before_wal_write: bool,
+    /// Write the term/vote and peer-state files without syncing them, as
+    /// raft.go did before "NRG: Always write term/vote and peer state
+    /// synchronously" (53c85c2cd): a power loss can forget a vote.
+    pub lazy_term_vote_write: bool,
+    /// Process new append entries from a leader of a lower term instead of
+    /// rejecting them, as before "NRG: Ignore AEs from older terms"
+    /// (be84a5640) and "NRG: Reject lower term as candidate" (296285ba1).
+    pub accept_lower_term_entries: bool,
+    /// Accept a membership change while another is in flight, as before
+    /// "NRG: Avoid concurrent membership changes" (434b02bc9) and "NRG:
+    /// Track uncommitted membership entry index in membChangeIndex"
+    /// (f8f86a2bf).
+    pub concurrent_membership_changes: bool,
 }
 
 /// Configuration of one raft node (Go: `RaftConfig`).
@@ -84,13 +100,17 @@ pub struct RaftConfig {
     pub store: String,
     /// The WAL.
     pub log: Box<dyn Wal>,
+    /// Track JetStream resource limits (Go: `Track`): while the server's
+    /// limits are exceeded the node drops new entries and does not campaign.
+    pub track: bool,
     /// Start as an observer.
     pub observer: bool,
     /// Set when the group is recovering after a restart.
     pub recovering: bool,
     /// Set when the peer set is being scaled up.
     pub scale_up: bool,
-    /// Test-only planted bugs.
+    /// Planted bugs (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub planted_bugs: PlantedBugs,
 }
 
@@ -101,9 +121,11 @@ impl RaftConfig {
             name: name.to_string(),
             store: store.to_string(),
             log,
+            track: false,
             observer: false,
             recovering: false,
             scale_up: false,
+            #[cfg(any(test, feature = "testing"))]
             planted_bugs: PlantedBugs::default(),
         }
     }

@@ -102,6 +102,9 @@ impl Raft {
             self.update_lead_change(false);
             self.resp.clear();
             self.prop.clear();
+            // Go's heartbeat goroutine for a shrunk group would find us no
+            // longer leader and send nothing; drop the owed heartbeat.
+            self.hb_pending = false;
         } else if state == RaftState::Leader && pstate != RaftState::Leader {
             lead_change = true;
             self.pae.clear();
@@ -208,6 +211,7 @@ impl Raft {
     /// Port of (*raft).stepdownLocked
     pub(crate) fn stepdown_locked(&mut self, new_leader: &str) {
         self.debug("Stepping down");
+        #[cfg(any(test, feature = "testing"))]
         if self.bugs.clear_vote_on_stepdown {
             self.vote = NO_VOTE.to_string();
         }
@@ -215,25 +219,51 @@ impl Raft {
     }
 
     /// Port of (*raft).selectNextLeader
-    pub(crate) fn select_next_leader(&self) -> String {
+    ///
+    /// The peer that has replicated the most; among equals, the first in
+    /// Go's random map order, drawn here from the injected random source.
+    pub(crate) fn select_next_leader(&mut self) -> String {
         let mut next = NO_LEADER.to_string();
         let mut hli = 0u64;
-        for (peer, ps) in &self.peers {
-            if *peer == self.id || ps.li <= hli {
+        for peer in self.peers_in_map_order() {
+            let Some(ps) = self.peers.get(&peer) else { continue };
+            if peer == self.id || ps.li <= hli {
                 continue;
             }
             hli = ps.li;
-            next = peer.clone();
+            next = peer;
         }
         next
+    }
+
+    // The peer ids in the order a Go `range` over the peers map would visit
+    // them: random, from the injected source, so that one seed replays.
+    pub(crate) fn peers_in_map_order(&mut self) -> Vec<String> {
+        let mut ids: Vec<String> = self.peers.keys().cloned().collect();
+        for i in (1..ids.len()).rev() {
+            let j = (self.env.rand_u64() % (i as u64 + 1)) as usize;
+            ids.swap(i, j);
+        }
+        ids
+    }
+
+    // StepDown's test of a transfer target: known to the server registry,
+    // not marked offline, and heard from within three heartbeats.
+    fn healthy_transfer_target(&mut self, peer: &str) -> bool {
+        let now = self.now();
+        let window = self.timings.hb_interval * 3;
+        let Some(ts) = self.peers.get(peer).map(|ps| ps.ts) else { return false };
+        self.env.node_status(peer) == super::env::NodeStatus::Online && since(now, ts) < window
     }
 
     /// Port of (*raft).StepDown
     ///
     /// Steps down, first asking a healthy follower (the preferred one if
-    /// given) to take over via an `EntryLeaderTransfer`. Health is "heard
-    /// from within three heartbeats"; the server's node-info check has no
-    /// counterpart here. Peers are scanned in id order, not Go's map order.
+    /// given) to take over via an `EntryLeaderTransfer`. Healthy means known
+    /// to the server registry and not offline ([`super::env::RaftEnv::node_status`],
+    /// Go: `nodeToInfo`) and heard from within three heartbeats. Without a
+    /// usable preference the first healthy peer in Go's random map order is
+    /// chosen.
     pub fn step_down(&mut self, preferred: &[&str]) -> Result<(), RaftError> {
         if self.state != RaftState::Leader {
             return Err(RaftError::NotLeader);
@@ -242,33 +272,30 @@ impl Raft {
             return Err(RaftError::TooManyPrefs);
         }
         self.debug("Being asked to stepdown");
-        let now = self.now();
-        let healthy_window = self.timings.hb_interval * 3;
         let mut maybe_leader = preferred.first().map(|p| p.to_string()).unwrap_or_default();
+        let mut has_preference = !maybe_leader.is_empty();
         if maybe_leader == self.id {
             maybe_leader = NO_LEADER.to_string();
+            has_preference = false;
         }
-        if !maybe_leader.is_empty() {
-            let healthy = self.peers.get(&maybe_leader).is_some_and(|ps| since(now, ps.ts) < healthy_window);
-            if !healthy {
-                self.debug(&format!("Can not transfer to preferred peer {maybe_leader:?}"));
-                maybe_leader = NO_LEADER.to_string();
-            }
+        if !maybe_leader.is_empty() && !self.healthy_transfer_target(&maybe_leader) {
+            maybe_leader = NO_LEADER.to_string();
         }
         if maybe_leader.is_empty() {
-            for (peer, ps) in &self.peers {
-                if *peer == self.id {
-                    continue;
-                }
-                if since(now, ps.ts) < healthy_window {
-                    maybe_leader = peer.clone();
+            for peer in self.peers_in_map_order() {
+                if peer != self.id && self.healthy_transfer_target(&peer) {
+                    maybe_leader = peer;
                     break;
                 }
             }
         }
+        if has_preference && maybe_leader.is_empty() {
+            let p = preferred.first().copied().unwrap_or_default();
+            self.debug(&format!("Can not transfer to preferred peer {p:?}"));
+        }
         if !maybe_leader.is_empty() {
             self.debug(&format!("Selected {maybe_leader:?} for new leader, stepping down due to leadership transfer"));
-            let e = Entry::new(EntryType::LeaderTransfer, maybe_leader.as_bytes());
+            let e = Entry::new(EntryType::LeaderTransfer, super::peer_id::id_bytes(&maybe_leader));
             self.send_append_entry(vec![e]);
         }
         self.stepdown(NO_LEADER);
@@ -495,5 +522,61 @@ mod tests {
         n.set_observer(true);
         assert!(n.is_observer());
         assert_eq!(n.current_peer_state().domain_ext, ExtensionState::UNDETERMINED);
+    }
+
+    // The EntryLeaderTransfer target of the leader's last WAL entry.
+    fn transfer_target(n: &crate::raft::Raft) -> Option<String> {
+        let (last, _) = n.last_log();
+        let ae = n.log_entry(last).ok()?;
+        let e = ae.entries.iter().find(|e| e.typ == crate::raft::EntryType::LeaderTransfer)?;
+        Some(crate::raft::peer_id::id_from_bytes(&e.data))
+    }
+
+    fn stepped_down_group(test: &str, seed_offset: u64) -> (Cluster, usize, Vec<usize>) {
+        let mut c = Cluster::new("R3S", 3, test_seed(test).wrapping_add(seed_offset));
+        let rg = c.create_mem_raft_group("TEST", 3, crate::sim::SmKind::Adder);
+        let l = c.wait_on_leader(&rg).expect("a leader");
+        // Every follower answers a heartbeat or two, so all are healthy.
+        c.run_for(Duration::from_millis(200));
+        c.freeze(&[l]);
+        let followers = rg.members.iter().copied().filter(|&m| m != l).collect();
+        (c, l, followers)
+    }
+
+    #[test]
+    fn step_down_skips_peers_the_server_registry_marks_offline() {
+        let test = "step_down_skips_peers_the_server_registry_marks_offline";
+        let (mut c, l, followers) = stepped_down_group(test, 0);
+        let (a, b) = (followers[0], followers[1]);
+        let (a_id, b_id) = (c.node(a).id().to_string(), c.node(b).id().to_string());
+        let a_server = c.nodes[a].server;
+        c.set_offline(a_server, true);
+        c.node(l).step_down(&[a_id.as_str()]).expect("leader steps down");
+        assert_eq!(transfer_target(c.node(l)), Some(b_id.clone()), "the offline preference is passed over");
+
+        // A node the registry does not know is no target either.
+        let (mut c, l, followers) = stepped_down_group(test, 1);
+        let (a, b) = (followers[0], followers[1]);
+        let (a_id, b_id) = (c.node(a).id().to_string(), c.node(b).id().to_string());
+        c.world.node_registry.borrow_mut().remove(&b_id);
+        c.node(l).step_down(&[b_id.as_str()]).expect("leader steps down");
+        assert_eq!(transfer_target(c.node(l)), Some(a_id));
+    }
+
+    #[test]
+    fn step_down_picks_its_target_in_random_map_order() {
+        let test = "step_down_picks_its_target_in_random_map_order";
+        // Whether each run handed over to the follower with the lower id.
+        let mut lower = std::collections::BTreeSet::new();
+        for offset in 0..12 {
+            let (mut c, l, followers) = stepped_down_group(test, offset);
+            let mut ids: Vec<String> = followers.iter().map(|&f| c.node(f).id().to_string()).collect();
+            ids.sort();
+            c.node(l).step_down(&[]).expect("leader steps down");
+            let target = transfer_target(c.node(l)).expect("a healthy follower was chosen");
+            assert!(ids.contains(&target));
+            lower.insert(target == ids[0]);
+        }
+        assert_eq!(lower.len(), 2, "neither follower is favoured by its id");
     }
 }

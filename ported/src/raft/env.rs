@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use super::wal::StorageType;
+
 /// A point on the injected clock, in nanoseconds since the clock's origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub u64);
@@ -73,8 +75,21 @@ pub enum FsError {
 pub trait Fs {
     /// Whole-file read.
     fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError>;
+    /// Up to `len` bytes at `offset` (fewer at the end of the file).
+    fn read_at(&mut self, path: &str, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+        let data = self.read(path)?;
+        let start = (offset as usize).min(data.len());
+        let end = start.saturating_add(len).min(data.len());
+        Ok(data[start..end].to_vec())
+    }
     /// Atomic replace plus sync (Go: `writeFileWithSync`).
     fn write_sync(&mut self, path: &str, data: &[u8]) -> Result<(), FsError>;
+    /// Replace without sync (Go's `os.WriteFile`, which raft.go used for
+    /// the term/vote file before 2.11). Only a planted bug writes this way.
+    #[cfg(any(test, feature = "testing"))]
+    fn write_unsynced(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        self.write_sync(path, data)
+    }
     /// Appends bytes; durable only after [`Fs::sync`].
     fn append(&mut self, path: &str, data: &[u8]) -> Result<(), FsError>;
     /// Makes everything written to `path` durable.
@@ -103,6 +118,30 @@ pub trait RaftEnv {
     fn fs(&mut self) -> &mut dyn Fs;
     /// Log sink for warnings and debug lines; ignored by default.
     fn log(&mut self, _level: LogLevel, _msg: &str) {}
+    /// Whether the hosting server's JetStream is over its resource limits
+    /// for this storage kind (Go: `js.limitsExceeded`). A host without
+    /// JetStream never is, which is the default.
+    fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
+        false
+    }
+    /// The server registry's view of node `id` (Go: `s.nodeToInfo`), which
+    /// `StepDown` consults before handing leadership over. A host without
+    /// a registry treats every node as known and online, the default.
+    fn node_status(&mut self, _id: &str) -> NodeStatus {
+        NodeStatus::Online
+    }
+}
+
+/// What the server's registry of nodes knows about one (Go: an entry of
+/// `nodeToInfo` and its `offline` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeStatus {
+    /// Not in the registry.
+    Unknown,
+    /// Known and reachable as far as the server can tell.
+    Online,
+    /// Known but marked offline.
+    Offline,
 }
 
 /// Log levels handed to [`RaftEnv::log`].

@@ -15,7 +15,7 @@ use crate::snapshot_file::{snapshot_file_name, Snapshot, SNAPSHOTS_DIR};
 use super::append::PAE_DROP_THRESHOLD;
 use super::append::PAUSE_QUORUM_THRESHOLD;
 use super::env::{join, Fs, FsError, LogLevel, RaftEnv, Timestamp, Transport};
-use super::node::{Lps, Raft, SubKind};
+use super::node::{Currentness, Lps, Raft, SubKind};
 use super::persist::{read_peer_state, PEER_STATE_FILE, TERM_VOTE_FILE};
 use super::wal::WalError;
 use super::wire::{
@@ -301,6 +301,7 @@ fn set_write_err_locked_records_write_errors_and_closes() {
     n.set_write_err_locked(disk_full.clone());
     assert_eq!(n.werr, Some(disk_full.clone()));
     assert_eq!(n.state(), RaftState::Closed);
+    assert_eq!(n.assertion_failures(), [super::node::WRITE_ERROR_ASSERTION], "upstream's Unreachable fires once");
 
     // Once closed, later errors are not recorded.
     n.set_write_err_locked(RaftError::Fs(FsError::Io("another".into())));
@@ -324,43 +325,43 @@ fn is_current_needs_commits_applied_and_a_live_leader() {
     let hb = c.node(slot).timings.hb_interval;
     let t0 = now(&c);
     let n = c.node(slot);
-    assert!(!n.is_current(false), "nothing committed yet");
+    assert_ne!(n.is_current(false), Currentness::Yes, "nothing committed yet");
 
     n.commit = 3;
     n.applied = 3;
-    assert!(n.is_current(false));
+    assert_eq!(n.is_current(false), Currentness::Yes);
     n.applied = 2;
-    assert!(!n.is_current(false), "commits not yet applied");
+    assert_ne!(n.is_current(false), Currentness::Yes, "commits not yet applied");
     n.applied = 3;
 
     n.paused = true;
     n.hcommit = 5;
-    assert!(!n.is_current(false), "paused with commits held back");
+    assert_ne!(n.is_current(false), Currentness::Yes, "paused with commits held back");
     n.paused = false;
     n.hcommit = 0;
 
     // Following a leader: current only while we hear from it.
     n.leader = PEER1.to_string();
     n.peers.insert(PEER1.to_string(), peer(Some(t0), 0, true));
-    assert!(n.is_current(true));
+    assert_eq!(n.is_current(true), Currentness::Yes);
     advance(&c, hb * 2 + Duration::from_millis(1));
     let n = c.node(slot);
-    assert!(!n.is_current(false), "leader silent for over two heartbeats");
+    assert_ne!(n.is_current(false), Currentness::Yes, "leader silent for over two heartbeats");
 
     // Catching up is never current.
     n.leader = NO_LEADER.to_string();
     let ahead = encoded(PEER1, 1, 0, 1, 9, Vec::new());
     n.create_catchup(&ahead);
-    assert!(!n.is_current(false));
+    assert_ne!(n.is_current(false), Currentness::Yes);
     n.cancel_catchup();
-    assert!(n.is_current(false));
+    assert_eq!(n.is_current(false), Currentness::Yes);
 
     // A leader is current even with applies pending.
     n.state = RaftState::Leader;
     n.applied = 0;
-    assert!(n.is_current(false));
+    assert_eq!(n.is_current(false), Currentness::Yes);
     n.shutdown();
-    assert!(!n.is_current(false));
+    assert_ne!(n.is_current(false), Currentness::Yes);
 }
 
 #[test]

@@ -3,9 +3,19 @@
 //! record. Compaction and truncation rewrite the file atomically.
 //!
 //! This is a small stand-in for Go's filestore, not a port of it: raft only
-//! relies on the `WAL` contract (sequence = index, compact, truncate).
+//! relies on the `WAL` contract (sequence = index, compact, truncate). What
+//! it does keep of the filestore is what faults expose: appends are synced
+//! at once only with `sync_always` (Go's `SyncAlways`), otherwise when the
+//! host calls [`Wal::sync`] (the filestore's `SyncInterval` timer);
+//! truncation syncs; loads read the record back from the disk, so a read
+//! error or a damaged record surfaces as the error of that load; and a
+//! failed sync is kept and returned by every later write, as the filestore
+//! keeps its `werr`.
 
-use super::env::{join, Fs};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use super::env::{join, Fs, FsError};
 use super::wal::{SeqLog, StorageType, Wal, WalError, WalState};
 
 const LOG_FILE: &str = "wal.log";
@@ -16,10 +26,15 @@ const RECORD_OVERHEAD: usize = 17;
 
 /// File-backed WAL.
 pub struct FileWal {
-    fs: Box<dyn Fs>,
+    fs: RefCell<Box<dyn Fs>>,
     dir: String,
     log: SeqLog,
+    // Where each message's record sits in the file: (offset, length).
+    offsets: BTreeMap<u64, (u64, usize)>,
+    file_len: u64,
     sync_always: bool,
+    // A failed sync, returned by every later write (the filestore's werr).
+    werr: Option<WalError>,
     stopped: bool,
 }
 
@@ -32,17 +47,27 @@ impl std::fmt::Debug for FileWal {
 impl FileWal {
     /// Opens (or creates) the WAL in `dir`, recovering what is on disk.
     /// With `sync_always` every append is synced before it returns, so an
-    /// acknowledged entry survives power loss.
+    /// acknowledged entry survives power loss; without it, only what a
+    /// [`Wal::sync`] (or a rewrite) reached does.
     pub fn open(mut fs: Box<dyn Fs>, dir: &str, sync_always: bool) -> Result<FileWal, WalError> {
         fs.create_dir_all(dir)?;
         let path = join(dir, LOG_FILE);
         let buf = match fs.read(&path) {
             Ok(b) => b,
-            Err(super::env::FsError::NotFound(_)) => Vec::new(),
+            Err(FsError::NotFound(_)) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        let (log, valid) = parse(&buf);
-        let mut w = FileWal { fs, dir: dir.to_string(), log, sync_always, stopped: false };
+        let (log, offsets, valid) = parse(&buf);
+        let mut w = FileWal {
+            fs: RefCell::new(fs),
+            dir: dir.to_string(),
+            log,
+            offsets,
+            file_len: valid as u64,
+            sync_always,
+            werr: None,
+            stopped: false,
+        };
         if valid != buf.len() {
             // Drop a torn or corrupt tail so later appends follow valid records.
             w.rewrite()?;
@@ -67,16 +92,31 @@ impl FileWal {
         join(&self.dir, LOG_FILE)
     }
 
+    fn check_writable(&self) -> Result<(), WalError> {
+        if self.stopped {
+            return Err(WalError::Closed);
+        }
+        match &self.werr {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     fn rewrite(&mut self) -> Result<(), WalError> {
         let mut buf = Vec::new();
         let mut last = Vec::with_capacity(8);
         last.extend_from_slice(&self.log.last.to_le_bytes());
         record(&mut buf, KIND_BASE, self.log.first, &last);
+        let mut offsets = BTreeMap::new();
         for (seq, m) in &self.log.msgs {
+            let at = buf.len();
             record(&mut buf, KIND_MSG, *seq, m);
+            offsets.insert(*seq, (at as u64, buf.len() - at));
         }
         let path = self.path();
-        self.fs.write_sync(&path, &buf)?;
+        self.fs.borrow_mut().write_sync(&path, &buf)?;
+        self.offsets = offsets;
+        self.file_len = buf.len() as u64;
         Ok(())
     }
 }
@@ -92,41 +132,53 @@ fn record(buf: &mut Vec<u8>, kind: u8, seq: u64, payload: &[u8]) {
     buf.extend_from_slice(&crc.to_le_bytes());
 }
 
-// Returns the recovered log and how many bytes of `buf` were valid. The
-// base record carries the first sequence and, for an empty log, the last.
-fn parse(buf: &[u8]) -> (SeqLog, usize) {
+// One record at the start of `buf`: (kind, seq, payload, record length), or
+// `None` when it is torn or fails its checksum.
+fn read_record(buf: &[u8]) -> Option<(u8, u64, &[u8], usize)> {
+    if buf.len() < 4 {
+        return None;
+    }
+    let body_len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if body_len < RECORD_OVERHEAD - 4 || 4 + body_len > buf.len() {
+        return None;
+    }
+    let body = &buf[4..4 + body_len];
+    let (content, crc) = body.split_at(body_len - 4);
+    if crc32_ieee(0, content) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+        return None;
+    }
+    Some((content[0], super::wire::le_u64(&content[1..9]), &content[9..], 4 + body_len))
+}
+
+// Returns the recovered log, where each message's record is, and how many
+// bytes of `buf` were valid. The base record carries the first sequence
+// and, for an empty log, the last.
+fn parse(buf: &[u8]) -> (SeqLog, BTreeMap<u64, (u64, usize)>, usize) {
     let mut log = SeqLog::default();
+    let mut offsets = BTreeMap::new();
     let mut base_last = 0u64;
     let mut pos = 0usize;
-    while pos + 4 <= buf.len() {
-        let body_len = u32::from_le_bytes([buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]]) as usize;
-        if body_len < RECORD_OVERHEAD - 4 || pos + 4 + body_len > buf.len() {
-            break;
-        }
-        let body = &buf[pos + 4..pos + 4 + body_len];
-        let (content, crc) = body.split_at(body_len - 4);
-        if crc32_ieee(0, content) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
-            break;
-        }
-        let kind = content[0];
-        let seq = super::wire::le_u64(&content[1..9]);
-        let payload = &content[9..];
+    while let Some((kind, seq, payload, len)) = read_record(&buf[pos..]) {
         match kind {
             KIND_BASE if payload.len() == 8 => {
                 log = SeqLog::default();
+                offsets.clear();
                 log.first = seq;
                 log.last = seq.saturating_sub(1);
                 base_last = super::wire::le_u64(payload);
             }
             // A gap is a removed message, kept as a deleted sequence.
-            KIND_MSG if seq > log.last => log.store_at(StorageType::File, seq, payload),
+            KIND_MSG if seq > log.last => {
+                log.store_at(StorageType::File, seq, payload);
+                offsets.insert(seq, (pos as u64, len));
+            }
             _ => break,
         }
-        pos += 4 + body_len;
+        pos += len;
     }
     // Removed messages at the tail do not roll the last sequence back.
     log.last = if log.msgs.is_empty() { base_last } else { log.last.max(base_last) };
-    (log, pos)
+    (log, offsets, pos)
 }
 
 impl Wal for FileWal {
@@ -135,40 +187,53 @@ impl Wal for FileWal {
     }
 
     fn store_msg(&mut self, msg: &[u8]) -> Result<u64, WalError> {
-        if self.stopped {
-            return Err(WalError::Closed);
-        }
+        self.check_writable()?;
         let seq = self.log.last + 1;
         let mut buf = Vec::with_capacity(msg.len() + RECORD_OVERHEAD);
         record(&mut buf, KIND_MSG, seq, msg);
         let path = self.path();
-        self.fs.append(&path, &buf)?;
+        let mut fs = self.fs.borrow_mut();
+        fs.append(&path, &buf)?;
+        let at = self.file_len;
+        self.file_len += buf.len() as u64;
+        self.offsets.insert(seq, (at, buf.len()));
+        let stored = self.log.store(StorageType::File, msg);
         if self.sync_always {
-            self.fs.sync(&path)?;
+            // Written but not durable: the store fails, as the filestore's does.
+            if let Err(e) = fs.sync(&path) {
+                let e: WalError = e.into();
+                self.werr = Some(e.clone());
+                return Err(e);
+            }
         }
-        Ok(self.log.store(StorageType::File, msg))
+        Ok(stored)
     }
 
     fn load_msg(&self, seq: u64) -> Result<Vec<u8>, WalError> {
         if self.stopped {
             return Err(WalError::Closed);
         }
-        self.log.load(seq)
+        // Present and absent sequences as the index says; the bytes come
+        // from the disk.
+        self.log.load(seq)?;
+        let Some(&(at, len)) = self.offsets.get(&seq) else { return Err(WalError::NotFound) };
+        let path = self.path();
+        let buf = self.fs.borrow_mut().read_at(&path, at, len)?;
+        match read_record(&buf) {
+            Some((KIND_MSG, s, payload, _)) if s == seq => Ok(payload.to_vec()),
+            _ => Err(WalError::Io(FsError::Io(format!("{path}: record {seq} is damaged")))),
+        }
     }
 
     fn compact(&mut self, seq: u64) -> Result<u64, WalError> {
-        if self.stopped {
-            return Err(WalError::Closed);
-        }
+        self.check_writable()?;
         let n = self.log.compact(StorageType::File, seq);
         self.rewrite()?;
         Ok(n)
     }
 
     fn truncate(&mut self, seq: u64) -> Result<(), WalError> {
-        if self.stopped {
-            return Err(WalError::Closed);
-        }
+        self.check_writable()?;
         self.log.truncate(StorageType::File, seq);
         // Like the filestore, an emptied store starts again after `seq`.
         if seq > 0 && self.log.msgs.is_empty() {
@@ -181,6 +246,17 @@ impl Wal for FileWal {
         self.log.state()
     }
 
+    fn sync(&mut self) -> Result<(), WalError> {
+        self.check_writable()?;
+        let path = self.path();
+        if let Err(e) = self.fs.borrow_mut().sync(&path) {
+            let e: WalError = e.into();
+            self.werr = Some(e.clone());
+            return Err(e);
+        }
+        Ok(())
+    }
+
     fn stop(&mut self) {
         self.stopped = true;
     }
@@ -188,21 +264,36 @@ impl Wal for FileWal {
     fn delete(&mut self) -> Result<(), WalError> {
         self.stopped = true;
         self.log = SeqLog::default();
+        self.offsets.clear();
         let dir = self.dir.clone();
-        self.fs.remove_all(&dir)?;
+        self.fs.borrow_mut().remove_all(&dir)?;
         Ok(())
     }
 }
+
+// The byte-at-a-time table of the reflected IEEE polynomial.
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
 
 /// CRC-32 (IEEE) continuing from `crc`; `crc32_ieee(0, data)` is the
 /// checksum of `data`.
 pub fn crc32_ieee(crc: u32, data: &[u8]) -> u32 {
     let mut c = !crc;
     for &b in data {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
-        }
+        c = CRC_TABLE[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8);
     }
     !c
 }
@@ -230,7 +321,7 @@ mod tests {
             for (seq, m) in &log.msgs {
                 record(&mut buf, KIND_MSG, *seq, m);
             }
-            let (got, valid) = parse(&buf);
+            let (got, _, valid) = parse(&buf);
             assert_eq!(valid, buf.len());
             assert_eq!((got.first, got.last, got.msgs.len() as u64), (log.first, log.last, msgs));
         }
@@ -244,7 +335,7 @@ mod tests {
         let good = buf.len();
         record(&mut buf, KIND_MSG, 2, b"two");
         for cut in good..buf.len() {
-            let (log, valid) = parse(&buf[..cut]);
+            let (log, _, valid) = parse(&buf[..cut]);
             assert_eq!(valid, good);
             assert_eq!(log.state().last_seq, 1);
         }

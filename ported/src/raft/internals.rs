@@ -203,7 +203,10 @@ impl Internals<'_> {
             timeout: Timestamp(u64::MAX),
             updates: VecDeque::new(),
         };
-        self.0.progress.insert(peer.to_string(), runner);
+        let id = self.0.next_catchup_id;
+        self.0.next_catchup_id += 1;
+        self.0.catchups.insert(id, runner);
+        self.0.progress.insert(peer.to_string(), id);
     }
 
     /// Go: `n.peerNames()`.

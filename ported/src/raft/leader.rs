@@ -7,6 +7,7 @@ use crate::snapshot_file::Snapshot;
 
 use super::env::since;
 use super::node::{CommittedEntry, ProposedEntry, Raft};
+use super::peer_id::id_from_bytes;
 use super::wal::WalError;
 use super::wire::{decode_append_entry_response, AppendEntry, AppendEntryResponse, Entry, EntryType};
 use super::{RaftError, RaftState, NO_LEADER};
@@ -232,11 +233,22 @@ impl Raft {
         } else {
             false
         };
-        if let Some(runner) = self.progress.get_mut(&ar.peer) {
+        if let Some(runner) = self.progress.get(&ar.peer).and_then(|id| self.catchups.get_mut(id)) {
             runner.updates.push_back(ar.index);
         }
-        let wrong_term = ar.term != self.term && !self.bugs.count_previous_term_acks;
+        #[allow(unused_mut)]
+        let mut wrong_term = ar.term != self.term;
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.count_previous_term_acks {
+            wrong_term = false;
+        }
         if ar.index <= self.commit || wrong_term {
+            // A follower's success carries its pterm, which a leader of a
+            // later term can never have been overtaken by without stepping
+            // down first (upstream: assert.AlwaysOrUnreachable).
+            if ar.term > self.term {
+                self.unreachable("Raft response term mismatch");
+            }
             return false;
         }
         if !known {
@@ -337,14 +349,14 @@ impl Raft {
                     }
                 }
                 EntryType::AddPeer => {
-                    let new_peer = String::from_utf8_lossy(&e.data).into_owned();
+                    let new_peer = id_from_bytes(&e.data);
                     self.debug(&format!("Added peer {new_peer:?}"));
                     self.add_peer(&new_peer);
                     committed.push(e.clone());
                     self.memb_change_index = 0;
                 }
                 EntryType::RemovePeer => {
-                    let peer = String::from_utf8_lossy(&e.data).into_owned();
+                    let peer = id_from_bytes(&e.data);
                     self.debug(&format!("Removing peer {peer:?}"));
                     self.remove_peer(&peer);
                     committed.push(e.clone());
@@ -493,5 +505,35 @@ impl Raft {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::raft::wire::AppendEntryResponse;
+    use crate::sim::{test_seed, Cluster};
+
+    const PEER1: &str = "yrzKKRBu";
+
+    #[test]
+    fn track_response_asserts_no_success_from_a_later_term() {
+        let mut c = Cluster::new("R3S", 3, test_seed("track_response_asserts_no_success_from_a_later_term"));
+        let slot = c.init_single_mem_raft_node();
+        c.freeze(&[slot]);
+        let n = c.node(slot);
+        n.update_known_peers(&[n.id().to_string(), PEER1.to_string()]);
+        n.term = 3;
+        n.switch_to_leader();
+        let term = n.term();
+
+        // An earlier term is ignored quietly: stale, but possible.
+        assert!(!n.track_response(&AppendEntryResponse::new(term - 1, 5, PEER1, true)));
+        assert!(n.assertion_failures().is_empty());
+        // The current term counts.
+        assert!(n.track_response(&AppendEntryResponse::new(term, 5, PEER1, true)));
+        assert!(n.assertion_failures().is_empty());
+        // A later term cannot happen while we lead: the assertion fires.
+        assert!(!n.track_response(&AppendEntryResponse::new(term + 1, 6, PEER1, true)));
+        assert_eq!(n.assertion_failures(), ["Raft response term mismatch"]);
     }
 }

@@ -6,6 +6,7 @@ use crate::peer_state::{encode_peer_state, PeerState};
 
 use super::env::since;
 use super::node::{Lps, ProposedEntry, Raft};
+use super::peer_id::{id_bytes, id_from_bytes};
 use super::wire::{Entry, EntryType};
 use super::{RaftError, RaftState, ID_LEN};
 
@@ -75,7 +76,9 @@ impl Raft {
         } else if ncsz < pcsz {
             self.debug(&format!("Decreasing our clustersize: {pcsz} -> {ncsz}"));
             if self.state == RaftState::Leader {
-                // Go sends this from a goroutine once the lock is released.
+                // Go sends this from a goroutine once the lock is released;
+                // the leader loop sends it on its next turn, and leaving
+                // leadership first cancels it (see switch_state).
                 self.hb_pending = true;
             }
         }
@@ -108,6 +111,16 @@ impl Raft {
         Ok(())
     }
 
+    // The guard against a second membership change in flight. Planted bug
+    // (test builds only): no guard.
+    fn membership_changing(&self) -> bool {
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.concurrent_membership_changes {
+            return false;
+        }
+        self.memb_change_index > 0
+    }
+
     /// Port of (*raft).ProposeAddPeer
     pub fn propose_add_peer(&mut self, peer: &str) -> Result<(), RaftError> {
         if self.state != RaftState::Leader {
@@ -116,10 +129,10 @@ impl Raft {
         if let Some(e) = &self.werr {
             return Err(e.clone());
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             return Err(RaftError::MembershipChange);
         }
-        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::AddPeer, peer.as_bytes()), reply: String::new() });
+        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::AddPeer, id_bytes(peer)), reply: String::new() });
         Ok(())
     }
 
@@ -132,16 +145,16 @@ impl Raft {
         }
         if self.state != RaftState::Leader {
             let subj = self.rpsubj.clone();
-            self.send_rpc(&subj, "", peer.as_bytes());
+            self.send_rpc(&subj, "", &id_bytes(peer));
             return Ok(());
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             return Err(RaftError::MembershipChange);
         }
         if self.peers.len() <= 1 {
             return Err(RaftError::RemoveLastNode);
         }
-        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::RemovePeer, peer.as_bytes()), reply: String::new() });
+        self.prop.push_back(ProposedEntry { entry: Entry::new(EntryType::RemovePeer, id_bytes(peer)), reply: String::new() });
         Ok(())
     }
 
@@ -158,7 +171,7 @@ impl Raft {
         if self.werr.is_some() {
             return;
         }
-        if self.memb_change_index > 0 {
+        if self.membership_changing() {
             self.debug("Ignoring forwarded peer removal proposal, membership changing");
             return;
         }
@@ -169,13 +182,13 @@ impl Raft {
     ///
     /// Returns whether the change was stored and sent.
     pub(crate) fn send_membership_change(&mut self, e: Entry) -> bool {
-        if !e.changes_membership() || self.memb_change_index > 0 {
+        if !e.changes_membership() || self.membership_changing() {
             return false;
         }
         // Set first: a single-node group commits inside the send.
         self.memb_change_index = self.pindex + 1;
         let typ = e.typ;
-        let peer = String::from_utf8_lossy(&e.data).into_owned();
+        let peer = id_from_bytes(&e.data);
         if self.send_append_entry_locked(vec![e], true).is_err() {
             self.memb_change_index = 0;
             return false;

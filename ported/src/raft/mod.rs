@@ -18,20 +18,24 @@ pub mod env;
 #[cfg(test)]
 mod exercise;
 pub mod file_wal;
+#[cfg(any(test, feature = "testing"))]
 pub mod internals;
 pub mod leader;
 pub mod membership;
 pub mod node;
+pub mod peer_id;
 pub mod persist;
 pub mod run;
 pub mod snapshot;
 pub mod wal;
 pub mod wire;
 
-pub use config::{PlantedBugs, RaftConfig, RaftTimings};
-pub use env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport};
+#[cfg(any(test, feature = "testing"))]
+pub use config::PlantedBugs;
+pub use config::{RaftConfig, RaftTimings};
+pub use env::{ClientId, Fs, FsError, LogLevel, NodeStatus, RaftEnv, Sid, Timestamp, Transport};
 pub use file_wal::FileWal;
-pub use node::{CommittedEntry, Peer, Raft};
+pub use node::{CommittedEntry, ForwardProgress, HealthCheck, Peer, Raft};
 pub use wal::{MemWal, StorageType, Wal, WalError, WalState};
 pub use wire::{
     decode_append_entry, decode_append_entry_response, decode_vote_request, decode_vote_response, AppendEntry,
@@ -173,6 +177,13 @@ pub enum RaftError {
     /// Encoding failure.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// [`Raft::tick`] still had work after its step budget: the run loop
+    /// is spinning.
+    #[error("raft: run loop did not settle within {steps} steps")]
+    RunLoopStuck {
+        /// The budget that ran out.
+        steps: u64,
+    },
 }
 
 #[cfg(test)]

@@ -8,12 +8,17 @@ use std::time::Duration;
 use crate::peer_state::{ExtensionState, PeerState};
 use crate::snapshot_file::{SnapshotCodec, SNAPSHOTS_DIR};
 
-use super::config::{PlantedBugs, RaftConfig, RaftTimings};
+#[cfg(any(test, feature = "testing"))]
+use super::config::PlantedBugs;
+use super::config::{RaftConfig, RaftTimings};
 use super::env::{join, since, ClientId, LogLevel, RaftEnv, Sid, Timestamp};
 use super::persist::{read_peer_state, write_peer_state};
 use super::wal::{StorageType, Wal, WalError};
 use super::wire::{AppendEntry, AppendEntryResponse, Entry, VoteRequest, VoteResponse};
 use super::{RaftError, RaftState, ID_LEN, NO_LEADER, NO_VOTE};
+
+/// What upstream's `assert.Unreachable` in setWriteErrLocked says.
+pub const WRITE_ERROR_ASSERTION: &str = "Raft encountered write error";
 
 /// A batch of committed entries handed to the upper layer (Go:
 /// `CommittedEntry`). The upper layer answers with [`Raft::applied`].
@@ -59,7 +64,9 @@ pub(crate) struct CatchupState {
     pub(crate) sub: Option<Sid>,
     pub(crate) cterm: u64,
     pub(crate) cindex: u64,
-    /// Our last term when the catch-up started.
+    /// Our last term when the catch-up started. Upstream records it and
+    /// never reads it; only the tests' white-box view does.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     pub(crate) pterm: u64,
     /// Our last index when progress was last seen (first: at the start).
     pub(crate) pindex: u64,
@@ -92,6 +99,7 @@ pub(crate) enum RunCtx {
 pub struct Raft {
     pub(crate) env: Box<dyn RaftEnv>,
     pub(crate) timings: RaftTimings,
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) bugs: PlantedBugs,
 
     pub(crate) created: Timestamp,
@@ -102,6 +110,7 @@ pub struct Raft {
 
     pub(crate) wal: Box<dyn Wal>,
     pub(crate) wtype: StorageType,
+    pub(crate) track: bool,
     pub(crate) bytes: u64,
     pub(crate) werr: Option<RaftError>,
 
@@ -158,7 +167,13 @@ pub struct Raft {
     pub(crate) wps: Vec<u8>,
 
     pub(crate) catchup: Option<CatchupState>,
-    pub(crate) progress: BTreeMap<String, super::catchup::CatchupRunner>,
+    /// Go's `n.progress`: for each peer being caught up, the index-update
+    /// queue (by runner id) that `trackResponse` feeds.
+    pub(crate) progress: BTreeMap<String, u64>,
+    /// The `runCatchup` goroutines, by runner id. A replaced runner keeps
+    /// running after `progress` has moved on to its successor.
+    pub(crate) catchups: BTreeMap<u64, super::catchup::CatchupRunner>,
+    pub(crate) next_catchup_id: u64,
 
     pub(crate) hcommit: u64,
 
@@ -181,12 +196,20 @@ pub struct Raft {
     pub(crate) quorum_paused: bool,
 
     pub(crate) overrun_count: u64,
+    /// A health check warned that we are falling behind (Go: `hcbehind`).
+    pub(crate) hcbehind: bool,
     pub(crate) assert_failures: Vec<String>,
 
     pub(crate) run: RunCtx,
     pub(crate) restart_loop: bool,
     pub(crate) hb_pending: bool,
     pub(crate) torn_down: bool,
+    /// Events one tick may handle (see [`super::run::TICK_STEP_BUDGET`]).
+    pub(crate) tick_budget: u64,
+    /// Test builds: each success response sent, as (index acknowledged,
+    /// last index stored at that moment), for the simulation's checker.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) acks_sent: Vec<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Raft {
@@ -254,6 +277,7 @@ impl Raft {
         let mut n = Raft {
             env,
             timings,
+            #[cfg(any(test, feature = "testing"))]
             bugs: cfg.planted_bugs,
             created: now,
             acc_name: acc_name.to_string(),
@@ -262,6 +286,7 @@ impl Raft {
             id,
             wal: cfg.log,
             wtype,
+            track: cfg.track,
             bytes: 0,
             werr: None,
             state: RaftState::Follower,
@@ -307,6 +332,8 @@ impl Raft {
             wps: Vec::new(),
             catchup: None,
             progress: BTreeMap::new(),
+            catchups: BTreeMap::new(),
+            next_catchup_id: 0,
             hcommit: 0,
             prop: VecDeque::new(),
             entry: VecDeque::new(),
@@ -325,11 +352,15 @@ impl Raft {
             snapshotting: false,
             quorum_paused: false,
             overrun_count: 0,
+            hcbehind: false,
             assert_failures: Vec::new(),
             run: RunCtx::Idle,
             restart_loop: false,
             hb_pending: false,
             torn_down: false,
+            tick_budget: super::run::TICK_STEP_BUDGET,
+            #[cfg(any(test, feature = "testing"))]
+            acks_sent: Vec::new(),
         };
 
         // Without its subscriptions the node would be isolated: fatal.
@@ -621,6 +652,13 @@ impl Raft {
         self.error(&format!("Critical write error: {err}"));
         self.werr = Some(err);
         self.shutdown();
+        // Upstream marks every write error unreachable: its Antithesis runs
+        // never inject one. The simulator does, so its checker counts this
+        // assertion as an injected fault seen, not as a violation. The
+        // server-level reactions that follow upstream (disabling JetStream
+        // on permission or out-of-space errors) belong to the server, which
+        // is not ported.
+        self.unreachable(WRITE_ERROR_ASSERTION);
     }
 
     /// Port of (*raft).setWriteErr
@@ -688,6 +726,7 @@ impl Raft {
         }
         self.torn_down = true;
         self.progress.clear();
+        self.catchups.clear();
         self.close_client();
         self.reqs.clear();
         self.votes.clear();
@@ -903,7 +942,8 @@ impl Raft {
     }
 
     /// Test hook: overwrite term, pterm and pindex like the Go tests do
-    /// with direct field writes under the node lock.
+    /// with direct field writes under the node lock (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub fn set_test_state(&mut self, term: Option<u64>, pterm: Option<u64>, pindex: Option<u64>) {
         if let Some(t) = term {
             self.term = t;
@@ -937,39 +977,197 @@ impl Raft {
 
     /// Port of (*raft).isCurrent
     ///
-    /// The forward-progress probe sleeps in Go; here it simply reports
-    /// not current when commit and applied differ.
-    pub(crate) fn is_current(&mut self, _include_forward_progress: bool) -> bool {
-        if self.state == RaftState::Closed || self.commit == 0 {
-            return false;
+    /// Whether the upper layer has applied everything we committed (and we
+    /// lead, or heard from our leader lately, and are not catching up). Go
+    /// may then also wait up to 10 ms for forward progress, sleeping with
+    /// the lock released; a node here cannot wait inside a call, so with
+    /// `include_forward_progress` an answer that depends on that wait comes
+    /// back as [`Currentness::Behind`] and [`Raft::check_forward_progress`]
+    /// runs the rest of the probe on the injected clock.
+    pub(crate) fn is_current(&mut self, include_forward_progress: bool) -> Currentness {
+        if self.state == RaftState::Closed {
+            self.debug("Not current, node is closed");
+            return Currentness::No;
+        }
+        if self.commit == 0 {
+            self.debug("Not current, no commits");
+            return Currentness::No;
         }
         if self.state == RaftState::Leader {
-            return true;
+            self.clear_behind_state();
+            return Currentness::Yes;
         }
         let now = self.now();
         if self.leader != NO_LEADER && self.leader != self.id && self.catchup.is_none() {
             let ok = self.timings.hb_interval * 2;
-            match self.peers.get(&self.leader) {
-                Some(ps) if since(now, ps.ts) <= ok => {}
-                _ => return false,
+            let recent = self.peers.get(&self.leader).is_some_and(|ps| since(now, ps.ts) <= ok);
+            if !recent {
+                self.debug("Not current, no recent leader contact");
+                return Currentness::No;
             }
         }
-        if self.catchup.is_some() {
-            return false;
+        if let Some(cs) = &self.catchup {
+            let msg = format!("Not current, still catching up pindex={}, cindex={}", self.pindex, cs.cindex);
+            self.debug(&msg);
+            return Currentness::No;
         }
         if self.paused && self.hcommit > self.commit {
-            return false;
+            let msg = format!("Not current, waiting to resume applies commit={}, hcommit={}", self.commit, self.hcommit);
+            self.debug(&msg);
+            return Currentness::No;
         }
-        self.commit == self.applied
+        if self.commit == self.applied {
+            self.clear_behind_state();
+            return Currentness::Yes;
+        }
+        if !include_forward_progress {
+            return Currentness::No;
+        }
+        let start_delta = self.commit.saturating_sub(self.applied);
+        if start_delta > 0 {
+            return Currentness::Behind(ForwardProgress { start_delta, polls: 0 });
+        }
+        self.falling_behind()
+    }
+
+    // Upstream's clearBehindState closure: a health check that was warning
+    // about falling behind says when that is over.
+    fn clear_behind_state(&mut self) {
+        if self.hcbehind {
+            self.warn("Health check OK, no longer falling behind");
+            self.hcbehind = false;
+        }
+    }
+
+    fn falling_behind(&mut self) -> Currentness {
+        self.hcbehind = true;
+        let msg = format!("Falling behind in health check, commit {} != applied {}", self.commit, self.applied);
+        self.warn(&msg);
+        Currentness::No
     }
 
     /// Port of (*raft).Current
     pub fn current(&mut self) -> bool {
-        self.is_current(false)
+        self.is_current(false) == Currentness::Yes
     }
 
     /// Port of (*raft).Healthy
-    pub fn healthy(&mut self) -> bool {
-        self.is_current(true)
+    ///
+    /// Current, or else applying what was committed. When commits are
+    /// waiting to be applied the answer depends on the next 10 ms: this
+    /// returns [`HealthCheck::Probing`], and the host calls
+    /// [`Raft::check_forward_progress`] after each millisecond while the
+    /// upper layer keeps applying (the simulator's `Cluster::healthy` does).
+    pub fn healthy(&mut self) -> HealthCheck {
+        match self.is_current(true) {
+            Currentness::Yes => HealthCheck::Done(true),
+            Currentness::No => HealthCheck::Done(false),
+            Currentness::Behind(p) => HealthCheck::Probing(p),
+        }
+    }
+
+    /// One millisecond of Healthy's forward-progress probe (the body of
+    /// upstream's 1 ms sleep loop in `isCurrent`): `Some(true)` once the
+    /// commits still to apply are fewer than when the probe started,
+    /// `Some(false)` when closed meanwhile or after the tenth millisecond
+    /// without progress, `None` to be called again a millisecond later.
+    pub fn check_forward_progress(&mut self, probe: &mut ForwardProgress) -> Option<bool> {
+        if self.state == RaftState::Closed {
+            self.debug("Node closed during health check, returning not current");
+            return Some(false);
+        }
+        if self.commit.saturating_sub(self.applied) < probe.start_delta {
+            self.clear_behind_state();
+            return Some(true);
+        }
+        probe.polls += 1;
+        if probe.polls < FORWARD_PROGRESS_POLLS {
+            return None;
+        }
+        self.falling_behind();
+        Some(false)
+    }
+}
+
+/// How often Healthy's forward-progress probe looks, a millisecond apart.
+pub const FORWARD_PROGRESS_POLLS: u32 = 10;
+
+/// The answer of [`Raft::healthy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// Decided at once.
+    Done(bool),
+    /// Commits wait to be applied: run the forward-progress probe.
+    Probing(ForwardProgress),
+}
+
+/// State of one forward-progress probe (see [`Raft::check_forward_progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardProgress {
+    start_delta: u64,
+    polls: u32,
+}
+
+/// What [`Raft::is_current`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Currentness {
+    Yes,
+    No,
+    /// Not applied up to commit; `Healthy` waits for forward progress.
+    Behind(ForwardProgress),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{HealthCheck, FORWARD_PROGRESS_POLLS};
+    use crate::sim::{test_seed, Cluster};
+
+    // A frozen single node with commits the upper layer has not applied.
+    fn lagging_node(test: &str) -> (Cluster, usize) {
+        let mut c = Cluster::new("R3S", 3, test_seed(test));
+        let slot = c.init_single_mem_raft_node();
+        c.freeze(&[slot]);
+        let n = c.node(slot);
+        n.commit = 5;
+        n.processed = 2;
+        n.applied = 2;
+        (c, slot)
+    }
+
+    #[test]
+    fn healthy_waits_for_forward_progress_on_the_injected_clock() {
+        let (mut c, slot) = lagging_node("healthy_waits_for_forward_progress_on_the_injected_clock");
+        assert!(!c.node(slot).current(), "three commits are not applied");
+        let HealthCheck::Probing(mut probe) = c.node(slot).healthy() else { panic!("Healthy has to watch for progress") };
+        assert_eq!(c.node(slot).check_forward_progress(&mut probe), None, "no progress in the first millisecond");
+        c.node(slot).applied(3);
+        assert_eq!(c.node(slot).check_forward_progress(&mut probe), Some(true), "the gap shrank: healthy");
+
+        // The simulator's Healthy runs the probe a millisecond at a time.
+        let t0 = c.now();
+        assert!(!c.healthy(slot), "frozen, nobody applies");
+        assert_eq!(c.now() - t0, Duration::from_millis(FORWARD_PROGRESS_POLLS as u64));
+        assert!(c.node(slot).hcbehind, "the warning state is kept");
+        c.node(slot).applied(5);
+        assert!(c.healthy(slot));
+        assert!(!c.node(slot).hcbehind, "and cleared once current");
+    }
+
+    #[test]
+    fn forward_progress_probe_gives_up_after_ten_milliseconds_or_when_closed() {
+        let (mut c, slot) = lagging_node("forward_progress_probe_gives_up_after_ten_milliseconds_or_when_closed");
+        let n = c.node(slot);
+        let HealthCheck::Probing(mut probe) = n.healthy() else { panic!("probing") };
+        for _ in 1..FORWARD_PROGRESS_POLLS {
+            assert_eq!(n.check_forward_progress(&mut probe), None);
+        }
+        assert_eq!(n.check_forward_progress(&mut probe), Some(false));
+
+        let HealthCheck::Probing(mut probe) = n.healthy() else { panic!("probing") };
+        n.stop();
+        assert_eq!(n.check_forward_progress(&mut probe), Some(false), "closed meanwhile");
+        assert_eq!(n.healthy(), HealthCheck::Done(false));
     }
 }

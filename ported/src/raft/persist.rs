@@ -48,8 +48,7 @@ impl Raft {
         if buf.len() < TERM_VOTE_LEN {
             return Ok((term, NO_VOTE.to_string()));
         }
-        // A vote that is not UTF-8 still counts as "voted" (never re-vote in this term).
-        let voted = String::from_utf8_lossy(&buf[8..]).into_owned();
+        let voted = super::peer_id::id_from_bytes(&buf[8..]);
         Ok((term, voted))
     }
 
@@ -59,7 +58,7 @@ impl Raft {
     pub(crate) fn write_term_vote(&mut self) {
         let mut b = Vec::with_capacity(TERM_VOTE_LEN);
         b.extend_from_slice(&self.term.to_le_bytes());
-        let vote = self.vote.as_bytes();
+        let vote = super::peer_id::id_bytes(&self.vote);
         b.extend_from_slice(&vote[..vote.len().min(ID_LEN)]);
         if self.wtv == b {
             return;
@@ -67,7 +66,18 @@ impl Raft {
         self.wtv = b;
         let sd = self.sd.clone();
         let wtv = self.wtv.clone();
-        if let Err(e) = write_term_vote(self.env.fs(), &sd, &wtv) {
+        #[allow(unused_mut)]
+        let mut written = None;
+        // Planted bug (test builds only): the write is not synced.
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.lazy_term_vote_write {
+            written = Some(self.env.fs().write_unsynced(&join(&sd, TERM_VOTE_FILE), &wtv).map_err(RaftError::from));
+        }
+        let res = match written {
+            Some(res) => res,
+            None => write_term_vote(self.env.fs(), &sd, &wtv),
+        };
+        if let Err(e) = res {
             if !self.is_closed() {
                 self.wtv.clear();
                 self.set_write_err_locked(e.clone());
@@ -84,7 +94,18 @@ impl Raft {
         }
         self.wps = pse;
         let sd = self.sd.clone();
-        if let Err(e) = write_peer_state(self.env.fs(), &sd, ps) {
+        #[allow(unused_mut)]
+        let mut written = None;
+        // Planted bug (test builds only): the write is not synced.
+        #[cfg(any(test, feature = "testing"))]
+        if self.bugs.lazy_term_vote_write {
+            written = Some(self.env.fs().write_unsynced(&join(&sd, PEER_STATE_FILE), &self.wps).map_err(RaftError::from));
+        }
+        let res = match written {
+            Some(res) => res,
+            None => write_peer_state(self.env.fs(), &sd, ps),
+        };
+        if let Err(e) = res {
             if !self.is_closed() {
                 self.set_write_err_locked(e.clone());
                 self.warn(&format!("Error writing peer state file for {:?}: {e}", self.group));

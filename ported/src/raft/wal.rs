@@ -61,6 +61,11 @@ pub trait Wal {
     fn truncate(&mut self, seq: u64) -> Result<(), WalError>;
     /// Current state.
     fn state(&self) -> WalState;
+    /// Makes everything stored durable (the filestore's sync timer); a
+    /// no-op for stores with nothing to sync.
+    fn sync(&mut self) -> Result<(), WalError> {
+        Ok(())
+    }
     /// Stops the store; later calls fail with [`WalError::Closed`].
     fn stop(&mut self);
     /// Deletes the store's data.

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use super::peer_id::{id_bytes, id_from_bytes};
 use super::ID_LEN;
 
 /// Errors from encoding or decoding raft RPCs.
@@ -28,9 +29,6 @@ pub enum WireError {
         /// Actual length.
         got: usize,
     },
-    /// A peer id on the wire was not valid UTF-8.
-    #[error("raft: peer id is not valid UTF-8")]
-    BadPeerId,
 }
 
 /// Kind of a log entry; the byte values are the wire values.
@@ -217,7 +215,7 @@ impl AppendEntry {
     /// Writes into `scratch` when the whole encoding fits, returning that
     /// part of it; otherwise allocates and leaves `scratch` untouched.
     pub fn encode_into<'a>(&self, scratch: &'a mut [u8]) -> Result<Cow<'a, [u8]>, WireError> {
-        let ll = self.leader.len();
+        let ll = id_bytes(&self.leader).len();
         if ll != ID_LEN && ll != 0 {
             return Err(WireError::LeaderLen);
         }
@@ -253,7 +251,8 @@ impl AppendEntry {
             pos += b.len();
         };
         let mut id = [0u8; ID_LEN];
-        id[..self.leader.len()].copy_from_slice(self.leader.as_bytes());
+        let leader = id_bytes(&self.leader);
+        id[..leader.len()].copy_from_slice(&leader);
         put(&id);
         put(&self.term.to_le_bytes());
         put(&self.commit.to_le_bytes());
@@ -283,7 +282,7 @@ pub fn decode_append_entry(msg: &[u8], sub: Option<u64>, reply: &str) -> Result<
     if msg.len() < APPEND_ENTRY_BASE_LEN {
         return Err(WireError::BadAppendEntry);
     }
-    let leader = peer_id(&msg[..ID_LEN])?;
+    let leader = id_from_bytes(&msg[..ID_LEN]);
     let mut ae = AppendEntry::new(&leader, le_u64(&msg[8..]), le_u64(&msg[16..]), le_u64(&msg[24..]), le_u64(&msg[32..]), Vec::new());
     ae.reply = reply.to_string();
     ae.sub = sub;
@@ -352,7 +351,7 @@ pub fn decode_append_entry_response(msg: &[u8]) -> Result<AppendEntryResponse, W
     Ok(AppendEntryResponse {
         term: le_u64(&msg[0..]),
         index: le_u64(&msg[8..]),
-        peer: peer_id(&msg[16..16 + ID_LEN])?,
+        peer: id_from_bytes(&msg[16..16 + ID_LEN]),
         reply: String::new(),
         success: msg[24] == 1,
     })
@@ -394,7 +393,7 @@ pub fn decode_vote_request(msg: &[u8], reply: &str) -> Result<VoteRequest, WireE
         term: le_u64(&msg[0..]),
         last_term: le_u64(&msg[8..]),
         last_index: le_u64(&msg[16..]),
-        candidate: peer_id(&msg[24..24 + ID_LEN])?,
+        candidate: id_from_bytes(&msg[24..24 + ID_LEN]),
         reply: reply.to_string(),
     })
 }
@@ -435,7 +434,7 @@ pub fn decode_vote_response(msg: &[u8]) -> Result<VoteResponse, WireError> {
     }
     Ok(VoteResponse {
         term: le_u64(&msg[0..]),
-        peer: peer_id(&msg[8..16])?,
+        peer: id_from_bytes(&msg[8..16]),
         granted: msg[16] & 1 != 0,
         empty: msg[16] & 2 != 0,
     })
@@ -443,13 +442,9 @@ pub fn decode_vote_response(msg: &[u8]) -> Result<VoteResponse, WireError> {
 
 // Ids are copied like Go's `copy`: truncated to the field, zero padded.
 fn copy_id(dst: &mut [u8], id: &str) {
+    let id = id_bytes(id);
     let n = id.len().min(dst.len());
-    dst[..n].copy_from_slice(&id.as_bytes()[..n]);
-}
-
-// Go keeps ids as raw byte strings; here they must be UTF-8 (ids are ASCII in practice).
-fn peer_id(b: &[u8]) -> Result<String, WireError> {
-    String::from_utf8(b.to_vec()).map_err(|_| WireError::BadPeerId)
+    dst[..n].copy_from_slice(&id[..n]);
 }
 
 pub(crate) fn le_u64(b: &[u8]) -> u64 {
@@ -689,5 +684,32 @@ mod tests {
             put_varint(&mut b, v);
             assert_eq!(varint(&b), Some(v));
         }
+    }
+
+    // Go decodes ids with `string(msg[a:b])`, which takes any bytes; the
+    // port used to drop a message whose id was not UTF-8.
+    #[test]
+    fn decoders_take_any_id_bytes_and_reencode_them_unchanged() {
+        let raw = [0xffu8, 0xfe, 0x80, b'a', 0, 0xc3, 0x28, 0x01];
+        let mut vr = VoteRequest { term: 3, last_term: 2, last_index: 9, candidate: String::new(), reply: String::new() }.encode();
+        vr[24..32].copy_from_slice(&raw);
+        let got = decode_vote_request(&vr, "r").expect("any candidate bytes decode");
+        assert_eq!(got.encode(), vr);
+
+        let mut vresp = VoteResponse { term: 3, peer: String::new(), granted: true, empty: false }.encode();
+        vresp[8..16].copy_from_slice(&raw);
+        let got = decode_vote_response(&vresp).expect("any peer bytes decode");
+        assert_eq!(got.encode(), vresp);
+
+        let mut ar = AppendEntryResponse::new(3, 4, "", true).encode();
+        ar[16..24].copy_from_slice(&raw);
+        let got = decode_append_entry_response(&ar).expect("any peer bytes decode");
+        assert_eq!(got.encode(), ar);
+
+        let mut msg = AppendEntry::new("S1Nunr6R", 3, 1, 2, 4, vec![Entry::new(EntryType::Normal, b"x".to_vec())]).encode().expect("encodes");
+        msg[..8].copy_from_slice(&raw);
+        let got = decode_append_entry(&msg, None, "").expect("any leader bytes decode");
+        assert_eq!(got.encode().expect("re-encodes"), msg);
+        assert_eq!(&*crate::raft::peer_id::id_bytes(&got.leader), &raw[..]);
     }
 }

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::raft::env::{ClientId, Sid};
 use crate::raft::node::bootstrap_raft_node;
-use crate::raft::{FileWal, MemWal, PlantedBugs, Raft, RaftConfig, RaftState, RaftTimings, StorageType, Wal};
+#[cfg(any(test, feature = "testing"))]
+use crate::raft::PlantedBugs;
+use crate::raft::{FileWal, HealthCheck, MemWal, Raft, RaftConfig, RaftError, RaftState, RaftTimings, StorageType, Wal};
 
 use super::net::{Msg, Owner};
 use super::state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
@@ -65,11 +67,38 @@ pub struct NodeSlot {
     pub raft: Raft,
     /// The replicated state machine.
     pub sm: Box<dyn StateMachine>,
-    /// Planted bugs for this node.
+    /// Planted bugs for this node (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
     /// Held like a Go test holding the node's lock: messages queue up but
     /// the node and its state machine do not run.
     pub frozen: bool,
+    /// Busy until this simulated time (the goroutine has not been scheduled
+    /// yet): what arrives meanwhile queues up, so several select cases can
+    /// be ready when it runs.
+    pub busy_until: u64,
+    /// When the file WAL's sync timer next fires (`u64::MAX`: never).
+    pub next_wal_sync: u64,
+}
+
+/// How a file WAL reaches the disk: Go's server options `sync_always` and
+/// `sync_interval`, which `createRaftGroup` and `setupMetaGroup` hand to the
+/// WAL's filestore (`SyncAlways`, `SyncInterval`), for the meta, stream and
+/// consumer groups alike. Memory WALs have nothing to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// Every append is synced before it returns (`sync_always: true`).
+    Always,
+    /// Appends reach the disk when the filestore's timer syncs, every
+    /// interval (the first time after half to all of one).
+    Interval(Duration),
+}
+
+impl SyncPolicy {
+    /// The server's default: `sync_always` false, `sync_interval` 2 minutes.
+    pub const GO_DEFAULT: SyncPolicy = SyncPolicy::Interval(Duration::from_secs(120));
+    /// What Go's raft test helpers give their WALs (`createWAL`: 5 minutes).
+    pub const GO_TEST_HELPER: SyncPolicy = SyncPolicy::Interval(Duration::from_secs(300));
 }
 
 /// Receives messages on subjects, like a test's NATS subscription.
@@ -116,23 +145,20 @@ impl RaftGroup {
     }
 }
 
-/// Seed for a test: `NRG_SIM_SEED` if set, else a fixed value derived
-/// from the test name so runs are reproducible.
-pub fn test_seed(name: &str) -> u64 {
-    if let Ok(s) = std::env::var("NRG_SIM_SEED") {
-        if let Ok(v) = s.trim().parse::<u64>() {
-            return v;
-        }
-    }
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// Node id for a server name (Go: `getHash`): each of the first 8 bytes of
 /// its SHA-256 picks one of 62 alphanumeric digits.
 pub fn server_hash(name: &str) -> String {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let d = Sha256::digest(name.as_bytes());
     d[..8].iter().map(|&b| DIGITS[(b % 62) as usize] as char).collect()
+}
+
+// A node whose run loop spins is a livelock in the port: fail the run (the
+// cluster's drop handler then prints the seed and the recent log).
+fn tick_or_fail(n: &mut Raft, seed: u64) {
+    if let Err(e) = n.tick() {
+        panic!("{} on {} (seed {seed}): {e}", n.group(), n.id());
+    }
 }
 
 /// A simulated cluster.
@@ -152,14 +178,26 @@ pub struct Cluster {
     /// Timings for nodes created from now on (Go's package variables, as
     /// the Go test package sets them).
     pub timings: RaftTimings,
-    /// Planted bugs for nodes created from now on.
+    /// Planted bugs for nodes created from now on (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
-    /// Sync the file WAL on every append (needed for power-loss faults).
-    pub wal_sync_always: bool,
+    /// How file WALs created from now on reach the disk.
+    pub wal_sync: SyncPolicy,
+    /// Whether a restarted node starts with `RaftConfig::recovering`, as
+    /// JetStream's groups do after a server restart (createRaftGroup while
+    /// the meta layer recovers). Go's raft test helpers restart without it.
+    pub restart_recovering: bool,
+    /// `RaftConfig::track` for nodes created from now on. Go's test helpers
+    /// leave it off; JetStream's groups turn it on.
+    pub track: bool,
     /// Simulation steps taken.
     pub steps: u64,
     /// Called after every node turn with the slot that ran (invariant checks).
     pub after_tick: Option<Box<dyn FnMut(&mut Cluster, usize)>>,
+    /// Go's scheduler: the chance that a node's goroutine runs late after
+    /// a message arrives, and by at most how many nanoseconds. Drawn from
+    /// the seed, so runs differ in how often queues fill up before a turn.
+    pub sched_lag: (f64, u64),
     dirs: u64,
 }
 
@@ -187,19 +225,32 @@ impl Cluster {
     /// Port of createJetStreamClusterExplicit: cluster `name` of `n`
     /// servers named `S-1`, `S-2`... as in Go, so node ids match Go's.
     pub fn new(name: &str, n: usize, seed: u64) -> Cluster {
-        let servers = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
+        let servers: Vec<Server> = (1..=n).map(|i| Server::named(&format!("S-{i}"))).collect();
+        let world = World::new(seed);
+        let sched_lag = {
+            let mut rng = world.rng.borrow_mut();
+            let p = [0.0, 0.05, 0.2, 0.5][rng.index(4)];
+            (p, rng.range(20_000, 500_000))
+        };
+        for s in &servers {
+            world.node_registry.borrow_mut().insert(s.id.clone(), false);
+        }
         Cluster {
             name: name.to_string(),
-            world: World::new(seed),
+            world,
             seed,
             servers,
             nodes: Vec::new(),
             probes: Vec::new(),
             timings: RaftTimings::go_test_defaults(),
+            #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
-            wal_sync_always: true,
+            wal_sync: SyncPolicy::GO_TEST_HELPER,
+            restart_recovering: false,
+            track: false,
             steps: 0,
             after_tick: None,
+            sched_lag,
             dirs: 0,
         }
     }
@@ -243,24 +294,40 @@ impl Cluster {
         format!("/{}/{what}-{}", self.servers[server].name, self.dirs)
     }
 
-    fn open_wal(&self, storage: StorageType, dir: &str) -> Box<dyn Wal> {
-        match storage {
+    fn open_wal(&self, storage: StorageType, dir: &str) -> Result<Box<dyn Wal>, RaftError> {
+        Ok(match storage {
             StorageType::Memory => Box::new(MemWal::new()),
-            StorageType::File => match FileWal::open(Box::new(SimFs::new(self.world.clone())), dir, self.wal_sync_always) {
-                Ok(w) => Box::new(w),
-                Err(e) => panic!("opening WAL {dir}: {e}"),
-            },
+            StorageType::File => {
+                let always = self.wal_sync == SyncPolicy::Always;
+                Box::new(FileWal::open(Box::new(SimFs::new(self.world.clone())), dir, always)?)
+            }
+        })
+    }
+
+    // When a freshly opened file WAL first syncs (Go's setSyncTimer: between
+    // half the interval and the interval, so stores spread out).
+    fn first_wal_sync(&self, storage: StorageType) -> u64 {
+        match (storage, self.wal_sync) {
+            (StorageType::File, SyncPolicy::Interval(d)) => {
+                let d = d.as_nanos() as u64;
+                self.world.now.get() + d / 2 + self.world.rng.borrow_mut().below(d / 2)
+            }
+            _ => u64::MAX,
         }
     }
 
-    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>, bugs: PlantedBugs) -> Raft {
+    fn start_node(&self, slot: usize, server: usize, group: &str, store: &str, wal: Box<dyn Wal>) -> Result<Raft, RaftError> {
         let host = SimHost::new(self.world.clone(), server, slot, &self.servers[server].name);
+        #[allow(unused_mut)]
         let mut cfg = RaftConfig::new(group, store, wal);
-        cfg.planted_bugs = bugs;
-        match Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings) {
-            Ok(n) => n,
-            Err(e) => panic!("starting raft node for {group} on {}: {e}", self.servers[server].name),
+        cfg.track = self.track;
+        // A restarted node keeps the bugs it was created with.
+        #[cfg(any(test, feature = "testing"))]
+        {
+            cfg.planted_bugs = self.nodes.get(slot).map_or(self.bugs, |n| n.bugs);
         }
+        cfg.recovering = self.restart_recovering && self.nodes.get(slot).is_some();
+        Raft::start(Box::new(host), &self.servers[server].id, GLOBAL_ACCOUNT, cfg, self.timings)
     }
 
     /// Port of (*cluster).createRaftGroupWithPeers
@@ -273,25 +340,46 @@ impl Cluster {
         RaftGroup { name: name.to_string(), members }
     }
 
+    /// A node of group `name` on `server`, bootstrapped with `peers`;
+    /// returns its slot, or the error its disk gave it (nothing is added).
+    pub fn add_node_on(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> Result<usize, RaftError> {
+        self.try_add_node(name, server, peers, kind, storage)
+    }
+
     fn add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> usize {
+        match self.try_add_node(name, server, peers, kind, storage) {
+            Ok(slot) => slot,
+            Err(e) => panic!("starting raft node for {name} on {}: {e}", self.servers[server].name),
+        }
+    }
+
+    fn try_add_node(&mut self, name: &str, server: usize, peers: &[String], kind: SmKind, storage: StorageType) -> Result<usize, RaftError> {
         let store = self.new_dir(server, "nrg");
         let wal_dir = self.new_dir(server, "wal");
-        {
-            let mut fs = SimFs::new(self.world.clone());
-            if let Err(e) = bootstrap_raft_node(&mut fs, &store, peers, true) {
-                panic!("bootstrap: {e}");
-            }
-        }
+        bootstrap_raft_node(&mut SimFs::new(self.world.clone()), &store, peers, true)?;
         let slot = self.nodes.len();
-        let wal = self.open_wal(storage, &wal_dir);
-        let raft = self.start_node(slot, server, name, &store, wal, self.bugs);
+        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal))?;
+        let next_wal_sync = self.first_wal_sync(storage);
         let sm: Box<dyn StateMachine> = match kind {
             SmKind::Adder => Box::new(StateAdder::default()),
             SmKind::ChainOfBlocks => Box::new(ChainOfBlocks::new(&self.servers[server].name, raft.id())),
         };
-        self.nodes.push(NodeSlot { server, group: name.to_string(), store, wal_dir, storage, raft, sm, bugs: self.bugs, frozen: false });
+        self.nodes.push(NodeSlot {
+            server,
+            group: name.to_string(),
+            store,
+            wal_dir,
+            storage,
+            raft,
+            sm,
+            #[cfg(any(test, feature = "testing"))]
+            bugs: self.bugs,
+            frozen: false,
+            busy_until: 0,
+            next_wal_sync,
+        });
         self.drive_sm(slot);
-        slot
+        Ok(slot)
     }
 
     /// Port of (*cluster).createRaftGroupEx: members on random servers.
@@ -322,8 +410,17 @@ impl Cluster {
     /// Port of (*cluster).addInNewServer: one more server, `S-<n+1>`.
     pub fn add_in_new_server(&mut self) -> usize {
         let name = format!("S-{}", self.servers.len() + 1);
-        self.servers.push(Server::named(&name));
+        let server = Server::named(&name);
+        self.world.node_registry.borrow_mut().insert(server.id.clone(), false);
+        self.servers.push(server);
         self.servers.len() - 1
+    }
+
+    /// Marks a server offline (or back online) in every server's registry
+    /// of nodes, as a missed statsz heartbeat or a shutdown notice would.
+    pub fn set_offline(&mut self, server: usize, offline: bool) {
+        let id = self.servers[server].id.clone();
+        self.world.node_registry.borrow_mut().insert(id, offline);
     }
 
     /// Port of (*cluster).addNodeEx: a node of group `name` on a new
@@ -373,8 +470,11 @@ impl Cluster {
             storage: StorageType::Memory,
             raft,
             sm: Box::new(StateAdder::default()),
+            #[cfg(any(test, feature = "testing"))]
             bugs: PlantedBugs::default(),
             frozen: false,
+            busy_until: 0,
+            next_wal_sync: u64::MAX,
         });
         slot
     }
@@ -417,18 +517,31 @@ impl Cluster {
     /// Port of (*stateAdder).restart: a stopped node comes back on the same
     /// store (file WALs are reopened; memory WALs start empty).
     pub fn restart(&mut self, slot: usize) {
+        if let Err(e) = self.try_restart(slot) {
+            panic!("restarting the node in slot {slot}: {e}");
+        }
+    }
+
+    /// Like [`Cluster::restart`], but a node that cannot start (its disk
+    /// failed it) stays down and the error is returned.
+    pub fn try_restart(&mut self, slot: usize) -> Result<(), RaftError> {
         if self.nodes[slot].raft.state() != RaftState::Closed {
-            return;
+            return Ok(());
         }
         self.nodes[slot].raft.wait_for_stop();
-        self.nodes[slot].sm.restarting();
-        let (server, group, store, wal_dir, storage, bugs) = {
+        let (server, group, store, wal_dir, storage) = {
             let n = &self.nodes[slot];
-            (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage, n.bugs)
+            (n.server, n.group.clone(), n.store.clone(), n.wal_dir.clone(), n.storage)
         };
-        let wal = self.open_wal(storage, &wal_dir);
-        self.nodes[slot].raft = self.start_node(slot, server, &group, &store, wal, bugs);
+        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, &group, &store, wal))?;
+        // A node that shut itself down (a write error) never had its state
+        // machine stopped: do it now, the restart rebuilds it from the log.
+        self.nodes[slot].sm.stopped();
+        self.nodes[slot].sm.restarting();
+        self.nodes[slot].raft = raft;
+        self.nodes[slot].next_wal_sync = self.first_wal_sync(storage);
         self.drive_sm(slot);
+        Ok(())
     }
 
     /// Power loss on the server of `slot`: the node dies without cleanup
@@ -476,7 +589,11 @@ impl Cluster {
         let mut next = self.world.net.borrow().next_time();
         for n in self.nodes.iter().filter(|n| !n.frozen) {
             if let Some(d) = n.raft.next_deadline() {
-                next = Some(next.map_or(d.0, |x| x.min(d.0)));
+                let at = d.0.max(n.busy_until);
+                next = Some(next.map_or(at, |x| x.min(at)));
+                if n.next_wal_sync != u64::MAX {
+                    next = Some(next.map_or(n.next_wal_sync, |x| x.min(n.next_wal_sync)));
+                }
             }
         }
         next
@@ -489,20 +606,27 @@ impl Cluster {
         let now = self.world.now.get().max(next);
         self.world.now.set(now);
         self.steps += 1;
+        self.run_wal_sync_timers(now);
         loop {
             let popped = self.world.net.borrow_mut().pop_due(now);
             let Some((sid, owner, msg)) = popped else { break };
             match owner {
                 Owner::Node(slot) => {
-                    let n = &mut self.nodes[slot];
-                    n.raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
-                    // The run loop wakes for each message as it arrives, so
-                    // messages are handled in arrival order.
-                    if !n.frozen {
-                        n.raft.tick();
-                        self.drive_sm(slot);
-                        self.run_after_tick(slot);
+                    self.nodes[slot].raft.deliver(sid, &msg.subject, &msg.reply, &msg.data);
+                    // The run loop usually wakes for each message as it
+                    // arrives; sometimes its goroutine is scheduled late and
+                    // more work piles up first.
+                    if self.nodes[slot].frozen || self.nodes[slot].busy_until > now {
+                        continue;
                     }
+                    let (p, max) = self.sched_lag;
+                    if p > 0.0 && self.world.rng.borrow_mut().chance(p) {
+                        self.nodes[slot].busy_until = now + self.world.rng.borrow_mut().range(1, max);
+                        continue;
+                    }
+                    tick_or_fail(&mut self.nodes[slot].raft, self.seed);
+                    self.drive_sm(slot);
+                    self.run_after_tick(slot);
                 }
                 Owner::Probe(p) => self.probe_receive(p, msg),
             }
@@ -510,13 +634,13 @@ impl Cluster {
         for _ in 0..64 {
             let mut any = false;
             for slot in 0..self.nodes.len() {
-                if self.nodes[slot].frozen {
+                if self.nodes[slot].frozen || self.nodes[slot].busy_until > now {
                     continue;
                 }
                 let due = self.nodes[slot].raft.next_deadline().is_some_and(|d| d.0 <= now);
                 if due {
                     any = true;
-                    self.nodes[slot].raft.tick();
+                    tick_or_fail(&mut self.nodes[slot].raft, self.seed);
                 }
                 self.drive_sm(slot);
                 if due {
@@ -528,6 +652,19 @@ impl Cluster {
             }
         }
         true
+    }
+
+    // The filestore's sync timer of every running file WAL that is due. A
+    // failed sync is kept by the WAL and fails the node's next write.
+    fn run_wal_sync_timers(&mut self, now: u64) {
+        let SyncPolicy::Interval(every) = self.wal_sync else { return };
+        for n in self.nodes.iter_mut() {
+            if n.frozen || n.next_wal_sync > now || n.raft.state() == RaftState::Closed {
+                continue;
+            }
+            n.next_wal_sync = now + every.as_nanos() as u64;
+            let _ = n.raft.wal_mut().sync();
+        }
     }
 
     /// Runs the simulation for `d` of simulated time.
@@ -744,6 +881,23 @@ impl Cluster {
     /// system account's client count.
     pub fn num_node_clients(&self) -> usize {
         self.world.net.borrow().num_node_clients()
+    }
+
+    /// Go's `n.Healthy()` on the node in `slot`: when commits wait to be
+    /// applied, the forward-progress probe runs on the simulated clock, a
+    /// millisecond at a time, while every node and state machine (this
+    /// node's included, unless frozen) keeps running.
+    pub fn healthy(&mut self, slot: usize) -> bool {
+        let mut probe = match self.nodes[slot].raft.healthy() {
+            HealthCheck::Done(h) => return h,
+            HealthCheck::Probing(p) => p,
+        };
+        loop {
+            self.run_for(Duration::from_millis(1));
+            if let Some(h) = self.nodes[slot].raft.check_forward_progress(&mut probe) {
+                return h;
+            }
+        }
     }
 
     /// Port of (*cluster).waitOnAllCurrent for the given group: every

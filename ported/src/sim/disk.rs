@@ -1,7 +1,11 @@
 //! Simulated disk shared by all simulated servers. Appends are volatile
 //! until synced; a power loss on a server drops each file's unsynced tail,
 //! optionally keeping a torn prefix of it, and can be armed to strike in the
-//! middle of the server's next append.
+//! middle of the server's next write. Whole-file replaces are atomic and
+//! synced (Go's `writeFileWithSync`: temporary file, rename, directory
+//! sync), unless written unsynced, in which case a power loss brings back
+//! the file's last durable contents. Writes, syncs and reads can fail with
+//! injected I/O errors.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,13 +17,32 @@ use super::rng::SimRng;
 struct SimFile {
     data: Vec<u8>,
     synced_len: usize,
+    // Contents a power loss brings back: set by an unsynced replace.
+    durable: Option<Vec<u8>>,
 }
 
-/// Faults the disk can inject.
+/// Faults the disk can inject. Error rates are per operation; "WAL"
+/// means a file-backed raft log (`wal.log`), "state" every other file
+/// (`tav.idx`, `peers.idx`, snapshots).
 #[derive(Debug, Clone, Default)]
 pub struct DiskFaults {
     /// On power loss keep a random prefix of each unsynced tail.
     pub torn_writes: bool,
+    /// Chance that a WAL append or rewrite fails with EIO, writing nothing.
+    pub wal_write_error: f64,
+    /// Chance that syncing a WAL fails with EIO (its tail stays unsynced).
+    pub wal_sync_error: f64,
+    /// Chance that a read of WAL records fails with EIO.
+    pub wal_read_error: f64,
+    /// Chance that writing a state file fails with EIO.
+    pub state_write_error: f64,
+    /// Chance that reading a state file fails with EIO.
+    pub state_read_error: f64,
+}
+
+/// Whether `path` is a file-backed WAL's log file.
+pub fn is_wal_path(path: &str) -> bool {
+    path.ends_with("/wal.log")
 }
 
 /// All files of all servers; paths start with `/<server>/`.
@@ -35,6 +58,8 @@ pub struct SimDisk {
     pub faults: DiskFaults,
     /// Count of appends, for tests.
     pub appends: u64,
+    /// Injected I/O errors so far.
+    pub injected_errors: u64,
 }
 
 fn server_of(path: &str) -> String {
@@ -61,46 +86,126 @@ impl SimDisk {
         Ok(())
     }
 
-    pub(crate) fn read(&self, path: &str) -> Result<Vec<u8>, FsError> {
+    // An injected EIO, drawn at `rate`.
+    fn inject(&mut self, rate: f64, op: &str, path: &str, rng: &mut SimRng) -> Result<(), FsError> {
+        if rate > 0.0 && rng.chance(rate) {
+            self.injected_errors += 1;
+            return Err(FsError::Io(format!("{path}: {op}: input/output error (injected)")));
+        }
+        Ok(())
+    }
+
+    fn write_rate(&self, path: &str) -> f64 {
+        if is_wal_path(path) {
+            self.faults.wal_write_error
+        } else {
+            self.faults.state_write_error
+        }
+    }
+
+    pub(crate) fn read(&mut self, path: &str, rng: &mut SimRng) -> Result<Vec<u8>, FsError> {
         self.check_alive(path)?;
+        let rate = if is_wal_path(path) { self.faults.wal_read_error } else { self.faults.state_read_error };
+        self.inject(rate, "read", path, rng)?;
         self.files.get(path).map(|f| f.data.clone()).ok_or_else(|| FsError::NotFound(path.to_string()))
     }
 
-    pub(crate) fn write_sync(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
+    /// `len` bytes at `offset` (fewer at the end of the file).
+    pub(crate) fn read_at(&mut self, path: &str, offset: u64, len: usize, rng: &mut SimRng) -> Result<Vec<u8>, FsError> {
         self.check_alive(path)?;
+        let rate = if is_wal_path(path) { self.faults.wal_read_error } else { self.faults.state_read_error };
+        self.inject(rate, "read", path, rng)?;
+        let f = self.files.get(path).ok_or_else(|| FsError::NotFound(path.to_string()))?;
+        let start = (offset as usize).min(f.data.len());
+        let end = start.saturating_add(len).min(f.data.len());
+        Ok(f.data[start..end].to_vec())
+    }
+
+    // Whether the server's power fails during this write; if so the server
+    // is dead until its power loss is applied.
+    fn strikes(&mut self, path: &str) -> bool {
+        let server = server_of(path);
+        if self.crash_on_next_append.remove(&server) {
+            self.dead.insert(server);
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn write_sync(&mut self, path: &str, data: &[u8], rng: &mut SimRng) -> Result<(), FsError> {
+        self.check_alive(path)?;
+        let rate = self.write_rate(path);
+        self.inject(rate, "write", path, rng)?;
+        if self.strikes(path) {
+            // The temporary file never replaced the old one.
+            return Err(FsError::Io(format!("{path}: power lost during write")));
+        }
         for d in parent_dirs(path) {
             self.dirs.insert(d);
         }
-        self.files.insert(path.to_string(), SimFile { data: data.to_vec(), synced_len: data.len() });
+        self.files.insert(path.to_string(), SimFile { data: data.to_vec(), synced_len: data.len(), durable: None });
+        Ok(())
+    }
+
+    /// Replaces a file without syncing it (Go's `os.WriteFile`): until the
+    /// next sync of it, a power loss brings back what it held before (with
+    /// torn writes, possibly an empty file).
+    pub fn write_unsynced(&mut self, path: &str, data: &[u8], rng: &mut SimRng) -> Result<(), FsError> {
+        self.check_alive(path)?;
+        let rate = self.write_rate(path);
+        self.inject(rate, "write", path, rng)?;
+        for d in parent_dirs(path) {
+            self.dirs.insert(d);
+        }
+        let f = self.files.entry(path.to_string()).or_default();
+        if f.durable.is_none() {
+            let mut before = f.data.clone();
+            before.truncate(f.synced_len);
+            f.durable = Some(before);
+        }
+        f.data = data.to_vec();
+        f.synced_len = 0;
+        if self.strikes(path) {
+            return Err(FsError::Io(format!("{path}: power lost during write")));
+        }
         Ok(())
     }
 
     pub(crate) fn append(&mut self, path: &str, data: &[u8], rng: &mut SimRng) -> Result<(), FsError> {
         self.check_alive(path)?;
+        let rate = self.write_rate(path);
+        self.inject(rate, "write", path, rng)?;
         self.appends += 1;
         for d in parent_dirs(path) {
             self.dirs.insert(d);
         }
-        let server = server_of(path);
-        let f = self.files.entry(path.to_string()).or_default();
-        if self.crash_on_next_append.remove(&server) {
+        if self.strikes(path) {
             // Power fails mid-write: part of the record reaches the platter.
             let keep = rng.index(data.len());
+            let f = self.files.entry(path.to_string()).or_default();
             f.data.extend_from_slice(&data[..keep]);
             f.synced_len = f.data.len();
-            self.dead.insert(server);
             return Err(FsError::Io(format!("{path}: power lost during write")));
         }
+        let f = self.files.entry(path.to_string()).or_default();
         f.data.extend_from_slice(data);
         Ok(())
     }
 
-    pub(crate) fn sync(&mut self, path: &str) -> Result<(), FsError> {
+    pub(crate) fn sync(&mut self, path: &str, rng: &mut SimRng) -> Result<(), FsError> {
         self.check_alive(path)?;
+        let rate = if is_wal_path(path) { self.faults.wal_sync_error } else { 0.0 };
+        self.inject(rate, "fsync", path, rng)?;
         if let Some(f) = self.files.get_mut(path) {
             f.synced_len = f.data.len();
+            f.durable = None;
         }
         Ok(())
+    }
+
+    /// Whether `path` has data a power loss would lose.
+    pub fn has_unsynced(&self, path: &str) -> bool {
+        self.files.get(path).is_some_and(|f| f.durable.is_some() || f.synced_len < f.data.len())
     }
 
     pub(crate) fn remove(&mut self, path: &str) -> Result<(), FsError> {
@@ -149,7 +254,8 @@ impl SimDisk {
         self.files.contains_key(path) || self.dirs.contains(path.trim_end_matches('/'))
     }
 
-    /// Arms a power loss in the middle of `server`'s next append.
+    /// Arms a power loss in the middle of `server`'s next write (an append,
+    /// or a file replace, which then does not happen).
     pub fn crash_during_next_append(&mut self, server: &str) {
         self.crash_on_next_append.insert(server.to_string());
     }
@@ -170,6 +276,14 @@ impl SimDisk {
         let prefix = format!("/{server}/");
         for (path, f) in self.files.iter_mut() {
             if !path.starts_with(&prefix) {
+                continue;
+            }
+            if let Some(before) = f.durable.take() {
+                // An unsynced replace: the old contents come back, or with
+                // torn writes possibly nothing (the truncation reached the
+                // disk, the new data did not).
+                f.data = if self.faults.torn_writes && rng.chance(0.5) { Vec::new() } else { before };
+                f.synced_len = f.data.len();
                 continue;
             }
             let mut keep = f.synced_len;
@@ -201,6 +315,6 @@ impl SimDisk {
         for d in parent_dirs(path) {
             self.dirs.insert(d);
         }
-        self.files.insert(path.to_string(), SimFile { data: data.to_vec(), synced_len: data.len() });
+        self.files.insert(path.to_string(), SimFile { data: data.to_vec(), synced_len: data.len(), durable: None });
     }
 }

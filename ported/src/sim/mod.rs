@@ -13,12 +13,14 @@ pub mod js;
 pub mod net;
 pub mod rng;
 pub mod schedule;
+pub mod seeds;
 pub mod shapes;
 pub mod state_machines;
 pub mod world;
 
-pub use cluster::{server_hash, test_seed, Cluster, NodeSlot, ProbeId, RaftGroup, Server, SmKind, GLOBAL_ACCOUNT};
+pub use cluster::{server_hash, Cluster, NodeSlot, ProbeId, RaftGroup, Server, SmKind, SyncPolicy, GLOBAL_ACCOUNT};
 pub use net::Msg;
+pub use seeds::{sweep, test_seed};
 pub use rng::SimRng;
 pub use state_machines::{encode_delta, ChainOfBlocks, StateAdder, StateMachine};
 pub use world::World;

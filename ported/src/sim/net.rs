@@ -29,6 +29,17 @@ pub enum Owner {
     Probe(usize),
 }
 
+/// Append entries: the live stream (`$NRG.AE.<group>`) and catch-up
+/// streams (`$NRG.CR.<inbox>`), and the requests that open a catch-up
+/// stream (responses whose reply is a `$NRG.CR.` inbox). A duplicated or
+/// late append entry makes a follower truncate or reset entries it has
+/// already acknowledged (processAppendEntry's `ae.pindex <= n.pindex` arm),
+/// and a duplicated catch-up request makes the leader send its snapshot
+/// twice to one inbox, the second copy stored as a log entry; raft.go is
+/// only safe when these arrive once and in order, as NATS routes deliver
+/// them.
+pub const APPEND_ENTRY_SUBJECTS: [&str; 2] = ["$NRG.AE.", "$NRG.CR."];
+
 /// Delay and fault probabilities.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
@@ -47,6 +58,13 @@ pub struct NetConfig {
     pub dup: f64,
     /// Probability a message ignores per-link FIFO order.
     pub reorder: f64,
+    /// Subject prefixes whose messages (by subject or reply) are never
+    /// duplicated or reordered,
+    /// whatever `dup` and `reorder` say: the streams a NATS route (one TCP
+    /// connection per server pair and account) delivers once and in order,
+    /// and which raft.go relies on being so (see
+    /// [`APPEND_ENTRY_SUBJECTS`]).
+    pub in_order: Vec<String>,
     /// Probability a message is held back much longer (later messages on
     /// the same link queue behind it unless reordered).
     pub long_delay: f64,
@@ -64,6 +82,7 @@ impl Default for NetConfig {
             drop: 0.0,
             dup: 0.0,
             reorder: 0.0,
+            in_order: Vec::new(),
             long_delay: 0.0,
             long_delay_max: 0,
         }
@@ -306,7 +325,11 @@ impl Network {
                     continue;
                 }
             }
-            let copies = if rng.chance(self.cfg.dup) { 2 } else { 1 };
+            // A catch-up request is a response whose reply is the catch-up
+            // inbox: it belongs to the stream it opens.
+            let in_order = self.cfg.in_order.iter().any(|p| subject.starts_with(p.as_str()) || reply.starts_with(p.as_str()));
+            let (dup, reorder) = if in_order { (0.0, 0.0) } else { (self.cfg.dup, self.cfg.reorder) };
+            let copies = if rng.chance(dup) { 2 } else { 1 };
             for _ in 0..copies {
                 let delay = rng.range(lo, hi);
                 let mut at = now + delay.max(1);
@@ -314,7 +337,7 @@ impl Network {
                 if rng.chance(self.cfg.long_delay) {
                     at += rng.below(self.cfg.long_delay_max.max(1));
                 }
-                if !rng.chance(self.cfg.reorder) {
+                if !rng.chance(reorder) {
                     let last = self.link_last.get(&link).copied().unwrap_or(0);
                     at = at.max(last);
                     self.link_last.insert(link, at);

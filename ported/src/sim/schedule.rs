@@ -1,22 +1,111 @@
-//! Random fault schedules over a 3- or 5-node chain-of-blocks group: the
-//! simulation behind the invariant tests. Uniform random events (proposals,
-//! snapshots, isolation, partitions, stalled links, crashes, torn writes,
-//! stops, restarts, step-downs) plus, in most five-node runs, one composite
-//! shape from [`super::shapes`]. One seed fixes everything; a failing seed
-//! replays exactly.
+//! Random fault schedules over a chain-of-blocks group of three or five
+//! nodes: the simulation behind the invariant tests. One seed fixes the
+//! group's storage (file or memory WALs) and sync policy, the network's
+//! fault rates and the disk's error rates, then a stream of uniformly
+//! random events: proposals, snapshots, isolation, partitions, stalled
+//! links, process crashes, power loss (of one server, in the middle of a
+//! write, or of a majority at once), pauses, step-downs, peers removed
+//! (the leader too) and added, observers, exhausted resources. In most
+//! five-node runs one composite shape from [`super::shapes`] also plays.
+//! The checker of [`super::invariants`] runs after every node turn; after
+//! the faults the group is healed and must elect a leader and converge
+//! within bounded simulated time. A failing seed replays exactly.
+//!
+//! What the full model leaves out, because Go's raft does not survive it
+//! (each is reproduced by a test of its own and reported as an upstream
+//! finding): duplicated or reordered append entries (NATS routes deliver
+//! them once and in order), power loss under lazy sync (Go's default),
+//! read errors on the WAL, write or read errors on the term/vote file, and
+//! membership changes in memory-WAL groups.
+//! [`FaultModel`] turns each back on.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::raft::{PlantedBugs, RaftState};
+#[cfg(any(test, feature = "testing"))]
+use crate::raft::PlantedBugs;
+use crate::raft::{RaftState, StorageType};
 
-use super::cluster::{Cluster, SmKind};
-use super::invariants::Invariants;
+use super::cluster::{Cluster, RaftGroup, SmKind, SyncPolicy};
+use super::invariants::{Invariants, SkippedIndex};
+use super::net::APPEND_ENTRY_SUBJECTS;
 use super::shapes::{stale_acks_across_elections, stale_vote_across_split, ShapeOutcome};
 
 /// Prefix of a failure that is about progress, not safety.
 pub const LIVENESS: &str = "liveness: ";
+
+/// After healing, a leader must be elected within this much simulated time.
+pub const LEADER_AFTER_HEAL: Duration = Duration::from_secs(30);
+/// After healing, the replicas must converge within this much simulated time.
+pub const CONVERGE_AFTER_HEAL: Duration = Duration::from_secs(60);
+
+/// Which faults a schedule may draw. [`FaultModel::default`] is the full
+/// model the invariant tests run with 0 violations; the other switches add
+/// the faults Go's raft is known not to survive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultModel {
+    /// Play a composite fault shape in most five-node runs.
+    pub shapes: bool,
+    /// Let duplication and reordering reach append entries too.
+    pub append_entry_faults: bool,
+    /// Force this sync policy for file WALs (default: drawn per seed,
+    /// sync_always or an interval, with power loss only under sync_always).
+    pub sync: Option<SyncPolicy>,
+    /// Allow power loss whatever the sync policy.
+    pub power_loss_under_lazy_sync: bool,
+    /// Weight of the "a majority loses power at once" event.
+    pub correlated_power_loss: u64,
+    /// Force the WAL kind (default: drawn per seed, a quarter memory).
+    pub storage: Option<StorageType>,
+    /// Inject read errors into WAL loads.
+    pub wal_read_errors: bool,
+    /// Inject write and read errors into the term/vote and peer files.
+    pub state_file_errors: bool,
+    /// Change membership in memory-WAL groups too. A replica that restarts
+    /// empty with a stale peer state can then win an election with the
+    /// vote of a brand-new replica (an empty log counts while a node is
+    /// initializing) and erase committed entries.
+    pub memory_membership_changes: bool,
+    /// Add replicas whatever the group's state, able to campaign at once.
+    /// By default a replica joins only a healed group whose members are all
+    /// up and in sync, as an operator scales a stream up; it stays an
+    /// observer until it has applied its own addition, and the network stays
+    /// quiet (no drops, duplicates or reordering) until it has. Go's raft
+    /// does not survive an election while a new replica is catching up: a
+    /// candidate counts votes from any peer, members or not, and a new
+    /// replica grants any candidate (its log is empty) with a vote that
+    /// counts as full while it is initializing, so a lagging member plus the
+    /// new replica outvote a committed entry; and the new replica itself,
+    /// applying old peer-state entries as it catches up, adopts the older,
+    /// smaller peer set and can win with one lagging member's vote.
+    pub unguarded_additions: bool,
+    /// Keep crashing and restarting nodes (and failing their disks, which
+    /// shuts them down) after a replica was added. By default a seed stops
+    /// doing so once it added one: a node that restarts replays its WAL only
+    /// up to the commit index its stored entries carry, so it can re-apply
+    /// an older peer-state entry and miss the committed addition, and two
+    /// such nodes form a majority of the old, smaller group.
+    pub additions_with_restarts: bool,
+}
+
+impl Default for FaultModel {
+    fn default() -> Self {
+        FaultModel {
+            shapes: true,
+            append_entry_faults: false,
+            sync: None,
+            power_loss_under_lazy_sync: false,
+            correlated_power_loss: 1,
+            storage: None,
+            wal_read_errors: false,
+            state_file_errors: false,
+            memory_membership_changes: false,
+            unguarded_additions: false,
+            additions_with_restarts: false,
+        }
+    }
+}
 
 /// Shape of one simulated run.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +114,24 @@ pub struct ScheduleConfig {
     pub nodes: usize,
     /// Simulated time under faults.
     pub duration: Duration,
-    /// Bugs planted in every node.
+    /// Which faults may be drawn.
+    pub faults: FaultModel,
+    /// Bugs planted in every node (test builds only).
+    #[cfg(any(test, feature = "testing"))]
     pub bugs: PlantedBugs,
+}
+
+impl ScheduleConfig {
+    /// The full fault model over `nodes` nodes for `duration`.
+    pub fn new(nodes: usize, duration: Duration) -> Self {
+        ScheduleConfig {
+            nodes,
+            duration,
+            faults: FaultModel::default(),
+            #[cfg(any(test, feature = "testing"))]
+            bugs: PlantedBugs::default(),
+        }
+    }
 }
 
 /// What a run did.
@@ -40,6 +145,49 @@ pub struct RunStats {
     pub checks: u64,
     /// Outcome of the composite fault shape, when the run used one.
     pub shape: Option<ShapeOutcome>,
+    /// Storage of the group's WALs.
+    pub storage: Option<StorageType>,
+    /// Sync policy of the group's file WALs.
+    pub sync: Option<SyncPolicy>,
+    /// Power losses (single servers and majorities).
+    pub power_losses: u64,
+    /// Disk errors injected.
+    pub disk_errors: u64,
+    /// Write errors the nodes saw (upstream's write-error assertion).
+    pub write_errors_seen: u64,
+    /// Peers removed (the leader among them).
+    pub removals: u64,
+    /// Removal requests whose target was the leader at the time.
+    pub leader_removal_requests: u64,
+    /// Peers added.
+    pub additions: u64,
+    /// Committed indexes the checker could not load.
+    pub skipped: Vec<SkippedIndex>,
+}
+
+// The sim's view of one member: paused until, removed from the group.
+#[derive(Debug, Clone, Copy, Default)]
+struct MemberState {
+    paused_until: Option<u64>,
+    removed: bool,
+    // An added replica held as an observer until its addition is applied.
+    learner: bool,
+}
+
+struct Run {
+    c: Cluster,
+    rg: RaftGroup,
+    inv: Rc<RefCell<Invariants>>,
+    members: Vec<MemberState>,
+    storage: StorageType,
+    power_loss_ok: bool,
+    max_members: usize,
+    stats: RunStats,
+    // The drawn configuration, for failure messages.
+    setting: String,
+    // Whether nodes may still go down (see FaultModel::additions_with_restarts).
+    restarts_ok: bool,
+    additions_with_restarts: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,9 +198,17 @@ enum Shape {
 
 /// Runs one seed; `Err` carries the first invariant violation.
 pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> {
+    let faults = cfg.faults;
     let mut c = Cluster::new("SIM", cfg.nodes, seed);
-    c.bugs = cfg.bugs;
+    #[cfg(any(test, feature = "testing"))]
     {
+        c.bugs = cfg.bugs;
+    }
+    // The groups JetStream makes: resource limits tracked, restarts recover.
+    c.track = true;
+    c.restart_recovering = true;
+    let mut disk_faults = super::disk::DiskFaults::default();
+    let (storage, sync) = {
         let mut rng = c.world.rng.borrow_mut();
         // Tight, overlapping election windows make split votes and
         // competing candidates common.
@@ -61,23 +217,45 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         c.timings.max_election_timeout = Duration::from_millis(min_et + rng.range(20, 2000));
         c.timings.hb_interval = Duration::from_millis(rng.range(20, 100));
         c.timings.lost_quorum_check = 4 * c.timings.hb_interval;
+        let storage = faults.storage.unwrap_or(if rng.chance(0.25) { StorageType::Memory } else { StorageType::File });
+        let sync = faults.sync.unwrap_or_else(|| match rng.below(4) {
+            0 | 1 => SyncPolicy::Always,
+            2 => SyncPolicy::GO_DEFAULT,
+            _ => SyncPolicy::Interval(Duration::from_millis(rng.range(20, 2000))),
+        });
         let mut net = c.world.net.borrow_mut();
-        net.tap = true;
         net.cfg.drop = if rng.chance(0.5) { 0.0 } else { rng.below(5) as f64 / 100.0 };
-        // NATS routes are TCP: no duplicates, FIFO per connection. raft.go
-        // relies on that (a redelivered catch-up snapshot entry is stored
-        // as a log entry), so duplicate and reorder faults stay off here.
-        net.cfg.dup = 0.0;
-        net.cfg.reorder = 0.0;
+        net.cfg.dup = if rng.chance(0.3) { 0.0 } else { rng.range(1, 30) as f64 / 1000.0 };
+        net.cfg.reorder = if rng.chance(0.3) { 0.0 } else { rng.range(1, 30) as f64 / 1000.0 };
+        if !faults.append_entry_faults {
+            net.cfg.in_order = APPEND_ENTRY_SUBJECTS.iter().map(|s| s.to_string()).collect();
+        }
         net.cfg.max_delay = rng.range(1, 20) * 1_000_000;
         net.cfg.long_delay = if rng.chance(0.5) { 0.0 } else { 0.02 };
         net.cfg.long_delay_max = rng.range(100, 3000) * 1_000_000;
-    }
+        drop(net);
+        // Drawn now, applied once the group exists (its creation must work).
+        let disk = &mut disk_faults;
+        if rng.chance(0.5) {
+            disk.wal_write_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.wal_sync_error = rng.range(1, 10) as f64 / 1000.0;
+        }
+        if faults.wal_read_errors {
+            disk.wal_read_error = rng.range(1, 10) as f64 / 1000.0;
+        }
+        if faults.state_file_errors {
+            disk.state_write_error = rng.range(1, 10) as f64 / 1000.0;
+            disk.state_read_error = rng.range(1, 10) as f64 / 1000.0;
+        }
+        disk.torn_writes = rng.chance(0.7);
+        (storage, sync)
+    };
+    c.wal_sync = sync;
     // Most five-node runs also play one composite fault shape (see
     // `shapes`), once, at a random point of the schedule. Both shapes need
     // five nodes, so three-node runs skip this draw.
     let mut shape_at = None;
-    if cfg.nodes >= 5 {
+    if cfg.nodes >= 5 && faults.shapes {
         let mut rng = c.world.rng.borrow_mut();
         let roll = rng.below(100);
         let at = Duration::from_millis(rng.range(200, 3000)).as_nanos() as u64;
@@ -87,7 +265,8 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
             _ => None,
         };
     }
-    let rg = c.create_raft_group("SIM", cfg.nodes, SmKind::ChainOfBlocks);
+    let rg = c.create_raft_group_ex("SIM", cfg.nodes, SmKind::ChainOfBlocks, storage);
+    c.world.disk.borrow_mut().faults = disk_faults;
     for &m in &rg.members {
         c.rcob(m).max_block_size = 64;
     }
@@ -95,158 +274,494 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
     let hook = inv.clone();
     c.after_tick = Some(Box::new(move |c: &mut Cluster, slot| hook.borrow_mut().check(c, slot)));
 
-    let mut stats = RunStats::default();
-    let end = c.world.now.get() + cfg.duration.as_nanos() as u64;
-    let n_servers = c.servers.len();
-    while c.world.now.get() < end {
-        let wait = c.world.rng.borrow_mut().range(10, 250);
-        c.run_for(Duration::from_millis(wait));
-        if inv.borrow().violation.is_some() {
+    let setting = {
+        let net = c.world.net.borrow();
+        let disk = c.world.disk.borrow();
+        format!(
+            "{} nodes, {storage:?} WAL, {sync:?}, drop {} dup {} reorder {}, disk errors w{} s{} r{}, torn {}",
+            cfg.nodes,
+            net.cfg.drop,
+            net.cfg.dup,
+            net.cfg.reorder,
+            disk.faults.wal_write_error,
+            disk.faults.wal_sync_error,
+            disk.faults.wal_read_error,
+            disk.faults.torn_writes
+        )
+    };
+    let mut run = Run {
+        members: vec![MemberState::default(); rg.members.len()],
+        rg,
+        c,
+        inv,
+        storage,
+        // A memory WAL has nothing on disk to lose; a file WAL survives
+        // power loss only if every append was synced.
+        power_loss_ok: storage == StorageType::File && (sync == SyncPolicy::Always || faults.power_loss_under_lazy_sync),
+        max_members: cfg.nodes + 2,
+        stats: RunStats { storage: Some(storage), sync: (storage == StorageType::File).then_some(sync), ..RunStats::default() },
+        setting,
+        restarts_ok: true,
+        additions_with_restarts: faults.additions_with_restarts,
+    };
+
+    let end = run.c.world.now.get() + cfg.duration.as_nanos() as u64;
+    while run.c.world.now.get() < end {
+        let wait = run.c.world.rng.borrow_mut().range(10, 250);
+        run.c.run_for(Duration::from_millis(wait));
+        if run.violated() {
             break;
         }
-        stats.events += 1;
-        if let Some((_, shape)) = shape_at.filter(|(t, _)| c.world.now.get() >= *t) {
+        run.housekeeping();
+        run.stats.events += 1;
+        if let Some((_, shape)) = shape_at.filter(|(t, _)| run.c.world.now.get() >= *t && run.restarts_ok) {
             shape_at = None;
-            stats.shape = Some(match shape {
-                Shape::StaleAcks => stale_acks_across_elections(&mut c, &rg, &inv),
-                Shape::StaleVote => stale_vote_across_split(&mut c, &rg, &inv),
+            let rg = run.current_group();
+            run.unpause_all();
+            run.stats.shape = Some(match shape {
+                Shape::StaleAcks => stale_acks_across_elections(&mut run.c, &rg, &run.inv),
+                Shape::StaleVote => stale_vote_across_split(&mut run.c, &rg, &run.inv),
             });
-            if inv.borrow().violation.is_some() {
+            if run.violated() {
                 break;
             }
             continue;
         }
-        let roll = c.world.rng.borrow_mut().below(100);
-        let pick = rg.random_member(&c);
-        let running = c.nodes[pick].raft.state() != RaftState::Closed;
+        run.random_event(faults);
+    }
+    run.heal_and_settle()
+}
+
+impl Run {
+    fn violated(&self) -> bool {
+        self.inv.borrow().violation.is_some()
+    }
+
+    fn server_name(&self, slot: usize) -> String {
+        self.c.servers[self.c.nodes[slot].server].name.clone()
+    }
+
+    fn running(&self, slot: usize) -> bool {
+        self.c.nodes[slot].raft.state() != RaftState::Closed
+    }
+
+    // Members not removed from the group, as a group.
+    fn current_group(&self) -> RaftGroup {
+        let members = self.rg.members.iter().zip(&self.members).filter(|(_, st)| !st.removed).map(|(m, _)| *m).collect();
+        RaftGroup { name: self.rg.name.clone(), members }
+    }
+
+    fn live_members(&self) -> Vec<usize> {
+        self.current_group().members
+    }
+
+    fn index_of(&self, slot: usize) -> Option<usize> {
+        self.rg.members.iter().position(|&m| m == slot)
+    }
+
+    fn pick(&self, from: &[usize]) -> usize {
+        from[self.c.world.rng.borrow_mut().index(from.len())]
+    }
+
+    fn leader(&self) -> Option<usize> {
+        self.current_group().leader(&self.c)
+    }
+
+    // Every turn: a server that lost power mid-write gets its power loss,
+    // pauses run out, and replicas whose removal committed are let go (the
+    // meta layer tells their servers to drop them).
+    fn housekeeping(&mut self) {
+        let now = self.c.world.now.get();
+        for i in 0..self.rg.members.len() {
+            let slot = self.rg.members[i];
+            if self.c.world.disk.borrow().is_dead(&self.server_name(slot)) {
+                self.power_loss(slot);
+            }
+            if self.members[i].paused_until.is_some_and(|t| t <= now) {
+                self.members[i].paused_until = None;
+                self.c.unfreeze(&[slot]);
+            }
+            if self.members[i].learner && self.running(slot) {
+                let id = self.c.nodes[slot].raft.id().to_string();
+                let added = self.c.rcob_ref(slot).membership.iter().any(|(t, p)| *t == crate::raft::EntryType::AddPeer && *p == id);
+                if added {
+                    self.members[i].learner = false;
+                    self.c.node(slot).set_observer(false);
+                }
+            }
+        }
+        let removed: Vec<String> = self
+            .live_members()
+            .iter()
+            .filter_map(|&m| self.c.nodes[m].sm.as_any().downcast_ref::<super::ChainOfBlocks>())
+            .flat_map(|sm| sm.membership.iter().filter(|(t, _)| *t == crate::raft::EntryType::RemovePeer).map(|(_, p)| p.clone()))
+            .collect();
+        for i in 0..self.rg.members.len() {
+            let slot = self.rg.members[i];
+            if !self.members[i].removed && removed.iter().any(|p| p == self.c.nodes[slot].raft.id()) {
+                self.members[i] = MemberState { paused_until: None, removed: true, learner: false };
+                self.c.unfreeze(&[slot]);
+                if self.running(slot) {
+                    self.c.stop(slot);
+                }
+                self.stats.removals += 1;
+            }
+        }
+    }
+
+    fn power_loss(&mut self, slot: usize) {
+        self.unpause(slot);
+        self.c.crash(slot);
+        self.stats.power_losses += 1;
+    }
+
+    fn unpause(&mut self, slot: usize) {
+        if let Some(i) = self.index_of(slot) {
+            self.members[i].paused_until = None;
+        }
+        self.c.unfreeze(&[slot]);
+    }
+
+    fn unpause_all(&mut self) {
+        for slot in self.rg.members.clone() {
+            self.unpause(slot);
+        }
+    }
+
+    // A memory WAL restarts empty, so a member may only go down while every
+    // other member is up and holds the leader's whole log: the group never
+    // loses what a majority of memories held.
+    fn may_go_down(&self, slot: usize) -> bool {
+        if self.storage == StorageType::File {
+            return true;
+        }
+        let Some(l) = self.leader() else { return false };
+        let last = self.c.nodes[l].raft.last_log();
+        self.live_members().iter().filter(|&&m| m != slot).all(|&m| self.running(m) && self.c.nodes[m].raft.last_log() == last)
+    }
+
+    fn random_event(&mut self, faults: FaultModel) {
+        let live = self.live_members();
+        let n_servers = self.c.servers.len();
+        let pick = self.pick(&live);
+        let running = self.running(pick);
+        let roll = self.c.world.rng.borrow_mut().below(100 + faults.correlated_power_loss);
         match roll {
-            0..=39 => {
+            0..=29 => {
                 if running {
                     for _ in 0..3 {
-                        c.propose_block(pick);
+                        self.c.propose_block(pick);
                     }
                 }
             }
-            40..=47 => {
-                if let Some(l) = rg.leader(&c) {
-                    c.propose_block(l);
+            30..=37 => {
+                if let Some(l) = self.leader() {
+                    self.c.propose_block(l);
                 }
             }
-            48..=53 => {
+            38..=42 => {
                 if running {
-                    c.rcob_create_snapshot(pick);
+                    self.c.rcob_create_snapshot(pick);
                 }
             }
-            54..=56 => {
-                let server = c.nodes[pick].server;
-                c.world.net.borrow_mut().isolate(server, n_servers);
+            43..=45 => {
+                let server = self.c.nodes[pick].server;
+                self.c.world.net.borrow_mut().isolate(server, n_servers);
             }
-            57..=59 => {
+            46..=48 => {
                 // A member's link towards the leader stalls until the next
                 // heal: its responses arrive late, possibly after the leader
                 // lost and regained leadership.
-                if let Some(l) = rg.leader(&c) {
-                    let (from, to) = (c.nodes[pick].server, c.nodes[l].server);
-                    c.world.net.borrow_mut().stall(from, to);
+                if let Some(l) = self.leader() {
+                    let (from, to) = (self.c.nodes[pick].server, self.c.nodes[l].server);
+                    self.c.world.net.borrow_mut().stall(from, to);
                 }
             }
-            60..=63 => {
-                let split = 1 + c.world.rng.borrow_mut().index(n_servers - 1);
+            49..=52 => {
+                let split = 1 + self.c.world.rng.borrow_mut().index(n_servers - 1);
                 let (a, b): (Vec<usize>, Vec<usize>) = (0..n_servers).partition(|s| *s < split);
-                c.world.net.borrow_mut().partition(&[a, b]);
+                self.c.world.net.borrow_mut().partition(&[a, b]);
             }
-            64..=75 => {
-                let now = c.world.now.get();
-                let mut rng = c.world.rng.borrow_mut();
-                let mut net = c.world.net.borrow_mut();
-                net.heal();
-                net.release_all(now, &mut rng);
-            }
-            76..=80 => {
-                if running {
-                    c.crash(pick);
+            53..=62 => self.heal_network(),
+            63..=72 if !self.restarts_ok => {}
+            63..=66 => {
+                // The process dies; what it wrote is in the page cache.
+                if running && self.may_go_down(pick) {
+                    self.unpause(pick);
+                    self.c.stop(pick);
                 }
             }
-            81..=84 => {
-                if running {
-                    // Power fails in the middle of the node's next append.
-                    let name = c.servers[c.nodes[pick].server].name.clone();
-                    c.world.disk.borrow_mut().crash_during_next_append(&name);
+            67..=69 => {
+                if running && self.power_loss_ok {
+                    self.power_loss(pick);
                 }
             }
-            85..=88 => {
-                if running {
-                    c.stop(pick);
+            70..=72 => {
+                if running && self.power_loss_ok {
+                    // Power fails in the middle of the server's next write.
+                    let name = self.server_name(pick);
+                    self.c.world.disk.borrow_mut().crash_during_next_append(&name);
                 }
             }
-            89..=95 => restart_dead(&mut c, &rg.members, &inv),
+            73..=79 => self.restart_dead(),
+            80..=82 => {
+                if running {
+                    let _ = self.c.node(pick).step_down(&[]);
+                }
+            }
+            83..=85 => {
+                // The process stops being scheduled for a while (a GC pause,
+                // SIGSTOP, a VM migration): messages queue up meanwhile.
+                if running {
+                    let d = Duration::from_millis(self.c.world.rng.borrow_mut().range(20, 3000));
+                    if let Some(i) = self.index_of(pick) {
+                        self.members[i].paused_until = Some(self.c.world.now.get() + d.as_nanos() as u64);
+                    }
+                    self.c.freeze(&[pick]);
+                }
+            }
+            86..=91 if self.storage == StorageType::Memory && !faults.memory_membership_changes => {}
+            86..=88 => self.remove_peer(),
+            89..=91 => self.add_peer(faults.unguarded_additions),
+            92..=94 => {
+                let learner = self.index_of(pick).is_some_and(|i| self.members[i].learner);
+                if running && !learner {
+                    let observer = !self.c.node(pick).is_observer();
+                    self.c.node(pick).set_observer(observer);
+                }
+            }
+            95..=97 => {
+                let server = self.c.nodes[pick].server;
+                let mut limits = self.c.world.limits_exceeded.borrow_mut();
+                if !limits.remove(&server) {
+                    limits.insert(server);
+                }
+            }
+            98..=99 => {
+                if running {
+                    self.c.rcob_create_snapshot(pick);
+                }
+            }
             _ => {
-                if running {
-                    let _ = c.node(pick).step_down(&[]);
+                // A majority loses power at once (a rack, a data centre).
+                if !self.power_loss_ok || !self.restarts_ok {
+                    return;
                 }
-            }
-        }
-        // A node that died on a failed write lost power: apply it to its disk.
-        for &m in &rg.members {
-            let server = c.servers[c.nodes[m].server].name.clone();
-            if c.world.disk.borrow().is_dead(&server) {
-                c.crash(m);
+                let mut victims = live.clone();
+                let majority = victims.len() / 2 + 1;
+                while victims.len() > majority {
+                    let i = self.c.world.rng.borrow_mut().index(victims.len());
+                    victims.remove(i);
+                }
+                for v in victims {
+                    if self.running(v) {
+                        self.power_loss(v);
+                    }
+                }
             }
         }
     }
-    // Heal, restart everyone and let the group settle; safety is checked
-    // throughout, and the replicas must converge.
-    {
-        let now = c.world.now.get();
-        let mut rng = c.world.rng.borrow_mut();
-        let mut net = c.world.net.borrow_mut();
+
+    // Runs in short slices, letting removed replicas go and restarting nodes
+    // that went down (a write error kept from before the heal can still end
+    // one) between them, until `cond` holds, a violation is found (true) or
+    // `budget` passes (false).
+    fn settle(&mut self, budget: Duration, mut cond: impl FnMut(&Run) -> bool) -> bool {
+        let deadline = self.c.world.now.get() + budget.as_nanos() as u64;
+        loop {
+            if self.violated() || cond(self) {
+                return true;
+            }
+            if self.c.world.now.get() >= deadline {
+                return false;
+            }
+            let inv = self.inv.clone();
+            self.c.run_until(Duration::from_millis(100), |_| inv.borrow().violation.is_some());
+            self.housekeeping();
+            self.restart_dead();
+        }
+    }
+
+    fn heal_network(&mut self) {
+        let now = self.c.world.now.get();
+        let mut rng = self.c.world.rng.borrow_mut();
+        let mut net = self.c.world.net.borrow_mut();
         net.heal();
         net.release_all(now, &mut rng);
-        net.cfg.drop = 0.0;
-        net.cfg.dup = 0.0;
     }
-    c.world.disk.borrow_mut().disarm();
-    restart_dead(&mut c, &rg.members, &inv);
-    c.run_for(Duration::from_secs(2));
-    if let Some(l) = c.wait_on_leader(&rg) {
-        c.propose_block(l);
+
+    // A random member (the leader among them) asks for a random member to
+    // be removed; followers forward the request to the leader.
+    fn remove_peer(&mut self) {
+        let live = self.live_members();
+        if live.len() <= 3 {
+            return;
+        }
+        let asker = self.pick(&live);
+        let victim = self.pick(&live);
+        if !self.running(asker) {
+            return;
+        }
+        let id = self.c.node(victim).id().to_string();
+        if self.leader() == Some(victim) {
+            self.stats.leader_removal_requests += 1;
+        }
+        let _ = self.c.node(asker).propose_remove_peer(&id);
     }
-    let members = rg.members.clone();
-    let converged = c.run_until(Duration::from_secs(60), |c| {
-        let first = c.rcob_ref(members[0]).get_current_hash();
-        members.iter().all(|&m| {
-            let h = c.rcob_ref(m).get_current_hash();
-            h.0 && h.1 == first.1 && h.2 == first.2
-        })
-    });
-    let inv = inv.borrow();
-    stats.checks = inv.checks;
-    stats.blocks = members.iter().map(|&m| c.rcob_ref(m).blocks_applied).max().unwrap_or(0);
-    if let Some(v) = &inv.violation {
-        return Err(v.clone());
+
+    // A new server joins with a replica that knows the current members; the
+    // leader proposes it once it hears from it or has caught it up.
+    fn add_peer(&mut self, unguarded: bool) {
+        let live = self.live_members();
+        if live.len() >= self.max_members {
+            return;
+        }
+        if !unguarded {
+            // A settled group: one leader that hears a quorum, everyone else
+            // a current follower of it in its term, with its whole log.
+            let Some(l) = self.leader() else { return };
+            let (last, term) = (self.c.nodes[l].raft.last_log(), self.c.nodes[l].raft.term());
+            let paused = self.members.iter().any(|m| !m.removed && (m.paused_until.is_some() || m.learner));
+            let settled = self.c.nodes[l].raft.quorum()
+                && live.iter().all(|&m| {
+                    let n = &mut self.c.nodes[m].raft;
+                    n.last_log() == last && n.term() == term && (m == l || (n.state() == RaftState::Follower && n.current()))
+                });
+            if paused || !settled {
+                return;
+            }
+            self.heal_network();
+        }
+        let mut peers: Vec<String> = live.iter().map(|&m| self.c.nodes[m].raft.id().to_string()).collect();
+        let server = self.c.add_in_new_server();
+        peers.push(self.c.servers[server].id.clone());
+        let Ok(slot) = self.c.add_node_on(&self.rg.name, server, &peers, SmKind::ChainOfBlocks, self.storage) else { return };
+        self.c.rcob(slot).max_block_size = 64;
+        self.rg.members.push(slot);
+        self.members.push(MemberState { learner: !unguarded, ..MemberState::default() });
+        if !unguarded {
+            self.c.node(slot).set_observer(true);
+            self.join_quietly(slot);
+        }
+        self.stats.additions += 1;
+        if !self.additions_with_restarts {
+            // Nodes stop going down from here on (FaultModel::additions_with_restarts).
+            self.restarts_ok = false;
+            let mut disk = self.c.world.disk.borrow_mut();
+            disk.disarm();
+            disk.faults.wal_write_error = 0.0;
+            disk.faults.wal_sync_error = 0.0;
+        }
     }
-    if !converged {
-        let states: Vec<String> = members
-            .iter()
-            .map(|&m| {
-                let n = &c.nodes[m].raft;
-                format!("{}:{:?} t{} {:?} {:?}", n.id(), n.state(), n.term(), n.progress(), c.rcob_ref(m).get_current_hash())
-            })
-            .collect();
-        return Err(format!("{LIVENESS}replicas did not converge: {}", states.join(", ")));
+
+    // Holds the network fault-free until the new replica `slot` has applied
+    // its own addition (or a few seconds pass), then restores the faults.
+    fn join_quietly(&mut self, slot: usize) {
+        let saved = {
+            let mut net = self.c.world.net.borrow_mut();
+            let saved = (net.cfg.drop, net.cfg.dup, net.cfg.reorder, net.cfg.long_delay);
+            (net.cfg.drop, net.cfg.dup, net.cfg.reorder, net.cfg.long_delay) = (0.0, 0.0, 0.0, 0.0);
+            saved
+        };
+        let inv = self.inv.clone();
+        let id = self.c.nodes[slot].raft.id().to_string();
+        self.c.run_until(Duration::from_secs(5), |c| {
+            inv.borrow().violation.is_some()
+                || c.rcob_ref(slot).membership.iter().any(|(t, p)| *t == crate::raft::EntryType::AddPeer && *p == id)
+        });
+        self.housekeeping();
+        let mut net = self.c.world.net.borrow_mut();
+        (net.cfg.drop, net.cfg.dup, net.cfg.reorder, net.cfg.long_delay) = saved;
     }
-    // The cluster's Drop prints the seed only on panic; this is a clean end.
-    Ok(stats)
+
+    fn restart_dead(&mut self) {
+        for slot in self.live_members() {
+            if self.c.world.disk.borrow().is_dead(&self.server_name(slot)) {
+                self.power_loss(slot);
+            }
+            if !self.running(slot) && self.c.try_restart(slot).is_ok() {
+                self.inv.borrow_mut().node_restarted(slot);
+            }
+        }
+    }
+
+    // Heal everything, restart everyone and let the group settle; safety is
+    // checked throughout, a leader must appear and the replicas converge.
+    fn heal_and_settle(mut self) -> Result<RunStats, String> {
+        let mut outcome = Ok(());
+        if !self.violated() {
+            self.heal_network();
+            {
+                let mut net = self.c.world.net.borrow_mut();
+                net.cfg.drop = 0.0;
+                net.cfg.dup = 0.0;
+                net.cfg.reorder = 0.0;
+            }
+            {
+                let mut disk = self.c.world.disk.borrow_mut();
+                disk.disarm();
+                disk.faults = Default::default();
+            }
+            self.c.world.limits_exceeded.borrow_mut().clear();
+            self.unpause_all();
+            self.restart_dead();
+            for i in 0..self.rg.members.len() {
+                let slot = self.rg.members[i];
+                if self.running(slot) && !self.members[i].removed && !self.members[i].learner {
+                    self.c.node(slot).set_observer(false);
+                }
+            }
+            let elected = self.settle(LEADER_AFTER_HEAL, |r| r.leader().is_some());
+            match self.leader() {
+                Some(l) => self.c.propose_block(l),
+                None if !elected => outcome = Err(format!("{LIVENESS}no leader within {LEADER_AFTER_HEAL:?} of healing")),
+                None => {}
+            }
+        }
+        if outcome.is_ok() && !self.violated() {
+            let converged = self.settle(CONVERGE_AFTER_HEAL, |r| {
+                let members = r.live_members();
+                let first = r.c.rcob_ref(members[0]).get_current_hash();
+                members.iter().all(|&m| {
+                    let h = r.c.rcob_ref(m).get_current_hash();
+                    h.0 && h.1 == first.1 && h.2 == first.2
+                })
+            });
+            if !converged {
+                let states: Vec<String> = self
+                    .live_members()
+                    .iter()
+                    .map(|&m| {
+                        let n = &self.c.nodes[m].raft;
+                        format!("{}:{:?} t{} {:?} {:?}", n.id(), n.state(), n.term(), n.progress(), self.c.rcob_ref(m).get_current_hash())
+                    })
+                    .collect();
+                outcome = Err(format!("{LIVENESS}replicas did not converge within {CONVERGE_AFTER_HEAL:?}: {}", states.join(", ")));
+            }
+        }
+        let inv = self.inv.borrow();
+        self.stats.checks = inv.checks;
+        self.stats.blocks = self.live_members().iter().map(|&m| self.c.rcob_ref(m).blocks_applied).max().unwrap_or(0);
+        self.stats.disk_errors = self.c.world.disk.borrow().injected_errors;
+        self.stats.write_errors_seen = inv.write_errors_seen;
+        self.stats.skipped = inv.skipped.clone();
+        if let Some(v) = &inv.violation {
+            return Err(format!("{v} ({})", self.setting));
+        }
+        outcome.map(|_| self.stats.clone()).map_err(|e| format!("{e} ({})", self.setting))
+    }
 }
 
+/// Restarts every member that is down (a server that lost power in the
+/// middle of a write gets its power loss first); a node whose disk fails
+/// the restart stays down.
 pub(crate) fn restart_dead(c: &mut Cluster, members: &[usize], inv: &Rc<RefCell<Invariants>>) {
     for &m in members {
         let server = c.servers[c.nodes[m].server].name.clone();
         if c.world.disk.borrow().is_dead(&server) {
             c.crash(m);
         }
-        if c.nodes[m].raft.state() == RaftState::Closed {
-            c.restart(m);
+        if c.nodes[m].raft.state() == RaftState::Closed && c.try_restart(m).is_ok() {
             inv.borrow_mut().node_restarted(m);
         }
     }

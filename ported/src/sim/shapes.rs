@@ -49,9 +49,18 @@ fn restart(c: &mut Cluster, inv: &Rc<RefCell<Invariants>>, slot: usize) {
     if c.world.disk.borrow().is_dead(&name) {
         c.crash(slot);
     }
-    if c.nodes[slot].raft.state() == RaftState::Closed {
-        c.restart(slot);
+    if c.nodes[slot].raft.state() == RaftState::Closed && c.try_restart(slot).is_ok() {
         inv.borrow_mut().node_restarted(slot);
+    }
+}
+
+// A crash: power loss where the group's WALs survive it (file WALs synced on
+// every append), otherwise the process dies and its page cache survives.
+fn crash(c: &mut Cluster, slot: usize) {
+    if c.nodes[slot].storage == crate::raft::StorageType::File && c.wal_sync == super::cluster::SyncPolicy::Always {
+        c.crash(slot);
+    } else {
+        c.stop(slot);
     }
 }
 
@@ -179,7 +188,7 @@ fn stale_acks_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants
     if c.world.rng.borrow_mut().chance(0.5) {
         c.stop(b);
     } else {
-        c.crash(b);
+        crash(c, b);
     }
     c.world.net.borrow_mut().heal();
     let r = rest.clone();
@@ -231,7 +240,7 @@ fn stale_acks_inner(c: &mut Cluster, rg: &RaftGroup, inv: &Rc<RefCell<Invariants
     c.world.net.borrow_mut().heal();
     c.world.net.borrow_mut().partition(&[vec![sa, sd], (0..n_servers).filter(|s| *s != sa && *s != sd).collect()]);
     if crash_a {
-        c.crash(a);
+        crash(c, a);
     }
     restart(c, inv, b);
     let mut side: Vec<usize> = rest.iter().copied().filter(|&m| m != d_slot).collect();

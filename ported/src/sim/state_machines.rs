@@ -146,6 +146,10 @@ pub struct ChainOfBlocks {
     pub corrupt: Option<String>,
     /// Largest block payload this replica proposes.
     pub max_block_size: usize,
+    /// This replica's node id.
+    pub node_id: String,
+    /// Membership changes applied, in order (add or remove, peer id).
+    pub membership: Vec<(EntryType, String)>,
 }
 
 impl ChainOfBlocks {
@@ -168,6 +172,8 @@ impl ChainOfBlocks {
             history: Vec::new(),
             corrupt: None,
             max_block_size: RCOB_MAX_BLOCK_SIZE,
+            node_id: node_id.to_string(),
+            membership: Vec::new(),
         }
     }
 
@@ -190,6 +196,11 @@ impl ChainOfBlocks {
             }
             None => self.corrupt = Some("undecodable block".into()),
         }
+    }
+
+    /// Whether this replica applied its own removal from the group.
+    pub fn removed_self(&self) -> bool {
+        self.membership.iter().any(|(t, p)| *t == EntryType::RemovePeer && *p == self.node_id)
     }
 
     /// Port of (*RCOBStateMachine).getCurrentHash
@@ -234,6 +245,12 @@ impl StateMachine for ChainOfBlocks {
                 EntryType::Normal => self.apply_block(&e.data),
                 EntryType::Snapshot => self.load_snapshot(&e.data),
                 EntryType::Catchup => {}
+                // Upstream's state machine panics on these because its tests
+                // never change membership; JetStream's layers above raft
+                // take them as peer changes, and so does this one.
+                EntryType::AddPeer | EntryType::RemovePeer => {
+                    self.membership.push((e.typ, crate::raft::peer_id::id_from_bytes(&e.data)));
+                }
                 other => self.corrupt = Some(format!("unknown entry type {other:?}")),
             }
         }

@@ -2,10 +2,11 @@
 //! the disk, plus the per-node host that implements [`RaftEnv`] over them.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-use crate::raft::env::{ClientId, Fs, FsError, LogLevel, RaftEnv, Sid, Timestamp, Transport, TransportError};
+use crate::raft::env::{ClientId, Fs, FsError, LogLevel, NodeStatus, RaftEnv, Sid, Timestamp, Transport, TransportError};
+use crate::raft::StorageType;
 
 use super::disk::SimDisk;
 use super::net::{Network, Owner};
@@ -26,6 +27,11 @@ pub struct World {
     pub log: RefCell<VecDeque<String>>,
     /// Print log lines as they happen (`NRG_SIM_LOG=1`).
     pub verbose: bool,
+    /// Servers whose JetStream is over its resource limits.
+    pub limits_exceeded: RefCell<BTreeSet<usize>>,
+    /// The servers' registry of nodes (Go: `nodeToInfo`): node id to
+    /// whether it is marked offline. The cluster registers its servers.
+    pub node_registry: RefCell<BTreeMap<String, bool>>,
 }
 
 impl World {
@@ -38,6 +44,8 @@ impl World {
             disk: RefCell::new(SimDisk::default()),
             log: RefCell::new(VecDeque::new()),
             verbose: std::env::var("NRG_SIM_LOG").is_ok_and(|v| v == "1"),
+            limits_exceeded: RefCell::new(BTreeSet::new()),
+            node_registry: RefCell::new(BTreeMap::new()),
         })
     }
 
@@ -69,17 +77,29 @@ impl SimFs {
 
 impl Fs for SimFs {
     fn read(&mut self, path: &str) -> Result<Vec<u8>, FsError> {
-        self.world.disk.borrow().read(path)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().read(path, &mut rng)
+    }
+    fn read_at(&mut self, path: &str, offset: u64, len: usize) -> Result<Vec<u8>, FsError> {
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().read_at(path, offset, len, &mut rng)
     }
     fn write_sync(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
-        self.world.disk.borrow_mut().write_sync(path, data)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().write_sync(path, data, &mut rng)
+    }
+    #[cfg(any(test, feature = "testing"))]
+    fn write_unsynced(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().write_unsynced(path, data, &mut rng)
     }
     fn append(&mut self, path: &str, data: &[u8]) -> Result<(), FsError> {
         let mut rng = self.world.rng.borrow_mut();
         self.world.disk.borrow_mut().append(path, data, &mut rng)
     }
     fn sync(&mut self, path: &str) -> Result<(), FsError> {
-        self.world.disk.borrow_mut().sync(path)
+        let mut rng = self.world.rng.borrow_mut();
+        self.world.disk.borrow_mut().sync(path, &mut rng)
     }
     fn remove(&mut self, path: &str) -> Result<(), FsError> {
         self.world.disk.borrow_mut().remove(path)
@@ -104,6 +124,7 @@ impl Fs for SimFs {
 pub struct SimTransport {
     world: Rc<World>,
     server: usize,
+    server_name: String,
     slot: usize,
 }
 
@@ -121,6 +142,11 @@ impl Transport for SimTransport {
         self.world.net.borrow_mut().unsubscribe(sid);
     }
     fn publish(&mut self, subject: &str, reply: &str, data: &[u8]) {
+        // A server whose power failed in the middle of a write is gone: the
+        // process does not get to send anything after it.
+        if self.world.disk.borrow().is_dead(&self.server_name) {
+            return;
+        }
         let now = self.world.now.get();
         let mut rng = self.world.rng.borrow_mut();
         self.world.net.borrow_mut().publish(Some(self.server), subject, reply, data, now, &mut rng);
@@ -140,7 +166,7 @@ impl SimHost {
     /// Host for the node in cluster `slot`, running on `server`.
     pub fn new(world: Rc<World>, server: usize, slot: usize, name: &str) -> Self {
         SimHost {
-            transport: SimTransport { world: world.clone(), server, slot },
+            transport: SimTransport { world: world.clone(), server, server_name: name.to_string(), slot },
             fs: SimFs::new(world.clone()),
             world,
             name: name.to_string(),
@@ -164,6 +190,16 @@ impl RaftEnv for SimHost {
     fn log(&mut self, level: LogLevel, msg: &str) {
         if level != LogLevel::Debug || self.world.verbose {
             self.world.log_line(format!("{} {level:?} {msg}", self.name));
+        }
+    }
+    fn jetstream_limits_exceeded(&mut self, _storage: StorageType) -> bool {
+        self.world.limits_exceeded.borrow().contains(&self.transport.server)
+    }
+    fn node_status(&mut self, id: &str) -> NodeStatus {
+        match self.world.node_registry.borrow().get(id) {
+            None => NodeStatus::Unknown,
+            Some(true) => NodeStatus::Offline,
+            Some(false) => NodeStatus::Online,
         }
     }
 }

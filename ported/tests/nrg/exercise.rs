@@ -342,18 +342,18 @@ fn is_deleted_only_after_delete_not_stop() {
 fn run_takes_a_lone_node_through_an_election_and_tears_down_once_stopped() {
     let (mut c, slot) = single_node("run_takes_a_lone_node_through_an_election_and_tears_down_once_stopped");
     let n = c.node(slot);
-    n.tick();
+    n.tick().expect("run loop settles");
     assert_eq!(n.state(), RaftState::Follower, "the election timer has not fired");
 
     n.reset_elect_with_lock(Duration::ZERO);
-    n.tick();
+    n.tick().expect("run loop settles");
     assert_eq!(n.state(), RaftState::Leader, "a group of one wins its own vote");
     assert_eq!(n.term(), 1);
     assert_eq!(n.num_subscriptions(), 6, "plus forwarded proposals and peer removals");
     assert!(n.next_deadline().is_some());
 
     n.stop();
-    n.tick();
+    n.tick().expect("run loop settles");
     assert_eq!(n.num_subscriptions(), 0);
     assert_eq!(n.next_deadline(), None, "closed and torn down");
 }

@@ -7,6 +7,7 @@ use ported::raft::internals::CatchupView;
 use ported::raft::{RaftError, Wal, WalError, WalState};
 
 use crate::part1_support::{encode, sample_entries, single_node, NATS0, NATS1};
+use ported::sim::sweep;
 
 fn catchup_of(n: &mut ported::raft::Raft) -> CatchupView {
     match n.internals().catchup() {
@@ -18,6 +19,10 @@ fn catchup_of(n: &mut ported::raft::Raft) -> CatchupView {
 /// Port of TestNRGCatchupDoesNotTruncateUncommittedEntriesWithQuorum
 #[test]
 fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum() {
+    sweep("test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum", || test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded());
+}
+
+fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum_seeded() {
     let (mut c, slot) = single_node("test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -89,6 +94,10 @@ fn test_nrg_catchup_does_not_truncate_uncommitted_entries_with_quorum() {
 /// Port of TestNRGCatchupCanTruncateMultipleEntriesWithoutQuorum
 #[test]
 fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum() {
+    sweep("test_nrg_catchup_can_truncate_multiple_entries_without_quorum", || test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded());
+}
+
+fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum_seeded() {
     let (mut c, slot) = single_node("test_nrg_catchup_can_truncate_multiple_entries_without_quorum");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -172,6 +181,10 @@ fn test_nrg_catchup_can_truncate_multiple_entries_without_quorum() {
 /// Port of TestNRGCatchupDoesNotTruncateCommittedEntriesDuringRedelivery
 #[test]
 fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery() {
+    sweep("test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery", || test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded());
+}
+
+fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery_seeded() {
     let (mut c, slot) = single_node("test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -210,6 +223,10 @@ fn test_nrg_catchup_does_not_truncate_committed_entries_during_redelivery() {
 /// Port of TestNRGCatchupFromNewLeaderWithIncorrectPterm
 #[test]
 fn test_nrg_catchup_from_new_leader_with_incorrect_pterm() {
+    sweep("test_nrg_catchup_from_new_leader_with_incorrect_pterm", || test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded());
+}
+
+fn test_nrg_catchup_from_new_leader_with_incorrect_pterm_seeded() {
     let (mut c, slot) = single_node("test_nrg_catchup_from_new_leader_with_incorrect_pterm");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -250,6 +267,10 @@ fn test_nrg_catchup_from_new_leader_with_incorrect_pterm() {
 /// Port of TestNRGCancelCatchupWhenDetectingHigherTermDuringVoteRequest
 #[test]
 fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request() {
+    sweep("test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request", || test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded());
+}
+
+fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request_seeded() {
     let (mut c, slot) = single_node("test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -278,6 +299,10 @@ fn test_nrg_cancel_catchup_when_detecting_higher_term_during_vote_request() {
 /// Port of TestNRGTruncateDownToCommitted
 #[test]
 fn test_nrg_truncate_down_to_committed() {
+    sweep("test_nrg_truncate_down_to_committed", || test_nrg_truncate_down_to_committed_seeded());
+}
+
+fn test_nrg_truncate_down_to_committed_seeded() {
     let (mut c, slot) = single_node("test_nrg_truncate_down_to_committed");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -347,6 +372,10 @@ impl Wal for TruncateAlwaysFails {
 /// Port of TestNRGTruncateDownToCommittedWhenTruncateFails
 #[test]
 fn test_nrg_truncate_down_to_committed_when_truncate_fails() {
+    sweep("test_nrg_truncate_down_to_committed_when_truncate_fails", || test_nrg_truncate_down_to_committed_when_truncate_fails_seeded());
+}
+
+fn test_nrg_truncate_down_to_committed_when_truncate_fails_seeded() {
     let (mut c, slot) = single_node("test_nrg_truncate_down_to_committed_when_truncate_fails");
     let n = c.node(slot);
     let inner = n.internals().replace_wal(Box::new(ported::raft::MemWal::new()));

@@ -4,10 +4,15 @@
 use ported::raft::{AppendEntryResponse, NO_LEADER};
 
 use crate::part1_support::{encode, sample_entries, single_node, NATS0, NATS1, NATS2};
+use ported::sim::sweep;
 
 /// Port of TestNRGAppendEntryCanEstablishQuorumAfterLeaderChange
 #[test]
 fn test_nrg_append_entry_can_establish_quorum_after_leader_change() {
+    sweep("test_nrg_append_entry_can_establish_quorum_after_leader_change", || test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded());
+}
+
+fn test_nrg_append_entry_can_establish_quorum_after_leader_change_seeded() {
     let (mut c, slot) = single_node("test_nrg_append_entry_can_establish_quorum_after_leader_change");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -41,6 +46,10 @@ fn test_nrg_append_entry_can_establish_quorum_after_leader_change() {
 /// Port of TestNRGQuorumAccounting
 #[test]
 fn test_nrg_quorum_accounting() {
+    sweep("test_nrg_quorum_accounting", || test_nrg_quorum_accounting_seeded());
+}
+
+fn test_nrg_quorum_accounting_seeded() {
     let (mut c, slot) = single_node("test_nrg_quorum_accounting");
     let n = c.node(slot);
 
@@ -72,6 +81,10 @@ fn test_nrg_quorum_accounting() {
 /// Port of TestNRGRevalidateQuorumAfterLeaderChange
 #[test]
 fn test_nrg_revalidate_quorum_after_leader_change() {
+    sweep("test_nrg_revalidate_quorum_after_leader_change", || test_nrg_revalidate_quorum_after_leader_change_seeded());
+}
+
+fn test_nrg_revalidate_quorum_after_leader_change_seeded() {
     let (mut c, slot) = single_node("test_nrg_revalidate_quorum_after_leader_change");
     let n = c.node(slot);
 
@@ -115,6 +128,10 @@ fn test_nrg_revalidate_quorum_after_leader_change() {
 /// Port of TestNRGIgnoreTrackResponseWhenNotLeader
 #[test]
 fn test_nrg_ignore_track_response_when_not_leader() {
+    sweep("test_nrg_ignore_track_response_when_not_leader", || test_nrg_ignore_track_response_when_not_leader_seeded());
+}
+
+fn test_nrg_ignore_track_response_when_not_leader_seeded() {
     let (mut c, slot) = single_node("test_nrg_ignore_track_response_when_not_leader");
     let n = c.node(slot);
 

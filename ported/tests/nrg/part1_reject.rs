@@ -8,10 +8,15 @@ use ported::raft::{decode_append_entry_response, AppendEntry, VoteRequest};
 
 use crate::helpers::SEC;
 use crate::part1_support::{encode, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGCatchupDontCountTowardQuorum
 #[test]
 fn test_nrg_catchup_dont_count_toward_quorum() {
+    sweep("test_nrg_catchup_dont_count_toward_quorum", || test_nrg_catchup_dont_count_toward_quorum_seeded());
+}
+
+fn test_nrg_catchup_dont_count_toward_quorum_seeded() {
     let (mut c, slot) = single_node("test_nrg_catchup_dont_count_toward_quorum");
     c.freeze(&[slot]);
     let entries = sample_entries();
@@ -62,6 +67,10 @@ fn test_nrg_catchup_dont_count_toward_quorum() {
 /// Port of TestNRGRejectNewAppendEntryFromPreviousLeader
 #[test]
 fn test_nrg_reject_new_append_entry_from_previous_leader() {
+    sweep("test_nrg_reject_new_append_entry_from_previous_leader", || test_nrg_reject_new_append_entry_from_previous_leader_seeded());
+}
+
+fn test_nrg_reject_new_append_entry_from_previous_leader_seeded() {
     let (mut c, slot) = single_node("test_nrg_reject_new_append_entry_from_previous_leader");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -142,6 +151,10 @@ fn reject_append_entry_during_catchup_from_previous_leader(is_catching_up: bool,
 /// Port of TestNRGRejectAppendEntryDuringCatchupFromPreviousLeader (all four subtests)
 #[test]
 fn test_nrg_reject_append_entry_during_catchup_from_previous_leader() {
+    sweep("test_nrg_reject_append_entry_during_catchup_from_previous_leader", || test_nrg_reject_append_entry_during_catchup_from_previous_leader_seeded());
+}
+
+fn test_nrg_reject_append_entry_during_catchup_from_previous_leader_seeded() {
     for is_catching_up in [false, true] {
         for old_behavior in [false, true] {
             reject_append_entry_during_catchup_from_previous_leader(is_catching_up, old_behavior);

@@ -10,10 +10,15 @@ use ported::sim::GLOBAL_ACCOUNT;
 use ported::snapshot_file::SNAPSHOTS_DIR;
 
 use crate::part1_support::{encode, read_dir, sample_entries, single_node, NATS0, NATS1};
+use ported::sim::sweep;
 
 /// Port of TestNRGDontRemoveSnapshotIfTruncateToApplied
 #[test]
 fn test_nrg_dont_remove_snapshot_if_truncate_to_applied() {
+    sweep("test_nrg_dont_remove_snapshot_if_truncate_to_applied", || test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded());
+}
+
+fn test_nrg_dont_remove_snapshot_if_truncate_to_applied_seeded() {
     let (mut c, slot) = single_node("test_nrg_dont_remove_snapshot_if_truncate_to_applied");
     let world = c.world.clone();
     let n = c.node(slot);
@@ -48,6 +53,10 @@ fn test_nrg_dont_remove_snapshot_if_truncate_to_applied() {
 /// Port of TestNRGSnapshotAndTruncateToApplied
 #[test]
 fn test_nrg_snapshot_and_truncate_to_applied() {
+    sweep("test_nrg_snapshot_and_truncate_to_applied", || test_nrg_snapshot_and_truncate_to_applied_seeded());
+}
+
+fn test_nrg_snapshot_and_truncate_to_applied_seeded() {
     let (mut c, slot) = single_node("test_nrg_snapshot_and_truncate_to_applied");
     let world = c.world.clone();
     let n = c.node(slot);
@@ -115,6 +124,10 @@ fn test_nrg_snapshot_and_truncate_to_applied() {
 /// Port of TestNRGIgnoreDoubleSnapshot
 #[test]
 fn test_nrg_ignore_double_snapshot() {
+    sweep("test_nrg_ignore_double_snapshot", || test_nrg_ignore_double_snapshot_seeded());
+}
+
+fn test_nrg_ignore_double_snapshot_seeded() {
     let (mut c, slot) = single_node("test_nrg_ignore_double_snapshot");
     let n = c.node(slot);
     let entries = sample_entries();
@@ -159,6 +172,10 @@ fn snapshot_entries(n: &mut Raft) -> Vec<Entry> {
 /// Port of TestNRGDontSwitchToCandidateWithInflightSnapshot
 #[test]
 fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot() {
+    sweep("test_nrg_dont_switch_to_candidate_with_inflight_snapshot", || test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded());
+}
+
+fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot_seeded() {
     let (mut c, slot) = single_node("test_nrg_dont_switch_to_candidate_with_inflight_snapshot");
     let n = c.node(slot);
     let snapshot = snapshot_entries(n);
@@ -191,6 +208,10 @@ fn test_nrg_dont_switch_to_candidate_with_inflight_snapshot() {
 /// Port of TestNRGDontSwitchToCandidateWithMultipleInflightSnapshots
 #[test]
 fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots() {
+    sweep("test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots", || test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded());
+}
+
+fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots_seeded() {
     let (mut c, slot) = single_node("test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots");
     let n = c.node(slot);
     let snapshot = snapshot_entries(n);
@@ -222,6 +243,10 @@ fn test_nrg_dont_switch_to_candidate_with_multiple_inflight_snapshots() {
 /// Port of TestNRGMultipleStopsDontPanic
 #[test]
 fn test_nrg_multiple_stops_dont_panic() {
+    sweep("test_nrg_multiple_stops_dont_panic", || test_nrg_multiple_stops_dont_panic_seeded());
+}
+
+fn test_nrg_multiple_stops_dont_panic_seeded() {
     let (mut c, slot) = single_node("test_nrg_multiple_stops_dont_panic");
     let n = c.node(slot);
     for _ in 0..10 {
@@ -233,6 +258,10 @@ fn test_nrg_multiple_stops_dont_panic() {
 /// Port of TestNRGMemoryWALEmptiesSnapshotsDir
 #[test]
 fn test_nrg_memory_wal_empties_snapshots_dir() {
+    sweep("test_nrg_memory_wal_empties_snapshots_dir", || test_nrg_memory_wal_empties_snapshots_dir_seeded());
+}
+
+fn test_nrg_memory_wal_empties_snapshots_dir_seeded() {
     let (mut c, slot) = single_node("test_nrg_memory_wal_empties_snapshots_dir");
     let entries = sample_entries();
 

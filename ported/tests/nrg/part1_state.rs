@@ -5,6 +5,7 @@ use ported::raft::{AppendEntryResponse, RaftState, VoteRequest, NO_VOTE};
 
 use crate::helpers::ms;
 use crate::part1_support::{encode, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGSwitchStateClearsQueues
 ///
@@ -14,6 +15,10 @@ use crate::part1_support::{encode, sample_entries, single_node, NATS0};
 /// through the node's response subscription on the simulated bus.
 #[test]
 fn test_nrg_switch_state_clears_queues() {
+    sweep("test_nrg_switch_state_clears_queues", || test_nrg_switch_state_clears_queues_seeded());
+}
+
+fn test_nrg_switch_state_clears_queues_seeded() {
     let (mut c, slot) = single_node("test_nrg_switch_state_clears_queues");
     c.freeze(&[slot]);
     c.node(slot).switch_state(RaftState::Leader);
@@ -35,6 +40,10 @@ fn test_nrg_switch_state_clears_queues() {
 /// Port of TestNRGUnsuccessfulVoteRequestCampaignEarly
 #[test]
 fn test_nrg_unsuccessful_vote_request_campaign_early() {
+    sweep("test_nrg_unsuccessful_vote_request_campaign_early", || test_nrg_unsuccessful_vote_request_campaign_early_seeded());
+}
+
+fn test_nrg_unsuccessful_vote_request_campaign_early_seeded() {
     let (mut c, slot) = single_node("test_nrg_unsuccessful_vote_request_campaign_early");
     let n = c.node(slot);
     let vr = |term, last_term, last_index| VoteRequest {
@@ -129,6 +138,10 @@ fn signal_lead_change_false_if_campaign_immediately(to: SwitchTo) {
 /// Port of TestNRGSignalLeadChangeFalseIfCampaignImmediately (all three subtests)
 #[test]
 fn test_nrg_signal_lead_change_false_if_campaign_immediately() {
+    sweep("test_nrg_signal_lead_change_false_if_campaign_immediately", || test_nrg_signal_lead_change_false_if_campaign_immediately_seeded());
+}
+
+fn test_nrg_signal_lead_change_false_if_campaign_immediately_seeded() {
     for to in [SwitchTo::Follower, SwitchTo::Candidate, SwitchTo::Leader] {
         signal_lead_change_false_if_campaign_immediately(to);
     }

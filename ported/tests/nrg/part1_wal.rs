@@ -9,10 +9,15 @@ use ported::sim::{Cluster, RaftGroup, SmKind};
 
 use crate::helpers::{cluster, ms, SEC};
 use crate::part1_support::{leader_of, sample_entries};
+use ported::sim::sweep;
 
 /// Port of TestNRGSnapshotAndRestart
 #[test]
 fn test_nrg_snapshot_and_restart() {
+    sweep("test_nrg_snapshot_and_restart", || test_nrg_snapshot_and_restart_seeded());
+}
+
+fn test_nrg_snapshot_and_restart_seeded() {
     let mut c = cluster("test_nrg_snapshot_and_restart", "R3S", 3);
     let rg = c.create_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -40,6 +45,10 @@ fn test_nrg_snapshot_and_restart() {
 /// Port of TestNRGTermDoesntRollBackToPtermOnCatchup
 #[test]
 fn test_nrg_term_doesnt_roll_back_to_pterm_on_catchup() {
+    sweep("test_nrg_term_doesnt_roll_back_to_pterm_on_catchup", || test_nrg_term_doesnt_roll_back_to_pterm_on_catchup_seeded());
+}
+
+fn test_nrg_term_doesnt_roll_back_to_pterm_on_catchup_seeded() {
     let mut c = cluster("test_nrg_term_doesnt_roll_back_to_pterm_on_catchup", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let lsm = leader_of(&mut c, &rg);
@@ -156,6 +165,10 @@ fn wal_entry_without_quorum_must_truncate(title: &str, diverge: bool) {
 /// Port of TestNRGWALEntryWithoutQuorumMustTruncate (both subtests)
 #[test]
 fn test_nrg_wal_entry_without_quorum_must_truncate() {
+    sweep("test_nrg_wal_entry_without_quorum_must_truncate", || test_nrg_wal_entry_without_quorum_must_truncate_seeded());
+}
+
+fn test_nrg_wal_entry_without_quorum_must_truncate_seeded() {
     wal_entry_without_quorum_must_truncate("equal", false);
     wal_entry_without_quorum_must_truncate("diverged", true);
 }
@@ -163,6 +176,10 @@ fn test_nrg_wal_entry_without_quorum_must_truncate() {
 /// Port of TestNRGTermNoDecreaseAfterWALReset
 #[test]
 fn test_nrg_term_no_decrease_after_wal_reset() {
+    sweep("test_nrg_term_no_decrease_after_wal_reset", || test_nrg_term_no_decrease_after_wal_reset_seeded());
+}
+
+fn test_nrg_term_no_decrease_after_wal_reset_seeded() {
     let mut c = cluster("test_nrg_term_no_decrease_after_wal_reset", "R3S", 3);
     let rg = c.create_raft_group("TEST", 3, SmKind::Adder);
     let l = leader_of(&mut c, &rg);
@@ -223,6 +240,10 @@ fn pending_append_entry_cache_invalidation(title: &str, entries: usize) {
 /// Port of TestNRGPendingAppendEntryCacheInvalidation (all three subtests)
 #[test]
 fn test_nrg_pending_append_entry_cache_invalidation() {
+    sweep("test_nrg_pending_append_entry_cache_invalidation", || test_nrg_pending_append_entry_cache_invalidation_seeded());
+}
+
+fn test_nrg_pending_append_entry_cache_invalidation_seeded() {
     pending_append_entry_cache_invalidation("empty", 1);
     pending_append_entry_cache_invalidation("at limit", PAE_DROP_THRESHOLD);
     pending_append_entry_cache_invalidation("full", PAE_DROP_THRESHOLD + 1);

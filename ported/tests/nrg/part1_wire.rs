@@ -3,10 +3,15 @@
 
 use ported::raft::{decode_append_entry, AppendEntry, Entry, EntryType, WireError, NO_LEADER};
 use ported::sim::{test_seed, SimRng};
+use ported::sim::sweep;
 
 /// Port of TestNRGAppendEntryEncode
 #[test]
 fn test_nrg_append_entry_encode() {
+    sweep("test_nrg_append_entry_encode", || test_nrg_append_entry_encode_seeded());
+}
+
+fn test_nrg_append_entry_encode_seeded() {
     let mut ae = AppendEntry { term: 1, pindex: 0, ..Default::default() };
 
     // The leader is either empty or exactly the id length.
@@ -40,6 +45,10 @@ fn test_nrg_append_entry_encode() {
 /// the test's seeded RNG (printed on failure).
 #[test]
 fn test_nrg_append_entry_decode() {
+    sweep("test_nrg_append_entry_decode", || test_nrg_append_entry_decode_seeded());
+}
+
+fn test_nrg_append_entry_decode_seeded() {
     let seed = test_seed("test_nrg_append_entry_decode");
     let mut rng = SimRng::new(seed);
     let mut ae = AppendEntry { leader: "12345678".into(), term: 1, pindex: 0, ..Default::default() };

@@ -9,6 +9,7 @@ use ported::sim::{Cluster, SmKind};
 
 use crate::helpers::{cluster, ms, SEC};
 use crate::part2_support::leader_of;
+use ported::sim::sweep;
 
 fn cluster_size_is(c: &mut Cluster, n: usize, want: usize) -> Result<(), String> {
     if c.node(n).cluster_size() != want {
@@ -20,6 +21,10 @@ fn cluster_size_is(c: &mut Cluster, n: usize, want: usize) -> Result<(), String>
 /// Port of TestNRGAddPeers
 #[test]
 fn test_nrg_add_peers() {
+    sweep("test_nrg_add_peers", || test_nrg_add_peers_seeded());
+}
+
+fn test_nrg_add_peers_seeded() {
     let mut c = cluster("test_nrg_add_peers", "R3S", 3);
     let mut rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -40,6 +45,10 @@ fn test_nrg_add_peers() {
 /// followers could be a partition with a history of their own.
 #[test]
 fn test_nrg_disjoint_majorities() {
+    sweep("test_nrg_disjoint_majorities", || test_nrg_disjoint_majorities_seeded());
+}
+
+fn test_nrg_disjoint_majorities_seeded() {
     let mut c = cluster("test_nrg_disjoint_majorities", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -67,6 +76,10 @@ fn test_nrg_disjoint_majorities() {
 /// Port of TestNRGSingleNodeElection
 #[test]
 fn test_nrg_single_node_election() {
+    sweep("test_nrg_single_node_election", || test_nrg_single_node_election_seeded());
+}
+
+fn test_nrg_single_node_election_seeded() {
     let mut c = cluster("test_nrg_single_node_election", "R3S", 3);
     let mut rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
 

@@ -8,10 +8,15 @@ use ported::sim::Cluster;
 
 use crate::helpers::{ms, SEC};
 use crate::part2_support::{ae, encode, ix, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGIgnoreEntryAfterCanceledCatchup
 #[test]
 fn test_nrg_ignore_entry_after_canceled_catchup() {
+    sweep("test_nrg_ignore_entry_after_canceled_catchup", || test_nrg_ignore_entry_after_canceled_catchup_seeded());
+}
+
+fn test_nrg_ignore_entry_after_canceled_catchup_seeded() {
     let (mut c, n) = single_node("test_nrg_ignore_entry_after_canceled_catchup");
     let entries = sample_entries();
     let ae_msg1 = encode(ae(NATS0, 1, 0, 0, 0, entries.clone()));
@@ -30,6 +35,10 @@ fn test_nrg_ignore_entry_after_canceled_catchup() {
 /// Port of TestNRGDelayedMessagesAfterCatchupDontCountTowardQuorum
 #[test]
 fn test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum() {
+    sweep("test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum", || test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum_seeded());
+}
+
+fn test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum_seeded() {
     let (mut c, n) = single_node("test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum");
     let entries = sample_entries();
     let reply = |ae: AppendEntry| AppendEntry { reply: "$TEST".into(), ..ae };
@@ -74,6 +83,10 @@ fn test_nrg_delayed_messages_after_catchup_dont_count_toward_quorum() {
 /// Port of TestNRGStepdownWithHighestTermDuringCatchup
 #[test]
 fn test_nrg_stepdown_with_highest_term_during_catchup() {
+    sweep("test_nrg_stepdown_with_highest_term_during_catchup", || test_nrg_stepdown_with_highest_term_during_catchup_seeded());
+}
+
+fn test_nrg_stepdown_with_highest_term_during_catchup_seeded() {
     let (mut c, n) = single_node("test_nrg_stepdown_with_highest_term_during_catchup");
     let entries = sample_entries();
     let ae_msg1 = encode(AppendEntry { lterm: 10, ..ae(NATS0, 1, 0, 0, 0, entries.clone()) });
@@ -98,6 +111,10 @@ fn test_nrg_stepdown_with_highest_term_during_catchup() {
 /// not running, so the catch-up stream is advanced once by hand.
 #[test]
 fn test_nrg_leader_catchup_handling() {
+    sweep("test_nrg_leader_catchup_handling", || test_nrg_leader_catchup_handling_seeded());
+}
+
+fn test_nrg_leader_catchup_handling_seeded() {
     let (mut c, n) = single_node("test_nrg_leader_catchup_handling");
     let entries = sample_entries();
     let aesub = ix(&mut c, n).aesub();
@@ -126,6 +143,10 @@ fn test_nrg_leader_catchup_handling() {
 /// Port of TestNRGNewEntriesFromOldLeaderResetsWALDuringCatchup
 #[test]
 fn test_nrg_new_entries_from_old_leader_resets_wal_during_catchup() {
+    sweep("test_nrg_new_entries_from_old_leader_resets_wal_during_catchup", || test_nrg_new_entries_from_old_leader_resets_wal_during_catchup_seeded());
+}
+
+fn test_nrg_new_entries_from_old_leader_resets_wal_during_catchup_seeded() {
     let (mut c, n) = single_node("test_nrg_new_entries_from_old_leader_resets_wal_during_catchup");
     let entries = sample_entries();
     let lterm20 = |ae: AppendEntry| AppendEntry { lterm: 20, ..ae };
@@ -181,6 +202,10 @@ fn test_nrg_new_entries_from_old_leader_resets_wal_during_catchup() {
 /// Port of TestNRGProcessed
 #[test]
 fn test_nrg_processed() {
+    sweep("test_nrg_processed", || test_nrg_processed_seeded());
+}
+
+fn test_nrg_processed_seeded() {
     let (mut c, n) = single_node("test_nrg_processed");
     let entries = sample_entries();
     let msgs: Vec<AppendEntry> =
@@ -224,6 +249,10 @@ fn test_nrg_processed() {
 /// Port of TestNRGParallelCatchupRollback
 #[test]
 fn test_nrg_parallel_catchup_rollback() {
+    sweep("test_nrg_parallel_catchup_rollback", || test_nrg_parallel_catchup_rollback_seeded());
+}
+
+fn test_nrg_parallel_catchup_rollback_seeded() {
     let (mut c, n) = single_node("test_nrg_parallel_catchup_rollback");
     let entries = sample_entries();
     let sub = c.subscribe("$TEST");
@@ -263,6 +292,10 @@ fn test_nrg_parallel_catchup_rollback() {
 /// Port of TestNRGProcessAppendEntryTermMismatchDoesNotRegressCommit
 #[test]
 fn test_nrg_process_append_entry_term_mismatch_does_not_regress_commit() {
+    sweep("test_nrg_process_append_entry_term_mismatch_does_not_regress_commit", || test_nrg_process_append_entry_term_mismatch_does_not_regress_commit_seeded());
+}
+
+fn test_nrg_process_append_entry_term_mismatch_does_not_regress_commit_seeded() {
     let (mut c, n) = single_node("test_nrg_process_append_entry_term_mismatch_does_not_regress_commit");
     let entries = sample_entries();
     let aesub = ix(&mut c, n).aesub();

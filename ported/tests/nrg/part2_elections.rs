@@ -9,10 +9,15 @@ use ported::sim::Cluster;
 
 use crate::helpers::{ms, SEC};
 use crate::part2_support::{ae, encode, ix, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGVoteResponseEncoding
 #[test]
 fn test_nrg_vote_response_encoding() {
+    sweep("test_nrg_vote_response_encoding", || test_nrg_vote_response_encoding_seeded());
+}
+
+fn test_nrg_vote_response_encoding_seeded() {
     for (granted, empty, flags) in [(false, false, 0u8), (true, false, 1), (false, true, 2), (true, true, 3)] {
         let vr = VoteResponse { term: 1, peer: NATS0.into(), granted, empty };
         let res = vr.encode();
@@ -29,6 +34,10 @@ fn vote(c: &mut Cluster, n: usize, term: u64, candidate: &str, reply: &str) {
 /// Port of TestNRGInitializeAndScaleUp
 #[test]
 fn test_nrg_initialize_and_scale_up() {
+    sweep("test_nrg_initialize_and_scale_up", || test_nrg_initialize_and_scale_up_seeded());
+}
+
+fn test_nrg_initialize_and_scale_up_seeded() {
     let (mut c, n) = single_node("test_nrg_initialize_and_scale_up");
     let ae_msg = encode(ae(NATS0, 1, 1, 0, 0, sample_entries()));
 
@@ -103,6 +112,10 @@ fn test_nrg_initialize_and_scale_up() {
 /// Port of TestNRGSendAppendEntryNotLeader
 #[test]
 fn test_nrg_send_append_entry_not_leader() {
+    sweep("test_nrg_send_append_entry_not_leader", || test_nrg_send_append_entry_not_leader_seeded());
+}
+
+fn test_nrg_send_append_entry_not_leader_seeded() {
     let (mut c, n) = single_node("test_nrg_send_append_entry_not_leader");
     assert_eq!(c.node(n).state(), RaftState::Follower);
     assert_eq!(ix(&mut c, n).pindex(), 0);
@@ -120,6 +133,10 @@ fn test_nrg_send_append_entry_not_leader() {
 /// Port of TestNRGReportLeaderAfterNoopEntry
 #[test]
 fn test_nrg_report_leader_after_noop_entry() {
+    sweep("test_nrg_report_leader_after_noop_entry", || test_nrg_report_leader_after_noop_entry_seeded());
+}
+
+fn test_nrg_report_leader_after_noop_entry_seeded() {
     let (mut c, n) = single_node("test_nrg_report_leader_after_noop_entry");
     assert_eq!(c.node(n).state(), RaftState::Follower);
     assert_eq!(ix(&mut c, n).term(), 0);
@@ -149,6 +166,10 @@ fn test_nrg_report_leader_after_noop_entry() {
 /// Port of TestNRGAppendEntryResurrectsLeader
 #[test]
 fn test_nrg_append_entry_resurrects_leader() {
+    sweep("test_nrg_append_entry_resurrects_leader", || test_nrg_append_entry_resurrects_leader_seeded());
+}
+
+fn test_nrg_append_entry_resurrects_leader_seeded() {
     let (mut c, n) = single_node("test_nrg_append_entry_resurrects_leader");
     let s2 = "z3WIzPtj"; // S-2
 
@@ -173,6 +194,10 @@ fn test_nrg_append_entry_resurrects_leader() {
 /// Port of TestNRGMustNotResetVoteOnStepDownOrLeaderTransfer
 #[test]
 fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer() {
+    sweep("test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer", || test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded());
+}
+
+fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer_seeded() {
     let (mut c, n) = single_node("test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer");
 
     // Vote for a new leader.
@@ -197,6 +222,10 @@ fn test_nrg_must_not_reset_vote_on_step_down_or_leader_transfer() {
 /// Port of TestNRGSwitchToCandidateResetsVote
 #[test]
 fn test_nrg_switch_to_candidate_resets_vote() {
+    sweep("test_nrg_switch_to_candidate_resets_vote", || test_nrg_switch_to_candidate_resets_vote_seeded());
+}
+
+fn test_nrg_switch_to_candidate_resets_vote_seeded() {
     let (mut c, n) = single_node("test_nrg_switch_to_candidate_resets_vote");
     assert_eq!(ix(&mut c, n).term(), 0);
     ix(&mut c, n).set_vote(NATS0.into());
@@ -213,6 +242,10 @@ fn test_nrg_switch_to_candidate_resets_vote() {
 /// Port of TestNRGInitSingleMemRaftNodeDefaults
 #[test]
 fn test_nrg_init_single_mem_raft_node_defaults() {
+    sweep("test_nrg_init_single_mem_raft_node_defaults", || test_nrg_init_single_mem_raft_node_defaults_seeded());
+}
+
+fn test_nrg_init_single_mem_raft_node_defaults_seeded() {
     let (mut c, n) = single_node("test_nrg_init_single_mem_raft_node_defaults");
     let node = c.node(n);
     assert_eq!(node.id(), "esFhDys3");
@@ -226,6 +259,10 @@ fn test_nrg_init_single_mem_raft_node_defaults() {
 /// Port of TestNRGSwitchToCandidateResetsQuorumPaused
 #[test]
 fn test_nrg_switch_to_candidate_resets_quorum_paused() {
+    sweep("test_nrg_switch_to_candidate_resets_quorum_paused", || test_nrg_switch_to_candidate_resets_quorum_paused_seeded());
+}
+
+fn test_nrg_switch_to_candidate_resets_quorum_paused_seeded() {
     let (mut c, n) = single_node("test_nrg_switch_to_candidate_resets_quorum_paused");
 
     // As if the follower had been overrun.

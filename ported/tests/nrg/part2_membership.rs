@@ -11,6 +11,7 @@ use crate::helpers::{cluster, ms, SEC};
 use crate::part2_support::{
     ae, encode, ix, leader_of, request_if_subscribed, sample_entries, single_node, NATS1, NATS2,
 };
+use ported::sim::sweep;
 
 // Every member reports `want` peers.
 fn all_have_peers(c: &mut Cluster, rg: &RaftGroup, want: usize) -> Result<(), String> {
@@ -32,6 +33,10 @@ fn membership_settled(c: &mut Cluster, n: usize) -> Result<(), String> {
 /// Port of TestNRGProposeRemovePeer
 #[test]
 fn test_nrg_propose_remove_peer() {
+    sweep("test_nrg_propose_remove_peer", || test_nrg_propose_remove_peer_seeded());
+}
+
+fn test_nrg_propose_remove_peer_seeded() {
     let mut c = cluster("test_nrg_propose_remove_peer", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let n = leader_of(&mut c, &rg);
@@ -47,6 +52,10 @@ fn test_nrg_propose_remove_peer() {
 /// Port of TestNRGProposeRemovePeerConcurrent
 #[test]
 fn test_nrg_propose_remove_peer_concurrent() {
+    sweep("test_nrg_propose_remove_peer_concurrent", || test_nrg_propose_remove_peer_concurrent_seeded());
+}
+
+fn test_nrg_propose_remove_peer_concurrent_seeded() {
     let mut c = cluster("test_nrg_propose_remove_peer_concurrent", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let n = leader_of(&mut c, &rg);
@@ -86,7 +95,7 @@ fn leader_with_uncommitted_removal(test: &str) -> (Cluster, usize) {
     let aesub = ix(&mut c, n).aesub();
     c.node(n).process_append_entry(ae_remove_peer, aesub);
     assert_eq!(ix(&mut c, n).pindex(), 1);
-    assert!(!c.node(n).healthy());
+    assert!(!c.healthy(n));
 
     ix(&mut c, n).set_term(2);
     ix(&mut c, n).switch_to_leader();
@@ -96,6 +105,10 @@ fn leader_with_uncommitted_removal(test: &str) -> (Cluster, usize) {
 /// Port of TestNRGUncommittedMembershipChangeOnNewLeader
 #[test]
 fn test_nrg_uncommitted_membership_change_on_new_leader() {
+    sweep("test_nrg_uncommitted_membership_change_on_new_leader", || test_nrg_uncommitted_membership_change_on_new_leader_seeded());
+}
+
+fn test_nrg_uncommitted_membership_change_on_new_leader_seeded() {
     let (mut c, n) = leader_with_uncommitted_removal("test_nrg_uncommitted_membership_change_on_new_leader");
     assert_eq!(c.node(n).propose_remove_peer(NATS1), Err(RaftError::MembershipChange));
 }
@@ -103,6 +116,10 @@ fn test_nrg_uncommitted_membership_change_on_new_leader() {
 /// Port of TestNRGUncommittedMembershipChangeGetsTruncated
 #[test]
 fn test_nrg_uncommitted_membership_change_gets_truncated() {
+    sweep("test_nrg_uncommitted_membership_change_gets_truncated", || test_nrg_uncommitted_membership_change_gets_truncated_seeded());
+}
+
+fn test_nrg_uncommitted_membership_change_gets_truncated_seeded() {
     let (mut c, n) = single_node("test_nrg_uncommitted_membership_change_gets_truncated");
     let ae_msg = encode(ae(NATS1, 1, 0, 0, 0, sample_entries()));
     let ae_add_peer = encode(ae(NATS1, 1, 0, 1, 1, vec![Entry::new(EntryType::AddPeer, NATS1.as_bytes())]));
@@ -130,6 +147,10 @@ fn test_nrg_uncommitted_membership_change_gets_truncated() {
 /// Port of TestNRGUncommittedMembershipChangeOnNewLeaderForwardedRemovePeerProposal
 #[test]
 fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal() {
+    sweep("test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal", || test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal_seeded());
+}
+
+fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal_seeded() {
     let (mut c, n) = leader_with_uncommitted_removal(
         "test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal",
     );
@@ -152,6 +173,10 @@ fn test_nrg_uncommitted_membership_change_on_new_leader_forwarded_remove_peer_pr
 /// Port of TestNRGProposeRemovePeerQuorum
 #[test]
 fn test_nrg_propose_remove_peer_quorum() {
+    sweep("test_nrg_propose_remove_peer_quorum", || test_nrg_propose_remove_peer_quorum_seeded());
+}
+
+fn test_nrg_propose_remove_peer_quorum_seeded() {
     let mut c = cluster("test_nrg_propose_remove_peer_quorum", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -177,6 +202,10 @@ fn test_nrg_propose_remove_peer_quorum() {
 /// is back; then the change commits and a new leader takes over.
 #[test]
 fn test_nrg_propose_remove_peer_leader() {
+    sweep("test_nrg_propose_remove_peer_leader", || test_nrg_propose_remove_peer_leader_seeded());
+}
+
+fn test_nrg_propose_remove_peer_leader_seeded() {
     let mut c = cluster("test_nrg_propose_remove_peer_leader", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -208,6 +237,10 @@ fn test_nrg_propose_remove_peer_leader() {
 /// Port of TestNRGProposeRemovePeerAll
 #[test]
 fn test_nrg_propose_remove_peer_all() {
+    sweep("test_nrg_propose_remove_peer_all", || test_nrg_propose_remove_peer_all_seeded());
+}
+
+fn test_nrg_propose_remove_peer_all_seeded() {
     let mut c = cluster("test_nrg_propose_remove_peer_all", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -238,6 +271,10 @@ fn test_nrg_propose_remove_peer_all() {
 /// Port of TestNRGLeaderResurrectsRemovedPeers
 #[test]
 fn test_nrg_leader_resurrects_removed_peers() {
+    sweep("test_nrg_leader_resurrects_removed_peers", || test_nrg_leader_resurrects_removed_peers_seeded());
+}
+
+fn test_nrg_leader_resurrects_removed_peers_seeded() {
     let mut c = cluster("test_nrg_leader_resurrects_removed_peers", "R3S", 3);
     let rg = c.create_mem_raft_group("TEST", 3, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);

@@ -9,6 +9,7 @@ use ported::sim::{Cluster, RaftGroup, SmKind};
 
 use crate::helpers::{cluster, SEC};
 use crate::part2_support::{ix, leader_of};
+use ported::sim::sweep;
 
 // Go's checkLastSeen over a node's Raftz peers: every peer seen at all was
 // seen within the last second.
@@ -29,6 +30,10 @@ fn check_last_seen(c: &mut Cluster, n: usize) {
 /// all three servers stands in for it and its peer map is read directly.
 #[test]
 fn test_nrg_track_peer_active() {
+    sweep("test_nrg_track_peer_active", || test_nrg_track_peer_active_seeded());
+}
+
+fn test_nrg_track_peer_active_seeded() {
     let mut c = cluster("test_nrg_track_peer_active", "R3S", 3);
     let rg = c.create_raft_group("_meta_", 3, SmKind::Adder);
     let ml = leader_of(&mut c, &rg);
@@ -77,6 +82,10 @@ fn check_peer_data(c: &mut Cluster, rg: &RaftGroup) {
 /// Port of TestNRGTrackPeerLag
 #[test]
 fn test_nrg_track_peer_lag() {
+    sweep("test_nrg_track_peer_lag", || test_nrg_track_peer_lag_seeded());
+}
+
+fn test_nrg_track_peer_lag_seeded() {
     let mut c = cluster("test_nrg_track_peer_lag", "R3S", 3);
     let rg = c.create_raft_group("TEST", 3, SmKind::Adder);
     let ls = leader_of(&mut c, &rg);

@@ -14,10 +14,15 @@ use ported::sim::{server_hash, Cluster, Msg};
 
 use crate::helpers::{cluster, ms, SEC};
 use crate::part2_support::{ae, encode, ix, request_if_subscribed, sample_entries, single_node, NATS0, NATS1, NATS2};
+use ported::sim::sweep;
 
 /// Port of TestNRGLostQuorum
 #[test]
 fn test_nrg_lost_quorum() {
+    sweep("test_nrg_lost_quorum", || test_nrg_lost_quorum_seeded());
+}
+
+fn test_nrg_lost_quorum_seeded() {
     let (mut c, n) = single_node("test_nrg_lost_quorum");
     ix(&mut c, n).add_peer(NATS1);
     // Skip the scale-up grace period: this test is about lost quorum.
@@ -61,6 +66,10 @@ fn test_nrg_lost_quorum() {
 /// port's StepDown has no node-info check, so there is nothing to store.
 #[test]
 fn test_nrg_quorum_after_leader_stepdown() {
+    sweep("test_nrg_quorum_after_leader_stepdown", || test_nrg_quorum_after_leader_stepdown_seeded());
+}
+
+fn test_nrg_quorum_after_leader_stepdown_seeded() {
     let mut c = cluster("test_nrg_quorum_after_leader_stepdown", "R3S", 3);
     // The production election timeouts and heartbeat, not the test ones.
     let prod = RaftTimings::default();
@@ -118,6 +127,10 @@ fn test_nrg_quorum_after_leader_stepdown() {
 /// fields overwritten.
 #[test]
 fn test_nrg_peers_response() {
+    sweep("test_nrg_peers_response", || test_nrg_peers_response_seeded());
+}
+
+fn test_nrg_peers_response_seeded() {
     let (mut c, n) = single_node("test_nrg_peers_response");
     let track = |li: u64| PeerTrack { ts: None, li, kp: false };
 
@@ -164,6 +177,10 @@ fn test_nrg_peers_response() {
 /// Port of TestNRGOnlyCommitIfCurrentTerm
 #[test]
 fn test_nrg_only_commit_if_current_term() {
+    sweep("test_nrg_only_commit_if_current_term", || test_nrg_only_commit_if_current_term_seeded());
+}
+
+fn test_nrg_only_commit_if_current_term_seeded() {
     let (mut c, n) = single_node("test_nrg_only_commit_if_current_term");
     let entries = sample_entries();
     let (s1, s2, s3) = (server_hash("S-1"), server_hash("S-2"), server_hash("S-3"));
@@ -224,6 +241,10 @@ fn overrun_case(c: &mut Cluster, n: usize, at: (u64, u64), over: (u64, u64)) {
 /// Port of TestNRGLeaderStepsDownIfOverrun (both subtests)
 #[test]
 fn test_nrg_leader_steps_down_if_overrun() {
+    sweep("test_nrg_leader_steps_down_if_overrun", || test_nrg_leader_steps_down_if_overrun_seeded());
+}
+
+fn test_nrg_leader_steps_down_if_overrun_seeded() {
     let (mut c, n) = single_node("test_nrg_leader_steps_down_if_overrun");
 
     // Only a leader accepts proposals.
@@ -307,6 +328,10 @@ fn follower_pauses_quorum_if_overrun(new: bool) {
 /// Port of TestNRGFollowerPausesQuorumIfOverrun (both subtests)
 #[test]
 fn test_nrg_follower_pauses_quorum_if_overrun() {
+    sweep("test_nrg_follower_pauses_quorum_if_overrun", || test_nrg_follower_pauses_quorum_if_overrun_seeded());
+}
+
+fn test_nrg_follower_pauses_quorum_if_overrun_seeded() {
     follower_pauses_quorum_if_overrun(false);
     follower_pauses_quorum_if_overrun(true);
 }
@@ -314,6 +339,10 @@ fn test_nrg_follower_pauses_quorum_if_overrun() {
 /// Port of TestNRGIgnoreForwardedProposalIfNotCaughtUpLeader
 #[test]
 fn test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader() {
+    sweep("test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader", || test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader_seeded());
+}
+
+fn test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader_seeded() {
     let (mut c, n) = single_node("test_nrg_ignore_forwarded_proposal_if_not_caught_up_leader");
     ix(&mut c, n).add_peer(NATS1);
     ix(&mut c, n).add_peer(NATS2);

@@ -10,6 +10,7 @@ use ported::snapshot_file::Snapshot;
 
 use crate::helpers::{cluster, ms};
 use crate::part2_support::{ae, encode, ix, leader_of, sample_entries, single_node, NATS0};
+use ported::sim::sweep;
 
 /// Port of TestNRGNoLogResetOnCorruptedSendToFollower
 ///
@@ -18,6 +19,10 @@ use crate::part2_support::{ae, encode, ix, leader_of, sample_entries, single_nod
 /// amounts to its first 100ms sleep per server, simulated here.
 #[test]
 fn test_nrg_no_log_reset_on_corrupted_send_to_follower() {
+    sweep("test_nrg_no_log_reset_on_corrupted_send_to_follower", || test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded());
+}
+
+fn test_nrg_no_log_reset_on_corrupted_send_to_follower_seeded() {
     let mut c = cluster("test_nrg_no_log_reset_on_corrupted_send_to_follower", "R3S", 2);
     let rg = c.create_raft_group("TEST", 2, SmKind::Adder);
     let leader = leader_of(&mut c, &rg);
@@ -53,6 +58,10 @@ fn test_nrg_no_log_reset_on_corrupted_send_to_follower() {
 /// Port of TestNRGInstallSnapshotFromCheckpoint
 #[test]
 fn test_nrg_install_snapshot_from_checkpoint() {
+    sweep("test_nrg_install_snapshot_from_checkpoint", || test_nrg_install_snapshot_from_checkpoint_seeded());
+}
+
+fn test_nrg_install_snapshot_from_checkpoint_seeded() {
     let (mut c, n) = single_node("test_nrg_install_snapshot_from_checkpoint");
     let entries = sample_entries();
     let ae_msg1 = encode(ae(NATS0, 1, 0, 0, 0, entries.clone()));
@@ -149,6 +158,10 @@ fn test_nrg_install_snapshot_from_checkpoint() {
 /// Port of TestNRGInstallSnapshotForce
 #[test]
 fn test_nrg_install_snapshot_force() {
+    sweep("test_nrg_install_snapshot_force", || test_nrg_install_snapshot_force_seeded());
+}
+
+fn test_nrg_install_snapshot_force_seeded() {
     let (mut c, n) = single_node("test_nrg_install_snapshot_force");
     let ae_msg = encode(ae(NATS0, 1, 0, 0, 0, sample_entries()));
     let ae_heartbeat = encode(ae(NATS0, 1, 1, 1, 1, vec![]));
@@ -174,6 +187,10 @@ fn test_nrg_install_snapshot_force() {
 /// Port of TestNRGInstallSnapshotFromCheckpointAfterTruncateToSnapshot
 #[test]
 fn test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot() {
+    sweep("test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot", || test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot_seeded());
+}
+
+fn test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot_seeded() {
     let (mut c, n) = single_node("test_nrg_install_snapshot_from_checkpoint_after_truncate_to_snapshot");
     let entries = sample_entries();
     let ae_msg1 = encode(ae(NATS0, 1, 0, 0, 0, entries.clone()));

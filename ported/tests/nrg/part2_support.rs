@@ -131,6 +131,8 @@ pub fn init_file_node(c: &mut Cluster, slot: Option<usize>, store: &str, wal: Bo
         sm: Box::new(StateAdder::default()),
         bugs: Default::default(),
         frozen: true,
+        busy_until: 0,
+        next_wal_sync: u64::MAX,
     });
     slot
 }
@@ -163,6 +165,9 @@ impl Wal for SharedWal {
     }
     fn state(&self) -> WalState {
         self.0.borrow().state()
+    }
+    fn sync(&mut self) -> Result<(), WalError> {
+        self.0.borrow_mut().sync()
     }
     fn stop(&mut self) {
         self.0.borrow_mut().stop()

@@ -14,6 +14,7 @@ use crate::helpers::cluster;
 use crate::part2_support::{
     ae, bootstrap, encode, file_wal, init_file_node, ix, sample_entries, stop_node, wal_summary, SharedWal, NATS0,
 };
+use ported::sim::sweep;
 
 const STORE: &str = "/S-1/raft-test";
 const WAL_DIR: &str = "/S-1/raft-test-wal";
@@ -38,6 +39,10 @@ fn restart(c: &mut Cluster, n: usize) {
 /// Port of TestNRGTruncateOnStartup
 #[test]
 fn test_nrg_truncate_on_startup() {
+    sweep("test_nrg_truncate_on_startup", || test_nrg_truncate_on_startup_seeded());
+}
+
+fn test_nrg_truncate_on_startup_seeded() {
     let mut c = cluster("test_nrg_truncate_on_startup", "R3S", 3);
     let fs = Rc::new(RefCell::new(file_wal(&c, WAL_DIR)));
     bootstrap(&c, STORE, &[], false);
@@ -76,6 +81,10 @@ fn test_nrg_truncate_on_startup() {
 /// Port of TestNRGTruncateLogWithMisalignedSnapshotGap
 #[test]
 fn test_nrg_truncate_log_with_misaligned_snapshot_gap() {
+    sweep("test_nrg_truncate_log_with_misaligned_snapshot_gap", || test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded());
+}
+
+fn test_nrg_truncate_log_with_misaligned_snapshot_gap_seeded() {
     let (mut c, n) = fresh_node("test_nrg_truncate_log_with_misaligned_snapshot_gap");
     let entries = sample_entries();
     let aesub = ix(&mut c, n).aesub();
@@ -114,6 +123,10 @@ fn test_nrg_truncate_log_with_misaligned_snapshot_gap() {
 /// Port of TestNRGTruncateLogWithMissingSnapshot
 #[test]
 fn test_nrg_truncate_log_with_missing_snapshot() {
+    sweep("test_nrg_truncate_log_with_missing_snapshot", || test_nrg_truncate_log_with_missing_snapshot_seeded());
+}
+
+fn test_nrg_truncate_log_with_missing_snapshot_seeded() {
     let (mut c, n) = fresh_node("test_nrg_truncate_log_with_missing_snapshot");
     let entries = sample_entries();
     let aesub = ix(&mut c, n).aesub();
@@ -137,6 +150,10 @@ fn test_nrg_truncate_log_with_missing_snapshot() {
 /// Port of TestNRGReplayAddPeerKeepsClusterSize
 #[test]
 fn test_nrg_replay_add_peer_keeps_cluster_size() {
+    sweep("test_nrg_replay_add_peer_keeps_cluster_size", || test_nrg_replay_add_peer_keeps_cluster_size_seeded());
+}
+
+fn test_nrg_replay_add_peer_keeps_cluster_size_seeded() {
     let mut c = cluster("test_nrg_replay_add_peer_keeps_cluster_size", "R3S", 3);
     let wal = file_wal(&c, WAL_DIR);
 

@@ -29,7 +29,8 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut 
             }
         }
     }
-    if !src.is_go_test_file() {
+    // `go test` never builds testdata/: its files are inputs, not tests.
+    if !src.is_go_test_file() || src.path.split('/').any(|d| d == "testdata") {
         return;
     }
     if has(family::SKIP) {
@@ -43,7 +44,10 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, m: &Matchers, out: &mut 
             let Some(open) = src.body_open(whole.end(), true) else { continue };
             let body = &code[open..src.block_end(open)];
             let name_text = String::from_utf8_lossy(name.as_bytes());
-            if ASSERTION.is_match(body) || m.calls_helper(body) || passes_on(body, t.as_bytes()) || super::states_no_failure(&name_text, &src.original(open, open + body.len())) {
+            // A `Test…Race` reproduces a data race for the race detector,
+            // which fails it.
+            let race_test = name_text.ends_with("Race");
+            if ASSERTION.is_match(body) || m.calls_helper(body) || passes_on(body, t.as_bytes()) || race_test || super::states_no_failure(&name_text, &format!("{}{}", doc_above(src, whole.start()), src.original(open, open + body.len()))) {
                 continue;
             }
             let name = String::from_utf8_lossy(name.as_bytes());
@@ -67,4 +71,20 @@ fn passes_on(body: &[u8], t: &[u8]) -> bool {
         at = p + t.len();
     }
     false
+}
+
+/// The comment lines right above a declaration (Go's doc comment).
+fn doc_above(src: &Source, decl: usize) -> String {
+    let mut line = src.line_of(decl);
+    let mut text = Vec::new();
+    while line > 1 {
+        line -= 1;
+        let t = src.line_text(line);
+        if !t.trim_start().starts_with("//") {
+            break;
+        }
+        text.push(t.into_owned());
+    }
+    text.reverse();
+    text.join("\n")
 }

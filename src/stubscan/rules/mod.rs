@@ -3,11 +3,14 @@
 //! share (the placeholder-message test, assertion helpers).
 
 pub mod calls;
+pub use rust_tests::static_assertions_unlexed;
 mod comments;
+mod deliberate;
 mod csharp;
 mod go;
 mod python;
 mod rust;
+mod rust_tests;
 mod typescript;
 
 use std::sync::LazyLock;
@@ -124,6 +127,9 @@ impl Raw {
 pub struct Checked {
     pub raw: Vec<Raw>,
     pub asserting: Vec<String>,
+    /// Asserting macros exported to other crates (`#[macro_export]`),
+    /// which tests of any project may invoke.
+    pub exported: Vec<String>,
 }
 
 /// Trigger families: which parts of the rule set a file needs. A file that
@@ -134,6 +140,9 @@ pub mod family {
     pub const TEST: usize = 2;
     pub const COMMENT: usize = 3;
     pub const SUPPRESSION: usize = 4;
+    /// What a Rust file may offer other files' tests (set by `scan_file`,
+    /// no trigger pattern): check macros, compile-time assertions.
+    pub const OFFERS: usize = 5;
 }
 
 const COMMENT_TRIGGER: &str = r"TODO|FIXME|XXX|[Ss]tub|STUB|[Pp]laceholder|PLACEHOLDER|[Nn]ot (?:yet )?implemented|[Uu]nimplemented";
@@ -162,7 +171,8 @@ fn triggers(lang: Language) -> [&'static str; 5] {
         Language::Rust => r"#\[(?:\w+::)*test\b",
         Language::CSharp => r"\[(?:Fact|Theory|Test|TestMethod|TestCase|SkippableFact|SkippableTheory)\b",
         Language::Go => r"func Test",
-        Language::Python => r"def test",
+        // Tests, and docstrings that say a function raises on failure.
+        Language::Python => r"def test|\b[Rr]aises\b",
         Language::TypeScript => r"\b(?:it|test)\s*\(",
     };
     [placeholder, skip, test, COMMENT_TRIGGER, r"porttrack:"]
@@ -307,11 +317,12 @@ pub fn is_test_support(path: &str) -> bool {
         || file.contains(".spec.")
 }
 
-/// Names of the definitions (name, body) that assert, directly or through
-/// each other (a fixpoint within the file).
-pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asserts: impl Fn(&[u8]) -> bool) -> std::collections::HashSet<&'d str> {
+/// Names of the definitions (name, body open, body end) that assert,
+/// directly or through each other (a fixpoint within the file); `asserts`
+/// is given a body's offset and code.
+pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asserts: impl Fn(usize, &[u8]) -> bool) -> std::collections::HashSet<&'d str> {
     let body = |d: &(String, usize, usize)| &code[d.1..d.2.min(code.len())];
-    let mut set: std::collections::HashSet<&str> = defs.iter().filter(|d| asserts(body(d))).map(|d| d.0.as_str()).collect();
+    let mut set: std::collections::HashSet<&str> = defs.iter().filter(|d| asserts(d.1, body(d))).map(|d| d.0.as_str()).collect();
     // Each def's callees, computed once.
     let callees: Vec<Vec<&[u8]>> = defs.iter().map(|d| calls::calls(body(d)).into_iter().map(|c| c.name).collect()).collect();
     loop {
@@ -331,16 +342,33 @@ pub fn asserting_defs<'d>(defs: &'d [(String, usize, usize)], code: &[u8], asser
 /// A test that says, in its name, comments or docstring, that its check is
 /// the absence of an exception or panic ("does not panic", "nothing
 /// happens", "no exception is raised", "is accepted", "works", "it's
-/// legal to", "can be None"): it fails when the
-/// code under test raises, and means to.
+/// legal to", "can be None", "would raise if…"): it fails when the code
+/// under test raises, and means to; or that its check is that it compiles
+/// ("this should compile", "compilation is enough").
 static STATES_NO_FAILURE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:raise|crash|fail|throw|panic|error|blow\s+up)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b)")
+    re(r"(?i)\b(?:nothing\s+(?:happens|is\s+raised|gets\s+raised|bad\s+happens)|(?:does\s*n[o']?t|do\s*n[o']?t|should\s*n[o']?t|must\s*n[o']?t|never|won'?t|will\s+not)\s+(?:cause\s+an?\s+)?(?:raise|crash|fail|throw|panic|error|blow\s+up|overflow|underflow|race|starve|deadlock|hang)s?\b|no\s+(?:exception|error|panic)s?\b|without\s+(?:raising|errors?\b|crash|panic|an?\s+(?:exception|error))|(?:is|are)\s+accepted\b|\b(?:succeeds?|works)\b|\bwork\s*(?:[.!;:]|\z)|\bthat\b[^.?]{0,60}\bwork\b|\b(?:catch|detect)(?:es)?\b[^.]{0,40}\b(?:breaking\s+changes?|regressions?)\b|(?:it'?s|is|are)\s+(?:legal|allowed|possible|fine)\b|\bcan\s+be\s+(?:none|null|used|called|passed|given|created)\b|\bnon-?(?:panic|crash)|\bno-panic\b|\bwould\s+(?:raise|panic|throw|fail|crash|error|hang)\b|\b(?:should|will)\s+(?:fail|panic|crash|hang)(?:\s+\w+){0,2}\s+if\b|\brace\s+detector\b|\binfinite[- ]?loop|\bneither\b[^.]{0,60}\braises?\b|\bsegfaults?\b|\bused\s+to\s+(?:trigger|cause|crash|panic|raise|fail|hang|deadlock)\b|\btimes?\s+out\s+if\b|\bif\b[^.]{0,80}\b(?:this|it)\s+(?:panics|raises|throws|crashes|fails)\b|\b(?:racy|data\s+races?)\b|\b(?:indicates|means)\s+success\b|\b(?:should|must|will)\s+(?:still\s+)?compile\b|\bcompil(?:ation|ing)\s+(?:is|alone)\b|\bif\s+(?:it|this|the\s+\w+)\s+compiles?\b|\bcheck\s+(?:that\s+)?it\s+compiles\b|\bcompile[- ]time\s+(?:checks?|tests?)\b)")
 });
+
+/// A test named for the passing case of a check (`test_x_pass`, "valid
+/// function run"): its check is that the valid input is accepted.
+static NAMED_PASSING_CASE: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)\b(?:pass|passes|valid)\b"));
 
 /// Whether the test named `name` with original text `text` says its check
 /// is that nothing raises (see [`STATES_NO_FAILURE`]).
 pub fn states_no_failure(name: &str, text: &str) -> bool {
-    STATES_NO_FAILURE.is_match(name.replace('_', " ").as_bytes()) || STATES_NO_FAILURE.is_match(text.as_bytes())
+    // `does_not_panic`, `DoesntStarve`: words split at `_` and capitals.
+    let mut words = String::with_capacity(name.len() + 8);
+    for (i, ch) in name.char_indices() {
+        if ch == '_' {
+            words.push(' ');
+        } else {
+            if ch.is_ascii_uppercase() && i > 0 && name[..i].chars().next_back().is_some_and(|p| p.is_ascii_lowercase()) {
+                words.push(' ');
+            }
+            words.push(ch);
+        }
+    }
+    STATES_NO_FAILURE.is_match(words.as_bytes()) || NAMED_PASSING_CASE.is_match(words.as_bytes()) || STATES_NO_FAILURE.is_match(text.as_bytes())
 }
 
 /// The distinct names called in `body`, for resolving against other files.
@@ -415,10 +443,18 @@ mod tests {
 
     #[test]
     fn tests_that_say_they_check_for_no_failure() {
-        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted."), ("test_success", "Succeeds if all wrapped validators succeed."), ("t", "It's possible to subclass both.")] {
+        for (name, text) in [("gregorian_unix_does_not_panic", ""), ("test_success", "\"\"\"Nothing happens if the validator succeeds.\"\"\""), ("t", "// shouldn't raise exceptions"), ("t", "Pre-compiled patterns are accepted."), ("test_success", "Succeeds if all wrapped validators succeed."), ("t", "It's possible to subclass both.")]
+            .into_iter()
+            .chain([("TestTerminal", "// test for non-panic"), ("t", "# This would raise NotADirectoryError if it were not skipped."), ("t", "Unhashable defaults + subclassing values work.")])
+            .chain([("t", "A nullary converter doesn't cause a crash."), ("t", "# so long as neither direction raises an exception"), ("test_composable_with_in_pass", ""), ("valid function run", "")])
+            .chain([("dropping_does_not_segfault", ""), ("t", "// This should compile on all combinations of features"), ("t", "// Compilation is enough to verify the fix"), ("t", "// If the derives compile, we are good."), ("t", "// validate we do not underflow"), ("t", "// Verify that it doesn't race."), ("TestLargeAcquireDoesntStarve", "")])
+            .chain([("t", "// This used to trigger the log.Fatal in loadFromExportData."), ("t", "// Merely returning from the test function indicates success."), ("t", "// If Reset accidentally cleared the cache, this panics."), ("t", "// Test to validate fix for racy concurrent call access")])
+            .chain([("t", "// In race mode this test should fail often if Collect is not safe."), ("t", "// where the race detector is likely to detect issues"), ("t", "// The next line shouldn't infinite-loop.")])
+            .chain([("t", "//check that all assign type operators work on references"), ("t", "// This test should catch any inadvertent breaking changes")])
+        {
             assert!(states_no_failure(name, text), "{name} {text}");
         }
-        for (name, text) in [("test_load", "load()"), ("t", "// errors are logged"), ("t", "# the panic handler")] {
+        for (name, text) in [("test_load", "load()"), ("t", "// errors are logged"), ("t", "# the panic handler"), ("test_invalid_input", ""), ("test_password", ""), ("t", "// work around the cache"), ("t", "# bad input should raise ValueError")] {
             assert!(!states_no_failure(name, text), "{name} {text}");
         }
     }

@@ -29,6 +29,14 @@ static FIXTURE: LazyLock<Regex> = LazyLock::new(|| re(r"@\s*(?:\w+\s*\.\s*)*fixt
 /// A base class named in a class statement (the last part of a dotted
 /// name, each base of the list): `class Flask(App)`, `class A(x.Base, M)`.
 static SUBCLASS: LazyLock<Regex> = LazyLock::new(|| re(r"\bclass[ \t]+\w+[ \t]*\(([^)]*)\)"));
+/// A docstring saying the function raises when its input is wrong: "A
+/// validator that raises `ValueError` if …", a `Raises:` section.
+static RAISES_DOC: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\braises?\s+(?:an?\s+)?[`:~\w.]*(?:Error|Exception)\b`*[^.]*?\b(?:if|when|unless)\b|(?m)^\s*Raises\s*:?\s*$|:raises\s+\w+")
+});
+/// pytest-benchmark and CodSpeed benchmarks: they measure, they do not check.
+static BENCHMARK_MARK: LazyLock<Regex> = LazyLock::new(|| re(r"\bpytest\s*\.\s*mark\s*\.\s*benchmark\b"));
+static PYTESTMARK_BENCHMARK: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^pytestmark\s*=[^\n]*\bbenchmark\b"));
 static CLASS: LazyLock<Regex> = LazyLock::new(|| re(r"\A[ \t]*class[ \t]+([A-Za-z_]\w*)[ \t]*(\([^)]*\))?"));
 
 pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Matchers, checked: &mut Checked) {
@@ -92,16 +100,23 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
         return;
     }
     let spans: Vec<(String, usize, usize)> = defs.iter().map(|d| (d.name.clone(), d.open, d.end)).collect();
-    let local = asserting_defs(&spans, &src.code, |b| body_asserts(b, m));
+    let mut local = asserting_defs(&spans, &src.code, |_, b| body_asserts(b, m));
     if support {
         checked.asserting.extend(local.iter().map(|s| s.to_string()));
-        checked.asserting.sort_unstable();
     }
+    // A module-level function documented to raise on a wrong input (a
+    // validator) is a check wherever a test calls it.
+    let raising: Vec<&str> = defs.iter().filter(|d| is_module_level(src, d) && docstring(src, d).is_some_and(|t| RAISES_DOC.is_match(t.as_bytes()))).map(|d| d.name.as_str()).collect();
+    checked.asserting.extend(raising.iter().map(|s| s.to_string()));
+    checked.asserting.sort_unstable();
+    checked.asserting.dedup();
+    local.extend(raising);
     if !has(family::TEST) {
         return;
     }
     let pytest_file = is_pytest_file(src.path);
-    for d in defs.iter().filter(|d| d.name.starts_with("test") && is_test(src, &defs, d, pytest_file)) {
+    let benchmarks = is_benchmark_file(src);
+    for d in defs.iter().filter(|d| d.name.starts_with("test") && is_test(src, &defs, d, pytest_file) && !benchmarks && !is_benchmark(src, d)) {
         let body = &src.code[d.open..d.end];
         if body_asserts(body, m) || calls(body).iter().any(|c| std::str::from_utf8(c.name).is_ok_and(|n| local.contains(n) && n != d.name)) || states_no_failure(&d.name, &src.original(d.open, d.end)) {
             continue;
@@ -116,6 +131,34 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
 /// leaves nothing).
 fn body_text(src: &Source, d: &FnSpan) -> String {
     src.code_str(d.open + 1, d.end).chars().filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'').collect()
+}
+
+fn is_module_level(src: &Source, d: &FnSpan) -> bool {
+    src.line_start(src.line_of(d.start)) == d.start
+}
+
+/// The def's docstring, quotes included, if its body opens with one.
+fn docstring<'a>(src: &'a Source, d: &FnSpan) -> Option<std::borrow::Cow<'a, str>> {
+    let code = &src.code;
+    let first = code[d.open + 1..d.end].iter().position(|b| !b.is_ascii_whitespace()).map(|p| d.open + 1 + p)?;
+    // A string prefix (`r"""`, `u'`) may come first.
+    let q = first + code[first..].iter().take(2).take_while(|b| matches!(b.to_ascii_lowercase(), b'r' | b'u' | b'b' | b'f')).count();
+    let quote = *code.get(q).filter(|&&b| b == b'"' || b == b'\'')?;
+    let delim: &[u8] = if code[q..].starts_with(&[quote; 3]) { &code[q..q + 3] } else { &code[q..q + 1] };
+    let close = memchr::memmem::find(&code[q + delim.len()..d.end], delim).map_or(d.end, |p| q + delim.len() + p + delim.len());
+    Some(src.original(q, close))
+}
+
+/// A file of benchmarks: under a `bench`/`benchmarks` directory, or marked
+/// as benchmarks throughout (`pytestmark = pytest.mark.benchmark()`).
+fn is_benchmark_file(src: &Source) -> bool {
+    src.path.split('/').rev().skip(1).any(|d| matches!(d, "bench" | "benches" | "benchmark" | "benchmarks")) || PYTESTMARK_BENCHMARK.is_match(&src.code)
+}
+
+/// A benchmark: marked `@pytest.mark.benchmark`, or taking the
+/// `benchmark` fixture.
+fn is_benchmark(src: &Source, d: &FnSpan) -> bool {
+    decorated(src, d, &BENCHMARK_MARK) || src.code_str(d.start, d.open).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "benchmark")
 }
 
 /// Python's own convention for an abstract method: a method of a base

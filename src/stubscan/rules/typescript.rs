@@ -14,13 +14,14 @@ static THROW: LazyLock<Regex> = LazyLock::new(|| re(r"\bthrow\s+new\s+\w*Error\s
 /// call's `(`.
 static TEST_CALL: LazyLock<Regex> = LazyLock::new(|| re(r#"\b(?:it|test)(?:\s*\.\s*(?:only|concurrent))?\s*(\()\s*["'`]"#));
 static CALLBACK: LazyLock<Regex> = LazyLock::new(|| re(r"=>|\bfunction\b"));
-/// chai's `.should`, ava/tap's `t.is(…)`, `throw`, and `.parse(…)`, which
-/// throws when the input does not match (zod, JSON).
+/// chai's `.should`, ava/tap's `t.is(…)`, `throw`, and `.parse(…)` or
+/// `.parseAsync(…)`, which throw (reject) when the input does not match
+/// (zod, JSON).
 /// Type-level checks count too: `satisfies`, and a typed binding named
 /// `_…` (`const _s: Schema = z.string()`) that fails to compile when the
 /// types disagree.
 static ASSERTION: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\.\s*should\b|\bt\s*\.\s*\w+\s*\(|\bthrow\b|\.\s*parse\s*\(|\bsatisfies\b|\b(?:const|let|var)\s+_\w*\s*!?:")
+    re(r"\.\s*should\b|\bt\s*\.\s*\w+\s*\(|\bthrow\b|\.\s*parse(?:Async)?\s*\(|\bsatisfies\b|\b(?:const|let|var)\s+_\w*\s*!?:")
 });
 /// `function name(` and `const name = (…) =>` / `= function`; group 1 is
 /// the name.
@@ -42,7 +43,7 @@ pub fn check(src: &Source, has: impl Fn(usize) -> bool, support: bool, m: &Match
         return;
     }
     let defs = functions(src);
-    let local = asserting_defs(&defs, code, |b| body_asserts(b, m));
+    let local = asserting_defs(&defs, code, |_, b| body_asserts(b, m));
     if support {
         checked.asserting = local.iter().map(|s| s.to_string()).collect();
         checked.asserting.sort_unstable();

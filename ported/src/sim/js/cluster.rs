@@ -468,7 +468,7 @@ impl JsCluster {
                 if let Some(n) = node {
                     let mut r = n.raft.borrow_mut();
                     r.deliver(sid, &msg.subject, &msg.reply, &msg.data);
-                    r.tick();
+                    tick_or_fail(&mut r);
                 }
             }
             Owner::Server(i) => {
@@ -502,7 +502,7 @@ impl JsCluster {
         for n in core.raft_nodes.borrow().values() {
             let due = n.raft.borrow().next_deadline().is_some_and(|d| d <= now);
             if due {
-                n.raft.borrow_mut().tick();
+                tick_or_fail(&mut n.raft.borrow_mut());
                 any = true;
             }
         }
@@ -724,5 +724,13 @@ impl JsCluster {
     /// Every running server's system account name, for convenience.
     pub fn system_account(&self) -> &'static str {
         SYSTEM_ACCOUNT
+    }
+}
+
+// A run loop still busy after its step budget is a livelock: fail the run
+// (the cluster's drop handler then prints the seed).
+fn tick_or_fail(n: &mut crate::raft::Raft) {
+    if let Err(e) = n.tick() {
+        panic!("{} on {}: {e}", n.group(), n.id());
     }
 }

@@ -1,0 +1,657 @@
+//! What a test body's tokens say about its calls: every call as the chain of
+//! selectors, calls and indexes that reaches it (`c.leader().Stop()`), and
+//! the names the body gives values to (`s := RunServer(opts)`, `var n
+//! *raft`, a function literal's parameters), so the link rule can tell the
+//! type a method is called on where the source spells it out. Also the
+//! parameter and result types of a signature.
+
+use super::extract::matching;
+use super::lexer::{is_keyword, Kind, Token};
+
+/// A named type as the source writes it: `T`, `*T`, `pkg.T`, `T[K]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeExpr {
+    /// The package name before the dot, if any.
+    pub qualifier: Option<String>,
+    pub name: String,
+}
+
+/// One step after a chain's first identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seg {
+    /// `.name`
+    Sel(String),
+    /// `(…)` with the number of arguments, or `None` when a call's results
+    /// or a `...` may spread into several (`f(g())`, `f(xs...)`).
+    Call(Option<u16>),
+    /// `[…]`: an index, or a generic function's type arguments.
+    Index,
+}
+
+/// `root.a(…).b[…].c(…)`. An empty root stands for a value the tokens do
+/// not name, as in `(x).f()`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Chain {
+    pub root: String,
+    pub segs: Vec<Seg>,
+}
+
+/// The value an expression gives, as far as its tokens tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// `f(x)`, `s.leader()`, `pkg.New()`, a plain `name`.
+    Chain(Chain),
+    /// `T{…}`, `&pkg.T{…}`: the chain names the type.
+    Composite(Chain),
+    /// `new(T)`.
+    New(TypeExpr),
+    Other,
+}
+
+/// What a binding gives its names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// One expression per name, or one expression giving every name a
+    /// result of a call (`a, b := f()`).
+    Exprs(Vec<Expr>),
+    /// A declared type (`var x T`, a parameter); `None` when it is not a
+    /// named type.
+    Typed(Option<TypeExpr>),
+    /// Anything the tokens cannot follow (`range`, a type switch).
+    Opaque,
+}
+
+/// Names given a value by `:=`, `=`, `var` or a parameter list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub names: Vec<String>,
+    pub value: Value,
+}
+
+/// A body's bindings in source order and its calls (each chain ends in
+/// [`Seg::Call`]), sorted and without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
+    pub bindings: Vec<Binding>,
+    pub calls: Vec<Chain>,
+}
+
+struct Cursor<'a> {
+    src: &'a [u8],
+    toks: &'a [Token],
+    /// Index of the last token that belongs to the body.
+    last: usize,
+}
+
+impl Cursor<'_> {
+    fn tok(&self, i: usize) -> Option<&Token> {
+        (i <= self.last).then(|| &self.toks[i])
+    }
+
+    fn is_op(&self, i: usize, op: &[u8]) -> bool {
+        self.tok(i).is_some_and(|t| t.is_op(self.src, op))
+    }
+
+    fn name_at(&self, i: usize) -> Option<String> {
+        let t = self.tok(i)?;
+        (t.kind == Kind::Ident && !is_keyword(t.text(self.src))).then(|| String::from_utf8_lossy(t.text(self.src)).into_owned())
+    }
+
+    fn close(&self, open: usize) -> Option<usize> {
+        let (o, c): (&[u8], &[u8]) = match self.toks[open].text(self.src) {
+            b"(" => (b"(", b")"),
+            b"[" => (b"[", b"]"),
+            _ => (b"{", b"}"),
+        };
+        matching(self.src, &self.toks[..=self.last], open, o, c)
+    }
+
+    /// The chain whose first identifier is at `i` (`root` given apart, so a
+    /// chain can start at a selector); the index after it and the indexes
+    /// of its selector names.
+    fn chain_from(&self, root: String, mut segs: Vec<Seg>, mut j: usize, covered: &mut Vec<usize>) -> (Chain, usize) {
+        while let Some(t) = self.tok(j) {
+            if t.is_op(self.src, b".") {
+                match self.name_at(j + 1) {
+                    Some(name) => {
+                        segs.push(Seg::Sel(name));
+                        covered.push(j + 1);
+                        j += 2;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            let open = t.is_op(self.src, b"(") || t.is_op(self.src, b"[");
+            if !open || t.newline_before {
+                break;
+            }
+            let Some(close) = self.close(j) else { break };
+            segs.push(if t.is_op(self.src, b"(") { Seg::Call(arity(self.src, &self.toks[j + 1..close])) } else { Seg::Index });
+            j = close + 1;
+        }
+        (Chain { root, segs }, j)
+    }
+
+    fn chain(&self, i: usize) -> Option<(Chain, usize)> {
+        let root = self.name_at(i)?;
+        Some(self.chain_from(root, Vec::new(), i + 1, &mut Vec::new()))
+    }
+
+    /// Whether an expression may end before token `j`.
+    fn ends_at(&self, j: usize) -> bool {
+        match self.tok(j) {
+            None => true,
+            Some(t) => {
+                (t.newline_before && self.toks[j - 1].ends_statement(self.src))
+                    || [&b","[..], b";", b")", b"}", b"]", b":"].iter().any(|op| t.is_op(self.src, op))
+            }
+        }
+    }
+
+    /// Past the rest of an expression: to the `,`, `;` or closing bracket
+    /// at its depth, or the end of its line.
+    fn skip_expr(&self, mut j: usize) -> usize {
+        while !self.ends_at(j) {
+            let t = &self.toks[j];
+            if t.is_op(self.src, b"(") || t.is_op(self.src, b"[") || t.is_op(self.src, b"{") {
+                match self.close(j) {
+                    Some(c) => j = c + 1,
+                    None => return self.last + 1,
+                }
+            } else {
+                j += 1;
+            }
+        }
+        j
+    }
+
+    fn expr(&self, i: usize) -> (Expr, usize) {
+        let amp = self.is_op(i, b"&");
+        let start = i + usize::from(amp);
+        let (expr, j) = match self.name_at(start) {
+            Some(name) if name == "new" && !amp && self.is_op(start + 1, b"(") => match self.close(start + 1) {
+                Some(c) => (type_expr(self.src, &self.toks[start + 2..c]).map_or(Expr::Other, Expr::New), c + 1),
+                None => (Expr::Other, self.last + 1),
+            },
+            Some(_) => match self.chain(start) {
+                Some((chain, j)) if self.is_op(j, b"{") && chain.segs.iter().all(|s| !matches!(s, Seg::Call(_))) => {
+                    (Expr::Composite(chain), self.close(j).map_or(self.last + 1, |c| c + 1))
+                }
+                Some((chain, j)) if !amp => (Expr::Chain(chain), j),
+                Some((_, j)) => (Expr::Other, j),
+                None => (Expr::Other, start),
+            },
+            None => (Expr::Other, start),
+        };
+        if self.ends_at(j) {
+            (expr, j)
+        } else {
+            (Expr::Other, self.skip_expr(j))
+        }
+    }
+
+    fn exprs(&self, mut i: usize) -> Vec<Expr> {
+        let mut out = Vec::new();
+        loop {
+            let (e, j) = self.expr(i);
+            out.push(e);
+            if self.is_op(j, b",") {
+                i = j + 1;
+            } else {
+                return out;
+            }
+        }
+    }
+
+    /// The identifiers `a, b, c` ending just before token `end`, if the
+    /// list starts a statement (so `x.f = …` and `a[i] = …` bind nothing).
+    fn names_before(&self, end: usize, first: usize) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        let mut k = end.checked_sub(1)?;
+        loop {
+            if k < first {
+                return None;
+            }
+            names.push(self.name_at(k)?);
+            if k > first && self.is_op(k - 1, b",") {
+                k = k.checked_sub(2)?;
+                continue;
+            }
+            break;
+        }
+        let starts = k == first || {
+            let prev = &self.toks[k - 1];
+            self.toks[k].newline_before || [&b";"[..], b"{", b"}", b"("].iter().any(|op| prev.is_op(self.src, op)) || prev.is_ident(self.src, b"if") || prev.is_ident(self.src, b"for") || prev.is_ident(self.src, b"switch")
+        };
+        names.reverse();
+        starts.then_some(names)
+    }
+}
+
+/// Summarise the body whose braces are the tokens `body.0` and `body.1`.
+pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
+    let (first, last) = (body.0 + 1, body.1);
+    let c = Cursor { src, toks, last: body.1 };
+    let mut out = Body::default();
+    let mut covered = Vec::new();
+    let mut chains = Vec::new();
+    for i in first..last {
+        let t = &toks[i];
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b":=" | b"=" => {
+                    if let Some(names) = c.names_before(i, first) {
+                        let value = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) { Value::Opaque } else { Value::Exprs(c.exprs(i + 1)) };
+                        out.bindings.push(Binding { names, value });
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if t.is_ident(src, b"var") {
+            if let Some(b) = var_binding(&c, i + 1) {
+                out.bindings.push(b);
+            }
+            continue;
+        }
+        if t.is_ident(src, b"func") && c.is_op(i + 1, b"(") {
+            if let Some(close) = c.close(i + 1) {
+                for (name, ty) in params(src, &toks[i + 2..close]) {
+                    out.bindings.push(Binding { names: vec![name], value: Value::Typed(ty) });
+                }
+            }
+            continue;
+        }
+        if i > first && toks[i - 1].is_op(src, b".") {
+            continue;
+        }
+        if let Some(root) = c.name_at(i) {
+            let (chain, _) = c.chain_from(root, Vec::new(), i + 1, &mut covered);
+            chains.push(chain);
+        }
+    }
+    // A selector after something that is no chain (`(x).f()`, `T{}.f()`).
+    covered.sort_unstable();
+    for i in first..last {
+        if toks[i - 1].is_op(src, b".") && covered.binary_search(&i).is_err() {
+            if let Some(name) = c.name_at(i) {
+                let (chain, _) = c.chain_from(String::new(), vec![Seg::Sel(name)], i + 1, &mut covered);
+                chains.push(chain);
+            }
+        }
+    }
+    for chain in chains {
+        for (k, seg) in chain.segs.iter().enumerate() {
+            if matches!(seg, Seg::Call(_)) {
+                out.calls.push(Chain { root: chain.root.clone(), segs: chain.segs[..=k].to_vec() });
+            }
+        }
+    }
+    out.calls.sort_unstable();
+    out.calls.dedup();
+    out
+}
+
+/// The names a file's top-level `var` and `const` declarations give values
+/// to, in source order. In a `const` group a spec with neither type nor
+/// value repeats the one before it, as Go's implicit repetition does
+/// (`A Kind = iota` then `B`, `C`).
+pub fn globals(src: &[u8], toks: &[Token]) -> Vec<Binding> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    for i in 0..toks.len() {
+        let t = &toks[i];
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b"(" | b"[" | b"{" => depth += 1,
+                b")" | b"]" | b"}" => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let is_const = t.is_ident(src, b"const");
+        if depth != 0 || !(is_const || t.is_ident(src, b"var")) || !starts_statement(src, toks, i) {
+            continue;
+        }
+        if !toks.get(i + 1).is_some_and(|n| n.is_op(src, b"(")) {
+            let c = Cursor { src, toks, last: toks.len() - 1 };
+            out.extend(spec(&c, i + 1, is_const, &mut None));
+            continue;
+        }
+        let Some(close) = matching(src, toks, i + 1, b"(", b")") else { break };
+        let c = Cursor { src, toks, last: close - 1 };
+        let mut previous = None;
+        let mut inner = 0i32;
+        for j in i + 2..close {
+            let t = &toks[j];
+            if inner == 0 && t.kind == Kind::Ident && (j == i + 2 || starts_statement(src, toks, j)) {
+                out.extend(spec(&c, j, is_const, &mut previous));
+            }
+            if t.kind == Kind::Op {
+                match t.text(src) {
+                    b"(" | b"[" | b"{" => inner += 1,
+                    b")" | b"]" | b"}" => inner -= 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether token `i` begins a statement: the previous one ended, by `;` or
+/// by Go's automatic semicolon at the end of a line.
+fn starts_statement(src: &[u8], toks: &[Token], i: usize) -> bool {
+    match i.checked_sub(1).map(|p| &toks[p]) {
+        None => true,
+        Some(prev) => prev.is_op(src, b";") || (toks[i].newline_before && prev.ends_statement(src)),
+    }
+}
+
+/// One `var` or `const` spec starting at `i`; `previous` is the value of a
+/// constant spec before it in the same group.
+fn spec(c: &Cursor<'_>, i: usize, is_const: bool, previous: &mut Option<Value>) -> Option<Binding> {
+    let mut after = i + 1;
+    while c.is_op(after, b",") && c.name_at(after + 1).is_some() {
+        after += 2;
+    }
+    if is_const && c.ends_at(after) {
+        let names = (i..after).step_by(2).map(|k| c.name_at(k)).collect::<Option<Vec<_>>>()?;
+        return previous.clone().map(|value| Binding { names, value });
+    }
+    let b = var_binding(c, i)?;
+    if is_const {
+        *previous = Some(b.value.clone());
+    }
+    Some(b)
+}
+
+/// `var a, b T`, `var a = f()`, `var a T = f()` (the type wins).
+fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
+    let mut names = vec![c.name_at(i)?];
+    while c.is_op(i + 1, b",") {
+        names.push(c.name_at(i + 2)?);
+        i += 2;
+    }
+    let after = i + 1;
+    if c.is_op(after, b"=") {
+        return Some(Binding { names, value: Value::Exprs(c.exprs(after + 1)) });
+    }
+    let mut end = after;
+    while end <= c.last && !c.is_op(end, b"=") && !c.ends_at(end) {
+        end += 1;
+    }
+    Some(Binding { names, value: Value::Typed(type_expr(c.src, &c.toks[after..end.min(c.last + 1)])) })
+}
+
+/// The named type `toks` spell (`*T`, `pkg.T`, `T[K, V]`), if that is all
+/// they spell.
+pub fn type_expr(src: &[u8], toks: &[Token]) -> Option<TypeExpr> {
+    let mut i = 0;
+    while toks.get(i).is_some_and(|t| t.is_op(src, b"*")) {
+        i += 1;
+    }
+    let ident = |t: &Token| t.kind == Kind::Ident && !is_keyword(t.text(src));
+    let text = |t: &Token| String::from_utf8_lossy(t.text(src)).into_owned();
+    let first = toks.get(i).filter(|t| ident(t))?;
+    let (qualifier, name, next) = match (toks.get(i + 1), toks.get(i + 2)) {
+        (Some(dot), Some(n)) if dot.is_op(src, b".") && ident(n) => (Some(text(first)), text(n), i + 3),
+        _ => (None, text(first), i + 1),
+    };
+    match toks.get(next) {
+        None => Some(TypeExpr { qualifier, name }),
+        Some(t) if t.is_op(src, b"[") && toks.last().is_some_and(|l| l.is_op(src, b"]")) => Some(TypeExpr { qualifier, name }),
+        Some(_) => None,
+    }
+}
+
+/// The number of arguments between a call's parentheses; `None` when they
+/// may spread (a single call argument, a `...`).
+fn arity(src: &[u8], args: &[Token]) -> Option<u16> {
+    let els = split_list(src, args);
+    if args.iter().any(|t| t.is_op(src, b"...")) || (els.len() == 1 && els[0].last().is_some_and(|t| t.is_op(src, b")"))) {
+        return None;
+    }
+    u16::try_from(els.len()).ok()
+}
+
+/// How many parameters a signature (the tokens after the name up to the
+/// body) takes, and whether the last is variadic.
+pub fn param_count(src: &[u8], sig: &[Token]) -> (u16, bool) {
+    let mut i = 0;
+    if sig.first().is_some_and(|t| t.is_op(src, b"[")) {
+        match matching(src, sig, 0, b"[", b"]") {
+            Some(c) => i = c + 1,
+            None => return (0, true),
+        }
+    }
+    match sig.get(i).filter(|t| t.is_op(src, b"(")).and_then(|_| matching(src, sig, i, b"(", b")")) {
+        Some(c) => {
+            let els = split_list(src, &sig[i + 1..c]);
+            let variadic = els.last().is_some_and(|el| el.iter().any(|t| t.is_op(src, b"...")));
+            (u16::try_from(els.len()).unwrap_or(u16::MAX), variadic)
+        }
+        None => (0, true),
+    }
+}
+
+/// Split `toks` (a parameter or result list without its parentheses) at
+/// its top-level commas.
+fn split_list<'t>(src: &[u8], toks: &'t [Token]) -> Vec<&'t [Token]> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (k, t) in toks.iter().enumerate() {
+        if t.kind != Kind::Op {
+            continue;
+        }
+        match t.text(src) {
+            b"(" | b"[" | b"{" => depth += 1,
+            b")" | b"]" | b"}" => depth -= 1,
+            b"," if depth == 0 => {
+                out.push(&toks[start..k]);
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    // A trailing comma (`f(\n\ta,\n)`) ends the list without an element.
+    if start < toks.len() {
+        out.push(&toks[start..]);
+    }
+    out
+}
+
+/// Whether a list element is `name Type` rather than a bare type: an
+/// identifier followed by something that starts a type.
+fn is_named(src: &[u8], el: &[Token]) -> bool {
+    match el {
+        [n, next, ..] => {
+            // `pkg.T` and `T[K]` are types; `x []T` is a name and a type.
+            let generic = next.is_op(src, b"[") && el.get(2).is_some_and(|t| !t.is_op(src, b"]"));
+            n.kind == Kind::Ident && !is_keyword(n.text(src)) && !next.is_op(src, b".") && !generic
+        }
+        _ => false,
+    }
+}
+
+/// The parameters `toks` (inside the parentheses) declare, with their
+/// types; unnamed parameters declare nothing.
+pub fn params(src: &[u8], toks: &[Token]) -> Vec<(String, Option<TypeExpr>)> {
+    let els = split_list(src, toks);
+    if !els.iter().any(|el| is_named(src, el)) {
+        return Vec::new();
+    }
+    // `a, b int`: a name alone takes the type of the next element that has one.
+    let mut out = Vec::new();
+    let mut pending = Vec::new();
+    for el in els {
+        let Some(first) = el.first() else { continue };
+        let name = String::from_utf8_lossy(first.text(src)).into_owned();
+        if el.len() == 1 {
+            pending.push(name);
+            continue;
+        }
+        let ty = type_expr(src, &el[1..]);
+        for p in pending.drain(..) {
+            out.push((p, ty.clone()));
+        }
+        out.push((name, ty));
+    }
+    out
+}
+
+/// The parameters of a signature (the tokens after the name up to the
+/// body), with their types.
+pub fn signature_params(src: &[u8], sig: &[Token]) -> Vec<(String, Option<TypeExpr>)> {
+    let mut i = 0;
+    if sig.first().is_some_and(|t| t.is_op(src, b"[")) {
+        match matching(src, sig, 0, b"[", b"]") {
+            Some(c) => i = c + 1,
+            None => return Vec::new(),
+        }
+    }
+    if !sig.get(i).is_some_and(|t| t.is_op(src, b"(")) {
+        return Vec::new();
+    }
+    match matching(src, sig, i, b"(", b")") {
+        Some(c) => params(src, &sig[i + 1..c]),
+        None => Vec::new(),
+    }
+}
+
+/// The result types of a signature (the tokens after the name up to the
+/// body), one per result; `None` for a result that is not a named type.
+pub fn results(src: &[u8], sig: &[Token]) -> Vec<Option<TypeExpr>> {
+    let mut i = 0;
+    // Type parameters, then the parameter list.
+    for open in [&b"["[..], b"("] {
+        if sig.get(i).is_some_and(|t| t.is_op(src, open)) {
+            match matching(src, sig, i, open, if open == b"[" { b"]" } else { b")" }) {
+                Some(c) => i = c + 1,
+                None => return Vec::new(),
+            }
+        }
+    }
+    let rest = &sig[i..];
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    if !rest[0].is_op(src, b"(") {
+        return vec![type_expr(src, rest)];
+    }
+    let Some(close) = matching(src, rest, 0, b"(", b")") else { return Vec::new() };
+    let inner = &rest[1..close];
+    let els = split_list(src, inner);
+    if els.iter().any(|el| is_named(src, el)) {
+        let named = params(src, inner);
+        named.into_iter().map(|(_, ty)| ty).collect()
+    } else {
+        els.into_iter().map(|el| type_expr(src, el)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::extract::functions;
+    use super::super::lexer::tokenize;
+    use super::*;
+
+    #[test]
+    fn globals_give_types_and_const_groups_repeat_them() {
+        let src = b"package p\nimport \"x\"\nconst (\n\tA Kind = iota\n\tB\n\tc, d = 1, 2\n)\nvar s = &Server{}\nvar (\n\tm *Map\n\tf = func() { var inner T }\n)\nfunc g() { var local T }\n";
+        let toks = tokenize(src).unwrap();
+        let got = globals(src, &toks);
+        let ty = |name: &str| Value::Typed(Some(TypeExpr { qualifier: None, name: name.into() }));
+        let names: Vec<Vec<String>> = got.iter().map(|b| b.names.clone()).collect();
+        assert_eq!(names, [vec!["A"], vec!["B"], vec!["c", "d"], vec!["s"], vec!["m"], vec!["f"]]);
+        assert_eq!(got[0].value, ty("Kind"));
+        assert_eq!(got[1].value, ty("Kind"), "B repeats A's spec");
+        assert!(matches!(&got[3].value, Value::Exprs(es) if matches!(es.as_slice(), [Expr::Composite(c)] if c.root == "Server")));
+        assert_eq!(got[4].value, ty("Map"));
+    }
+
+    fn summary(src: &str) -> Body {
+        let toks = tokenize(src.as_bytes()).unwrap();
+        let d = &functions(src.as_bytes(), &toks)[0];
+        body(src.as_bytes(), &toks, d.body.unwrap())
+    }
+
+    fn chain(root: &str, segs: &[&str]) -> Chain {
+        let segs = segs
+            .iter()
+            .map(|s| match *s {
+                "(?)" => Seg::Call(None),
+                call if call.starts_with('(') => Seg::Call(Some(call.trim_matches(['(', ')']).parse().unwrap_or(0))),
+                "[]" => Seg::Index,
+                name => Seg::Sel(name.to_string()),
+            })
+            .collect();
+        Chain { root: root.to_string(), segs }
+    }
+
+    fn ty(q: Option<&str>, n: &str) -> Option<TypeExpr> {
+        Some(TypeExpr { qualifier: q.map(str::to_string), name: n.to_string() })
+    }
+
+    #[test]
+    fn calls_are_chains_ending_in_a_call() {
+        let b = summary("package p\nfunc TestX(t *testing.T) {\n\tc := createRaftGroup(\"x\")\n\tc.leader().Stop()\n\tif (a) { go func() {}() }\n\tc.nodes[0].Stop()\n\tos.Getenv(\"A\")\n\t(x).f()\n\tMap[int](m)\n\tv := table[i]\n\t(g)(1)\n\tx.\n\t\tchained()\n}\n");
+        let mut want = vec![
+            chain("createRaftGroup", &["(1)"]),
+            chain("c", &["leader", "()"]),
+            chain("c", &["leader", "()", "Stop", "()"]),
+            chain("c", &["nodes", "[]", "Stop", "()"]),
+            chain("os", &["Getenv", "(1)"]),
+            chain("", &["f", "()"]),
+            chain("Map", &["[]", "(1)"]),
+            chain("x", &["chained", "()"]),
+        ];
+        want.sort();
+        assert_eq!(b.calls, want);
+    }
+
+    #[test]
+    fn bindings_name_what_values_come_from() {
+        let b = summary("package p\nfunc TestY(t *testing.T) {\n\ts := RunServer(opts)\n\tnc, js := jsClientConnect(t, s)\n\tvar n *raft\n\tvar m, k = pkg.New(), 2\n\tsa := &streamAssignment{Group: rg}\n\tfor _, srv := range c.servers {\n\t}\n\tx.field = f()\n\ta[i] = g()\n\tq := new(pkg.Queue)\n\tt.Run(\"a\", func(t *testing.T, v Value) {})\n\tif v, ok := m[k]; ok {\n\t}\n\tw := 1 + f()\n}\n");
+        let e = |c: Chain| Expr::Chain(c);
+        assert_eq!(
+            b.bindings,
+            [
+                Binding { names: vec!["s".into()], value: Value::Exprs(vec![e(chain("RunServer", &["(1)"]))]) },
+                Binding { names: vec!["nc".into(), "js".into()], value: Value::Exprs(vec![e(chain("jsClientConnect", &["(2)"]))]) },
+                Binding { names: vec!["n".into()], value: Value::Typed(ty(None, "raft")) },
+                Binding { names: vec!["m".into(), "k".into()], value: Value::Exprs(vec![e(chain("pkg", &["New", "()"])), Expr::Other]) },
+                Binding { names: vec!["sa".into()], value: Value::Exprs(vec![Expr::Composite(chain("streamAssignment", &[]))]) },
+                Binding { names: vec!["_".into(), "srv".into()], value: Value::Opaque },
+                Binding { names: vec!["q".into()], value: Value::Exprs(vec![Expr::New(ty(Some("pkg"), "Queue").unwrap())]) },
+                Binding { names: vec!["t".into()], value: Value::Typed(ty(Some("testing"), "T")) },
+                Binding { names: vec!["v".into()], value: Value::Typed(ty(None, "Value")) },
+                Binding { names: vec!["v".into(), "ok".into()], value: Value::Exprs(vec![e(chain("m", &["[]"]))]) },
+                Binding { names: vec!["w".into()], value: Value::Exprs(vec![Expr::Other]) },
+            ]
+        );
+    }
+
+    #[test]
+    fn signatures_give_parameter_and_result_types() {
+        let sig = |s: &str| {
+            let src = format!("package p\nfunc f{s} {{}}\n");
+            let toks = tokenize(src.as_bytes()).unwrap();
+            let d = &functions(src.as_bytes(), &toks)[0];
+            results(src.as_bytes(), &toks[d.signature.0..d.signature.1])
+        };
+        assert_eq!(sig("()"), []);
+        assert_eq!(sig("(x int) *Server"), [ty(None, "Server")]);
+        assert_eq!(sig("[K comparable](m map[K]int) (*nats.Conn, nats.JetStreamContext)"), [ty(Some("nats"), "Conn"), ty(Some("nats"), "JetStreamContext")]);
+        assert_eq!(sig("() (s *Set[K, V], err error)"), [ty(None, "Set"), ty(None, "error")]);
+        assert_eq!(sig("() (a, b *T)"), [ty(None, "T"), ty(None, "T")]);
+        assert_eq!(sig("() []*T"), [None]);
+        assert_eq!(sig("() func() int"), [None]);
+        let toks = tokenize(b"a, b *T, c int, d []byte").unwrap();
+        assert_eq!(params(b"a, b *T, c int, d []byte", &toks), [("a".into(), ty(None, "T")), ("b".into(), ty(None, "T")), ("c".into(), ty(None, "int")), ("d".into(), None)]);
+        let toks = tokenize(b"int, string").unwrap();
+        assert_eq!(params(b"int, string", &toks), []);
+    }
+}

@@ -1,0 +1,527 @@
+//! The link rule (README, "Go import rules"): which features a test's calls
+//! reach, resolved by Go's scopes and by the types the source spells out,
+//! without a type checker. A bare call reaches a function of the test's own
+//! package; `pkg.F()` a function of the imported package; a method call the
+//! methods of that name on the receiver's type when the tokens tell the type
+//! (a variable bound to `RunServer(…)`, `&T{…}`, `var x *T`, a typed
+//! parameter, a call with declared results), otherwise the methods of that
+//! name in the test's directory, or else in the directories the file
+//! imports. A function or method a `_test.go` file of the directory declares
+//! shadows the same-named ones of its other files; a value whose type lies
+//! outside the tree (`*testing.T`, `*nats.Conn`) reaches nothing.
+
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
+
+use super::body::{Binding, Body, Chain, Expr, Seg, TypeExpr, Value};
+use super::extract::Import;
+use super::resolve::{guessed_package_name, Resolver};
+use crate::inventory::Inventory;
+
+/// What the rule needs of one file, by the inventory's file index.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// The file's `package` clause.
+    pub package: String,
+    pub imports: Vec<Import>,
+    /// Every function and method the file declares, in source order; in a
+    /// non-test file these are its features.
+    pub decls: Vec<DeclFacts>,
+    /// Its top-level `var` and `const` specs.
+    pub globals: Vec<Binding>,
+}
+
+/// One declaration: its receiver type, name, parameter count (and whether
+/// the last is variadic) and result types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclFacts {
+    pub receiver: String,
+    pub name: String,
+    pub params: (u16, bool),
+    pub results: Vec<Option<TypeExpr>>,
+}
+
+/// The (feature, test) index pairs of the inventory's links, sorted.
+/// `bodies[t]` summarises test `t`, its parameters included.
+pub fn links(inv: &Inventory, facts: &[FileFacts], bodies: &[Body], resolver: &mut Resolver) -> Vec<(u32, u32)> {
+    let rule = Rule::new(inv, facts, resolver);
+    let mut out = Vec::new();
+    for (t, test) in inv.tests.iter().enumerate() {
+        let vars = rule.bind(test.file, &bodies[t]);
+        for call in &bodies[t].calls {
+            let reached = rule.eval(test.file, call, &vars);
+            out.extend(reached.features.into_iter().map(|f| (f, t as u32)));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A value's type, as far as the rule can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Val<'a> {
+    Unknown,
+    /// Of a type declared outside the tree, or one without methods.
+    Outside,
+    /// Of the type with this name in this directory, which has methods.
+    Typed(u32, &'a str),
+}
+
+/// A variable's type over the whole body: bindings of different types
+/// make it unknown.
+#[derive(Debug, Clone, Copy)]
+enum Slot<'a> {
+    Known(Val<'a>),
+    Conflict,
+}
+
+/// Where a chain has got to.
+#[derive(Debug, Clone, Copy)]
+enum State<'a> {
+    Value(Val<'a>),
+    /// A name not bound in the body and not an import: a function, a type.
+    Name(&'a str),
+    /// An import name: its directory, or `None` outside the tree.
+    Package(Option<u32>),
+    PkgMember(u32, &'a str),
+    /// `value.name`, a method or a field; or `Type.name`, a method
+    /// expression (its receiver comes first among the arguments).
+    Member(Val<'a>, &'a str),
+    MethodExpr(Val<'a>, &'a str),
+}
+
+/// What a call reaches and the types of its results.
+struct Reached<'a> {
+    features: Vec<u32>,
+    results: Vec<Val<'a>>,
+    /// The type of results the signature does not list.
+    rest: Val<'a>,
+}
+
+impl<'a> Reached<'a> {
+    fn nothing(rest: Val<'a>) -> Reached<'a> {
+        Reached { features: Vec::new(), results: Vec::new(), rest }
+    }
+
+    fn first(&self) -> Val<'a> {
+        self.results.first().copied().unwrap_or(self.rest)
+    }
+}
+
+/// A declaration found by name: a feature, or a `_test.go` file's
+/// declaration (file, position).
+type DeclRef = (u32, u32);
+
+struct Rule<'a> {
+    inv: &'a Inventory,
+    facts: &'a [FileFacts],
+    /// (directory, package clause, name) → features that are functions.
+    functions: HashMap<(u32, &'a str, &'a str), Vec<u32>>,
+    /// (directory, name) and (directory, receiver, name) → methods.
+    methods: HashMap<(u32, &'a str), Vec<u32>>,
+    methods_of: HashMap<(u32, &'a str, &'a str), Vec<u32>>,
+    /// What the directories' `_test.go` files declare.
+    test_functions: HashMap<(u32, &'a str, &'a str), DeclRef>,
+    test_methods: HashSet<(u32, &'a str)>,
+    test_methods_of: HashMap<(u32, &'a str, &'a str), DeclRef>,
+    /// Types with methods, by directory.
+    typed: HashSet<(u32, &'a str)>,
+    /// (directory, package clause, name) → the top-level `var` or `const`
+    /// spec that declares it: file, spec, position of the name.
+    globals: HashMap<(u32, &'a str, &'a str), (u32, &'a Binding, usize)>,
+    /// How deep the evaluation of globals' initialisers has gone: a cycle
+    /// (two files of other build constraints) stops at [`GLOBAL_DEPTH`].
+    global_depth: Cell<u8>,
+    /// Each feature's declaration (file, position).
+    feature_decl: Vec<DeclRef>,
+    /// Each directory's package: the clause most of its non-test files have.
+    package_of: Vec<&'a str>,
+    scopes: Vec<Scope>,
+}
+
+/// What one file's imports put in scope.
+#[derive(Default)]
+struct Scope {
+    /// Import name → the directory it resolves to (`None`: outside the tree).
+    names: HashMap<String, Option<u32>>,
+    /// Directories imported with `.`.
+    dot: Vec<u32>,
+    /// Every imported directory inside the tree but the file's own.
+    imported: Vec<u32>,
+}
+
+impl<'a> Rule<'a> {
+    fn new(inv: &'a Inventory, facts: &'a [FileFacts], resolver: &mut Resolver) -> Rule<'a> {
+        let mut rule = Rule {
+            inv,
+            facts,
+            functions: HashMap::new(),
+            methods: HashMap::new(),
+            methods_of: HashMap::new(),
+            test_functions: HashMap::new(),
+            test_methods: HashSet::new(),
+            test_methods_of: HashMap::new(),
+            typed: HashSet::new(),
+            globals: HashMap::new(),
+            global_depth: Cell::new(0),
+            feature_decl: Vec::with_capacity(inv.features.len()),
+            package_of: Vec::new(),
+            scopes: Vec::new(),
+        };
+        let mut seen_in_file = vec![0u32; inv.files.len()];
+        for (i, f) in inv.features.iter().enumerate() {
+            let dir = inv.files[f.file as usize].module;
+            let k = &mut seen_in_file[f.file as usize];
+            rule.feature_decl.push((f.file, *k));
+            *k += 1;
+            let i = i as u32;
+            if f.receiver.is_empty() {
+                rule.functions.entry((dir, facts[f.file as usize].package.as_str(), f.name.as_str())).or_default().push(i);
+            } else {
+                rule.methods.entry((dir, f.name.as_str())).or_default().push(i);
+                rule.methods_of.entry((dir, f.receiver.as_str(), f.name.as_str())).or_default().push(i);
+                rule.typed.insert((dir, f.receiver.as_str()));
+            }
+        }
+        let mut clauses: Vec<Vec<(&str, usize)>> = vec![Vec::new(); inv.modules.len()];
+        for (file, (src, fact)) in inv.files.iter().zip(facts).enumerate() {
+            let dir = src.module;
+            for b in &fact.globals {
+                for (k, name) in b.names.iter().enumerate() {
+                    if name != "_" {
+                        rule.globals.entry((dir, fact.package.as_str(), name.as_str())).or_insert((file as u32, b, k));
+                    }
+                }
+            }
+            if !src.is_test {
+                let counts = &mut clauses[dir as usize];
+                match counts.iter_mut().find(|(c, _)| *c == fact.package) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((fact.package.as_str(), 1)),
+                }
+                continue;
+            }
+            for (k, d) in fact.decls.iter().enumerate() {
+                let at = (file as u32, k as u32);
+                if d.receiver.is_empty() {
+                    rule.test_functions.insert((dir, fact.package.as_str(), d.name.as_str()), at);
+                } else {
+                    rule.test_methods.insert((dir, d.name.as_str()));
+                    rule.test_methods_of.insert((dir, d.receiver.as_str(), d.name.as_str()), at);
+                    rule.typed.insert((dir, d.receiver.as_str()));
+                }
+            }
+        }
+        // Ties go to the clause seen first, in file order.
+        rule.package_of = clauses
+            .iter()
+            .map(|counts| {
+                let mut best: Option<(&str, usize)> = None;
+                for &(clause, n) in counts {
+                    if best.is_none_or(|(_, most)| n > most) {
+                        best = Some((clause, n));
+                    }
+                }
+                best.map_or("", |(clause, _)| clause)
+            })
+            .collect();
+        rule.scopes = (0..inv.files.len()).map(|f| rule.scope_of(f as u32, resolver)).collect();
+        rule
+    }
+
+    fn scope_of(&self, file: u32, resolver: &mut Resolver) -> Scope {
+        let dir = self.inv.files[file as usize].module;
+        let mut s = Scope::default();
+        for imp in &self.facts[file as usize].imports {
+            let target = resolver.resolve(dir, &imp.path);
+            match imp.alias.as_deref() {
+                Some("_") => {}
+                Some(".") => s.dot.extend(target),
+                Some(alias) => {
+                    s.names.insert(alias.to_string(), target);
+                }
+                None => {
+                    let name = target.map(|d| self.package_of[d as usize]).filter(|n| !n.is_empty()).unwrap_or_else(|| guessed_package_name(&imp.path));
+                    s.names.insert(name.to_string(), target);
+                }
+            }
+            if let Some(d) = target.filter(|&d| d != dir) {
+                if !s.imported.contains(&d) {
+                    s.imported.push(d);
+                }
+            }
+        }
+        s
+    }
+
+    fn dir_of(&self, file: u32) -> u32 {
+        self.inv.files[file as usize].module
+    }
+
+    /// The type a declared type names, read where `file` writes it.
+    fn type_val(&self, file: u32, ty: &'a Option<TypeExpr>) -> Val<'a> {
+        ty.as_ref().map_or(Val::Unknown, |t| self.type_val_of(file, t))
+    }
+
+    /// The type `name` of `dir` if it has methods (else it may be an
+    /// interface, or no type at all).
+    fn named(&self, dir: u32, name: &'a str) -> Val<'a> {
+        if self.typed.contains(&(dir, name)) {
+            Val::Typed(dir, name)
+        } else {
+            Val::Unknown
+        }
+    }
+
+    fn results(&self, decl: DeclRef) -> Vec<Val<'a>> {
+        let (file, k) = decl;
+        self.facts[file as usize].decls.get(k as usize).map_or_else(Vec::new, |d| d.results.iter().map(|r| self.type_val(file, r)).collect())
+    }
+
+    /// Reaching those of `features` that take `args` arguments; the
+    /// results are known when every declaration reached declares the same
+    /// ones (`v.Type()` on a value of unknown type, where each `Type`
+    /// method of the directory returns `types.Type`, gives a `types.Type`).
+    fn reach(&self, features: &[u32], args: Option<u16>) -> Reached<'a> {
+        let features: Vec<u32> = features.iter().copied().filter(|&f| self.takes(f, args)).collect();
+        let results = match features.split_first() {
+            Some((&first, others)) => {
+                let results = self.results(self.feature_decl[first as usize]);
+                if others.iter().all(|&f| self.results(self.feature_decl[f as usize]) == results) {
+                    results
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
+        Reached { features, results, rest: Val::Unknown }
+    }
+
+    /// Whether feature `f` can be called with `args` arguments.
+    fn takes(&self, f: u32, args: Option<u16>) -> bool {
+        let (file, k) = self.feature_decl[f as usize];
+        let Some(n) = args else { return true };
+        let Some(d) = self.facts[file as usize].decls.get(k as usize) else { return true };
+        let (params, variadic) = d.params;
+        n == params || (variadic && n + 1 >= params)
+    }
+
+    /// The variables of a test body and their types.
+    fn bind(&self, file: u32, body: &'a Body) -> HashMap<&'a str, Slot<'a>> {
+        let mut vars: HashMap<&'a str, Slot<'a>> = HashMap::new();
+        for b in &body.bindings {
+            let n = b.names.len();
+            let vals: Vec<Val<'a>> = match &b.value {
+                Value::Typed(ty) => vec![self.type_val(file, ty); n],
+                Value::Opaque => vec![Val::Unknown; n],
+                Value::Exprs(es) if es.len() == n => es.iter().map(|e| self.expr(file, e, &vars).first()).collect(),
+                Value::Exprs(es) if es.len() == 1 => {
+                    let r = self.expr(file, &es[0], &vars);
+                    (0..n).map(|i| r.results.get(i).copied().unwrap_or(r.rest)).collect()
+                }
+                Value::Exprs(_) => vec![Val::Unknown; n],
+            };
+            for (name, val) in b.names.iter().zip(vals) {
+                if name == "_" {
+                    continue;
+                }
+                let slot = vars.entry(name.as_str()).or_insert(Slot::Known(val));
+                if let Slot::Known(v) = *slot {
+                    if v != val {
+                        *slot = Slot::Conflict;
+                    }
+                }
+            }
+        }
+        vars
+    }
+
+    fn expr(&self, file: u32, e: &'a Expr, vars: &HashMap<&'a str, Slot<'a>>) -> Reached<'a> {
+        let one = |v| Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown };
+        match e {
+            Expr::Chain(chain) => self.eval(file, chain, vars),
+            Expr::New(ty) => one(self.type_val_of(file, ty)),
+            Expr::Composite(chain) => one(match (self.root(file, &chain.root, vars), chain.segs.as_slice()) {
+                (State::Name(n), [] | [Seg::Index]) => self.type_val_name(file, n),
+                (State::Package(Some(d)), [Seg::Sel(n)] | [Seg::Sel(n), Seg::Index]) => self.named(d, n),
+                (State::Package(None), _) => Val::Outside,
+                _ => Val::Unknown,
+            }),
+            Expr::Other => one(Val::Unknown),
+        }
+    }
+
+    fn type_val_of(&self, file: u32, ty: &'a TypeExpr) -> Val<'a> {
+        match &ty.qualifier {
+            None => match ty.name.as_str() {
+                // Interfaces: any type of the tree may stand behind them.
+                "error" | "any" => Val::Unknown,
+                "bool" | "string" | "byte" | "rune" | "int" | "int8" | "int16" | "int32" | "int64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64"
+                | "uintptr" | "float32" | "float64" | "complex64" | "complex128" => Val::Outside,
+                name => self.type_val_name(file, name),
+            },
+            Some(q) => match self.scopes[file as usize].names.get(q) {
+                Some(Some(d)) => self.named(*d, &ty.name),
+                Some(None) => Val::Outside,
+                None => Val::Unknown,
+            },
+        }
+    }
+
+    fn type_val_name(&self, file: u32, name: &'a str) -> Val<'a> {
+        self.named(self.dir_of(file), name)
+    }
+
+    fn root(&self, file: u32, root: &'a str, vars: &HashMap<&'a str, Slot<'a>>) -> State<'a> {
+        if root.is_empty() {
+            return State::Value(Val::Unknown);
+        }
+        match vars.get(root) {
+            Some(Slot::Known(v)) => State::Value(*v),
+            Some(Slot::Conflict) => State::Value(Val::Unknown),
+            None => match self.scopes[file as usize].names.get(root) {
+                Some(target) => State::Package(*target),
+                None => match self.globals.get(&(self.dir_of(file), self.facts[file as usize].package.as_str(), root)) {
+                    Some(&(at, b, k)) => State::Value(self.global(at, b, k)),
+                    None => State::Name(root),
+                },
+            },
+        }
+    }
+
+    /// The type of the `k`th name a top-level spec of `file` declares.
+    fn global(&self, file: u32, b: &'a Binding, k: usize) -> Val<'a> {
+        let depth = self.global_depth.get();
+        if depth >= GLOBAL_DEPTH {
+            return Val::Unknown;
+        }
+        self.global_depth.set(depth + 1);
+        let none = HashMap::new();
+        let val = match &b.value {
+            Value::Typed(ty) => self.type_val(file, ty),
+            Value::Exprs(es) if es.len() == b.names.len() => self.expr(file, &es[k], &none).first(),
+            Value::Exprs(es) if es.len() == 1 => {
+                let r = self.expr(file, &es[0], &none);
+                r.results.get(k).copied().unwrap_or(r.rest)
+            }
+            Value::Exprs(_) | Value::Opaque => Val::Unknown,
+        };
+        self.global_depth.set(depth);
+        val
+    }
+
+    /// Follow `chain` from its root: what its last call reaches, with the
+    /// types of the results.
+    fn eval(&self, file: u32, chain: &'a Chain, vars: &HashMap<&'a str, Slot<'a>>) -> Reached<'a> {
+        let dir = self.dir_of(file);
+        let mut state = self.root(file, &chain.root, vars);
+        let mut last = Reached::nothing(Val::Unknown);
+        for seg in &chain.segs {
+            if let Seg::Call(args) = *seg {
+                last = match state {
+                    State::Name(n) => self.bare(file, n, args),
+                    State::PkgMember(d, n) => self.reach(self.functions_of(d, n), args),
+                    State::Member(v, m) => self.method(file, v, m, args),
+                    State::MethodExpr(v, m) => self.method(file, v, m, args.and_then(|n| n.checked_sub(1))),
+                    State::Value(Val::Outside) | State::Package(None) => Reached::nothing(Val::Outside),
+                    State::Value(_) | State::Package(Some(_)) => Reached::nothing(Val::Unknown),
+                };
+                state = State::Value(last.first());
+                continue;
+            }
+            state = match (state, seg) {
+                // A type with methods: a method expression; else a package-level variable.
+                (State::Name(n), Seg::Sel(s)) => match self.named(dir, n) {
+                    t @ Val::Typed(..) => State::MethodExpr(t, s),
+                    _ => State::Member(Val::Unknown, s),
+                },
+                (State::Package(Some(d)), Seg::Sel(s)) => State::PkgMember(d, s),
+                (State::PkgMember(d, n), Seg::Sel(s)) => match self.named(d, n) {
+                    t @ Val::Typed(..) => State::MethodExpr(t, s),
+                    _ => State::Member(Val::Unknown, s),
+                },
+                (State::Value(v), Seg::Sel(s)) => State::Member(v, s),
+                (State::Member(Val::Outside, _), _) | (State::Package(None), _) | (State::Value(Val::Outside), Seg::Index) => State::Value(Val::Outside),
+                (State::Member(_, _) | State::MethodExpr(_, _), Seg::Sel(s)) => State::Member(Val::Unknown, s),
+                // Type arguments of a generic function.
+                (s @ (State::Name(_) | State::PkgMember(..)), Seg::Index) => s,
+                _ => State::Value(Val::Unknown),
+            };
+        }
+        // A chain that ends in no call is a value: `srv := s`.
+        match state {
+            State::Value(v) if !matches!(chain.segs.last(), Some(Seg::Call(_))) => Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown },
+            _ => last,
+        }
+    }
+
+    fn functions_of(&self, dir: u32, name: &'a str) -> &[u32] {
+        self.functions.get(&(dir, self.package_of[dir as usize], name)).map_or(&[], Vec::as_slice)
+    }
+
+    /// `name(…)`: a function of the file's own package (a `_test.go`
+    /// declaration shadows), else of a package imported with `.`.
+    fn bare(&self, file: u32, name: &'a str, args: Option<u16>) -> Reached<'a> {
+        let dir = self.dir_of(file);
+        let package = self.facts[file as usize].package.as_str();
+        if let Some(&decl) = self.test_functions.get(&(dir, package, name)) {
+            return Reached { features: Vec::new(), results: self.results(decl), rest: Val::Unknown };
+        }
+        if let Some(found) = self.functions.get(&(dir, package, name)) {
+            return self.reach(found, args);
+        }
+        if !exported(name) {
+            return Reached::nothing(Val::Unknown);
+        }
+        let found: Vec<u32> = self.scopes[file as usize].dot.iter().flat_map(|&d| self.functions_of(d, name).iter().copied()).collect();
+        self.reach(&found, args)
+    }
+
+    /// `value.name(…)`: the method of the value's type when it is known,
+    /// else by name (see [`Rule::method_by_name`]).
+    fn method(&self, file: u32, recv: Val<'a>, name: &'a str, args: Option<u16>) -> Reached<'a> {
+        match recv {
+            Val::Outside => Reached::nothing(Val::Outside),
+            Val::Typed(d, ty) => {
+                if let Some(&decl) = self.test_methods_of.get(&(d, ty, name)) {
+                    return Reached { features: Vec::new(), results: self.results(decl), rest: Val::Unknown };
+                }
+                match self.methods_of.get(&(d, ty, name)) {
+                    Some(found) => self.reach(found, args),
+                    // Promoted from an embedded type, most likely.
+                    None => self.method_by_name(file, name, args),
+                }
+            }
+            Val::Unknown => self.method_by_name(file, name, args),
+        }
+    }
+
+    /// The methods named `name` of the file's directory, unless one of its
+    /// `_test.go` files declares such a method; if the directory has none,
+    /// the exported ones of the directories the file imports.
+    fn method_by_name(&self, file: u32, name: &'a str, args: Option<u16>) -> Reached<'a> {
+        let dir = self.dir_of(file);
+        if self.test_methods.contains(&(dir, name)) {
+            return Reached::nothing(Val::Unknown);
+        }
+        if let Some(found) = self.methods.get(&(dir, name)) {
+            return self.reach(found, args);
+        }
+        if !exported(name) {
+            return Reached::nothing(Val::Unknown);
+        }
+        let found: Vec<u32> = self.scopes[file as usize].imported.iter().flat_map(|&d| self.methods.get(&(d, name)).into_iter().flatten().copied()).collect();
+        self.reach(&found, args)
+    }
+}
+
+/// How many globals' initialisers one evaluation may pass through.
+const GLOBAL_DEPTH: u8 = 8;
+
+/// Whether another package can use the name (it starts with an upper-case
+/// letter).
+fn exported(name: &str) -> bool {
+    name.chars().next().is_some_and(char::is_uppercase)
+}
