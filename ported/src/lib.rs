@@ -7,5 +7,6 @@ pub mod raft;
 pub mod raft_log;
 pub mod sim;
 pub mod snapshot_file;
+pub mod store;
 pub mod s2;
 pub mod jetstream_cluster;

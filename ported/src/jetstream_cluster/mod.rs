@@ -28,6 +28,10 @@ pub mod recovery;
 pub mod runtime;
 pub mod server;
 pub mod stream;
+pub mod stream_apply;
+pub mod stream_events;
+pub mod stream_ops;
+pub mod streams;
 #[cfg(test)]
 pub(crate) mod test_util;
 

@@ -73,6 +73,11 @@ pub trait StreamRuntime {
     fn delete_stream(&self, js: &JetStreamCtx, acc: &str, stream: &str) -> Result<(), String>;
     /// Go: `o.delete()` of an orphaned consumer.
     fn delete_consumer(&self, js: &JetStreamCtx, acc: &str, stream: &str, consumer: &str) -> Result<(), String>;
+    /// Go: `mset.raftNode()` of a stream this server runs; `None` for no
+    /// such stream or no node (a runtime that runs nothing has none).
+    fn stream_raft_node(&self, _acc: &str, _stream: &str) -> Option<super::node::NodeHandle> {
+        None
+    }
 }
 
 /// A runtime that runs nothing: for a server whose meta state is rebuilt

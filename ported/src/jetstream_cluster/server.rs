@@ -166,6 +166,14 @@ pub trait ServerEnv {
     fn sys_subscribe(&self, subject: &str, handler: SysHandler) -> Option<Sid>;
     /// Removes a server-owned subscription (Go: `sysUnsubscribe`).
     fn sys_unsubscribe(&self, sid: Sid);
+    /// A subscription in `account` whose messages go to the stream layer
+    /// (upstream: a stream's internal client subscribing to its subjects);
+    /// `None` where there is no bus.
+    fn account_subscribe(&self, _account: &str, _subject: &str) -> Option<Sid> {
+        None
+    }
+    /// Removes a subscription made by [`ServerEnv::account_subscribe`].
+    fn account_unsubscribe(&self, _sid: Sid) {}
 
     /// Writes the initial peer state of a new group (Go: `bootstrapRaftNode`).
     fn bootstrap_raft_node(&self, store: &str, known_peers: &[String], all_peers_known: bool) -> Result<(), RaftError>;

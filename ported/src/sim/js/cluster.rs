@@ -23,6 +23,7 @@ use crate::sim::world::World;
 
 use super::bus::{Bus, BusMsg, Owner};
 use super::runtime::RecordingRuntime;
+use crate::jetstream_cluster::streams::JetStreamStreams;
 use super::server::{Handler, ServerConfig, ServerCore, SYSTEM_ACCOUNT};
 
 /// A running FNV-1a hash of the event log: cheap enough to take every
@@ -59,6 +60,9 @@ pub struct JsServer {
     pub monitor: Option<MetaMonitor>,
     /// What it runs (survives restarts, like stream directories on disk).
     pub runtime: Rc<RecordingRuntime>,
+    /// The stream layer of the running process, when the cluster runs one
+    /// ([`JsCluster::stream_layer`]); a new one each start, as memory is.
+    pub streams: Option<Rc<JetStreamStreams>>,
     /// Times it was started.
     pub starts: u32,
 }
@@ -103,6 +107,9 @@ pub struct JsCluster {
     pub accounts: Vec<String>,
     /// Steps taken.
     pub steps: u64,
+    /// Servers started from now on run the stream layer
+    /// ([`JetStreamStreams`]) instead of the recording runtime.
+    pub stream_layer: bool,
     digest: EventDigest,
     /// Events folded into the digest.
     pub events: u64,
@@ -143,6 +150,7 @@ impl JsCluster {
             opts: ServerOpts::default(),
             accounts: Vec::new(),
             steps: 0,
+            stream_layer: false,
             digest: EventDigest::default(),
             events: 0,
         }
@@ -177,7 +185,7 @@ impl JsCluster {
         let mut opts = self.opts.clone();
         opts.store_dir = format!("/{name}/jetstream");
         let cfg = ServerConfig { name: name.to_string(), cluster: self.name.clone(), routes, opts, timings: self.timings, accounts: self.accounts.clone() };
-        self.servers.push(JsServer { cfg, core: None, js: None, monitor: None, runtime: RecordingRuntime::new(self.world.clone()), starts: 0 });
+        self.servers.push(JsServer { cfg, core: None, js: None, monitor: None, runtime: RecordingRuntime::new(self.world.clone()), streams: None, starts: 0 });
         self.servers.len() - 1
     }
 
@@ -217,7 +225,12 @@ impl JsCluster {
         let core = ServerCore::new(self.world.clone(), self.bus.clone(), i, &self.servers[i].cfg);
         core.init_event_tracking();
         let srv: Rc<dyn ServerEnv> = core.clone();
-        let runtime = self.servers[i].runtime.clone();
+        let streams = self.stream_layer.then(JetStreamStreams::new);
+        let runtime: Rc<dyn crate::jetstream_cluster::runtime::StreamRuntime> = match streams.clone() {
+            Some(st) => st,
+            None => self.servers[i].runtime.clone(),
+        };
+        self.servers[i].streams = streams;
         let js = JetStreamCtx::new(srv.clone(), runtime, JetStreamConfig { store_dir: self.servers[i].cfg.opts.store_dir.clone(), domain: String::new() });
         *core.js.borrow_mut() = Rc::downgrade(&js);
         let monitor = match srv.enable_jet_stream_clustering() {
@@ -303,6 +316,7 @@ impl JsCluster {
         s.monitor = None;
         s.js = None;
         s.core = None;
+        s.streams = None;
         self.bus.borrow_mut().server_down(i);
     }
 
@@ -405,6 +419,11 @@ impl JsCluster {
             if let Some(m) = s.monitor.as_ref() {
                 consider(m.next_deadline());
             }
+            if let (Some(st), Some(js)) = (s.streams.as_ref(), s.js.as_ref()) {
+                if st.has_ready(js) {
+                    consider(Some(Timestamp(self.world.now.get())));
+                }
+            }
             consider(core.statsz_deadline());
             consider(core.next_task());
         }
@@ -458,6 +477,11 @@ impl JsCluster {
                     Some(Handler::RemoteServerUpdate) => core.remote_server_update(&msg.data),
                     Some(Handler::RemoteServerShutdown) => core.remote_server_shutdown(&msg.subject, &msg.data),
                     Some(Handler::StatszReq) => core.statsz_req(&msg.reply, &msg.data),
+                    Some(Handler::StreamIngest) => {
+                        if let (Some(st), Some(js)) = (self.servers[i].streams.clone(), self.servers[i].js.clone()) {
+                            st.process_inbound(&js, sid, &msg.subject, &msg.reply, &msg.hdr, &msg.data);
+                        }
+                    }
                     Some(Handler::Sys(SysHandler::JsLeaderStepDown)) => {
                         if let Some(js) = self.servers[i].js.clone() {
                             js.js_leader_step_down_request(&msg.account, &msg.subject, &msg.reply, &msg.hdr, &msg.data);
@@ -495,6 +519,20 @@ impl JsCluster {
                         self.events += 1;
                     }
                     None => break,
+                }
+            }
+        }
+        if let (Some(st), Some(js)) = (self.servers[i].streams.clone(), self.servers[i].js.clone()) {
+            for _ in 0..64 {
+                let ran = st.poll(&js);
+                if ran.is_empty() {
+                    break;
+                }
+                any = true;
+                for (name, a) in ran {
+                    let line = format!("{} stream {i} {name} {a:?}", now.0);
+                    self.digest.update(line.as_bytes());
+                    self.events += 1;
                 }
             }
         }

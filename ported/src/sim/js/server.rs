@@ -42,6 +42,8 @@ pub enum Handler {
     RemoteServerShutdown,
     /// `statszReq` (statsz pings).
     StatszReq,
+    /// A stream leader's subscription to its subjects.
+    StreamIngest,
 }
 
 /// A raft node of this server: the handle JetStream holds and the node the
@@ -94,6 +96,8 @@ pub struct ServerCore {
     pub(crate) raft_nodes: RefCell<BTreeMap<String, RegisteredNode>>,
     pub(crate) sys_client: ClientId,
     pub(crate) handlers: RefCell<BTreeMap<Sid, Handler>>,
+    /// Internal clients in user accounts (streams' subscriptions).
+    pub(crate) account_clients: RefCell<BTreeMap<String, ClientId>>,
     pub(crate) tasks: RefCell<Vec<(Timestamp, u64, Task)>>,
     pub(crate) task_seq: Cell<u64>,
     pub(crate) js: RefCell<Weak<JetStreamCtx>>,
@@ -158,6 +162,7 @@ impl ServerCore {
             raft_nodes: RefCell::new(BTreeMap::new()),
             sys_client,
             handlers: RefCell::new(BTreeMap::new()),
+            account_clients: RefCell::new(BTreeMap::new()),
             tasks: RefCell::new(Vec::new()),
             task_seq: Cell::new(0),
             js: RefCell::new(Weak::new()),
@@ -370,6 +375,19 @@ impl ServerEnv for ServerCore {
     fn sys_unsubscribe(&self, sid: Sid) {
         self.handlers.borrow_mut().remove(&sid);
         self.bus.borrow_mut().unsubscribe(sid);
+    }
+    fn account_subscribe(&self, account: &str, subject: &str) -> Option<Sid> {
+        let client = *self
+            .account_clients
+            .borrow_mut()
+            .entry(account.to_string())
+            .or_insert_with(|| self.bus.borrow_mut().create_client(self.index, account, Owner::Server(self.index)));
+        let sid = self.bus.borrow_mut().subscribe(client, subject)?;
+        self.handlers.borrow_mut().insert(sid, Handler::StreamIngest);
+        Some(sid)
+    }
+    fn account_unsubscribe(&self, sid: Sid) {
+        self.sys_unsubscribe(sid);
     }
 
     /// Upstream's `(*Server).bootstrapRaftNode` with this server's options

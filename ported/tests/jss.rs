@@ -1,0 +1,12 @@
+//! The stream layer on the simulated cluster (issue 17): stream raft
+//! groups created from meta assignments, replicated publishes with their
+//! PubAcks, deletes and purges through the stream leader, leader changes
+//! with their advisories, and the seeded replication scenario. A failing
+//! simulation prints `JS_SIM_SEED=<n>`.
+
+#[path = "jss/helpers.rs"]
+mod helpers;
+#[path = "jss/jetstream_cluster_1.rs"]
+mod jetstream_cluster_1;
+#[path = "jss/scenario.rs"]
+mod scenario;
