@@ -669,46 +669,13 @@ impl Cluster {
 
     /// Runs the simulation for `d` of simulated time.
     pub fn run_for(&mut self, d: Duration) {
-        let target = self.world.now.get() + d.as_nanos() as u64;
-        let mut steps = 0u64;
-        loop {
-            match self.next_event() {
-                Some(t) if t <= target => {
-                    self.step();
-                }
-                _ => break,
-            }
-            steps += 1;
-            if steps > STEP_BUDGET {
-                panic!("step budget exhausted at {:?}", self.now());
-            }
-        }
-        self.world.now.set(self.world.now.get().max(target));
+        crate::sim::drive::run_for(self, d, STEP_BUDGET);
     }
 
     /// Runs until `cond` holds (checked after every step) or `budget` of
     /// simulated time passes; returns whether it held.
-    pub fn run_until(&mut self, budget: Duration, mut cond: impl FnMut(&mut Cluster) -> bool) -> bool {
-        let deadline = self.world.now.get() + budget.as_nanos() as u64;
-        let mut steps = 0u64;
-        loop {
-            if cond(self) {
-                return true;
-            }
-            match self.next_event() {
-                Some(t) if t <= deadline => {
-                    self.step();
-                }
-                _ => {
-                    self.world.now.set(self.world.now.get().max(deadline));
-                    return cond(self);
-                }
-            }
-            steps += 1;
-            if steps > STEP_BUDGET {
-                panic!("step budget exhausted at {:?}", self.now());
-            }
-        }
+    pub fn run_until(&mut self, budget: Duration, cond: impl FnMut(&mut Cluster) -> bool) -> bool {
+        crate::sim::drive::run_until(self, budget, STEP_BUDGET, cond)
     }
 
     /// Port of checkFor: polls `f` every `interval` of simulated time for
@@ -915,5 +882,17 @@ impl Cluster {
             }
             Ok(())
         });
+    }
+}
+
+impl crate::sim::drive::Stepped for Cluster {
+    fn world(&self) -> &World {
+        &self.world
+    }
+    fn next_event(&self) -> Option<u64> {
+        Cluster::next_event(self)
+    }
+    fn step(&mut self) -> bool {
+        Cluster::step(self)
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod disk;
+mod drive;
 pub mod invariants;
 pub mod js;
 pub mod net;

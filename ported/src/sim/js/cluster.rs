@@ -574,41 +574,12 @@ impl JsCluster {
 
     /// Runs for `d` of simulated time.
     pub fn run_for(&mut self, d: Duration) {
-        let target = self.world.now.get() + d.as_nanos() as u64;
-        let mut steps = 0u64;
-        while let Some(t) = self.next_event().filter(|&t| t <= target) {
-            let _ = t;
-            self.step();
-            steps += 1;
-            if steps > STEP_BUDGET {
-                panic!("step budget exhausted at {:.3}s", self.world.now.get() as f64 / 1e9);
-            }
-        }
-        self.world.now.set(self.world.now.get().max(target));
+        crate::sim::drive::run_for(self, d, STEP_BUDGET);
     }
 
     /// Runs until `cond` holds or `budget` passes; returns whether it held.
-    pub fn run_until(&mut self, budget: Duration, mut cond: impl FnMut(&mut JsCluster) -> bool) -> bool {
-        let deadline = self.world.now.get() + budget.as_nanos() as u64;
-        let mut steps = 0u64;
-        loop {
-            if cond(self) {
-                return true;
-            }
-            match self.next_event() {
-                Some(t) if t <= deadline => {
-                    self.step();
-                }
-                _ => {
-                    self.world.now.set(self.world.now.get().max(deadline));
-                    return cond(self);
-                }
-            }
-            steps += 1;
-            if steps > STEP_BUDGET {
-                panic!("step budget exhausted at {:.3}s", self.world.now.get() as f64 / 1e9);
-            }
-        }
+    pub fn run_until(&mut self, budget: Duration, cond: impl FnMut(&mut JsCluster) -> bool) -> bool {
+        crate::sim::drive::run_until(self, budget, STEP_BUDGET, cond)
     }
 
     /// Port of checkFor: polls `f` every `interval` for at most `total`;
@@ -732,5 +703,17 @@ impl JsCluster {
 fn tick_or_fail(n: &mut crate::raft::Raft) {
     if let Err(e) = n.tick() {
         panic!("{} on {}: {e}", n.group(), n.id());
+    }
+}
+
+impl crate::sim::drive::Stepped for JsCluster {
+    fn world(&self) -> &World {
+        &self.world
+    }
+    fn next_event(&self) -> Option<u64> {
+        JsCluster::next_event(self)
+    }
+    fn step(&mut self) -> bool {
+        JsCluster::step(self)
     }
 }
