@@ -7,14 +7,8 @@
 
 use super::extract::matching;
 use super::lexer::{is_keyword, Kind, Token};
-
-/// A named type as the source writes it: `T`, `*T`, `pkg.T`, `T[K]`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TypeExpr {
-    /// The package name before the dot, if any.
-    pub qualifier: Option<String>,
-    pub name: String,
-}
+pub use super::types::Ty;
+use super::types::{params, parse, result_list, split_list, ty};
 
 /// One step after a chain's first identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,6 +20,8 @@ pub enum Seg {
     Call(Option<u16>),
     /// `[…]`: an index, or a generic function's type arguments.
     Index,
+    /// `.(T)`, a type assertion.
+    Assert(Ty),
 }
 
 /// `root.a(…).b[…].c(…)`. An empty root stands for a value the tokens do
@@ -43,8 +39,9 @@ pub enum Expr {
     Chain(Chain),
     /// `T{…}`, `&pkg.T{…}`: the chain names the type.
     Composite(Chain),
-    /// `new(T)`.
-    New(TypeExpr),
+    /// `new(T)`, `make(T, …)`, `[]T{…}`, `map[K]V{…}`, a function literal:
+    /// a value of the type.
+    Typed(Ty),
     Other,
 }
 
@@ -54,10 +51,11 @@ pub enum Value {
     /// One expression per name, or one expression giving every name a
     /// result of a call (`a, b := f()`).
     Exprs(Vec<Expr>),
-    /// A declared type (`var x T`, a parameter); `None` when it is not a
-    /// named type.
-    Typed(Option<TypeExpr>),
-    /// Anything the tokens cannot follow (`range`, a type switch).
+    /// A declared type (`var x T`, a parameter).
+    Typed(Ty),
+    /// `k, v := range x`: the key and element of what `x` gives.
+    Range(Expr),
+    /// Anything the tokens cannot follow (a type switch).
     Opaque,
 }
 
@@ -66,6 +64,9 @@ pub enum Value {
 pub struct Binding {
     pub names: Vec<String>,
     pub value: Value,
+    /// `=` rather than `:=`, `var` or a parameter: the names keep the type
+    /// they were declared with.
+    pub assign: bool,
 }
 
 /// A body's bindings in source order and its calls (each chain ends in
@@ -119,6 +120,13 @@ impl Cursor<'_> {
                         j += 2;
                         continue;
                     }
+                    // `.(T)`; `.(type)` ends the chain (a type switch).
+                    None if self.is_op(j + 1, b"(") && !self.tok(j + 2).is_some_and(|n| n.is_ident(self.src, b"type")) => {
+                        let Some(close) = self.close(j + 1) else { break };
+                        segs.push(Seg::Assert(ty(self.src, &self.toks[j + 2..close])));
+                        j = close + 1;
+                        continue;
+                    }
                     None => break,
                 }
             }
@@ -166,35 +174,51 @@ impl Cursor<'_> {
         j
     }
 
-    fn expr(&self, i: usize) -> (Expr, usize) {
+    /// The expression at `i`; in a statement's header (`if`, `for`,
+    /// `switch`) a `{` after a name opens the block, not a composite
+    /// literal, as Go's grammar has it.
+    fn expr(&self, i: usize, header: bool) -> (Expr, usize) {
         let amp = self.is_op(i, b"&");
         let start = i + usize::from(amp);
         let (expr, j) = match self.name_at(start) {
-            Some(name) if name == "new" && !amp && self.is_op(start + 1, b"(") => match self.close(start + 1) {
-                Some(c) => (type_expr(self.src, &self.toks[start + 2..c]).map_or(Expr::Other, Expr::New), c + 1),
+            // `new(T)`, `make(T, …)`.
+            Some(name) if (name == "new" || name == "make") && !amp && self.is_op(start + 1, b"(") => match self.close(start + 1) {
+                Some(c) => {
+                    let inner = &self.toks[start + 2..c];
+                    let first = split_list(self.src, inner).first().copied().unwrap_or_default();
+                    (Expr::Typed(ty(self.src, first)), c + 1)
+                }
                 None => (Expr::Other, self.last + 1),
             },
             Some(_) => match self.chain(start) {
-                Some((chain, j)) if self.is_op(j, b"{") && chain.segs.iter().all(|s| !matches!(s, Seg::Call(_))) => {
+                Some((chain, j)) if !header && self.is_op(j, b"{") && chain.segs.iter().all(|s| !matches!(s, Seg::Call(_))) => {
                     (Expr::Composite(chain), self.close(j).map_or(self.last + 1, |c| c + 1))
                 }
                 Some((chain, j)) if !amp => (Expr::Chain(chain), j),
                 Some((_, j)) => (Expr::Other, j),
                 None => (Expr::Other, start),
             },
+            // `[]T{…}`, `map[K]V{…}`, `struct{…}{…}`, `func(…) R {…}`.
+            None if self.tok(start).is_some_and(|t| t.is_op(self.src, b"[") || [&b"map"[..], b"struct", b"func"].iter().any(|w| t.is_ident(self.src, w))) => {
+                match parse(self.src, &self.toks[..=self.last], start) {
+                    Some((t, j)) if self.is_op(j, b"{") => (Expr::Typed(t), self.close(j).map_or(self.last + 1, |c| c + 1)),
+                    Some((_, j)) => (Expr::Other, j),
+                    None => (Expr::Other, start),
+                }
+            }
             None => (Expr::Other, start),
         };
-        if self.ends_at(j) {
+        if self.ends_at(j) || (header && self.is_op(j, b"{")) {
             (expr, j)
         } else {
             (Expr::Other, self.skip_expr(j))
         }
     }
 
-    fn exprs(&self, mut i: usize) -> Vec<Expr> {
+    fn exprs(&self, mut i: usize, header: bool) -> Vec<Expr> {
         let mut out = Vec::new();
         loop {
-            let (e, j) = self.expr(i);
+            let (e, j) = self.expr(i, header);
             out.push(e);
             if self.is_op(j, b",") {
                 i = j + 1;
@@ -242,8 +266,10 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
             match t.text(src) {
                 b":=" | b"=" => {
                     if let Some(names) = c.names_before(i, first) {
-                        let value = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) { Value::Opaque } else { Value::Exprs(c.exprs(i + 1)) };
-                        out.bindings.push(Binding { names, value });
+                        let before = (i + 1).checked_sub(2 * names.len() + 1).map(|k| &toks[k]);
+                        let header = before.is_some_and(|b| [&b"if"[..], b"for", b"switch"].iter().any(|w| b.is_ident(src, w)));
+                        let value = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) { Value::Range(c.expr(i + 2, true).0) } else { Value::Exprs(c.exprs(i + 1, header)) };
+                        out.bindings.push(Binding { names, value, assign: t.is_op(src, b"=") });
                     }
                 }
                 _ => {}
@@ -259,7 +285,7 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
         if t.is_ident(src, b"func") && c.is_op(i + 1, b"(") {
             if let Some(close) = c.close(i + 1) {
                 for (name, ty) in params(src, &toks[i + 2..close]) {
-                    out.bindings.push(Binding { names: vec![name], value: Value::Typed(ty) });
+                    out.bindings.push(Binding { names: vec![name], value: Value::Typed(ty), assign: false });
                 }
             }
             continue;
@@ -359,7 +385,7 @@ fn spec(c: &Cursor<'_>, i: usize, is_const: bool, previous: &mut Option<Value>) 
     }
     if is_const && c.ends_at(after) {
         let names = (i..after).step_by(2).map(|k| c.name_at(k)).collect::<Option<Vec<_>>>()?;
-        return previous.clone().map(|value| Binding { names, value });
+        return previous.clone().map(|value| Binding { names, value, assign: false });
     }
     let b = var_binding(c, i)?;
     if is_const {
@@ -377,34 +403,13 @@ fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
     }
     let after = i + 1;
     if c.is_op(after, b"=") {
-        return Some(Binding { names, value: Value::Exprs(c.exprs(after + 1)) });
+        return Some(Binding { names, value: Value::Exprs(c.exprs(after + 1, false)), assign: false });
     }
-    let mut end = after;
-    while end <= c.last && !c.is_op(end, b"=") && !c.ends_at(end) {
-        end += 1;
-    }
-    Some(Binding { names, value: Value::Typed(type_expr(c.src, &c.toks[after..end.min(c.last + 1)])) })
-}
-
-/// The named type `toks` spell (`*T`, `pkg.T`, `T[K, V]`), if that is all
-/// they spell.
-pub fn type_expr(src: &[u8], toks: &[Token]) -> Option<TypeExpr> {
-    let mut i = 0;
-    while toks.get(i).is_some_and(|t| t.is_op(src, b"*")) {
-        i += 1;
-    }
-    let ident = |t: &Token| t.kind == Kind::Ident && !is_keyword(t.text(src));
-    let text = |t: &Token| String::from_utf8_lossy(t.text(src)).into_owned();
-    let first = toks.get(i).filter(|t| ident(t))?;
-    let (qualifier, name, next) = match (toks.get(i + 1), toks.get(i + 2)) {
-        (Some(dot), Some(n)) if dot.is_op(src, b".") && ident(n) => (Some(text(first)), text(n), i + 3),
-        _ => (None, text(first), i + 1),
+    let value = match parse(c.src, &c.toks[..=c.last], after) {
+        Some((t, end)) if c.ends_at(end) || c.is_op(end, b"=") => Value::Typed(t),
+        _ => Value::Typed(Ty::Other),
     };
-    match toks.get(next) {
-        None => Some(TypeExpr { qualifier, name }),
-        Some(t) if t.is_op(src, b"[") && toks.last().is_some_and(|l| l.is_op(src, b"]")) => Some(TypeExpr { qualifier, name }),
-        Some(_) => None,
-    }
+    Some(Binding { names, value, assign: false })
 }
 
 /// The number of arguments between a call's parentheses; `None` when they
@@ -437,74 +442,9 @@ pub fn param_count(src: &[u8], sig: &[Token]) -> (u16, bool) {
     }
 }
 
-/// Split `toks` (a parameter or result list without its parentheses) at
-/// its top-level commas.
-fn split_list<'t>(src: &[u8], toks: &'t [Token]) -> Vec<&'t [Token]> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (k, t) in toks.iter().enumerate() {
-        if t.kind != Kind::Op {
-            continue;
-        }
-        match t.text(src) {
-            b"(" | b"[" | b"{" => depth += 1,
-            b")" | b"]" | b"}" => depth -= 1,
-            b"," if depth == 0 => {
-                out.push(&toks[start..k]);
-                start = k + 1;
-            }
-            _ => {}
-        }
-    }
-    // A trailing comma (`f(\n\ta,\n)`) ends the list without an element.
-    if start < toks.len() {
-        out.push(&toks[start..]);
-    }
-    out
-}
-
-/// Whether a list element is `name Type` rather than a bare type: an
-/// identifier followed by something that starts a type.
-fn is_named(src: &[u8], el: &[Token]) -> bool {
-    match el {
-        [n, next, ..] => {
-            // `pkg.T` and `T[K]` are types; `x []T` is a name and a type.
-            let generic = next.is_op(src, b"[") && el.get(2).is_some_and(|t| !t.is_op(src, b"]"));
-            n.kind == Kind::Ident && !is_keyword(n.text(src)) && !next.is_op(src, b".") && !generic
-        }
-        _ => false,
-    }
-}
-
-/// The parameters `toks` (inside the parentheses) declare, with their
-/// types; unnamed parameters declare nothing.
-pub fn params(src: &[u8], toks: &[Token]) -> Vec<(String, Option<TypeExpr>)> {
-    let els = split_list(src, toks);
-    if !els.iter().any(|el| is_named(src, el)) {
-        return Vec::new();
-    }
-    // `a, b int`: a name alone takes the type of the next element that has one.
-    let mut out = Vec::new();
-    let mut pending = Vec::new();
-    for el in els {
-        let Some(first) = el.first() else { continue };
-        let name = String::from_utf8_lossy(first.text(src)).into_owned();
-        if el.len() == 1 {
-            pending.push(name);
-            continue;
-        }
-        let ty = type_expr(src, &el[1..]);
-        for p in pending.drain(..) {
-            out.push((p, ty.clone()));
-        }
-        out.push((name, ty));
-    }
-    out
-}
-
 /// The parameters of a signature (the tokens after the name up to the
 /// body), with their types.
-pub fn signature_params(src: &[u8], sig: &[Token]) -> Vec<(String, Option<TypeExpr>)> {
+pub fn signature_params(src: &[u8], sig: &[Token]) -> Vec<(String, Ty)> {
     let mut i = 0;
     if sig.first().is_some_and(|t| t.is_op(src, b"[")) {
         match matching(src, sig, 0, b"[", b"]") {
@@ -522,8 +462,8 @@ pub fn signature_params(src: &[u8], sig: &[Token]) -> Vec<(String, Option<TypeEx
 }
 
 /// The result types of a signature (the tokens after the name up to the
-/// body), one per result; `None` for a result that is not a named type.
-pub fn results(src: &[u8], sig: &[Token]) -> Vec<Option<TypeExpr>> {
+/// body), one per result.
+pub fn results(src: &[u8], sig: &[Token]) -> Vec<Ty> {
     let mut i = 0;
     // Type parameters, then the parameter list.
     for open in [&b"["[..], b"("] {
@@ -539,17 +479,10 @@ pub fn results(src: &[u8], sig: &[Token]) -> Vec<Option<TypeExpr>> {
         return Vec::new();
     }
     if !rest[0].is_op(src, b"(") {
-        return vec![type_expr(src, rest)];
+        return vec![ty(src, rest)];
     }
     let Some(close) = matching(src, rest, 0, b"(", b")") else { return Vec::new() };
-    let inner = &rest[1..close];
-    let els = split_list(src, inner);
-    if els.iter().any(|el| is_named(src, el)) {
-        let named = params(src, inner);
-        named.into_iter().map(|(_, ty)| ty).collect()
-    } else {
-        els.into_iter().map(|el| type_expr(src, el)).collect()
-    }
+    result_list(src, &rest[1..close])
 }
 
 #[cfg(test)]
@@ -563,7 +496,7 @@ mod tests {
         let src = b"package p\nimport \"x\"\nconst (\n\tA Kind = iota\n\tB\n\tc, d = 1, 2\n)\nvar s = &Server{}\nvar (\n\tm *Map\n\tf = func() { var inner T }\n)\nfunc g() { var local T }\n";
         let toks = tokenize(src).unwrap();
         let got = globals(src, &toks);
-        let ty = |name: &str| Value::Typed(Some(TypeExpr { qualifier: None, name: name.into() }));
+        let ty = |name: &str| Value::Typed(Ty::Named(super::super::types::TypeExpr { qualifier: None, name: name.into() }));
         let names: Vec<Vec<String>> = got.iter().map(|b| b.names.clone()).collect();
         assert_eq!(names, [vec!["A"], vec!["B"], vec!["c", "d"], vec!["s"], vec!["m"], vec!["f"]]);
         assert_eq!(got[0].value, ty("Kind"));
@@ -591,8 +524,8 @@ mod tests {
         Chain { root: root.to_string(), segs }
     }
 
-    fn ty(q: Option<&str>, n: &str) -> Option<TypeExpr> {
-        Some(TypeExpr { qualifier: q.map(str::to_string), name: n.to_string() })
+    fn ty(q: Option<&str>, n: &str) -> Ty {
+        Ty::Named(super::super::types::TypeExpr { qualifier: q.map(str::to_string), name: n.to_string() })
     }
 
     #[test]
@@ -619,17 +552,17 @@ mod tests {
         assert_eq!(
             b.bindings,
             [
-                Binding { names: vec!["s".into()], value: Value::Exprs(vec![e(chain("RunServer", &["(1)"]))]) },
-                Binding { names: vec!["nc".into(), "js".into()], value: Value::Exprs(vec![e(chain("jsClientConnect", &["(2)"]))]) },
-                Binding { names: vec!["n".into()], value: Value::Typed(ty(None, "raft")) },
-                Binding { names: vec!["m".into(), "k".into()], value: Value::Exprs(vec![e(chain("pkg", &["New", "()"])), Expr::Other]) },
-                Binding { names: vec!["sa".into()], value: Value::Exprs(vec![Expr::Composite(chain("streamAssignment", &[]))]) },
-                Binding { names: vec!["_".into(), "srv".into()], value: Value::Opaque },
-                Binding { names: vec!["q".into()], value: Value::Exprs(vec![Expr::New(ty(Some("pkg"), "Queue").unwrap())]) },
-                Binding { names: vec!["t".into()], value: Value::Typed(ty(Some("testing"), "T")) },
-                Binding { names: vec!["v".into()], value: Value::Typed(ty(None, "Value")) },
-                Binding { names: vec!["v".into(), "ok".into()], value: Value::Exprs(vec![e(chain("m", &["[]"]))]) },
-                Binding { names: vec!["w".into()], value: Value::Exprs(vec![Expr::Other]) },
+                Binding { names: vec!["s".into()], value: Value::Exprs(vec![e(chain("RunServer", &["(1)"]))]), assign: false },
+                Binding { names: vec!["nc".into(), "js".into()], value: Value::Exprs(vec![e(chain("jsClientConnect", &["(2)"]))]), assign: false },
+                Binding { names: vec!["n".into()], value: Value::Typed(ty(None, "raft")), assign: false },
+                Binding { names: vec!["m".into(), "k".into()], value: Value::Exprs(vec![e(chain("pkg", &["New", "()"])), Expr::Other]), assign: false },
+                Binding { names: vec!["sa".into()], value: Value::Exprs(vec![Expr::Composite(chain("streamAssignment", &[]))]), assign: false },
+                Binding { names: vec!["_".into(), "srv".into()], value: Value::Range(e(chain("c", &["servers"]))), assign: false },
+                Binding { names: vec!["q".into()], value: Value::Exprs(vec![Expr::Typed(ty(Some("pkg"), "Queue"))]), assign: false },
+                Binding { names: vec!["t".into()], value: Value::Typed(ty(Some("testing"), "T")), assign: false },
+                Binding { names: vec!["v".into()], value: Value::Typed(ty(None, "Value")), assign: false },
+                Binding { names: vec!["v".into(), "ok".into()], value: Value::Exprs(vec![e(chain("m", &["[]"]))]), assign: false },
+                Binding { names: vec!["w".into()], value: Value::Exprs(vec![Expr::Other]), assign: false },
             ]
         );
     }
@@ -647,10 +580,10 @@ mod tests {
         assert_eq!(sig("[K comparable](m map[K]int) (*nats.Conn, nats.JetStreamContext)"), [ty(Some("nats"), "Conn"), ty(Some("nats"), "JetStreamContext")]);
         assert_eq!(sig("() (s *Set[K, V], err error)"), [ty(None, "Set"), ty(None, "error")]);
         assert_eq!(sig("() (a, b *T)"), [ty(None, "T"), ty(None, "T")]);
-        assert_eq!(sig("() []*T"), [None]);
-        assert_eq!(sig("() func() int"), [None]);
+        assert_eq!(sig("() []*T"), [Ty::Slice(Box::new(ty(None, "T")))]);
+        assert_eq!(sig("() func() int"), [Ty::Func(vec![ty(None, "int")])]);
         let toks = tokenize(b"a, b *T, c int, d []byte").unwrap();
-        assert_eq!(params(b"a, b *T, c int, d []byte", &toks), [("a".into(), ty(None, "T")), ("b".into(), ty(None, "T")), ("c".into(), ty(None, "int")), ("d".into(), None)]);
+        assert_eq!(params(b"a, b *T, c int, d []byte", &toks), [("a".into(), ty(None, "T")), ("b".into(), ty(None, "T")), ("c".into(), ty(None, "int")), ("d".into(), Ty::Slice(Box::new(ty(None, "byte"))))]);
         let toks = tokenize(b"int, string").unwrap();
         assert_eq!(params(b"int, string", &toks), []);
     }

@@ -13,7 +13,8 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use super::body::{Binding, Body, Chain, Expr, Seg, TypeExpr, Value};
+use super::body::{Binding, Body, Chain, Expr, Seg, Value};
+use super::types::{Ty, TypeDecl, TypeExpr};
 use super::extract::Import;
 use super::resolve::{guessed_package_name, Resolver};
 use crate::inventory::Inventory;
@@ -29,6 +30,8 @@ pub struct FileFacts {
     pub decls: Vec<DeclFacts>,
     /// Its top-level `var` and `const` specs.
     pub globals: Vec<Binding>,
+    /// Its top-level `type` declarations.
+    pub types: Vec<TypeDecl>,
 }
 
 /// One declaration: its receiver type, name, parameter count (and whether
@@ -38,7 +41,7 @@ pub struct DeclFacts {
     pub receiver: String,
     pub name: String,
     pub params: (u16, bool),
-    pub results: Vec<Option<TypeExpr>>,
+    pub results: Vec<Ty>,
 }
 
 /// The (feature, test) index pairs of the inventory's links, sorted.
@@ -48,6 +51,9 @@ pub fn links(inv: &Inventory, facts: &[FileFacts], bodies: &[Body], resolver: &m
     let mut out = Vec::new();
     for (t, test) in inv.tests.iter().enumerate() {
         let vars = rule.bind(test.file, &bodies[t]);
+        if std::env::var("PT_DEBUG").is_ok_and(|v| v == test.name) {
+            eprintln!("bindings {:#?}\nvars {:#?}", bodies[t].bindings, vars);
+        }
         for call in &bodies[t].calls {
             let reached = rule.eval(test.file, call, &vars);
             out.extend(reached.features.into_iter().map(|f| (f, t as u32)));
@@ -64,8 +70,19 @@ enum Val<'a> {
     Unknown,
     /// Of a type declared outside the tree, or one without methods.
     Outside,
-    /// Of the type with this name in this directory, which has methods.
+    /// Of the type with this name in this directory, declared there or
+    /// with methods there.
     Typed(u32, &'a str),
+    /// Of a slice, map, channel, function or struct type `file` spells.
+    Lazy(u32, &'a Ty),
+}
+
+/// Whether a type has a method or field, as far as its declaration tells.
+enum Lookup<T> {
+    Found(T),
+    Absent,
+    /// The declaration is not in the tree, or it embeds an interface.
+    CantTell,
 }
 
 /// A variable's type over the whole body: bindings of different types
@@ -127,6 +144,11 @@ struct Rule<'a> {
     test_methods_of: HashMap<(u32, &'a str, &'a str), DeclRef>,
     /// Types with methods, by directory.
     typed: HashSet<(u32, &'a str)>,
+    /// (directory, name) → a `type` declaration and the file holding it.
+    type_decls: HashMap<(u32, &'a str), (u32, &'a TypeDecl)>,
+    /// How deep the following of type declarations has gone (aliases and
+    /// embedded fields; a cycle needs two files of other build constraints).
+    type_depth: Cell<u8>,
     /// (directory, package clause, name) → the top-level `var` or `const`
     /// spec that declares it: file, spec, position of the name.
     globals: HashMap<(u32, &'a str, &'a str), (u32, &'a Binding, usize)>,
@@ -163,6 +185,8 @@ impl<'a> Rule<'a> {
             test_methods: HashSet::new(),
             test_methods_of: HashMap::new(),
             typed: HashSet::new(),
+            type_decls: HashMap::new(),
+            type_depth: Cell::new(0),
             globals: HashMap::new(),
             global_depth: Cell::new(0),
             feature_decl: Vec::with_capacity(inv.features.len()),
@@ -187,6 +211,9 @@ impl<'a> Rule<'a> {
         let mut clauses: Vec<Vec<(&str, usize)>> = vec![Vec::new(); inv.modules.len()];
         for (file, (src, fact)) in inv.files.iter().zip(facts).enumerate() {
             let dir = src.module;
+            for d in &fact.types {
+                rule.type_decls.entry((dir, d.name.as_str())).or_insert((file as u32, d));
+            }
             for b in &fact.globals {
                 for (k, name) in b.names.iter().enumerate() {
                     if name != "_" {
@@ -259,24 +286,111 @@ impl<'a> Rule<'a> {
         self.inv.files[file as usize].module
     }
 
-    /// The type a declared type names, read where `file` writes it.
-    fn type_val(&self, file: u32, ty: &'a Option<TypeExpr>) -> Val<'a> {
-        ty.as_ref().map_or(Val::Unknown, |t| self.type_val_of(file, t))
+    /// The type `name` of `dir`: declared there (not as an interface: any
+    /// type of the tree may stand behind one) or with methods there.
+    fn named(&self, dir: u32, name: &'a str) -> Val<'a> {
+        match self.type_decls.get(&(dir, name)) {
+            Some(&(file, d)) if d.alias => self.deeper(|| self.type_val_of(file, &d.ty)).unwrap_or(Val::Unknown),
+            Some((_, d)) if d.ty == Ty::Interface => Val::Unknown,
+            Some(_) => Val::Typed(dir, name),
+            None if self.typed.contains(&(dir, name)) => Val::Typed(dir, name),
+            None => Val::Unknown,
+        }
     }
 
-    /// The type `name` of `dir` if it has methods (else it may be an
-    /// interface, or no type at all).
-    fn named(&self, dir: u32, name: &'a str) -> Val<'a> {
-        if self.typed.contains(&(dir, name)) {
-            Val::Typed(dir, name)
+    /// `f` one level deeper into type declarations; `None` past
+    /// [`GLOBAL_DEPTH`] levels.
+    fn deeper<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
+        let depth = self.type_depth.get();
+        if depth >= GLOBAL_DEPTH {
+            return None;
+        }
+        self.type_depth.set(depth + 1);
+        let out = f();
+        self.type_depth.set(depth);
+        Some(out)
+    }
+
+    /// The type literal behind a value's type (`type L []*T` gives `[]*T`),
+    /// with the file that spells it.
+    fn underlying(&self, v: Val<'a>) -> Option<(u32, &'a Ty)> {
+        match v {
+            Val::Lazy(file, ty) => Some((file, ty)),
+            Val::Typed(dir, name) => {
+                let &(file, d) = self.type_decls.get(&(dir, name))?;
+                match &d.ty {
+                    Ty::Named(_) => self.deeper(|| self.underlying(self.type_val_of(file, &d.ty))).flatten(),
+                    ty => Some((file, ty)),
+                }
+            }
+            Val::Unknown | Val::Outside => None,
+        }
+    }
+
+    /// The type of field `name` of a value, promoted fields included.
+    fn field(&self, v: Val<'a>, name: &str) -> Lookup<Val<'a>> {
+        match v {
+            Val::Outside => return Lookup::Found(Val::Outside),
+            Val::Unknown => return Lookup::CantTell,
+            _ => {}
+        }
+        let Some((file, ty)) = self.underlying(v) else { return Lookup::CantTell };
+        let Ty::Struct(fields) = ty else { return Lookup::Absent };
+        if let Some(f) = fields.iter().find(|f| f.name == name) {
+            return Lookup::Found(self.type_val_of(file, &f.ty));
+        }
+        let mut outside = false;
+        for f in fields.iter().filter(|f| f.embedded) {
+            match self.type_val_of(file, &f.ty) {
+                Val::Outside => outside = true,
+                e => {
+                    if let Some(Lookup::Found(v)) = self.deeper(|| self.field(e, name)) {
+                        return Lookup::Found(v);
+                    }
+                }
+            }
+        }
+        if outside {
+            Lookup::Found(Val::Outside)
         } else {
-            Val::Unknown
+            Lookup::Absent
+        }
+    }
+
+    fn field_val(&self, v: Val<'a>, name: &str) -> Val<'a> {
+        match self.field(v, name) {
+            Lookup::Found(v) => v,
+            Lookup::Absent | Lookup::CantTell => Val::Unknown,
+        }
+    }
+
+    /// What indexing a value gives: a slice's, array's or map's element.
+    fn elem(&self, v: Val<'a>) -> Val<'a> {
+        if v == Val::Outside {
+            return Val::Outside;
+        }
+        match self.underlying(v) {
+            Some((file, Ty::Slice(e) | Ty::Map(_, e) | Ty::Chan(e))) => self.type_val_of(file, e),
+            _ => Val::Unknown,
+        }
+    }
+
+    /// What `for k, v := range x` gives `k` and `v`.
+    fn range(&self, v: Val<'a>) -> [Val<'a>; 2] {
+        if v == Val::Outside {
+            return [Val::Outside; 2];
+        }
+        match self.underlying(v) {
+            Some((file, Ty::Slice(e))) => [Val::Outside, self.type_val_of(file, e)],
+            Some((file, Ty::Map(k, e))) => [self.type_val_of(file, k), self.type_val_of(file, e)],
+            Some((file, Ty::Chan(e))) => [self.type_val_of(file, e), Val::Unknown],
+            _ => [Val::Unknown; 2],
         }
     }
 
     fn results(&self, decl: DeclRef) -> Vec<Val<'a>> {
         let (file, k) = decl;
-        self.facts[file as usize].decls.get(k as usize).map_or_else(Vec::new, |d| d.results.iter().map(|r| self.type_val(file, r)).collect())
+        self.facts[file as usize].decls.get(k as usize).map_or_else(Vec::new, |d| d.results.iter().map(|r| self.type_val_of(file, r)).collect())
     }
 
     /// Reaching those of `features` that take `args` arguments; the
@@ -312,9 +426,17 @@ impl<'a> Rule<'a> {
     fn bind(&self, file: u32, body: &'a Body) -> HashMap<&'a str, Slot<'a>> {
         let mut vars: HashMap<&'a str, Slot<'a>> = HashMap::new();
         for b in &body.bindings {
+            // `x = …` leaves `x` the type it was declared with.
+            if b.assign && b.names.iter().all(|n| n == "_" || vars.contains_key(n.as_str())) {
+                continue;
+            }
             let n = b.names.len();
             let vals: Vec<Val<'a>> = match &b.value {
-                Value::Typed(ty) => vec![self.type_val(file, ty); n],
+                Value::Typed(ty) => vec![self.type_val_of(file, ty); n],
+                Value::Range(e) => {
+                    let kv = self.range(self.expr(file, e, &vars).first());
+                    (0..n).map(|i| kv.get(i).copied().unwrap_or(Val::Unknown)).collect()
+                }
                 Value::Opaque => vec![Val::Unknown; n],
                 Value::Exprs(es) if es.len() == n => es.iter().map(|e| self.expr(file, e, &vars).first()).collect(),
                 Value::Exprs(es) if es.len() == 1 => {
@@ -324,7 +446,7 @@ impl<'a> Rule<'a> {
                 Value::Exprs(_) => vec![Val::Unknown; n],
             };
             for (name, val) in b.names.iter().zip(vals) {
-                if name == "_" {
+                if name == "_" || (b.assign && vars.contains_key(name.as_str())) {
                     continue;
                 }
                 let slot = vars.entry(name.as_str()).or_insert(Slot::Known(val));
@@ -342,7 +464,7 @@ impl<'a> Rule<'a> {
         let one = |v| Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown };
         match e {
             Expr::Chain(chain) => self.eval(file, chain, vars),
-            Expr::New(ty) => one(self.type_val_of(file, ty)),
+            Expr::Typed(ty) => one(self.type_val_of(file, ty)),
             Expr::Composite(chain) => one(match (self.root(file, &chain.root, vars), chain.segs.as_slice()) {
                 (State::Name(n), [] | [Seg::Index]) => self.type_val_name(file, n),
                 (State::Package(Some(d)), [Seg::Sel(n)] | [Seg::Sel(n), Seg::Index]) => self.named(d, n),
@@ -353,13 +475,21 @@ impl<'a> Rule<'a> {
         }
     }
 
-    fn type_val_of(&self, file: u32, ty: &'a TypeExpr) -> Val<'a> {
+    /// The type a type expression names, read where `file` writes it.
+    fn type_val_of(&self, file: u32, ty: &'a Ty) -> Val<'a> {
+        match ty {
+            Ty::Named(t) => self.named_val(file, t),
+            Ty::Interface | Ty::Other => Val::Unknown,
+            Ty::Slice(_) | Ty::Map(..) | Ty::Chan(_) | Ty::Func(_) | Ty::Struct(_) => Val::Lazy(file, ty),
+        }
+    }
+
+    fn named_val(&self, file: u32, ty: &'a TypeExpr) -> Val<'a> {
         match &ty.qualifier {
             None => match ty.name.as_str() {
                 // Interfaces: any type of the tree may stand behind them.
                 "error" | "any" => Val::Unknown,
-                "bool" | "string" | "byte" | "rune" | "int" | "int8" | "int16" | "int32" | "int64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64"
-                | "uintptr" | "float32" | "float64" | "complex64" | "complex128" => Val::Outside,
+                name if is_basic(name) => Val::Outside,
                 name => self.type_val_name(file, name),
             },
             Some(q) => match self.scopes[file as usize].names.get(q) {
@@ -400,13 +530,13 @@ impl<'a> Rule<'a> {
         self.global_depth.set(depth + 1);
         let none = HashMap::new();
         let val = match &b.value {
-            Value::Typed(ty) => self.type_val(file, ty),
+            Value::Typed(ty) => self.type_val_of(file, ty),
             Value::Exprs(es) if es.len() == b.names.len() => self.expr(file, &es[k], &none).first(),
             Value::Exprs(es) if es.len() == 1 => {
                 let r = self.expr(file, &es[0], &none);
                 r.results.get(k).copied().unwrap_or(r.rest)
             }
-            Value::Exprs(_) | Value::Opaque => Val::Unknown,
+            Value::Exprs(_) | Value::Range(_) | Value::Opaque => Val::Unknown,
         };
         self.global_depth.set(depth);
         val
@@ -422,17 +552,22 @@ impl<'a> Rule<'a> {
             if let Seg::Call(args) = *seg {
                 last = match state {
                     State::Name(n) => self.bare(file, n, args),
-                    State::PkgMember(d, n) => self.reach(self.functions_of(d, n), args),
+                    State::PkgMember(d, n) => match self.functions_of(d, n) {
+                        [] => self.conversion(self.named(d, n)),
+                        found => self.reach(found, args),
+                    },
                     State::Member(v, m) => self.method(file, v, m, args),
                     State::MethodExpr(v, m) => self.method(file, v, m, args.and_then(|n| n.checked_sub(1))),
-                    State::Value(Val::Outside) | State::Package(None) => Reached::nothing(Val::Outside),
-                    State::Value(_) | State::Package(Some(_)) => Reached::nothing(Val::Unknown),
+                    State::Value(v) => self.call_value(v),
+                    State::Package(None) => Reached::nothing(Val::Outside),
+                    State::Package(Some(_)) => Reached::nothing(Val::Unknown),
                 };
                 state = State::Value(last.first());
                 continue;
             }
             state = match (state, seg) {
-                // A type with methods: a method expression; else a package-level variable.
+                (_, Seg::Assert(ty)) => State::Value(self.type_val_of(file, ty)),
+                // A type: a method expression; else a package-level variable.
                 (State::Name(n), Seg::Sel(s)) => match self.named(dir, n) {
                     t @ Val::Typed(..) => State::MethodExpr(t, s),
                     _ => State::Member(Val::Unknown, s),
@@ -440,21 +575,50 @@ impl<'a> Rule<'a> {
                 (State::Package(Some(d)), Seg::Sel(s)) => State::PkgMember(d, s),
                 (State::PkgMember(d, n), Seg::Sel(s)) => match self.named(d, n) {
                     t @ Val::Typed(..) => State::MethodExpr(t, s),
-                    _ => State::Member(Val::Unknown, s),
+                    _ => State::Member(self.pkg_global(d, n), s),
                 },
                 (State::Value(v), Seg::Sel(s)) => State::Member(v, s),
-                (State::Member(Val::Outside, _), _) | (State::Package(None), _) | (State::Value(Val::Outside), Seg::Index) => State::Value(Val::Outside),
-                (State::Member(_, _) | State::MethodExpr(_, _), Seg::Sel(s)) => State::Member(Val::Unknown, s),
+                (State::Member(Val::Outside, _), _) | (State::Package(None), _) => State::Value(Val::Outside),
+                (State::Member(v, f), Seg::Sel(s)) => State::Member(self.field_val(v, f), s),
+                (State::MethodExpr(_, _), Seg::Sel(s)) => State::Member(Val::Unknown, s),
+                (State::Member(v, f), Seg::Index) => State::Value(self.elem(self.field_val(v, f))),
+                (State::Value(v), Seg::Index) => State::Value(self.elem(v)),
                 // Type arguments of a generic function.
                 (s @ (State::Name(_) | State::PkgMember(..)), Seg::Index) => s,
                 _ => State::Value(Val::Unknown),
             };
         }
-        // A chain that ends in no call is a value: `srv := s`.
+        // A chain that ends in no call is a value: `srv := s`, `n := s.node`.
+        let value = |v| Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown };
         match state {
-            State::Value(v) if !matches!(chain.segs.last(), Some(Seg::Call(_))) => Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown },
+            _ if matches!(chain.segs.last(), Some(Seg::Call(_))) => last,
+            State::Value(v) => value(v),
+            State::Member(v, f) => value(self.field_val(v, f)),
+            State::PkgMember(d, n) => value(self.pkg_global(d, n)),
             _ => last,
         }
+    }
+
+    /// The package-level variable or constant `name` of directory `dir`.
+    fn pkg_global(&self, dir: u32, name: &'a str) -> Val<'a> {
+        match self.globals.get(&(dir, self.package_of[dir as usize], name)) {
+            Some(&(at, b, k)) => self.global(at, b, k),
+            None => Val::Unknown,
+        }
+    }
+
+    /// Calling a value: a function value's results.
+    fn call_value(&self, v: Val<'a>) -> Reached<'a> {
+        match v {
+            Val::Outside => Reached::nothing(Val::Outside),
+            Val::Lazy(file, Ty::Func(results)) => Reached { features: Vec::new(), results: results.iter().map(|r| self.type_val_of(file, r)).collect(), rest: Val::Unknown },
+            _ => Reached::nothing(Val::Unknown),
+        }
+    }
+
+    /// `T(x)` where `T` names a type: a value of it.
+    fn conversion(&self, ty: Val<'a>) -> Reached<'a> {
+        Reached { features: Vec::new(), results: vec![ty], rest: Val::Unknown }
     }
 
     fn functions_of(&self, dir: u32, name: &'a str) -> &[u32] {
@@ -472,29 +636,68 @@ impl<'a> Rule<'a> {
         if let Some(found) = self.functions.get(&(dir, package, name)) {
             return self.reach(found, args);
         }
-        if !exported(name) {
-            return Reached::nothing(Val::Unknown);
+        let found: Vec<u32> = if exported(name) { self.scopes[file as usize].dot.iter().flat_map(|&d| self.functions_of(d, name).iter().copied()).collect() } else { Vec::new() };
+        if !found.is_empty() {
+            return self.reach(&found, args);
         }
-        let found: Vec<u32> = self.scopes[file as usize].dot.iter().flat_map(|&d| self.functions_of(d, name).iter().copied()).collect();
-        self.reach(&found, args)
+        match self.named(dir, name) {
+            t @ Val::Typed(..) => self.conversion(t),
+            _ if is_basic(name) || matches!(name, "len" | "cap" | "copy") => self.conversion(Val::Outside),
+            _ => Reached::nothing(Val::Unknown),
+        }
     }
 
-    /// `value.name(…)`: the method of the value's type when it is known,
-    /// else by name (see [`Rule::method_by_name`]).
+    /// `value.name(…)`: the method of the value's type, its own or promoted
+    /// from an embedded field, or the function a field of that name holds;
+    /// by name (see [`Rule::method_by_name`]) when the type is unknown or
+    /// its declaration cannot tell.
     fn method(&self, file: u32, recv: Val<'a>, name: &'a str, args: Option<u16>) -> Reached<'a> {
         match recv {
             Val::Outside => Reached::nothing(Val::Outside),
-            Val::Typed(d, ty) => {
-                if let Some(&decl) = self.test_methods_of.get(&(d, ty, name)) {
-                    return Reached { features: Vec::new(), results: self.results(decl), rest: Val::Unknown };
-                }
-                match self.methods_of.get(&(d, ty, name)) {
-                    Some(found) => self.reach(found, args),
-                    // Promoted from an embedded type, most likely.
-                    None => self.method_by_name(file, name, args),
-                }
-            }
             Val::Unknown => self.method_by_name(file, name, args),
+            _ => match self.method_of(recv, name, args) {
+                Lookup::Found(r) => r,
+                Lookup::Absent => match self.field(recv, name) {
+                    Lookup::Found(v) => self.call_value(v),
+                    Lookup::Absent | Lookup::CantTell => Reached::nothing(Val::Unknown),
+                },
+                Lookup::CantTell => self.method_by_name(file, name, args),
+            },
+        }
+    }
+
+    fn method_of(&self, recv: Val<'a>, name: &'a str, args: Option<u16>) -> Lookup<Reached<'a>> {
+        if let Val::Typed(d, ty) = recv {
+            if let Some(&decl) = self.test_methods_of.get(&(d, ty, name)) {
+                return Lookup::Found(Reached { features: Vec::new(), results: self.results(decl), rest: Val::Unknown });
+            }
+            if let Some(found) = self.methods_of.get(&(d, ty, name)) {
+                return Lookup::Found(self.reach(found, args));
+            }
+        }
+        let Some((file, ty)) = self.underlying(recv) else {
+            return if matches!(recv, Val::Typed(..)) && !self.type_decls.contains_key(&typed_key(recv)) { Lookup::CantTell } else { Lookup::Absent };
+        };
+        let Ty::Struct(fields) = ty else { return Lookup::Absent };
+        if fields.iter().any(|f| f.name == name && !f.embedded) {
+            return Lookup::Absent;
+        }
+        let mut outside = false;
+        for f in fields.iter().filter(|f| f.embedded) {
+            match self.type_val_of(file, &f.ty) {
+                Val::Outside => outside = true,
+                Val::Unknown => return Lookup::CantTell,
+                e => match self.deeper(|| self.method_of(e, name, args)) {
+                    Some(Lookup::Found(r)) => return Lookup::Found(r),
+                    Some(Lookup::CantTell) | None => return Lookup::CantTell,
+                    Some(Lookup::Absent) => {}
+                },
+            }
+        }
+        if outside {
+            Lookup::Found(Reached::nothing(Val::Outside))
+        } else {
+            Lookup::Absent
         }
     }
 
@@ -515,6 +718,21 @@ impl<'a> Rule<'a> {
         let found: Vec<u32> = self.scopes[file as usize].imported.iter().flat_map(|&d| self.methods.get(&(d, name)).into_iter().flatten().copied()).collect();
         self.reach(&found, args)
     }
+}
+
+fn typed_key<'a>(v: Val<'a>) -> (u32, &'a str) {
+    match v {
+        Val::Typed(d, n) => (d, n),
+        _ => (u32::MAX, ""),
+    }
+}
+
+/// Go's predeclared types that are not interfaces.
+fn is_basic(name: &str) -> bool {
+    matches!(
+        name,
+        "bool" | "string" | "byte" | "rune" | "int" | "int8" | "int16" | "int32" | "int64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "uintptr" | "float32" | "float64" | "complex64" | "complex128"
+    )
 }
 
 /// How many globals' initialisers one evaluation may pass through.

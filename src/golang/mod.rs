@@ -3,6 +3,7 @@
 //! ("Go import rules").
 
 mod body;
+pub mod types;
 pub mod extract;
 pub mod lexer;
 mod link;

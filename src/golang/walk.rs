@@ -16,6 +16,7 @@ use super::extract::{functions, imports, is_test_name, package_clause};
 use super::lexer::tokenize;
 use super::link::{links, DeclFacts, FileFacts};
 use super::resolve::{enclosing_go_mod, slash_path, GoMod, Resolver};
+use super::types::type_decls;
 use crate::inventory::{Feature, Inventory, Module, SourceFile, Test};
 
 #[derive(Debug, thiserror::Error)]
@@ -261,7 +262,7 @@ fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
     let toks = tokenize(&src).map_err(|e| skipped(Some(e.line), e.message.to_string()))?;
     let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
     let is_test = rel.ends_with("_test.go");
-    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new(), globals: globals(&src, &toks) };
+    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new(), globals: globals(&src, &toks), types: type_decls(&src, &toks) };
     let mut scan = FileScan { lines, facts, features: Vec::new(), tests: Vec::new() };
     for d in functions(&src, &toks) {
         let sig = &toks[d.signature.0..d.signature.1];
@@ -271,7 +272,7 @@ fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
             scan.features.push(Feature { file: 0, line: d.line, receiver: d.receiver, name: d.name, loc, body_hash: d.body_hash });
         } else if d.receiver.is_empty() && is_test_name(&d.name) {
             let mut summary = d.body.map(|b| body(&src, &toks, b)).unwrap_or_default();
-            let params = signature_params(&src, sig).into_iter().map(|(name, ty)| Binding { names: vec![name], value: Value::Typed(ty) });
+            let params = signature_params(&src, sig).into_iter().map(|(name, ty)| Binding { names: vec![name], value: Value::Typed(ty), assign: false });
             summary.bindings.splice(0..0, params);
             scan.tests.push((Test { file: 0, line: d.line, name: d.name, loc, body_hash: d.body_hash }, summary));
         }
