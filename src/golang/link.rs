@@ -10,7 +10,7 @@
 //! shadows the same-named ones of its other files; a value whose type lies
 //! outside the tree (`*testing.T`, `*nats.Conn`) reaches nothing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use super::body::{Binding, Body, Chain, Expr, Seg, Value};
@@ -75,6 +75,8 @@ enum Val<'a> {
     Typed(u32, &'a str),
     /// Of a slice, map, channel, function or struct type `file` spells.
     Lazy(u32, &'a Ty),
+    /// Of the interface type with this name in this directory.
+    Iface(u32, &'a str),
 }
 
 /// Whether a type has a method or field, as far as its declaration tells.
@@ -149,6 +151,16 @@ struct Rule<'a> {
     /// How deep the following of type declarations has gone (aliases and
     /// embedded fields; a cycle needs two files of other build constraints).
     type_depth: Cell<u8>,
+    /// (directory, type) → the names of its methods (non-test files).
+    method_names: HashMap<(u32, &'a str), Vec<&'a str>>,
+    /// Per directory: its non-test files' types that can implement an
+    /// interface (not interfaces, aliases or generic types), and the
+    /// directories of the tree its non-test files import.
+    dir_types: Vec<Vec<&'a str>>,
+    dir_imports: Vec<Vec<u32>>,
+    /// (test file, interface directory, interface, method) → the methods an
+    /// interface method call reaches.
+    dynamic: RefCell<HashMap<(u32, u32, &'a str, &'a str), Vec<u32>>>,
     /// (directory, package clause, name) → the top-level `var` or `const`
     /// spec that declares it: file, spec, position of the name.
     globals: HashMap<(u32, &'a str, &'a str), (u32, &'a Binding, usize)>,
@@ -187,6 +199,10 @@ impl<'a> Rule<'a> {
             typed: HashSet::new(),
             type_decls: HashMap::new(),
             type_depth: Cell::new(0),
+            method_names: HashMap::new(),
+            dir_types: vec![Vec::new(); inv.modules.len()],
+            dir_imports: vec![Vec::new(); inv.modules.len()],
+            dynamic: RefCell::new(HashMap::new()),
             globals: HashMap::new(),
             global_depth: Cell::new(0),
             feature_decl: Vec::with_capacity(inv.features.len()),
@@ -205,6 +221,7 @@ impl<'a> Rule<'a> {
             } else {
                 rule.methods.entry((dir, f.name.as_str())).or_default().push(i);
                 rule.methods_of.entry((dir, f.receiver.as_str(), f.name.as_str())).or_default().push(i);
+                rule.method_names.entry((dir, f.receiver.as_str())).or_default().push(f.name.as_str());
                 rule.typed.insert((dir, f.receiver.as_str()));
             }
         }
@@ -213,6 +230,9 @@ impl<'a> Rule<'a> {
             let dir = src.module;
             for d in &fact.types {
                 rule.type_decls.entry((dir, d.name.as_str())).or_insert((file as u32, d));
+                if !src.is_test && !d.alias && !d.generic && !matches!(d.ty, Ty::Interface(..)) {
+                    rule.dir_types[dir as usize].push(d.name.as_str());
+                }
             }
             for b in &fact.globals {
                 for (k, name) in b.names.iter().enumerate() {
@@ -254,6 +274,16 @@ impl<'a> Rule<'a> {
             })
             .collect();
         rule.scopes = (0..inv.files.len()).map(|f| rule.scope_of(f as u32, resolver)).collect();
+        for (file, src) in inv.files.iter().enumerate() {
+            if !src.is_test {
+                let imports = &mut rule.dir_imports[src.module as usize];
+                for &d in &rule.scopes[file].imported {
+                    if !imports.contains(&d) {
+                        imports.push(d);
+                    }
+                }
+            }
+        }
         rule
     }
 
@@ -291,7 +321,7 @@ impl<'a> Rule<'a> {
     fn named(&self, dir: u32, name: &'a str) -> Val<'a> {
         match self.type_decls.get(&(dir, name)) {
             Some(&(file, d)) if d.alias => self.deeper(|| self.type_val_of(file, &d.ty)).unwrap_or(Val::Unknown),
-            Some((_, d)) if d.ty == Ty::Interface => Val::Unknown,
+            Some((_, d)) if matches!(d.ty, Ty::Interface(..)) => Val::Iface(dir, name),
             Some(_) => Val::Typed(dir, name),
             None if self.typed.contains(&(dir, name)) => Val::Typed(dir, name),
             None => Val::Unknown,
@@ -323,7 +353,7 @@ impl<'a> Rule<'a> {
                     ty => Some((file, ty)),
                 }
             }
-            Val::Unknown | Val::Outside => None,
+            Val::Unknown | Val::Outside | Val::Iface(..) => None,
         }
     }
 
@@ -331,7 +361,7 @@ impl<'a> Rule<'a> {
     fn field(&self, v: Val<'a>, name: &str) -> Lookup<Val<'a>> {
         match v {
             Val::Outside => return Lookup::Found(Val::Outside),
-            Val::Unknown => return Lookup::CantTell,
+            Val::Unknown | Val::Iface(..) => return Lookup::CantTell,
             _ => {}
         }
         let Some((file, ty)) = self.underlying(v) else { return Lookup::CantTell };
@@ -479,7 +509,7 @@ impl<'a> Rule<'a> {
     fn type_val_of(&self, file: u32, ty: &'a Ty) -> Val<'a> {
         match ty {
             Ty::Named(t) => self.named_val(file, t),
-            Ty::Interface | Ty::Other => Val::Unknown,
+            Ty::Interface(..) | Ty::Other => Val::Unknown,
             Ty::Slice(_) | Ty::Map(..) | Ty::Chan(_) | Ty::Func(_) | Ty::Struct(_) => Val::Lazy(file, ty),
         }
     }
@@ -655,6 +685,7 @@ impl<'a> Rule<'a> {
         match recv {
             Val::Outside => Reached::nothing(Val::Outside),
             Val::Unknown => self.method_by_name(file, name, args),
+            Val::Iface(d, iface) => self.dynamic_call(file, d, iface, name, args),
             _ => match self.method_of(recv, name, args) {
                 Lookup::Found(r) => r,
                 Lookup::Absent => match self.field(recv, name) {
@@ -664,6 +695,82 @@ impl<'a> Rule<'a> {
                 Lookup::CantTell => self.method_by_name(file, name, args),
             },
         }
+    }
+
+    /// A call of method `name` of the interface `iface` of directory `dir`:
+    /// the methods of that name of every type that implements the interface
+    /// (its method set, promoted methods included, holds every method the
+    /// interface names) among the non-test types of the test's package and
+    /// of the packages it imports inside the tree, directly or not.
+    fn dynamic_call(&self, file: u32, dir: u32, iface: &'a str, name: &'a str, args: Option<u16>) -> Reached<'a> {
+        let key = (file, dir, iface, name);
+        if let Some(found) = self.dynamic.borrow().get(&key) {
+            return self.reach(found, args);
+        }
+        let mut required = Vec::new();
+        self.iface_methods(dir, iface, &mut required);
+        let mut found = Vec::new();
+        for d in self.package_closure(file) {
+            for &ty in &self.dir_types[d as usize] {
+                let t = Val::Typed(d, ty);
+                if required.iter().all(|m| self.has_method(t, m)) {
+                    if let Lookup::Found(r) = self.method_of(t, name, None) {
+                        found.extend(r.features);
+                    }
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        let out = self.reach(&found, args);
+        self.dynamic.borrow_mut().insert(key, found);
+        out
+    }
+
+    /// The methods an interface names, with those of the interfaces it
+    /// embeds (`error` names `Error`; others outside the tree are not known).
+    fn iface_methods(&self, dir: u32, name: &'a str, out: &mut Vec<&'a str>) {
+        let Some(&(file, d)) = self.type_decls.get(&(dir, name)) else { return };
+        let Ty::Interface(methods, embedded) = &d.ty else { return };
+        out.extend(methods.iter().map(String::as_str));
+        for e in embedded {
+            if e.qualifier.is_none() && e.name == "error" {
+                out.push("Error");
+            } else if let Val::Iface(d2, n2) = self.named_val(file, e) {
+                self.deeper(|| self.iface_methods(d2, n2, out));
+            }
+        }
+    }
+
+    /// Whether a type has a method of that name, its own or promoted.
+    fn has_method(&self, v: Val<'a>, name: &str) -> bool {
+        if let Val::Typed(d, ty) = v {
+            if self.method_names.get(&(d, ty)).is_some_and(|ms| ms.contains(&name)) {
+                return true;
+            }
+        }
+        let Some((file, Ty::Struct(fields))) = self.underlying(v) else { return false };
+        fields.iter().filter(|f| f.embedded).any(|f| match self.type_val_of(file, &f.ty) {
+            e @ Val::Typed(..) => self.deeper(|| self.has_method(e, name)).unwrap_or(false),
+            _ => false,
+        })
+    }
+
+    /// The test file's directory and every directory of the tree it
+    /// imports, directly or through the packages it imports.
+    fn package_closure(&self, file: u32) -> Vec<u32> {
+        let mut out = vec![self.dir_of(file)];
+        out.extend(self.scopes[file as usize].imported.iter().copied());
+        let mut k = 0;
+        while k < out.len() {
+            for &d in &self.dir_imports[out[k] as usize] {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+            k += 1;
+        }
+        out
     }
 
     fn method_of(&self, recv: Val<'a>, name: &'a str, args: Option<u16>) -> Lookup<Reached<'a>> {

@@ -28,7 +28,9 @@ pub enum Ty {
     /// `func(…) R`: its result types.
     Func(Vec<Ty>),
     Struct(Vec<Field>),
-    Interface,
+    /// `interface{…}`: the names of its methods and the interfaces it
+    /// embeds; a constraint's type terms (`~int | string`) are left out.
+    Interface(Vec<String>, Vec<TypeExpr>),
     /// Anything else, or tokens that are no type.
     Other,
 }
@@ -56,6 +58,8 @@ pub struct TypeDecl {
     pub name: String,
     /// `type A = B`.
     pub alias: bool,
+    /// It has type parameters.
+    pub generic: bool,
     pub ty: Ty,
 }
 
@@ -149,7 +153,18 @@ pub fn parse(src: &[u8], toks: &[Token], mut i: usize) -> Option<(Ty, usize)> {
                 return None;
             }
             let close = matching(src, toks, i + 1, b"{", b"}")?;
-            Some((Ty::Interface, close + 1))
+            let (mut methods, mut embedded) = (Vec::new(), Vec::new());
+            for line in lines(src, &toks[i + 2..close]) {
+                match line {
+                    [name, open, ..] if ident(src, name) && open.is_op(src, b"(") => methods.push(text(src, name)),
+                    _ => {
+                        if let Ty::Named(t) = ty(src, line) {
+                            embedded.push(t);
+                        }
+                    }
+                }
+            }
+            Some((Ty::Interface(methods, embedded), close + 1))
         }
         _ if ident(src, t) => {
             let (qualifier, name, mut j) = match (toks.get(i + 1), toks.get(i + 2)) {
@@ -344,16 +359,18 @@ pub fn type_decls(src: &[u8], toks: &[Token]) -> Vec<TypeDecl> {
 fn spec(src: &[u8], line: &[Token]) -> Option<TypeDecl> {
     let first = line.first().filter(|t| ident(src, t))?;
     let mut j = 1;
+    let mut generic = false;
     // Type parameters, as opposed to an array type: `[` then a name that is
     // not followed by `]`.
     if line.get(1).is_some_and(|t| t.is_op(src, b"[")) && line.get(2).is_some_and(|t| ident(src, t)) && !line.get(3).is_some_and(|t| t.is_op(src, b"]")) {
         j = matching(src, line, 1, b"[", b"]")? + 1;
+        generic = true;
     }
     let alias = line.get(j).is_some_and(|t| t.is_op(src, b"="));
     if alias {
         j += 1;
     }
-    Some(TypeDecl { name: text(src, first), alias, ty: ty(src, &line[j..]) })
+    Some(TypeDecl { name: text(src, first), alias, generic, ty: ty(src, &line[j..]) })
 }
 
 fn starts_statement(src: &[u8], toks: &[Token], i: usize) -> bool {
@@ -386,7 +403,7 @@ mod tests {
         assert_eq!(of("<-chan *Msg"), Ty::Chan(Box::new(named(None, "Msg"))));
         assert_eq!(of("func(int) (*T, error)"), Ty::Func(vec![named(None, "T"), named(None, "error")]));
         assert_eq!(of("func()"), Ty::Func(vec![]));
-        assert_eq!(of("interface{ M() }"), Ty::Interface);
+        assert_eq!(of("interface{\n\tM() int\n\tio.Reader\n\tfmt.Stringer; N(x int)\n}"), Ty::Interface(vec!["M".into(), "N".into()], vec![TypeExpr { qualifier: Some("io".into()), name: "Reader".into() }, TypeExpr { qualifier: Some("fmt".into()), name: "Stringer".into() }]));
         assert_eq!(of("1 + 2"), Ty::Other);
     }
 
