@@ -5,6 +5,8 @@
 //! type a method is called on where the source spells it out. Also the
 //! parameter and result types of a signature.
 
+use std::cell::RefCell;
+
 use super::extract::matching;
 use super::lexer::{is_keyword, Kind, Token};
 pub use super::types::Ty;
@@ -82,6 +84,61 @@ struct Cursor<'a> {
     toks: &'a [Token],
     /// Index of the last token that belongs to the body.
     last: usize,
+    /// The names the body's blocks declare, innermost last, each with the
+    /// name it is renamed to (see [`body`]).
+    scopes: RefCell<Vec<Vec<(String, String)>>>,
+}
+
+impl Cursor<'_> {
+    fn new<'a>(src: &'a [u8], toks: &'a [Token], last: usize) -> Cursor<'a> {
+        Cursor { src, toks, last, scopes: RefCell::new(vec![Vec::new()]) }
+    }
+
+    /// The `{` that opens the block of the statement whose header goes on
+    /// at `j`: the first one outside brackets that opens no composite
+    /// literal (`[]T{…}`, `map[K]V{…}`, `struct{…}{…}`; Go's grammar wants a
+    /// bare `T{…}` in parentheses there).
+    fn block_after(&self, mut j: usize) -> Option<usize> {
+        while let Some(t) = self.tok(j) {
+            if t.is_op(self.src, b"(") || t.is_op(self.src, b"[") {
+                j = self.close(j)? + 1;
+                continue;
+            }
+            if t.is_op(self.src, b"{") {
+                if !self.opens_composite(j) {
+                    return Some(j);
+                }
+                j = self.close(j)? + 1;
+                continue;
+            }
+            j += 1;
+        }
+        None
+    }
+
+    fn opens_composite(&self, k: usize) -> bool {
+        let prev = &self.toks[k - 1];
+        if prev.is_op(self.src, b"}") || prev.is_ident(self.src, b"struct") || prev.is_ident(self.src, b"interface") {
+            return true;
+        }
+        if prev.kind != Kind::Ident || is_keyword(prev.text(self.src)) {
+            return false;
+        }
+        let mut m = k - 1;
+        if m >= 2 && self.toks[m - 1].is_op(self.src, b".") && self.toks[m - 2].kind == Kind::Ident {
+            m -= 2;
+        }
+        while m >= 1 && self.toks[m - 1].is_op(self.src, b"*") {
+            m -= 1;
+        }
+        m >= 1 && self.toks[m - 1].is_op(self.src, b"]")
+    }
+
+    /// The name a use of `name` refers to: the innermost declaration's.
+    fn resolve(&self, name: String) -> String {
+        let scopes = self.scopes.borrow();
+        scopes.iter().rev().find_map(|frame| frame.iter().rev().find(|(n, _)| *n == name).map(|(_, r)| r.clone())).unwrap_or(name)
+    }
 }
 
 impl Cursor<'_> {
@@ -142,7 +199,7 @@ impl Cursor<'_> {
     }
 
     fn chain(&self, i: usize) -> Option<(Chain, usize)> {
-        let root = self.name_at(i)?;
+        let root = self.resolve(self.name_at(i)?);
         Some(self.chain_from(root, Vec::new(), i + 1, &mut Vec::new()))
     }
 
@@ -215,7 +272,8 @@ impl Cursor<'_> {
         }
     }
 
-    fn exprs(&self, mut i: usize, header: bool) -> Vec<Expr> {
+    /// A list of expressions and the index after it.
+    fn exprs(&self, mut i: usize, header: bool) -> (Vec<Expr>, usize) {
         let mut out = Vec::new();
         loop {
             let (e, j) = self.expr(i, header);
@@ -223,7 +281,7 @@ impl Cursor<'_> {
             if self.is_op(j, b",") {
                 i = j + 1;
             } else {
-                return out;
+                return (out, j);
             }
         }
     }
@@ -254,22 +312,83 @@ impl Cursor<'_> {
 }
 
 /// Summarise the body whose braces are the tokens `body.0` and `body.1`.
+///
+/// Go's block scopes are kept by renaming: each name the body declares
+/// (`:=`, `var`, `range`, a function literal's parameters) becomes
+/// `name#k`, unique in the body, in its bindings and in the chains that use
+/// it inside the declaring block, so `for fn := range funcs` and a later
+/// `for fn, d := range names` give two variables of their own types.
 pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     let (first, last) = (body.0 + 1, body.1);
-    let c = Cursor { src, toks, last: body.1 };
+    let c = Cursor::new(src, toks, body.1);
     let mut out = Body::default();
     let mut covered = Vec::new();
     let mut chains = Vec::new();
+    let mut declared = 0u32;
+    let mut rename = |names: &mut Vec<String>| -> Vec<(String, String)> {
+        let mut frame = Vec::new();
+        for n in names.iter_mut().filter(|n| *n != "_") {
+            declared += 1;
+            let renamed = format!("{n}#{declared}");
+            frame.push((std::mem::replace(n, renamed.clone()), renamed));
+        }
+        frame
+    };
+    // Names a statement declares take effect after it (`x := x.f()`); those
+    // of an `if`, `for` or `switch` header and of a function literal's
+    // parameters in the block that follows.
+    let mut after_statement: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+    let mut for_block: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     for i in first..last {
+        after_statement.retain(|(at, frame)| {
+            if i < *at {
+                return true;
+            }
+            c.scopes.borrow_mut().last_mut().map(|top| top.extend(frame.iter().cloned()));
+            false
+        });
         let t = &toks[i];
         if t.kind == Kind::Op {
             match t.text(src) {
+                b"{" => {
+                    let mut frame = Vec::new();
+                    for_block.retain_mut(|(at, names)| {
+                        if *at != i {
+                            return true;
+                        }
+                        frame.append(names);
+                        false
+                    });
+                    c.scopes.borrow_mut().push(frame);
+                }
+                b"}" => {
+                    let mut scopes = c.scopes.borrow_mut();
+                    if scopes.len() > 1 {
+                        scopes.pop();
+                    }
+                }
                 b":=" | b"=" => {
-                    if let Some(names) = c.names_before(i, first) {
+                    if let Some(mut names) = c.names_before(i, first) {
                         let before = (i + 1).checked_sub(2 * names.len() + 1).map(|k| &toks[k]);
                         let header = before.is_some_and(|b| [&b"if"[..], b"for", b"switch"].iter().any(|w| b.is_ident(src, w)));
-                        let value = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) { Value::Range(c.expr(i + 2, true).0) } else { Value::Exprs(c.exprs(i + 1, header)) };
-                        out.bindings.push(Binding { names, value, assign: t.is_op(src, b"=") });
+                        let (value, end) = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) {
+                            let (e, j) = c.expr(i + 2, true);
+                            (Value::Range(e), j)
+                        } else {
+                            let (es, j) = c.exprs(i + 1, header);
+                            (Value::Exprs(es), j)
+                        };
+                        let assign = t.is_op(src, b"=");
+                        if assign {
+                            names = names.into_iter().map(|n| c.resolve(n)).collect();
+                        } else {
+                            let frame = rename(&mut names);
+                            match header.then(|| c.block_after(end)).flatten() {
+                                Some(open) => for_block.push((open, frame)),
+                                None => after_statement.push((end, frame)),
+                            }
+                        }
+                        out.bindings.push(Binding { names, value, assign });
                     }
                 }
                 _ => {}
@@ -277,15 +396,24 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
             continue;
         }
         if t.is_ident(src, b"var") {
-            if let Some(b) = var_binding(&c, i + 1) {
+            if let Some(mut b) = var_binding(&c, i + 1) {
+                let frame = rename(&mut b.names);
+                c.scopes.borrow_mut().last_mut().map(|top| top.extend(frame));
                 out.bindings.push(b);
             }
             continue;
         }
         if t.is_ident(src, b"func") && c.is_op(i + 1, b"(") {
             if let Some(close) = c.close(i + 1) {
+                let open = c.block_after(close + 1);
                 for (name, ty) in params(src, &toks[i + 2..close]) {
-                    out.bindings.push(Binding { names: vec![name], value: Value::Typed(ty), assign: false });
+                    let mut names = vec![name];
+                    let frame = rename(&mut names);
+                    match open {
+                        Some(open) => for_block.push((open, frame)),
+                        None => after_statement.push((close + 1, frame)),
+                    }
+                    out.bindings.push(Binding { names, value: Value::Typed(ty), assign: false });
                 }
             }
             continue;
@@ -294,7 +422,7 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
             continue;
         }
         if let Some(root) = c.name_at(i) {
-            let (chain, _) = c.chain_from(root, Vec::new(), i + 1, &mut covered);
+            let (chain, _) = c.chain_from(c.resolve(root), Vec::new(), i + 1, &mut covered);
             chains.push(chain);
         }
     }
@@ -342,12 +470,12 @@ pub fn globals(src: &[u8], toks: &[Token]) -> Vec<Binding> {
             continue;
         }
         if !toks.get(i + 1).is_some_and(|n| n.is_op(src, b"(")) {
-            let c = Cursor { src, toks, last: toks.len() - 1 };
+            let c = Cursor::new(src, toks, toks.len() - 1);
             out.extend(spec(&c, i + 1, is_const, &mut None));
             continue;
         }
         let Some(close) = matching(src, toks, i + 1, b"(", b")") else { break };
-        let c = Cursor { src, toks, last: close - 1 };
+        let c = Cursor::new(src, toks, close - 1);
         let mut previous = None;
         let mut inner = 0i32;
         for j in i + 2..close {
@@ -403,7 +531,7 @@ fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
     }
     let after = i + 1;
     if c.is_op(after, b"=") {
-        return Some(Binding { names, value: Value::Exprs(c.exprs(after + 1, false)), assign: false });
+        return Some(Binding { names, value: Value::Exprs(c.exprs(after + 1, false).0), assign: false });
     }
     let value = match parse(c.src, &c.toks[..=c.last], after) {
         Some((t, end)) if c.ends_at(end) || c.is_op(end, b"=") => Value::Typed(t),
@@ -533,9 +661,9 @@ mod tests {
         let b = summary("package p\nfunc TestX(t *testing.T) {\n\tc := createRaftGroup(\"x\")\n\tc.leader().Stop()\n\tif (a) { go func() {}() }\n\tc.nodes[0].Stop()\n\tos.Getenv(\"A\")\n\t(x).f()\n\tMap[int](m)\n\tv := table[i]\n\t(g)(1)\n\tx.\n\t\tchained()\n}\n");
         let mut want = vec![
             chain("createRaftGroup", &["(1)"]),
-            chain("c", &["leader", "()"]),
-            chain("c", &["leader", "()", "Stop", "()"]),
-            chain("c", &["nodes", "[]", "Stop", "()"]),
+            chain("c#1", &["leader", "()"]),
+            chain("c#1", &["leader", "()", "Stop", "()"]),
+            chain("c#1", &["nodes", "[]", "Stop", "()"]),
             chain("os", &["Getenv", "(1)"]),
             chain("", &["f", "()"]),
             chain("Map", &["[]", "(1)"]),
@@ -552,17 +680,17 @@ mod tests {
         assert_eq!(
             b.bindings,
             [
-                Binding { names: vec!["s".into()], value: Value::Exprs(vec![e(chain("RunServer", &["(1)"]))]), assign: false },
-                Binding { names: vec!["nc".into(), "js".into()], value: Value::Exprs(vec![e(chain("jsClientConnect", &["(2)"]))]), assign: false },
-                Binding { names: vec!["n".into()], value: Value::Typed(ty(None, "raft")), assign: false },
-                Binding { names: vec!["m".into(), "k".into()], value: Value::Exprs(vec![e(chain("pkg", &["New", "()"])), Expr::Other]), assign: false },
-                Binding { names: vec!["sa".into()], value: Value::Exprs(vec![Expr::Composite(chain("streamAssignment", &[]))]), assign: false },
-                Binding { names: vec!["_".into(), "srv".into()], value: Value::Range(e(chain("c", &["servers"]))), assign: false },
-                Binding { names: vec!["q".into()], value: Value::Exprs(vec![Expr::Typed(ty(Some("pkg"), "Queue"))]), assign: false },
-                Binding { names: vec!["t".into()], value: Value::Typed(ty(Some("testing"), "T")), assign: false },
-                Binding { names: vec!["v".into()], value: Value::Typed(ty(None, "Value")), assign: false },
-                Binding { names: vec!["v".into(), "ok".into()], value: Value::Exprs(vec![e(chain("m", &["[]"]))]), assign: false },
-                Binding { names: vec!["w".into()], value: Value::Exprs(vec![Expr::Other]), assign: false },
+                Binding { names: vec!["s#1".into()], value: Value::Exprs(vec![e(chain("RunServer", &["(1)"]))]), assign: false },
+                Binding { names: vec!["nc#2".into(), "js#3".into()], value: Value::Exprs(vec![e(chain("jsClientConnect", &["(2)"]))]), assign: false },
+                Binding { names: vec!["n#4".into()], value: Value::Typed(ty(None, "raft")), assign: false },
+                Binding { names: vec!["m#5".into(), "k#6".into()], value: Value::Exprs(vec![e(chain("pkg", &["New", "()"])), Expr::Other]), assign: false },
+                Binding { names: vec!["sa#7".into()], value: Value::Exprs(vec![Expr::Composite(chain("streamAssignment", &[]))]), assign: false },
+                Binding { names: vec!["_".into(), "srv#8".into()], value: Value::Range(e(chain("c", &["servers"]))), assign: false },
+                Binding { names: vec!["q#9".into()], value: Value::Exprs(vec![Expr::Typed(ty(Some("pkg"), "Queue"))]), assign: false },
+                Binding { names: vec!["t#10".into()], value: Value::Typed(ty(Some("testing"), "T")), assign: false },
+                Binding { names: vec!["v#11".into()], value: Value::Typed(ty(None, "Value")), assign: false },
+                Binding { names: vec!["v#12".into(), "ok#13".into()], value: Value::Exprs(vec![e(chain("m#5", &["[]"]))]), assign: false },
+                Binding { names: vec!["w#14".into()], value: Value::Exprs(vec![Expr::Other]), assign: false },
             ]
         );
     }

@@ -51,9 +51,6 @@ pub fn links(inv: &Inventory, facts: &[FileFacts], bodies: &[Body], resolver: &m
     let mut out = Vec::new();
     for (t, test) in inv.tests.iter().enumerate() {
         let vars = rule.bind(test.file, &bodies[t]);
-        if std::env::var("PT_DEBUG").is_ok_and(|v| v == test.name) {
-            eprintln!("bindings {:#?}\nvars {:#?}", bodies[t].bindings, vars);
-        }
         for call in &bodies[t].calls {
             let reached = rule.eval(test.file, call, &vars);
             out.extend(reached.features.into_iter().map(|f| (f, t as u32)));
@@ -77,6 +74,8 @@ enum Val<'a> {
     Lazy(u32, &'a Ty),
     /// Of the interface type with this name in this directory.
     Iface(u32, &'a str),
+    /// Of the predeclared interface `error`.
+    Error,
 }
 
 /// Whether a type has a method or field, as far as its declaration tells.
@@ -353,7 +352,7 @@ impl<'a> Rule<'a> {
                     ty => Some((file, ty)),
                 }
             }
-            Val::Unknown | Val::Outside | Val::Iface(..) => None,
+            Val::Unknown | Val::Outside | Val::Iface(..) | Val::Error => None,
         }
     }
 
@@ -361,7 +360,7 @@ impl<'a> Rule<'a> {
     fn field(&self, v: Val<'a>, name: &str) -> Lookup<Val<'a>> {
         match v {
             Val::Outside => return Lookup::Found(Val::Outside),
-            Val::Unknown | Val::Iface(..) => return Lookup::CantTell,
+            Val::Unknown | Val::Iface(..) | Val::Error => return Lookup::CantTell,
             _ => {}
         }
         let Some((file, ty)) = self.underlying(v) else { return Lookup::CantTell };
@@ -479,6 +478,12 @@ impl<'a> Rule<'a> {
                 if name == "_" || (b.assign && vars.contains_key(name.as_str())) {
                     continue;
                 }
+                // Go's convention: `err` holds an `error`, whatever a
+                // package outside the tree returns it as.
+                let val = match val {
+                    Val::Outside | Val::Unknown if name.split('#').next() == Some("err") => Val::Error,
+                    v => v,
+                };
                 let slot = vars.entry(name.as_str()).or_insert(Slot::Known(val));
                 if let Slot::Known(v) = *slot {
                     if v != val {
@@ -518,7 +523,8 @@ impl<'a> Rule<'a> {
         match &ty.qualifier {
             None => match ty.name.as_str() {
                 // Interfaces: any type of the tree may stand behind them.
-                "error" | "any" => Val::Unknown,
+                "error" => Val::Error,
+                "any" => Val::Unknown,
                 name if is_basic(name) => Val::Outside,
                 name => self.type_val_name(file, name),
             },
@@ -685,7 +691,8 @@ impl<'a> Rule<'a> {
         match recv {
             Val::Outside => Reached::nothing(Val::Outside),
             Val::Unknown => self.method_by_name(file, name, args),
-            Val::Iface(d, iface) => self.dynamic_call(file, d, iface, name, args),
+            Val::Iface(d, iface) => self.dynamic_call(file, Some((d, iface)), name, args),
+            Val::Error => self.dynamic_call(file, None, name, args),
             _ => match self.method_of(recv, name, args) {
                 Lookup::Found(r) => r,
                 Lookup::Absent => match self.field(recv, name) {
@@ -702,13 +709,18 @@ impl<'a> Rule<'a> {
     /// (its method set, promoted methods included, holds every method the
     /// interface names) among the non-test types of the test's package and
     /// of the packages it imports inside the tree, directly or not.
-    fn dynamic_call(&self, file: u32, dir: u32, iface: &'a str, name: &'a str, args: Option<u16>) -> Reached<'a> {
-        let key = (file, dir, iface, name);
+    /// `None` stands for `error`.
+    fn dynamic_call(&self, file: u32, iface: Option<(u32, &'a str)>, name: &'a str, args: Option<u16>) -> Reached<'a> {
+        let (dir, iface_name) = iface.unwrap_or((u32::MAX, "error"));
+        let key = (file, dir, iface_name, name);
         if let Some(found) = self.dynamic.borrow().get(&key) {
             return self.reach(found, args);
         }
         let mut required = Vec::new();
-        self.iface_methods(dir, iface, &mut required);
+        match iface {
+            Some((dir, iface)) => self.iface_methods(dir, iface, &mut required),
+            None => required.push("Error"),
+        }
         let mut found = Vec::new();
         for d in self.package_closure(file) {
             for &ty in &self.dir_types[d as usize] {
