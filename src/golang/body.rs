@@ -57,8 +57,6 @@ pub enum Value {
     Typed(Ty),
     /// `k, v := range x`: the key and element of what `x` gives.
     Range(Expr),
-    /// Anything the tokens cannot follow (a type switch).
-    Opaque,
 }
 
 /// Names given a value by `:=`, `=`, `var` or a parameter list.
@@ -71,8 +69,9 @@ pub struct Binding {
     pub assign: bool,
 }
 
-/// A body's bindings in source order and its calls (each chain ends in
-/// [`Seg::Call`]), sorted and without repeats.
+/// A body's bindings in source order and its calls: each chain up to its
+/// last [`Seg::Call`] (`c.leader().Stop()` stands for both calls), sorted
+/// and without repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Body {
     pub bindings: Vec<Binding>,
@@ -436,11 +435,10 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
             }
         }
     }
-    for chain in chains {
-        for (k, seg) in chain.segs.iter().enumerate() {
-            if matches!(seg, Seg::Call(_)) {
-                out.calls.push(Chain { root: chain.root.clone(), segs: chain.segs[..=k].to_vec() });
-            }
+    for mut chain in chains {
+        if let Some(k) = chain.segs.iter().rposition(|seg| matches!(seg, Seg::Call(_))) {
+            chain.segs.truncate(k + 1);
+            out.calls.push(chain);
         }
     }
     out.calls.sort_unstable();
@@ -661,7 +659,6 @@ mod tests {
         let b = summary("package p\nfunc TestX(t *testing.T) {\n\tc := createRaftGroup(\"x\")\n\tc.leader().Stop()\n\tif (a) { go func() {}() }\n\tc.nodes[0].Stop()\n\tos.Getenv(\"A\")\n\t(x).f()\n\tMap[int](m)\n\tv := table[i]\n\t(g)(1)\n\tx.\n\t\tchained()\n}\n");
         let mut want = vec![
             chain("createRaftGroup", &["(1)"]),
-            chain("c#1", &["leader", "()"]),
             chain("c#1", &["leader", "()", "Stop", "()"]),
             chain("c#1", &["nodes", "[]", "Stop", "()"]),
             chain("os", &["Getenv", "(1)"]),

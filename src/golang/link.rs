@@ -11,7 +11,12 @@
 //! outside the tree (`*testing.T`, `*nats.Conn`) reaches nothing.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The rule's maps, keyed by small integers and short names, hash with
+/// [`FxHasher`]: SipHash's protection against chosen keys buys nothing here.
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type HashSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
 
 use super::body::{Binding, Body, Chain, Expr, Seg, Value};
 use super::types::{Ty, TypeDecl, TypeExpr};
@@ -189,20 +194,20 @@ impl<'a> Rule<'a> {
         let mut rule = Rule {
             inv,
             facts,
-            functions: HashMap::new(),
-            methods: HashMap::new(),
-            methods_of: HashMap::new(),
-            test_functions: HashMap::new(),
-            test_methods: HashSet::new(),
-            test_methods_of: HashMap::new(),
-            typed: HashSet::new(),
-            type_decls: HashMap::new(),
+            functions: HashMap::default(),
+            methods: HashMap::default(),
+            methods_of: HashMap::default(),
+            test_functions: HashMap::default(),
+            test_methods: HashSet::default(),
+            test_methods_of: HashMap::default(),
+            typed: HashSet::default(),
+            type_decls: HashMap::default(),
             type_depth: Cell::new(0),
-            method_names: HashMap::new(),
+            method_names: HashMap::default(),
             dir_types: vec![Vec::new(); inv.modules.len()],
             dir_imports: vec![Vec::new(); inv.modules.len()],
-            dynamic: RefCell::new(HashMap::new()),
-            globals: HashMap::new(),
+            dynamic: RefCell::new(HashMap::default()),
+            globals: HashMap::default(),
             global_depth: Cell::new(0),
             feature_decl: Vec::with_capacity(inv.features.len()),
             package_of: Vec::new(),
@@ -453,7 +458,7 @@ impl<'a> Rule<'a> {
 
     /// The variables of a test body and their types.
     fn bind(&self, file: u32, body: &'a Body) -> HashMap<&'a str, Slot<'a>> {
-        let mut vars: HashMap<&'a str, Slot<'a>> = HashMap::new();
+        let mut vars: HashMap<&'a str, Slot<'a>> = HashMap::default();
         for b in &body.bindings {
             // `x = …` leaves `x` the type it was declared with.
             if b.assign && b.names.iter().all(|n| n == "_" || vars.contains_key(n.as_str())) {
@@ -466,7 +471,6 @@ impl<'a> Rule<'a> {
                     let kv = self.range(self.expr(file, e, &vars).first());
                     (0..n).map(|i| kv.get(i).copied().unwrap_or(Val::Unknown)).collect()
                 }
-                Value::Opaque => vec![Val::Unknown; n],
                 Value::Exprs(es) if es.len() == n => es.iter().map(|e| self.expr(file, e, &vars).first()).collect(),
                 Value::Exprs(es) if es.len() == 1 => {
                     let r = self.expr(file, &es[0], &vars);
@@ -564,7 +568,7 @@ impl<'a> Rule<'a> {
             return Val::Unknown;
         }
         self.global_depth.set(depth + 1);
-        let none = HashMap::new();
+        let none = HashMap::default();
         let val = match &b.value {
             Value::Typed(ty) => self.type_val_of(file, ty),
             Value::Exprs(es) if es.len() == b.names.len() => self.expr(file, &es[k], &none).first(),
@@ -572,20 +576,22 @@ impl<'a> Rule<'a> {
                 let r = self.expr(file, &es[0], &none);
                 r.results.get(k).copied().unwrap_or(r.rest)
             }
-            Value::Exprs(_) | Value::Range(_) | Value::Opaque => Val::Unknown,
+            Value::Exprs(_) | Value::Range(_) => Val::Unknown,
         };
         self.global_depth.set(depth);
         val
     }
 
-    /// Follow `chain` from its root: what its last call reaches, with the
-    /// types of the results.
+    /// Follow `chain` from its root: what its calls reach, with the types
+    /// of the last one's results.
     fn eval(&self, file: u32, chain: &'a Chain, vars: &HashMap<&'a str, Slot<'a>>) -> Reached<'a> {
         let dir = self.dir_of(file);
         let mut state = self.root(file, &chain.root, vars);
         let mut last = Reached::nothing(Val::Unknown);
+        let mut all = Vec::new();
         for seg in &chain.segs {
             if let Seg::Call(args) = *seg {
+                all.append(&mut last.features);
                 last = match state {
                     State::Name(n) => self.bare(file, n, args),
                     State::PkgMember(d, n) => match self.functions_of(d, n) {
@@ -626,6 +632,12 @@ impl<'a> Rule<'a> {
         }
         // A chain that ends in no call is a value: `srv := s`, `n := s.node`.
         let value = |v| Reached { features: Vec::new(), results: vec![v], rest: Val::Unknown };
+        if all.is_empty() {
+            all = std::mem::take(&mut last.features);
+        } else {
+            all.append(&mut last.features);
+        }
+        last.features = all;
         match state {
             _ if matches!(chain.segs.last(), Some(Seg::Call(_))) => last,
             State::Value(v) => value(v),
@@ -852,6 +864,57 @@ fn is_basic(name: &str) -> bool {
         name,
         "bool" | "string" | "byte" | "rune" | "int" | "int8" | "int16" | "int32" | "int64" | "uint" | "uint8" | "uint16" | "uint32" | "uint64" | "uintptr" | "float32" | "float64" | "complex64" | "complex128"
     )
+}
+
+/// The multiply-rotate hash of rustc's `FxHasher`: fast for short keys.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// How many globals' initialisers one evaluation may pass through.

@@ -287,6 +287,26 @@ fn lines<'t>(src: &[u8], toks: &'t [Token]) -> Vec<&'t [Token]> {
     out
 }
 
+/// How many tokens the first of [`lines`] has.
+fn line_len(src: &[u8], toks: &[Token]) -> usize {
+    let mut depth = 0i32;
+    for (k, t) in toks.iter().enumerate() {
+        if depth == 0 && k > 0 && t.newline_before && toks[k - 1].ends_statement(src) {
+            return k;
+        }
+        if t.kind != Kind::Op {
+            continue;
+        }
+        match t.text(src) {
+            b"(" | b"[" | b"{" => depth += 1,
+            b")" | b"]" | b"}" => depth -= 1,
+            b";" if depth == 0 => return k,
+            _ => {}
+        }
+    }
+    toks.len()
+}
+
 /// The fields of a struct type's inside.
 fn fields(src: &[u8], toks: &[Token]) -> Vec<Field> {
     let mut out = Vec::new();
@@ -348,7 +368,7 @@ pub fn type_decls(src: &[u8], toks: &[Token]) -> Vec<TypeDecl> {
         }
         // One spec: to the end of its line, brackets included.
         let rest = &toks[i + 1..];
-        let end = lines(src, rest).first().map_or(0, |l| l.len());
+        let end = line_len(src, rest);
         out.extend(spec(src, &rest[..end]));
         i += 1 + end.max(1);
     }
