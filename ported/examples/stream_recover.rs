@@ -6,7 +6,7 @@
 //! payload SHA-256). See `ported::stream_recover` for what is read in Go's
 //! format and what is a stand-in.
 //!
-//!     cargo run -p ported --example stream_recover -- [--no-store] [--config FILE] DIR
+//!     cargo run -p ported --example stream_recover -- [--no-store] [--no-messages] [--config FILE] DIR
 //!
 //! DIR is either a stream's raft group directory
 //! (`<store_dir>/jetstream/<system account>/_js_/<group>`, as 2.9.10 places
@@ -16,7 +16,9 @@
 //! group found in the same store directory (`jetstream/*/_js_/_meta_`),
 //! the config preferably from the stream store's `meta.inf`; `--config FILE`
 //! gives the stream config (JSON) instead. `--no-store` ignores the stream
-//! store and replays the raft group's directory alone. Nothing is written.
+//! store and replays the raft group's directory alone; `--no-messages` leaves
+//! the message list out (for big streams). The directory's name must be the
+//! group's: the WAL's record checksums are keyed by it. Nothing is written.
 //!
 //! Exit status: 0 recovered cleanly; 3 recovered from damaged files (a
 //! block truncated, data lost, the WAL repaired); 4 incomplete: the
@@ -36,7 +38,7 @@ use ported::stream_recover::{recover_stream, stream_spec_from_json, StreamRecove
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const USAGE: &str = "usage: stream_recover [--no-store] [--config FILE] DIR
+const USAGE: &str = "usage: stream_recover [--no-store] [--no-messages] [--config FILE] DIR
 
 Recovers a stream's state from a nats-server store directory as the server
 would at startup (stream store, then the stream's raft group replayed onto
@@ -45,6 +47,7 @@ it) and prints it as JSON. DIR is a raft group directory
 (jetstream/<account>/streams/<name>).
 
   --no-store     replay the raft group's directory alone
+  --no-messages  leave the list of remaining messages out
   --config FILE  the stream config (JSON) instead of looking it up
 
 exit status: 0 clean, 3 recovered from damaged files, 4 incomplete (needs a
@@ -254,7 +257,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn report(t: &Target, r: &mut StreamRecovery) -> (Value, Vec<String>) {
+fn report(t: &Target, r: &mut StreamRecovery, with_messages: bool) -> (Value, Vec<String>) {
     let mut damage = Vec::new();
     let store = r.store.as_ref().map(|s| {
         damage.extend(s.events.iter().filter(|e| is_damage(e)).map(|e| format!("stream store: {}", event_text(e))));
@@ -307,8 +310,8 @@ fn report(t: &Target, r: &mut StreamRecovery) -> (Value, Vec<String>) {
     let bytes = r.bytes();
     let subjects = r.subjects();
     let st = r.state();
-    let messages: Vec<Value> = r
-        .messages()
+    let listed = if with_messages { r.messages() } else { Vec::new() };
+    let messages: Vec<Value> = listed
         .iter()
         .map(|m| {
             json!({
@@ -339,12 +342,12 @@ fn report(t: &Target, r: &mut StreamRecovery) -> (Value, Vec<String>) {
             "num_subjects": subjects.len(),
             "subjects": subjects,
         },
-        "messages": messages,
+        "messages": if with_messages { Value::Array(messages) } else { Value::Null },
     });
     (out, damage)
 }
 
-fn run(dir: &Path, config: Option<&Path>, no_store: bool) -> Result<(Value, Vec<String>, bool), String> {
+fn run(dir: &Path, config: Option<&Path>, no_store: bool, with_messages: bool) -> Result<(Value, Vec<String>, bool), String> {
     let t = locate(dir, config, no_store)?;
     let cfg = stream_spec_from_json(&t.config).map_err(|e| format!("{} ({}): {}", clean(&t.stream), clean(&t.config_from), clean(&e.to_string())))?;
     let sfiles = t.store_dir.as_deref().map(store_files).transpose()?;
@@ -355,12 +358,13 @@ fn run(dir: &Path, config: Option<&Path>, no_store: bool) -> Result<(Value, Vec<
     let raft = t.group.as_ref().zip(rfiles.as_ref()).map(|((g, _), f)| (g.as_str(), f));
     let mut r = recover_stream(&t.account, &cfg, sfiles.as_ref(), raft).map_err(|e| format!("{}: {}", shown(dir), clean(&e.to_string())))?;
     let incomplete = r.catchup.is_some();
-    let (out, damage) = report(&t, &mut r);
+    let (out, damage) = report(&t, &mut r, with_messages);
     Ok((out, damage, incomplete))
 }
 
 fn main() -> ExitCode {
     let mut no_store = false;
+    let mut with_messages = true;
     let mut config = None;
     let mut dir = None;
     let mut args = std::env::args().skip(1);
@@ -371,6 +375,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--no-store" => no_store = true,
+            "--no-messages" => with_messages = false,
             "--config" => match args.next() {
                 Some(f) => config = Some(PathBuf::from(f)),
                 None => {
@@ -389,7 +394,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(EXIT_USAGE);
     };
-    match run(&dir, config.as_deref(), no_store) {
+    match run(&dir, config.as_deref(), no_store, with_messages) {
         Ok((out, damage, incomplete)) => {
             match serde_json::to_string_pretty(&out) {
                 Ok(s) => println!("{s}"),
