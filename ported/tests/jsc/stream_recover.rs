@@ -164,6 +164,16 @@ fn stream_recover_on_real_fixtures_gives_what_the_servers_reported() {
 }
 
 #[test]
+fn no_messages_leaves_the_list_out_and_the_state_in() {
+    let dir = group_dir("n2", "S-R3F-");
+    let o = run(&[std::ffi::OsStr::new("--no-messages"), dir.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json_out(&o);
+    assert_eq!(v["messages"], Value::Null);
+    assert_eq!(state_of(&v), reported_state("F3"));
+}
+
+#[test]
 fn the_wal_alone_replays_to_the_same_state_dropping_resent_ids() {
     // n2's F3 log was never compacted: it holds every entry from the first.
     let dir = group_dir("n2", "S-R3F-");
