@@ -22,20 +22,24 @@ use sha2::{Digest, Sha256};
 const DIR: &str = "real_cluster_streams";
 const NODES: [&str; 3] = ["n1", "n2", "n3"];
 
+/// The example binary next to this test binary, built (once per run, so a
+/// stale binary is never tested: `cargo test` does not build examples).
 fn example_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
-    let bin = profile_dir.join("examples").join(format!("stream_recover{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "ported", "--example", "stream_recover"]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let st = cmd.status().expect("cargo runs");
-        assert!(st.success(), "building the example failed");
-    }
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test binary");
+            let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args(["build", "-q", "-p", "ported", "--example", "stream_recover"]);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
+            }
+            let st = cmd.status().expect("cargo runs");
+            assert!(st.success(), "building the example failed");
+            profile_dir.join("examples").join(format!("stream_recover{}", std::env::consts::EXE_SUFFIX))
+        })
+        .clone()
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
