@@ -161,7 +161,7 @@ func streamsScenario(out, url string) {
 
 	var infos []*nats.StreamInfo
 	for _, cfg := range cfgs {
-		si, err := js.StreamInfo(cfg.Name, &nats.StreamInfoRequest{SubjectsFilter: ">"})
+		si, err := js.StreamInfo(cfg.Name, &nats.StreamInfoRequest{SubjectsFilter: ">", DeletedDetails: true})
 		must(err)
 		infos = append(infos, si)
 	}
