@@ -18,3 +18,5 @@ mod meta_recover;
 mod meta_recover_cli;
 #[path = "jsc/meta_wal_roundtrip.rs"]
 mod meta_wal_roundtrip;
+#[path = "jsc/stream_recover.rs"]
+mod stream_recover;

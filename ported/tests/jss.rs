@@ -10,3 +10,5 @@ mod helpers;
 mod jetstream_cluster_1;
 #[path = "jss/scenario.rs"]
 mod scenario;
+#[path = "jss/real_advisories.rs"]
+mod real_advisories;

@@ -15,13 +15,25 @@
 #
 #   ported/tools/real_cluster/run.sh --unclean [OUT_DIR]   (default: ported/tests/fixtures/real_cluster_wal)
 #
+# With --streams the client runs the stream scenario (client/streams.go:
+# R1/R3 file and memory streams, message ids, deletes, a filtered purge, an
+# update, leader step-downs), writes stream_info.json, advisories.json and
+# ops.json, and the servers are stopped with SIGKILL; each server's whole
+# jetstream/ tree (meta group, stream groups, stream stores) is copied.
+#
+#   ported/tools/real_cluster/run.sh --streams [OUT_DIR]   (default: ported/tests/fixtures/real_cluster_streams)
+#
 # Needs: nats-server (2.9.10 from Debian), go + golang-github-nats-io-go-nats-dev,
 # curl. Only loopback addresses are used; everything else lives in a temp dir.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 UNCLEAN=0
+STREAMS=0
 if [ "${1:-}" = "--unclean" ]; then UNCLEAN=1; shift; fi
-if [ "$UNCLEAN" = 1 ]; then
+if [ "${1:-}" = "--streams" ]; then STREAMS=1; UNCLEAN=1; shift; fi
+if [ "$STREAMS" = 1 ]; then
+    OUT="${1:-$HERE/../../tests/fixtures/real_cluster_streams}"
+elif [ "$UNCLEAN" = 1 ]; then
     OUT="${1:-$HERE/../../tests/fixtures/real_cluster_wal}"
 else
     OUT="${1:-$HERE/../../tests/fixtures/real_cluster}"
@@ -64,9 +76,14 @@ done
 curl -sf "http://127.0.0.1:${HPORT[0]}/jsz" | grep -q '"leader"' || { echo "no meta leader"; cat "$TMP"/n1.log; exit 1; }
 
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
 CLIENT_ARGS=()
 [ "$UNCLEAN" = 1 ] && CLIENT_ARGS=(-unclean)
-(cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run . "${CLIENT_ARGS[@]}" "nats://127.0.0.1:${CPORT[0]}") > "$OUT/client_report.json"
+if [ "$STREAMS" = 1 ]; then
+    (cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run . -streams "$OUT" "nats://127.0.0.1:${CPORT[0]}")
+else
+    (cd "$HERE/client" && GO111MODULE=off GOPATH=/usr/share/gocode go run . "${CLIENT_ARGS[@]}" "nats://127.0.0.1:${CPORT[0]}") > "$OUT/client_report.json"
+fi
 sleep 2
 for i in 0 1 2; do
     curl -sf "http://127.0.0.1:${HPORT[$i]}/jsz?accounts=true&streams=true&consumers=true&config=true" > "$OUT/jsz_n$((i + 1)).json"
@@ -77,6 +94,17 @@ if [ "$UNCLEAN" = 1 ]; then
     for p in "${PIDS[@]}"; do kill -KILL "$p"; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     PIDS=()
+    if [ "$STREAMS" = 1 ]; then
+        for n in 1 2 3; do
+            rm -rf "${OUT:?}/n$n"
+            mkdir -p "$OUT/n$n"
+            (cd "$TMP/n$n" && tar -cf - jetstream) | (cd "$OUT/n$n" && tar -xf -)
+            du -sk "$OUT/n$n"
+        done
+        nats-server --version > "$OUT/server_version.txt"
+        echo "fixtures written to $OUT"
+        exit 0
+    fi
     for n in 1 2 3; do
         meta="$(find "$TMP/n$n" -type d -name _meta_ | head -n1)"
         [ -n "$meta" ] || { echo "n$n: no _meta_ dir"; exit 1; }

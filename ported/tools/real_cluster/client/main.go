@@ -4,6 +4,7 @@
 //
 //	go run main.go nats://127.0.0.1:PORT            (clean-shutdown fixtures)
 //	go run main.go -unclean nats://127.0.0.1:PORT   (raft-log fixtures, see unclean.go)
+//	go run . -streams DIR nats://127.0.0.1:PORT      (stream fixtures, see streams.go)
 package main
 
 import (
@@ -39,8 +40,13 @@ func connect(url, user string) (*nats.Conn, nats.JetStreamContext) {
 
 func main() {
 	unclean := flag.Bool("unclean", false, "run the create/update/delete scenario for the raft-log fixtures")
+	streamsDir := flag.String("streams", "", "run the stream scenario (streams.go), writing its reports into this directory")
 	flag.Parse()
 	url := flag.Arg(0)
+	if *streamsDir != "" {
+		streamsScenario(*streamsDir, url)
+		return
+	}
 	if *unclean {
 		printReport(uncleanScenario(url))
 		return
