@@ -20,6 +20,8 @@
 //! - `processClusterCreateStream` keeps its shape (create the raft group,
 //!   add or update the stream, start the monitor, answer as R1 leader) but
 //!   not its API responses, which need the request side (`jsClustered*`).
+//!   `processClusterUpdateStream` is ported but for its update response;
+//!   `resetClusteredState` is ported (see their docs for the differences).
 //! - A leader takes a message only once it has applied everything
 //!   committed (upstream relies on the same through `isCatchingUp` and the
 //!   leader's `clseq` fix-up).
@@ -687,7 +689,7 @@ impl StreamRuntime for JetStreamStreams {
         let mut already_running = osa.group.as_ref().is_some_and(|g| g.node.is_some());
         let old_num_replicas = osa.group.as_ref().map_or(0, |g| g.peers.len());
         let num_replicas = sa.group.as_ref().map_or(0, |g| g.peers.len());
-        let mut needs_node = sa.group.as_ref().map_or(true, |g| g.node.is_none());
+        let mut needs_node = sa.group.as_ref().is_none_or(|g| g.node.is_none());
         let storage = sa.group.as_ref().map_or(StorageType::File, |g| g.storage);
         let recovering = sa.recovering;
         let name = sa.name().to_string();

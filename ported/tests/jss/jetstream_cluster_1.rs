@@ -460,3 +460,40 @@ fn test_jet_stream_cluster_dont_revive_removed_stream() {
     c.run_for(Duration::from_millis(200));
     assert!(hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").is_none(), "ErrJetStreamStreamNotFound");
 }
+
+#[test]
+fn resetting_a_replica_recreates_it_with_a_new_node() {
+    use ported::jetstream_cluster::stream::Stream;
+    use ported::jetstream_cluster::streams::ResetCause;
+    let mut c = stream_cluster("R3S", 3, js_test_seed("resetting_a_replica_recreates_it_with_a_new_node"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2]);
+    let sl = add_stream(&mut c, &sa).expect("stream added");
+    let cl = c.connect(sl, GLOBAL_ACCOUNT);
+    for i in 1..=5u64 {
+        assert_eq!(publish(&mut c, cl, "foo", b"m"), Ok(i));
+    }
+    wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(5)).expect("agree");
+    let causes = [(ResetCause::Other, true, true), (ResetCause::CatchupAbortedNoLeader, false, true), (ResetCause::FirstSequenceMismatch, true, false)];
+    for (round, (cause, deleted, resetting)) in causes.into_iter().enumerate() {
+        let rs = (0..3).find(|&i| stream_leader(&c, GLOBAL_ACCOUNT, "TEST") != Some(i)).expect("a follower");
+        let old = hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").expect("hosted");
+        let old_node = Stream::raft_node(Some(&old.mset)).expect("node");
+        assert!(streams_of(&c, rs).reset_clustered_state(c.js(rs), &old, Some(cause)), "{cause:?}: the monitor stops");
+        assert!(old.cs.borrow().closed, "{cause:?}: the old stream stopped");
+        assert_eq!(old_node.is_deleted(), deleted, "{cause:?}: node deleted or only stopped");
+        let new = hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").expect("recreated");
+        assert!(!std::rc::Rc::ptr_eq(&old, &new), "{cause:?}: a new stream");
+        assert_eq!(new.mset.assignment().map(|a| a.resetting), Some(resetting), "{cause:?}: resetting flag");
+        if deleted {
+            let n = Stream::raft_node(Some(&new.mset)).expect("a new node");
+            assert!(!n.same_node(&old_node), "{cause:?}: a new node");
+        }
+        // Once closed, the old stream is not reset again.
+        assert!(streams_of(&c, rs).reset_clustered_state(c.js(rs), &old, Some(cause)));
+        assert!(hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").is_some_and(|h| std::rc::Rc::ptr_eq(&h, &new)), "{cause:?}: not reset twice");
+        assert_eq!(publish(&mut c, cl, "foo", b"m"), Ok(6 + round as u64));
+        let st = wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(20)).expect("caught up");
+        assert_eq!(st.msgs, 6 + round as u64, "{cause:?}");
+    }
+}
