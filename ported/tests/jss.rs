@@ -8,6 +8,10 @@
 mod helpers;
 #[path = "jss/jetstream_cluster_1.rs"]
 mod jetstream_cluster_1;
+#[path = "jss/jetstream_cluster_3.rs"]
+mod jetstream_cluster_3;
+#[path = "jss/norace_1.rs"]
+mod norace_1;
 #[path = "jss/scenario.rs"]
 mod scenario;
 #[path = "jss/real_advisories.rs"]

@@ -47,6 +47,11 @@ impl Stream {
         self.lock().sa = sa;
     }
 
+    /// The stream's assignment (a copy; upstream reads `mset.sa`).
+    pub fn assignment(&self) -> Option<StreamAssignment> {
+        self.lock().sa.clone()
+    }
+
     /// Replaces the stream's raft node.
     pub fn set_node(&self, node: Option<NodeHandle>) {
         self.lock().node = node;

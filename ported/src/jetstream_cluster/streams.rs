@@ -20,6 +20,8 @@
 //! - `processClusterCreateStream` keeps its shape (create the raft group,
 //!   add or update the stream, start the monitor, answer as R1 leader) but
 //!   not its API responses, which need the request side (`jsClustered*`).
+//!   `processClusterUpdateStream` is ported but for its update response;
+//!   `resetClusteredState` is ported (see their docs for the differences).
 //! - A leader takes a message only once it has applied everything
 //!   committed (upstream relies on the same through `isCatchingUp` and the
 //!   leader's `clseq` fix-up).
@@ -130,6 +132,17 @@ struct PubAckResponse<'a> {
     seq: u64,
     #[serde(skip_serializing_if = "str::is_empty")]
     domain: &'a str,
+}
+
+/// Why a replica resets its clustered state (upstream's sentinel errors
+/// `errFirstSequenceMismatch`, `errCatchupAbortedNoLeader`,
+/// `errCatchupTooManyRetries`; any other error is `Other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetCause {
+    FirstSequenceMismatch,
+    CatchupAbortedNoLeader,
+    CatchupTooManyRetries,
+    Other,
 }
 
 /// One hosted stream.
@@ -459,6 +472,83 @@ impl JetStreamStreams {
         node.propose(&encode_stream_purge(&sp)).is_ok()
     }
 
+    /// Port of (*stream).resetClusteredState
+    ///
+    /// Returns whether the caller's monitor should stop. A closed stream,
+    /// or one whose node was deleted, is never revived. Otherwise the node
+    /// steps down and is stopped (the catch-up could not reach a leader) or
+    /// deleted, the stream stops (its data dropped only on a first-sequence
+    /// mismatch), and the assignment, its node forgotten and marked
+    /// resetting, is created again with the member consumers.
+    ///
+    /// Differences from Go: the simulator models no server or account
+    /// resource limits, so `js.limitsExceeded`/`jsa.limitsExceeded` never
+    /// hold here; the part upstream runs on a goroutine after the monitor
+    /// has quit runs inline, the monitor being a step machine that is told
+    /// to quit first.
+    pub fn reset_clustered_state(&self, js: &JetStreamCtx, h: &Rc<HostedStream>, err: Option<ResetCause>) -> bool {
+        let s = js.server();
+        let node = Stream::raft_node(Some(&h.mset));
+        let sa = h.mset.assignment();
+        let (acc, name) = (h.account.clone(), h.name.clone());
+        if h.cs.borrow().closed || node.as_ref().is_some_and(|n| n.is_deleted()) {
+            s.log(LogLevel::Warn, &format!("Will not reset stream '{acc} > {name}', stream is closed"));
+            return true;
+        }
+        if let Some(n) = node.as_ref() {
+            let _ = n.step_down(&[]);
+        }
+        if js.is_shutting_down() {
+            s.log(LogLevel::Debug, &format!("Will not reset stream '{acc} > {name}', JetStream shutting down"));
+            return false;
+        }
+        if let Some(n) = node.as_ref() {
+            if matches!(err, Some(ResetCause::CatchupAbortedNoLeader | ResetCause::CatchupTooManyRetries)) {
+                n.stop();
+            } else {
+                n.delete();
+            }
+        }
+        let should_delete = err == Some(ResetCause::FirstSequenceMismatch);
+        // signalMonitorQuit, then mset.stop(shouldDelete, false).
+        if self.drop_stream(js, &acc, &name).is_some() {
+            let mut cs = h.cs.borrow_mut();
+            if should_delete {
+                StreamStore::delete(&mut cs.store);
+            } else {
+                StreamStore::stop(&mut cs.store);
+            }
+        }
+        let Some(mut sa) = sa else { return true };
+        if js.is_shutting_down() {
+            return true;
+        }
+        s.log(LogLevel::Warn, &format!("Resetting stream cluster state for '{} > {}'", sa.account(), sa.name()));
+        sa.resetting = !should_delete;
+        if let Some(g) = sa.group.as_mut() {
+            g.node = None;
+        }
+        let mut consumers = Vec::new();
+        if let Some(our_id) = js.get_meta_group().map(|m| m.id()) {
+            for ca in sa.consumers.values_mut() {
+                if ca.unsupported.is_some() {
+                    continue;
+                }
+                if RaftGroup::is_member(ca.group.as_ref(), &our_id) {
+                    if let Some(g) = ca.group.as_mut() {
+                        g.node = None;
+                    }
+                    consumers.push(ca.clone());
+                }
+            }
+        }
+        self.process_cluster_create_stream(js, &acc, &sa);
+        for ca in &consumers {
+            self.process_cluster_create_consumer(js, None, ca, None, false);
+        }
+        true
+    }
+
     fn drop_stream(&self, js: &JetStreamCtx, acc: &str, stream: &str) -> Option<Rc<HostedStream>> {
         let h = self.streams.borrow_mut().remove(&(acc.to_string(), stream.to_string()))?;
         self.unsubscribe_ingest(&*js.server(), &h);
@@ -577,17 +667,111 @@ impl StreamRuntime for JetStreamStreams {
         }
     }
 
-    /// Port of (*jetStream).processClusterUpdateStream (config and group).
-    fn process_cluster_update_stream(&self, js: &JetStreamCtx, acc: &str, _osa: &StreamAssignment, sa: &StreamAssignment) {
-        let Some(h) = self.get(acc, sa.name()) else {
-            self.process_cluster_create_stream(js, acc, sa);
+    /// Port of (*jetStream).processClusterUpdateStream
+    ///
+    /// A stream remapped to a new group drops its old node and monitor; a
+    /// stream scaled up from R1 gets a node and a monitor; one scaled down
+    /// to R1 loses them (and the meta copy forgets the node). Then the
+    /// stream takes the new assignment (its node learns the assignment's
+    /// peers, as `setStreamAssignment` does) and configuration, and a
+    /// replica scaled down to R1 that leads takes the leader role. A stream
+    /// not running here is created through `processStreamAssignment` (we
+    /// are expanding into this server).
+    ///
+    /// Not ported: the update response to the client (it carries a
+    /// `StreamInfo`, whose cluster, mirror and source parts are not on the
+    /// simulator), the update advisory of `updateWithAdvisory`, and the
+    /// cluster subscriptions for sync and catch-up (`startClusterSubs`,
+    /// `stopClusterSubs`, `clearAllCatchupPeers`: batch 35's catch-up).
+    fn process_cluster_update_stream(&self, js: &JetStreamCtx, acc: &str, osa: &StreamAssignment, sa: &StreamAssignment) {
+        let s = js.server();
+        let mut sa = sa.clone();
+        let mut already_running = osa.group.as_ref().is_some_and(|g| g.node.is_some());
+        let old_num_replicas = osa.group.as_ref().map_or(0, |g| g.peers.len());
+        let num_replicas = sa.group.as_ref().map_or(0, |g| g.peers.len());
+        let mut needs_node = sa.group.as_ref().is_none_or(|g| g.node.is_none());
+        let storage = sa.group.as_ref().map_or(StorageType::File, |g| g.storage);
+        let recovering = sa.recovering;
+        let name = sa.name().to_string();
+        let set_meta_node = |node: Option<NodeHandle>| {
+            if let Ok(mut st) = js.st.try_borrow_mut() {
+                if let Some(g) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(&name)).and_then(|x| x.group.as_mut()) {
+                    g.node = node;
+                }
+            }
+        };
+
+        let Some(h) = self.get(acc, &name) else {
+            js.process_stream_assignment(sa);
             return;
         };
-        if let Some(cfg) = sa.config.as_ref() {
-            let _ = crate::store::StreamStore::update_config(&mut h.cs.borrow_mut().store, &store_config_of(cfg));
+        let old_group = osa.group.as_ref().map(|g| g.name.as_str()).unwrap_or_default();
+        let new_group = sa.group.as_ref().map(|g| g.name.clone()).unwrap_or_default();
+        if old_group != new_group {
+            s.log(LogLevel::Warn, &format!("JetStream cluster detected stream remapping for '{acc} > {name}' from {old_group:?} to {new_group:?}"));
+            h.mset.remove_node();
+            if let Some(m) = h.monitor.borrow_mut().as_mut() {
+                m.quit = true;
+            }
+            already_running = false;
+            needs_node = true;
+            if let Some(g) = sa.group.as_mut() {
+                g.node = None;
+            }
+            set_meta_node(None);
+        }
+
+        if !already_running && num_replicas > 1 {
+            if needs_node {
+                if let Some(rg) = sa.group.as_mut() {
+                    if let Err(e) = js.create_raft_group(acc, rg, recovering, storage) {
+                        s.log(LogLevel::Warn, &format!("JetStream cluster error creating raft group for '{acc} > {name}': {e}"));
+                    }
+                }
+                set_meta_node(sa.group.as_ref().and_then(|g| g.node.clone()));
+            }
+            let node = sa.group.as_ref().and_then(|g| g.node.clone());
+            *h.monitor.borrow_mut() = node.map(StreamMonitor::new);
+        } else if num_replicas == 1 && already_running {
+            // Scaled down to R1: no node and no monitor any more.
+            h.mset.remove_node();
+            if let Some(m) = h.monitor.borrow_mut().as_mut() {
+                m.quit = true;
+                m.exited = true;
+            }
+            if let Some(g) = sa.group.as_mut() {
+                g.node = None;
+            }
+            set_meta_node(None);
+        }
+
+        // setStreamAssignment: the stream's node is the assignment's and
+        // learns its peers.
+        let node = sa.group.as_ref().and_then(|g| g.node.clone());
+        h.mset.set_assignment(Some(sa.clone()));
+        h.mset.set_node(node.clone());
+        if let (Some(n), Some(g)) = (node.as_ref(), sa.group.as_ref()) {
+            n.update_known_peers(&g.peers);
         }
         h.cs.borrow_mut().group_peers = sa.group.as_ref().map(|g| g.peers.clone());
-        self.process_cluster_create_stream(js, acc, sa);
+        if let Some(cfg) = sa.config.as_ref() {
+            if let Err(e) = StreamStore::update_config(&mut h.cs.borrow_mut().store, &store_config_of(cfg)) {
+                s.log(LogLevel::Warn, &format!("JetStream cluster error updating stream {name:?} for account {acc:?}: {e}"));
+            }
+        }
+
+        // Go's `mset.IsLeader()`: a stream without a node leads.
+        let is_leader = node.is_none() || h.is_leader.get();
+        // Scaled down to R1: the one replica leads, whether or not it led.
+        if is_leader && num_replicas == 1 && old_num_replicas > 1 {
+            self.process_stream_leader_change(js, &h, true);
+        }
+        // The missing sync subject bug: the next leader repairs it.
+        if is_leader && osa.sync.is_empty() {
+            if let Some(n) = node {
+                let _ = n.step_down(&[]);
+            }
+        }
     }
 
     /// Port of (*jetStream).processClusterDeleteStream (without the API response).

@@ -296,3 +296,204 @@ fn stream_current_leader_and_stepdown_on_the_server_api() {
     c.srv(l).jet_stream_stepdown_stream(GLOBAL_ACCOUNT, "TEST").expect("stepdown");
     assert!(c.run_until(Duration::from_secs(10), |c| stream_leader(c, GLOBAL_ACCOUNT, "TEST").is_some_and(|n| n != l)), "another leader");
 }
+
+#[test]
+fn test_jet_stream_cluster_meta_recovery_add_and_update_stream() {
+    use ported::jetstream_cluster::node::{Entry, EntryType};
+    use ported::jetstream_cluster::ops::{encode_add_stream_assignment, encode_update_stream_assignment};
+    use ported::jetstream_cluster::RecoveryUpdates;
+    let mut c = stream_cluster("R3S", 3, js_test_seed("TestJetStreamClusterMetaRecoveryAddAndUpdateStream"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let js = c.js(meta).clone();
+    // Upstream's `js.createGroupForStream` (batch 34's peer selection) picks
+    // the three servers of an R3 file stream; the group is built by hand.
+    let mut sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &[], &[0, 1, 2]);
+    if let Some(cfg) = sa.config.as_mut() {
+        cfg.extra.remove("subjects");
+        cfg.extra.insert("storage".into(), serde_json::json!("file"));
+    }
+    sa.config_json = serde_json::value::to_raw_value(&sa.config).expect("a config encodes");
+
+    // Need to be recovering so that we accumulate recoveryUpdates.
+    js.set_meta_recovering();
+    let mut ru = RecoveryUpdates::new();
+
+    // We create a new stream, and we'll update it shortly after.
+    let entries = vec![Entry::new(EntryType::Normal, encode_add_stream_assignment(&sa).expect("encode"))];
+    let (_, _, err) = js.apply_meta_entries(&entries, Some(&mut ru));
+    err.expect("no error");
+    assert_eq!(ru.add_streams.len(), 1);
+    assert_eq!(ru.update_streams.len(), 0);
+    assert_eq!(ru.remove_streams.len(), 0);
+
+    // Now update the stream. The recovery updates should contain both the
+    // add and the update; with only the update the stream would not be
+    // created below.
+    if let Some(cfg) = sa.config.as_mut() {
+        cfg.extra.insert("subjects".into(), serde_json::json!(["foo"]));
+    }
+    sa.config_json = serde_json::value::to_raw_value(&sa.config).expect("a config encodes");
+    let entries = vec![Entry::new(EntryType::Normal, encode_update_stream_assignment(&sa).expect("encode"))];
+    let (_, _, err) = js.apply_meta_entries(&entries, Some(&mut ru));
+    err.expect("no error");
+    assert_eq!(ru.add_streams.len(), 1);
+    assert_eq!(ru.update_streams.len(), 1);
+    assert_eq!(ru.remove_streams.len(), 0);
+
+    let subjects = |js: &ported::jetstream_cluster::js::JetStreamCtx| -> Option<usize> {
+        let st = js.st.borrow();
+        let sa = st.stream_assignment(GLOBAL_ACCOUNT, "TEST")?;
+        Some(sa.config.as_ref()?.extra.get("subjects").and_then(|s| s.as_array()).map_or(0, |a| a.len()))
+    };
+    // Check the stream is properly added.
+    for sa in ru.add_streams.values() {
+        js.process_stream_assignment(sa.clone());
+    }
+    assert_eq!(subjects(&js), Some(0), "require_NotNil and no subjects");
+
+    // Check the stream is properly updated.
+    for sa in ru.update_streams.values() {
+        js.process_update_stream_assignment(sa.clone());
+    }
+    assert_eq!(subjects(&js), Some(1), "require_NotNil and one subject");
+}
+
+#[test]
+fn test_jet_stream_cluster_stream_upscale_peers_after_downscale() {
+    use ported::jetstream_cluster::ops::encode_update_stream_assignment;
+    let mut c = stream_cluster("R5S", 5, js_test_seed("TestJetStreamClusterStreamUpscalePeersAfterDownscale"));
+    let check_peer_set = |c: &mut JsCluster| {
+        c.check_for(Duration::from_secs(5), Duration::from_millis(500), |c| {
+            for i in 0..c.servers.len() {
+                let h = hosted(c, i, GLOBAL_ACCOUNT, "TEST").ok_or_else(|| format!("stream not found on S-{}", i + 1))?;
+                let n = ported::jetstream_cluster::stream::Stream::raft_node(Some(&h.mset)).ok_or("no raft node")?;
+                let peers = n.peers();
+                if peers.len() != 5 {
+                    return Err(format!("expected 5 peers, got {}", peers.len()));
+                }
+            }
+            Ok(())
+        })
+    };
+    let meta = c.wait_on_leader().expect("meta leader");
+    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2, 3, 4]);
+    add_stream(&mut c, &sa).expect("stream added");
+    check_peer_set(&mut c).expect("5 peers");
+
+    // js.UpdateStream to R3 then back to R5: the meta leader's
+    // jsClusteredStreamUpdateRequest (not ported) keeps the group and
+    // shrinks, then regrows, its peer list.
+    let update = |c: &mut JsCluster, peers: &[usize]| {
+        let mut nsa = sa.clone();
+        if let Some(cfg) = nsa.config.as_mut() {
+            cfg.replicas = peers.len() as i64;
+        }
+        nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
+        if let Some(g) = nsa.group.as_mut() {
+            g.peers = peers.iter().map(|&i| c.core(i).node.clone()).collect();
+        }
+        let meta = c.wait_on_leader().expect("meta leader");
+        c.propose(meta, &encode_update_stream_assignment(&nsa).expect("encodes")).expect("proposed");
+        let acc = GLOBAL_ACCOUNT;
+        assert!(c.run_until(Duration::from_secs(5), |c| stream_leader(c, acc, "TEST").is_some()), "a stream leader");
+    };
+    update(&mut c, &[0, 1, 2]);
+    update(&mut c, &[0, 1, 2, 3, 4]);
+    check_peer_set(&mut c).expect("5 peers after the upscale");
+}
+
+#[test]
+fn test_jet_stream_cluster_dont_revive_removed_stream() {
+    use ported::jetstream_cluster::ops::encode_update_stream_assignment;
+    let mut c = stream_cluster("R3S", 3, js_test_seed("TestJetStreamClusterDontReviveRemovedStream"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2]);
+    add_stream(&mut c, &sa).expect("stream added");
+
+    // Wait for stream to be assigned on all servers.
+    c.check_for(Duration::from_secs(2), Duration::from_millis(200), |c| {
+        for i in 0..3 {
+            if !c.srv(i).jet_stream_is_stream_assigned(GLOBAL_ACCOUNT, "TEST") {
+                return Err(format!("stream not yet assigned on {}", c.servers[i].cfg.name));
+            }
+        }
+        Ok(())
+    })
+    .expect("assigned everywhere");
+
+    let sl = stream_leader(&c, GLOBAL_ACCOUNT, "TEST").expect("stream leader");
+    let rs = (0..3).find(|&i| i != sl).expect("a non-leader");
+    let mset = hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").expect("lookupStream");
+
+    // Simulate the stream being scaled down, quickly after it was scaled up
+    // (the meta leader keeps the stream leader as the one peer).
+    let mut nsa = sa.clone();
+    if let Some(cfg) = nsa.config.as_mut() {
+        cfg.replicas = 1;
+    }
+    nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
+    if let Some(g) = nsa.group.as_mut() {
+        g.peers = vec![c.core(sl).node.clone()];
+    }
+    let meta = c.wait_on_leader().expect("meta leader");
+    c.propose(meta, &encode_update_stream_assignment(&nsa).expect("encodes")).expect("proposed");
+
+    // Wait for the stream to not be assigned on the servers (except the leader).
+    c.check_for(Duration::from_secs(2), Duration::from_millis(200), |c| {
+        for i in (0..3).filter(|&i| i != sl) {
+            if c.srv(i).jet_stream_is_stream_assigned(GLOBAL_ACCOUNT, "TEST") {
+                return Err(format!("stream still assigned on {}", c.servers[i].cfg.name));
+            }
+        }
+        if !mset.cs.borrow().closed {
+            return Err("stream not closed yet".into());
+        }
+        Ok(())
+    })
+    .expect("removed from the others");
+
+    // Simulating the stream was catching up and is resetting after timing out.
+    assert!(streams_of(&c, rs).reset_clustered_state(c.js(rs), &mset, None));
+
+    // Allow for some time here: resetClusteredState might restart the stream.
+    // Confirm the stream is not revived.
+    c.run_for(Duration::from_millis(200));
+    assert!(hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").is_none(), "ErrJetStreamStreamNotFound");
+}
+
+#[test]
+fn resetting_a_replica_recreates_it_with_a_new_node() {
+    use ported::jetstream_cluster::stream::Stream;
+    use ported::jetstream_cluster::streams::ResetCause;
+    let mut c = stream_cluster("R3S", 3, js_test_seed("resetting_a_replica_recreates_it_with_a_new_node"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2]);
+    let sl = add_stream(&mut c, &sa).expect("stream added");
+    let cl = c.connect(sl, GLOBAL_ACCOUNT);
+    for i in 1..=5u64 {
+        assert_eq!(publish(&mut c, cl, "foo", b"m"), Ok(i));
+    }
+    wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(5)).expect("agree");
+    let causes = [(ResetCause::Other, true, true), (ResetCause::CatchupAbortedNoLeader, false, true), (ResetCause::FirstSequenceMismatch, true, false)];
+    for (round, (cause, deleted, resetting)) in causes.into_iter().enumerate() {
+        let rs = (0..3).find(|&i| stream_leader(&c, GLOBAL_ACCOUNT, "TEST") != Some(i)).expect("a follower");
+        let old = hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").expect("hosted");
+        let old_node = Stream::raft_node(Some(&old.mset)).expect("node");
+        assert!(streams_of(&c, rs).reset_clustered_state(c.js(rs), &old, Some(cause)), "{cause:?}: the monitor stops");
+        assert!(old.cs.borrow().closed, "{cause:?}: the old stream stopped");
+        assert_eq!(old_node.is_deleted(), deleted, "{cause:?}: node deleted or only stopped");
+        let new = hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").expect("recreated");
+        assert!(!std::rc::Rc::ptr_eq(&old, &new), "{cause:?}: a new stream");
+        assert_eq!(new.mset.assignment().map(|a| a.resetting), Some(resetting), "{cause:?}: resetting flag");
+        if deleted {
+            let n = Stream::raft_node(Some(&new.mset)).expect("a new node");
+            assert!(!n.same_node(&old_node), "{cause:?}: a new node");
+        }
+        // Once closed, the old stream is not reset again.
+        assert!(streams_of(&c, rs).reset_clustered_state(c.js(rs), &old, Some(cause)));
+        assert!(hosted(&c, rs, GLOBAL_ACCOUNT, "TEST").is_some_and(|h| std::rc::Rc::ptr_eq(&h, &new)), "{cause:?}: not reset twice");
+        assert_eq!(publish(&mut c, cl, "foo", b"m"), Ok(6 + round as u64));
+        let st = wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(20)).expect("caught up");
+        assert_eq!(st.msgs, 6 + round as u64, "{cause:?}");
+    }
+}
