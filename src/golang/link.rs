@@ -133,6 +133,12 @@ impl<'a> Reached<'a> {
     }
 }
 
+/// (test file, interface directory, interface, method).
+type DynamicKey<'a> = (u32, u32, &'a str, &'a str);
+
+/// Types implementing an interface: (directory, type name).
+type Implementers<'a> = Vec<(u32, &'a str)>;
+
 /// A declaration found by name: a feature, or a `_test.go` file's
 /// declaration (file, position).
 type DeclRef = (u32, u32);
@@ -165,9 +171,9 @@ struct Rule<'a> {
     dir_imports: Vec<Vec<u32>>,
     /// (test file, interface directory, interface, method) → the methods an
     /// interface method call reaches.
-    dynamic: RefCell<HashMap<(u32, u32, &'a str, &'a str), Vec<u32>>>,
+    dynamic: RefCell<HashMap<DynamicKey<'a>, Vec<u32>>>,
     /// (interface directory, interface) → the tree's types implementing it.
-    implementers: RefCell<HashMap<(u32, &'a str), Rc<Vec<(u32, &'a str)>>>>,
+    implementers: RefCell<HashMap<(u32, &'a str), Rc<Implementers<'a>>>>,
     /// Test file → which directories its package sees (see
     /// [`Rule::package_closure`]).
     closures: RefCell<HashMap<u32, Rc<Vec<bool>>>>,
