@@ -343,7 +343,9 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
             if i < *at {
                 return true;
             }
-            c.scopes.borrow_mut().last_mut().map(|top| top.extend(frame.iter().cloned()));
+            if let Some(top) = c.scopes.borrow_mut().last_mut() {
+                top.extend(frame.iter().cloned());
+            }
             false
         });
         let t = &toks[i];
@@ -397,7 +399,9 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
         if t.is_ident(src, b"var") {
             if let Some(mut b) = var_binding(&c, i + 1) {
                 let frame = rename(&mut b.names);
-                c.scopes.borrow_mut().last_mut().map(|top| top.extend(frame));
+                if let Some(top) = c.scopes.borrow_mut().last_mut() {
+                    top.extend(frame);
+                }
                 out.bindings.push(b);
             }
             continue;

@@ -11,6 +11,7 @@
 //! outside the tree (`*testing.T`, `*nats.Conn`) reaches nothing.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// The rule's maps, keyed by small integers and short names, hash with
@@ -132,6 +133,12 @@ impl<'a> Reached<'a> {
     }
 }
 
+/// (test file, interface directory, interface, method).
+type DynamicKey<'a> = (u32, u32, &'a str, &'a str);
+
+/// Types implementing an interface: (directory, type name).
+type Implementers<'a> = Vec<(u32, &'a str)>;
+
 /// A declaration found by name: a feature, or a `_test.go` file's
 /// declaration (file, position).
 type DeclRef = (u32, u32);
@@ -164,7 +171,12 @@ struct Rule<'a> {
     dir_imports: Vec<Vec<u32>>,
     /// (test file, interface directory, interface, method) → the methods an
     /// interface method call reaches.
-    dynamic: RefCell<HashMap<(u32, u32, &'a str, &'a str), Vec<u32>>>,
+    dynamic: RefCell<HashMap<DynamicKey<'a>, Vec<u32>>>,
+    /// (interface directory, interface) → the tree's types implementing it.
+    implementers: RefCell<HashMap<(u32, &'a str), Rc<Implementers<'a>>>>,
+    /// Test file → which directories its package sees (see
+    /// [`Rule::package_closure`]).
+    closures: RefCell<HashMap<u32, Rc<Vec<bool>>>>,
     /// (directory, package clause, name) → the top-level `var` or `const`
     /// spec that declares it: file, spec, position of the name.
     globals: HashMap<(u32, &'a str, &'a str), (u32, &'a Binding, usize)>,
@@ -207,6 +219,8 @@ impl<'a> Rule<'a> {
             dir_types: vec![Vec::new(); inv.modules.len()],
             dir_imports: vec![Vec::new(); inv.modules.len()],
             dynamic: RefCell::new(HashMap::default()),
+            implementers: RefCell::new(HashMap::default()),
+            closures: RefCell::new(HashMap::default()),
             globals: HashMap::default(),
             global_depth: Cell::new(0),
             feature_decl: Vec::with_capacity(inv.features.len()),
@@ -728,20 +742,26 @@ impl<'a> Rule<'a> {
         if let Some(found) = self.dynamic.borrow().get(&key) {
             return self.reach(found, args);
         }
-        let mut required = Vec::new();
-        match iface {
-            Some((dir, iface)) => self.iface_methods(dir, iface, &mut required),
-            None => required.push("Error"),
-        }
+        let impls = self.implementers.borrow().get(&(dir, iface_name)).cloned();
+        let impls = impls.unwrap_or_else(|| {
+            let mut required = Vec::new();
+            match iface {
+                Some((dir, iface)) => self.iface_methods(dir, iface, &mut required),
+                None => required.push("Error"),
+            }
+            let all: Vec<(u32, &'a str)> = (0..self.dir_types.len() as u32)
+                .flat_map(|d| self.dir_types[d as usize].iter().map(move |&ty| (d, ty)))
+                .filter(|&(d, ty)| required.iter().all(|m| self.has_method(Val::Typed(d, ty), m)))
+                .collect();
+            let all = Rc::new(all);
+            self.implementers.borrow_mut().insert((dir, iface_name), all.clone());
+            all
+        });
+        let seen = self.package_closure(file);
         let mut found = Vec::new();
-        for d in self.package_closure(file) {
-            for &ty in &self.dir_types[d as usize] {
-                let t = Val::Typed(d, ty);
-                if required.iter().all(|m| self.has_method(t, m)) {
-                    if let Lookup::Found(r) = self.method_of(t, name, None) {
-                        found.extend(r.features);
-                    }
-                }
+        for &(d, ty) in impls.iter().filter(|(d, _)| seen[*d as usize]) {
+            if let Lookup::Found(r) = self.method_of(Val::Typed(d, ty), name, None) {
+                found.extend(r.features);
             }
         }
         found.sort_unstable();
@@ -782,19 +802,22 @@ impl<'a> Rule<'a> {
 
     /// The test file's directory and every directory of the tree it
     /// imports, directly or through the packages it imports.
-    fn package_closure(&self, file: u32) -> Vec<u32> {
-        let mut out = vec![self.dir_of(file)];
-        out.extend(self.scopes[file as usize].imported.iter().copied());
-        let mut k = 0;
-        while k < out.len() {
-            for &d in &self.dir_imports[out[k] as usize] {
-                if !out.contains(&d) {
-                    out.push(d);
-                }
-            }
-            k += 1;
+    fn package_closure(&self, file: u32) -> Rc<Vec<bool>> {
+        if let Some(seen) = self.closures.borrow().get(&file) {
+            return seen.clone();
         }
-        out
+        let mut seen = vec![false; self.dir_types.len()];
+        let mut todo = vec![self.dir_of(file)];
+        todo.extend(self.scopes[file as usize].imported.iter().copied());
+        while let Some(d) = todo.pop() {
+            if std::mem::replace(&mut seen[d as usize], true) {
+                continue;
+            }
+            todo.extend(self.dir_imports[d as usize].iter().copied().filter(|&i| !seen[i as usize]));
+        }
+        let seen = Rc::new(seen);
+        self.closures.borrow_mut().insert(file, seen.clone());
+        seen
     }
 
     fn method_of(&self, recv: Val<'a>, name: &'a str, args: Option<u16>) -> Lookup<Reached<'a>> {
