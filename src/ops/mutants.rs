@@ -22,6 +22,7 @@ use crate::db::{Database, ItemKind, ItemRow};
 use crate::domain::evidence::{classify, CommandSource, Provenance, ResultsSource, RunOrigin};
 use crate::domain::mutation::{self, apply_suppressions, body_hash, cache_key, CacheInputs, Mutant, MutantOutcome, MutationRecord, Shard, Suppression, Tally};
 use crate::domain::test_identity::libtest_filter;
+use super::test_targets::{targets_for, TestTarget};
 use crate::error::Error;
 use crate::gate::run::{run, Ended, RunOptions};
 
@@ -114,6 +115,8 @@ struct Prepared {
     /// Its workspace's directory (cargo-mutants names files relative to it).
     workspace: String,
     suppressions: Vec<Suppression>,
+    /// The package's test targets holding `tests` (None: every target).
+    targets: Option<Vec<TestTarget>>,
 }
 
 /// What running cargo-mutants on one feature gave.
@@ -361,9 +364,16 @@ fn prepare(
     tests.sort();
     tests.dedup();
     let lock = cargo_lock(&project.root, &package);
-    let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings });
+    // The targets built depend on the library's module files too, which
+    // the test files do not cover: they are part of the key.
+    let targets = targets_for(&project.root.join(&package), &tests);
+    let settings = match &targets {
+        Some(t) => format!("{settings} targets={}", t.iter().map(TestTarget::cargo_arg).collect::<Vec<_>>().join(" ")),
+        None => format!("{settings} targets=all"),
+    };
+    let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings: &settings });
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions, targets })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -621,12 +631,24 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
     if let Some(t) = o.timeout.or(project.config.mutants.timeout_secs) {
         argv.extend(["--timeout".into(), t.to_string()]);
     }
+    // Only the test targets holding the tests are built and linked for
+    // each mutant (`--cargo-arg` reaches the build phase too, which
+    // `--cargo-test-arg` does not).
+    for t in p.targets.iter().flatten() {
+        argv.push(format!("--cargo-arg={}", t.cargo_arg()));
+    }
     argv.extend(["--".into(), "--".into(), "--exact".into()]);
     let mut filters: Vec<String> = p.tests.iter().map(|t| libtest_filter(t).to_string()).collect();
     filters.sort();
     filters.dedup();
     argv.extend(filters);
-    let env = [("CARGO_TARGET_DIR".to_string(), target.to_string_lossy().into_owned())];
+    // No debug info: no outcome depends on it, and writing and linking it
+    // is most of each mutant's rebuild.
+    let env = [
+        ("CARGO_TARGET_DIR".to_string(), target.to_string_lossy().into_owned()),
+        ("CARGO_PROFILE_DEV_DEBUG".to_string(), "0".to_string()),
+        ("CARGO_PROFILE_TEST_DEBUG".to_string(), "0".to_string()),
+    ];
     let log = out_dir.join("cargo-mutants.log");
     let timeout = Duration::from_secs(project.config.gate.timeout_secs.max(1));
     let options = RunOptions { cwd: &dir, env: &env, timeout, log: Some(&log), log_keep: project.config.gate.log_keep_mb.max(1).saturating_mul(1 << 20), progress: false };
