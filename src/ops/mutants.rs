@@ -117,6 +117,8 @@ struct Prepared {
     suppressions: Vec<Suppression>,
     /// The package's test targets holding `tests` (None: every target).
     targets: Option<Vec<TestTarget>>,
+    /// The function's lines (`first..=last`).
+    lines: Vec<String>,
 }
 
 /// What running cargo-mutants on one feature gave.
@@ -373,7 +375,7 @@ fn prepare(
     };
     let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings: &settings });
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions, targets })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions, targets, lines })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -626,8 +628,16 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
     }
     let _ = std::fs::create_dir_all(out_dir);
     let pattern = format!("^(?:{})$", names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|"));
+    // cargo-mutants 27.1.0 tests the struct-field mutants of the whole file
+    // whatever `--re` says (read_outcomes drops them), each a rebuild; a
+    // diff that adds exactly the function's lines keeps only the mutants
+    // inside it.
+    let diff = out_dir.join("function.diff");
+    if let Err(e) = std::fs::write(&diff, span_diff(&in_package, p.first, &p.lines)) {
+        return Measured { started_at, duration_ms: clock.elapsed().as_millis() as i64, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(format!("cannot write {}: {e}", diff.display())), mutants: Vec::new() };
+    }
     let mut argv: Vec<String> = ["cargo", "mutants", "--in-place", "--no-config", "--colors", "never", "--no-shuffle", "--baseline", "run"].map(String::from).to_vec();
-    argv.extend(["-d".into(), dir.to_string_lossy().into_owned(), "--file".into(), in_package.clone(), "--re".into(), pattern, "-o".into(), out_dir.to_string_lossy().into_owned()]);
+    argv.extend(["-d".into(), dir.to_string_lossy().into_owned(), "--file".into(), in_package.clone(), "--re".into(), pattern, "--in-diff".into(), diff.to_string_lossy().into_owned(), "-o".into(), out_dir.to_string_lossy().into_owned()]);
     if let Some(t) = o.timeout.or(project.config.mutants.timeout_secs) {
         argv.extend(["--timeout".into(), t.to_string()]);
     }
@@ -674,6 +684,18 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
         Ok(mutants) => Measured { started_at, duration_ms, command: argv, outcome: "completed".into(), failure: None, mutants },
         Err(why) => failed("failed", why),
     }
+}
+
+/// A unified diff that adds `lines` as lines `first..` of `file`: what
+/// `--in-diff` needs to keep the mutants of those lines only.
+fn span_diff(file: &str, first: i64, lines: &[String]) -> String {
+    let mut out = format!("--- a/{file}\n+++ b/{file}\n@@ -{},0 +{first},{} @@\n", first - 1, lines.len());
+    for l in lines {
+        out.push('+');
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 /// The mutants of outcomes.json, with paths relative to the project root;
