@@ -8,5 +8,7 @@
 mod helpers;
 #[path = "jss/jetstream_cluster_1.rs"]
 mod jetstream_cluster_1;
+#[path = "jss/leader_change.rs"]
+mod leader_change;
 #[path = "jss/scenario.rs"]
 mod scenario;
