@@ -26,3 +26,74 @@ fn check_cluster_size_leaves_a_cluster_of_jetstream_servers_alone() {
     assert_eq!(meta.cluster_size(), 4, "as many JetStream servers as the size");
     assert_eq!(meta.progress(), before, "no peer state was proposed");
 }
+
+mod apply_batches {
+    //! Batches on the apply path (applyStreamEntries): an id change, a
+    //! batch recovered from its start, and the recovery skip that only a
+    //! recovering replica may take.
+
+    use std::rc::Rc;
+
+    use crate::jetstream_cluster::js::JetStreamCtx;
+    use crate::jetstream_cluster::stream_apply::StreamReplica;
+    use crate::jetstream_cluster::stream_ops::{encode_stream_msg, encode_stream_msg_allow_compress_and_batch, StreamMsg};
+    use crate::raft::node::CommittedEntry;
+    use crate::raft::wire::{Entry, EntryType};
+    use crate::store::{MemStore, StorageType, StoreConfig, StreamStore};
+
+    fn js() -> Rc<JetStreamCtx> {
+        JetStreamCtx::offline("S1ID").0
+    }
+
+    fn stream() -> StreamReplica {
+        let cfg = StoreConfig { name: "TEST".into(), subjects: vec!["foo.>".into()], storage: StorageType::Memory, ..Default::default() };
+        StreamReplica::new("$G", "TEST", MemStore::new(&cfg, Rc::new(|| 1_000)).expect("store"))
+    }
+
+    fn msg(lseq: u64) -> StreamMsg {
+        StreamMsg { subject: "foo.batch".into(), msg: format!("m{lseq}").into_bytes(), lseq, ts: 1_000 + lseq as i64, ..Default::default() }
+    }
+
+    fn bmsg(lseq: u64, id: &str, seq: u64, commit: bool) -> Vec<u8> {
+        encode_stream_msg_allow_compress_and_batch(&msg(lseq), id, seq, commit)
+    }
+
+    fn ce(index: u64, data: Vec<Vec<u8>>) -> CommittedEntry {
+        CommittedEntry { index, entries: data.into_iter().map(|d| Entry::new(EntryType::Normal, d)).collect() }
+    }
+
+    /// An entry of another batch rejects the open one, so a batch whose
+    /// start was never seen cannot continue the count of the one before:
+    /// nothing of either applies, and each rejected entry counts as failed.
+    #[test]
+    fn another_batch_id_rejects_the_open_batch() {
+        let mut s = stream();
+        js().apply_stream_entries(&mut s, &ce(1, vec![bmsg(0, "A", 1, false)]), false).expect("open");
+        js().apply_stream_entries(&mut s, &ce(2, vec![bmsg(1, "B", 2, false), bmsg(2, "B", 3, true)]), false).expect("other");
+        assert_eq!(s.store.state().msgs, 0, "no batch was complete");
+        assert_eq!(s.clfs, 3);
+    }
+
+    /// A recovering replica replays a batch from its first entry like any
+    /// other: it applies at its commit.
+    #[test]
+    fn a_batch_recovered_from_its_start_applies() {
+        let mut s = stream();
+        let got = js().apply_stream_entries(&mut s, &ce(2, vec![bmsg(0, "B", 1, false), bmsg(1, "B", 2, true)]), true);
+        assert_eq!(got, Ok(0));
+        let st = s.store.state();
+        assert_eq!((st.msgs, st.last_seq), (2, 2));
+    }
+
+    /// Outside recovery an open batch is never skipped, even when its
+    /// messages are already stored: it stays open and holds the applied
+    /// index below its first entry.
+    #[test]
+    fn only_a_recovering_replica_skips_an_applied_batch() {
+        let mut s = stream();
+        let plain: Vec<Vec<u8>> = (0..3).map(|i| encode_stream_msg(&msg(i))).collect();
+        js().apply_stream_entries(&mut s, &ce(3, plain), false).expect("msgs");
+        assert_eq!(js().apply_stream_entries(&mut s, &ce(4, vec![bmsg(1, "R", 1, false)]), false), Ok(3));
+        assert_eq!(s.batch.as_ref().map(|b| b.id.as_str()), Some("R"), "the batch is still open");
+    }
+}
