@@ -18,7 +18,7 @@ mutates its function only, in a scratch copy of HEAD, and runs only the
 tests that exercise the feature (its linked tests' Rust tests and the Rust
 tests registered for it), after an unmutated baseline that must pass;
 only the test targets holding them are built (--lib, --test NAME),
-without debug info, at opt-level 1.
+without debug info.
 Each mutant is recorded: file, line, description, diff, outcome (caught,
 missed, timeout, unviable), duration, with the tests run, the commit and
 the function body's hash.
