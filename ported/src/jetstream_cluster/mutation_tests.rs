@@ -97,3 +97,26 @@ mod apply_batches {
         assert_eq!(s.batch.as_ref().map(|b| b.id.as_str()), Some("R"), "the batch is still open");
     }
 }
+
+/// processStreamAssignment keeps an earlier assignment's "unsupported"
+/// only when the new one does not say so itself: a stream that turns
+/// unsupported is detected, and a new reason replaces the old one.
+#[test]
+fn an_assignment_that_turns_unsupported_is_detected() {
+    use crate::jetstream_cluster::assignments::UnsupportedAssignment;
+    use crate::jetstream_cluster::test_util::sa;
+    let c = cluster("an_assignment_that_turns_unsupported_is_detected");
+    let l = c.leader().expect("a leader");
+    let js = c.js(l).clone();
+    js.process_stream_assignment(sa("$G", "S", &["p1"], 1));
+    let detected = |c: &JsCluster, why: &str| c.world.log.borrow().iter().any(|l| l.contains(&format!("Detected unsupported stream '$G > S': {why}")));
+    let unsupported = |why: &str| {
+        let mut u = sa("$G", "S", &["p1"], 1);
+        u.unsupported = Some(UnsupportedAssignment { reason: why.into() });
+        u
+    };
+    js.process_stream_assignment(unsupported("old reason"));
+    assert!(detected(&c, "old reason"), "{:?}", c.world.log.borrow());
+    js.process_stream_assignment(unsupported("new reason"));
+    assert!(detected(&c, "new reason"), "{:?}", c.world.log.borrow());
+}
