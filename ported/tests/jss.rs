@@ -12,6 +12,8 @@ mod jetstream_cluster_1;
 mod jetstream_cluster_3;
 #[path = "jss/norace_1.rs"]
 mod norace_1;
+#[path = "jss/leader_change.rs"]
+mod leader_change;
 #[path = "jss/scenario.rs"]
 mod scenario;
 #[path = "jss/real_advisories.rs"]

@@ -16,7 +16,9 @@ For each selected feature with a Rust target, cargo-mutants (pinned:
 cargo-mutants 27.1.0, `cargo install --locked cargo-mutants@27.1.0`)
 mutates its function only, in a scratch copy of HEAD, and runs only the
 tests that exercise the feature (its linked tests' Rust tests and the Rust
-tests registered for it), after an unmutated baseline that must pass.
+tests registered for it), after an unmutated baseline that must pass;
+only the test targets holding them are built (--lib, --test NAME),
+without debug info.
 Each mutant is recorded: file, line, description, diff, outcome (caught,
 missed, timeout, unviable), duration, with the tests run, the commit and
 the function body's hash.
@@ -26,9 +28,9 @@ least one viable mutant and every viable one was caught or timed out. A
 missed mutant that cannot change behaviour may be declared with
 `// porttrack: allow(mutant) REASON` on its line or the line before; the
 reason is required, and unused declarations are reported.
-Results are cached by (function body, the package's test files, Cargo.lock,
-tests run, cargo-mutants version, timeout): an unchanged feature is never
-mutated again.
+Results are cached by (function body, tests run, targets built, the test
+code those targets compile, Cargo.lock, cargo-mutants version, timeout):
+an unchanged feature is never mutated again.
 --shard K/N (0 <= K < N) deals the selection's Rust features round-robin
 in ID order; --export FILE writes this run's records for
 `porttrack evidence import FILE` on another machine.

@@ -20,6 +20,7 @@ pub mod since;
 pub mod stub_findings;
 pub mod trend;
 pub mod suggest;
+pub mod test_targets;
 pub mod update;
 pub mod upstream;
 pub mod verify;

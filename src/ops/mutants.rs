@@ -22,6 +22,7 @@ use crate::db::{Database, ItemKind, ItemRow};
 use crate::domain::evidence::{classify, CommandSource, Provenance, ResultsSource, RunOrigin};
 use crate::domain::mutation::{self, apply_suppressions, body_hash, cache_key, CacheInputs, Mutant, MutantOutcome, MutationRecord, Shard, Suppression, Tally};
 use crate::domain::test_identity::libtest_filter;
+use super::test_targets::{targets_for, TestTarget};
 use crate::error::Error;
 use crate::gate::run::{run, Ended, RunOptions};
 
@@ -114,6 +115,10 @@ struct Prepared {
     /// Its workspace's directory (cargo-mutants names files relative to it).
     workspace: String,
     suppressions: Vec<Suppression>,
+    /// The package's test targets holding `tests` (None: every target).
+    targets: Option<Vec<TestTarget>>,
+    /// The function's lines (`first..=last`).
+    lines: Vec<String>,
 }
 
 /// What running cargo-mutants on one feature gave.
@@ -162,7 +167,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     let tool_version = tool_version(project);
     let settings = format!("timeout={:?}", o.timeout.or(project.config.mutants.timeout_secs));
     let mut exercising: BTreeMap<i64, BTreeMap<i64, Vec<String>>> = BTreeMap::new();
-    let mut package_files: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
+    let mut package_files: BTreeMap<String, PackageTestFiles> = BTreeMap::new();
     let mut features = Vec::new();
     let mut exported = Vec::new();
     let mut pending: Vec<Prepared> = Vec::new();
@@ -345,7 +350,7 @@ fn prepare(
     item: &ItemRow,
     file: &str,
     mut tests: Vec<String>,
-    package_files: &mut BTreeMap<String, BTreeMap<String, Option<String>>>,
+    package_files: &mut BTreeMap<String, PackageTestFiles>,
     tool_version: Option<&str>,
     settings: &str,
 ) -> Result<Prepared, String> {
@@ -357,13 +362,33 @@ fn prepare(
     if !package_files.contains_key(&package) {
         package_files.insert(package.clone(), test_files(&project.root, &package));
     }
-    let files = package_files.get(&package).cloned().unwrap_or_default();
     tests.sort();
     tests.dedup();
     let lock = cargo_lock(&project.root, &package);
-    let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings });
+    // The targets built depend on the library's module files too, which
+    // the test files do not cover: they are part of the key.
+    let targets = targets_for(&project.root.join(&package), &tests);
+    // The test code of the targets that run: the integration tests' files
+    // for a test binary, the library's files holding unit tests for --lib.
+    let files: BTreeMap<String, Option<String>> = package_files
+        .get(&package)
+        .map(|all| {
+            all.iter()
+                .filter(|(_, (_, code))| match &targets {
+                    None => true,
+                    Some(ts) => ts.iter().any(|t| matches!((t, code), (TestTarget::Lib, TestCode::Unit) | (TestTarget::Test(_), TestCode::Integration))),
+                })
+                .map(|(f, (h, _))| (f.clone(), h.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let settings = match &targets {
+        Some(t) => format!("{settings} targets={}", t.iter().map(TestTarget::cargo_arg).collect::<Vec<_>>().join(" ")),
+        None => format!("{settings} targets=all"),
+    };
+    let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings: &settings });
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions, targets, lines })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -405,9 +430,23 @@ fn workspace_of(root: &Path, package: &str) -> String {
     package.to_string()
 }
 
+/// Where a file's test code runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TestCode {
+    /// Under `tests/`: the integration-test binaries.
+    Integration,
+    /// Under `src/`: the library's unit tests.
+    Unit,
+}
+
+/// Each test file of a package with its SHA-256 and where it runs.
+type PackageTestFiles = BTreeMap<String, (Option<String>, TestCode)>;
+
 /// SHA-256 of every test file of a package: `.rs` files under `tests/`,
-/// and files under `src/` whose name marks them as tests.
-fn test_files(root: &Path, package: &str) -> BTreeMap<String, Option<String>> {
+/// and files under `src/` whose name marks them as tests or that hold a
+/// test module or test (`#[cfg(test)]`, `#[test]`): a unit test written
+/// beside the code it tests is test code too.
+fn test_files(root: &Path, package: &str) -> PackageTestFiles {
     let mut out = BTreeMap::new();
     let base = root.join(package);
     for dir in ["tests", "src"] {
@@ -418,9 +457,17 @@ fn test_files(root: &Path, package: &str) -> BTreeMap<String, Option<String>> {
             let Ok(rel) = e.path().strip_prefix(root) else { continue };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let name = rel.rsplit('/').next().unwrap_or(&rel);
-            let is_test = dir == "tests" || name == "tests.rs" || name.ends_with("_tests.rs") || name.ends_with("_test.rs");
-            if rel.ends_with(".rs") && is_test {
-                out.insert(rel.clone(), crate::project_files::sha256(root, &rel));
+            if !rel.ends_with(".rs") {
+                continue;
+            }
+            let named = dir == "tests" || name == "tests.rs" || name.ends_with("_tests.rs") || name.ends_with("_test.rs");
+            let holds_tests = || {
+                let mut buf = Vec::new();
+                crate::project_files::read_into(root, &rel, &mut buf).is_ok() && (memchr::memmem::find(&buf, b"#[cfg(test)]").is_some() || memchr::memmem::find(&buf, b"#[test]").is_some())
+            };
+            if named || holds_tests() {
+                let code = if dir == "tests" { TestCode::Integration } else { TestCode::Unit };
+                out.insert(rel.clone(), (crate::project_files::sha256(root, &rel), code));
             }
         }
     }
@@ -616,17 +663,40 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
     }
     let _ = std::fs::create_dir_all(out_dir);
     let pattern = format!("^(?:{})$", names.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|"));
+    // cargo-mutants 27.1.0 tests the struct-field mutants of the whole file
+    // whatever `--re` says (read_outcomes drops them), each a rebuild; a
+    // diff that adds exactly the function's lines keeps only the mutants
+    // inside it.
+    let diff = out_dir.join("function.diff");
+    if let Err(e) = std::fs::write(&diff, span_diff(&in_package, p.first, &p.lines)) {
+        return Measured { started_at, duration_ms: clock.elapsed().as_millis() as i64, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(format!("cannot write {}: {e}", diff.display())), mutants: Vec::new() };
+    }
     let mut argv: Vec<String> = ["cargo", "mutants", "--in-place", "--no-config", "--colors", "never", "--no-shuffle", "--baseline", "run"].map(String::from).to_vec();
-    argv.extend(["-d".into(), dir.to_string_lossy().into_owned(), "--file".into(), in_package.clone(), "--re".into(), pattern, "-o".into(), out_dir.to_string_lossy().into_owned()]);
+    argv.extend(["-d".into(), dir.to_string_lossy().into_owned(), "--file".into(), in_package.clone(), "--re".into(), pattern, "--in-diff".into(), diff.to_string_lossy().into_owned(), "-o".into(), out_dir.to_string_lossy().into_owned()]);
     if let Some(t) = o.timeout.or(project.config.mutants.timeout_secs) {
         argv.extend(["--timeout".into(), t.to_string()]);
+    }
+    // Only the test targets holding the tests are built and linked for
+    // each mutant (`--cargo-arg` reaches the build phase too, which
+    // `--cargo-test-arg` does not).
+    for t in p.targets.iter().flatten() {
+        argv.push(format!("--cargo-arg={}", t.cargo_arg()));
     }
     argv.extend(["--".into(), "--".into(), "--exact".into()]);
     let mut filters: Vec<String> = p.tests.iter().map(|t| libtest_filter(t).to_string()).collect();
     filters.sort();
     filters.dedup();
     argv.extend(filters);
-    let env = [("CARGO_TARGET_DIR".to_string(), target.to_string_lossy().into_owned())];
+    // No debug info: no outcome depends on it, and writing and linking it
+    // is a large part of each mutant's rebuild. (opt-level 1 was measured
+    // too: simulator tests ran ~4x faster, but a mutant's incremental
+    // rebuild took ~4x longer, and most mutants are caught in under a
+    // second, so the debug profile's opt-level stays.)
+    let env = [
+        ("CARGO_TARGET_DIR".to_string(), target.to_string_lossy().into_owned()),
+        ("CARGO_PROFILE_DEV_DEBUG".to_string(), "0".to_string()),
+        ("CARGO_PROFILE_TEST_DEBUG".to_string(), "0".to_string()),
+    ];
     let log = out_dir.join("cargo-mutants.log");
     let timeout = Duration::from_secs(project.config.gate.timeout_secs.max(1));
     let options = RunOptions { cwd: &dir, env: &env, timeout, log: Some(&log), log_keep: project.config.gate.log_keep_mb.max(1).saturating_mul(1 << 20), progress: false };
@@ -652,6 +722,18 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
         Ok(mutants) => Measured { started_at, duration_ms, command: argv, outcome: "completed".into(), failure: None, mutants },
         Err(why) => failed("failed", why),
     }
+}
+
+/// A unified diff that adds `lines` as lines `first..` of `file`: what
+/// `--in-diff` needs to keep the mutants of those lines only.
+fn span_diff(file: &str, first: i64, lines: &[String]) -> String {
+    let mut out = format!("--- a/{file}\n+++ b/{file}\n@@ -{},0 +{first},{} @@\n", first - 1, lines.len());
+    for l in lines {
+        out.push('+');
+        out.push_str(l);
+        out.push('\n');
+    }
+    out
 }
 
 /// The mutants of outcomes.json, with paths relative to the project root;
@@ -833,4 +915,30 @@ pub fn mark_of(db: &Database, project: &Project, item: &ItemRow) -> Result<Optio
     let body = current_body(project, file, symbol).map(|b| b.0);
     let facts = db.mutation_evidence(item.id, body.as_deref())?;
     Ok(mutation::mark(facts.as_ref(), body.as_deref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_tests_beside_the_code_count_as_test_files_of_the_library() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for (rel, text) in [
+            ("p/Cargo.toml", "[package]\nname = \"p\"\n"),
+            ("p/src/lib.rs", "pub mod a;\npub mod b;\n"),
+            ("p/src/a.rs", "pub fn f() {}\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn t() {}\n}\n"),
+            ("p/src/b.rs", "pub fn g() {}\n"),
+            ("p/src/b_tests.rs", "\n"),
+            ("p/tests/it.rs", "#[test]\nfn i() {}\n"),
+        ] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        }
+        let files = test_files(root, "p");
+        let kinds: Vec<(&str, TestCode)> = files.iter().map(|(f, (_, k))| (f.as_str(), *k)).collect();
+        assert_eq!(kinds, vec![("p/src/a.rs", TestCode::Unit), ("p/src/b_tests.rs", TestCode::Unit), ("p/tests/it.rs", TestCode::Integration)]);
+        assert!(files.values().all(|(h, _)| h.is_some()));
+    }
 }

@@ -34,6 +34,8 @@ pub mod stream_ops;
 pub mod streams;
 #[cfg(test)]
 pub(crate) mod test_util;
+#[cfg(test)]
+mod mutation_tests;
 
 /// Name of the meta raft group.
 pub const DEFAULT_META_GROUP_NAME: &str = "_meta_";
