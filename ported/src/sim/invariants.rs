@@ -56,6 +56,10 @@ pub struct Invariants {
     /// Upstream's write-error assertion fired this often: each is an
     /// injected disk fault the node saw, not a violation.
     pub write_errors_seen: u64,
+    /// Committed entries a node lost to a power loss under a lazy sync
+    /// policy: (node, first lost committed index, last index it held).
+    /// The mechanism of the upstream finding `LAZY_SYNC_POWER_LOSS`.
+    pub lazy_sync_losses: Vec<(String, u64, u64)>,
 }
 
 impl Invariants {
@@ -284,6 +288,18 @@ impl Invariants {
         if pending.len() > 1 {
             let m = format!("leader {id}: {} membership changes in flight at {pending:?}", pending.len());
             self.fail(c, m);
+        }
+    }
+
+    /// A node that lost power under a lazy sync policy restarted with its
+    /// log ending at `after`, having held up to `before`: if that dropped
+    /// an entry already known committed, the run shows the mechanism of the
+    /// lazy-sync finding (acknowledged, unsynced, lost).
+    pub fn restarted_after_lazy_sync_power_loss(&mut self, node: &str, before: u64, after: u64) {
+        if after < before {
+            if let Some((&first, _)) = self.committed.range(after + 1..=before).next() {
+                self.lazy_sync_losses.push((node.to_string(), first, before));
+            }
         }
     }
 
