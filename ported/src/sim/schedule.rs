@@ -42,6 +42,25 @@ pub const LIVENESS: &str = "liveness: ";
 /// the timer fires loses committed entries.
 pub const LAZY_SYNC_POWER_LOSS: &str = "lazy-sync-power-loss";
 
+/// A liveness failure after healing in a run where a node lost committed
+/// entries to [`LAZY_SYNC_POWER_LOSS`]: counted apart from the safety
+/// violations that finding explains.
+pub const LAZY_SYNC_POWER_LOSS_LIVENESS: &str = "lazy-sync-power-loss/liveness";
+
+/// Upstream finding (`tests/nrg/findings.rs`): a read error on a committed
+/// WAL entry makes the node reset or truncate its WAL: at apply time
+/// (applyCommit, raft.go 3436-3448, dropping entries below its commit
+/// index) or when the entry at an append's pindex cannot be loaded
+/// (processAppendEntry: raft.go 4140 `eae, _ := n.loadEntry(ae.pindex)`
+/// drops the error, so an unreadable entry looks absent; 4162 then resets
+/// the WAL, dropping entries it acknowledged, and 4146-4150, when the
+/// unreadable entry is its last, truncate to its own pindex and adopt the
+/// leader's pterm, keeping an entry of another term), or as it replays its
+/// WAL at a restart. The checker attributes lost commits to it only when a
+/// node's log shrank, or its last entry changed term in place, in a turn
+/// with a WAL read error on its server.
+pub const WAL_READ_ERROR_RESET: &str = "wal-read-error-reset";
+
 /// What losing committed (acknowledged) entries looks like to the checker.
 pub const LOST_COMMITS: &[&str] = &["committed with term", "committed with different contents", "lacks committed index", "elsewhere", "lost commits", "would lose commits", "commit index went back"];
 
@@ -82,7 +101,9 @@ pub struct FaultModel {
     pub correlated_power_loss: u64,
     /// Force the WAL kind (default: drawn per seed, a quarter memory).
     pub storage: Option<StorageType>,
-    /// Inject read errors into WAL loads.
+    /// Inject read errors into WAL loads (on by default: lost commits are
+    /// attributed to `WAL_READ_ERROR_RESET` when a node's log shrank in a
+    /// turn with a read error on its server).
     pub wal_read_errors: bool,
     /// Inject write and read errors into the term/vote and peer files.
     pub state_file_errors: bool,
@@ -122,7 +143,7 @@ impl Default for FaultModel {
             power_loss_under_lazy_sync: true,
             correlated_power_loss: 1,
             storage: None,
-            wal_read_errors: false,
+            wal_read_errors: true,
             state_file_errors: false,
             memory_membership_changes: false,
             unguarded_additions: false,
@@ -751,7 +772,17 @@ impl Run {
             let elected = self.settle(LEADER_AFTER_HEAL, |r| r.leader().is_some());
             match self.leader() {
                 Some(l) => self.c.propose_block(l),
-                None if !elected => outcome = Err(format!("{LIVENESS}no leader within {LEADER_AFTER_HEAL:?} of healing")),
+                None if !elected => {
+                    let states: Vec<String> = self
+                        .live_members()
+                        .iter()
+                        .map(|&m| {
+                            let n = &self.c.nodes[m].raft;
+                            format!("{}:{:?} t{} last {:?} commit {}", n.id(), n.state(), n.term(), n.last_log(), n.commit_index())
+                        })
+                        .collect();
+                    outcome = Err(format!("{LIVENESS}no leader within {LEADER_AFTER_HEAL:?} of healing: {}", states.join(", ")))
+                }
                 None => {}
             }
         }
@@ -787,6 +818,11 @@ impl Run {
             // a committed entry it held to a power loss before its WAL
             // synced; any other violation fails the run.
             if LOST_COMMITS.iter().any(|k| v.contains(k)) {
+                if let Some((node, before, after)) = inv.read_error_truncations.first() {
+                    let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server");
+                    self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET, violation: format!("{v} ({})", self.setting), evidence });
+                    return Ok(self.stats.clone());
+                }
                 if let Some((node, first, before)) = inv.lazy_sync_losses.first() {
                     let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}", self.stats.sync);
                     self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS, violation: format!("{v} ({})", self.setting), evidence });
@@ -794,6 +830,14 @@ impl Run {
                 }
             }
             return Err(format!("{v} ({})", self.setting));
+        }
+        // A group that lost committed entries (its membership changes among
+        // them) to the lazy-sync finding may also not recover; only then is
+        // a liveness failure put down to it.
+        if let (Err(e), Some((node, first, before))) = (&outcome, inv.lazy_sync_losses.first()) {
+            let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}; the group did not recover", self.stats.sync);
+            self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
+            return Ok(self.stats.clone());
         }
         outcome.map(|_| self.stats.clone()).map_err(|e| format!("{e} ({})", self.setting))
     }
