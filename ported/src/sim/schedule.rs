@@ -47,6 +47,10 @@ pub const LAZY_SYNC_POWER_LOSS: &str = "lazy-sync-power-loss";
 /// violations that finding explains.
 pub const LAZY_SYNC_POWER_LOSS_LIVENESS: &str = "lazy-sync-power-loss/liveness";
 
+/// A liveness failure after healing in a run where a node's log was cut
+/// by [`WAL_READ_ERROR_RESET`]'s mechanism: counted apart.
+pub const WAL_READ_ERROR_RESET_LIVENESS: &str = "wal-read-error-reset/liveness";
+
 /// Upstream finding (`tests/nrg/findings.rs`): a read error on a committed
 /// WAL entry makes the node reset or truncate its WAL: at apply time
 /// (applyCommit, raft.go 3436-3448, dropping entries below its commit
@@ -837,6 +841,11 @@ impl Run {
         if let (Err(e), Some((node, first, before))) = (&outcome, inv.lazy_sync_losses.first()) {
             let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}; the group did not recover", self.stats.sync);
             self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
+            return Ok(self.stats.clone());
+        }
+        if let (Err(e), Some((node, before, after))) = (&outcome, inv.read_error_truncations.first()) {
+            let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server; the group did not recover");
+            self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
             return Ok(self.stats.clone());
         }
         outcome.map(|_| self.stats.clone()).map_err(|e| format!("{e} ({})", self.setting))

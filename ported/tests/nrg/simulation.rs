@@ -6,7 +6,9 @@
 //! writes included; lost commits under lazy sync are counted against the
 //! upstream finding only when a node lost a committed entry to the power
 //! loss, see `LAZY_SYNC_POWER_LOSS`),
-//! WAL write and fsync errors, pauses, membership changes (the leader
+//! WAL write, fsync and read errors (lost commits after a read error are
+//! counted against `WAL_READ_ERROR_RESET` only when a node's log shrank or
+//! changed term in place in a turn with a read error), pauses, membership changes (the leader
 //! removed too), observers, exhausted resources, memory and file WALs.
 //! `NRG_SIM_SEEDS=<n>` runs more seeds (default 1,000); `NRG_SIM_SEED=<s>`
 //! replays one seed (all tests in this module then run just that seed).
