@@ -37,6 +37,7 @@ fn p6() {
     let n: u64 = std::env::var("NRG_BENCH_SEEDS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(1000);
     let start = Instant::now();
     let (mut blocks, mut events, mut shapes, mut failures) = (0u64, 0u64, 0u64, 0u64);
+    let mut explained: std::collections::BTreeMap<&'static str, u64> = Default::default();
     for seed in 0..n {
         let cfg = ScheduleConfig::new(if seed % 2 == 1 { 5 } else { 3 }, Duration::from_secs(6));
         match run_schedule(seed, cfg) {
@@ -44,6 +45,9 @@ fn p6() {
                 blocks += stats.blocks;
                 events += stats.events;
                 shapes += u64::from(stats.shape == Some(ShapeOutcome::Done));
+                if let Some(x) = &stats.explained {
+                    *explained.entry(x.finding).or_default() += 1;
+                }
             }
             Err(e) => {
                 failures += 1;
@@ -53,7 +57,7 @@ fn p6() {
     }
     let wall = start.elapsed();
     println!(
-        "P6  {n} fault seeds: {:.2} s wall ({:.1} ms/seed; {events} fault events, {shapes} composite shapes run through, {blocks} blocks, {failures} failures)",
+        "P6  {n} fault seeds: {:.2} s wall ({:.1} ms/seed; {events} fault events, {shapes} composite shapes run through, {blocks} blocks, {failures} unexplained violations; explained by upstream findings: {explained:?})",
         wall.as_secs_f64(),
         wall.as_secs_f64() * 1e3 / n.max(1) as f64
     );

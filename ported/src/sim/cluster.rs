@@ -192,6 +192,10 @@ pub struct Cluster {
     pub track: bool,
     /// Simulation steps taken.
     pub steps: u64,
+    /// Last log index of each file-WAL node that lost power under a lazy
+    /// sync policy, as it was in memory just before (the entries a
+    /// majority power loss can take with it); read at its restart.
+    pub lazy_sync_power_loss: std::collections::BTreeMap<usize, u64>,
     /// Called after every node turn with the slot that ran (invariant checks).
     pub after_tick: Option<Box<dyn FnMut(&mut Cluster, usize)>>,
     /// Go's scheduler: the chance that a node's goroutine runs late after
@@ -249,6 +253,7 @@ impl Cluster {
             restart_recovering: false,
             track: false,
             steps: 0,
+            lazy_sync_power_loss: Default::default(),
             after_tick: None,
             sched_lag,
             dirs: 0,
@@ -548,6 +553,12 @@ impl Cluster {
     /// and unsynced disk data is lost (torn if so configured).
     pub fn crash(&mut self, slot: usize) {
         let server = self.nodes[slot].server;
+        if self.nodes[slot].storage == StorageType::File && self.wal_sync != SyncPolicy::Always {
+            // Also when the node already shut itself down (a write failed as
+            // power went): its in-memory log is what it had acknowledged.
+            let last = self.nodes[slot].raft.last_log().0;
+            self.lazy_sync_power_loss.insert(slot, last);
+        }
         self.nodes[slot].raft.stop();
         self.nodes[slot].raft.wait_for_stop();
         self.nodes[slot].sm.stopped();

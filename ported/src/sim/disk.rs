@@ -60,6 +60,9 @@ pub struct SimDisk {
     pub appends: u64,
     /// Injected I/O errors so far.
     pub injected_errors: u64,
+    /// Injected WAL read errors so far, per server (the mechanism of the
+    /// upstream finding `WAL_READ_ERROR_RESET`).
+    pub wal_read_errors: BTreeMap<String, u64>,
 }
 
 fn server_of(path: &str) -> String {
@@ -95,6 +98,16 @@ impl SimDisk {
         Ok(())
     }
 
+    fn inject_read(&mut self, path: &str, rng: &mut SimRng) -> Result<(), FsError> {
+        let wal = is_wal_path(path);
+        let rate = if wal { self.faults.wal_read_error } else { self.faults.state_read_error };
+        let r = self.inject(rate, "read", path, rng);
+        if wal && r.is_err() {
+            *self.wal_read_errors.entry(server_of(path)).or_default() += 1;
+        }
+        r
+    }
+
     fn write_rate(&self, path: &str) -> f64 {
         if is_wal_path(path) {
             self.faults.wal_write_error
@@ -105,16 +118,14 @@ impl SimDisk {
 
     pub(crate) fn read(&mut self, path: &str, rng: &mut SimRng) -> Result<Vec<u8>, FsError> {
         self.check_alive(path)?;
-        let rate = if is_wal_path(path) { self.faults.wal_read_error } else { self.faults.state_read_error };
-        self.inject(rate, "read", path, rng)?;
+        self.inject_read(path, rng)?;
         self.files.get(path).map(|f| f.data.clone()).ok_or_else(|| FsError::NotFound(path.to_string()))
     }
 
     /// `len` bytes at `offset` (fewer at the end of the file).
     pub(crate) fn read_at(&mut self, path: &str, offset: u64, len: usize, rng: &mut SimRng) -> Result<Vec<u8>, FsError> {
         self.check_alive(path)?;
-        let rate = if is_wal_path(path) { self.faults.wal_read_error } else { self.faults.state_read_error };
-        self.inject(rate, "read", path, rng)?;
+        self.inject_read(path, rng)?;
         let f = self.files.get(path).ok_or_else(|| FsError::NotFound(path.to_string()))?;
         let start = (offset as usize).min(f.data.len());
         let end = start.saturating_add(len).min(f.data.len());

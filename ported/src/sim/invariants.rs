@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 
 use crate::raft::file_wal::crc32_ieee;
 use crate::raft::node::WRITE_ERROR_ASSERTION;
+
+/// Upstream's assert.Unreachable in truncateWAL: a truncation below the
+/// commit index.
+const TRUNCATE_LOST_COMMITS_ASSERTION: &str = "WAL truncate lost commits";
 use crate::raft::wire::AppendEntry;
 use crate::raft::{EntryType, RaftState};
 
@@ -56,6 +60,20 @@ pub struct Invariants {
     /// Upstream's write-error assertion fired this often: each is an
     /// injected disk fault the node saw, not a violation.
     pub write_errors_seen: u64,
+    /// Committed entries a node lost to a power loss under a lazy sync
+    /// policy: (node, first lost committed index, last index it held).
+    /// The mechanism of the upstream finding `LAZY_SYNC_POWER_LOSS`.
+    pub lazy_sync_losses: Vec<(String, u64, u64)>,
+    /// Nodes whose log shrank in a turn in which a WAL read error was
+    /// injected on their server: (node, last index before, after). The
+    /// mechanism of the upstream finding `WAL_READ_ERROR_RESET`.
+    pub read_error_truncations: Vec<(String, u64, u64)>,
+    // slot -> (last log index and term, WAL read errors of its server) after its
+    // previous turn, kept across a restart (a read error while the WAL
+    // is reopened shows as a shrink at the first turn after it).
+    log_seen: BTreeMap<usize, (u64, u64, u64)>,
+    // Whether the node that just ran saw a WAL read error in its turn.
+    turn_read_error: bool,
 }
 
 impl Invariants {
@@ -78,6 +96,7 @@ impl Invariants {
                 }
                 eprintln!("{line}");
             }
+            eprintln!("DUMP WAL read errors per server {:?}; lazy-sync losses {:?}; read-error shrinks {:?}", c.world.disk.borrow().wal_read_errors, self.lazy_sync_losses, self.read_error_truncations);
         }
         if self.violation.is_none() {
             self.violation = Some(format!("[{:.6}s] {msg}", c.world.now.get() as f64 / 1e9));
@@ -87,6 +106,7 @@ impl Invariants {
     /// Checks everything observable after node `slot` ran.
     pub fn check(&mut self, c: &mut Cluster, slot: usize) {
         self.checks += 1;
+        self.watch_log_shrink(c, slot);
         self.check_acks(c, slot);
         let name = &c.servers[c.nodes[slot].server].name;
         if c.world.disk.borrow().is_dead(name) {
@@ -122,6 +142,13 @@ impl Invariants {
             if a == WRITE_ERROR_ASSERTION {
                 self.write_errors_seen += 1;
             } else {
+                // A truncation below the commit index (truncateWAL's
+                // assertion) in a turn with a WAL read error: the entry
+                // was dropped because it could not be read back.
+                if a == TRUNCATE_LOST_COMMITS_ASSERTION && self.turn_read_error {
+                    let last = n.last_log().0;
+                    self.read_error_truncations.push((id.clone(), n.commit_index(), last));
+                }
                 let m = format!("{id}: upstream assertion fired: {a}");
                 self.fail(c, m);
             }
@@ -211,14 +238,31 @@ impl Invariants {
         let was = self.was_leader.insert(slot, is_leader).unwrap_or(false);
         if is_leader && !was {
             let floor = n.snapshot_index();
-            let missing: Vec<(u64, u64)> = self
-                .committed
-                .range(floor + 1..)
-                .filter(|(_, (_, ct))| *ct < term)
-                .filter(|(i, (t, _))| n.log_entry(**i).map(|ae| ae.term != *t).unwrap_or(true))
-                .map(|(i, (t, _))| (*i, *t))
-                .take(1)
-                .collect();
+            let last = n.last_log().0;
+            let mut missing: Vec<(u64, u64)> = Vec::new();
+            for (&i, &(t, ct)) in self.committed.range(floor + 1..) {
+                if ct >= term {
+                    continue;
+                }
+                // An index past the log is missing; one the checker cannot
+                // load (an injected read error hits its read too) is
+                // recorded as skipped, not taken for missing.
+                let lacks = if i > last {
+                    true
+                } else {
+                    match n.log_entry(i) {
+                        Ok(ae) => ae.term != t,
+                        Err(e) => {
+                            self.skipped.push(SkippedIndex { node: id.clone(), index: i, error: e.to_string() });
+                            false
+                        }
+                    }
+                };
+                if lacks {
+                    missing.push((i, t));
+                    break;
+                }
+            }
             if let Some((i, t)) = missing.first() {
                 let m = format!("leader {id} (term {term}) lacks committed index {i} of term {t}");
                 self.fail(c, m);
@@ -284,6 +328,36 @@ impl Invariants {
         if pending.len() > 1 {
             let m = format!("leader {id}: {} membership changes in flight at {pending:?}", pending.len());
             self.fail(c, m);
+        }
+    }
+
+    // A log that shrank in the same turn a WAL read error was injected on
+    // the node's server: a truncation or reset the read error caused.
+    fn watch_log_shrink(&mut self, c: &Cluster, slot: usize) {
+        let (last, last_term) = c.nodes[slot].raft.last_log();
+        let server = &c.servers[c.nodes[slot].server].name;
+        let errs = c.world.disk.borrow().wal_read_errors.get(server).copied().unwrap_or(0);
+        self.turn_read_error = false;
+        if let Some((before, term_before, errs_before)) = self.log_seen.insert(slot, (last, last_term, errs)) {
+            self.turn_read_error = errs > errs_before;
+            // Shrunk, or the last entry's term changed in place (Go's
+            // truncateWAL to its own pindex adopts the leader's pterm).
+            let rewritten = last < before || (last == before && last_term != term_before);
+            if rewritten && errs > errs_before {
+                self.read_error_truncations.push((c.nodes[slot].raft.id().to_string(), before, last));
+            }
+        }
+    }
+
+    /// A node that lost power under a lazy sync policy restarted with its
+    /// log ending at `after`, having held up to `before`: if that dropped
+    /// an entry already known committed, the run shows the mechanism of the
+    /// lazy-sync finding (acknowledged, unsynced, lost).
+    pub fn restarted_after_lazy_sync_power_loss(&mut self, node: &str, before: u64, after: u64) {
+        if after < before {
+            if let Some((&first, _)) = self.committed.range(after + 1..=before).next() {
+                self.lazy_sync_losses.push((node.to_string(), first, before));
+            }
         }
     }
 

@@ -35,6 +35,51 @@ use super::shapes::{stale_acks_across_elections, stale_vote_across_split, ShapeO
 /// Prefix of a failure that is about progress, not safety.
 pub const LIVENESS: &str = "liveness: ";
 
+/// Upstream finding (Jepsen, NATS 2.12.1; `tests/nrg/findings.rs`): under
+/// Go's lazy sync policy an append is acknowledged once written, not
+/// synced (processAppendEntry answers after storeToWAL; the filestore
+/// syncs on its `sync_interval` timer), so a majority losing power before
+/// the timer fires loses committed entries.
+pub const LAZY_SYNC_POWER_LOSS: &str = "lazy-sync-power-loss";
+
+/// A liveness failure after healing in a run where a node lost committed
+/// entries to [`LAZY_SYNC_POWER_LOSS`]: counted apart from the safety
+/// violations that finding explains.
+pub const LAZY_SYNC_POWER_LOSS_LIVENESS: &str = "lazy-sync-power-loss/liveness";
+
+/// A liveness failure after healing in a run where a node's log was cut
+/// by [`WAL_READ_ERROR_RESET`]'s mechanism: counted apart.
+pub const WAL_READ_ERROR_RESET_LIVENESS: &str = "wal-read-error-reset/liveness";
+
+/// Upstream finding (`tests/nrg/findings.rs`): a read error on a committed
+/// WAL entry makes the node reset or truncate its WAL: at apply time
+/// (applyCommit, raft.go 3436-3448, dropping entries below its commit
+/// index) or when the entry at an append's pindex cannot be loaded
+/// (processAppendEntry: raft.go 4140 `eae, _ := n.loadEntry(ae.pindex)`
+/// drops the error, so an unreadable entry looks absent; 4162 then resets
+/// the WAL, dropping entries it acknowledged, and 4146-4150, when the
+/// unreadable entry is its last, truncate to its own pindex and adopt the
+/// leader's pterm, keeping an entry of another term), or as it replays its
+/// WAL at a restart. The checker attributes lost commits to it only when a
+/// node's log shrank, or its last entry changed term in place, in a turn
+/// with a WAL read error on its server.
+pub const WAL_READ_ERROR_RESET: &str = "wal-read-error-reset";
+
+/// What losing committed (acknowledged) entries looks like to the checker.
+pub const LOST_COMMITS: &[&str] = &["committed with term", "committed with different contents", "lacks committed index", "elsewhere", "lost commits", "would lose commits", "commit index went back"];
+
+/// A violation the run ended with that a recorded upstream finding explains,
+/// because the run's trace shows that finding's mechanism.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// The finding (e.g. [`LAZY_SYNC_POWER_LOSS`]).
+    pub finding: &'static str,
+    /// The violation the checker reported.
+    pub violation: String,
+    /// The mechanism seen in the trace.
+    pub evidence: String,
+}
+
 /// After healing, a leader must be elected within this much simulated time.
 pub const LEADER_AFTER_HEAL: Duration = Duration::from_secs(30);
 /// After healing, the replicas must converge within this much simulated time.
@@ -50,15 +95,19 @@ pub struct FaultModel {
     /// Let duplication and reordering reach append entries too.
     pub append_entry_faults: bool,
     /// Force this sync policy for file WALs (default: drawn per seed,
-    /// sync_always or an interval, with power loss only under sync_always).
+    /// sync_always or an interval; power loss under either, see below).
     pub sync: Option<SyncPolicy>,
-    /// Allow power loss whatever the sync policy.
+    /// Allow power loss whatever the sync policy (on by default: lost
+    /// commits it causes are attributed to `LAZY_SYNC_POWER_LOSS` when the
+    /// trace shows a node losing a committed entry to it).
     pub power_loss_under_lazy_sync: bool,
     /// Weight of the "a majority loses power at once" event.
     pub correlated_power_loss: u64,
     /// Force the WAL kind (default: drawn per seed, a quarter memory).
     pub storage: Option<StorageType>,
-    /// Inject read errors into WAL loads.
+    /// Inject read errors into WAL loads (on by default: lost commits are
+    /// attributed to `WAL_READ_ERROR_RESET` when a node's log shrank in a
+    /// turn with a read error on its server).
     pub wal_read_errors: bool,
     /// Inject write and read errors into the term/vote and peer files.
     pub state_file_errors: bool,
@@ -95,10 +144,10 @@ impl Default for FaultModel {
             shapes: true,
             append_entry_faults: false,
             sync: None,
-            power_loss_under_lazy_sync: false,
+            power_loss_under_lazy_sync: true,
             correlated_power_loss: 1,
             storage: None,
-            wal_read_errors: false,
+            wal_read_errors: true,
             state_file_errors: false,
             memory_membership_changes: false,
             unguarded_additions: false,
@@ -163,6 +212,9 @@ pub struct RunStats {
     pub additions: u64,
     /// Committed indexes the checker could not load.
     pub skipped: Vec<SkippedIndex>,
+    /// The run ended in a violation a recorded upstream finding explains
+    /// (any other violation is an `Err` of [`run_schedule`]).
+    pub explained: Option<Explained>,
 }
 
 // The sim's view of one member: paused until, removed from the group.
@@ -457,6 +509,16 @@ impl Run {
             30..=37 => {
                 if let Some(l) = self.leader() {
                     self.c.propose_block(l);
+                    // Now and then the leader is cut off right after it
+                    // appended, leaving the entry on itself and maybe a few
+                    // followers: leader churn with partially replicated
+                    // entries from earlier terms (Raft's "Figure 8").
+                    if self.c.world.rng.borrow_mut().chance(0.3) {
+                        let d = Duration::from_millis(self.c.world.rng.borrow_mut().range(0, 5));
+                        self.c.run_for(d);
+                        let server = self.c.nodes[l].server;
+                        self.c.world.net.borrow_mut().isolate(server, n_servers);
+                    }
                 }
             }
             38..=42 => {
@@ -680,7 +742,7 @@ impl Run {
                 self.power_loss(slot);
             }
             if !self.running(slot) && self.c.try_restart(slot).is_ok() {
-                self.inv.borrow_mut().node_restarted(slot);
+                note_restart(&mut self.c, slot, &self.inv);
             }
         }
     }
@@ -714,7 +776,17 @@ impl Run {
             let elected = self.settle(LEADER_AFTER_HEAL, |r| r.leader().is_some());
             match self.leader() {
                 Some(l) => self.c.propose_block(l),
-                None if !elected => outcome = Err(format!("{LIVENESS}no leader within {LEADER_AFTER_HEAL:?} of healing")),
+                None if !elected => {
+                    let states: Vec<String> = self
+                        .live_members()
+                        .iter()
+                        .map(|&m| {
+                            let n = &self.c.nodes[m].raft;
+                            format!("{}:{:?} t{} last {:?} commit {}", n.id(), n.state(), n.term(), n.last_log(), n.commit_index())
+                        })
+                        .collect();
+                    outcome = Err(format!("{LIVENESS}no leader within {LEADER_AFTER_HEAL:?} of healing: {}", states.join(", ")))
+                }
                 None => {}
             }
         }
@@ -746,7 +818,35 @@ impl Run {
         self.stats.write_errors_seen = inv.write_errors_seen;
         self.stats.skipped = inv.skipped.clone();
         if let Some(v) = &inv.violation {
+            // Lost commits are the lazy-sync finding only if some node lost
+            // a committed entry it held to a power loss before its WAL
+            // synced; any other violation fails the run.
+            if LOST_COMMITS.iter().any(|k| v.contains(k)) {
+                if let Some((node, before, after)) = inv.read_error_truncations.first() {
+                    let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server");
+                    self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET, violation: format!("{v} ({})", self.setting), evidence });
+                    return Ok(self.stats.clone());
+                }
+                if let Some((node, first, before)) = inv.lazy_sync_losses.first() {
+                    let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}", self.stats.sync);
+                    self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS, violation: format!("{v} ({})", self.setting), evidence });
+                    return Ok(self.stats.clone());
+                }
+            }
             return Err(format!("{v} ({})", self.setting));
+        }
+        // A group that lost committed entries (its membership changes among
+        // them) to the lazy-sync finding may also not recover; only then is
+        // a liveness failure put down to it.
+        if let (Err(e), Some((node, first, before))) = (&outcome, inv.lazy_sync_losses.first()) {
+            let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}; the group did not recover", self.stats.sync);
+            self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
+            return Ok(self.stats.clone());
+        }
+        if let (Err(e), Some((node, before, after))) = (&outcome, inv.read_error_truncations.first()) {
+            let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server; the group did not recover");
+            self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
+            return Ok(self.stats.clone());
         }
         outcome.map(|_| self.stats.clone()).map_err(|e| format!("{e} ({})", self.setting))
     }
@@ -762,7 +862,17 @@ pub(crate) fn restart_dead(c: &mut Cluster, members: &[usize], inv: &Rc<RefCell<
             c.crash(m);
         }
         if c.nodes[m].raft.state() == RaftState::Closed && c.try_restart(m).is_ok() {
-            inv.borrow_mut().node_restarted(m);
+            note_restart(c, m, inv);
         }
     }
+}
+
+/// Tells the checker node `slot` restarted, and what a power loss under a
+/// lazy sync policy took from its log, if it had one.
+pub(crate) fn note_restart(c: &mut Cluster, slot: usize, inv: &Rc<RefCell<Invariants>>) {
+    let mut inv = inv.borrow_mut();
+    if let Some(before) = c.lazy_sync_power_loss.remove(&slot) {
+        inv.restarted_after_lazy_sync_power_loss(c.nodes[slot].raft.id(), before, c.nodes[slot].raft.last_log().0);
+    }
+    inv.node_restarted(slot);
 }

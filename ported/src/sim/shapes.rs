@@ -50,7 +50,7 @@ fn restart(c: &mut Cluster, inv: &Rc<RefCell<Invariants>>, slot: usize) {
         c.crash(slot);
     }
     if c.nodes[slot].raft.state() == RaftState::Closed && c.try_restart(slot).is_ok() {
-        inv.borrow_mut().node_restarted(slot);
+        super::schedule::note_restart(c, slot, inv);
     }
 }
 

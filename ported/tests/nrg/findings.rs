@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use ported::peer_state::{encode_peer_state, PeerState};
 use ported::raft::{decode_vote_response, AppendEntry, Entry, EntryType, RaftState, StorageType, VoteRequest, VoteResponse};
-use ported::sim::schedule::{run_schedule, FaultModel, ScheduleConfig, LIVENESS};
+use ported::sim::schedule::{run_schedule, FaultModel, ScheduleConfig, LAZY_SYNC_POWER_LOSS, LIVENESS, LOST_COMMITS, WAL_READ_ERROR_RESET};
 use ported::sim::SyncPolicy;
 
 use crate::part2_support::{ae, encode, ix, single_node, NATS0, NATS1, NATS2};
@@ -44,8 +44,6 @@ fn assert_found(name: &str, faults: FaultModel, kinds: &[&str]) -> u64 {
     seed
 }
 
-// What losing committed (acknowledged) entries looks like to the checker.
-const LOST_COMMITS: &[&str] = &["committed with term", "committed with different contents", "lacks committed index", "elsewhere", "lost commits", "would lose commits", "commit index went back"];
 
 /// Jepsen's NATS 2.12.1 finding, reproduced: Go's default sync policy
 /// (`sync_always: false`, `sync_interval: 2m`) and a majority of servers
@@ -61,9 +59,19 @@ fn lazy_sync_and_majority_power_loss_lose_acknowledged_writes() {
         storage: Some(StorageType::File),
         power_loss_under_lazy_sync: true,
         correlated_power_loss: 20,
+        wal_read_errors: false,
         ..FaultModel::default()
     };
-    assert_found("lazy sync, majority power loss", faults, LOST_COMMITS);
+    // The run attributes the lost commits to the finding only when its
+    // trace shows a node losing a committed entry to the power loss.
+    let found = (0..search_limit()).find_map(|seed| {
+        let x = run_schedule(seed, config(seed, faults)).unwrap_or_else(|e| panic!("seed {seed} (replay with NRG_SIM_SEED={seed}): unexplained: {e}")).explained.filter(|x| x.finding == LAZY_SYNC_POWER_LOSS)?;
+        Some((seed, x))
+    });
+    let Some((seed, x)) = found else { panic!("no seed below {} shows it", search_limit()) };
+    eprintln!("lazy sync, majority power loss: seed {seed} (replay with NRG_SIM_SEED={seed}): {} [{}]", x.violation, x.evidence);
+    assert_eq!(x.finding, LAZY_SYNC_POWER_LOSS);
+    assert!(LOST_COMMITS.iter().any(|k| x.violation.contains(k)), "seed {seed}: {}", x.violation);
 }
 
 /// The same schedules with `sync_always: true` lose nothing.
@@ -73,11 +81,13 @@ fn sync_always_survives_majority_power_loss() {
         sync: Some(SyncPolicy::Always),
         storage: Some(StorageType::File),
         correlated_power_loss: 20,
+        wal_read_errors: false,
         ..FaultModel::default()
     };
     for seed in 0..search_limit() {
-        if let Err(e) = run_schedule(seed, config(seed, faults)) {
-            panic!("seed {seed} (replay with NRG_SIM_SEED={seed}) under sync_always: {e}");
+        match run_schedule(seed, config(seed, faults)) {
+            Err(e) => panic!("seed {seed} (replay with NRG_SIM_SEED={seed}) under sync_always: {e}"),
+            Ok(s) => assert_eq!(s.explained, None, "seed {seed} (replay with NRG_SIM_SEED={seed}) under sync_always"),
         }
     }
 }
@@ -170,7 +180,7 @@ fn a_candidate_counts_votes_from_non_members() {
 /// campaigns with the older, smaller peer set.
 #[test]
 fn adding_a_replica_to_an_unsettled_group_loses_commits() {
-    let faults = FaultModel { unguarded_additions: true, ..FaultModel::default() };
+    let faults = FaultModel { unguarded_additions: true, power_loss_under_lazy_sync: false, wal_read_errors: false, ..FaultModel::default() };
     assert_found("unguarded additions", faults, &[LOST_COMMITS, &["two leaders"]].concat());
 }
 
@@ -215,7 +225,7 @@ fn a_restart_can_replay_an_older_peer_set() {
 /// leader that lacks committed entries.
 #[test]
 fn memory_groups_lose_commits_when_membership_changes() {
-    let faults = FaultModel { storage: Some(StorageType::Memory), memory_membership_changes: true, unguarded_additions: true, ..FaultModel::default() };
+    let faults = FaultModel { storage: Some(StorageType::Memory), memory_membership_changes: true, unguarded_additions: true, wal_read_errors: false, ..FaultModel::default() };
     assert_found("memory membership changes", faults, &[LOST_COMMITS, &["two leaders"]].concat());
 }
 
@@ -224,8 +234,16 @@ fn memory_groups_lose_commits_when_membership_changes() {
 /// its commit index (truncateWAL's own assert.Unreachable fires).
 #[test]
 fn a_wal_read_error_makes_a_node_drop_committed_entries() {
-    let faults = FaultModel { wal_read_errors: true, storage: Some(StorageType::File), ..FaultModel::default() };
-    assert_found("WAL read errors", faults, LOST_COMMITS);
+    // The run attributes the lost commits to the finding only when a node's
+    // log shrank, or its last entry changed term, in a turn with a read error.
+    let faults = FaultModel { wal_read_errors: true, storage: Some(StorageType::File), sync: Some(SyncPolicy::Always), ..FaultModel::default() };
+    let found = (0..search_limit()).find_map(|seed| {
+        let x = run_schedule(seed, config(seed, faults)).unwrap_or_else(|e| panic!("seed {seed} (replay with NRG_SIM_SEED={seed}): unexplained: {e}")).explained.filter(|x| x.finding == WAL_READ_ERROR_RESET)?;
+        Some((seed, x))
+    });
+    let Some((seed, x)) = found else { panic!("no seed below {} shows it", search_limit()) };
+    eprintln!("WAL read errors: seed {seed} (replay with NRG_SIM_SEED={seed}): {} [{}]", x.violation, x.evidence);
+    assert_eq!(x.finding, WAL_READ_ERROR_RESET);
 }
 
 /// A failed write of the term/vote file shuts the node down, but
