@@ -36,6 +36,8 @@ pub mod streams;
 pub(crate) mod test_util;
 #[cfg(test)]
 mod mutation_tests;
+#[cfg(test)]
+mod mutation_tests_2;
 
 /// Name of the meta raft group.
 pub const DEFAULT_META_GROUP_NAME: &str = "_meta_";
