@@ -2,7 +2,7 @@
 //! tests registered for batch 33's features: the stream handlers, the
 //! meta apply loop's peer entries and the lost-quorum advisory.
 
-use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment};
+use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment, UnsupportedAssignment};
 use crate::jetstream_cluster::runtime::StreamRuntime;
 use crate::jetstream_cluster::test_util::sa;
 use crate::sim::js::{JsCluster, RuntimeCall};
@@ -27,6 +27,10 @@ fn last_call(c: &JsCluster, i: usize) -> Option<RuntimeCall> {
 fn created_at(mut s: StreamAssignment, nanos: i64) -> StreamAssignment {
     s.created = GoTime::from_unix_nanos(nanos);
     s
+}
+
+fn stored(c: &JsCluster, i: usize, stream: &str) -> StreamAssignment {
+    c.js(i).st.borrow().cluster.as_ref().expect("clustered").streams["$G"][stream].clone()
 }
 
 /// processStreamRemoval deletes an assigned stream whatever its creation
@@ -57,4 +61,37 @@ fn stream_removal_deletes_assigned_streams_and_says_whether_we_are_a_member() {
     rt.process_cluster_create_stream(&js, "$G", &old);
     js.process_stream_removal(created_at(old, 2_000));
     assert!(rt.lookup_stream("$G", "OLD").is_none(), "created before the removal: deleted");
+}
+
+/// processUpdateStreamAssignment keeps the group's node for a member
+/// above R1 and forgets it at R1; an update that turns the stream
+/// unsupported stops the running stream, and a later update's reason
+/// replaces the earlier one.
+#[test]
+fn stream_update_keeps_the_node_above_r1_and_detects_unsupported() {
+    let (c, f, me) = follower("stream_update_keeps_the_node_above_r1_and_detects_unsupported");
+    let js = c.js(f).clone();
+    let peers = [me.as_str(), "other111", "other222"];
+    js.process_stream_assignment(sa("$G", "S", &peers, 3));
+    // Any node handle stands in for the stream's group node.
+    let node = js.get_meta_group().expect("meta");
+    js.st.borrow_mut().cluster.as_mut().and_then(|cc| cc.streams.get_mut("$G")).and_then(|a| a.get_mut("S")).and_then(|s| s.group.as_mut()).expect("group").node = Some(node);
+
+    js.process_update_stream_assignment(sa("$G", "S", &peers, 3));
+    assert!(stored(&c, f, "S").group.expect("group").node.is_some(), "an R3 member keeps its node");
+    js.process_update_stream_assignment(sa("$G", "S", &[me.as_str()], 1));
+    assert!(stored(&c, f, "S").group.expect("group").node.is_none(), "scaled down to R1: no node");
+    assert_eq!(last_call(&c, f), Some(RuntimeCall::UpdateStream { acc: "$G".into(), stream: "S".into() }));
+
+    let unsupported = |why: &str| {
+        let mut u = sa("$G", "S", &[me.as_str()], 1);
+        u.unsupported = Some(UnsupportedAssignment { reason: why.into() });
+        u
+    };
+    js.process_update_stream_assignment(unsupported("level 9"));
+    assert_eq!(last_call(&c, f), Some(RuntimeCall::StopStream { acc: "$G".into(), stream: "S".into() }));
+    // The update's own reason wins over the one already known.
+    js.process_update_stream_assignment(unsupported("level 10"));
+    assert_eq!(stored(&c, f, "S").unsupported.map(|u| u.reason), Some("level 10".into()));
+    assert!(c.world.log.borrow().iter().any(|l| l.contains("Detected unsupported stream '$G > S': level 10")), "{:?}", c.world.log.borrow());
 }
