@@ -95,3 +95,21 @@ fn stream_update_keeps_the_node_above_r1_and_detects_unsupported() {
     assert_eq!(stored(&c, f, "S").unsupported.map(|u| u.reason), Some("level 10".into()));
     assert!(c.world.log.borrow().iter().any(|l| l.contains("Detected unsupported stream '$G > S': level 10")), "{:?}", c.world.log.borrow());
 }
+
+/// processStreamAssignment answers the meta leader once when a member
+/// cannot find the stream's account: a member that has not responded
+/// sends the create error.
+#[test]
+fn stream_assignment_answers_a_missing_account_when_not_yet_responded() {
+    let (mut c, f, me) = follower("stream_assignment_answers_a_missing_account_when_not_yet_responded");
+    let probe = c.connect(f, crate::sim::js::SYSTEM_ACCOUNT);
+    c.subscribe(probe, crate::jetstream_cluster::handlers::STREAM_ASSIGNMENT_SUBJ);
+    let mut s = sa("NOPE", "S", &[me.as_str()], 1);
+    s.responded = false;
+    c.js(f).process_stream_assignment(s);
+    c.run_for(std::time::Duration::from_millis(10));
+    let m = c.clients[probe].msgs.pop_front().expect("a result for the leader");
+    let v: serde_json::Value = serde_json::from_slice(&m.data).expect("json");
+    assert_eq!((v["account"].as_str(), v["stream"].as_str()), (Some("NOPE"), Some("S")));
+    assert_eq!(v["create_response"]["error"]["err_code"], 10035);
+}
