@@ -3,6 +3,7 @@
 //! meta apply loop's peer entries and the lost-quorum advisory.
 
 use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment, UnsupportedAssignment};
+use crate::jetstream_cluster::node::{Entry, EntryType};
 use crate::jetstream_cluster::runtime::StreamRuntime;
 use crate::jetstream_cluster::test_util::sa;
 use crate::sim::js::{JsCluster, RuntimeCall};
@@ -112,4 +113,26 @@ fn stream_assignment_answers_a_missing_account_when_not_yet_responded() {
     let v: serde_json::Value = serde_json::from_slice(&m.data).expect("json");
     assert_eq!((v["account"].as_str(), v["stream"].as_str()), (Some("NOPE"), Some("S")));
     assert_eq!(v["create_response"]["error"]["err_code"], 10035);
+}
+
+/// applyMetaEntries processes an add-peer entry once the meta layer has
+/// recovered: the leader re-assigns a stream missing a peer to it.
+#[test]
+fn an_add_peer_entry_applies_after_recovery() {
+    let c = cluster("an_add_peer_entry_applies_after_recovery");
+    let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
+    let newcomer = ids[(l + 1) % 3].clone();
+    let have: Vec<&str> = ids.iter().filter(|p| **p != newcomer).map(String::as_str).collect();
+    let js = c.js(l).clone();
+    let mut short = sa("$G", "SHORT", &have, 3);
+    short.client.as_mut().expect("client").cluster = "R3S".into();
+    js.process_stream_assignment(short);
+    assert!(!js.is_meta_recovering());
+    let (_, _, res) = js.apply_meta_entries(&[Entry::new(EntryType::AddPeer, newcomer.as_bytes().to_vec())], None);
+    res.expect("applied");
+    let st = js.st.borrow();
+    let cc = st.cluster.as_ref().expect("clustered");
+    let peers = cc.inflight_streams.get("$G").and_then(|a| a.get("SHORT")).and_then(|p| p.sa.group.as_ref()).map(|g| g.peers.clone());
+    assert_eq!(peers.and_then(|p| p.last().cloned()), Some(newcomer), "re-proposed with the new peer");
 }
