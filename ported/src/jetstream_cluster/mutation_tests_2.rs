@@ -1,6 +1,12 @@
 //! More behaviour the mutation gate (issue 11) found unchecked by the
 //! tests registered for batch 33's features: the stream handlers, the
 //! meta apply loop's peer entries and the lost-quorum advisory.
+//!
+//! Not covered here: in processStreamRemoval, `&&` → `||` in "keep the
+//! old assignment's unsupported reason unless the removal has one"
+//! differs only when both have a reason, and the reason is then never
+//! read: deleting a stream looks only at whether there is one (upstream
+//! too, `sa.unsupported != nil`).
 
 use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment, UnsupportedAssignment};
 use crate::jetstream_cluster::node::{Entry, EntryType};
@@ -135,4 +141,50 @@ fn an_add_peer_entry_applies_after_recovery() {
     let cc = st.cluster.as_ref().expect("clustered");
     let peers = cc.inflight_streams.get("$G").and_then(|a| a.get("SHORT")).and_then(|p| p.sa.group.as_ref()).map(|g| g.peers.clone());
     assert_eq!(peers.and_then(|p| p.last().cloned()), Some(newcomer), "re-proposed with the new peer");
+}
+
+/// sendStreamLostQuorumAdvisory publishes for a stream outside the
+/// system account twice: in the stream's own account (without the
+/// account field) and in the system account (with it).
+#[test]
+fn the_lost_quorum_advisory_goes_to_the_stream_account_too() {
+    use crate::jetstream_cluster::assignments::{ClientInfo, RaftGroup, StorageType};
+    use crate::jetstream_cluster::config::StreamConfig;
+    use crate::jetstream_cluster::leader::sync_subj_for_stream;
+    use crate::jetstream_cluster::ops::encode_add_stream_assignment;
+    use crate::jetstream_cluster::stream_events::JS_ADVISORY_STREAM_QUORUM_LOST_PRE;
+    use crate::sim::js::SYSTEM_ACCOUNT;
+    use std::time::Duration;
+
+    let mut c = JsCluster::create_jet_stream_cluster_with("R3S", 3, crate::sim::test_seed("the_lost_quorum_advisory_goes_to_the_stream_account_too"), |c| c.stream_layer = true);
+    let meta = c.wait_on_leader().expect("meta leader");
+    let mut cfg = StreamConfig { name: "TEST".into(), replicas: 3, ..Default::default() };
+    cfg.extra.insert("subjects".into(), serde_json::json!(["foo"]));
+    cfg.extra.insert("storage".into(), serde_json::json!("memory"));
+    let group = RaftGroup { name: "S-R3M-TEST".into(), peers: (0..3).map(|i| c.core(i).node.clone()).collect(), storage: StorageType::Memory, cluster: "R3S".into(), ..Default::default() };
+    let mut s = StreamAssignment {
+        client: Some(ClientInfo { account: "$G".into(), cluster: "R3S".into(), ..Default::default() }),
+        created: GoTime::from_unix_nanos(c.srv(meta).unix_nanos()),
+        config: Some(cfg),
+        group: Some(group),
+        sync: sync_subj_for_stream(c.srv(meta)),
+        ..Default::default()
+    };
+    s.config_json = serde_json::value::to_raw_value(&s.config).expect("a config encodes");
+    c.propose(meta, &encode_add_stream_assignment(&s).expect("encodes")).expect("proposed");
+    let hosted = |c: &JsCluster| c.servers[0].streams.as_ref().and_then(|r| r.get("$G", "TEST"));
+    assert!(c.run_until(Duration::from_secs(10), |c| hosted(c).is_some()), "the stream runs on server 0");
+
+    let subj = format!("{JS_ADVISORY_STREAM_QUORUM_LOST_PRE}.TEST");
+    let (acc, sys) = (c.connect(0, "$G"), c.connect(0, SYSTEM_ACCOUNT));
+    c.subscribe(acc, &subj);
+    c.subscribe(sys, &subj);
+    let h = hosted(&c).expect("hosted");
+    c.srv(0).send_stream_lost_quorum_advisory(Some(&h.mset), "$G", "TEST");
+    c.run_for(Duration::from_millis(10));
+    let json = |m: &crate::sim::js::bus::BusMsg| serde_json::from_slice::<serde_json::Value>(&m.data).expect("json");
+    assert_eq!(c.clients[acc].msgs.len(), 1, "one advisory in the stream's account");
+    assert_eq!(json(&c.clients[acc].msgs[0])["account"], serde_json::Value::Null, "no account field there");
+    assert_eq!(c.clients[sys].msgs.len(), 1, "one in the system account");
+    assert_eq!(json(&c.clients[sys].msgs[0])["account"], "$G");
 }
