@@ -769,7 +769,18 @@ fn read_outcomes(out: &Path, p: &Prepared, in_package: &str, listed: &[String]) 
     if !baseline_ok {
         return Err("the unmutated baseline did not pass: the tests fail (or do not build) without any mutant, so no mutant can be judged".into());
     }
+    let left = untested(listed, &mutants);
+    if let Some(first) = left.first() {
+        // A run cut short (a signal, a crash) still writes outcomes.json with
+        // what it finished; the rest must not read as "no viable mutant".
+        return Err(format!("cargo mutants stopped before testing {} of the {} mutant(s) it listed (first: {first}): it was interrupted or crashed; see cargo-mutants.log", left.len(), listed.len()));
+    }
     Ok(mutants)
+}
+
+/// The listed mutants without an outcome.
+fn untested<'a>(listed: &'a [String], tested: &[Mutant]) -> Vec<&'a str> {
+    listed.iter().filter(|l| !tested.iter().any(|m| &m.description == *l)).map(String::as_str).collect()
 }
 
 /// Why each Rust feature among `items` may not become verified for want of
@@ -920,6 +931,14 @@ pub fn mark_of(db: &Database, project: &Project, item: &ItemRow) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_mutants_without_an_outcome_are_named() {
+        let listed = vec!["a.rs:1:1: replace f with 0".to_string(), "a.rs:2:1: replace g with 1".to_string()];
+        let tested = vec![Mutant { file: "a.rs".into(), line: 1, description: listed[0].clone(), diff: String::new(), outcome: MutantOutcome::Caught, duration_ms: None, suppressed: None }];
+        assert_eq!(untested(&listed, &tested), vec!["a.rs:2:1: replace g with 1"]);
+        assert!(untested(&listed[..1], &tested).is_empty());
+    }
 
     #[test]
     fn unit_tests_beside_the_code_count_as_test_files_of_the_library() {
