@@ -24,6 +24,9 @@ use std::process::ExitCode;
 
 #[path = "shared/assignments_json.rs"]
 mod assignments_json;
+#[path = "shared/raft_dir.rs"]
+mod raft_dir;
+use raft_dir::{clean, read_node_files};
 
 use ported::filestore::StoreEvent;
 use ported::jetstream_cluster::meta_wal::{recover_meta, MetaRecovery};
@@ -44,12 +47,6 @@ exit status: 0 clean, 3 recovered from damaged files, 1 not recoverable, 2 usage
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_DAMAGED: u8 = 3;
-
-// Paths and messages may carry bytes from the directory; never print raw
-// control characters.
-fn clean(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
-}
 
 fn is_raft_dir(dir: &Path) -> bool {
     ["msgs", "snapshots", "peers.idx"].iter().any(|n| dir.join(n).exists())
@@ -97,29 +94,6 @@ fn find_meta_dir(dir: &Path) -> Result<PathBuf, String> {
             found.iter().map(|p| clean(&p.display().to_string())).collect::<Vec<_>>().join(", ")
         )),
     }
-}
-
-// Files directly in the node directory and one level below (msgs/, snapshots/).
-fn read_dir_files(dir: &Path) -> Result<RaftDirFiles, String> {
-    let mut entries = Vec::new();
-    let err = |p: &Path, e: std::io::Error| format!("{}: {e}", clean(&p.display().to_string()));
-    for e in fs::read_dir(dir).map_err(|e| err(dir, e))? {
-        let e = e.map_err(|e| err(dir, e))?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let ft = e.file_type().map_err(|x| err(&e.path(), x))?;
-        if ft.is_file() {
-            entries.push((name, fs::read(e.path()).map_err(|x| err(&e.path(), x))?));
-        } else if ft.is_dir() && (name == "msgs" || name == "snapshots") {
-            for f in fs::read_dir(e.path()).map_err(|x| err(&e.path(), x))? {
-                let f = f.map_err(|x| err(&e.path(), x))?;
-                if f.file_type().is_ok_and(|t| t.is_file()) {
-                    let sub = f.file_name().to_string_lossy().into_owned();
-                    entries.push((format!("{name}/{sub}"), fs::read(f.path()).map_err(|x| err(&f.path(), x))?));
-                }
-            }
-        }
-    }
-    Ok(RaftDirFiles::from_entries(entries))
 }
 
 fn entry_json(e: &Entry) -> Value {
@@ -225,7 +199,7 @@ fn report(dir: &Path, r: &MetaRecovery) -> Result<(Value, Vec<String>), String> 
 
 fn run(dir: &Path) -> Result<(Value, Vec<String>), String> {
     let meta = find_meta_dir(dir)?;
-    let files = read_dir_files(&meta)?;
+    let files = RaftDirFiles::from_entries(read_node_files(&meta)?);
     if files.is_empty() {
         return Err(format!("{}: no WAL blocks, snapshot or peer state", clean(&meta.display().to_string())));
     }

@@ -30,6 +30,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "shared/raft_dir.rs"]
+mod raft_dir;
+use raft_dir::{clean, io_err, read_node_files, shown};
+
 use ported::filestore::{StoreEvent, StoreFiles};
 use ported::jetstream_cluster::meta_wal::recover_meta;
 use ported::jetstream_cluster::DEFAULT_META_GROUP_NAME;
@@ -58,20 +62,6 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_DAMAGED: u8 = 3;
 const EXIT_INCOMPLETE: u8 = 4;
 
-// Paths and messages may carry bytes from the directory; never print raw
-// control characters.
-fn clean(s: &str) -> String {
-    s.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
-}
-
-fn shown(p: &Path) -> String {
-    clean(&p.display().to_string())
-}
-
-fn io_err(p: &Path, e: std::io::Error) -> String {
-    format!("{}: {e}", shown(p))
-}
-
 fn is_raft_dir(dir: &Path) -> bool {
     ["msgs", "snapshots", "peers.idx", "tav.idx"].iter().any(|n| dir.join(n).exists())
 }
@@ -84,31 +74,9 @@ fn name_of(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-// Files directly in `dir` and in its `msgs/` and `snapshots/`.
-fn read_files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut entries = Vec::new();
-    for e in fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
-        let e = e.map_err(|e| io_err(dir, e))?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let ft = e.file_type().map_err(|x| io_err(&e.path(), x))?;
-        if ft.is_file() {
-            entries.push((name, fs::read(e.path()).map_err(|x| io_err(&e.path(), x))?));
-        } else if ft.is_dir() && (name == "msgs" || name == "snapshots") {
-            for f in fs::read_dir(e.path()).map_err(|x| io_err(&e.path(), x))? {
-                let f = f.map_err(|x| io_err(&e.path(), x))?;
-                if f.file_type().is_ok_and(|t| t.is_file()) {
-                    let sub = f.file_name().to_string_lossy().into_owned();
-                    entries.push((format!("{name}/{sub}"), fs::read(f.path()).map_err(|x| io_err(&f.path(), x))?));
-                }
-            }
-        }
-    }
-    Ok(entries)
-}
-
 // The stream store's files (its `msgs/`), without meta.inf and friends.
 fn store_files(dir: &Path) -> Result<StoreFiles, String> {
-    let entries = read_files(dir)?.into_iter().filter(|(n, _)| n.starts_with("msgs/"));
+    let entries = read_node_files(dir)?.into_iter().filter(|(n, _)| n.starts_with("msgs/"));
     Ok(StoreFiles::from_entries(entries))
 }
 
@@ -192,7 +160,7 @@ fn locate(dir: &Path, config_file: Option<&Path>, no_store: bool) -> Result<Targ
     let mut found = None;
     let mut meta_note = String::new();
     if let Some(meta) = root.as_deref().and_then(find_meta_dir) {
-        let files = RaftDirFiles::from_entries(read_files(&meta)?);
+        let files = RaftDirFiles::from_entries(read_node_files(&meta)?);
         match recover_meta(&files) {
             Ok(mr) => {
                 for (account, streams) in &mr.streams {
@@ -352,7 +320,7 @@ fn run(dir: &Path, config: Option<&Path>, no_store: bool, with_messages: bool) -
     let cfg = stream_spec_from_json(&t.config).map_err(|e| format!("{} ({}): {}", clean(&t.stream), clean(&t.config_from), clean(&e.to_string())))?;
     let sfiles = t.store_dir.as_deref().map(store_files).transpose()?;
     let rfiles = match &t.group {
-        Some((_, d)) => Some(RaftDirFiles::from_entries(read_files(d)?)),
+        Some((_, d)) => Some(RaftDirFiles::from_entries(read_node_files(d)?)),
         None => None,
     };
     let raft = t.group.as_ref().zip(rfiles.as_ref()).map(|((g, _), f)| (g.as_str(), f));
