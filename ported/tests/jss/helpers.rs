@@ -109,3 +109,28 @@ pub fn wait_replicas_equal(c: &mut JsCluster, acc: &str, name: &str, members: &[
         Err(format!("replicas differ: {}", states.join(", ")))
     }
 }
+
+/// The keys of a JSON object in the order they were written.
+pub fn top_level_keys(json: &[u8]) -> Vec<String> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Keys, A::Error> {
+                    let mut k = Vec::new();
+                    while let Some((key, _)) = a.next_entry::<String, serde::de::IgnoredAny>()? {
+                        k.push(key);
+                    }
+                    Ok(Keys(k))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Keys>(json).expect("a JSON object").0
+}

@@ -14,31 +14,6 @@ use ported::sim::js::{js_test_seed, JsCluster, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
 
 use super::helpers::*;
 
-/// The keys of a JSON object in the order they were written.
-fn top_level_keys(json: &[u8]) -> Vec<String> {
-    struct Keys(Vec<String>);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Keys, A::Error> {
-                    let mut k = Vec::new();
-                    while let Some((key, _)) = a.next_entry::<String, serde::de::IgnoredAny>()? {
-                        k.push(key);
-                    }
-                    Ok(Keys(k))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_slice::<Keys>(json).expect("a JSON object").0
-}
-
 fn streams_of(c: &JsCluster, i: usize) -> std::rc::Rc<ported::jetstream_cluster::streams::JetStreamStreams> {
     c.servers[i].streams.clone().expect("stream layer")
 }

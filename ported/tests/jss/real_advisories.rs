@@ -21,38 +21,13 @@ use ported::jetstream_cluster::stream_events::{JS_ADVISORY_STREAM_LEADER_ELECTED
 use ported::sim::js::{js_test_seed, JsCluster, SYSTEM_ACCOUNT};
 use serde_json::Value;
 
-use crate::helpers::{hosted, stream_cluster, stream_leader};
+use crate::helpers::{hosted, stream_cluster, stream_leader, top_level_keys};
 
 const ACC: &str = "ACC_A";
 
 fn fixture(name: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real_cluster_streams").join(name);
     serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture json")
-}
-
-/// Keys of a JSON object in document order.
-fn keys_in_order(json: &str) -> Vec<String> {
-    struct Keys(Vec<String>);
-    impl<'de> serde::Deserialize<'de> for Keys {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Keys;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("an object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Keys, A::Error> {
-                    let mut k = Vec::new();
-                    while let Some((key, _)) = a.next_entry::<String, serde::de::IgnoredAny>()? {
-                        k.push(key);
-                    }
-                    Ok(Keys(k))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    serde_json::from_str::<Keys>(json).expect("an object").0
 }
 
 /// The `data` objects of the fixture's advisories as raw text, in order
@@ -80,7 +55,7 @@ fn shape(advs: &[(String, String, String)]) -> Shape {
     for (acc, subj, data) in advs {
         let e = out.entry((acc.clone(), subj.clone())).or_default();
         e.0 += 1;
-        let top = keys_in_order(data);
+        let top = top_level_keys(data.as_bytes());
         if !e.1.contains(&top) {
             e.1.push(top);
         }
