@@ -363,7 +363,10 @@ impl Cluster {
         let wal_dir = self.new_dir(server, "wal");
         bootstrap_raft_node(&mut SimFs::new(self.world.clone()), &store, peers, true)?;
         let slot = self.nodes.len();
-        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal))?;
+        let raft = self.open_wal(storage, &wal_dir).and_then(|wal| self.start_node(slot, server, name, &store, wal));
+        // Nothing of a node that failed to start stays subscribed under
+        // its would-be slot.
+        let raft = raft.inspect_err(|_| self.world.net.borrow_mut().close_clients_of(Owner::Node(slot)))?;
         let next_wal_sync = self.first_wal_sync(storage);
         let sm: Box<dyn StateMachine> = match kind {
             SmKind::Adder => Box::new(StateAdder::default()),

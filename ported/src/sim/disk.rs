@@ -63,6 +63,10 @@ pub struct SimDisk {
     /// Injected WAL read errors so far, per server (the mechanism of the
     /// upstream finding `WAL_READ_ERROR_RESET`).
     pub wal_read_errors: BTreeMap<String, u64>,
+    /// Injected read and write errors on the term/vote and peer files so
+    /// far, per server (the mechanism of the upstream finding
+    /// `TERM_VOTE_FILE_ERROR`).
+    pub state_file_errors: BTreeMap<String, u64>,
 }
 
 fn server_of(path: &str) -> String {
@@ -93,6 +97,9 @@ impl SimDisk {
     fn inject(&mut self, rate: f64, op: &str, path: &str, rng: &mut SimRng) -> Result<(), FsError> {
         if rate > 0.0 && rng.chance(rate) {
             self.injected_errors += 1;
+            if !is_wal_path(path) {
+                *self.state_file_errors.entry(server_of(path)).or_default() += 1;
+            }
             return Err(FsError::Io(format!("{path}: {op}: input/output error (injected)")));
         }
         Ok(())

@@ -64,14 +64,40 @@ pub struct Invariants {
     /// policy: (node, first lost committed index, last index it held).
     /// The mechanism of the upstream finding `LAZY_SYNC_POWER_LOSS`.
     pub lazy_sync_losses: Vec<(String, u64, u64)>,
+    /// Every log a power loss under a lazy sync policy cut short, committed
+    /// entries lost or not: (node, last index before, after). A follower
+    /// that lost entries it acknowledged leaves a leader's later commit
+    /// short of a quorum of holders.
+    pub lazy_sync_shrinks: Vec<(String, u64, u64)>,
     /// Nodes whose log shrank in a turn in which a WAL read error was
     /// injected on their server: (node, last index before, after). The
     /// mechanism of the upstream finding `WAL_READ_ERROR_RESET`.
     pub read_error_truncations: Vec<(String, u64, u64)>,
-    // slot -> (last log index and term, WAL read errors of its server) after its
-    // previous turn, kept across a restart (a read error while the WAL
-    // is reopened shows as a shrink at the first turn after it).
+    /// Nodes whose log shrank, or whose last entry changed term in place,
+    /// in a turn in which a duplicated or late append entry was delivered
+    /// to them: (node, last index before, after). The mechanism of the
+    /// upstream finding `STALE_APPEND_ENTRY`.
+    pub stale_append_rewrites: Vec<(String, u64, u64)>,
+    /// Catch-up snapshot entries a node stored in its log in a turn in
+    /// which a duplicated or late append entry was delivered to it: (node,
+    /// index). The mechanism of the upstream finding `REDELIVERED_SNAPSHOT`.
+    pub snapshot_entries_stored: Vec<(String, u64)>,
+    /// Nodes that restarted after an injected error on their server's
+    /// term/vote, peer or snapshot files: the mechanism of the upstream
+    /// finding `TERM_VOTE_FILE_ERROR`.
+    pub state_file_error_restarts: Vec<String>,
+    /// Memory-WAL nodes among those: they came back with an empty log. The
+    /// mechanism of the upstream finding `MEMORY_WAL_RESTART`.
+    pub memory_restarts_after_disk_error: Vec<String>,
+    // slot -> (last log index and term, WAL read errors of its server)
+    // after its previous turn, kept
+    // across a restart (a read error while the WAL is reopened shows as a
+    // shrink at the first turn after it).
     log_seen: BTreeMap<usize, (u64, u64, u64)>,
+    // slot -> stale append entries delivered to it, at its previous turn.
+    stale_seen: BTreeMap<usize, u64>,
+    // slot -> state-file errors of its server when it last (re)started.
+    state_errors_at_start: BTreeMap<usize, u64>,
     // Whether the node that just ran saw a WAL read error in its turn.
     turn_read_error: bool,
 }
@@ -97,6 +123,7 @@ impl Invariants {
                 eprintln!("{line}");
             }
             eprintln!("DUMP WAL read errors per server {:?}; lazy-sync losses {:?}; read-error shrinks {:?}", c.world.disk.borrow().wal_read_errors, self.lazy_sync_losses, self.read_error_truncations);
+            eprintln!("DUMP stale append entries per slot {:?}; stale-AE rewrites {:?}; snapshots stored {:?}; restarts after state-file errors {:?}", c.world.net.borrow().stale_append_entries, self.stale_append_rewrites, self.snapshot_entries_stored, self.state_file_error_restarts);
         }
         if self.violation.is_none() {
             self.violation = Some(format!("[{:.6}s] {msg}", c.world.now.get() as f64 / 1e9));
@@ -229,6 +256,9 @@ impl Invariants {
             }
         }
         self.seen_commit.insert(slot, commit.max(last_commit));
+        if commit > last_commit && c.nodes[slot].raft.state() == RaftState::Leader {
+            self.check_commit_quorum(c, slot, commit);
+        }
 
         // A new leader holds every entry committed in an earlier term that it
         // has not snapshotted (the commit term is bounded from above by the
@@ -295,6 +325,55 @@ impl Invariants {
         }
     }
 
+    // Raft's commitment rule: a leader commits an index only once a quorum
+    // of replicas stores its entry there (by log matching, everything
+    // before it too). Replicas are the leader's peers and every other
+    // replica of the group: upstream keeps acknowledgements per index
+    // (trackResponse, raft.go 3598-3601) and counts them in tryCommit
+    // (3538) even from a peer removed since, so a removed replica that
+    // acknowledged counts too. A replica the checker cannot look at (down,
+    // unknown to the simulation, its entry unreadable) counts as storing
+    // it, so this never over-reports; the checker's reads draw no injected
+    // errors.
+    fn check_commit_quorum(&mut self, c: &mut Cluster, slot: usize, index: u64) {
+        let saved = std::mem::replace(&mut c.world.disk.borrow_mut().faults.wal_read_error, 0.0);
+        let n = &c.nodes[slot].raft;
+        let found = n.log_entry(index).ok().map(|mine| {
+            let group = &c.nodes[slot].group;
+            let mut replicas: Vec<String> = n.peer_names();
+            for other in c.nodes.iter().filter(|o| o.group == *group) {
+                if !replicas.iter().any(|p| p == other.raft.id()) {
+                    replicas.push(other.raft.id().to_string());
+                }
+            }
+            let holders: Vec<&String> = replicas.iter().filter(|p| self.peer_stores(c, slot, p, index, mine.term)).collect();
+            (mine.term, format!("{replicas:?}"), format!("{holders:?}"), holders.len())
+        });
+        c.world.disk.borrow_mut().faults.wal_read_error = saved;
+        let Some((term, replicas, holder_ids, holders)) = found else { return };
+        let qn = c.nodes[slot].raft.quorum_needed();
+        if holders < qn {
+            let id = c.nodes[slot].raft.id().to_string();
+            let m = format!("leader {id} committed index {index} (term {term}) held by only {holders} ({holder_ids}) of replicas {replicas} (quorum {qn})");
+            self.fail(c, m);
+        }
+    }
+
+    // Whether replica `id` of the leader in `slot`'s group stores (or may
+    // store) the leader's entry of `term` at `index`.
+    fn peer_stores(&self, c: &Cluster, slot: usize, id: &str, index: u64, term: u64) -> bool {
+        let group = &c.nodes[slot].group;
+        let Some(s) = (0..c.nodes.len()).find(|&s| c.nodes[s].raft.id() == id && c.nodes[s].group == *group) else { return true };
+        let r = &c.nodes[s].raft;
+        if s == slot || r.state() == RaftState::Closed || c.world.disk.borrow().is_dead(&c.servers[c.nodes[s].server].name) || r.snapshot_index() >= index {
+            return true;
+        }
+        match r.log_entry(index) {
+            Ok(ae) => ae.term == term,
+            Err(_) => index <= r.last_log().0,
+        }
+    }
+
     // Membership safety. Quorum always follows the cluster size. A leader
     // has at most one membership change (add or remove peer) that is not
     // committed, and sizes the group from the peers it knows. (Its guard,
@@ -333,18 +412,47 @@ impl Invariants {
 
     // A log that shrank in the same turn a WAL read error was injected on
     // the node's server: a truncation or reset the read error caused.
-    fn watch_log_shrink(&mut self, c: &Cluster, slot: usize) {
+    fn watch_log_shrink(&mut self, c: &mut Cluster, slot: usize) {
         let (last, last_term) = c.nodes[slot].raft.last_log();
         let server = &c.servers[c.nodes[slot].server].name;
         let errs = c.world.disk.borrow().wal_read_errors.get(server).copied().unwrap_or(0);
+        // Stale deliveries anywhere: a redelivered catch-up request reaches
+        // the leader, which then sends its snapshot twice.
+        let stale = c.world.net.borrow().stale_append_entries.values().sum::<u64>();
+        let stale_here = c.world.net.borrow().stale_append_entries.get(&slot).copied().unwrap_or(0);
         self.turn_read_error = false;
+        let here_before = self.stale_seen.insert(slot, stale_here).unwrap_or(0);
+        let snap = c.nodes[slot].raft.snapshot_index();
         if let Some((before, term_before, errs_before)) = self.log_seen.insert(slot, (last, last_term, errs)) {
             self.turn_read_error = errs > errs_before;
             // Shrunk, or the last entry's term changed in place (Go's
             // truncateWAL to its own pindex adopts the leader's pterm).
             let rewritten = last < before || (last == before && last_term != term_before);
+            let id = c.nodes[slot].raft.id().to_string();
             if rewritten && errs > errs_before {
-                self.read_error_truncations.push((c.nodes[slot].raft.id().to_string(), before, last));
+                self.read_error_truncations.push((id.clone(), before, last));
+            }
+            // Also a store and a reset in one turn: an entry acknowledged in
+            // this turn that the log no longer holds.
+            if (rewritten || acked_past(c, slot, last)) && stale_here > here_before {
+                self.stale_append_rewrites.push((id.clone(), before, last));
+            }
+            // A catch-up snapshot is installed, never stored as an entry:
+            // one in the log, once a duplicated or late append entry or
+            // catch-up request was delivered anywhere, is a redelivered copy.
+            // It goes in at the end of the log, possibly in place of an
+            // entry the log already had there (a truncation and a store in
+            // one turn), so the last few entries are looked at every turn.
+            if stale > 0 {
+                let saved = std::mem::replace(&mut c.world.disk.borrow_mut().faults.wal_read_error, 0.0);
+                let r = &c.nodes[slot].raft;
+                for i in last.saturating_sub(3).max(snap) + 1..=last {
+                    let Ok(ae) = r.log_entry(i) else { continue };
+                    if ae.entries.iter().any(|e| e.typ == EntryType::Snapshot) && !self.snapshot_entries_stored.iter().any(|(n, x)| *n == id && *x == i) {
+                        self.snapshot_entries_stored.push((id.clone(), i));
+                    }
+                }
+                c.world.disk.borrow_mut().faults.wal_read_error = saved;
             }
         }
     }
@@ -355,8 +463,23 @@ impl Invariants {
     /// lazy-sync finding (acknowledged, unsynced, lost).
     pub fn restarted_after_lazy_sync_power_loss(&mut self, node: &str, before: u64, after: u64) {
         if after < before {
+            self.lazy_sync_shrinks.push((node.to_string(), before, after));
             if let Some((&first, _)) = self.committed.range(after + 1..=before).next() {
                 self.lazy_sync_losses.push((node.to_string(), first, before));
+            }
+        }
+    }
+
+    /// Node `slot` (re)started with its server's state-file error count at
+    /// `errors`: if that grew since its previous start, the error may have
+    /// shut it down (a failed term/vote write) or been hit as it read its
+    /// files back.
+    pub fn node_started(&mut self, slot: usize, node: &str, errors: u64, memory: bool) {
+        // Errors are injected only once the group exists.
+        if errors > self.state_errors_at_start.insert(slot, errors).unwrap_or(0) {
+            self.state_file_error_restarts.push(node.to_string());
+            if memory {
+                self.memory_restarts_after_disk_error.push(node.to_string());
             }
         }
     }
@@ -368,6 +491,18 @@ impl Invariants {
         self.was_leader.insert(slot, false);
         self.assertions_seen.insert(slot, 0);
     }
+}
+
+// Whether node `slot` acknowledged, in the turn that just ran, an index
+// past `last` (test builds record what was sent; without the record, no).
+#[cfg(any(test, feature = "testing"))]
+fn acked_past(c: &Cluster, slot: usize, last: u64) -> bool {
+    c.nodes[slot].raft.acks_sent.iter().any(|(index, _)| *index > last)
+}
+
+#[cfg(not(any(test, feature = "testing")))]
+fn acked_past(_c: &Cluster, _slot: usize, _last: u64) -> bool {
+    false
 }
 
 // What a committed entry says, independent of how it travelled: the lterm a

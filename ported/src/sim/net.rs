@@ -106,6 +106,20 @@ struct InFlight {
     sid: Sid,
     from: Option<usize>,
     msg: Msg,
+    // Publish number, shared by both copies of a duplicated message.
+    no: u64,
+    // Whether this is one of two copies.
+    dup: bool,
+}
+
+/// How a delivery relates to what its link delivered before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Fresh,
+    // The second copy of a duplicated message.
+    Redelivered,
+    // Published before a message the link already delivered.
+    Late,
 }
 
 /// The bus.
@@ -113,6 +127,7 @@ struct InFlight {
 pub struct Network {
     next_id: u64,
     seq: u64,
+    pub_no: u64,
     clients: BTreeMap<ClientId, ClientInfo>,
     subs: BTreeMap<Sid, SubInfo>,
     queue: BTreeMap<(u64, u64), InFlight>,
@@ -134,6 +149,21 @@ pub struct Network {
     pub tapped: Vec<(Option<usize>, String, Vec<u8>)>,
     /// Messages delivered.
     pub delivered: u64,
+    /// Append entries (see [`APPEND_ENTRY_SUBJECTS`]) delivered to the
+    /// raft node in each slot as a second copy or after a later message of
+    /// their link: the mechanism the simulation's checker looks for when it
+    /// attributes a violation to redelivered or reordered append entries.
+    pub stale_append_entries: BTreeMap<usize, u64>,
+    // Per link, the highest publish number delivered.
+    link_delivered: BTreeMap<(Option<usize>, ClientId), u64>,
+    // Duplicated messages by publish number: whether a copy was delivered.
+    dup_seen: BTreeMap<u64, bool>,
+}
+
+/// Whether a message belongs to an append-entry stream, by subject or by
+/// reply (a catch-up request's reply is the stream it opens).
+pub fn is_append_entry(subject: &str, reply: &str) -> bool {
+    APPEND_ENTRY_SUBJECTS.iter().any(|p| subject.starts_with(p) || reply.starts_with(p))
 }
 
 /// NATS subject matching with `*` (one token) and `>` (one or more).
@@ -168,6 +198,15 @@ impl Network {
     pub fn close_client(&mut self, client: ClientId) {
         self.clients.remove(&client);
         self.subs.retain(|_, s| s.client != client);
+    }
+
+    /// Closes every client of `owner` (a node that failed to start may have
+    /// opened some before its disk failed it).
+    pub fn close_clients_of(&mut self, owner: Owner) {
+        let ids: Vec<ClientId> = self.clients.iter().filter(|(_, c)| c.owner == owner).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.close_client(id);
+        }
     }
 
     /// Subscribes; `None` if the client is unknown.
@@ -321,7 +360,8 @@ impl Network {
             if let (Some(f), Some(t)) = (from, to) {
                 if self.stalled.contains(&(f, t)) {
                     let msg = Msg { subject: subject.to_string(), reply: reply.to_string(), data: data.to_vec() };
-                    self.held.push((f, t, InFlight { sid, from, msg }));
+                    self.pub_no += 1;
+                    self.held.push((f, t, InFlight { sid, from, msg, no: self.pub_no, dup: false }));
                     continue;
                 }
             }
@@ -330,6 +370,11 @@ impl Network {
             let in_order = self.cfg.in_order.iter().any(|p| subject.starts_with(p.as_str()) || reply.starts_with(p.as_str()));
             let (dup, reorder) = if in_order { (0.0, 0.0) } else { (self.cfg.dup, self.cfg.reorder) };
             let copies = if rng.chance(dup) { 2 } else { 1 };
+            self.pub_no += 1;
+            let no = self.pub_no;
+            if copies == 2 {
+                self.dup_seen.insert(no, false);
+            }
             for _ in 0..copies {
                 let delay = rng.range(lo, hi);
                 let mut at = now + delay.max(1);
@@ -344,7 +389,7 @@ impl Network {
                 }
                 self.seq += 1;
                 let msg = Msg { subject: subject.to_string(), reply: reply.to_string(), data: data.to_vec() };
-                self.queue.insert((at, self.seq), InFlight { sid, from, msg });
+                self.queue.insert((at, self.seq), InFlight { sid, from, msg, no, dup: copies == 2 });
             }
         }
     }
@@ -363,12 +408,50 @@ impl Network {
                 return None;
             }
             let Some(f) = self.queue.remove(&key) else { return None };
-            let Some((to, owner)) = self.server_of_sub(f.sid) else { continue };
-            if !self.connected(f.from, to) {
+            let reachable = self.server_of_sub(f.sid).filter(|(to, _)| self.connected(f.from, *to));
+            let Some((_, owner)) = reachable else {
+                // A lost copy leaves the other as the only delivery.
+                if f.dup {
+                    self.dup_seen.remove(&f.no);
+                }
                 continue;
-            }
+            };
             self.delivered += 1;
+            let kind = self.classify(&f);
+            if let (Owner::Node(slot), true) = (owner, kind != Delivery::Fresh) {
+                if is_append_entry(&f.msg.subject, &f.msg.reply) {
+                    *self.stale_append_entries.entry(slot).or_default() += 1;
+                }
+            }
             return Some((f.sid, owner, f.msg));
+        }
+    }
+
+    // Tells a second copy or a late message from a fresh delivery, and
+    // records the delivery on its link.
+    fn classify(&mut self, f: &InFlight) -> Delivery {
+        let link = (f.from, self.subs.get(&f.sid).map_or(0, |s| s.client));
+        let redelivered = f.dup
+            && match self.dup_seen.get(&f.no) {
+                Some(false) => {
+                    self.dup_seen.insert(f.no, true);
+                    false
+                }
+                Some(true) => {
+                    self.dup_seen.remove(&f.no);
+                    true
+                }
+                None => false,
+            };
+        let max = self.link_delivered.entry(link).or_default();
+        let late = f.no < *max;
+        *max = (*max).max(f.no);
+        if redelivered {
+            Delivery::Redelivered
+        } else if late {
+            Delivery::Late
+        } else {
+            Delivery::Fresh
         }
     }
 

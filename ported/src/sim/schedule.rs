@@ -11,13 +11,15 @@
 //! the faults the group is healed and must elect a leader and converge
 //! within bounded simulated time. A failing seed replays exactly.
 //!
-//! What the full model leaves out, because Go's raft does not survive it
-//! (each is reproduced by a test of its own and reported as an upstream
-//! finding): duplicated or reordered append entries (NATS routes deliver
-//! them once and in order), power loss under lazy sync (Go's default),
-//! read errors on the WAL, write or read errors on the term/vote file, and
-//! membership changes in memory-WAL groups.
-//! [`FaultModel`] turns each back on.
+//! The full model includes the faults Go's raft does not survive:
+//! duplicated and reordered messages (append entries and catch-up streams
+//! included), power loss under lazy sync (Go's default), read errors on the
+//! WAL, write and read errors on the term/vote and peer files, and
+//! membership changes in memory-WAL groups. A violation they cause is put
+//! down to a recorded upstream finding only when the run's trace shows that
+//! finding's mechanism (see the finding constants below and
+//! `tests/nrg/findings.rs`); any other violation fails the run.
+//! [`FaultModel`] turns each off.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,8 +67,60 @@ pub const WAL_READ_ERROR_RESET_LIVENESS: &str = "wal-read-error-reset/liveness";
 /// with a WAL read error on its server.
 pub const WAL_READ_ERROR_RESET: &str = "wal-read-error-reset";
 
+/// Upstream finding (`tests/nrg/findings.rs`): a duplicated or late append
+/// entry makes a follower drop entries it already acknowledged.
+/// processAppendEntry's `ae.pindex <= n.pindex` arm truncates the WAL to
+/// the entry's pindex when the terms there match (raft.go 4166-4172), or
+/// resets it when the entry at pindex cannot be loaded (4163); the leader
+/// has counted the dropped entries towards commit. Go relies on routes
+/// delivering each append entry once and in order. The checker attributes
+/// lost commits to it only when a node's log shrank, or its last entry
+/// changed term in place, or it acknowledged an index its log no longer
+/// holds (a store and a reset in one turn), in a turn in which a
+/// duplicated or late append entry was delivered to it
+/// (`Network::stale_append_entries`).
+pub const STALE_APPEND_ENTRY: &str = "stale-append-entry";
+
+/// Upstream finding (`tests/nrg/findings.rs`): a redelivered catch-up
+/// snapshot passes processAppendEntry's consistency check once the first
+/// copy is installed and goes to storeToWAL as a log entry (raft.go
+/// 4279-4292), where the leader's real next entry belongs. Attributed when
+/// a node's log holds a snapshot entry stored in a turn in which a
+/// duplicated or late append entry reached it.
+pub const REDELIVERED_SNAPSHOT: &str = "redelivered-catchup-snapshot";
+
+/// Upstream finding (`tests/nrg/findings.rs`): a failed term/vote write
+/// shuts the node down, but processVoteRequest has already granted the
+/// vote and sends it (raft.go 4968-4984: writeTermVote, then sendReply);
+/// restarted, the node has forgotten it and can vote again in that term
+/// (initRaftNode also ignores a failed read of the file). Attributed to a
+/// double vote by a node that restarted after a state-file error on its
+/// server, or to two leaders of a term when such a restart happened.
+pub const TERM_VOTE_FILE_ERROR: &str = "term-vote-file-error";
+
+/// Upstream finding (`tests/nrg/findings.rs`): a memory-WAL group keeps its
+/// term/vote and peer files on disk (createRaftGroup gives it a memory
+/// store for the WAL only, jetstream_cluster.go 2778); a write error on
+/// them shuts the node down (setWriteErrLocked, raft.go 4787-4811), and it
+/// comes back with an empty log, whose vote any candidate gets
+/// (processVoteRequest's up-to-date check, raft.go 4966-4967), so a few
+/// such restarts elect a leader without committed entries. The planned
+/// stops of the schedule wait until the others hold the whole log; this
+/// stop is unplanned. Attributed when a memory-WAL node restarted after a
+/// state-file error on its server.
+pub const MEMORY_WAL_RESTART: &str = "memory-wal-restart-after-disk-error";
+
+/// A liveness failure after healing in a run with [`MEMORY_WAL_RESTART`]'s mechanism.
+pub const MEMORY_WAL_RESTART_LIVENESS: &str = "memory-wal-restart-after-disk-error/liveness";
+/// A liveness failure after healing in a run with [`STALE_APPEND_ENTRY`]'s mechanism.
+pub const STALE_APPEND_ENTRY_LIVENESS: &str = "stale-append-entry/liveness";
+/// A liveness failure after healing in a run with [`REDELIVERED_SNAPSHOT`]'s mechanism.
+pub const REDELIVERED_SNAPSHOT_LIVENESS: &str = "redelivered-catchup-snapshot/liveness";
+/// A liveness failure after healing in a run with [`TERM_VOTE_FILE_ERROR`]'s mechanism.
+pub const TERM_VOTE_FILE_ERROR_LIVENESS: &str = "term-vote-file-error/liveness";
+
 /// What losing committed (acknowledged) entries looks like to the checker.
-pub const LOST_COMMITS: &[&str] = &["committed with term", "committed with different contents", "lacks committed index", "elsewhere", "lost commits", "would lose commits", "commit index went back"];
+pub const LOST_COMMITS: &[&str] = &["held by only", "committed with term", "committed with different contents", "lacks committed index", "elsewhere", "lost commits", "would lose commits", "commit index went back"];
 
 /// A violation the run ended with that a recorded upstream finding explains,
 /// because the run's trace shows that finding's mechanism.
@@ -86,13 +140,15 @@ pub const LEADER_AFTER_HEAL: Duration = Duration::from_secs(30);
 pub const CONVERGE_AFTER_HEAL: Duration = Duration::from_secs(60);
 
 /// Which faults a schedule may draw. [`FaultModel::default`] is the full
-/// model the invariant tests run with 0 violations; the other switches add
-/// the faults Go's raft is known not to survive.
+/// model the invariant tests run with 0 unexplained violations; the
+/// switches take faults out (or, for additions, put harsher ones in).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FaultModel {
     /// Play a composite fault shape in most five-node runs.
     pub shapes: bool,
-    /// Let duplication and reordering reach append entries too.
+    /// Let duplication and reordering reach append entries and catch-up
+    /// streams too (on by default: lost commits are attributed to
+    /// `STALE_APPEND_ENTRY` or `REDELIVERED_SNAPSHOT` by their mechanism).
     pub append_entry_faults: bool,
     /// Force this sync policy for file WALs (default: drawn per seed,
     /// sync_always or an interval; power loss under either, see below).
@@ -109,9 +165,11 @@ pub struct FaultModel {
     /// attributed to `WAL_READ_ERROR_RESET` when a node's log shrank in a
     /// turn with a read error on its server).
     pub wal_read_errors: bool,
-    /// Inject write and read errors into the term/vote and peer files.
+    /// Inject write and read errors into the term/vote and peer files (on
+    /// by default: attributed to `TERM_VOTE_FILE_ERROR` or
+    /// `MEMORY_WAL_RESTART` by their mechanism).
     pub state_file_errors: bool,
-    /// Change membership in memory-WAL groups too. A replica that restarts
+    /// Change membership in memory-WAL groups too (on by default). A replica that restarts
     /// empty with a stale peer state can then win an election with the
     /// vote of a brand-new replica (an empty log counts while a node is
     /// initializing) and erase committed entries.
@@ -142,14 +200,14 @@ impl Default for FaultModel {
     fn default() -> Self {
         FaultModel {
             shapes: true,
-            append_entry_faults: false,
+            append_entry_faults: true,
             sync: None,
             power_loss_under_lazy_sync: true,
             correlated_power_loss: 1,
             storage: None,
             wal_read_errors: true,
-            state_file_errors: false,
-            memory_membership_changes: false,
+            state_file_errors: true,
+            memory_membership_changes: true,
             unguarded_additions: false,
             additions_with_restarts: false,
         }
@@ -330,7 +388,7 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         let net = c.world.net.borrow();
         let disk = c.world.disk.borrow();
         format!(
-            "{} nodes, {storage:?} WAL, {sync:?}, drop {} dup {} reorder {}, disk errors w{} s{} r{}, torn {}",
+            "{} nodes, {storage:?} WAL, {sync:?}, drop {} dup {} reorder {}, disk errors w{} s{} r{}, state-file errors w{} r{}, torn {}",
             cfg.nodes,
             net.cfg.drop,
             net.cfg.dup,
@@ -338,6 +396,8 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
             disk.faults.wal_write_error,
             disk.faults.wal_sync_error,
             disk.faults.wal_read_error,
+            disk.faults.state_write_error,
+            disk.faults.state_read_error,
             disk.faults.torn_writes
         )
     };
@@ -817,39 +877,85 @@ impl Run {
         self.stats.disk_errors = self.c.world.disk.borrow().injected_errors;
         self.stats.write_errors_seen = inv.write_errors_seen;
         self.stats.skipped = inv.skipped.clone();
+        let sync = self.stats.sync;
         if let Some(v) = &inv.violation {
-            // Lost commits are the lazy-sync finding only if some node lost
-            // a committed entry it held to a power loss before its WAL
-            // synced; any other violation fails the run.
-            if LOST_COMMITS.iter().any(|k| v.contains(k)) {
-                if let Some((node, before, after)) = inv.read_error_truncations.first() {
-                    let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server");
-                    self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET, violation: format!("{v} ({})", self.setting), evidence });
-                    return Ok(self.stats.clone());
-                }
-                if let Some((node, first, before)) = inv.lazy_sync_losses.first() {
-                    let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}", self.stats.sync);
-                    self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS, violation: format!("{v} ({})", self.setting), evidence });
-                    return Ok(self.stats.clone());
-                }
+            // A violation is put down to a finding only if the run's trace
+            // shows that finding's mechanism; any other fails the run.
+            if let Some((finding, evidence)) = explain(&inv, v, sync) {
+                self.stats.explained = Some(Explained { finding, violation: format!("{v} ({})", self.setting), evidence });
+                return Ok(self.stats.clone());
             }
             return Err(format!("{v} ({})", self.setting));
         }
         // A group that lost committed entries (its membership changes among
-        // them) to the lazy-sync finding may also not recover; only then is
-        // a liveness failure put down to it.
-        if let (Err(e), Some((node, first, before))) = (&outcome, inv.lazy_sync_losses.first()) {
-            let evidence = format!("{node} lost committed index {first} (held up to {before}) to a power loss under {:?}; the group did not recover", self.stats.sync);
-            self.stats.explained = Some(Explained { finding: LAZY_SYNC_POWER_LOSS_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
-            return Ok(self.stats.clone());
-        }
-        if let (Err(e), Some((node, before, after))) = (&outcome, inv.read_error_truncations.first()) {
-            let evidence = format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server; the group did not recover");
-            self.stats.explained = Some(Explained { finding: WAL_READ_ERROR_RESET_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
-            return Ok(self.stats.clone());
+        // them) to a finding's mechanism may also not recover; only then is
+        // a liveness failure put down to that finding.
+        if let Err(e) = &outcome {
+            if let Some((finding, evidence)) = explain_liveness(&inv, sync) {
+                self.stats.explained = Some(Explained { finding, violation: format!("{e} ({})", self.setting), evidence: format!("{evidence}; the group did not recover") });
+                return Ok(self.stats.clone());
+            }
         }
         outcome.map(|_| self.stats.clone()).map_err(|e| format!("{e} ({})", self.setting))
     }
+}
+
+// The finding whose mechanism the trace shows for violation `v`, and that
+// mechanism.
+fn explain(inv: &Invariants, v: &str, sync: Option<SyncPolicy>) -> Option<(&'static str, String)> {
+    if LOST_COMMITS.iter().any(|k| v.contains(k)) {
+        return lost_commits_mechanism(inv, sync, v.contains("held by only"));
+    }
+    // A second vote in a term by a node restarted after a term/vote file
+    // error, or the second leader such a vote elected.
+    let double_vote = v.contains(" voted for ") && inv.state_file_error_restarts.iter().any(|n| v.contains(&format!("{n} voted for ")));
+    if double_vote || (v.contains("two leaders in term") && !inv.state_file_error_restarts.is_empty()) {
+        let evidence = format!("{} restarted after a term/vote file error on its server", inv.state_file_error_restarts.join(", "));
+        return Some((TERM_VOTE_FILE_ERROR, evidence));
+    }
+    None
+}
+
+// Lost commits: which finding's mechanism the trace shows, if any.
+fn lost_commits_mechanism(inv: &Invariants, sync: Option<SyncPolicy>, short_commit: bool) -> Option<(&'static str, String)> {
+    if let Some((node, before, after)) = inv.read_error_truncations.first() {
+        return Some((WAL_READ_ERROR_RESET, format!("{node}'s log went from {before} to {after} in a turn with a WAL read error on its server")));
+    }
+    if let Some((node, first, before)) = inv.lazy_sync_losses.first() {
+        return Some((LAZY_SYNC_POWER_LOSS, format!("{node} lost committed index {first} (held up to {before}) to a power loss under {sync:?}")));
+    }
+    // A commit short of holders: a follower lost what it acknowledged.
+    if let Some((node, before, after)) = inv.lazy_sync_shrinks.first().filter(|_| short_commit) {
+        return Some((LAZY_SYNC_POWER_LOSS, format!("{node}'s log went from {before} to {after} in a power loss under {sync:?}, after it acknowledged entries")));
+    }
+    if let Some((node, before, after)) = inv.stale_append_rewrites.first() {
+        return Some((STALE_APPEND_ENTRY, format!("{node}'s log went from {before} to {after} in a turn in which a duplicated or late append entry reached it")));
+    }
+    if let Some((node, index)) = inv.snapshot_entries_stored.first() {
+        return Some((REDELIVERED_SNAPSHOT, format!("{node} stored a catch-up snapshot as log entry {index} after a duplicated or late append entry or catch-up request was delivered")));
+    }
+    if let Some(node) = inv.memory_restarts_after_disk_error.first() {
+        return Some((MEMORY_WAL_RESTART, format!("{node}, a memory-WAL node, restarted empty after a disk error on its server's state files stopped it")));
+    }
+    None
+}
+
+// A liveness failure after healing: the finding whose mechanism cost the
+// group committed entries or a consistent vote, if any.
+fn explain_liveness(inv: &Invariants, sync: Option<SyncPolicy>) -> Option<(&'static str, String)> {
+    let (finding, evidence) = lost_commits_mechanism(inv, sync, false).or_else(|| {
+        let n = inv.state_file_error_restarts.first()?;
+        Some((TERM_VOTE_FILE_ERROR, format!("{n} restarted after a term/vote file error on its server")))
+    })?;
+    let liveness = match finding {
+        WAL_READ_ERROR_RESET => WAL_READ_ERROR_RESET_LIVENESS,
+        LAZY_SYNC_POWER_LOSS => LAZY_SYNC_POWER_LOSS_LIVENESS,
+        STALE_APPEND_ENTRY => STALE_APPEND_ENTRY_LIVENESS,
+        REDELIVERED_SNAPSHOT => REDELIVERED_SNAPSHOT_LIVENESS,
+        MEMORY_WAL_RESTART => MEMORY_WAL_RESTART_LIVENESS,
+        _ => TERM_VOTE_FILE_ERROR_LIVENESS,
+    };
+    Some((liveness, evidence))
 }
 
 /// Restarts every member that is down (a server that lost power in the
@@ -874,5 +980,8 @@ pub(crate) fn note_restart(c: &mut Cluster, slot: usize, inv: &Rc<RefCell<Invari
     if let Some(before) = c.lazy_sync_power_loss.remove(&slot) {
         inv.restarted_after_lazy_sync_power_loss(c.nodes[slot].raft.id(), before, c.nodes[slot].raft.last_log().0);
     }
+    let server = &c.servers[c.nodes[slot].server].name;
+    let errors = c.world.disk.borrow().state_file_errors.get(server).copied().unwrap_or(0);
+    inv.node_started(slot, c.nodes[slot].raft.id(), errors, c.nodes[slot].storage == StorageType::Memory);
     inv.node_restarted(slot);
 }

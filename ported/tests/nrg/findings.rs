@@ -1,9 +1,10 @@
 //! Upstream findings: behaviours of raft.go at 8188ea93a under faults it
 //! does not survive, each reproduced here and recorded in
 //! `ported/README.md` with the Go lines. The port keeps them (it is a
-//! port), and the full fault model of the simulation tests leaves the
-//! faults out; `FaultModel` switches them back on for these tests, which
-//! search the schedule's seeds for the first one that shows the finding.
+//! port). The full fault model of the simulation tests keeps the faults
+//! on and puts each violation down to one of these findings only when the
+//! run's trace shows its mechanism; the searches here look through the
+//! schedule's seeds for the first one that shows a finding.
 //! The deterministic ones drive a single node by hand.
 //!
 //! The published one (Jepsen, NATS 2.12.1): with Go's default lazy sync,
@@ -74,7 +75,8 @@ fn lazy_sync_and_majority_power_loss_lose_acknowledged_writes() {
     assert!(LOST_COMMITS.iter().any(|k| x.violation.contains(k)), "seed {seed}: {}", x.violation);
 }
 
-/// The same schedules with `sync_always: true` lose nothing.
+/// The same schedules with `sync_always: true` lose nothing (the other
+/// findings' faults off, so nothing else can explain a loss).
 #[test]
 fn sync_always_survives_majority_power_loss() {
     let faults = FaultModel {
@@ -82,6 +84,8 @@ fn sync_always_survives_majority_power_loss() {
         storage: Some(StorageType::File),
         correlated_power_loss: 20,
         wal_read_errors: false,
+        append_entry_faults: false,
+        state_file_errors: false,
         ..FaultModel::default()
     };
     for seed in 0..search_limit() {
@@ -278,4 +282,42 @@ fn a_failed_term_vote_write_lets_a_node_vote_twice() {
     let again = decode_vote_response(&again.data).expect("decodes");
     assert!(again.granted && again.term == 2, "a second vote in term 2, for another candidate");
     assert_eq!(c.node(n).vote(), NATS2);
+}
+
+/// A memory-WAL node keeps only its term/vote and peer files on disk
+/// (createRaftGroup gives the WAL a memory store, jetstream_cluster.go
+/// 2778). A write error on those files shuts it down (setWriteErrLocked,
+/// raft.go 4787-4811) however far it has replicated; it comes back with an
+/// empty log and grants its vote to a candidate that holds nothing
+/// (processVoteRequest's up-to-date check, raft.go 4966-4967). The
+/// simulation attributes lost commits to this (`MEMORY_WAL_RESTART`) when
+/// a memory-WAL node restarted after a state-file error on its server.
+#[test]
+fn a_state_file_error_restarts_a_memory_node_empty() {
+    const STORE: &str = "/S-1/mem-store";
+    let mut c = crate::helpers::cluster("a_state_file_error_restarts_a_memory_node_empty", "R3S", 3);
+    let me = c.servers[0].id.clone();
+    crate::part2_support::bootstrap(&c, STORE, &[me, NATS1.to_string(), NATS2.to_string()], true);
+    let n = crate::part2_support::init_file_node(&mut c, None, STORE, Box::new(ported::raft::MemWal::new()));
+    let aesub = ix(&mut c, n).aesub();
+    let entries = vec![Entry::new(EntryType::Normal, b"x".to_vec())];
+    c.node(n).process_append_entry(encode(ae(NATS0, 1, 0, 0, 0, entries.clone())), aesub);
+    c.node(n).process_append_entry(encode(ae(NATS0, 1, 0, 1, 1, entries)), aesub);
+    assert_eq!(ix(&mut c, n).pindex(), 2, "two entries stored and acknowledged");
+    let inbox = c.new_inbox();
+    let replies = c.subscribe(&inbox);
+
+    // A candidate as up to date as we are: granting means writing term/vote.
+    c.world.disk.borrow_mut().faults.state_write_error = 1.0;
+    c.node(n).process_vote_request(&VoteRequest { term: 2, last_term: 1, last_index: 2, candidate: NATS1.into(), reply: inbox.clone() });
+    assert_eq!(c.node(n).state(), RaftState::Closed, "the failed write shut the node down");
+    let _ = c.next_msg(replies, Duration::from_millis(10));
+
+    c.world.disk.borrow_mut().faults.state_write_error = 0.0;
+    let n = crate::part2_support::init_file_node(&mut c, Some(n), STORE, Box::new(ported::raft::MemWal::new()));
+    assert_eq!(c.node(n).last_log(), (0, 0), "restarted with an empty log");
+    c.node(n).process_vote_request(&VoteRequest { term: 3, last_term: 0, last_index: 0, candidate: NATS2.into(), reply: inbox.clone() });
+    let vote = c.next_msg(replies, Duration::from_millis(10)).expect("an answer");
+    let vote = decode_vote_response(&vote.data).expect("decodes");
+    assert!(vote.granted && vote.term == 3, "a candidate with an empty log gets the vote");
 }
