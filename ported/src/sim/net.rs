@@ -501,6 +501,29 @@ mod tests {
     }
 
     #[test]
+    fn second_copies_and_late_append_entries_are_counted_per_node() {
+        let mut net = Network::default();
+        let mut rng = SimRng::new(3);
+        let c = net.create_client(Some(1), Owner::Node(4));
+        net.subscribe(c, "$NRG.AE.G").expect("client exists");
+        net.subscribe(c, "other").expect("client exists");
+        net.cfg.dup = 1.0;
+        net.publish(Some(0), "$NRG.AE.G", "", &[1], 0, &mut rng);
+        net.publish(Some(0), "other", "", &[2], 0, &mut rng);
+        while net.pop_due(u64::MAX).is_some() {}
+        assert_eq!(net.stale_append_entries.get(&4), Some(&1), "one second copy of an append entry; other subjects not counted");
+        // A message that escapes FIFO order makes the one it overtook late.
+        net.cfg.dup = 0.0;
+        net.cfg.reorder = 1.0;
+        net.cfg.max_delay = net.cfg.min_delay + 1;
+        net.publish(Some(0), "$NRG.AE.G", "", &[3], 10, &mut rng);
+        net.publish(Some(0), "$NRG.AE.G", "", &[4], 0, &mut rng);
+        let order: Vec<u8> = std::iter::from_fn(|| net.pop_due(u64::MAX)).map(|(_, _, m)| m.data[0]).collect();
+        assert_eq!(order, vec![4, 3]);
+        assert_eq!(net.stale_append_entries.get(&4), Some(&2), "the overtaken message arrived late");
+    }
+
+    #[test]
     fn stalled_link_holds_in_order_until_released() {
         let mut net = Network::default();
         let mut rng = SimRng::new(7);
