@@ -18,7 +18,9 @@
 //!   `msg_compressed_6k` is compressed by 2.9.10 and left plain by the
 //!   port (asserted); `msg_compressed_10k` is compressed by both. The S2
 //!   block is the port's encoder's, not Go's (see `crate::s2`), so
-//!   compressed rows compare the decompressed bodies, byte for byte.
+//!   compressed rows compare the decompressed bodies, byte for byte, and
+//!   2.9.10's decoder has read the port's entries
+//!   ([`rust_encoded_stream_msgs_were_accepted_by_go`]).
 //! - Batches (ops 16 and 17), `deleteRange` (op 15), the binary stream
 //!   snapshot and the AVL sequence set do not exist in 2.9.10. The
 //!   sequence set vectors come from 8188ea93a's own avl package; the
@@ -313,4 +315,31 @@ fn memstore_encoded_stream_state_matches_go_layout() {
         assert_eq!(ms.remove_msg(seq), Ok(true), "remove {seq}");
     }
     assert_eq!(ms.encoded_stream_state(0), row("state_mem_few"), "the dmap as one seqset");
+}
+
+/// The other direction for stream messages, whose bytes are not Go's (the
+/// flags byte; the port's own S2 blocks): the port's encodings are
+/// committed in `go_vectors/rust_stream_msgs.tsv` and were decoded by
+/// 2.9.10's `decodeStreamMsg` (`gen_stream_vectors/gen.sh verify`), which
+/// recorded their SHA-256 in `rust_verified_by_go.tsv`. This checks today's
+/// encoder still writes exactly what Go accepted. After an intentional
+/// change: `PORTED_BLESS=1` this test, then `gen.sh verify`.
+#[test]
+fn rust_encoded_stream_msgs_were_accepted_by_go() {
+    use sha2::{Digest, Sha256};
+    let names: Vec<String> = rows().into_iter().filter(|r| r.kind == "stream_msg").map(|r| r.name).collect();
+    assert_eq!(names.len(), 6, "{names:?}");
+    let ours: Vec<(String, String)> = names.iter().map(|n| (n.clone(), encode_stream_msg(&stream_msg(n)).iter().map(|b| format!("{b:02x}")).collect())).collect();
+    let tsv: String = ours.iter().map(|(n, h)| format!("{n}\t{h}\n")).collect();
+    let path = super::common::fixture("go_vectors/rust_stream_msgs.tsv");
+    if std::env::var_os("PORTED_BLESS").is_some() {
+        std::fs::write(&path, &tsv).expect("write blessed encodings");
+        return;
+    }
+    assert_eq!(fixture_text("go_vectors/rust_stream_msgs.tsv"), tsv, "the committed encodings are today's");
+    let verified = fixture_text("go_vectors/rust_verified_by_go.tsv");
+    for (n, h) in &ours {
+        let sum: String = Sha256::digest(unhex(h)).iter().map(|b| format!("{b:02x}")).collect();
+        assert!(verified.lines().any(|l| l == format!("{n}\t{sum}\tok")), "{n}: not verified by Go (run gen.sh verify)");
+    }
 }

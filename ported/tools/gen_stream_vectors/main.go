@@ -16,13 +16,23 @@
 //     and are a second implementation's bytes, not the server's.
 //
 // Output, on stdout: `name<TAB>kind<TAB>hex` lines, sorted by name.
+//
+// `main.go verify RUST_TSV`: the other direction. RUST_TSV holds the
+// port's encodings of the same stream messages (`name<TAB>hex`, written by
+// tests/jsc/go_vectors.rs under PORTED_BLESS=1); each is decoded with
+// 2.9.10's decodeStreamMsg (after s2.Decode for op 14) and compared with
+// the message the name stands for; prints `name<TAB>sha256<TAB>ok` lines
+// and exits 1 on any mismatch.
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"sort"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats-server/v2/server/avl"
@@ -87,7 +97,41 @@ func runLength(first, num uint64) []byte {
 	return binary.AppendUvarint(b, num)
 }
 
+func verify(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bad := false
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 2 {
+			fmt.Fprintf(os.Stderr, "bad line %q\n", l)
+			os.Exit(1)
+		}
+		b, err := hex.DecodeString(f[1])
+		if err == nil {
+			err = server.PorttrackVerifyStreamMsg(f[0], b)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			bad = true
+			continue
+		}
+		sum := sha256.Sum256(b)
+		fmt.Printf("%s\t%s\tok\n", f[0], hex.EncodeToString(sum[:]))
+	}
+	if bad {
+		os.Exit(1)
+	}
+}
+
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "verify" {
+		verify(os.Args[2])
+		return
+	}
 	var rows []row
 	for _, v := range server.PorttrackVectors() {
 		rows = append(rows, row{v.Name, v.Kind, v.Bytes})
