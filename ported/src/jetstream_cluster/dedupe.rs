@@ -18,7 +18,7 @@
 //! caller passes, which is what the timer's purge leaves visible (entries
 //! at least `window` old are gone), without the timer's lateness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::store::memstore::header_value;
 use crate::store::{MemStore, StreamState, StreamStore};
@@ -46,6 +46,8 @@ pub fn get_msg_id(hdr: &[u8]) -> Option<String> {
 pub struct Dedupe {
     window: i64,
     ids: BTreeMap<String, DedupeEntry>,
+    /// Upstream's `ddarr`: every store in order (id and the time stored).
+    arr: VecDeque<(String, i64)>,
 }
 
 impl Default for Dedupe {
@@ -57,7 +59,7 @@ impl Default for Dedupe {
 impl Dedupe {
     /// An empty map for a window of `window` nanoseconds (0 or less: disabled).
     pub fn new(window: i64) -> Self {
-        Dedupe { window, ids: BTreeMap::new() }
+        Dedupe { window, ids: BTreeMap::new(), arr: VecDeque::new() }
     }
 
     /// The window, nanoseconds.
@@ -78,12 +80,37 @@ impl Dedupe {
 
     /// Port of (*stream).storeMsgIdLocked: remembers `id` at `seq` and
     /// `ts` (replacing an earlier entry, as the leader's update of a staged
-    /// entry does). A window of 0 or less disables dedupe.
+    /// entry does). A window of 0 or less disables dedupe. Entries `window`
+    /// older than `ts` are dropped first, as upstream's purge timer would
+    /// have by then.
     pub fn store_msg_id(&mut self, id: String, seq: u64, ts: i64) {
         if self.window <= 0 {
             return;
         }
-        self.ids.insert(id, DedupeEntry { seq, ts });
+        while let Some((old, t)) = self.arr.front() {
+            if ts.saturating_sub(*t) < self.window {
+                break;
+            }
+            if self.ids.get(old).is_some_and(|e| e.ts == *t) {
+                self.ids.remove(old);
+            }
+            self.arr.pop_front();
+        }
+        self.ids.insert(id.clone(), DedupeEntry { seq, ts });
+        self.arr.push_back((id, ts));
+    }
+
+    /// The in-flight part of (*jetStream).processStreamLeaderChange: ids
+    /// staged by a proposal (sequence 0) at the end of the order are
+    /// forgotten, so that a new leader does not report them in process.
+    pub fn clear_inflight(&mut self) {
+        while let Some((id, _)) = self.arr.back() {
+            if self.ids.get(id).is_none_or(|e| e.seq != 0) {
+                break;
+            }
+            self.ids.remove(id);
+            self.arr.pop_back();
+        }
     }
 
     /// Port of (*stream).rebuildDedupe: the ids of `store`'s messages

@@ -60,3 +60,29 @@ fn rebuild_takes_the_ids_of_messages_inside_the_window() {
     empty.rebuild(&MemStore::new(&cfg, Rc::new(|| 0)).expect("store"), 400);
     assert!(empty.is_empty());
 }
+
+#[test]
+fn old_entries_go_when_newer_ones_are_stored() {
+    let mut dd = Dedupe::new(100);
+    dd.store_msg_id("a".into(), 1, 0);
+    dd.store_msg_id("b".into(), 2, 50);
+    dd.store_msg_id("c".into(), 3, 100);
+    assert_eq!(dd.len(), 2, "a is 100 old when c is stored");
+    assert_eq!(dd.check_msg_id("b", 100).map(|e| e.seq), Some(2));
+}
+
+#[test]
+fn a_leader_change_forgets_only_the_trailing_in_flight_ids() {
+    let mut dd = Dedupe::new(1_000);
+    dd.store_msg_id("stored".into(), 1, 1);
+    dd.store_msg_id("early".into(), 0, 2);
+    dd.store_msg_id("applied".into(), 2, 3);
+    dd.store_msg_id("x".into(), 0, 4);
+    dd.store_msg_id("y".into(), 0, 5);
+    dd.clear_inflight();
+    assert_eq!(dd.check_msg_id("x", 5), None);
+    assert_eq!(dd.check_msg_id("y", 5), None);
+    assert_eq!(dd.check_msg_id("applied", 5).map(|e| e.seq), Some(2));
+    assert_eq!(dd.check_msg_id("early", 5).map(|e| e.seq), Some(0), "behind an applied one: kept, as upstream's walk stops there");
+    assert_eq!(dd.len(), 3);
+}

@@ -379,11 +379,12 @@ impl JetStreamStreams {
         }
     }
 
-    /// Port of (*jetStream).processStreamLeaderChange (dedupe, inflight
-    /// and counter maps are not ported; the create response needs the
-    /// request side).
+    /// Port of (*jetStream).processStreamLeaderChange (inflight and
+    /// counter maps are not ported; the create response needs the request
+    /// side).
     pub fn process_stream_leader_change(&self, js: &JetStreamCtx, h: &Rc<HostedStream>, is_leader: bool) {
         let s = js.server();
+        h.cs.borrow_mut().dedupe.clear_inflight();
         if is_leader {
             s.log(LogLevel::Debug, &format!("JetStream cluster new stream leader for '{} > {}'", h.account, h.name));
             s.send_stream_leader_elect_advisory(Some(&h.mset), &h.account, &h.name);
@@ -473,7 +474,8 @@ impl JetStreamStreams {
             h.clseq.set(lseq + clfs);
         }
         // Dedupe before proposing (8188ea93a; replicas do not drop on apply).
-        let staged = match h.cs.borrow().check_msg_id_pre_proposal(hdr, s.unix_nanos()) {
+        let check = h.cs.borrow().check_msg_id_pre_proposal(hdr, s.unix_nanos());
+        let staged = match check {
             MsgIdCheck::Propose(id) => id,
             MsgIdCheck::Duplicate(dseq) => {
                 if !reply.is_empty() {
