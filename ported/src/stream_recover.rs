@@ -25,9 +25,11 @@
 //! - Message-id dedupe (`processJetStreamMsg`'s `checkMsgId`,
 //!   `rebuildDedupe`, `storeMsgIdLocked` of `server/stream.go`): 2.9.10
 //!   replicates a resent `Nats-Msg-Id` and every replica drops it on apply,
-//!   counting it as a failed proposal (CLFS); the apply path of the port
-//!   does not carry the dedupe map, so the replay here keeps it
-//!   ([`Dedupe`]), seeded from the store's messages. Deliberate difference:
+//!   counting it as a failed proposal (CLFS). The port's apply path follows
+//!   8188ea93a, whose replicas only record ids (the leader dedupes before
+//!   proposing), so the replay here adds 2.9.10's drop on top of the
+//!   replica's own map ([`StreamReplica::dedupe`]), seeded from the store's
+//!   messages. Deliberate difference:
 //!   the window is measured against the entry's own timestamp instead of
 //!   the wall clock of a purge timer, so a replay long after the fact
 //!   drops what the server dropped then. Inside 8188ea93a's atomic batches
@@ -53,7 +55,6 @@ use crate::jetstream_cluster::ops::EntryOp;
 use crate::jetstream_cluster::stream_ops::decode_msg_op;
 use crate::raft::wire::EntryType;
 use crate::raft::CommittedEntry;
-use crate::store::memstore::header_value;
 use crate::raft_log::{recover_raft_dir, RaftDirFiles, RaftLogError, RaftRecovery};
 use crate::store::{DiscardPolicy, MemStore, StorageType, StoreConfig, StoreError, StreamState, StreamStore};
 
@@ -146,10 +147,7 @@ pub fn store_config_from_json(cfg: &Value) -> Result<StoreConfig, StreamRecoverE
     })
 }
 
-/// Go: `JSMsgId`.
-pub const JS_MSG_ID: &str = "Nats-Msg-Id";
-/// Go: `StreamDefaultDuplicates` (2 minutes), used when a config has none.
-pub const STREAM_DEFAULT_DUPLICATES: i64 = 120_000_000_000;
+pub use crate::jetstream_cluster::dedupe::{Dedupe, JS_MSG_ID, STREAM_DEFAULT_DUPLICATES};
 
 /// A stream's configuration as recovery needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,64 +169,6 @@ pub fn stream_spec_from_json(cfg: &Value) -> Result<StreamSpec, StreamRecoverErr
     Ok(StreamSpec { store, duplicates: if dw == 0 { STREAM_DEFAULT_DUPLICATES } else { dw } })
 }
 
-/// The message ids seen within the dedupe window, with the time each was
-/// stored (upstream's `ddmap`).
-#[derive(Debug, Clone, Default)]
-pub struct Dedupe {
-    window: i64,
-    ids: BTreeMap<String, i64>,
-}
-
-impl Dedupe {
-    /// An empty map for a window of `window` nanoseconds.
-    pub fn new(window: i64) -> Self {
-        Dedupe { window, ids: BTreeMap::new() }
-    }
-
-    fn msg_id(hdr: &[u8]) -> Option<String> {
-        header_value(hdr, JS_MSG_ID).filter(|v| !v.is_empty()).map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// Port of (*stream).checkMsgId, with time: whether a message with
-    /// headers `hdr` at `ts` repeats an id stored within the window.
-    pub fn is_duplicate(&self, hdr: &[u8], ts: i64) -> bool {
-        Self::msg_id(hdr).and_then(|id| self.ids.get(&id).copied()).is_some_and(|seen| ts.saturating_sub(seen) < self.window)
-    }
-
-    /// Port of (*stream).storeMsgIdLocked: remembers the id of a stored message.
-    pub fn store(&mut self, hdr: &[u8], ts: i64) {
-        if let Some(id) = Self::msg_id(hdr) {
-            self.ids.insert(id, ts);
-        }
-    }
-
-    /// Port of (*stream).rebuildDedupe: the ids of the store's messages
-    /// within the window before its last message.
-    pub fn rebuild(&mut self, store: &MemStore) {
-        let mut st = StreamState::default();
-        store.fast_state(&mut st);
-        if st.msgs == 0 {
-            return;
-        }
-        for seq in st.first_seq..=st.last_seq {
-            if let Ok(m) = store.load_msg(seq) {
-                if st.last_time.saturating_sub(m.ts) < self.window {
-                    self.store(&m.hdr, m.ts);
-                }
-            }
-        }
-    }
-
-    /// How many ids are remembered.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no id is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
 
 /// What the stream store held before the raft group replayed.
 #[derive(Debug, Clone)]
@@ -367,9 +307,12 @@ pub fn recover_stream(
         Some(files) => Some(load_stream_store(&config.name, files, &mut store, &now)?),
         None => None,
     };
-    let mut dedupe = Dedupe::new(spec.duplicates);
-    dedupe.rebuild(&store);
     let mut replica = StreamReplica::new(account, &config.name, store);
+    replica.dedupe = Dedupe::new(spec.duplicates);
+    let mut st = StreamState::default();
+    replica.store.fast_state(&mut st);
+    // The replay's clock is the entries' own time: "now" is the last message.
+    replica.dedupe.rebuild(&replica.store, st.last_time);
     let mut applied = 0;
     let mut duplicates = 0;
     let mut catchup = None;
@@ -378,7 +321,7 @@ pub fn recover_stream(
             let r = recover_raft_dir(group, files)?;
             let (js, _srv) = JetStreamCtx::offline("");
             for ce in &r.committed {
-                match apply_with_dedupe(&js, &mut replica, &mut dedupe, &now, ce, &mut duplicates) {
+                match apply_with_dedupe(&js, &mut replica, &now, ce, &mut duplicates) {
                     Ok(()) => applied += 1,
                     // The store is behind the snapshot: a server asks a peer
                     // for the rest; the entries after it still apply on top
@@ -409,7 +352,6 @@ fn is_msg_op(op: u8) -> bool {
 fn apply_with_dedupe(
     js: &JetStreamCtx,
     mset: &mut StreamReplica,
-    dd: &mut Dedupe,
     now: &Cell<i64>,
     ce: &CommittedEntry,
     duplicates: &mut u64,
@@ -428,19 +370,14 @@ fn apply_with_dedupe(
         if let Some(m) = &msg {
             now.set(now.get().max(m.ts));
             let (_, clfs) = mset.last_seq_and_clfs();
-            if m.lseq > 0 && m.lseq == mset.lseq + clfs && dd.is_duplicate(&m.hdr, m.ts) {
+            if m.lseq > 0 && m.lseq == mset.lseq + clfs && mset.dedupe.is_duplicate(&m.hdr, m.ts) {
                 mset.clfs += 1;
                 *duplicates += 1;
                 continue;
             }
         }
-        let before = mset.lseq;
+        // The apply path records the id of what it stores.
         js.apply_stream_entries(mset, &CommittedEntry { index: ce.index, entries: vec![e.clone()] }, true)?;
-        if let Some(m) = &msg {
-            if mset.lseq > before {
-                dd.store(&m.hdr, m.ts);
-            }
-        }
     }
     Ok(())
 }

@@ -20,3 +20,5 @@ mod meta_recover_cli;
 mod meta_wal_roundtrip;
 #[path = "jsc/stream_recover.rs"]
 mod stream_recover;
+#[path = "jsc/go_vectors.rs"]
+mod go_vectors;

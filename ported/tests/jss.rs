@@ -8,6 +8,8 @@
 mod helpers;
 #[path = "jss/jetstream_cluster_1.rs"]
 mod jetstream_cluster_1;
+#[path = "jss/jetstream_cluster_2.rs"]
+mod jetstream_cluster_2;
 #[path = "jss/jetstream_cluster_3.rs"]
 mod jetstream_cluster_3;
 #[path = "jss/norace_1.rs"]

@@ -57,6 +57,11 @@ impl ApiError {
         Self::new(500, 10041, err.to_string())
     }
 
+    /// Go: `NewJSStreamDuplicateMessageConflictError` (10158).
+    pub fn duplicate_message_conflict() -> Self {
+        Self::new(409, 10158, "duplicate message id is in process")
+    }
+
     /// Go: `NewJSRaftGeneralError` (10041) for an error that is not a raft one.
     pub fn general(err: &str) -> Self {
         Self::new(500, 10041, err)

@@ -12,6 +12,7 @@ pub mod assignments;
 pub mod checkpoint;
 pub mod cluster;
 pub mod config;
+pub mod dedupe;
 pub mod errors;
 pub mod handlers;
 pub mod js;

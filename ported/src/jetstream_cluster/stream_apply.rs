@@ -9,18 +9,22 @@
 //! - A malformed entry is an error ([`ApplyError::Corrupt`]) instead of a
 //!   panic; the caller (the stream monitor) treats it as upstream treats
 //!   the panic's effect, by stopping the stream.
+//! - The message-id dedupe map ([`StreamReplica::dedupe`]) is kept as
+//!   8188ea93a keeps it on this path: every applied message with an id is
+//!   recorded, none is dropped (see [`super::dedupe`]); its window is
+//!   measured at the message's own timestamp, as no purge timer runs here.
 //! - API replies the leader sends after a delete or purge are collected in
 //!   [`StreamReplica::replies`] for the host to publish; whether we lead
 //!   is the node's view ([`StreamReplica::leader`]), which upstream asks
 //!   the meta layer's assignment for in the purge case.
 //! - Not ported on this path: consumers (purge does not reset them),
 //!   interest-retention pre-acks, flow-control replies, subject
-//!   transforms, counters, message traces and the message-id dedupe map;
-//!   the catch-up that a snapshot ahead of us starts (`processSnapshot`'s
+//!   transforms, counters and message traces; the catch-up that a snapshot ahead of us starts (`processSnapshot`'s
 //!   second half, batch 35) reports [`ApplyError::CatchupRequired`].
 
 use serde::Serialize;
 
+use super::dedupe::{get_msg_id, Dedupe};
 use super::errors::ApiError;
 use super::js::JetStreamCtx;
 use super::ops::EntryOp;
@@ -126,6 +130,17 @@ fn api_error(code: i64, err_code: u16, description: String) -> ApiError {
     ApiError { code, err_code, description }
 }
 
+/// What the leader's message-id check decides before a proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MsgIdCheck {
+    /// Propose; the id to stage once proposed, if the message has one.
+    Propose(Option<String>),
+    /// Already stored at this sequence: acknowledge as a duplicate.
+    Duplicate(u64),
+    /// Proposed but not applied yet (Go: `NewJSStreamDuplicateMessageConflictError`).
+    InProcess,
+}
+
 /// One replica of a clustered stream, as the apply path sees it.
 #[derive(Debug)]
 pub struct StreamReplica {
@@ -152,6 +167,9 @@ pub struct StreamReplica {
     pub stopped: bool,
     /// Set when a bad snapshot reset the stream's clustered state.
     pub reset: Option<String>,
+    /// Upstream's `ddmap`: the ids of messages stored within the
+    /// duplicate window (2 minutes unless the config says otherwise).
+    pub dedupe: Dedupe,
 }
 
 impl StreamReplica {
@@ -175,7 +193,26 @@ impl StreamReplica {
             replies: Vec::new(),
             stopped: false,
             reset: None,
+            dedupe: Dedupe::default(),
         }
+    }
+
+    /// The message-id check of checkMsgHeadersPreClusteredProposal (its
+    /// other header checks are not ported): what the leader does with a
+    /// message whose headers are `hdr` before proposing it at `now`.
+    pub fn check_msg_id_pre_proposal(&self, hdr: &[u8], now: i64) -> MsgIdCheck {
+        let Some(id) = get_msg_id(hdr) else { return MsgIdCheck::Propose(None) };
+        match self.dedupe.check_msg_id(&id, now) {
+            Some(dde) if dde.seq > 0 => MsgIdCheck::Duplicate(dde.seq),
+            Some(_) => MsgIdCheck::InProcess,
+            None => MsgIdCheck::Propose(Some(id)),
+        }
+    }
+
+    /// The message-id part of (*batchStagedDiff).commit: once proposed, an
+    /// id is remembered with sequence 0 until the message is applied.
+    pub fn stage_msg_id(&mut self, id: String, now: i64) {
+        self.dedupe.store_msg_id(id, 0, now);
     }
 
     /// Port of (*stream).lastSeqAndCLFS
@@ -231,6 +268,11 @@ impl StreamReplica {
         match self.store.store_raw_msg(subject, hdr, msg, seq, ts, false) {
             Ok(()) => {
                 self.lseq = seq;
+                // Leader or not, remember the id so that whoever leads next
+                // dedupes (a staged entry of ours gets its sequence).
+                if let Some(id) = get_msg_id(hdr) {
+                    self.dedupe.store_msg_id(id, seq, ts);
+                }
                 Ok(())
             }
             Err(e @ (StoreError::MaxMsgs | StoreError::MaxBytes | StoreError::MaxMsgsPerSubject | StoreError::Closed)) => {

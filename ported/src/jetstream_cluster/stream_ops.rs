@@ -8,7 +8,9 @@
 //! header and payload exceed 8 KiB and compression makes it smaller; in a
 //! batch: `[16|17][blen u16][batch id][batch seq uvarint]` before the
 //! message op byte. Delete, purge and delete range are the op byte and the
-//! JSON that Go's `json.Encoder` writes (a trailing newline).
+//! JSON that Go's `json.Encoder` writes (a trailing newline), with Go's
+//! HTML-safe string escaping ([`go_json`]), so entries are Go's bytes.
+//! Golden vectors from Go: `tests/jsc/go_vectors.rs`.
 //!
 //! Differences from upstream: the S2 block of a compressed entry is this
 //! port's encoder's (valid S2 that Go decodes, not Go's exact bytes, see
@@ -260,11 +262,47 @@ pub struct StreamSnapshot {
     pub deleted: Vec<u64>,
 }
 
+/// serde_json's compact output with Go `encoding/json`'s HTML-safe string
+/// escaping: `<`, `>`, `&`, U+2028 and U+2029 are written as `\u003c`,
+/// `\u003e`, `\u0026`, `\u2028`, `\u2029` (Go's default for both
+/// `json.Marshal` and `json.Encoder`), so entries match Go byte for byte.
+struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let esc = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            w.write_all(fragment[start..i].as_bytes())?;
+            w.write_all(esc.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        w.write_all(fragment[start..].as_bytes())
+    }
+}
+
+/// `v` as Go's `json.Marshal` writes it (see [`GoFormatter`]).
+pub fn go_json(v: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
+    // Serialising these plain structs into memory cannot fail.
+    if v.serialize(&mut ser).is_err() {
+        out.clear();
+    }
+    out
+}
+
 // Go's json.Encoder: compact JSON and a newline.
 fn op_json(op: EntryOp, v: &impl Serialize) -> Vec<u8> {
     let mut b = vec![op as u8];
-    // Serialising these plain structs cannot fail.
-    b.extend_from_slice(&serde_json::to_vec(v).unwrap_or_default());
+    b.extend_from_slice(&go_json(v));
     b.push(b'\n');
     b
 }

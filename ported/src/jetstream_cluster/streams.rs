@@ -36,13 +36,14 @@ use serde_json::value::RawValue;
 use super::assignments::{ConsumerAssignment, RaftGroup, StorageType, StreamAssignment};
 use super::cluster::StreamMap;
 use super::config::StreamConfig;
+use super::dedupe::{Dedupe, STREAM_DEFAULT_DUPLICATES};
 use super::errors::ApiError;
 use super::js::JetStreamCtx;
 use super::node::NodeHandle;
 use super::runtime::{Orphans, RunningAsset, StreamRuntime};
 use super::server::ServerEnv;
 use super::stream::Stream;
-use super::stream_apply::{ApplyError, StreamReplica};
+use super::stream_apply::{ApplyError, MsgIdCheck, StreamReplica};
 use super::stream_ops::{encode_msg_delete, encode_stream_msg_allow_compress, encode_stream_purge, PurgeRequest, StreamMsg, StreamMsgDelete, StreamPurge};
 use crate::raft::env::{LogLevel, Sid};
 use crate::raft::RaftState;
@@ -132,6 +133,31 @@ struct PubAckResponse<'a> {
     seq: u64,
     #[serde(skip_serializing_if = "str::is_empty")]
     domain: &'a str,
+}
+
+/// The dedupe window `checkStreamCfg` leaves a config with: its own, or
+/// 2 minutes (the max age if shorter) unless it is a mirror.
+fn duplicate_window(cfg: &StreamConfig) -> i64 {
+    if cfg.duplicates != 0 || cfg.mirror.is_some() {
+        return cfg.duplicates;
+    }
+    let max_age = store_config_of(cfg).max_age;
+    if max_age != 0 && max_age < STREAM_DEFAULT_DUPLICATES {
+        max_age
+    } else {
+        STREAM_DEFAULT_DUPLICATES
+    }
+}
+
+/// The PubAck of a duplicate as upstream writes it by hand (`mset.pubAck`
+/// then the sequence and `,"duplicate": true}`, space included).
+fn duplicate_pub_ack(stream: &str, domain: &str, seq: u64) -> String {
+    let q = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    if domain.is_empty() {
+        format!("{{\"stream\":{},\"seq\":{seq},\"duplicate\": true}}", q(stream))
+    } else {
+        format!("{{\"stream\":{},\"domain\":{},\"seq\":{seq},\"duplicate\": true}}", q(stream), q(domain))
+    }
 }
 
 /// Why a replica resets its clustered state (upstream's sentinel errors
@@ -353,11 +379,12 @@ impl JetStreamStreams {
         }
     }
 
-    /// Port of (*jetStream).processStreamLeaderChange (dedupe, inflight
-    /// and counter maps are not ported; the create response needs the
-    /// request side).
+    /// Port of (*jetStream).processStreamLeaderChange (inflight and
+    /// counter maps are not ported; the create response needs the request
+    /// side).
     pub fn process_stream_leader_change(&self, js: &JetStreamCtx, h: &Rc<HostedStream>, is_leader: bool) {
         let s = js.server();
+        h.cs.borrow_mut().dedupe.clear_inflight();
         if is_leader {
             s.log(LogLevel::Debug, &format!("JetStream cluster new stream leader for '{} > {}'", h.account, h.name));
             s.send_stream_leader_elect_advisory(Some(&h.mset), &h.account, &h.name);
@@ -446,10 +473,35 @@ impl JetStreamStreams {
         if h.clseq.get() == 0 || h.clseq.get() < lseq + clfs {
             h.clseq.set(lseq + clfs);
         }
+        // Dedupe before proposing (8188ea93a; replicas do not drop on apply).
+        let check = h.cs.borrow().check_msg_id_pre_proposal(hdr, s.unix_nanos());
+        let staged = match check {
+            MsgIdCheck::Propose(id) => id,
+            MsgIdCheck::Duplicate(dseq) => {
+                if !reply.is_empty() {
+                    let ack = duplicate_pub_ack(&h.name, &s.opts().js_domain, dseq);
+                    s.send_internal_account_msg(&h.account, reply, "", &[], ack.as_bytes());
+                }
+                return true;
+            }
+            MsgIdCheck::InProcess => {
+                if !reply.is_empty() {
+                    let domain = s.opts().js_domain;
+                    let resp = PubAckResponse { error: Some(ApiError::duplicate_message_conflict()), stream: &h.name, seq: 0, domain: &domain };
+                    if let Ok(j) = serde_json::to_vec(&resp) {
+                        s.send_internal_account_msg(&h.account, reply, "", &[], &j);
+                    }
+                }
+                return true;
+            }
+        };
         let m = StreamMsg { subject: subject.into(), reply: reply.into(), hdr: hdr.to_vec(), msg: data.to_vec(), lseq: h.clseq.get(), ts: s.unix_nanos(), sourced: false };
         let esm = encode_stream_msg_allow_compress(&m);
         if node.propose(&esm).is_err() {
             return false;
+        }
+        if let Some(id) = staged {
+            h.cs.borrow_mut().stage_msg_id(id, s.unix_nanos());
         }
         if !reply.is_empty() {
             h.pending_acks.borrow_mut().insert(h.clseq.get(), reply.to_string());
@@ -643,6 +695,7 @@ impl StreamRuntime for JetStreamStreams {
             }
         };
         let mut cs = StreamReplica::new(acc, &name, store);
+        cs.dedupe = Dedupe::new(duplicate_window(cfg));
         cs.our_id = js.get_meta_group().map(|m| m.id()).unwrap_or_default();
         cs.group_peers = sa.group.as_ref().map(|g| g.peers.clone());
         let created = sa.created.unix_nanos().unwrap_or_else(|| s.unix_nanos());
