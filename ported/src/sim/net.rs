@@ -138,8 +138,6 @@ pub struct Network {
     // Stalled one-way links (sending server, receiving server) and what
     // they hold, in publish order.
     stalled: BTreeSet<(usize, usize)>,
-    // When a stalled link drains by itself (see `Network::stall_until`).
-    stall_ends: BTreeMap<(usize, usize), u64>,
     held: Vec<(usize, usize, InFlight)>,
     /// Delay and fault settings.
     pub cfg: NetConfig,
@@ -303,26 +301,6 @@ impl Network {
         }
     }
 
-    /// Stalls the link from `from` to `to` like [`Network::stall`], until
-    /// simulated time `until`, when [`Network::release_due`] drains it: a
-    /// route that stops draining for a while (a full socket buffer, a slow
-    /// consumer) and then delivers what it held, late and in order,
-    /// whatever happened to partitions meanwhile.
-    pub fn stall_until(&mut self, from: usize, to: usize, until: u64) {
-        if from != to {
-            self.stalled.insert((from, to));
-            self.stall_ends.insert((from, to), until);
-        }
-    }
-
-    /// Drains the stalled links whose time (see [`Network::stall_until`]) has come.
-    pub fn release_due(&mut self, now: u64, rng: &mut SimRng) {
-        let due: Vec<(usize, usize)> = self.stall_ends.iter().filter(|(_, &t)| t <= now).map(|(l, _)| *l).collect();
-        for (from, to) in due {
-            self.release(from, to, now, rng);
-        }
-    }
-
     /// Messages held on stalled links.
     pub fn held_count(&self) -> usize {
         self.held.len()
@@ -333,7 +311,6 @@ impl Network {
     /// fresh delay from `now`. A link cut at delivery time still drops them.
     pub fn release(&mut self, from: usize, to: usize, now: u64, rng: &mut SimRng) {
         self.stalled.remove(&(from, to));
-        self.stall_ends.remove(&(from, to));
         let held = std::mem::take(&mut self.held);
         for (f, t, msg) in held {
             if (f, t) != (from, to) {

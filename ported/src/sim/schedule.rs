@@ -2,10 +2,8 @@
 //! nodes: the simulation behind the invariant tests. One seed fixes the
 //! group's storage (file or memory WALs) and sync policy, the network's
 //! fault rates and the disk's error rates, then a stream of uniformly
-//! random events: proposals, snapshots, isolation (of the leader right
-//! after it appended, alone or with one follower), partitions, stalled
-//! routes towards the leader (each draining on its own time, not at the
-//! next heal), process crashes, power loss (of one server, in the middle of a
+//! random events: proposals, snapshots, isolation, partitions, stalled
+//! links, process crashes, power loss (of one server, in the middle of a
 //! write, or of a majority at once), pauses, step-downs, peers removed
 //! (the leader too) and added, observers, exhausted resources. In most
 //! five-node runs one composite shape from [`super::shapes`] also plays.
@@ -440,7 +438,6 @@ pub fn run_schedule(seed: u64, cfg: ScheduleConfig) -> Result<RunStats, String> 
         if run.violated() {
             break;
         }
-        run.drain_stalls();
         run.housekeeping();
         run.stats.events += 1;
         if let Some((_, shape)) = shape_at.filter(|(t, _)| run.c.world.now.get() >= *t && run.restarts_ok) {
@@ -594,17 +591,7 @@ impl Run {
                         let d = Duration::from_millis(self.c.world.rng.borrow_mut().range(0, 5));
                         self.c.run_for(d);
                         let server = self.c.nodes[l].server;
-                        // Alone, or (five or more servers) together with one
-                        // follower: a minority that goes on replicating.
-                        let mate = (n_servers >= 5 && self.c.world.rng.borrow_mut().chance(0.5)).then(|| self.pick(&live)).filter(|&m| m != l);
-                        match mate {
-                            Some(m) => {
-                                let side = vec![server, self.c.nodes[m].server];
-                                let rest: Vec<usize> = (0..n_servers).filter(|s| !side.contains(s)).collect();
-                                self.c.world.net.borrow_mut().partition(&[side, rest]);
-                            }
-                            None => self.c.world.net.borrow_mut().isolate(server, n_servers),
-                        }
+                        self.c.world.net.borrow_mut().isolate(server, n_servers);
                     }
                 }
             }
@@ -618,20 +605,12 @@ impl Run {
                 self.c.world.net.borrow_mut().isolate(server, n_servers);
             }
             46..=48 => {
-                // A member's route towards the leader stops draining for a
-                // while (0.3-6 s, partitions and heals meanwhile leave it
-                // be): its responses arrive late and in order, possibly
-                // after the leader lost and regained leadership.
+                // A member's link towards the leader stalls until the next
+                // heal: its responses arrive late, possibly after the leader
+                // lost and regained leadership.
                 if let Some(l) = self.leader() {
-                    let to = self.c.nodes[l].server;
-                    for m in live.iter().copied().filter(|&m| m != l) {
-                        if m != pick && !self.c.world.rng.borrow_mut().chance(0.5) {
-                            continue;
-                        }
-                        let from = self.c.nodes[m].server;
-                        let until = self.c.world.now.get() + Duration::from_millis(self.c.world.rng.borrow_mut().range(300, 6000)).as_nanos() as u64;
-                        self.c.world.net.borrow_mut().stall_until(from, to, until);
-                    }
+                    let (from, to) = (self.c.nodes[pick].server, self.c.nodes[l].server);
+                    self.c.world.net.borrow_mut().stall(from, to);
                 }
             }
             49..=52 => {
@@ -639,8 +618,7 @@ impl Run {
                 let (a, b): (Vec<usize>, Vec<usize>) = (0..n_servers).partition(|s| *s < split);
                 self.c.world.net.borrow_mut().partition(&[a, b]);
             }
-            // Partitions heal; stalled routes drain on their own time.
-            53..=62 => self.c.world.net.borrow_mut().heal(),
+            53..=62 => self.heal_network(),
             63..=72 if !self.restarts_ok => {}
             63..=66 => {
                 // The process dies; what it wrote is in the page cache.
@@ -763,13 +741,6 @@ impl Run {
             }
         }
         None
-    }
-
-    // Stalled routes whose time has come deliver what they held.
-    fn drain_stalls(&mut self) {
-        let now = self.c.world.now.get();
-        let mut rng = self.c.world.rng.borrow_mut();
-        self.c.world.net.borrow_mut().release_due(now, &mut rng);
     }
 
     fn heal_network(&mut self) {
