@@ -256,11 +256,16 @@ impl Raft {
     // entry from `progress` whoever owns it now: when this stream was
     // replaced, that is its successor's queue, which then gets no more index
     // updates and ends as stalled unless it finishes first. A peer we did
-    // not know joins the group.
+    // not know joins the group, even one removed a moment ago (Go does
+    // not look at `removed` here, only trackPeer does).
     fn finish_catchup(&mut self, peer: &str) {
         self.progress.remove(peer);
         if !self.peers.contains_key(peer) {
             self.debug(&format!("Catchup done for {peer:?}, will add into peers"));
+            #[cfg(any(test, feature = "testing"))]
+            if self.removed.contains_key(peer) {
+                self.removed_readded.push(peer.to_string());
+            }
             let _ = self.propose_add_peer(peer);
         }
     }

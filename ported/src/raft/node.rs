@@ -210,6 +210,11 @@ pub struct Raft {
     /// last index stored at that moment), for the simulation's checker.
     #[cfg(any(test, feature = "testing"))]
     pub(crate) acks_sent: Vec<(u64, u64)>,
+    /// Test builds: peers this node, finishing a catch-up, proposed to add
+    /// back although they were on its removed list (runCatchup's clean-up
+    /// does not look at it), for the simulation's checker.
+    #[cfg(any(test, feature = "testing"))]
+    pub(crate) removed_readded: Vec<String>,
 }
 
 impl std::fmt::Debug for Raft {
@@ -361,6 +366,8 @@ impl Raft {
             tick_budget: super::run::TICK_STEP_BUDGET,
             #[cfg(any(test, feature = "testing"))]
             acks_sent: Vec::new(),
+            #[cfg(any(test, feature = "testing"))]
+            removed_readded: Vec::new(),
         };
 
         // Without its subscriptions the node would be isolated: fatal.

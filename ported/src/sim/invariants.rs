@@ -89,6 +89,10 @@ pub struct Invariants {
     /// Memory-WAL nodes among those: they came back with an empty log. The
     /// mechanism of the upstream finding `MEMORY_WAL_RESTART`.
     pub memory_restarts_after_disk_error: Vec<String>,
+    /// Peers a leader proposed to add back, finishing a catch-up, although
+    /// their removal had committed on it: (leader, peer). The mechanism of
+    /// the upstream finding `REMOVED_PEER_READDED`.
+    pub removed_peers_readded: Vec<(String, String)>,
     // slot -> (last log index and term, WAL read errors of its server)
     // after its previous turn, kept
     // across a restart (a read error while the WAL is reopened shows as a
@@ -135,6 +139,7 @@ impl Invariants {
         self.checks += 1;
         self.watch_log_shrink(c, slot);
         self.check_acks(c, slot);
+        self.watch_readds(c, slot);
         let name = &c.servers[c.nodes[slot].server].name;
         if c.world.disk.borrow().is_dead(name) {
             return;
@@ -158,6 +163,17 @@ impl Invariants {
 
     #[cfg(not(any(test, feature = "testing")))]
     fn check_acks(&mut self, _c: &mut Cluster, _slot: usize) {}
+
+    // Removed peers a catch-up put back (test builds record them).
+    #[cfg(any(test, feature = "testing"))]
+    fn watch_readds(&mut self, c: &mut Cluster, slot: usize) {
+        let readded = std::mem::take(&mut c.nodes[slot].raft.removed_readded);
+        let id = c.nodes[slot].raft.id().to_string();
+        self.removed_peers_readded.extend(readded.into_iter().map(|p| (id.clone(), p)));
+    }
+
+    #[cfg(not(any(test, feature = "testing")))]
+    fn watch_readds(&mut self, _c: &mut Cluster, _slot: usize) {}
 
     fn check_node(&mut self, c: &mut Cluster, slot: usize) {
         let n = &c.nodes[slot].raft;

@@ -110,6 +110,20 @@ pub const TERM_VOTE_FILE_ERROR: &str = "term-vote-file-error";
 /// state-file error on its server.
 pub const MEMORY_WAL_RESTART: &str = "memory-wal-restart-after-disk-error";
 
+/// Upstream finding (`tests/nrg/findings.rs`): a catch-up request that
+/// reaches the leader after the requester's removal committed puts the
+/// removed replica back in the group. trackPeer refuses to re-add a peer
+/// on the removed list (raft.go 3639-3651), but catchupFollower still runs
+/// the catch-up and runCatchup's deferred clean-up proposes every peer
+/// missing from `n.peers` (3211-3223). The group then counts a replica
+/// whose server dropped it, so it needs one member more than it has for a
+/// quorum, and a memory-WAL member restarted empty has a vote that counts
+/// only when every member answers (runAsCandidate 3711-3726): no candidate
+/// can win. Only a liveness failure can follow; attributed when, at the
+/// failure, the live members' configuration holds a replica the schedule
+/// let go whose re-addition a leader proposed this way.
+pub const REMOVED_PEER_READDED_LIVENESS: &str = "removed-peer-readded/liveness";
+
 /// A liveness failure after healing in a run with [`MEMORY_WAL_RESTART`]'s mechanism.
 pub const MEMORY_WAL_RESTART_LIVENESS: &str = "memory-wal-restart-after-disk-error/liveness";
 /// A liveness failure after healing in a run with [`STALE_APPEND_ENTRY`]'s mechanism.
@@ -704,6 +718,31 @@ impl Run {
         }
     }
 
+    // A replica the schedule let go (its removal committed and its server
+    // dropped it) that a leader, finishing a catch-up, proposed to add back
+    // and that the live members' configuration still counts.
+    fn phantom_member(&self, inv: &Invariants) -> Option<String> {
+        let live = self.live_members();
+        for (leader, peer) in &inv.removed_peers_readded {
+            let dropped = self.rg.members.iter().zip(&self.members).any(|(&m, st)| st.removed && self.c.nodes[m].raft.id() == peer);
+            let counted: Vec<&str> = live
+                .iter()
+                .map(|&m| &self.c.nodes[m].raft)
+                .filter(|n| n.state() != RaftState::Closed && n.peer_names().iter().any(|p| p == peer))
+                .map(|n| n.id())
+                .collect();
+            if dropped && !counted.is_empty() {
+                let csz = live.iter().map(|&m| self.c.nodes[m].raft.cluster_size()).max().unwrap_or(0);
+                return Some(format!(
+                    "{leader} proposed {peer} again after its removal, finishing a catch-up; its server dropped it, yet {} count it (cluster size up to {csz}, {} live members)",
+                    counted.join(", "),
+                    live.len()
+                ));
+            }
+        }
+        None
+    }
+
     fn heal_network(&mut self) {
         let now = self.c.world.now.get();
         let mut rng = self.c.world.rng.borrow_mut();
@@ -891,6 +930,10 @@ impl Run {
         // them) to a finding's mechanism may also not recover; only then is
         // a liveness failure put down to that finding.
         if let Err(e) = &outcome {
+            if let Some(evidence) = self.phantom_member(&inv) {
+                self.stats.explained = Some(Explained { finding: REMOVED_PEER_READDED_LIVENESS, violation: format!("{e} ({})", self.setting), evidence });
+                return Ok(self.stats.clone());
+            }
             if let Some((finding, evidence)) = explain_liveness(&inv, sync) {
                 self.stats.explained = Some(Explained { finding, violation: format!("{e} ({})", self.setting), evidence: format!("{evidence}; the group did not recover") });
                 return Ok(self.stats.clone());

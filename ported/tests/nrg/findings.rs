@@ -321,3 +321,67 @@ fn a_state_file_error_restarts_a_memory_node_empty() {
     let vote = decode_vote_response(&vote.data).expect("decodes");
     assert!(vote.granted && vote.term == 3, "a candidate with an empty log gets the vote");
 }
+
+/// A removed replica's catch-up request puts it back in the group. The
+/// leader refuses to re-add a peer it removed when it merely hears from it
+/// (trackPeer, raft.go 3639-3651: `n.removed`), but a catch-up request
+/// that reaches it after the removal committed still runs a catch-up, and
+/// runCatchup's deferred clean-up proposes every peer missing from
+/// `n.peers` (3211-3223, no look at `n.removed`). The group then counts a
+/// replica whose server dropped it: here four members of which one is
+/// gone, so losing one more of the three the operator meant to keep loses
+/// the group (three needed of four). In the schedules the same phantom,
+/// plus a memory-WAL replica restarted empty (whose vote counts only when
+/// every member answers, runAsCandidate 3711-3726), leaves no candidate
+/// able to win (seeds 4313 and 9447; `REMOVED_PEER_READDED`).
+#[test]
+fn a_catchup_request_readds_a_removed_peer() {
+    let mut c = crate::helpers::cluster("a_catchup_request_readds_a_removed_peer", "R4S", 4);
+    let rg = c.create_raft_group("TEST", 4, ported::sim::SmKind::ChainOfBlocks);
+    let l = c.wait_on_leader(&rg).expect("a leader");
+    let followers = rg.followers(&c);
+    let (f, g) = (followers[0], followers[1]);
+    let f_id = c.node(f).id().to_string();
+    let (sf, sl) = (c.nodes[f].server, c.nodes[l].server);
+
+    // F falls behind (an observer, so it does not campaign meanwhile), and
+    // what it sends the leader once it hears from it again waits on a
+    // stalled link: its catch-up request.
+    c.node(f).set_observer(true);
+    c.world.net.borrow_mut().isolate(sf, 4);
+    for _ in 0..3 {
+        c.propose_block(l);
+        c.run_for(Duration::from_millis(20));
+    }
+    c.world.net.borrow_mut().stall(sf, sl);
+    c.world.net.borrow_mut().heal();
+    assert!(c.run_until(Duration::from_secs(2), |c| c.world.net.borrow().held_count() > 0), "F answered the leader");
+
+    // F is removed and its server drops it.
+    c.node(l).propose_remove_peer(&f_id).expect("the leader takes the removal");
+    let removed = c.run_until(Duration::from_secs(2), |c| {
+        let n = &mut c.nodes[l].raft;
+        n.cluster_size() == 3 && !n.membership_change_in_progress() && n.commit_index() == n.last_log().0
+    });
+    assert!(removed, "the removal committed");
+    c.stop(f);
+
+    // The catch-up request arrives: the leader catches F up and adds it.
+    {
+        let now = c.world.now.get();
+        let mut rng = c.world.rng.borrow_mut();
+        c.world.net.borrow_mut().release(sf, sl, now, &mut rng);
+    }
+    let readded = c.run_until(Duration::from_secs(2), |c| {
+        let n = &c.nodes[l].raft;
+        n.cluster_size() == 4 && n.peers().iter().any(|p| p.id == f_id) && n.commit_index() == n.last_log().0
+    });
+    assert!(readded, "the removed replica is a member again");
+
+    // Two of the three replicas the operator kept are not enough any more.
+    c.stop(g);
+    let live: Vec<usize> = rg.members.iter().copied().filter(|&m| m != f && m != g).collect();
+    c.run_for(Duration::from_secs(30));
+    let states: Vec<RaftState> = live.iter().map(|&m| c.nodes[m].raft.state()).collect();
+    assert!(!states.contains(&RaftState::Leader), "no leader among the two that are left: {states:?}");
+}
