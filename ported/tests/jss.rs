@@ -18,5 +18,9 @@ mod norace_1;
 mod leader_change;
 #[path = "jss/scenario.rs"]
 mod scenario;
+#[path = "jss/api_responses.rs"]
+mod api_responses;
+#[path = "jss/monitor_arms.rs"]
+mod monitor_arms;
 #[path = "jss/real_advisories.rs"]
 mod real_advisories;

@@ -184,11 +184,15 @@ impl JetStreamCtx {
 
     /// Port of (*Server).sendAPIResponse
     ///
-    /// Sends `response` to `reply` from the system client. The API audit
-    /// advisory upstream also publishes is not ported.
-    pub fn send_api_response(&self, _ci: Option<&super::ClientInfo>, _acc: &str, _subject: &str, reply: &str, _request: &str, response: &str) {
+    /// Sends `response` to `reply`. Upstream sends from the system client
+    /// and the service import's reply mapping carries it back to the
+    /// requester's account; the simulated bus has no service imports, so
+    /// the answer is published in `acc`, the requester's account (the
+    /// system account for system requests). The API audit advisory
+    /// upstream also publishes is not ported.
+    pub fn send_api_response(&self, _ci: Option<&super::ClientInfo>, acc: &str, _subject: &str, reply: &str, _request: &str, response: &str) {
         if !reply.is_empty() {
-            self.srv.send_internal_msg(reply, "", &[], response.as_bytes());
+            self.srv.send_internal_account_msg(acc, reply, "", &[], response.as_bytes());
         }
     }
 

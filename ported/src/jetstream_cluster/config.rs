@@ -20,7 +20,7 @@ pub const JS_REQUIRED_LEVEL_METADATA_KEY: &str = "_nats.req.level";
 
 /// Top-level JSON keys of upstream's StreamConfig at 8188ea93a; any other key
 /// makes a stream assignment unsupported.
-const STREAM_CONFIG_KEYS: &[&str] = &[
+pub(crate) const STREAM_CONFIG_KEYS: &[&str] = &[
     "name", "description", "subjects", "retention", "max_consumers", "max_msgs", "max_bytes",
     "max_age", "max_msgs_per_subject", "max_msg_size", "discard", "storage", "num_replicas",
     "no_ack", "duplicate_window", "placement", "mirror", "sources", "compression", "first_seq",

@@ -29,6 +29,7 @@ pub mod recovery;
 pub mod runtime;
 pub mod server;
 pub mod stream;
+pub mod stream_api;
 pub mod stream_apply;
 pub mod stream_events;
 pub mod stream_ops;

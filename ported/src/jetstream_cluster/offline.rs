@@ -55,6 +55,10 @@ impl OfflineServer {
 }
 
 impl ServerEnv for OfflineServer {
+    // An offline replay reads a copy of the meta group and has no store
+    // directory of its own to clean.
+    fn remove_all(&self, _: &str) {}
+    fn remove_dir(&self, _: &str) {}
     fn name(&self) -> String {
         String::new()
     }

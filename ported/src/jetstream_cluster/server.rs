@@ -196,6 +196,12 @@ pub trait ServerEnv {
     /// The JetStream health errors this host can report (the JetStream
     /// part of `healthz`: meta group present and current). Empty when healthy.
     fn healthz_error(&self) -> String;
+    /// Removes a directory tree on the server's disk; missing is fine
+    /// (Go: `os.RemoveAll`).
+    fn remove_all(&self, path: &str);
+    /// Removes a directory if it is empty (Go: `os.Remove`, which fails on
+    /// a non-empty one; the error is ignored where upstream ignores it).
+    fn remove_dir(&self, path: &str);
 }
 
 impl dyn ServerEnv + '_ {

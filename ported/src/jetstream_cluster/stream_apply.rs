@@ -112,14 +112,14 @@ struct MsgDeleteResponse {
 
 /// Go's `JSApiStreamPurgeResponse`.
 #[derive(Serialize)]
-struct PurgeResponse {
+pub struct PurgeResponse {
     #[serde(rename = "type")]
-    typ: &'static str,
+    pub typ: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ApiError>,
+    pub error: Option<ApiError>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    success: bool,
-    purged: u64,
+    pub success: bool,
+    pub purged: u64,
 }
 
 pub const JS_API_MSG_DELETE_RESPONSE_TYPE: &str = "io.nats.jetstream.api.v1.stream_msg_delete_response";

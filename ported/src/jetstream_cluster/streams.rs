@@ -9,19 +9,22 @@
 //! What is ported and what not (deliberately, for now):
 //! - The monitor has the arms for server quit, monitor quit, raft quit, the
 //!   apply queue (with the end-of-replay marker and batches held across
-//!   entries) and leader changes. The compaction/snapshot ticker, interest
-//!   and direct-access checks, migration monitoring, assignment updates and
+//!   entries), leader changes, assignment updates (`uch`) and migration
+//!   monitoring (hand-over to the new peers, then their scale-down). The
+//!   compaction/snapshot ticker, interest and direct-access checks and
 //!   restores are not ported: stream raft logs are never compacted here, so
 //!   a restarted replica rebuilds its memory store by replaying its group's
 //!   log (and a lagging one catches up through raft), which is the stand-in
 //!   for filestore recovery and for the stream catch-up of batch 35.
 //! - Messages live in [`MemStore`] whatever the configured storage.
 //! - Consumers are batch 34's: their handlers do nothing here.
-//! - `processClusterCreateStream` keeps its shape (create the raft group,
-//!   add or update the stream, start the monitor, answer as R1 leader) but
-//!   not its API responses, which need the request side (`jsClustered*`).
-//!   `processClusterUpdateStream` is ported but for its update response;
-//!   `resetClusteredState` is ported (see their docs for the differences).
+//! - `processClusterCreateStream`, `processClusterDeleteStream` and the
+//!   leader's create answer in `processStreamLeaderChange` send Go's API
+//!   responses (`stream_api.rs`) to the reply the assignment carries; the
+//!   request side that puts it there (`jsClustered*`, batch 34) is not
+//!   ported, nor are restores. `processClusterUpdateStream` is ported but
+//!   for its update response; `resetClusteredState` is ported (see their
+//!   docs for the differences).
 //! - A leader takes a message only once it has applied everything
 //!   committed (upstream relies on the same through `isCatchingUp` and the
 //!   leader's `clseq` fix-up).
@@ -42,15 +45,20 @@ use super::js::JetStreamCtx;
 use super::node::NodeHandle;
 use super::runtime::{Orphans, RunningAsset, StreamRuntime};
 use super::server::ServerEnv;
+use super::handlers::STREAM_ASSIGNMENT_SUBJ;
 use super::stream::Stream;
+use super::stream_api::{stream_config_json, set_dynamic_stream_metadata, JsApiStreamCreateResponse, JsApiStreamDeleteResponse, StreamAssignmentResult, StreamInfo, StreamStateJson, ERR_STREAM_STORE_FAILED, JS_API_STREAM_DELETE_RESPONSE_TYPE};
 use super::stream_apply::{ApplyError, MsgIdCheck, StreamReplica};
 use super::stream_ops::{encode_msg_delete, encode_stream_msg_allow_compress, encode_stream_purge, PurgeRequest, StreamMsg, StreamMsgDelete, StreamPurge};
 use crate::raft::env::{LogLevel, Sid};
+use super::assignments::GoTime;
 use crate::raft::RaftState;
 use crate::store::{DiscardPolicy, MemStore, StorageType as StoreStorage, StoreConfig, StreamStore};
 
 /// Upstream's `defaultStoreDirName`.
 const DEFAULT_STORE_DIR_NAME: &str = "_js_";
+/// Upstream's `streamsDir`.
+const STREAMS_DIR: &str = "streams";
 
 impl JetStreamCtx {
 /// Port of (*jetStream).createRaftGroup
@@ -199,7 +207,14 @@ pub enum StreamActivity {
     RaftQuit,
     Apply,
     LeadChange,
+    /// The stream's assignment changed (Go: `mset.updateC()`).
+    Update,
+    /// The migration ticker fired (Go: `mmtc`).
+    Migration,
 }
+
+/// Go's migration ticker period in monitorStream.
+const MIGRATION_TICK: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Port of (*jetStream).monitorStream as a step machine (the arms listed
 /// in the module docs).
@@ -210,11 +225,21 @@ pub struct StreamMonitor {
     is_leader: bool,
     quit: bool,
     exited: bool,
+    /// A pending signal on upstream's `uch`.
+    update: bool,
+    /// When the migration ticker fires next; `None` when stopped.
+    migration: Option<crate::raft::env::Timestamp>,
 }
 
 impl StreamMonitor {
     fn new(node: NodeHandle) -> Self {
-        StreamMonitor { node, is_recovering: true, is_leader: false, quit: false, exited: false }
+        StreamMonitor { node, is_recovering: true, is_leader: false, quit: false, exited: false, update: false, migration: None }
+    }
+
+    fn start_migration_monitoring(&mut self, s: &dyn ServerEnv) {
+        if self.migration.is_none() {
+            self.migration = Some(s.now().add(MIGRATION_TICK));
+        }
     }
 
     fn ready(&self, s: &dyn ServerEnv) -> Vec<StreamActivity> {
@@ -237,6 +262,12 @@ impl StreamMonitor {
         if self.node.lead_change_ready() {
             v.push(StreamActivity::LeadChange);
         }
+        if self.update {
+            v.push(StreamActivity::Update);
+        }
+        if self.migration.is_some_and(|t| s.now() >= t) {
+            v.push(StreamActivity::Migration);
+        }
         v
     }
 }
@@ -248,11 +279,20 @@ pub struct JetStreamStreams {
     by_sid: RefCell<BTreeMap<Sid, (String, String)>>,
     /// Errors that stopped a stream's monitor, for tests and logs.
     pub apply_errors: RefCell<Vec<(String, String, String)>>,
+    /// Test switch: the next stream store creation fails.
+    #[cfg(any(test, feature = "testing"))]
+    fail_next_store: Cell<bool>,
 }
 
 impl JetStreamStreams {
     pub fn new() -> Rc<Self> {
         Rc::new(JetStreamStreams::default())
+    }
+
+    /// Makes the next stream store creation fail (tests of the error path).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn fail_next_store_for_test(&self) {
+        self.fail_next_store.set(true);
     }
 
     /// The hosted stream, if any.
@@ -301,8 +341,42 @@ impl JetStreamStreams {
             StreamActivity::LeadChange => {
                 let Some(is_leader) = m.node.lead_change() else { return };
                 m.is_leader = is_leader;
+                let leaderless = m.node.leaderless();
                 drop(guard);
                 self.process_stream_leader_change(js, h, is_leader);
+                if !is_leader && !leaderless {
+                    // A follower does not answer the original request again.
+                    if let Some(mut sa) = h.mset.assignment() {
+                        super::cluster::JetStream::set_stream_assignment_recovering(&mut sa);
+                        h.mset.set_assignment(Some(sa));
+                    }
+                }
+                // A leader change after the assignment update: re-check.
+                if is_leader && Stream::is_migrating(Some(&h.mset)) {
+                    if let Some(m) = h.monitor.borrow_mut().as_mut() {
+                        m.start_migration_monitoring(&*s);
+                    }
+                }
+            }
+            StreamActivity::Update => {
+                m.update = false;
+                if Stream::is_migrating(Some(&h.mset)) {
+                    if m.is_leader {
+                        m.start_migration_monitoring(&*s);
+                    }
+                } else {
+                    m.migration = None;
+                }
+            }
+            StreamActivity::Migration => {
+                m.migration = Some(s.now().add(MIGRATION_TICK));
+                let (is_leader, node) = (m.is_leader, m.node.clone());
+                drop(guard);
+                if !self.check_migration(js, h, is_leader, &node) {
+                    if let Some(m) = h.monitor.borrow_mut().as_mut() {
+                        m.migration = None;
+                    }
+                }
             }
             StreamActivity::Apply => {
                 let node = m.node.clone();
@@ -379,12 +453,186 @@ impl JetStreamStreams {
         }
     }
 
-    /// Port of (*jetStream).processStreamLeaderChange (inflight and
-    /// counter maps are not ported; the create response needs the request
-    /// side).
+    /// Port of (*stream).setStreamAssignment
+    ///
+    /// The stream takes the assignment and its group's node, the node learns
+    /// the group's peers, and the monitor hears of the update (`uch`). The
+    /// info subscription upstream also sets up is not ported.
+    pub fn set_stream_assignment(&self, h: &HostedStream, sa: &StreamAssignment) {
+        let node = sa.group.as_ref().and_then(|g| g.node.clone());
+        h.mset.set_assignment(Some(sa.clone()));
+        h.mset.set_node(node.clone());
+        if let (Some(n), Some(g)) = (node.as_ref(), sa.group.as_ref()) {
+            n.update_known_peers(&g.peers);
+        }
+        if let Some(m) = h.monitor.borrow_mut().as_mut() {
+            m.update = true;
+        }
+    }
+
+    // monitorStream's migration arm; returns false when monitoring stops.
+    // Upstream's `checkClusterInfo` only corrects peers that a stream
+    // catch-up (batch 35, not ported) is running for, so it has nothing to
+    // do here.
+    fn check_migration(&self, js: &JetStreamCtx, h: &HostedStream, is_leader: bool, n: &NodeHandle) -> bool {
+        let s = js.server();
+        if !is_leader {
+            return false;
+        }
+        let (Some(sa), Some(mut rg)) = (h.mset.assignment(), Stream::raft_group(Some(&h.mset))) else { return false };
+        let replicas = sa.config.as_ref().map_or(0, |c| c.replicas).max(0) as usize;
+        if rg.peers.len() <= replicas {
+            return false;
+        }
+        rg.node = Some(n.clone());
+        let ci = js.cluster_info(Some(&rg));
+        let split = super::stream::gen_peer_info(&rg.peers, rg.peers.len() - replicas);
+        let Some(meta) = js.get_meta_group() else { return true };
+        let our_peer_id = meta.id();
+        let acc = &h.account;
+        let name = sa.name().to_string();
+        if split.new_peer_set.contains(&our_peer_id) {
+            // Our consumers must have moved before we scale down.
+            for (cname, c) in &sa.consumers {
+                if c.unsupported.is_some() {
+                    continue;
+                }
+                if c.group.as_ref().is_some_and(|g| g.peers.iter().any(|p| split.old_peer_set.contains(p))) {
+                    s.log(LogLevel::Debug, &format!("Scale down of '{acc} > {name}' blocked by consumer '{cname}'"));
+                    return true;
+                }
+            }
+            n.propose_known_peers(&split.new_peers);
+            let mut csa = sa.copy_group();
+            if let Some(g) = csa.group.as_mut() {
+                g.peers = split.new_peers.clone();
+                g.preferred = our_peer_id.clone();
+                g.cluster = s.cluster_name();
+                g.node = None;
+            }
+            match super::ops::encode_update_stream_assignment(&csa) {
+                Ok(entry) => {
+                    let _ = meta.forward_proposal(&entry);
+                }
+                Err(e) => s.log(LogLevel::Warn, &format!("Could not encode the scale down of '{acc} > {name}': {e}")),
+            }
+            let names: Vec<String> = split.new_peers.iter().map(|p| s.server_name_for_node(p)).collect();
+            s.log(LogLevel::Debug, &format!("Scaling down '{acc} > {name}' to {names:?}"));
+        } else {
+            // The old leader waits for a quorum of the new peers to be
+            // current, then hands over.
+            let needed = replicas / 2 + 1;
+            let current: Vec<&super::leader::PeerInfo> = ci.replicas.iter().filter(|r| r.current && split.new_peer_set.contains(&r.peer)).collect();
+            if current.len() >= needed {
+                let (peer, leader) = (current[0].peer.clone(), current[0].name.clone());
+                s.log(LogLevel::Debug, &format!("Transfer of stream leader for '{acc} > {name}' to '{leader}'"));
+                n.propose_known_peers(&split.new_peers);
+                let _ = n.step_down(&[peer.as_str()]);
+            }
+        }
+        true
+    }
+
+    // Upstream keeps one assignment shared by the meta layer and the
+    // stream; here the meta layer's copy learns the group's node.
+    fn set_meta_group_node(&self, js: &JetStreamCtx, acc: &str, name: &str, node: Option<NodeHandle>) {
+        if let Ok(mut st) = js.st.try_borrow_mut() {
+            if let Some(g) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(name)).and_then(|x| x.group.as_mut()) {
+                g.node = node;
+            }
+        }
+    }
+
+    /// Upstream's `acc.addStreamWithAssignment`, the part this port runs:
+    /// the store (a [`MemStore`]) with the dedupe window `checkStreamCfg`
+    /// leaves, the assignment and node, and the monitor when replicated.
+    fn add_stream_with_assignment(&self, js: &JetStreamCtx, acc: &str, sa: &StreamAssignment, node: Option<NodeHandle>) -> Result<Rc<HostedStream>, String> {
+        let s = js.server();
+        let name = sa.name().to_string();
+        let cfg = sa.config.as_ref().ok_or("stream assignment without a configuration")?;
+        #[cfg(any(test, feature = "testing"))]
+        if self.fail_next_store.replace(false) {
+            return Err("injected store failure".into());
+        }
+        let srv = s.clone();
+        let store = MemStore::new(&store_config_of(cfg), Rc::new(move || srv.unix_nanos())).map_err(|e| e.to_string())?;
+        let mut cs = StreamReplica::new(acc, &name, store);
+        cs.dedupe = Dedupe::new(duplicate_window(cfg));
+        cs.our_id = js.get_meta_group().map(|m| m.id()).unwrap_or_default();
+        cs.group_peers = sa.group.as_ref().map(|g| g.peers.clone());
+        let created = sa.created.unix_nanos().unwrap_or_else(|| s.unix_nanos());
+        let h = Rc::new(HostedStream {
+            account: acc.into(),
+            name: name.clone(),
+            mset: Stream::default(),
+            cs: RefCell::new(cs),
+            created_unix_nanos: created,
+            is_leader: Cell::new(false),
+            clseq: Cell::new(0),
+            pending_acks: RefCell::default(),
+            ingest: RefCell::default(),
+            monitor: RefCell::new(node.clone().map(StreamMonitor::new)),
+        });
+        h.mset.set_assignment(Some(sa.clone()));
+        h.mset.set_node(node);
+        self.streams.borrow_mut().insert((acc.into(), name), h.clone());
+        Ok(h)
+    }
+
+    /// The `StreamInfo` the create responses carry: the running
+    /// configuration with the dynamic metadata, created time, store state,
+    /// cluster info and the time of the answer.
+    pub fn stream_info(&self, js: &JetStreamCtx, h: &HostedStream) -> StreamInfo {
+        let s = js.server();
+        let sa = h.mset.assignment();
+        let cfg = sa.as_ref().and_then(|a| a.config.as_ref()).map(set_dynamic_stream_metadata).unwrap_or_default();
+        let state = StreamStateJson::from(&h.cs.borrow_mut().store.state());
+        let mut rg = Stream::raft_group(Some(&h.mset));
+        if let Some(g) = rg.as_mut() {
+            g.node = Stream::raft_node(Some(&h.mset));
+        }
+        StreamInfo {
+            config: stream_config_json(&cfg).unwrap_or_else(|| serde_json::value::to_raw_value(&serde_json::json!({})).expect("an empty object encodes")),
+            created: GoTime::from_unix_nanos(h.created_unix_nanos),
+            state,
+            domain: String::new(),
+            cluster: Some(js.cluster_info(rg.as_ref())),
+            time_stamp: GoTime::from_unix_nanos(s.unix_nanos()),
+        }
+    }
+
+    // Marks the assignment answered, on the stream's copy and the meta
+    // layer's (upstream shares one); returns (responded before, error).
+    fn take_responded(&self, js: &JetStreamCtx, h: &HostedStream) -> (bool, Option<String>) {
+        let Some(mut sa) = h.mset.assignment() else { return (true, None) };
+        let mut had = sa.responded;
+        let mut err = sa.err.clone();
+        if let Ok(mut st) = js.st.try_borrow_mut() {
+            if let Some(msa) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(&h.account)).and_then(|a| a.get_mut(&h.name)) {
+                had = had || msa.responded;
+                err = err.or_else(|| msa.err.clone());
+                msa.responded = true;
+            }
+        }
+        sa.responded = true;
+        h.mset.set_assignment(Some(sa));
+        (had, err)
+    }
+
+    /// Port of (*jetStream).processStreamLeaderChange
+    ///
+    /// Forgets in-flight message ids, sends the leader-elected or (on a
+    /// step-down for lost quorum) the quorum-lost advisory, switches the
+    /// stream's leader role, and a new leader answers the create request
+    /// once: the stream's info with `did_create`, or the assignment's
+    /// error; a replicated stream's leader then sends the create
+    /// advisory. The inflight, counter and per-subject expectation maps
+    /// upstream clears are not ported.
     pub fn process_stream_leader_change(&self, js: &JetStreamCtx, h: &Rc<HostedStream>, is_leader: bool) {
         let s = js.server();
+        let Some(sa) = h.mset.assignment() else { return };
         h.cs.borrow_mut().dedupe.clear_inflight();
+        let (has_responded, err) = self.take_responded(js, h);
         if is_leader {
             s.log(LogLevel::Debug, &format!("JetStream cluster new stream leader for '{} > {}'", h.account, h.name));
             s.send_stream_leader_elect_advisory(Some(&h.mset), &h.account, &h.name);
@@ -398,6 +646,21 @@ impl JetStreamStreams {
             h.clseq.set(0);
         }
         self.set_leader(js, h, is_leader);
+        if !is_leader || has_responded || !s.lookup_account(&h.account) {
+            return;
+        }
+        let mut resp = JsApiStreamCreateResponse::new(None);
+        if let Some(e) = err {
+            resp.error = Some(ApiError::stream_create(&e, None));
+            js.send_api_err_response(sa.client.as_ref(), &h.account, &sa.subject, &sa.reply, "", &js.json_response(&resp));
+        } else {
+            resp.info = Some(self.stream_info(js, h));
+            resp.did_create = true;
+            js.send_api_response(sa.client.as_ref(), &h.account, &sa.subject, &sa.reply, "", &js.json_response(&resp));
+            if Stream::raft_node(Some(&h.mset)).is_some() {
+                js.send_stream_action_advisory(&h.account, &h.name, true);
+            }
+        }
     }
 
     /// Port of (*stream).setLeader, the ingest part: the leader subscribes
@@ -647,76 +910,137 @@ fn running(h: &HostedStream) -> RunningAsset {
 }
 
 impl StreamRuntime for JetStreamStreams {
-    /// Port of (*jetStream).processClusterCreateStream (see the module docs).
+    /// Port of (*jetStream).processClusterCreateStream
+    ///
+    /// Creates the raft group, then adds the stream or updates the running
+    /// one. A running stream with the same configuration and group only
+    /// answers the requester (a duplicate assignment in another group
+    /// drops the old node and goes on). A failure is recorded on the
+    /// assignment, deletes the group's node and, once per assignment, is
+    /// reported to the meta leader as a `streamAssignmentResult`. Then the
+    /// monitor starts, or an R1 stream leads at once.
+    ///
+    /// Differences from Go: restores (`sa.Restore`, `processStreamRestore`)
+    /// are not ported; `updateWithAdvisory` is the store's configuration
+    /// update (no update advisory, no cluster subscriptions); out-of-space
+    /// errors do not occur on the simulated store; a running stream gets a
+    /// new monitor when its node changes (upstream: when the group had no
+    /// node before), the monitor being a step machine owned by the stream;
+    /// `mset.setCreatedTime` is not needed, the created time being fixed
+    /// from the assignment when the stream is added.
     fn process_cluster_create_stream(&self, js: &JetStreamCtx, acc: &str, sa: &StreamAssignment) {
         let s = js.server();
         let mut sa = sa.clone();
         let storage = sa.group.as_ref().map_or(StorageType::File, |g| g.storage);
         let recovering = sa.recovering || js.is_meta_recovering();
-        let node = match sa.group.as_mut() {
-            Some(rg) => match js.create_raft_group(acc, rg, recovering, storage) {
-                Ok(n) => n,
-                Err(e) => {
-                    s.log(LogLevel::Warn, &format!("JetStream cluster error creating raft group for '{acc} > {}': {e}", sa.name()));
-                    return;
-                }
-            },
-            None => None,
-        };
         let name = sa.name().to_string();
-        // Upstream sets the node on the shared assignment (`rg.node = n`);
-        // here the meta layer's copy gets it.
-        if let Ok(mut st) = js.st.try_borrow_mut() {
-            if let Some(g) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(&name)).and_then(|x| x.group.as_mut()) {
-                g.node = node.clone();
+        let mut err: Option<(String, Option<ApiError>)> = None;
+        if let Some(rg) = sa.group.as_mut() {
+            if let Err(e) = js.create_raft_group(acc, rg, recovering, storage) {
+                err = Some((e.description.clone(), Some(e)));
             }
         }
-        if let Some(h) = self.get(acc, &name) {
-            // Already running: take the new assignment and node.
-            h.mset.set_assignment(Some(sa.clone()));
-            if let Some(n) = node.clone() {
-                let same = Stream::raft_node(Some(&h.mset)).is_some_and(|o| o.same_node(&n));
-                if !same {
-                    h.mset.set_node(Some(n.clone()));
-                    *h.monitor.borrow_mut() = Some(StreamMonitor::new(n));
+        let node = sa.group.as_ref().and_then(|g| g.node.clone());
+        // Upstream sets the node on the shared assignment (`rg.node = n`);
+        // here the meta layer's copy gets it.
+        self.set_meta_group_node(js, acc, &name, node.clone());
+
+        let mut hosted = None;
+        if err.is_none() {
+            if let Some(h) = self.get(acc, &name) {
+                let osa = h.mset.assignment();
+                if let Some(osa) = osa.as_ref().filter(|o| o.config == sa.config) {
+                    let (og, ng) = (osa.group.as_ref(), sa.group.as_ref());
+                    if og.map(|g| (&g.name, &g.peers)) == ng.map(|g| (&g.name, &g.peers)) {
+                        // It exists, so it succeeded: just answer this caller.
+                        if !sa.recovering {
+                            let info = self.stream_info(js, &h);
+                            let resp = JsApiStreamCreateResponse { info: Some(info), ..JsApiStreamCreateResponse::new(None) };
+                            js.send_api_response(sa.client.as_ref(), acc, &sa.subject, &sa.reply, "", &js.json_response(&resp));
+                        }
+                        return;
+                    }
+                    // An old bug could leave several assignments of one
+                    // stream in different groups; the last one wins.
+                    s.log(LogLevel::Warn, &format!("JetStream cluster detected duplicate assignment for stream {name:?} for account {acc:?}"));
+                    if let Some(on) = og.and_then(|g| g.node.as_ref()) {
+                        if !node.as_ref().is_some_and(|n| n.same_node(on)) {
+                            on.delete();
+                        }
+                    }
+                }
+                if let Some(n) = node.clone() {
+                    let same = Stream::raft_node(Some(&h.mset)).is_some_and(|o| o.same_node(&n));
+                    if !same {
+                        *h.monitor.borrow_mut() = Some(StreamMonitor::new(n));
+                    }
+                }
+                self.set_stream_assignment(&h, &sa);
+                if let Some(cfg) = sa.config.as_ref() {
+                    let new_cfg = store_config_of(cfg);
+                    if h.cs.borrow().store.config() != &new_cfg {
+                        if let Err(e) = StreamStore::update_config(&mut h.cs.borrow_mut().store, &new_cfg) {
+                            s.log(LogLevel::Warn, &format!("JetStream cluster error updating stream {name:?} for account {acc:?}: {e}"));
+                            if let Some(mut osa) = osa {
+                                if let Some(og) = osa.group.as_mut() {
+                                    let _ = js.create_raft_group(acc, og, osa.recovering, storage);
+                                }
+                                h.mset.set_assignment(Some(osa));
+                            }
+                            if let Some(n) = node.as_ref() {
+                                n.delete();
+                            }
+                            err = Some((e.to_string(), None));
+                        }
+                    }
+                }
+                hosted = Some(h);
+            } else {
+                match self.add_stream_with_assignment(js, acc, &sa, node.clone()) {
+                    Ok(h) => hosted = Some(h),
+                    Err(e) => {
+                        s.log(LogLevel::Warn, &format!("Stream create failed for '{acc} > {name}': {e}"));
+                        err = Some((ERR_STREAM_STORE_FAILED.to_string(), None));
+                    }
+                }
+            }
+        }
+
+        if let Some((e, api)) = err {
+            if js.is_shutting_down() {
+                s.log(LogLevel::Debug, "Could not create stream, JetStream shutting down");
+                return;
+            }
+            let has_responded = {
+                let mut st = js.st.borrow_mut();
+                match st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(&name)) {
+                    Some(msa) => {
+                        msa.err = Some(e.clone());
+                        msa.responded
+                    }
+                    None => sa.responded,
+                }
+            };
+            if let Some(n) = node.as_ref() {
+                n.delete();
+            }
+            if !has_responded {
+                let result = StreamAssignmentResult {
+                    account: acc.to_string(),
+                    stream: name.clone(),
+                    response: Some(JsApiStreamCreateResponse::new(Some(ApiError::stream_create(&e, api.as_ref())))),
+                    update: false,
+                };
+                // To the meta leader, which forwards it to the requester.
+                if let Ok(b) = serde_json::to_vec(&result) {
+                    s.send_internal_msg(STREAM_ASSIGNMENT_SUBJ, "", &[], &b);
                 }
             }
             return;
         }
-        let Some(cfg) = sa.config.as_ref() else { return };
-        let store = match MemStore::new(&store_config_of(cfg), {
-            let srv = s.clone();
-            Rc::new(move || srv.unix_nanos())
-        }) {
-            Ok(st) => st,
-            Err(e) => {
-                s.log(LogLevel::Warn, &format!("JetStream cluster error creating stream '{acc} > {name}': {e}"));
-                return;
-            }
-        };
-        let mut cs = StreamReplica::new(acc, &name, store);
-        cs.dedupe = Dedupe::new(duplicate_window(cfg));
-        cs.our_id = js.get_meta_group().map(|m| m.id()).unwrap_or_default();
-        cs.group_peers = sa.group.as_ref().map(|g| g.peers.clone());
-        let created = sa.created.unix_nanos().unwrap_or_else(|| s.unix_nanos());
-        let h = Rc::new(HostedStream {
-            account: acc.into(),
-            name: name.clone(),
-            mset: Stream::default(),
-            cs: RefCell::new(cs),
-            created_unix_nanos: created,
-            is_leader: Cell::new(false),
-            clseq: Cell::new(0),
-            pending_acks: RefCell::default(),
-            ingest: RefCell::default(),
-            monitor: RefCell::new(node.clone().map(StreamMonitor::new)),
-        });
-        h.mset.set_assignment(Some(sa.clone()));
-        h.mset.set_node(node.clone());
-        self.streams.borrow_mut().insert((acc.into(), name), h.clone());
-        if node.is_none() {
+        if let (Some(h), None) = (hosted, node) {
             // A single replica leads at once.
-            self.set_leader(js, &h, true);
+            self.process_stream_leader_change(js, &h, true);
         }
     }
 
@@ -798,14 +1122,8 @@ impl StreamRuntime for JetStreamStreams {
             set_meta_node(None);
         }
 
-        // setStreamAssignment: the stream's node is the assignment's and
-        // learns its peers.
         let node = sa.group.as_ref().and_then(|g| g.node.clone());
-        h.mset.set_assignment(Some(sa.clone()));
-        h.mset.set_node(node.clone());
-        if let (Some(n), Some(g)) = (node.as_ref(), sa.group.as_ref()) {
-            n.update_known_peers(&g.peers);
-        }
+        self.set_stream_assignment(&h, &sa);
         h.cs.borrow_mut().group_peers = sa.group.as_ref().map(|g| g.peers.clone());
         if let Some(cfg) = sa.config.as_ref() {
             if let Err(e) = StreamStore::update_config(&mut h.cs.borrow_mut().store, &store_config_of(cfg)) {
@@ -827,16 +1145,90 @@ impl StreamRuntime for JetStreamStreams {
         }
     }
 
-    /// Port of (*jetStream).processClusterDeleteStream (without the API response).
-    fn process_cluster_delete_stream(&self, js: &JetStreamCtx, sa: &StreamAssignment, _is_member: bool, was_leader: bool) {
-        let Some(h) = self.drop_stream(js, sa.account(), sa.name()) else { return };
-        if let Some(n) = Stream::raft_node(Some(&h.mset)) {
-            if was_leader && n.leader() {
-                let _ = n.step_down(&[]);
+    /// Port of (*jetStream).processClusterDeleteStream
+    ///
+    /// Deletes the stream's node and store if it runs here (the leader
+    /// also sends the delete advisory), always deletes the assignment's
+    /// node, removes the group's directory when the stream did not stop
+    /// here or had no node (with its consumers' groups when it did not
+    /// stop), removes the stream's store directory and the account's if
+    /// empty, then answers the requester: the leader does, every member
+    /// does when the group had no leader, and the meta leader does too when
+    /// every peer is offline. Nothing is sent while recovering or when the
+    /// account is gone.
+    ///
+    /// Differences from Go: the monitor is a step machine, told to quit
+    /// instead of waited for (`signalMonitorQuit`, `monitorWg.Wait`); the
+    /// memory store's delete cannot fail, so the error answer
+    /// (`NewJSStreamGeneralError` of `mset.stop`'s error) never goes out.
+    fn process_cluster_delete_stream(&self, js: &JetStreamCtx, sa: &StreamAssignment, is_member: bool, was_leader: bool) {
+        let s = js.server();
+        let (acc_name, name) = (sa.account().to_string(), sa.name().to_string());
+        let node = sa.group.as_ref().and_then(|g| g.node.clone());
+        let had_leader = node.as_ref().is_none_or(|n| !n.leaderless());
+        let offline = s.all_peers_offline(sa.group.as_ref()) || sa.unsupported.is_some();
+        let is_meta_leader = super::cluster::JetStreamCluster::is_leader(js.st.borrow().cluster.as_ref());
+        let recovering = sa.recovering;
+
+        let mut stopped = false;
+        let acc = s.lookup_account(&acc_name);
+        if acc {
+            if let Some(h) = self.drop_stream(js, &acc_name, &name) {
+                // Deleting the node ends the monitor.
+                if let Some(n) = Stream::raft_node(Some(&h.mset)) {
+                    n.delete();
+                }
+                // mset.stop(true, wasLeader): the store goes, the leader says so.
+                if was_leader {
+                    js.send_stream_action_advisory(&acc_name, &name, false);
+                }
+                h.mset.set_node(None);
+                StreamStore::delete(&mut h.cs.borrow_mut().store);
+                stopped = true;
+            } else if is_member {
+                s.log(LogLevel::Warn, &format!("JetStream failed to lookup running stream while removing stream '{acc_name} > {name}' from this server"));
             }
+        } else if is_member {
+            s.log(LogLevel::Warn, &format!("JetStream failed to lookup account while removing stream '{acc_name} > {name}' from this server"));
+        }
+        if let Some(n) = node.as_ref() {
             n.delete();
         }
-        h.cs.borrow_mut().store.stop();
+        let store_dir = js.config.store_dir.clone();
+        // A stop gap for a missing account or stream, or no node to delete.
+        if !stopped || node.is_none() {
+            if let (Some(sys), Some(g)) = (s.system_account(), sa.group.as_ref()) {
+                s.remove_all(&format!("{store_dir}/{sys}/{DEFAULT_STORE_DIR_NAME}/{}", g.name));
+                if !stopped {
+                    for ca in sa.consumers.values() {
+                        if let Some(cg) = ca.group.as_ref() {
+                            if is_member {
+                                if let Some(cn) = cg.node.as_ref() {
+                                    cn.delete();
+                                }
+                            }
+                            s.remove_all(&format!("{store_dir}/{sys}/{DEFAULT_STORE_DIR_NAME}/{}", cg.name));
+                        }
+                    }
+                }
+            }
+        }
+        let acc_dir = format!("{store_dir}/{acc_name}");
+        let stream_dir = format!("{acc_dir}/{STREAMS_DIR}");
+        s.remove_all(&format!("{stream_dir}/{name}"));
+        s.remove_dir(&stream_dir);
+        s.remove_dir(&acc_dir);
+
+        // Only the leader answers, unless there was none; with every peer
+        // offline the meta leader answers as well.
+        if (!is_member || (had_leader && !was_leader)) && !(offline && is_meta_leader) {
+            return;
+        }
+        if !acc || recovering {
+            return;
+        }
+        let resp = JsApiStreamDeleteResponse { typ: JS_API_STREAM_DELETE_RESPONSE_TYPE, error: None, success: true };
+        js.send_api_response(sa.client.as_ref(), &acc_name, &sa.subject, &sa.reply, "", &js.json_response(&resp));
     }
 
     fn lookup_stream(&self, acc: &str, stream: &str) -> Option<RunningAsset> {

@@ -323,6 +323,13 @@ impl SimDisk {
         self.dirs.retain(|k| k != path && !k.starts_with(&prefix));
     }
 
+    /// Files and directories at or under `path`, for tests.
+    pub fn paths_under(&self, path: &str) -> Vec<String> {
+        let p = path.trim_end_matches('/');
+        let prefix = format!("{p}/");
+        self.files.keys().chain(self.dirs.iter()).filter(|k| *k == p || k.starts_with(&prefix)).cloned().collect()
+    }
+
     /// Raw file contents, for tests.
     pub fn file(&self, path: &str) -> Option<&[u8]> {
         self.files.get(path).map(|f| f.data.as_slice())

@@ -30,7 +30,19 @@
 //!   framing is covered by the hand-transcribed tests in
 //!   `stream_ops_tests.rs`, with no Go vector.
 //! - JSON (delete, purge, snapshot, advisories, API replies): the same
-//!   shapes in both versions for the fields used here.
+//!   shapes in both versions for the fields used here. That includes the
+//!   stream create and delete answers, the purge error answer and
+//!   `streamAssignmentResult` (the same fields, tags and `omitempty` in
+//!   2.9.10's and 8188ea93a's jetstream_api.go and jetstream_cluster.go),
+//!   with the same error codes and texts (`JSStreamCreateErrF` 10049,
+//!   `JSStreamGeneralErrorF` 10051, `errStreamStoreFailed`,
+//!   `ErrStoreClosed`). What differs behind them: 2.9.10's memstore
+//!   `PurgeEx` rejects a sequence above 1 together with `keep`
+//!   (`ErrPurgeArgMismatch`), 8188ea93a's does not, so that purge error
+//!   exists only in 2.9.10 and is not a vector; and 8188ea93a's
+//!   `StreamInfo` carries the dynamic `_nats.*` metadata, which the
+//!   answers with a stream info (not vectors here) get from
+//!   `set_dynamic_stream_metadata`.
 
 use std::rc::Rc;
 
@@ -248,6 +260,30 @@ fn check_json<T: PartialEq + std::fmt::Debug>(r: &Row, want: T, decode: impl Fn(
     assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&r.bytes), "{}: the port writes Go's bytes", r.name);
 }
 
+/// The answers the stream handlers build (stream_api.rs), for the same values.
+fn api_answer(name: &str) -> String {
+    use ported::jetstream_cluster::errors::ApiError;
+    use ported::jetstream_cluster::stream_api::{JsApiStreamCreateResponse, JsApiStreamDeleteResponse, StreamAssignmentResult, ERR_STREAM_STORE_FAILED, JS_API_STREAM_DELETE_RESPONSE_TYPE};
+    use ported::jetstream_cluster::stream_apply::{PurgeResponse, JS_API_STREAM_PURGE_RESPONSE_TYPE};
+    let store_failed = || ApiError::stream_create(ERR_STREAM_STORE_FAILED, None);
+    let closed = || ApiError::stream_general(&ported::store::StoreError::Closed.to_string(), None);
+    let json = match name {
+        "resp_stream_create_err" => serde_json::to_string(&JsApiStreamCreateResponse::new(Some(store_failed()))),
+        "resp_stream_delete_ok" => serde_json::to_string(&JsApiStreamDeleteResponse { typ: JS_API_STREAM_DELETE_RESPONSE_TYPE, error: None, success: true }),
+        "resp_stream_delete_err" => serde_json::to_string(&JsApiStreamDeleteResponse { typ: JS_API_STREAM_DELETE_RESPONSE_TYPE, error: Some(closed()), success: false }),
+        "assignment_result_create_err" => serde_json::to_string(&StreamAssignmentResult {
+            account: "ACC_A".into(),
+            stream: "ORDERS".into(),
+            response: Some(JsApiStreamCreateResponse::new(Some(store_failed()))),
+            update: false,
+        }),
+        "assignment_result_update" => serde_json::to_string(&StreamAssignmentResult { account: "ACC_A".into(), stream: "ORDERS".into(), response: None, update: true }),
+        "resp_purge_err" => serde_json::to_string(&PurgeResponse { typ: JS_API_STREAM_PURGE_RESPONSE_TYPE, error: Some(closed()), success: false, purged: 0 }),
+        other => panic!("no expected value for {other}"),
+    };
+    json.expect("encodes")
+}
+
 fn check(r: &Row) {
     match r.kind.as_str() {
         "stream_msg" => check_stream_msg(r),
@@ -280,6 +316,9 @@ fn check(r: &Row) {
         }
         "resp_msg_delete" | "resp_purge" => {
             assert_eq!(api_reply(&r.name), String::from_utf8_lossy(&r.bytes), "{}: the apply path's reply is Go's JSON", r.name);
+        }
+        "resp_stream_create" | "resp_stream_delete" | "assignment_result" | "resp_purge_shape" => {
+            assert_eq!(api_answer(&r.name), String::from_utf8_lossy(&r.bytes), "{}: the port's answer JSON is Go's", r.name);
         }
         other => panic!("{}: kind {other} has no check", r.name),
     }

@@ -389,6 +389,15 @@ impl ServerEnv for ServerCore {
     fn account_unsubscribe(&self, sid: Sid) {
         self.sys_unsubscribe(sid);
     }
+    fn remove_all(&self, path: &str) {
+        let _ = SimFs::new(self.world.clone()).remove_all(path);
+    }
+    fn remove_dir(&self, path: &str) {
+        let mut fs = SimFs::new(self.world.clone());
+        if fs.read_dir(path).is_ok_and(|e| e.is_empty()) {
+            let _ = fs.remove_all(path);
+        }
+    }
 
     /// Upstream's `(*Server).bootstrapRaftNode` with this server's options
     /// (the raft-level part is `raft::node::bootstrap_raft_node`): writes the
