@@ -2,6 +2,7 @@
 //! `server/jetstream_cluster.go`, at nats-server commit 8188ea93a.
 
 pub mod filestore;
+pub mod go_json;
 pub mod peer_state;
 pub mod raft;
 pub mod raft_log;

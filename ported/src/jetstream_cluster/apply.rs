@@ -176,7 +176,7 @@ impl JetStreamCtx {
         let Some(info) = info.filter(|i| !i.reply.is_empty()) else { return };
         let Some(sys) = self.srv.system_account() else { return };
         let resp = ServerRemoveResponse { typ: JS_API_META_SERVER_REMOVE_RESPONSE_TYPE, error: None, success: true };
-        match serde_json::to_string(&resp) {
+        match crate::go_json::to_string(&resp) {
             Ok(json) => self.send_api_response(info.ci.as_ref(), &sys, &info.subject, &info.reply, &info.request, &json),
             Err(e) => self.srv.log(crate::raft::env::LogLevel::Warn, &format!("peer-remove response: {e}")),
         }

@@ -3,13 +3,18 @@
 //! cannot run ("unsupported" assignments).
 //!
 //! Only the fields the cluster meta code reads are typed; every other field
-//! is kept verbatim in `extra`, so a decoded config re-encodes to the same
-//! JSON object. Upstream decodes into the full Go structs instead; the
-//! differences that follow are noted where they matter.
+//! is kept verbatim in `extra`. A config is written with its fields in the
+//! order of upstream's struct (as `encoding/json` writes a struct), typed
+//! and kept fields alike, so a config Go wrote re-encodes to Go's bytes.
+//! Upstream decodes into the full Go structs instead, so it also writes
+//! the zero values of fields without `omitempty` that the input lacked;
+//! the port writes only what it read. Other differences are noted where
+//! they matter.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The JetStream API level of the reference server (8188ea93a).
@@ -20,7 +25,7 @@ pub const JS_REQUIRED_LEVEL_METADATA_KEY: &str = "_nats.req.level";
 
 /// Top-level JSON keys of upstream's StreamConfig at 8188ea93a; any other key
 /// makes a stream assignment unsupported.
-pub(crate) const STREAM_CONFIG_KEYS: &[&str] = &[
+const STREAM_CONFIG_KEYS: &[&str] = &[
     "name", "description", "subjects", "retention", "max_consumers", "max_msgs", "max_bytes",
     "max_age", "max_msgs_per_subject", "max_msg_size", "discard", "storage", "num_replicas",
     "no_ack", "duplicate_window", "placement", "mirror", "sources", "compression", "first_seq",
@@ -42,7 +47,7 @@ const CONSUMER_CONFIG_KEYS: &[&str] = &[
 ];
 
 /// A stream configuration: typed where the meta layer needs it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct StreamConfig {
     /// Stream name.
     #[serde(default)]
@@ -51,13 +56,13 @@ pub struct StreamConfig {
     #[serde(rename = "num_replicas", default)]
     pub replicas: i64,
     /// Deduplication window in nanoseconds.
-    #[serde(rename = "duplicate_window", default, skip_serializing_if = "is_zero")]
+    #[serde(rename = "duplicate_window", default)]
     pub duplicates: i64,
     /// Mirror source, if this stream is a mirror.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mirror: Option<Value>,
     /// Free-form metadata (also carries the required API level).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
     /// All other fields, verbatim.
     #[serde(flatten)]
@@ -65,26 +70,96 @@ pub struct StreamConfig {
 }
 
 /// A consumer configuration: typed where the meta layer needs it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct ConsumerConfig {
     /// Durable name (empty for ephemerals).
-    #[serde(rename = "durable_name", default, skip_serializing_if = "String::is_empty")]
+    #[serde(rename = "durable_name", default)]
     pub durable: String,
     /// Consumer name.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub name: String,
     /// Replica count; 0 inherits the stream's.
     #[serde(rename = "num_replicas", default)]
     pub replicas: i64,
     /// Keep state in memory regardless of the stream's storage.
-    #[serde(rename = "mem_storage", default, skip_serializing_if = "is_false")]
+    #[serde(rename = "mem_storage", default)]
     pub mem_storage: bool,
     /// Free-form metadata (also carries the required API level).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
     /// All other fields, verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Writes `extra`'s fields and the typed ones (by `typed`, which writes
+/// a field and says whether the key is one of them) in the order of
+/// `order`, upstream's struct; keys upstream does not know (an unsupported
+/// config) follow in the order they were read.
+fn serialize_in_go_order<S: Serializer>(
+    s: S,
+    order: &[&str],
+    extra: &Map<String, Value>,
+    mut typed: impl FnMut(&str, &mut S::SerializeMap) -> Result<bool, S::Error>,
+) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(None)?;
+    for &key in order {
+        if !typed(key, &mut m)? {
+            if let Some(v) = extra.get(key) {
+                m.serialize_entry(key, v)?;
+            }
+        }
+    }
+    for (k, v) in extra.iter().filter(|(k, _)| !order.contains(&k.as_str())) {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+/// Go's `omitempty` on a map: an empty one is left out like a nil one.
+fn metadata_entry<M: SerializeMap>(m: &mut M, metadata: &Option<BTreeMap<String, String>>) -> Result<(), M::Error> {
+    match metadata {
+        Some(md) if !md.is_empty() => m.serialize_entry("metadata", md),
+        _ => Ok(()),
+    }
+}
+
+impl Serialize for StreamConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_in_go_order(s, STREAM_CONFIG_KEYS, &self.extra, |key, m| {
+            match key {
+                "name" => m.serialize_entry(key, &self.name)?,
+                "num_replicas" => m.serialize_entry(key, &self.replicas)?,
+                "duplicate_window" if !is_zero(&self.duplicates) => m.serialize_entry(key, &self.duplicates)?,
+                "mirror" => {
+                    if let Some(v) = &self.mirror {
+                        m.serialize_entry(key, v)?;
+                    }
+                }
+                "metadata" => metadata_entry(m, &self.metadata)?,
+                "duplicate_window" => {}
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })
+    }
+}
+
+impl Serialize for ConsumerConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_in_go_order(s, CONSUMER_CONFIG_KEYS, &self.extra, |key, m| {
+            match key {
+                "durable_name" if !self.durable.is_empty() => m.serialize_entry(key, &self.durable)?,
+                "name" if !self.name.is_empty() => m.serialize_entry(key, &self.name)?,
+                "num_replicas" => m.serialize_entry(key, &self.replicas)?,
+                "mem_storage" if !is_false(&self.mem_storage) => m.serialize_entry(key, &self.mem_storage)?,
+                "metadata" => metadata_entry(m, &self.metadata)?,
+                "durable_name" | "name" | "mem_storage" => {}
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })
+    }
 }
 
 fn is_zero(v: &i64) -> bool {

@@ -416,7 +416,7 @@ impl JetStreamCtx {
     }
 
     fn send_json(&self, subject: &str, v: &impl Serialize) {
-        match serde_json::to_vec(v) {
+        match crate::go_json::to_vec(v) {
             Ok(b) => self.srv.send_internal_msg(subject, "", &[], &b),
             Err(e) => self.warnf(&format!("Could not encode message for {subject}: {e}")),
         }

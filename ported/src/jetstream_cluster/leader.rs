@@ -358,7 +358,7 @@ impl JetStreamCtx {
         let request = String::from_utf8_lossy(msg).into_owned();
         let mut resp = LeaderStepDownResponse { typ: JS_API_LEADER_STEP_DOWN_RESPONSE_TYPE.to_string(), error: None, success: false };
         let respond_err = |resp: &LeaderStepDownResponse| {
-            if let Ok(json) = serde_json::to_string(resp) {
+            if let Ok(json) = crate::go_json::to_string(resp) {
                 self.send_api_err_response(None, account, subject, reply, &request, &json);
             }
         };
@@ -391,7 +391,7 @@ impl JetStreamCtx {
             Ok(()) => resp.success = true,
             Err(e) => resp.error = Some(ApiError::from_raft(&e)),
         }
-        if let Ok(json) = serde_json::to_string(&resp) {
+        if let Ok(json) = crate::go_json::to_string(&resp) {
             self.send_api_response(None, account, subject, reply, &request, &json);
         }
     }

@@ -107,7 +107,7 @@ impl JetStream {
             });
         }
         let nsa = out.len();
-        let data = if out.is_empty() { Vec::new() } else { s2::encode(&serde_json::to_vec(&out)?) };
+        let data = if out.is_empty() { Vec::new() } else { s2::encode(&crate::go_json::to_vec(&out)?) };
         Ok(EncodedMetaSnapshot {
             data,
             streams: nsa,

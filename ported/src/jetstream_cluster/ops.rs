@@ -80,9 +80,9 @@ pub enum MetaOp {
 fn encode_stream_op(op: EntryOp, sa: &StreamAssignment) -> Result<Vec<u8>, OpError> {
     let mut csa = sa.clone();
     csa.client = sa.client.as_ref().map(|c| c.for_proposal());
-    csa.config_json = serde_json::value::to_raw_value(&sa.config)?;
+    csa.config_json = crate::go_json::to_raw_value(&sa.config)?;
     let mut out = vec![op as u8];
-    serde_json::to_writer(&mut out, &csa)?;
+    out.extend(crate::go_json::to_vec(&csa)?);
     out.push(b'\n');
     Ok(out)
 }
@@ -90,8 +90,8 @@ fn encode_stream_op(op: EntryOp, sa: &StreamAssignment) -> Result<Vec<u8>, OpErr
 fn consumer_proposal_json(ca: &ConsumerAssignment) -> Result<Vec<u8>, OpError> {
     let mut cca = ca.clone();
     cca.client = ca.client.as_ref().map(|c| c.for_proposal());
-    cca.config_json = serde_json::value::to_raw_value(&ca.config)?;
-    let mut out = serde_json::to_vec(&cca)?;
+    cca.config_json = crate::go_json::to_raw_value(&ca.config)?;
+    let mut out = crate::go_json::to_vec(&cca)?;
     out.push(b'\n');
     Ok(out)
 }

@@ -237,7 +237,7 @@ impl dyn ServerEnv + '_ {
         if !self.has_interest(&acc, subject) {
             return false;
         }
-        match serde_json::to_vec(adv) {
+        match crate::go_json::to_vec(adv) {
             Ok(ej) => {
                 self.send_internal_account_msg(&acc, subject, "", &[], &ej);
                 true

@@ -12,10 +12,9 @@
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::assignments::{GoTime, RaftGroup};
-use super::config::{StreamConfig, STREAM_CONFIG_KEYS};
+use super::config::StreamConfig;
 use super::errors::ApiError;
 use super::js::JetStreamCtx;
 use super::leader::PeerInfo;
@@ -196,28 +195,9 @@ pub struct StreamActionAdvisory {
 
 /// A stream configuration as Go's encoder writes its `StreamConfig`: the
 /// keys in the struct's field order (keys this port does not know go
-/// last, in their own order); nested values as they were received.
+/// last, in their own order; see `config.rs`), with Go's escaping.
 pub fn stream_config_json(cfg: &StreamConfig) -> Option<Box<RawValue>> {
-    let Value::Object(mut m) = serde_json::to_value(cfg).ok()? else { return None };
-    let mut out = String::from("{");
-    let push = |k: &str, v: &Value, out: &mut String| {
-        if out.len() > 1 {
-            out.push(',');
-        }
-        out.push_str(&serde_json::to_string(k).unwrap_or_default());
-        out.push(':');
-        out.push_str(&v.to_string());
-    };
-    for k in STREAM_CONFIG_KEYS {
-        if let Some(v) = m.remove(*k) {
-            push(k, &v, &mut out);
-        }
-    }
-    for (k, v) in &m {
-        push(k, v, &mut out);
-    }
-    out.push('}');
-    RawValue::from_string(out).ok()
+    crate::go_json::to_raw_value(cfg).ok()
 }
 
 /// Port of setDynamicStreamMetadata
@@ -313,7 +293,7 @@ impl JetStreamCtx {
     /// Port of (*Server).jsonResponse: the JSON, or empty (with a warning)
     /// when it does not encode.
     pub fn json_response(&self, v: &impl Serialize) -> String {
-        match serde_json::to_string(v) {
+        match crate::go_json::to_string(v) {
             Ok(s) => s,
             Err(e) => {
                 self.srv.log(crate::raft::env::LogLevel::Warn, &format!("Problem marshaling JSON for JetStream API: {e}"));
@@ -336,7 +316,7 @@ impl JetStreamCtx {
             domain: s.opts().js_domain,
         };
         let pre = if create { JS_ADVISORY_STREAM_CREATED_PRE } else { JS_ADVISORY_STREAM_DELETED_PRE };
-        if let Ok(j) = serde_json::to_vec(&adv) {
+        if let Ok(j) = crate::go_json::to_vec(&adv) {
             s.send_internal_account_msg(account, &format!("{pre}.{stream}"), "", &[], &j);
         }
     }

@@ -385,7 +385,7 @@ impl StreamReplica {
         let leader = self.leader && !is_recovering;
         let respond = |s: &mut Self, error: Option<ApiError>, success: bool| {
             let r = MsgDeleteResponse { typ: JS_API_MSG_DELETE_RESPONSE_TYPE, error, success };
-            s.replies.push(ApiReply { subject: md.subject.clone(), reply: md.reply.clone(), json: serde_json::to_string(&r).unwrap_or_default() });
+            s.replies.push(ApiReply { subject: md.subject.clone(), reply: md.reply.clone(), json: crate::go_json::to_string(&r).unwrap_or_default() });
         };
         match res {
             Err(ApplyError::Store(StoreError::Eof)) => {
@@ -431,7 +431,7 @@ impl StreamReplica {
                 Ok(purged) => PurgeResponse { typ: JS_API_STREAM_PURGE_RESPONSE_TYPE, error: None, success: true, purged: *purged },
                 Err(e) => PurgeResponse { typ: JS_API_STREAM_PURGE_RESPONSE_TYPE, error: Some(api_error(500, 10051, e.to_string())), success: false, purged: 0 },
             };
-            self.replies.push(ApiReply { subject: sp.subject.clone(), reply: sp.reply.clone(), json: serde_json::to_string(&r).unwrap_or_default() });
+            self.replies.push(ApiReply { subject: sp.subject.clone(), reply: sp.reply.clone(), json: crate::go_json::to_string(&r).unwrap_or_default() });
         }
         Ok(())
     }

@@ -262,42 +262,9 @@ pub struct StreamSnapshot {
     pub deleted: Vec<u64>,
 }
 
-/// serde_json's compact output with Go `encoding/json`'s HTML-safe string
-/// escaping: `<`, `>`, `&`, U+2028 and U+2029 are written as `\u003c`,
-/// `\u003e`, `\u0026`, `\u2028`, `\u2029` (Go's default for both
-/// `json.Marshal` and `json.Encoder`), so entries match Go byte for byte.
-struct GoFormatter;
-
-impl serde_json::ser::Formatter for GoFormatter {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            let esc = match c {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
-            };
-            w.write_all(fragment[start..i].as_bytes())?;
-            w.write_all(esc.as_bytes())?;
-            start = i + c.len_utf8();
-        }
-        w.write_all(fragment[start..].as_bytes())
-    }
-}
-
-/// `v` as Go's `json.Marshal` writes it (see [`GoFormatter`]).
-pub fn go_json(v: &impl Serialize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
-    // Serialising these plain structs into memory cannot fail.
-    if v.serialize(&mut ser).is_err() {
-        out.clear();
-    }
-    out
-}
+/// `v` as Go's `json.Marshal` writes it (moved to [`crate::go_json`], which
+/// every writer of Go JSON now uses).
+pub use crate::go_json::go_json;
 
 // Go's json.Encoder: compact JSON and a newline.
 fn op_json(op: EntryOp, v: &impl Serialize) -> Vec<u8> {

@@ -447,7 +447,7 @@ impl JetStreamStreams {
             } else {
                 PubAckResponse { error: Some(ApiError::general("message not stored")), stream: &h.name, seq: 0, domain: &domain }
             };
-            if let Ok(j) = serde_json::to_vec(&resp) {
+            if let Ok(j) = crate::go_json::to_vec(&resp) {
                 s.send_internal_account_msg(&h.account, &reply, "", &[], &j);
             }
         }
@@ -722,7 +722,7 @@ impl JetStreamStreams {
                     Ok((seq, _)) => PubAckResponse { error: None, stream: &h.name, seq, domain: &domain },
                     Err(e) => PubAckResponse { error: Some(ApiError::general(&e.to_string())), stream: &h.name, seq: 0, domain: &domain },
                 };
-                if let Ok(j) = serde_json::to_vec(&resp) {
+                if let Ok(j) = crate::go_json::to_vec(&resp) {
                     s.send_internal_account_msg(&h.account, reply, "", &[], &j);
                 }
             }
@@ -751,7 +751,7 @@ impl JetStreamStreams {
                 if !reply.is_empty() {
                     let domain = s.opts().js_domain;
                     let resp = PubAckResponse { error: Some(ApiError::duplicate_message_conflict()), stream: &h.name, seq: 0, domain: &domain };
-                    if let Ok(j) = serde_json::to_vec(&resp) {
+                    if let Ok(j) = crate::go_json::to_vec(&resp) {
                         s.send_internal_account_msg(&h.account, reply, "", &[], &j);
                     }
                 }
@@ -1032,7 +1032,7 @@ impl StreamRuntime for JetStreamStreams {
                     update: false,
                 };
                 // To the meta leader, which forwards it to the requester.
-                if let Ok(b) = serde_json::to_vec(&result) {
+                if let Ok(b) = crate::go_json::to_vec(&result) {
                     s.send_internal_msg(STREAM_ASSIGNMENT_SUBJ, "", &[], &b);
                 }
             }

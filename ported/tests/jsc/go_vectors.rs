@@ -43,11 +43,21 @@
 //!   `StreamInfo` carries the dynamic `_nats.*` metadata, which the
 //!   answers with a stream info (not vectors here) get from
 //!   `set_dynamic_stream_metadata`.
+//! - `resp_purge_closed` is a purge a stopped stream refuses, through the
+//!   apply path: the text is 8188ea93a's `errStreamClosed` ("stream
+//!   closed"; 2.9.10's purge says "invalid stream"), given to 2.9.10's
+//!   error constructor.
+//! - Assignment results on a missing account (`handler_result`) are
+//!   checked as the handlers send them on the simulated bus, the API
+//!   replies as the apply path builds them, the advisories as their
+//!   structs serialise (the publish path writes every Go JSON with
+//!   [`ported::go_json`]).
 
 use std::rc::Rc;
 
 use ported::jetstream_cluster::assignments::{ClientInfo, GoTime};
 use ported::jetstream_cluster::leader::PeerInfo;
+use ported::jetstream_cluster::peers::{ServerRemovedAdvisory, JS_SERVER_REMOVED_ADVISORY_TYPE};
 use ported::jetstream_cluster::ops::EntryOp;
 use ported::jetstream_cluster::stream_apply::StreamReplica;
 use ported::jetstream_cluster::stream_events::{StreamLeaderElectedAdvisory, StreamQuorumLostAdvisory, JS_STREAM_LEADER_ELECTED_ADVISORY_TYPE, JS_STREAM_QUORUM_LOST_ADVISORY_TYPE};
@@ -202,13 +212,61 @@ fn advisory(name: &str) -> Vec<u8> {
         replicas: Some(replicas),
         domain: domain.into(),
     };
+    let removed = |id: &str, domain: &str| ServerRemovedAdvisory {
+        typ: JS_SERVER_REMOVED_ADVISORY_TYPE.into(),
+        id: id.into(),
+        timestamp: GoTime::from_unix_nanos(TS),
+        server: "n2".into(),
+        server_id: "NSID2".into(),
+        cluster: "C1".into(),
+        domain: domain.into(),
+    };
     match name {
         "adv_leader_elected_user" => go_json(&leader("VZsAD9nJ5M9fk0pBw0yxLp", TS, "", Some(peers()), "")),
         "adv_leader_elected_sys" => go_json(&leader("VZsAD9nJ5M9fk0pBw0yxLq", TS - 123_456_000, "ACC_A", None, "hub")),
         "adv_quorum_lost_user" => go_json(&lost("q1", "", peers(), "")),
         "adv_quorum_lost_sys" => go_json(&lost("q2", "ACC_A", peers()[..1].to_vec(), "hub")),
+        "adv_server_removed" => go_json(&removed("sr1", "")),
+        "adv_server_removed_domain" => go_json(&removed("sr2", "hub")),
         other => panic!("no expected value for {other}"),
     }
+}
+
+/// What a follower sends the meta leader when an assignment's account
+/// cannot be found: the bytes of the message on the result subject.
+fn handler_result(name: &str) -> Vec<u8> {
+    use ported::jetstream_cluster::handlers::{CONSUMER_ASSIGNMENT_SUBJ, STREAM_ASSIGNMENT_SUBJ};
+    use ported::jetstream_cluster::ops::{decode_consumer_assignment, decode_stream_assignment};
+    use ported::sim::js::{JsCluster, SYSTEM_ACCOUNT};
+    let consumer = match name {
+        "result_stream_no_account" => false,
+        "result_consumer_no_account" => true,
+        other => panic!("no expected value for {other}"),
+    };
+    let mut c = JsCluster::create_jet_stream_cluster_explicit("R3S", 3, ported::sim::test_seed(name));
+    let f = c.random_non_leader().expect("a follower");
+    let me = c.core(f).node.clone();
+    let probe = c.connect(f, SYSTEM_ACCOUNT);
+    c.subscribe(probe, if consumer { CONSUMER_ASSIGNMENT_SUBJ } else { STREAM_ASSIGNMENT_SUBJ });
+    let group = |name: &str| serde_json::json!({"name": name, "peers": [me.as_str()], "store": "file", "preferred": me.as_str()});
+    let sa = serde_json::json!({
+        "client": {"acc": "NOPE", "server": "n1"}, "created": "2024-05-06T07:08:09.123456789Z",
+        "stream": {"name": "S", "subjects": ["S.>"], "retention": "limits", "num_replicas": 1, "storage": "file"},
+        "group": group("S-R1F-S"), "sync": "$JSC.SYNC.S", "subject": "$JS.API.STREAM.CREATE", "reply": "_INBOX.1"
+    });
+    let js = c.js(f).clone();
+    js.process_stream_assignment(decode_stream_assignment(sa.to_string().as_bytes()).expect("a stream assignment"));
+    if consumer {
+        let ca = serde_json::json!({
+            "client": {"acc": "NOPE"}, "created": "2024-05-06T07:08:10Z", "name": "C", "stream": "S",
+            "consumer": {"durable_name": "C", "ack_policy": "explicit", "num_replicas": 0}, "group": group("C-R1F-C")
+        });
+        js.process_consumer_assignment(decode_consumer_assignment(ca.to_string().as_bytes()).expect("a consumer assignment"));
+    }
+    c.run_for(std::time::Duration::from_millis(10));
+    let m = c.clients[probe].msgs.pop_front().expect("a result for the meta leader");
+    assert!(c.clients[probe].msgs.is_empty(), "{name}: one result");
+    m.data
 }
 
 /// The reply the port's apply path sends as leader: a stream of 12
@@ -229,6 +287,11 @@ fn api_reply(name: &str) -> String {
         "resp_msg_delete_ok" => vec![del(3)],
         "resp_msg_delete_err" => vec![del(3), del(3)],
         "resp_purge_ok" => vec![encode_stream_purge(&StreamPurge { stream: "TEST".into(), last_seq: 6, reply: "_INBOX.p".into(), ..Default::default() })],
+        "resp_purge_closed" => {
+            // A stopped stream refuses the purge (upstream's errStreamClosed).
+            s.closed = true;
+            vec![encode_stream_purge(&StreamPurge { stream: "TEST".into(), last_seq: 6, reply: "_INBOX.p".into(), ..Default::default() })]
+        }
         other => panic!("no expected value for {other}"),
     };
     js.apply_stream_entries(&mut s, &ce(13, entries), false).expect("applies");
@@ -311,7 +374,10 @@ fn check(r: &Row) {
             assert_eq!(decode_stream_state(&r.bytes).as_ref(), Ok(&want), "{}: Go's bytes decode to the state", r.name);
             assert_eq!(ours, r.bytes, "{}: the port's header and blocks are Go's bytes", r.name);
         }
-        "adv_leader_elected" | "adv_quorum_lost" => {
+        "handler_result" => {
+            assert_eq!(String::from_utf8_lossy(&handler_result(&r.name)), String::from_utf8_lossy(&r.bytes), "{}: the handler sends Go's JSON", r.name);
+        }
+        "adv_leader_elected" | "adv_quorum_lost" | "adv_server_removed" => {
             assert_eq!(String::from_utf8_lossy(&advisory(&r.name)), String::from_utf8_lossy(&r.bytes), "{}: the port's advisory JSON is Go's", r.name);
         }
         "resp_msg_delete" | "resp_purge" => {
@@ -327,7 +393,7 @@ fn check(r: &Row) {
 #[test]
 fn every_go_vector_decodes_and_reencodes_to_the_same_bytes() {
     let rows = rows();
-    assert!(rows.len() >= 30, "the generator wrote {} rows", rows.len());
+    assert!(rows.len() >= 36, "the generator wrote {} rows", rows.len());
     for r in &rows {
         check(r);
     }

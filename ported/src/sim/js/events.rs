@@ -214,7 +214,7 @@ impl ServerCore {
             msg.stats.jetstream = Some(JetStreamVarz { config: cfg, stats: Some(stats) });
         }
         msg.server = self.server_info();
-        match serde_json::to_vec(&msg) {
+        match crate::go_json::to_vec(&msg) {
             Ok(b) => self.publish(SYSTEM_ACCOUNT, subj, "", &[], &b),
             Err(e) => self.log(LogLevel::Warn, &format!("statsz: {e}")),
         }
@@ -396,7 +396,7 @@ impl ServerCore {
             return;
         }
         let si = self.server_info();
-        if let Ok(b) = serde_json::to_vec(&si) {
+        if let Ok(b) = crate::go_json::to_vec(&si) {
             self.publish(SYSTEM_ACCOUNT, &shutdown_event_subj(&self.id), "", &[], &b);
         }
         self.events.set(false);

@@ -205,8 +205,9 @@ fn op_summary(op: &Op) -> String {
     }
 }
 
+/// The config as a proposal carries it (Go's `json.Marshal` of it).
 fn encoded_config(sa: &StreamAssignment) -> String {
-    serde_json::to_string(&sa.config).unwrap_or_default()
+    crate::go_json::to_string(&sa.config).unwrap_or_default()
 }
 
 fn err(c: &JsCluster, what: String) -> String {
@@ -351,7 +352,7 @@ impl Gen<'_> {
             sync: sync_subj_for_stream(c.srv(l)),
             ..Default::default()
         };
-        sa.config_json = serde_json::value::to_raw_value(&sa.config).unwrap_or_else(|_| unreachable!("a config encodes"));
+        sa.config_json = crate::go_json::to_raw_value(&sa.config).unwrap_or_else(|_| unreachable!("a config encodes"));
         sa
     }
 
@@ -359,7 +360,7 @@ impl Gen<'_> {
         let n = self.nonce();
         let peers = sa.group.as_ref().map(|g| g.peers.clone()).unwrap_or_default();
         let cfg = ConsumerConfig { durable: name.to_string(), replicas: peers.len() as i64, ..Default::default() };
-        let config_json = serde_json::value::to_raw_value(&cfg).unwrap_or_else(|_| unreachable!("a config encodes"));
+        let config_json = crate::go_json::to_raw_value(&cfg).unwrap_or_else(|_| unreachable!("a config encodes"));
         ConsumerAssignment {
             config_json,
             client: sa.client.clone(),
