@@ -70,9 +70,16 @@ struct FileScan {
 
 /// Import every `*.go` file under `dir` (see README for the exact rules).
 pub fn import_dir(dir: &Path, opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    import_with(dir, opts, workers)
+}
+
+/// [`import_dir`] scanning on `workers` threads; the result does not
+/// depend on how many.
+fn import_with(dir: &Path, opts: &ImportOptions, workers: usize) -> Result<Imported, ImportError> {
     let exclude = Exclude::new(&opts.exclude)?;
     let walk = go_files(dir, opts, &exclude)?;
-    let scans = scan_all(&walk.files);
+    let scans = scan_all(&walk.files, workers);
 
     let mut out = Imported { dirs_skipped: walk.dirs_skipped, excluded: walk.excluded, ..Imported::default() };
     let inv = &mut out.inventory;
@@ -226,9 +233,9 @@ impl Exclude {
     }
 }
 
-/// Scan files on all cores, each result at its file's position.
-fn scan_all(files: &[GoFile]) -> Vec<Result<FileScan, SkippedFile>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(files.len().max(1));
+/// Scan files on `workers` threads, each result at its file's position.
+fn scan_all(files: &[GoFile], workers: usize) -> Vec<Result<FileScan, SkippedFile>> {
+    let workers = workers.clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<Result<FileScan, SkippedFile>>> = (0..files.len()).map(|_| None).collect();
     std::thread::scope(|s| {
@@ -281,4 +288,24 @@ fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
         }
     }
     Ok(scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files are handed to threads in whatever order they ask; the
+    /// inventory, links and skipped files must be those of a serial scan.
+    #[test]
+    fn parallel_scan_is_the_serial_one() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/go");
+        let opts = ImportOptions { include_testdata: true, exclude: Vec::new() };
+        let serial = import_with(&dir, &opts, 1).expect("fixtures import");
+        assert!(serial.inventory.files.len() > 10 && !serial.inventory.links.is_empty(), "the fixtures give files and links");
+        for workers in [2, 3, 8] {
+            let parallel = import_with(&dir, &opts, workers).expect("fixtures import");
+            assert_eq!(parallel.inventory, serial.inventory, "{workers} workers");
+            assert_eq!(parallel.skipped, serial.skipped, "{workers} workers");
+        }
+    }
 }
