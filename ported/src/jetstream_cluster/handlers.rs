@@ -253,7 +253,7 @@ impl JetStreamCtx {
                 if let Some(osa) = acc_streams.remove(&stream) {
                     need_delete = true;
                     // Remembered so a delete of an unsupported stream succeeds.
-                    if osa.unsupported.is_some() && sa.unsupported.is_none() {
+                    if osa.unsupported.is_some() && sa.unsupported.is_none() { // porttrack: allow(mutant) `||` differs only when both carry a reason, and a removal reads only whether there is one (upstream too)
                         sa.unsupported = osa.unsupported;
                     }
                 }

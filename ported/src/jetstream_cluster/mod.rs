@@ -40,6 +40,8 @@ pub(crate) mod test_util;
 mod mutation_tests;
 #[cfg(test)]
 mod mutation_tests_2;
+#[cfg(test)]
+mod mutation_tests_3;
 
 /// Name of the meta raft group.
 pub const DEFAULT_META_GROUP_NAME: &str = "_meta_";

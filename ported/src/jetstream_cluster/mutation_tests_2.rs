@@ -6,7 +6,8 @@
 //! old assignment's unsupported reason unless the removal has one"
 //! differs only when both have a reason, and the reason is then never
 //! read: deleting a stream looks only at whether there is one (upstream
-//! too, `sa.unsupported != nil`).
+//! too, `sa.unsupported != nil`). It is declared equivalent on its line
+//! (`// porttrack: allow(mutant)`, README "Mutation evidence").
 
 use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment, UnsupportedAssignment};
 use crate::jetstream_cluster::node::{Entry, EntryType};
