@@ -338,7 +338,21 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     // parameters in the block that follows.
     let mut after_statement: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     let mut for_block: Vec<(usize, Vec<(String, String)>)> = Vec::new();
+    // A type switch's clauses with one type: (first token, token after the
+    // clause, the name bound to that type).
+    let mut clauses: Vec<(usize, usize, Vec<(String, String)>)> = Vec::new();
     for i in first..last {
+        // A clause ends where the next begins or at the switch's `}`, before
+        // that token is read; its nested blocks are closed by then.
+        for _ in clauses.iter().filter(|(_, end, _)| *end == i) {
+            let mut scopes = c.scopes.borrow_mut();
+            if scopes.len() > 1 {
+                scopes.pop();
+            }
+        }
+        for (_, _, frame) in clauses.iter().filter(|(start, _, _)| *start == i) {
+            c.scopes.borrow_mut().push(frame.clone());
+        }
         after_statement.retain(|(at, frame)| {
             if i < *at {
                 return true;
@@ -372,24 +386,47 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
                     if let Some(mut names) = c.names_before(i, first) {
                         let before = (i + 1).checked_sub(2 * names.len() + 1).map(|k| &toks[k]);
                         let header = before.is_some_and(|b| [&b"if"[..], b"for", b"switch"].iter().any(|w| b.is_ident(src, w)));
-                        let (value, end) = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) {
+                        let (value, mut end) = if c.tok(i + 1).is_some_and(|n| n.is_ident(src, b"range")) {
                             let (e, j) = c.expr(i + 2, true);
                             (Value::Range(e), j)
                         } else {
                             let (es, j) = c.exprs(i + 1, header);
                             (Value::Exprs(es), j)
                         };
+                        // `switch v := x.(type) {`: the expression stops at
+                        // `.(type)`, and what follows it is the block (read
+                        // as the rest of the expression, the block was
+                        // skipped and `v` never came into scope).
+                        if let Some(open) = header.then(|| type_switch_block(&c, i + 1)).flatten() {
+                            end = open;
+                        }
                         let assign = t.is_op(src, b"=");
+                        let mut cases = Vec::new();
                         if assign {
                             names = names.into_iter().map(|n| c.resolve(n)).collect();
                         } else {
+                            let declared_as = names.clone();
                             let frame = rename(&mut names);
                             match header.then(|| c.block_after(end)).flatten() {
-                                Some(open) => for_block.push((open, frame)),
+                                Some(open) => {
+                                    if let [name] = declared_as.as_slice() {
+                                        cases = type_switch_cases(&c, open).into_iter().map(|(start, end, ty)| (start, end, name.clone(), ty)).collect();
+                                    }
+                                    for_block.push((open, frame));
+                                }
                                 None => after_statement.push((end, frame)),
                             }
                         }
                         out.bindings.push(Binding { names, value, assign });
+                        // In a clause of one type the name has that type
+                        // (Go's rule); in one listing several, and in
+                        // `default`, it keeps the binding above.
+                        for (start, end, name, ty) in cases {
+                            let mut names = vec![name];
+                            let frame = rename(&mut names);
+                            out.bindings.push(Binding { names, value: Value::Typed(ty), assign: false });
+                            clauses.push((start, end, frame));
+                        }
                     }
                 }
                 _ => {}
@@ -447,6 +484,64 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     }
     out.calls.sort_unstable();
     out.calls.dedup();
+    out
+}
+
+/// The `{` of a type switch whose guard starts at `from` (`x.(type) {` on
+/// the header's line), if it is one.
+fn type_switch_block(c: &Cursor<'_>, from: usize) -> Option<usize> {
+    let src = c.src;
+    let mut k = from;
+    while let Some(t) = c.tok(k) {
+        if k > from && t.newline_before || t.is_op(src, b"{") || t.is_op(src, b";") {
+            return None;
+        }
+        if t.is_op(src, b".") && c.is_op(k + 1, b"(") && c.tok(k + 2).is_some_and(|n| n.is_ident(src, b"type")) && c.is_op(k + 3, b")") && c.is_op(k + 4, b"{") {
+            return Some(k + 4);
+        }
+        k += 1;
+    }
+    None
+}
+
+/// The clauses of the type switch whose block opens at `open` (none when
+/// it is not one: its header must end in `.(type)`) that name one type
+/// other than `nil`: the clause's first token after its `:`, the token
+/// after the clause (the next `case`/`default` or the closing `}`), and
+/// the type.
+fn type_switch_cases(c: &Cursor<'_>, open: usize) -> Vec<(usize, usize, Ty)> {
+    let (src, toks) = (c.src, c.toks);
+    let guard = open >= 4 && c.is_op(open - 1, b")") && toks[open - 2].is_ident(src, b"type") && c.is_op(open - 3, b"(") && c.is_op(open - 4, b".");
+    let Some(close) = guard.then(|| c.close(open)).flatten() else { return Vec::new() };
+    // `case`/`default` at the block's own depth.
+    let mut heads = Vec::new();
+    let mut depth = 0i32;
+    for k in open + 1..close {
+        let t = &toks[k];
+        if t.kind == Kind::Op {
+            match t.text(src) {
+                b"(" | b"[" | b"{" => depth += 1,
+                b")" | b"]" | b"}" => depth -= 1,
+                _ => {}
+            }
+        } else if depth == 0 && (t.is_ident(src, b"case") || t.is_ident(src, b"default")) {
+            heads.push(k);
+        }
+    }
+    let mut out = Vec::new();
+    for (n, &head) in heads.iter().enumerate() {
+        let end = heads.get(n + 1).copied().unwrap_or(close);
+        if !toks[head].is_ident(src, b"case") {
+            continue;
+        }
+        let Some(colon) = (head + 1..end).find(|&k| c.is_op(k, b":")) else { continue };
+        let list = &toks[head + 1..colon];
+        if let [one] = split_list(src, list).as_slice() {
+            if !matches!(one, [t] if t.is_ident(src, b"nil")) {
+                out.push((colon + 1, end, ty(src, one)));
+            }
+        }
+    }
     out
 }
 
@@ -672,6 +767,20 @@ mod tests {
         ];
         want.sort();
         assert_eq!(b.calls, want);
+    }
+
+    #[test]
+    fn a_type_switch_binds_its_variable_per_clause() {
+        let b = summary("package p\nfunc TestS(t *testing.T) {\n\tswitch v := m.(type) {\n\tcase *Global:\n\t\t_ = v.String()\n\tcase A, B:\n\t\t_ = v.Name()\n\tcase nil:\n\tdefault:\n\t\tv.Stop()\n\t}\n\tv.After()\n}\n");
+        let names: Vec<_> = b.bindings.iter().filter(|b| !b.assign).map(|b| (b.names.clone(), b.value.clone())).collect();
+        assert_eq!(names[0].0, ["v#1"], "the switch's own binding");
+        assert_eq!(names[1], (vec!["v#2".to_string()], Value::Typed(ty(None, "Global"))), "the one-type clause's");
+        assert_eq!(names.len(), 2, "no binding for a clause of two types, nil or default");
+        let roots: Vec<_> = b.calls.iter().map(|c| (c.root.clone(), c.segs.clone())).collect();
+        assert!(roots.iter().any(|(r, s)| r == "v#2" && s.first() == Some(&Seg::Sel("String".into()))), "{roots:?}");
+        assert!(roots.iter().any(|(r, s)| r == "v#1" && s.first() == Some(&Seg::Sel("Name".into()))), "{roots:?}");
+        assert!(roots.iter().any(|(r, s)| r == "v#1" && s.first() == Some(&Seg::Sel("Stop".into()))), "{roots:?}");
+        assert!(roots.iter().any(|(r, _)| r == "v"), "after the switch v is another name: {roots:?}");
     }
 
     #[test]
