@@ -22,6 +22,7 @@ use super::assignments::{ConsumerAssignment, GoTime, RaftGroup, StreamAssignment
 use super::cluster::JetStreamCluster;
 use super::errors::ApiError;
 use super::js::JetStreamCtx;
+use super::stream_api::{JsApiStreamCreateResponse, StreamAssignmentResult};
 
 /// Where members report assignment results to the meta leader.
 pub const STREAM_ASSIGNMENT_SUBJ: &str = "$SYS.JSC.STREAM.ASSIGNMENT.RESULT";
@@ -32,21 +33,15 @@ pub const JS_API_STREAM_CREATE_RESPONSE_TYPE: &str = "io.nats.jetstream.api.v1.s
 /// Go: `JSApiConsumerCreateResponseType`.
 pub const JS_API_CONSUMER_CREATE_RESPONSE_TYPE: &str = "io.nats.jetstream.api.v1.consumer_create_response";
 
-/// An API response carrying only its type and an error (the shape the
-/// handlers send when the account is missing).
+/// A consumer create response carrying only its type and an error (what
+/// the consumer handler sends when the account is missing; the consumer
+/// runtime, and with it the full `JSApiConsumerCreateResponse`, is batch
+/// 34's).
 #[derive(Debug, Clone, Serialize)]
 struct ErrorResponse {
     #[serde(rename = "type")]
     typ: &'static str,
     error: ApiError,
-}
-
-/// Go: `streamAssignmentResult` as sent on a failed account lookup.
-#[derive(Debug, Clone, Serialize)]
-struct StreamAssignmentResult<'a> {
-    account: &'a str,
-    stream: &'a str,
-    create_response: ErrorResponse,
 }
 
 /// Go: `consumerAssignmentResult` as sent on a failed account lookup.
@@ -125,9 +120,10 @@ impl JetStreamCtx {
             if is_member {
                 if !has_responded {
                     let result = StreamAssignmentResult {
-                        account: &acc_name,
-                        stream: &stream,
-                        create_response: ErrorResponse { typ: JS_API_STREAM_CREATE_RESPONSE_TYPE, error: no_account_error() },
+                        account: acc_name.clone(),
+                        stream: stream.clone(),
+                        response: Some(JsApiStreamCreateResponse::new(Some(no_account_error()))),
+                        update: false,
                     };
                     self.send_json(STREAM_ASSIGNMENT_SUBJ, &result);
                 }
