@@ -3,18 +3,16 @@
 //! effect upstream's function has, beside the feature's existing tests.
 
 use crate::jetstream_cluster::server::NodeInfo;
+use crate::jetstream_cluster::test_util::r3s_cluster;
 use crate::sim::js::JsCluster;
 
-fn cluster(test: &str) -> JsCluster {
-    JsCluster::create_jet_stream_cluster_explicit("R3S", 3, crate::sim::test_seed(test))
-}
 
 /// checkClusterSize adjusts only when fewer servers run JetStream than
 /// the cluster size: with every expected peer registered and running
 /// JetStream it leaves the size alone and proposes no peer state.
 #[test]
 fn check_cluster_size_leaves_a_cluster_of_jetstream_servers_alone() {
-    let c = cluster("check_cluster_size_leaves_a_cluster_of_jetstream_servers_alone");
+    let c = r3s_cluster("check_cluster_size_leaves_a_cluster_of_jetstream_servers_alone");
     let l = c.leader().expect("a leader");
     let meta = c.js(l).get_meta_group().expect("meta");
     // A fourth expected peer, registered and running JetStream.
@@ -105,7 +103,7 @@ mod apply_batches {
 fn an_assignment_that_turns_unsupported_is_detected() {
     use crate::jetstream_cluster::assignments::UnsupportedAssignment;
     use crate::jetstream_cluster::test_util::sa;
-    let c = cluster("an_assignment_that_turns_unsupported_is_detected");
+    let c = r3s_cluster("an_assignment_that_turns_unsupported_is_detected");
     let l = c.leader().expect("a leader");
     let js = c.js(l).clone();
     js.process_stream_assignment(sa("$G", "S", &["p1"], 1));

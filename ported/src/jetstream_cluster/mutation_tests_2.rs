@@ -12,17 +12,14 @@
 use crate::jetstream_cluster::assignments::{GoTime, StreamAssignment, UnsupportedAssignment};
 use crate::jetstream_cluster::node::{Entry, EntryType};
 use crate::jetstream_cluster::runtime::StreamRuntime;
-use crate::jetstream_cluster::test_util::sa;
+use crate::jetstream_cluster::test_util::{r3s_cluster, sa, stream_short_of_a_peer};
 use crate::sim::js::{JsCluster, RuntimeCall};
 
-fn cluster(test: &str) -> JsCluster {
-    JsCluster::create_jet_stream_cluster_explicit("R3S", 3, crate::sim::test_seed(test))
-}
 
 /// A settled cluster and a follower (and its peer id) to call the
 /// handlers on directly.
 fn follower(test: &str) -> (JsCluster, usize, String) {
-    let c = cluster(test);
+    let c = r3s_cluster(test);
     let f = c.random_non_leader().expect("a follower");
     let me = c.core(f).node.clone();
     (c, f, me)
@@ -126,15 +123,8 @@ fn stream_assignment_answers_a_missing_account_when_not_yet_responded() {
 /// recovered: the leader re-assigns a stream missing a peer to it.
 #[test]
 fn an_add_peer_entry_applies_after_recovery() {
-    let c = cluster("an_add_peer_entry_applies_after_recovery");
-    let l = c.leader().expect("a leader");
-    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
-    let newcomer = ids[(l + 1) % 3].clone();
-    let have: Vec<&str> = ids.iter().filter(|p| **p != newcomer).map(String::as_str).collect();
-    let js = c.js(l).clone();
-    let mut short = sa("$G", "SHORT", &have, 3);
-    short.client.as_mut().expect("client").cluster = "R3S".into();
-    js.process_stream_assignment(short);
+    let c = r3s_cluster("an_add_peer_entry_applies_after_recovery");
+    let (js, newcomer, _) = stream_short_of_a_peer(&c);
     assert!(!js.is_meta_recovering());
     let (_, _, res) = js.apply_meta_entries(&[Entry::new(EntryType::AddPeer, newcomer.as_bytes().to_vec())], None);
     res.expect("applied");

@@ -2,12 +2,8 @@
 //! `mutation_tests_2`: which consumers follow a stream that gains a peer,
 //! the stream apply loop's message path, and raft group creation.
 
-use crate::jetstream_cluster::test_util::{ca, sa};
-use crate::sim::js::JsCluster;
+use crate::jetstream_cluster::test_util::{ca, r3s_cluster, stream_short_of_a_peer};
 
-fn cluster(test: &str) -> JsCluster {
-    JsCluster::create_jet_stream_cluster_explicit("R3S", 3, crate::sim::test_seed(test))
-}
 
 /// processAddPeer re-assigns a stream's durable consumers and its
 /// replicated ones with it, whatever their size: an R1 durable follows
@@ -15,15 +11,9 @@ fn cluster(test: &str) -> JsCluster {
 /// (being replicated alone is enough); an R1 ephemeral stays behind.
 #[test]
 fn add_peer_moves_durable_or_replicated_consumers_with_the_stream() {
-    let c = cluster("add_peer_moves_durable_or_replicated_consumers_with_the_stream");
-    let l = c.leader().expect("a leader");
-    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
-    let newcomer = ids[(l + 1) % 3].clone();
-    let have: Vec<&str> = ids.iter().filter(|p| **p != newcomer).map(String::as_str).collect();
-    let js = c.js(l).clone();
-    let mut short = sa("$G", "SHORT", &have, 3);
-    short.client.as_mut().expect("client").cluster = "R3S".into();
-    js.process_stream_assignment(short);
+    let c = r3s_cluster("add_peer_moves_durable_or_replicated_consumers_with_the_stream");
+    let (js, newcomer, have) = stream_short_of_a_peer(&c);
+    let have: Vec<&str> = have.iter().map(String::as_str).collect();
     let consumer = |name: &str, durable: bool, peers: &[&str]| {
         let mut x = ca("$G", "SHORT", name, &format!("C-{name}"));
         if !durable {
@@ -58,7 +48,7 @@ fn create_raft_group_runs_only_replicated_groups_we_are_in_and_the_preferred_cam
     use crate::raft::RaftState;
     use std::time::Duration;
 
-    let mut c = cluster("create_raft_group_runs_only_replicated_groups_we_are_in_and_the_preferred_campaigns");
+    let mut c = r3s_cluster("create_raft_group_runs_only_replicated_groups_we_are_in_and_the_preferred_campaigns");
     let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
     let group = |peers: &[&str], preferred: &str| RaftGroup { name: "S-R3M-G".into(), peers: peers.iter().map(|p| p.to_string()).collect(), storage: StorageType::Memory, cluster: "R3S".into(), preferred: preferred.into(), ..Default::default() };
     let all: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -19,6 +19,27 @@ pub(crate) fn sa(account: &str, name: &str, peers: &[&str], replicas: i64) -> St
     decode_stream_assignment(json.to_string().as_bytes()).expect("valid test assignment")
 }
 
+/// A settled 3-server cluster named R3S, seeded from the test's name.
+pub(crate) fn r3s_cluster(test: &str) -> crate::sim::js::JsCluster {
+    crate::sim::js::JsCluster::create_jet_stream_cluster_explicit("R3S", 3, crate::sim::test_seed(test))
+}
+
+/// On `c`'s meta leader, an R3 stream `$G > SHORT` assigned to two of the
+/// three servers: the leader, the server left out (the peer an add-peer
+/// would bring in) and the two that have it.
+pub(crate) fn stream_short_of_a_peer(c: &crate::sim::js::JsCluster) -> (std::rc::Rc<crate::jetstream_cluster::js::JetStreamCtx>, String, Vec<String>) {
+    let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
+    let newcomer = ids[(l + 1) % 3].clone();
+    let have: Vec<String> = ids.into_iter().filter(|p| *p != newcomer).collect();
+    let js = c.js(l).clone();
+    let peers: Vec<&str> = have.iter().map(String::as_str).collect();
+    let mut short = sa("$G", "SHORT", &peers, 3);
+    short.client.as_mut().expect("client").cluster = "R3S".into();
+    js.process_stream_assignment(short);
+    (js, newcomer, have)
+}
+
 /// A decoded consumer assignment of `stream` in `account`, in raft group `group`.
 pub(crate) fn ca(account: &str, stream: &str, name: &str, group: &str) -> ConsumerAssignment {
     let json = serde_json::json!({
