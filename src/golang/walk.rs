@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::body::{body, globals, param_count, results, signature_params, Binding, Body, Value};
 use super::extract::{functions, imports, is_test_name, package_clause};
-use super::lexer::tokenize;
+use super::lexer::{tokenize_into, Token};
 use super::link::{links, DeclFacts, FileFacts};
 use super::resolve::{enclosing_go_mod, slash_path, GoMod, Resolver};
 use super::types::type_decls;
@@ -243,10 +243,11 @@ fn scan_all(files: &[GoFile], workers: usize) -> Vec<Result<FileScan, SkippedFil
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
+                    let mut scratch = Scratch::default();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(f) = files.get(i) else { break done };
-                        done.push((i, scan_file(&f.rel, &f.abs)));
+                        done.push((i, scan_file(&f.rel, &f.abs, &mut scratch)));
                     }
                 })
             })
@@ -266,23 +267,43 @@ fn scan_all(files: &[GoFile], workers: usize) -> Vec<Result<FileScan, SkippedFil
         .collect()
 }
 
-fn scan_file(rel: &str, path: &Path) -> Result<FileScan, SkippedFile> {
+/// One worker's buffers for a file's bytes and tokens, kept from file to
+/// file: allocating them afresh per file cost more than tokenizing.
+#[derive(Default)]
+struct Scratch {
+    src: Vec<u8>,
+    toks: Vec<Token>,
+}
+
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    buf.clear();
+    if let Ok(meta) = file.metadata() {
+        buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
+    }
+    file.read_to_end(buf)?;
+    Ok(())
+}
+
+fn scan_file(rel: &str, path: &Path, scratch: &mut Scratch) -> Result<FileScan, SkippedFile> {
     let skipped = |line, reason: String| SkippedFile { path: rel.to_string(), line, reason };
-    let src = std::fs::read(path).map_err(|e| skipped(None, format!("cannot read: {e}")))?;
-    let toks = tokenize(&src).map_err(|e| skipped(Some(e.line), e.message.to_string()))?;
-    let lines = super::lexer::count_newlines(&src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
+    read_into(path, &mut scratch.src).map_err(|e| skipped(None, format!("cannot read: {e}")))?;
+    tokenize_into(&scratch.src, &mut scratch.toks).map_err(|e| skipped(Some(e.line), e.message.to_string()))?;
+    let (src, toks) = (&scratch.src[..], &scratch.toks[..]);
+    let lines = super::lexer::count_newlines(src) + u32::from(!src.is_empty() && src.last() != Some(&b'\n'));
     let is_test = rel.ends_with("_test.go");
-    let facts = FileFacts { package: package_clause(&src, &toks), imports: imports(&src, &toks), decls: Vec::new(), globals: globals(&src, &toks), types: type_decls(&src, &toks) };
+    let facts = FileFacts { package: package_clause(src, toks), imports: imports(src, toks), decls: Vec::new(), globals: globals(src, toks), types: type_decls(src, toks) };
     let mut scan = FileScan { lines, facts, features: Vec::new(), tests: Vec::new() };
-    for d in functions(&src, &toks) {
+    for d in functions(src, toks) {
         let sig = &toks[d.signature.0..d.signature.1];
-        scan.facts.decls.push(DeclFacts { receiver: d.receiver.clone(), name: d.name.clone(), params: param_count(&src, sig), results: results(&src, sig) });
+        scan.facts.decls.push(DeclFacts { receiver: d.receiver.clone(), name: d.name.clone(), params: param_count(src, sig), results: results(src, sig) });
         let loc = d.loc();
         if !is_test {
             scan.features.push(Feature { file: 0, line: d.line, receiver: d.receiver, name: d.name, loc, body_hash: d.body_hash });
         } else if d.receiver.is_empty() && is_test_name(&d.name) {
-            let mut summary = d.body.map(|b| body(&src, &toks, b)).unwrap_or_default();
-            let params = signature_params(&src, sig).into_iter().map(|(name, ty)| Binding { names: vec![name], value: Value::Typed(ty), assign: false });
+            let mut summary = d.body.map(|b| body(src, toks, b)).unwrap_or_default();
+            let params = signature_params(src, sig).into_iter().map(|(name, ty)| Binding { names: vec![name], value: Value::Typed(ty), assign: false });
             summary.bindings.splice(0..0, params);
             scan.tests.push((Test { file: 0, line: d.line, name: d.name, loc, body_hash: d.body_hash }, summary));
         }
