@@ -34,6 +34,15 @@ pub struct Chain {
     pub segs: Vec<Seg>,
 }
 
+/// A chain's step as [`Cursor::steps`] reads it: a selector by its name's
+/// token, a call by its parentheses' tokens.
+enum Step {
+    Sel(usize),
+    Call(usize, usize),
+    Index,
+    Assert(Ty),
+}
+
 /// The value an expression gives, as far as its tokens tell it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -149,9 +158,12 @@ impl Cursor<'_> {
         self.tok(i).is_some_and(|t| t.is_op(self.src, op))
     }
 
+    fn is_name(&self, i: usize) -> bool {
+        self.tok(i).is_some_and(|t| t.kind == Kind::Ident && !is_keyword(t.text(self.src)))
+    }
+
     fn name_at(&self, i: usize) -> Option<String> {
-        let t = self.tok(i)?;
-        (t.kind == Kind::Ident && !is_keyword(t.text(self.src))).then(|| String::from_utf8_lossy(t.text(self.src)).into_owned())
+        self.is_name(i).then(|| String::from_utf8_lossy(self.toks[i].text(self.src)).into_owned())
     }
 
     fn close(&self, open: usize) -> Option<usize> {
@@ -166,40 +178,71 @@ impl Cursor<'_> {
     /// The chain whose first identifier is at `i` (`root` given apart, so a
     /// chain can start at a selector); the index after it and the indexes
     /// of its selector names.
-    fn chain_from(&self, root: String, mut segs: Vec<Seg>, mut j: usize, covered: &mut Vec<usize>) -> (Chain, usize) {
+    fn chain_from(&self, root: String, j: usize, covered: &mut Vec<usize>) -> (Chain, usize) {
+        let mut steps = Vec::new();
+        let end = self.steps(j, &mut steps, covered);
+        (Chain { root, segs: steps.into_iter().map(|s| self.seg(s)).collect() }, end)
+    }
+
+    /// The steps of the chain that goes on at `j`, appended to `steps`; the
+    /// index after them. Names and argument counts are only read by
+    /// [`Cursor::seg`], for the chains kept.
+    fn steps(&self, mut j: usize, steps: &mut Vec<Step>, covered: &mut Vec<usize>) -> usize {
         while let Some(t) = self.tok(j) {
             if t.is_op(self.src, b".") {
-                match self.name_at(j + 1) {
-                    Some(name) => {
-                        segs.push(Seg::Sel(name));
-                        covered.push(j + 1);
-                        j += 2;
-                        continue;
-                    }
-                    // `.(T)`; `.(type)` ends the chain (a type switch).
-                    None if self.is_op(j + 1, b"(") && !self.tok(j + 2).is_some_and(|n| n.is_ident(self.src, b"type")) => {
-                        let Some(close) = self.close(j + 1) else { break };
-                        segs.push(Seg::Assert(ty(self.src, &self.toks[j + 2..close])));
-                        j = close + 1;
-                        continue;
-                    }
-                    None => break,
+                if self.is_name(j + 1) {
+                    steps.push(Step::Sel(j + 1));
+                    covered.push(j + 1);
+                    j += 2;
+                    continue;
                 }
+                // `.(T)`; `.(type)` ends the chain (a type switch).
+                if self.is_op(j + 1, b"(") && !self.tok(j + 2).is_some_and(|n| n.is_ident(self.src, b"type")) {
+                    let Some(close) = self.close(j + 1) else { break };
+                    steps.push(Step::Assert(ty(self.src, &self.toks[j + 2..close])));
+                    j = close + 1;
+                    continue;
+                }
+                break;
             }
             let open = t.is_op(self.src, b"(") || t.is_op(self.src, b"[");
             if !open || t.newline_before {
                 break;
             }
             let Some(close) = self.close(j) else { break };
-            segs.push(if t.is_op(self.src, b"(") { Seg::Call(arity(self.src, &self.toks[j + 1..close])) } else { Seg::Index });
+            steps.push(if t.is_op(self.src, b"(") { Step::Call(j, close) } else { Step::Index });
             j = close + 1;
         }
-        (Chain { root, segs }, j)
+        j
+    }
+
+    fn seg(&self, step: Step) -> Seg {
+        match step {
+            Step::Sel(k) => Seg::Sel(String::from_utf8_lossy(self.toks[k].text(self.src)).into_owned()),
+            Step::Call(open, close) => Seg::Call(arity(self.src, &self.toks[open + 1..close])),
+            Step::Index => Seg::Index,
+            Step::Assert(t) => Seg::Assert(t),
+        }
+    }
+
+    /// The call chain reaching the last call of the chain whose first
+    /// identifier is at `at` (a name already read, then `first`), if it
+    /// makes one; the steps after that call are dropped unread.
+    fn call_chain(&self, at: usize, first: Option<usize>, steps: &mut Vec<Step>, covered: &mut Vec<usize>) -> Option<Chain> {
+        steps.clear();
+        self.steps(at + 1, steps, covered);
+        let last = steps.iter().rposition(|s| matches!(s, Step::Call(..)))?;
+        let root = match first {
+            None => self.resolve(self.name_at(at)?),
+            Some(_) => String::new(),
+        };
+        let head = first.map(|k| self.seg(Step::Sel(k)));
+        Some(Chain { root, segs: head.into_iter().chain(steps.drain(..=last).map(|s| self.seg(s))).collect() })
     }
 
     fn chain(&self, i: usize) -> Option<(Chain, usize)> {
         let root = self.resolve(self.name_at(i)?);
-        Some(self.chain_from(root, Vec::new(), i + 1, &mut Vec::new()))
+        Some(self.chain_from(root, i + 1, &mut Vec::new()))
     }
 
     /// Whether an expression may end before token `j`.
@@ -322,7 +365,7 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     let c = Cursor::new(src, toks, body.1);
     let mut out = Body::default();
     let mut covered = Vec::new();
-    let mut chains = Vec::new();
+    let mut steps = Vec::new();
     let mut declared = 0u32;
     let mut rename = |names: &mut Vec<String>| -> Vec<(String, String)> {
         let mut frame = Vec::new();
@@ -461,25 +504,15 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
         if i > first && toks[i - 1].is_op(src, b".") {
             continue;
         }
-        if let Some(root) = c.name_at(i) {
-            let (chain, _) = c.chain_from(c.resolve(root), Vec::new(), i + 1, &mut covered);
-            chains.push(chain);
+        if c.is_name(i) {
+            out.calls.extend(c.call_chain(i, None, &mut steps, &mut covered));
         }
     }
     // A selector after something that is no chain (`(x).f()`, `T{}.f()`).
     covered.sort_unstable();
     for i in first..last {
-        if toks[i - 1].is_op(src, b".") && covered.binary_search(&i).is_err() {
-            if let Some(name) = c.name_at(i) {
-                let (chain, _) = c.chain_from(String::new(), vec![Seg::Sel(name)], i + 1, &mut covered);
-                chains.push(chain);
-            }
-        }
-    }
-    for mut chain in chains {
-        if let Some(k) = chain.segs.iter().rposition(|seg| matches!(seg, Seg::Call(_))) {
-            chain.segs.truncate(k + 1);
-            out.calls.push(chain);
+        if toks[i - 1].is_op(src, b".") && covered.binary_search(&i).is_err() && c.is_name(i) {
+            out.calls.extend(c.call_chain(i, Some(i), &mut steps, &mut covered));
         }
     }
     out.calls.sort_unstable();
