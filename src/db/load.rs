@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::Value;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -317,20 +317,23 @@ pub(super) fn write_items<'a>(
     let mut update = tx.prepare_cached(&format!("UPDATE {table} SET file_id = ?2, line = ?3, loc = ?4, body_hash = ?5 WHERE id = ?1"))?;
     let mut set_batch = tx.prepare_cached(&format!("UPDATE {table} SET batch_id = ?2 WHERE id = ?1"))?;
     let (mut added, mut updated, mut unchanged) = (0, 0, 0);
-    let mut rows = Vec::new();
+    // New rows borrow the inventory's strings: copying three per item into
+    // owned values was a tenth of the database write.
+    let mut rows: Vec<ValueRef<'a>> = Vec::new();
+    let int = |v: i64| ValueRef::Integer(v);
     for ((f, m), &batch) in items.zip(matched).zip(batches) {
         let file_id = file_ids[f.file as usize];
         if m.is_new {
-            rows.extend([Value::from(m.id), Value::from(file_id), Value::from(f.line)]);
+            rows.extend([int(m.id), int(file_id), int(f.line.into())]);
             if kind == ItemTable::Features {
-                rows.push(Value::from(f.receiver.to_string()));
+                rows.push(ValueRef::Text(f.receiver.as_bytes()));
             }
             rows.extend([
-                Value::from(f.name.to_string()),
-                Value::from(f.loc),
-                Value::from(f.hash.to_string()),
-                if batch == 0 { Value::Null } else { Value::from(batch) },
-                mode.first_upstream.map_or(Value::Null, Value::from),
+                ValueRef::Text(f.name.as_bytes()),
+                int(f.loc.into()),
+                ValueRef::Text(f.hash.as_bytes()),
+                if batch == 0 { ValueRef::Null } else { int(batch.into()) },
+                mode.first_upstream.map_or(ValueRef::Null, int),
             ]);
             added += 1;
             continue;
@@ -359,13 +362,31 @@ const BULK_ROWS: usize = 200;
 
 /// Insert `values` (row-major, `columns` per row) into `target`, a table
 /// and column list of ours, with multi-row statements.
-pub(super) fn bulk_insert(tx: &Transaction<'_>, target: &str, columns: usize, values: &[Value]) -> rusqlite::Result<()> {
+pub(super) fn bulk_insert<V: Bind>(tx: &Transaction<'_>, target: &str, columns: usize, values: &[V]) -> rusqlite::Result<()> {
     for chunk in values.chunks(BULK_ROWS * columns) {
         let row = format!("({})", vec!["?"; columns].join(","));
         let sql = format!("INSERT INTO {target} VALUES {}", vec![row.as_str(); chunk.len() / columns].join(","));
-        tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(chunk))?;
+        tx.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(chunk.iter().map(Bind::bind)))?;
     }
     Ok(())
+}
+
+/// A value [`bulk_insert`] binds: an owned one, or one borrowed from the
+/// inventory.
+pub(super) trait Bind {
+    fn bind(&self) -> ToSqlOutput<'_>;
+}
+
+impl Bind for Value {
+    fn bind(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::from(self))
+    }
+}
+
+impl Bind for ValueRef<'_> {
+    fn bind(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(*self)
+    }
 }
 
 fn existing_items(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<HashMap<Key, Existing>> {
