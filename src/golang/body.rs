@@ -176,9 +176,8 @@ impl Cursor<'_> {
         matching(self.src, &self.toks[..=self.last], open, o, c)
     }
 
-    /// The chain whose first identifier is at `i` (`root` given apart, so a
-    /// chain can start at a selector); the index after it and the indexes
-    /// of its selector names.
+    /// The chain with root `root` whose steps start at `j`, and the index
+    /// after it; the indexes of its selector names go to `covered`.
     fn chain_from(&self, root: String, j: usize, covered: &mut Vec<usize>) -> (Chain, usize) {
         let mut steps = Vec::new();
         let end = self.steps(j, &mut steps, covered);
