@@ -14,6 +14,7 @@ use super::provenance::{RESULTS_DIR_ENV, RESULTS_DIR_TOKEN};
 use crate::config::Project;
 use crate::db::{Database, Finding, ItemRow, ResultRow, RunRow};
 use crate::domain::evidence::{admit, EvidenceUse};
+use crate::domain::mutation;
 use crate::domain::status::ItemKind;
 use crate::domain::transitions::coverage_gap;
 use crate::error::Error;
@@ -117,6 +118,7 @@ pub fn audit(db: &Database, project: &Project, schema: Vec<String>, o: &AuditOpt
     };
     let count = verified.len();
     checks.push(check("evidence", evidence.map(|p| (format!("{count} verified item(s)"), p))));
+    checks.push(check("mutation evidence", mutation_problems(db, project, &verified, &mut warnings)));
     checks.push(check("stub guard", stub_problems(db, project, &mut warnings)));
 
     // What a reviewer should look at: evidence made elsewhere, or by a gate
@@ -179,6 +181,34 @@ fn stub_problems(db: &Database, project: &Project, warnings: &mut Vec<Finding>) 
 }
 
 /// Every verified item's evidence against the rules.
+/// With `[verify] mutants = true`, every verified feature with a Rust target
+/// must stand on mutation evidence that allows `verified` now (the rule
+/// `verify` and `batch update` apply when they move it): a feature verified
+/// before the rule was switched on, or whose evidence shows a missed mutant,
+/// is a problem. A function changed since its mutation run is a warning,
+/// as a Rust file changed since its test evidence is.
+fn mutation_problems(db: &Database, project: &Project, items: &[ItemRow], warnings: &mut Vec<Finding>) -> Result<(String, Vec<Finding>), Error> {
+    if !project.config.verify.mutants {
+        return Ok(("not required here ([verify] mutants = false)".to_string(), Vec::new()));
+    }
+    let mut out = Vec::new();
+    let mut rust = 0;
+    for item in items.iter().filter(|i| i.kind == ItemKind::Feature) {
+        let Some(file) = item.rust_file.as_deref().filter(|f| f.ends_with(".rs")) else { continue };
+        rust += 1;
+        let body = item.rust_symbol.as_deref().and_then(|s| super::mutants::current_body(project, file, s)).map(|b| b.0);
+        let facts = db.mutation_evidence(item.id, body.as_deref())?;
+        let Some(why) = mutation::problem(facts.as_ref(), body.as_deref()) else { continue };
+        let f = Finding { subject: format!("feature {} {}", item.id, item.qualified_name()), message: format!("verified, but {why}") };
+        if mutation::mark(facts.as_ref(), body.as_deref()) == Some("stale") {
+            warnings.push(f);
+        } else {
+            out.push(f);
+        }
+    }
+    Ok((format!("{rust} verified Rust feature(s)"), out))
+}
+
 fn evidence_problems(db: &Database, project: &Project, items: &[ItemRow], warnings: &mut Vec<Finding>) -> Result<Vec<Finding>, Error> {
     let mut out = Vec::new();
     for item in items {

@@ -50,7 +50,7 @@ fn audit_passes_on_what_porttrack_wrote() {
     let v = t.json(&["audit"]);
     assert_eq!(v["passed"], true, "{v}");
     let names: Vec<&str> = v["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["sqlite", "schema", "history chain", "gate-run chain", "mutation chain", "history replay", "evidence", "stub guard"]);
+    assert_eq!(names, ["sqlite", "schema", "history chain", "gate-run chain", "mutation chain", "history replay", "evidence", "mutation evidence", "stub guard"]);
     assert!(v["checks"][6]["checked"].as_str().unwrap().starts_with("4 verified item(s)"), "{v}");
     assert!(t.ok(&["audit"]).contains("Audit passed."));
     // A Rust file changed since the evidence is a warning, not a failure.

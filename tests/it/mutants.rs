@@ -144,6 +144,45 @@ fn declared_equivalent_mutants_are_listed_and_unused_declarations_reported() {
 }
 
 #[test]
+fn the_audit_names_verified_features_without_mutation_evidence_once_it_is_required() {
+    let t = project("mutants-audit");
+    edit(&t, "porttrack.toml", "mutants = true", "mutants = false");
+    t.commit_all("mutation evidence not required yet");
+    t.json(&["verify", "1"]);
+    assert_eq!((status(&t, "Clamp"), status(&t, "Describe")), ("verified".to_string(), "verified".to_string()));
+    let a = t.json(&["audit"]);
+    assert_eq!(a["passed"], true, "{a}");
+    let check = |a: &serde_json::Value| a["checks"].as_array().unwrap().iter().find(|c| c["name"] == "mutation evidence").cloned().unwrap();
+    assert_eq!(check(&a)["checked"], "not required here ([verify] mutants = false)");
+    // `audit --json` exits 1 when a check fails; its report is still JSON.
+    let audit = || {
+        let (code, out, err) = t.run(&["audit", "--json"]);
+        assert_eq!(code, 1, "{out}{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+
+    // Required now: both were verified without it.
+    edit(&t, "porttrack.toml", "mutants = false", "mutants = true");
+    t.commit_all("mutation evidence required");
+    let (code, out, _) = t.run(&["audit"]);
+    assert_eq!(code, 1, "{out}");
+    let c = check(&audit());
+    assert_eq!((c["passed"].as_bool(), c["checked"].as_str()), (Some(false), Some("2 verified Rust feature(s)")), "{c}");
+    let problems = c["problems"].to_string();
+    assert!(problems.contains("Clamp") && problems.contains("Describe") && problems.contains("no mutation evidence for its current function body"), "{c}");
+
+    // Mutated: Describe's tests kill its mutants, Clamp's miss two.
+    gate(&t, &["--batch", "1"]);
+    let c = check(&audit());
+    let problems = c["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{c}");
+    assert!(problems[0]["subject"].as_str().unwrap().contains("Clamp"), "{c}");
+    assert!(problems[0]["message"].as_str().unwrap().contains("2 mutant(s) missed"), "{c}");
+    let (code, out, _) = t.run(&["audit"]);
+    assert!(code == 1 && out.contains("2 mutant(s) missed"), "{out}");
+}
+
+#[test]
 fn shards_merged_on_one_machine_give_what_one_run_gives() {
     let t = project("mutants-shards");
     for db in ["a.db", "b.db", "c.db"] {
