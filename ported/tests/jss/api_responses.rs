@@ -1,9 +1,10 @@
 //! The JetStream API answers of `processClusterCreateStream`,
 //! `processStreamLeaderChange` and `processClusterDeleteStream` on the
 //! simulated cluster: who answers, on which subject, with which JSON (Go's
-//! key order), and the store clean-up of a delete. The request side
-//! (`jsClusteredStreamRequest`) is not ported: the assignment carries the
-//! request's subject and reply as the meta leader would set them.
+//! key order), and the store clean-up of a delete. The assignments are
+//! proposed by hand, carrying the request's subject and reply as the meta
+//! leader's `jsClusteredStreamRequest` (`stream_requests.rs`) sets them, so
+//! that each test controls the peers.
 
 use std::time::Duration;
 
