@@ -1,5 +1,7 @@
 //! Meta-group membership as the JetStream layer reacts to it: a peer joins
-//! (`processAddPeer`), a peer is removed (`processRemovePeer`), the meta
+//! (`processAddPeer`), a peer is removed (`processRemovePeer`, with the
+//! streams it served re-placed: `removePeerFromStream`,
+//! `remapStreamAssignment`), the meta
 //! leader checks the cluster size (`checkClusterSize`), and a group picks a
 //! preferred leader (`raftGroup.setPreferred`).
 
@@ -10,7 +12,7 @@ use crate::raft::env::LogLevel;
 use super::assignments::{ConsumerAssignment, GoTime, RaftGroup, StreamAssignment};
 use super::cluster::JetStreamCluster;
 use super::js::JetStreamCtx;
-use super::ops::{encode_add_consumer_assignment, encode_add_stream_assignment};
+use super::ops::{encode_add_consumer_assignment, encode_add_stream_assignment, encode_delete_consumer_assignment};
 use super::server::{ServerEnv, Task};
 
 /// Go: `JSAdvisoryServerRemoved`.
@@ -106,10 +108,10 @@ impl JetStreamCtx {
     ///
     /// If the removed peer is us: publish the server-removed advisory and
     /// disable JetStream (as a task, upstream's `go s.DisableJetStream()`).
-    /// The meta leader then re-assigns every stream the peer was a member
-    /// of; that needs the placement algorithm (`selectPeerGroup` via
-    /// `removePeerFromStreamLocked`, batch 34), which is not ported, so
-    /// here the leader only reports the streams that need it.
+    /// The meta leader then re-assigns every supported stream the peer was
+    /// a member of (`removePeerFromStreamLocked`). The streams are
+    /// collected first: placement reads the state that upstream's caller
+    /// holds locked.
     pub fn process_remove_peer(&self, peer: &str) {
         if self.disabled.get() {
             return;
@@ -139,13 +141,105 @@ impl JetStreamCtx {
         if !is_leader {
             return;
         }
-        let st = self.st.borrow();
-        for (acc, sa) in st.stream_assignments_or_inflight_seq_all_accounts() {
-            if sa.unsupported.is_none() && RaftGroup::is_member(sa.group.as_ref(), peer) {
-                self.srv.log(
-                    LogLevel::Warn,
-                    &format!("JetStream cluster could not replace peer for stream '{acc} > {}': placement is not ported", sa.name()),
-                );
+        let members: Vec<StreamAssignment> = {
+            let st = self.st.borrow();
+            st.stream_assignments_or_inflight_seq_all_accounts()
+                .filter(|(_, sa)| sa.unsupported.is_none() && RaftGroup::is_member(sa.group.as_ref(), peer))
+                .map(|(_, sa)| sa.clone())
+                .collect()
+        };
+        for sa in members {
+            self.remove_peer_from_stream_locked(&sa, peer);
+        }
+    }
+
+    /// Port of (*jetStream).removePeerFromStream
+    ///
+    /// As [`JetStreamCtx::remove_peer_from_stream_locked`]; upstream takes
+    /// the lock that the `Locked` variant expects held, and here each
+    /// step borrows the state itself.
+    pub fn remove_peer_from_stream(&self, sa: &StreamAssignment, peer: &str) -> bool {
+        self.remove_peer_from_stream_locked(sa, peer)
+    }
+
+    /// Port of (*jetStream).removePeerFromStreamLocked
+    ///
+    /// On the meta leader: a copy of `sa` whose group replaces `peer`
+    /// (`remapStreamAssignment`) is proposed and tracked, replaced or not;
+    /// its durable consumers follow the new peers with no preferred leader,
+    /// and ephemerals on the removed peer are deleted. Whether the peer was
+    /// replaced; false when it is not a member.
+    pub fn remove_peer_from_stream_locked(&self, sa: &StreamAssignment, peer: &str) -> bool {
+        if !RaftGroup::is_member(sa.group.as_ref(), peer) {
+            return false;
+        }
+        let Some(meta) = self.get_meta_group() else { return false };
+        let mut csa = sa.copy_group();
+        let replaced = self.remap_stream_assignment(&mut csa, peer);
+        let acc = sa.account().to_string();
+        if !replaced {
+            self.srv.log(LogLevel::Warn, &format!("JetStream cluster could not replace peer for stream '{acc} > {}'", sa.name()));
+        }
+        self.propose_encoded(&meta, encode_add_stream_assignment(&csa));
+        let cas: Vec<ConsumerAssignment> = {
+            let mut st = self.st.borrow_mut();
+            if let Some(cc) = st.cluster.as_mut() {
+                cc.track_inflight_stream_proposal(&acc, &csa, false);
+            }
+            st.consumer_assignments_or_inflight_seq(&acc, sa.name()).filter(|ca| ca.unsupported.is_none()).cloned().collect()
+        };
+        let peers = csa.group.as_ref().map(|g| g.peers.clone()).unwrap_or_default();
+        for ca in cas {
+            // Ephemerals are R1: only durables follow the stream.
+            let durable = ca.config.as_ref().is_some_and(|c| !c.durable.is_empty());
+            let (cca, deleted) = if durable {
+                let mut cca = ca.copy_group();
+                if let Some(g) = cca.group.as_mut() {
+                    g.peers = peers.clone();
+                    g.preferred.clear();
+                }
+                self.propose_encoded(&meta, encode_add_consumer_assignment(&cca));
+                (cca, false)
+            } else if RaftGroup::is_member(ca.group.as_ref(), peer) {
+                self.propose_encoded(&meta, encode_delete_consumer_assignment(&ca));
+                (ca, true)
+            } else {
+                continue;
+            };
+            if let Some(cc) = self.st.borrow_mut().cluster.as_mut() {
+                cc.track_inflight_consumer_proposal(&acc, csa.name(), &cca, deleted);
+            }
+        }
+        replaced
+    }
+
+    /// Port of (*jetStreamCluster).remapStreamAssignment
+    ///
+    /// Replaces `remove_peer` in `sa`'s group by placement, keeping the
+    /// other peers and never choosing the removed one; the preferred
+    /// leader is cleared. When no peer fits, a replicated group running
+    /// here (it has a node) just drops the peer; an R1 or a group without
+    /// a node is left as it is, so the stream is not bricked. Whether the
+    /// peer was replaced.
+    pub fn remap_stream_assignment(&self, sa: &mut StreamAssignment, remove_peer: &str) -> bool {
+        let Some(g) = sa.group.as_ref() else { return false };
+        let (retain, ignore): (Vec<String>, Vec<String>) = g.peers.iter().cloned().partition(|p| p != remove_peer);
+        let placed = self.select_peer_group(g.peers.len(), &g.cluster, sa.config.as_ref(), &retain, 0, &ignore);
+        let Some(g) = sa.group.as_mut() else { return false };
+        match placed {
+            Ok(new_peers) => {
+                g.peers = new_peers;
+                g.preferred.clear();
+                true
+            }
+            Err(_) => {
+                if g.node.is_none() || g.peers.len() == 1 {
+                    return false;
+                }
+                if let Some(i) = g.peers.iter().position(|p| p == remove_peer) {
+                    g.peers.swap_remove(i);
+                }
+                false
             }
         }
     }

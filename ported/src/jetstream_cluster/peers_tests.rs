@@ -93,20 +93,71 @@ fn remove_peer_of_ourselves_announces_and_disables_jetstream() {
 }
 
 #[test]
-fn remove_peer_on_the_leader_reports_streams_to_reassign() {
-    let c = cluster("remove_peer_on_the_leader_reports_streams_to_reassign");
+fn remove_peer_on_the_leader_replaces_the_peer_in_its_streams() {
+    let c = cluster("remove_peer_on_the_leader_replaces_the_peer_in_its_streams");
     let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
     let js = c.js(l).clone();
-    js.process_stream_assignment(sa("$G", "S", &["gone1234", "p2"], 3));
-    js.process_stream_assignment(sa("$G", "T", &["p2"], 1));
+    // S (R2) loses ids[1] and gains ids[2]; T (R1 elsewhere) is left alone.
+    let mut s2 = in_cluster(sa("$G", "S", &[&ids[0], &ids[1]], 2), "R3S");
+    s2.group.as_mut().expect("group").cluster = "R3S".into();
+    js.process_stream_assignment(s2);
+    js.process_stream_assignment(in_cluster(sa("$G", "T", &[&ids[0]], 1), "R3S"));
+    let mut dur = ca("$G", "S", "dur", "C-1");
+    dur.group.as_mut().expect("group").peers = vec![ids[0].clone(), ids[1].clone()];
+    js.process_consumer_assignment(dur);
+    let mut gone = ca("$G", "S", "eph_gone", "C-2");
+    gone.config.as_mut().expect("config").durable.clear();
+    gone.group.as_mut().expect("group").peers = vec![ids[1].clone()];
+    js.process_consumer_assignment(gone);
+    let mut stays = ca("$G", "S", "eph_stays", "C-3");
+    stays.config.as_mut().expect("config").durable.clear();
+    stays.group.as_mut().expect("group").peers = vec![ids[0].clone()];
+    js.process_consumer_assignment(stays);
+
     js.disabled.set(true);
-    js.process_remove_peer("gone1234");
-    assert!(!c.world.log.borrow().iter().any(|l| l.contains("could not replace peer")), "a disabled JetStream ignores it");
+    js.process_remove_peer(&ids[1]);
+    assert!(js.st.borrow().cluster.as_ref().expect("cc").inflight_streams.is_empty(), "a disabled JetStream ignores it");
     js.disabled.set(false);
-    js.process_remove_peer("gone1234");
-    let log = c.world.log.borrow();
-    assert!(log.iter().any(|l| l.contains("could not replace peer for stream '$G > S'")), "{log:?}");
-    assert!(!log.iter().any(|l| l.contains("'$G > T'")));
+    js.process_remove_peer(&ids[1]);
+    let st = js.st.borrow();
+    let cc = st.cluster.as_ref().expect("cc");
+    assert_eq!(cc.inflight_streams["$G"].keys().collect::<Vec<_>>(), vec!["S"], "only S had the peer");
+    let g = cc.inflight_streams["$G"]["S"].sa.group.clone().expect("group");
+    assert_eq!(g.peers, vec![ids[0].clone(), ids[2].clone()], "the staying peer first, then its replacement");
+    assert!(g.preferred.is_empty(), "placement does not pick the leader");
+    let cons = &cc.inflight_consumers["$G"]["S"];
+    assert_eq!(cons.keys().collect::<Vec<_>>(), vec!["dur", "eph_gone"]);
+    assert_eq!(cons["dur"].ca.group.as_ref().expect("group").peers, g.peers, "the durable follows");
+    assert!(!cons["dur"].deleted && cons["eph_gone"].deleted, "the ephemeral on the removed peer goes");
+}
+
+#[test]
+fn remap_drops_a_peer_it_cannot_replace_only_from_a_running_replicated_group() {
+    let c = cluster("remap_drops_a_peer_it_cannot_replace_only_from_a_running_replicated_group");
+    let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
+    let js = c.js(l).clone();
+    let peers: Vec<&str> = ids.iter().map(String::as_str).collect();
+    // R3 on all three servers: nobody is left to take the removed peer's place.
+    let mut full = in_cluster(sa("$G", "FULL", &peers, 3), "R3S");
+    if let Some(g) = full.group.as_mut() {
+        g.cluster = "R3S".into();
+    }
+    let mut no_node = full.clone();
+    assert!(!js.remap_stream_assignment(&mut no_node, &ids[2]));
+    assert_eq!(no_node.group.as_ref().expect("group").peers, ids, "no node here: left as it is");
+    let (_world, raft) = crate::jetstream_cluster::test_util::mem_node("remap_drops_a_peer");
+    full.group.as_mut().expect("group").node = Some(crate::jetstream_cluster::node::NodeHandle::from_raft(raft));
+    assert!(!js.remap_stream_assignment(&mut full, &ids[0]));
+    assert_eq!(full.group.as_ref().expect("group").peers, vec![ids[2].clone(), ids[1].clone()], "dropped, the last peer in its place");
+    let mut r1 = in_cluster(sa("$G", "ONE", &[&ids[0]], 1), "R3S");
+    if let Some(g) = r1.group.as_mut() {
+        g.cluster = "R3S".into();
+    }
+    assert!(js.remap_stream_assignment(&mut r1, &ids[0]), "an R1 moves to another server");
+    assert_ne!(r1.group.as_ref().expect("group").peers, vec![ids[0].clone()]);
+    assert!(!js.remove_peer_from_stream(&r1, "not-a-member"), "not a member: nothing to do");
 }
 
 #[test]

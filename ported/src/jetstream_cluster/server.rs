@@ -58,6 +58,12 @@ pub struct ServerOpts {
     pub js_domain: String,
     /// Server tags.
     pub tags: Vec<String>,
+    /// Tag prefix whose values must differ among a stream's peers, empty
+    /// for none (Go: `JetStreamUniqueTag`).
+    pub js_unique_tag: String,
+    /// Peers with more HA assets are not chosen for new streams, 0 for no
+    /// limit (Go: `JetStreamLimits.MaxHAAssets`).
+    pub max_ha_assets: i64,
 }
 
 impl Default for ServerOpts {
@@ -70,6 +76,8 @@ impl Default for ServerOpts {
             meta_compact_sync: false,
             js_domain: String::new(),
             tags: Vec::new(),
+            js_unique_tag: String::new(),
+            max_ha_assets: 0,
         }
     }
 }

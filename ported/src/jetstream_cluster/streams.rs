@@ -18,13 +18,13 @@
 //!   for filestore recovery and for the stream catch-up of batch 35.
 //! - Messages live in [`MemStore`] whatever the configured storage.
 //! - Consumers are batch 34's: their handlers do nothing here.
-//! - `processClusterCreateStream`, `processClusterDeleteStream` and the
-//!   leader's create answer in `processStreamLeaderChange` send Go's API
-//!   responses (`stream_api.rs`) to the reply the assignment carries; the
-//!   request side that puts it there (`jsClustered*`, batch 34) is not
-//!   ported, nor are restores. `processClusterUpdateStream` is ported but
-//!   for its update response; `resetClusteredState` is ported (see their
-//!   docs for the differences).
+//! - `processClusterCreateStream`, `processClusterUpdateStream`,
+//!   `processClusterDeleteStream` and the leader's create answer in
+//!   `processStreamLeaderChange` send Go's API responses (`stream_api.rs`)
+//!   to the reply the assignment carries, which the meta leader's create
+//!   and update requests put there (`stream_requests.rs`). Restores are
+//!   not ported; `resetClusteredState` is (see their docs for the
+//!   differences).
 //! - A leader takes a message only once it has applied everything
 //!   committed (upstream relies on the same through `isCatchingUp` and the
 //!   leader's `clseq` fix-up).
@@ -1055,9 +1055,14 @@ impl StreamRuntime for JetStreamStreams {
     /// not running here is created through `processStreamAssignment` (we
     /// are expanding into this server).
     ///
-    /// Not ported: the update response to the client (it carries a
-    /// `StreamInfo`, whose cluster, mirror and source parts are not on the
-    /// simulator), the update advisory of `updateWithAdvisory`, and the
+    /// The leader (or a single replica being promoted) answers the
+    /// requester once with the stream's info, as the create answer carries
+    /// it (`JSApiStreamUpdateResponse` is the same shape without
+    /// `did_create`; mirror and source infos are not on the simulator).
+    ///
+    /// Not ported: the update advisory of `updateWithAdvisory`, the error
+    /// result of a failed update (the store's configuration update is only
+    /// logged), and the
     /// cluster subscriptions for sync and catch-up (`startClusterSubs`,
     /// `stopClusterSubs`, `clearAllCatchupPeers`: batch 35's catch-up).
     fn process_cluster_update_stream(&self, js: &JetStreamCtx, acc: &str, osa: &StreamAssignment, sa: &StreamAssignment) {
@@ -1077,6 +1082,16 @@ impl StreamRuntime for JetStreamStreams {
                 }
             }
         };
+
+        // Answered once: by this update, not by a leader change it causes
+        // (upstream marks the one shared assignment).
+        let has_responded = sa.responded;
+        sa.responded = true;
+        if let Ok(mut st) = js.st.try_borrow_mut() {
+            if let Some(msa) = st.cluster.as_mut().and_then(|cc| cc.streams.get_mut(acc)).and_then(|a| a.get_mut(&name)) {
+                msa.responded = true;
+            }
+        }
 
         let Some(h) = self.get(acc, &name) else {
             js.process_stream_assignment(sa);
@@ -1142,7 +1157,20 @@ impl StreamRuntime for JetStreamStreams {
             if let Some(n) = node {
                 let _ = n.step_down(&[]);
             }
+            return;
         }
+        // Go's `mset.IsLeader()` for the answer: the node's view. A single
+        // replica being promoted answers as if it led.
+        let answers = node.as_ref().is_none_or(|n| n.leader()) || (!has_responded && !already_running);
+        if !answers || has_responded || recovering {
+            return;
+        }
+        let resp = JsApiStreamCreateResponse {
+            typ: super::stream_requests::JS_API_STREAM_UPDATE_RESPONSE_TYPE,
+            info: Some(self.stream_info(js, &h)),
+            ..JsApiStreamCreateResponse::new(None)
+        };
+        js.send_api_response(sa.client.as_ref(), acc, &sa.subject, &sa.reply, "", &js.json_response(&resp));
     }
 
     /// Port of (*jetStream).processClusterDeleteStream

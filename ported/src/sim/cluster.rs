@@ -9,8 +9,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use crate::raft::env::{ClientId, Sid};
 use crate::raft::node::bootstrap_raft_node;
 #[cfg(any(test, feature = "testing"))]
@@ -145,12 +143,10 @@ impl RaftGroup {
     }
 }
 
-/// Node id for a server name (Go: `getHash`): each of the first 8 bytes of
-/// its SHA-256 picks one of 62 alphanumeric digits.
+/// Node id for a server name: Go's `getHash` of it (see
+/// [`crate::jetstream_cluster::placement::get_hash`]).
 pub fn server_hash(name: &str) -> String {
-    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let d = Sha256::digest(name.as_bytes());
-    d[..8].iter().map(|&b| DIGITS[(b % 62) as usize] as char).collect()
+    crate::jetstream_cluster::placement::get_hash(name)
 }
 
 // A node whose run loop spins is a livelock in the port: fail the run (the

@@ -58,6 +58,57 @@ pub fn is_subset_match_tokenized(tokens: &[&str], test: &[&str]) -> bool {
     tokens.len() == test.len()
 }
 
+/// Port of analyzeTokens: whether the tokens hold a `*`, a `>`.
+pub fn analyze_tokens(tokens: &[&str]) -> (bool, bool) {
+    let (mut pwc, mut fwc) = (false, false);
+    for t in tokens {
+        match *t {
+            "*" => pwc = true,
+            ">" => fwc = true,
+            _ => {}
+        }
+    }
+    (pwc, fwc)
+}
+
+/// Port of tokensCanMatch: two non-empty tokens can match when either is
+/// a wildcard or they are equal.
+pub fn tokens_can_match(t1: &str, t2: &str) -> bool {
+    let (Some(c1), Some(c2)) = (t1.bytes().next(), t2.bytes().next()) else { return false };
+    if c1 == PWC || c2 == PWC || c1 == FWC || c2 == FWC {
+        return true;
+    }
+    t1 == t2
+}
+
+/// Port of SubjectsCollide: whether some literal subject matches both.
+pub fn subjects_collide(subj1: &str, subj2: &str) -> bool {
+    if subj1 == subj2 {
+        return true;
+    }
+    let (toks1, toks2) = (tokenize_subject_into_slice(subj1), tokenize_subject_into_slice(subj2));
+    let ((pwc1, fwc1), (pwc2, fwc2)) = (analyze_tokens(&toks1), analyze_tokens(&toks2));
+    let (l1, l2) = (!(pwc1 || fwc1), !(pwc2 || fwc2));
+    if l1 && l2 {
+        return false;
+    }
+    // A literal against a wildcard subject: subset matching.
+    if l1 && !l2 {
+        return is_subset_match_tokenized(&toks1, &toks2);
+    } else if l2 && !l1 {
+        return is_subset_match_tokenized(&toks2, &toks1);
+    }
+    // Both have wildcards: with partials only, the lengths must match.
+    let (lt1, lt2) = (toks1.len(), toks2.len());
+    if !fwc1 && !fwc2 && lt1 != lt2 {
+        return false;
+    }
+    if lt1 != lt2 && ((lt1 < lt2 && !fwc1) || (lt2 < lt1 && !fwc2)) {
+        return false;
+    }
+    toks1.iter().zip(toks2.iter()).all(|(a, b)| tokens_can_match(a, b))
+}
+
 /// Port of subjectIsSubsetMatch
 pub fn subject_is_subset_match(subject: &str, test: &str) -> bool {
     is_subset_match_tokenized(&tokenize_subject_into_slice(subject), &tokenize_subject_into_slice(test))
@@ -115,6 +166,23 @@ pub fn compare_fn(filter: &str) -> fn(&str, &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Port of TestSublistSubjectCollide, with literal and same-length rows added.
+    #[test]
+    fn test_sublist_subject_collide() {
+        assert!(!subjects_collide("foo.*", "foo.*.bar.>"));
+        assert!(!subjects_collide("foo.*.bar.>", "foo.*"));
+        assert!(subjects_collide("foo.*", "foo.foo"));
+        assert!(subjects_collide("foo.*", "*.foo"));
+        assert!(subjects_collide("foo.bar.>", "*.bar.foo"));
+        // Added: literals compare as strings, `>` needs a token to match.
+        assert!(subjects_collide("foo", "foo"));
+        assert!(!subjects_collide("foo", "bar"));
+        assert!(!subjects_collide("foo", "foo.>"));
+        assert!(subjects_collide("foo.bar", "foo.>"));
+        assert!(!subjects_collide("foo.*", "bar.*"));
+        assert!(subjects_collide(">", "foo.*.baz"));
+    }
 
     #[test]
     fn wildcards_are_whole_tokens() {

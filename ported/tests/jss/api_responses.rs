@@ -1,9 +1,10 @@
 //! The JetStream API answers of `processClusterCreateStream`,
 //! `processStreamLeaderChange` and `processClusterDeleteStream` on the
 //! simulated cluster: who answers, on which subject, with which JSON (Go's
-//! key order), and the store clean-up of a delete. The request side
-//! (`jsClusteredStreamRequest`) is not ported: the assignment carries the
-//! request's subject and reply as the meta leader would set them.
+//! key order), and the store clean-up of a delete. The assignments are
+//! proposed by hand, carrying the request's subject and reply as the meta
+//! leader's `jsClusteredStreamRequest` (`stream_requests.rs`) sets them, so
+//! that each test controls the peers.
 
 use std::time::Duration;
 
@@ -203,4 +204,34 @@ fn a_failed_create_reports_to_the_meta_leader_once() {
     assert!(hosted(&c, peer, GLOBAL_ACCOUNT, "BAD").is_none());
     let err = c.streams(peer).get(GLOBAL_ACCOUNT).and_then(|a| a.get("BAD")).and_then(|sa| sa.err.clone());
     assert_eq!(err.as_deref(), Some("error creating store for stream"), "recorded on the assignment");
+}
+
+#[test]
+fn an_update_is_answered_once_with_the_stream_info() {
+    let mut c = stream_cluster("R3S", 3, js_test_seed("an_update_is_answered_once_with_the_stream_info"));
+    let meta = c.wait_on_leader().expect("meta leader");
+    let cl = c.connect(meta, GLOBAL_ACCOUNT);
+    let mut cfg = nats_stream_config("TEST", &["foo"], 1);
+    let created = stream_request(&mut c, cl, &cfg, false).expect("AddStream");
+    assert_eq!(created["type"], "io.nats.jetstream.api.v1.stream_create_response");
+    assert_eq!(created["did_create"], true);
+
+    // R1 -> R3: the promoted single replica answers before any election.
+    cfg.replicas = 3;
+    let reply = "_INBOX.update";
+    c.subscribe(cl, reply);
+    let ci = ported::jetstream_cluster::assignments::ClientInfo { account: GLOBAL_ACCOUNT.into(), cluster: c.name.clone(), ..Default::default() };
+    let meta = c.wait_on_leader().expect("meta leader");
+    c.js(meta).clone().js_clustered_stream_update_request(&ci, GLOBAL_ACCOUNT, "$JS.API.STREAM.UPDATE.TEST", reply, b"{}", &cfg, &[]);
+    c.run_for(Duration::from_secs(3));
+    let answers = replies(&c, cl, reply);
+    assert_eq!(answers.len(), 1, "one answer: {answers:?}");
+    let v = &answers[0];
+    assert_eq!(v["type"], "io.nats.jetstream.api.v1.stream_update_response");
+    assert!(v.get("did_create").is_none() && v.get("error").is_none(), "{v}");
+    assert_eq!(v["config"]["num_replicas"], 3);
+    assert_eq!(v["config"]["metadata"]["_nats.level"], "4", "dynamic metadata in the answer");
+    assert!(v["cluster"]["raft_group"].as_str().is_some_and(|g| g.starts_with("S-R3F-")), "{v}");
+    let keys = top_level_keys(&raw_replies(&c, cl, reply)[0]);
+    assert_eq!(keys, ["type", "config", "created", "state", "cluster", "ts"], "Go's field order");
 }

@@ -134,3 +134,43 @@ pub fn top_level_keys(json: &[u8]) -> Vec<String> {
     }
     serde_json::from_slice::<Keys>(json).expect("a JSON object").0
 }
+
+/// `js.AddStream(cfg)` (or `js.UpdateStream(cfg)` with `update`) from
+/// client `cl`. The API handler of `jetstream_api.go` is not ported, so the
+/// meta leader's request function is called directly, with the client's
+/// info and an inbox the client listens on; the answer (the stream info,
+/// or the API error) is waited for as nats.go does, for its default 5 s.
+pub fn stream_request(c: &mut JsCluster, cl: usize, cfg: &StreamConfig, update: bool) -> Result<serde_json::Value, String> {
+    let meta = c.wait_on_leader()?;
+    let inbox = format!("_INBOX.{:016x}", c.world.rng.borrow_mut().next_u64());
+    c.subscribe(cl, &inbox);
+    c.clients[cl].msgs.clear();
+    let acc = c.clients[cl].account.clone();
+    let ci = ClientInfo { account: acc.clone(), server: c.servers[c.clients[cl].server].cfg.name.clone(), cluster: c.name.clone(), ..Default::default() };
+    let subject = format!("$JS.API.STREAM.{}.{}", if update { "UPDATE" } else { "CREATE" }, cfg.name);
+    let rmsg = serde_json::to_vec(cfg).map_err(|e| e.to_string())?;
+    let js = c.js(meta).clone();
+    if update {
+        js.js_clustered_stream_update_request(&ci, &acc, &subject, &inbox, &rmsg, cfg, &[]);
+    } else {
+        js.js_clustered_stream_request(&ci, &acc, &subject, &inbox, &rmsg, cfg);
+    }
+    c.run_until(Duration::from_secs(5), |c| c.clients[cl].msgs.iter().any(|m| m.subject == inbox));
+    let pos = c.clients[cl].msgs.iter().position(|m| m.subject == inbox).ok_or("context deadline exceeded")?;
+    let reply = c.clients[cl].msgs.remove(pos).ok_or("no reply")?;
+    let v: serde_json::Value = serde_json::from_slice(&reply.data).map_err(|e| e.to_string())?;
+    match v.get("error") {
+        Some(e) => Err(e.to_string()),
+        None => Ok(v),
+    }
+}
+
+/// `&nats.StreamConfig{Name, Subjects, Replicas}` as nats.go sends it
+/// (its zero storage and retention written out).
+pub fn nats_stream_config(name: &str, subjects: &[&str], replicas: i64) -> StreamConfig {
+    let mut cfg = StreamConfig { name: name.into(), replicas, ..Default::default() };
+    cfg.extra.insert("subjects".into(), serde_json::json!(subjects));
+    cfg.extra.insert("retention".into(), serde_json::json!("limits"));
+    cfg.extra.insert("storage".into(), serde_json::json!("file"));
+    cfg
+}

@@ -276,17 +276,17 @@ fn stream_current_leader_and_stepdown_on_the_server_api() {
 fn test_jet_stream_cluster_meta_recovery_add_and_update_stream() {
     use ported::jetstream_cluster::node::{Entry, EntryType};
     use ported::jetstream_cluster::ops::{encode_add_stream_assignment, encode_update_stream_assignment};
+    use ported::jetstream_cluster::assignments::{ClientInfo, StreamAssignment};
+    use ported::jetstream_cluster::config::StreamConfig;
     use ported::jetstream_cluster::RecoveryUpdates;
     let mut c = stream_cluster("R3S", 3, js_test_seed("TestJetStreamClusterMetaRecoveryAddAndUpdateStream"));
     let meta = c.wait_on_leader().expect("meta leader");
     let js = c.js(meta).clone();
-    // Upstream's `js.createGroupForStream` (batch 34's peer selection) picks
-    // the three servers of an R3 file stream; the group is built by hand.
-    let mut sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &[], &[0, 1, 2]);
-    if let Some(cfg) = sa.config.as_mut() {
-        cfg.extra.remove("subjects");
-        cfg.extra.insert("storage".into(), serde_json::json!("file"));
-    }
+    let ci = ClientInfo { account: GLOBAL_ACCOUNT.into(), cluster: "R3S".into(), ..Default::default() };
+    let mut cfg = StreamConfig { name: "TEST".into(), replicas: 3, ..Default::default() };
+    cfg.extra.insert("storage".into(), serde_json::json!("file"));
+    let rg = js.create_group_for_stream(&ci, &cfg).expect("createGroupForStream");
+    let mut sa = StreamAssignment { client: Some(ci), config: Some(cfg), group: Some(rg), ..Default::default() };
     sa.config_json = serde_json::value::to_raw_value(&sa.config).expect("a config encodes");
 
     // Need to be recovering so that we accumulate recoveryUpdates.
@@ -335,7 +335,6 @@ fn test_jet_stream_cluster_meta_recovery_add_and_update_stream() {
 
 #[test]
 fn test_jet_stream_cluster_stream_upscale_peers_after_downscale() {
-    use ported::jetstream_cluster::ops::encode_update_stream_assignment;
     let mut c = stream_cluster("R5S", 5, js_test_seed("TestJetStreamClusterStreamUpscalePeersAfterDownscale"));
     let check_peer_set = |c: &mut JsCluster| {
         c.check_for(Duration::from_secs(5), Duration::from_millis(500), |c| {
@@ -350,30 +349,16 @@ fn test_jet_stream_cluster_stream_upscale_peers_after_downscale() {
             Ok(())
         })
     };
-    let meta = c.wait_on_leader().expect("meta leader");
-    let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2, 3, 4]);
-    add_stream(&mut c, &sa).expect("stream added");
+    c.wait_on_leader().expect("meta leader");
+    let rs = (c.world.rng.borrow_mut().next_u64() % 5) as usize;
+    let cl = c.connect(rs, GLOBAL_ACCOUNT);
+    // js.AddStream and js.UpdateStream through the meta leader's ported
+    // create and update requests (see `stream_request`).
+    stream_request(&mut c, cl, &nats_stream_config("TEST", &["foo"], 5), false).expect("AddStream");
     check_peer_set(&mut c).expect("5 peers");
 
-    // js.UpdateStream to R3 then back to R5: the meta leader's
-    // jsClusteredStreamUpdateRequest (not ported) keeps the group and
-    // shrinks, then regrows, its peer list.
-    let update = |c: &mut JsCluster, peers: &[usize]| {
-        let mut nsa = sa.clone();
-        if let Some(cfg) = nsa.config.as_mut() {
-            cfg.replicas = peers.len() as i64;
-        }
-        nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
-        if let Some(g) = nsa.group.as_mut() {
-            g.peers = peers.iter().map(|&i| c.core(i).node.clone()).collect();
-        }
-        let meta = c.wait_on_leader().expect("meta leader");
-        c.propose(meta, &encode_update_stream_assignment(&nsa).expect("encodes")).expect("proposed");
-        let acc = GLOBAL_ACCOUNT;
-        assert!(c.run_until(Duration::from_secs(5), |c| stream_leader(c, acc, "TEST").is_some()), "a stream leader");
-    };
-    update(&mut c, &[0, 1, 2]);
-    update(&mut c, &[0, 1, 2, 3, 4]);
+    stream_request(&mut c, cl, &nats_stream_config("TEST", &["foo"], 3), true).expect("UpdateStream to R3");
+    stream_request(&mut c, cl, &nats_stream_config("TEST", &["foo"], 5), true).expect("UpdateStream to R5");
     check_peer_set(&mut c).expect("5 peers after the upscale");
 }
 

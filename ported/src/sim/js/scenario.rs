@@ -7,9 +7,10 @@
 //! equal the model, no in-flight proposal may be left on the leader, and
 //! every server must run exactly the streams whose group it is in.
 //!
-//! Proposals are made as the meta leader's API handlers do
-//! (`jsClusteredStreamRequest` and friends, batch 34): encode, `Propose`,
-//! track the proposal as in flight.
+//! Proposals are made by hand the way the meta leader's requests make them
+//! (`jsClusteredStreamRequest` and friends, `stream_requests.rs`): encode,
+//! `Propose`, track the proposal as in flight; the model picks the peers
+//! itself so that it knows them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
