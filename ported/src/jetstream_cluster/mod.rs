@@ -44,6 +44,8 @@ mod mutation_tests;
 mod mutation_tests_2;
 #[cfg(test)]
 mod mutation_tests_3;
+#[cfg(test)]
+mod mutation_tests_4;
 
 /// Name of the meta raft group.
 pub const DEFAULT_META_GROUP_NAME: &str = "_meta_";
