@@ -529,6 +529,9 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
     let repo = crate::git::Repo::at(&project.root);
     let prefix = repo.as_ref().and_then(|r| r.relative(&project.root)).unwrap_or_default();
     let toplevel = repo.as_ref().map(|r| r.toplevel.clone()).unwrap_or_else(|| project.root.clone());
+    // cargo-mutants mutates each scratch tree in place: two gates sharing
+    // one would each test the other's mutants and record wrong outcomes.
+    let _locks = lock_scratch_trees(&scratch, jobs)?;
     let results_dir = fresh_results_dir(project, "mutants").map_err(|e| Error::usage(format!("cannot make a results directory under {}: {e}", project.root.join(".porttrack/runs").display())))?;
     let mut slots: Vec<Option<Measured>> = (0..pending.len()).map(|_| None).collect();
     // SIGINT or SIGTERM ends the run in progress; nothing after it starts.
@@ -576,6 +579,28 @@ fn measure_all(project: &Project, commit: &str, pending: &[Prepared], o: &Mutant
         }
     });
     Ok(slots.into_iter().map(|m| m.unwrap_or_else(|| could_not_run("the worker running it stopped"))).collect())
+}
+
+/// Exclusive locks on scratch trees `0..jobs` under `scratch`, held until
+/// the returned files are dropped (the kernel releases them if porttrack
+/// dies). A tree another gate holds is refused, not waited for.
+fn lock_scratch_trees(scratch: &Path, jobs: usize) -> Result<Vec<std::fs::File>, Error> {
+    std::fs::create_dir_all(scratch).map_err(|e| Error::CouldNotRun(format!("cannot make the scratch directory {}: {e}", scratch.display())))?;
+    (0..jobs)
+        .map(|k| {
+            let path = scratch.join(format!("tree-{k}.lock"));
+            let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::CouldNotRun(format!("cannot open the lock file {}: {e}", path.display())))?;
+            match file.try_lock() {
+                Ok(()) => Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) => Err(Error::CouldNotRun(format!(
+                    "another `porttrack gate mutants` is using the scratch tree {} (lock {}); wait for it to finish, or give this one its own [mutants] scratch_dir or {SCRATCH_ENV}",
+                    scratch.join(format!("tree-{k}")).display(),
+                    path.display()
+                ))),
+                Err(std::fs::TryLockError::Error(e)) => Err(Error::CouldNotRun(format!("cannot lock {}: {e}", path.display()))),
+            }
+        })
+        .collect()
 }
 
 /// Make `tree` hold exactly `commit` of the repository at `toplevel` (kept

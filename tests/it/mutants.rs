@@ -245,3 +245,20 @@ fn bad_arguments_are_refused_before_anything_runs() {
     }
     assert!(t.fails(&["gate", "mutants", "--batch", "9"], 3).contains("9"));
 }
+
+#[test]
+fn a_scratch_tree_another_gate_holds_is_refused_and_nothing_is_recorded() {
+    let t = project("mutants-locked");
+    // Another gate mutating in place in tree-0 holds its lock.
+    std::fs::create_dir_all(t.join(".porttrack/scratch")).unwrap();
+    let held = std::fs::File::create(t.join(".porttrack/scratch/tree-0.lock")).unwrap();
+    held.lock().unwrap();
+    let err = t.fails(&["gate", "mutants", "--features", "Clamp"], 7);
+    assert!(err.contains("another `porttrack gate mutants` is using the scratch tree") && err.contains("tree-0"), "{err}");
+    assert_eq!(mutation_runs(&t), 0, "nothing recorded");
+    // Released: the gate runs.
+    drop(held);
+    let v = gate(&t, &["--features", "Clamp"]);
+    assert_eq!(v["mutated"], 1, "{v}");
+    assert_eq!(mutation_runs(&t), 1);
+}
