@@ -22,8 +22,9 @@ pub enum MetaSnapshotError {
     Assignment(#[from] OpError),
 }
 
-/// An encoded meta snapshot and what went into it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An encoded meta snapshot and what went into it. The default is the
+/// snapshot of no streams, encoded at the epoch in no time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EncodedMetaSnapshot {
     /// S2 block of the JSON; empty when there are no streams.
     pub data: Vec<u8>,
