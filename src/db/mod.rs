@@ -49,6 +49,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_test_identity", include_str!("../../migrations/0007_test_identity.sql")),
     ("0008_global_ids", include_str!("../../migrations/0008_global_ids.sql")),
     ("0009_mutation_evidence", include_str!("../../migrations/0009_mutation_evidence.sql")),
+    ("0010_mutation_tests_key", include_str!("../../migrations/0010_mutation_tests_key.sql")),
 ];
 
 /// The number a migration's name starts with.

@@ -29,7 +29,7 @@ pub struct MutantRow {
     pub mutant: Mutant,
 }
 
-const COLUMNS: &str = "id, feature_id, batch_id, started_at, duration_ms, command, outcome, failure, rust_file, rust_symbol, first_line, last_line, body_hash, cache_key, tests, git_commit, provenance, untrusted_because, config_sha256, tool_version, shard, origin";
+const COLUMNS: &str = "id, feature_id, batch_id, started_at, duration_ms, command, outcome, failure, rust_file, rust_symbol, first_line, last_line, body_hash, cache_key, tests, git_commit, provenance, untrusted_because, config_sha256, tool_version, shard, origin, tests_key";
 
 fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MutationRunRow> {
     let json_list = |i: usize| -> rusqlite::Result<Vec<String>> {
@@ -62,6 +62,7 @@ fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MutationRunRow> {
             tool_version: r.get(19)?,
             shard: r.get(20)?,
             origin: r.get(21)?,
+            tests_key: r.get(22)?,
             mutants: Vec::new(),
         },
     })
@@ -102,11 +103,11 @@ impl Database {
             let id = last + 1;
             let hash = link(&prev, &m.content(id));
             let untrusted = (!m.untrusted_because.is_empty()).then(|| m.untrusted_because.join("; "));
-            tx.prepare_cached(&format!("INSERT INTO mutation_runs ({COLUMNS}, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"))?
+            tx.prepare_cached(&format!("INSERT INTO mutation_runs ({COLUMNS}, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"))?
                 .execute(params![
                     id, m.feature_id, m.batch, m.started_at, m.duration_ms, serde_json::to_string(&m.command).unwrap_or_default(), m.outcome, m.failure,
                     m.rust_file, m.rust_symbol, m.first_line, m.last_line, m.body_hash, m.cache_key, serde_json::to_string(&m.tests).unwrap_or_default(),
-                    m.git_commit, m.provenance.as_str(), untrusted, m.config_sha256, m.tool_version, m.shard, m.origin, hash
+                    m.git_commit, m.provenance.as_str(), untrusted, m.config_sha256, m.tool_version, m.shard, m.origin, m.tests_key, hash
                 ])?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO mutation_mutants (run_id, seq, file, line, description, diff, outcome, duration_ms, suppressed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -153,7 +154,7 @@ impl Database {
             let Some(row) = full_run(c, id)? else { return Ok(None) };
             let r = row.record;
             let missed = r.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).map(|m| m.description.clone()).collect();
-            Ok(Some(EvidenceFacts { run: row.id, body_hash: r.body_hash, outcome: r.outcome, failure: r.failure, provenance: r.provenance, tally: tally(&r.mutants), missed }))
+            Ok(Some(EvidenceFacts { run: row.id, body_hash: r.body_hash, tests_key: r.tests_key, outcome: r.outcome, failure: r.failure, provenance: r.provenance, tally: tally(&r.mutants), missed }))
         })
     }
 

@@ -92,6 +92,10 @@ pub struct MutationRecord {
     pub last_line: i64,
     pub body_hash: String,
     pub cache_key: String,
+    /// [`tests_key`] of the tests run and their test files (None in runs
+    /// recorded before it was kept: their tests are not checked).
+    #[serde(default)]
+    pub tests_key: Option<String>,
     pub tests: Vec<String>,
     pub git_commit: Option<String>,
     pub provenance: Provenance,
@@ -106,7 +110,8 @@ pub struct MutationRecord {
 
 impl MutationRecord {
     /// What the chain hashes for the row with `id`: every stored value,
-    /// the mutants in their order.
+    /// the mutants in their order (the tests key only when there is one, so
+    /// rows recorded before it existed keep their hashes).
     pub fn content(&self, id: i64) -> String {
         let mutants: Vec<serde_json::Value> = self
             .mutants
@@ -114,12 +119,15 @@ impl MutationRecord {
             .map(|m| json!([m.file, m.line, m.description, m.diff, m.outcome.as_str(), m.duration_ms, m.suppressed]))
             .collect();
         let untrusted = (!self.untrusted_because.is_empty()).then(|| self.untrusted_because.join("; "));
-        json!([
+        let mut row = json!([
             "mutation_run", id, self.feature_id, self.batch, self.started_at, self.duration_ms, self.command, self.outcome, self.failure,
             self.rust_file, self.rust_symbol, self.first_line, self.last_line, self.body_hash, self.cache_key, self.tests, self.git_commit,
             self.provenance.as_str(), untrusted, self.config_sha256, self.tool_version, self.shard, self.origin, mutants
-        ])
-        .to_string()
+        ]);
+        if let (Some(k), Some(values)) = (&self.tests_key, row.as_array_mut()) {
+            values.push(json!(["tests_key", k]));
+        }
+        row.to_string()
     }
 
     pub fn tally(&self) -> Tally {
@@ -179,6 +187,8 @@ pub fn tally(mutants: &[Mutant]) -> Tally {
 pub struct EvidenceFacts {
     pub run: i64,
     pub body_hash: String,
+    /// The run's [`tests_key`] (None: recorded before it was kept).
+    pub tests_key: Option<String>,
     pub outcome: String,
     pub failure: Option<String>,
     pub provenance: Provenance,
@@ -187,12 +197,25 @@ pub struct EvidenceFacts {
     pub missed: Vec<String>,
 }
 
+/// A feature's function and tests as they are now: what its mutation
+/// evidence must have been made with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Now<'a> {
+    /// SHA-256 of the function's lines (None: it cannot be found).
+    pub body: Option<&'a str>,
+    /// [`tests_key`] of the tests that exercise it now (None: not known,
+    /// so not checked).
+    pub tests: Option<&'a str>,
+}
+
 /// Why the mutation evidence does not allow `verified` for a function
-/// whose body now hashes to `body_now` (None: its function cannot be
-/// found), or None when it does: a trusted, completed run for this very
-/// body, at least one viable mutant, every viable one caught or timed out
-/// (a suppressed one is declared, and listed, instead).
-pub fn problem(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Option<String> {
+/// as it is `now`, or None when it does: a trusted, completed run for this
+/// very body and these very tests (a weakened test no longer stands on the
+/// mutants its earlier version killed), at least one viable mutant, every
+/// viable one caught or timed out (a suppressed one is declared, and
+/// listed, instead).
+pub fn problem(evidence: Option<&EvidenceFacts>, now: Now<'_>) -> Option<String> {
+    let body_now = now.body;
     let Some(body) = body_now else {
         return Some("its Rust function cannot be found in its file, so it cannot be mutated".into());
     };
@@ -205,6 +228,9 @@ pub fn problem(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Opti
     }
     if e.body_hash != body {
         return Some(format!("its function changed since mutation run {run}: the evidence is stale"));
+    }
+    if tests_changed(e, now) {
+        return Some(format!("its tests changed since mutation run {run} (a test it ran, or a file of test code its test targets compile): the evidence is stale"));
     }
     if e.outcome != "completed" {
         return Some(format!("mutation run {run} did not complete ({})", e.failure.as_deref().unwrap_or(&e.outcome)));
@@ -225,16 +251,22 @@ pub fn problem(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Opti
 
 /// A one-word mark of why [`problem`] objects, for tables: missing,
 /// stale, untrusted, failed, missed or insufficient.
-pub fn mark(evidence: Option<&EvidenceFacts>, body_now: Option<&str>) -> Option<&'static str> {
-    problem(evidence, body_now)?;
-    Some(match (evidence, body_now) {
+pub fn mark(evidence: Option<&EvidenceFacts>, now: Now<'_>) -> Option<&'static str> {
+    problem(evidence, now)?;
+    Some(match (evidence, now.body) {
         (None, _) | (_, None) => "missing",
         (Some(e), Some(b)) if e.provenance != Provenance::Trusted => if e.body_hash == b { "untrusted" } else { "missing" },
-        (Some(e), Some(b)) if e.body_hash != b => "stale",
+        (Some(e), Some(b)) if e.body_hash != b || tests_changed(e, now) => "stale",
         (Some(e), _) if e.outcome != "completed" => "failed",
         (Some(e), _) if e.tally.missed > 0 => "missed",
         _ => "insufficient",
     })
+}
+
+/// Whether the tests that exercise the function now differ from those the
+/// evidence ran (a run that kept no tests key is not checked).
+fn tests_changed(e: &EvidenceFacts, now: Now<'_>) -> bool {
+    matches!((&e.tests_key, now.tests), (Some(then), Some(now)) if then != now)
 }
 
 /// A `// porttrack: allow(mutant) reason` comment in a function.
@@ -307,6 +339,14 @@ pub struct CacheInputs<'a> {
     pub settings: &'a str,
 }
 
+/// What a feature's tests are: the Rust tests run and the SHA-256 of each
+/// file of test code their targets compile. Part of the cache key, and kept
+/// apart so that evidence whose tests changed is seen to be stale.
+pub fn tests_key(tests: &[String], test_files: &BTreeMap<String, Option<String>>) -> String {
+    let content = json!(["porttrack-mutants-tests-v1", tests, test_files]).to_string();
+    crate::gate::run::hex(&Sha256::digest(content.as_bytes()))
+}
+
 /// The key under which an unchanged feature reuses its result.
 pub fn cache_key(i: &CacheInputs<'_>) -> String {
     let content = json!(["porttrack-mutants-v1", i.body_hash, i.tests, i.test_files, i.cargo_lock, i.tool_version, i.settings]).to_string();
@@ -358,37 +398,57 @@ mod tests {
     }
 
     fn facts(t: Tally) -> EvidenceFacts {
-        EvidenceFacts { run: 3, body_hash: "b".into(), outcome: "completed".into(), failure: None, provenance: Provenance::Trusted, tally: t, missed: vec!["m5".into()] }
+        EvidenceFacts { run: 3, body_hash: "b".into(), tests_key: Some("t".into()), outcome: "completed".into(), failure: None, provenance: Provenance::Trusted, tally: t, missed: vec!["m5".into()] }
+    }
+
+    fn body(b: &str) -> Now<'_> {
+        Now { body: Some(b), tests: None }
     }
 
     #[test]
     fn verified_needs_a_viable_mutant_and_none_missed() {
         let ok = Tally { caught: 2, timeout: 1, ..Tally::default() };
-        assert_eq!(problem(Some(&facts(ok)), Some("b")), None);
-        assert!(problem(None, Some("b")).unwrap().contains("no mutation evidence"));
-        assert!(problem(Some(&facts(ok)), None).unwrap().contains("cannot be found"));
-        assert!(problem(Some(&facts(ok)), Some("c")).unwrap().contains("stale"));
+        assert_eq!(problem(Some(&facts(ok)), body("b")), None);
+        assert!(problem(None, body("b")).unwrap().contains("no mutation evidence"));
+        assert!(problem(Some(&facts(ok)), Now::default()).unwrap().contains("cannot be found"));
+        assert!(problem(Some(&facts(ok)), body("c")).unwrap().contains("stale"));
         let missed = Tally { caught: 2, missed: 1, ..Tally::default() };
-        assert_eq!(problem(Some(&facts(missed)), Some("b")).unwrap(), "1 mutant(s) missed in mutation run 3: m5");
-        assert!(problem(Some(&facts(Tally { unviable: 4, ..Tally::default() })), Some("b")).unwrap().contains("no viable mutant"));
-        assert!(problem(Some(&facts(Tally { suppressed: 2, ..Tally::default() })), Some("b")).unwrap().contains("every viable mutant"));
+        assert_eq!(problem(Some(&facts(missed)), body("b")).unwrap(), "1 mutant(s) missed in mutation run 3: m5");
+        assert!(problem(Some(&facts(Tally { unviable: 4, ..Tally::default() })), body("b")).unwrap().contains("no viable mutant"));
+        assert!(problem(Some(&facts(Tally { suppressed: 2, ..Tally::default() })), body("b")).unwrap().contains("every viable mutant"));
         let mut dirty = facts(ok);
         dirty.provenance = Provenance::Dirty;
-        assert!(problem(Some(&dirty), Some("b")).unwrap().contains("marked dirty"));
+        assert!(problem(Some(&dirty), body("b")).unwrap().contains("marked dirty"));
         let mut failed = facts(ok);
         failed.outcome = "failed".into();
         failed.failure = Some("the unmutated baseline failed".into());
-        assert!(problem(Some(&failed), Some("b")).unwrap().contains("did not complete (the unmutated baseline failed)"));
+        assert!(problem(Some(&failed), body("b")).unwrap().contains("did not complete (the unmutated baseline failed)"));
+    }
+
+    #[test]
+    fn evidence_for_other_tests_is_stale() {
+        let ok = Tally { caught: 2, ..Tally::default() };
+        assert_eq!(problem(Some(&facts(ok)), Now { body: Some("b"), tests: Some("t") }), None);
+        let changed = Now { body: Some("b"), tests: Some("u") };
+        assert!(problem(Some(&facts(ok)), changed).unwrap().contains("its tests changed since mutation run 3"));
+        assert_eq!(mark(Some(&facts(ok)), changed), Some("stale"));
+        let mut old = facts(ok);
+        old.tests_key = None;
+        assert_eq!(problem(Some(&old), changed), None, "a run that kept no tests key is judged by its body");
+        let files: BTreeMap<String, Option<String>> = [("tests/a.rs".to_string(), Some("h".to_string()))].into();
+        let k = tests_key(&["t1".into()], &files);
+        assert_ne!(k, tests_key(&["t2".into()], &files));
+        assert_ne!(k, tests_key(&["t1".into()], &[("tests/a.rs".to_string(), Some("g".to_string()))].into()));
     }
 
     #[test]
     fn marks_name_the_problem_in_a_word() {
         let ok = Tally { caught: 1, ..Tally::default() };
-        assert_eq!(mark(Some(&facts(ok)), Some("b")), None);
-        assert_eq!(mark(None, Some("b")), Some("missing"));
-        assert_eq!(mark(Some(&facts(ok)), Some("c")), Some("stale"));
-        assert_eq!(mark(Some(&facts(Tally { missed: 1, ..ok })), Some("b")), Some("missed"));
-        assert_eq!(mark(Some(&facts(Tally::default())), Some("b")), Some("insufficient"));
+        assert_eq!(mark(Some(&facts(ok)), body("b")), None);
+        assert_eq!(mark(None, body("b")), Some("missing"));
+        assert_eq!(mark(Some(&facts(ok)), body("c")), Some("stale"));
+        assert_eq!(mark(Some(&facts(Tally { missed: 1, ..ok })), body("b")), Some("missed"));
+        assert_eq!(mark(Some(&facts(Tally::default())), body("b")), Some("insufficient"));
     }
 
     #[test]
@@ -440,12 +500,15 @@ mod tests {
         let r = MutationRecord {
             feature_id: 1, batch: Some(1), started_at: "t".into(), duration_ms: 1, command: vec![], outcome: "completed".into(), failure: None,
             rust_file: "src/lib.rs".into(), rust_symbol: "f".into(), first_line: 1, last_line: 3, body_hash: "b".into(), cache_key: "k".into(),
-            tests: vec![], git_commit: Some("c".into()), provenance: Provenance::Trusted, untrusted_because: vec![], config_sha256: None,
+            tests_key: None, tests: vec![], git_commit: Some("c".into()), provenance: Provenance::Trusted, untrusted_because: vec![], config_sha256: None,
             tool_version: None, shard: None, origin: "gate".into(), mutants: vec![mutant(2, MutantOutcome::Caught)],
         };
         let mut other = r.clone();
         other.mutants[0].outcome = MutantOutcome::Missed;
         assert_ne!(r.content(1), other.content(1));
         assert_ne!(r.content(1), r.content(2));
+        let keyed = MutationRecord { tests_key: Some("t".into()), ..r.clone() };
+        assert_ne!(r.content(1), keyed.content(1), "the tests key is chained when there is one");
+        assert!(!r.content(1).contains("tests_key"), "rows without one hash as they did before it existed");
     }
 }

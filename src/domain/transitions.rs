@@ -24,7 +24,7 @@
 //!   cannot be read (missing, outside the project, not a regular file).
 //! - *mutation* (a Rust feature, when `[verify] mutants = true`): its tests
 //!   must also kill its function's mutants: a trusted mutation run for the
-//!   function body as it is now, with at least one viable mutant and none
+//!   function body and its tests as they are now, with at least one viable mutant and none
 //!   missed (`domain::mutation::problem`; a declared equivalent mutant is
 //!   listed, not counted).
 //! - The evidence run must also be admitted by `domain::evidence` (trusted,

@@ -185,22 +185,22 @@ fn stub_problems(db: &Database, project: &Project, warnings: &mut Vec<Finding>) 
 /// must stand on mutation evidence that allows `verified` now (the rule
 /// `verify` and `batch update` apply when they move it): a feature verified
 /// before the rule was switched on, or whose evidence shows a missed mutant,
-/// is a problem. A function changed since its mutation run is a warning,
-/// as a Rust file changed since its test evidence is.
+/// is a problem. A function or its tests changed since its mutation run is a
+/// warning, as a Rust file changed since its test evidence is.
 fn mutation_problems(db: &Database, project: &Project, items: &[ItemRow], warnings: &mut Vec<Finding>) -> Result<(String, Vec<Finding>), Error> {
     if !project.config.verify.mutants {
         return Ok(("not required here ([verify] mutants = false)".to_string(), Vec::new()));
     }
     let mut out = Vec::new();
     let mut rust = 0;
+    let mut current = super::mutants::Current::new(db, project);
     for item in items.iter().filter(|i| i.kind == ItemKind::Feature) {
-        let Some(file) = item.rust_file.as_deref().filter(|f| f.ends_with(".rs")) else { continue };
+        let Some(now) = current.of(item)? else { continue };
         rust += 1;
-        let body = item.rust_symbol.as_deref().and_then(|s| super::mutants::current_body(project, file, s)).map(|b| b.0);
-        let facts = db.mutation_evidence(item.id, body.as_deref())?;
-        let Some(why) = mutation::problem(facts.as_ref(), body.as_deref()) else { continue };
+        let facts = db.mutation_evidence(item.id, now.body.as_deref())?;
+        let Some(why) = mutation::problem(facts.as_ref(), now.as_now()) else { continue };
         let f = Finding { subject: format!("feature {} {}", item.id, item.qualified_name()), message: format!("verified, but {why}") };
-        if mutation::mark(facts.as_ref(), body.as_deref()) == Some("stale") {
+        if mutation::mark(facts.as_ref(), now.as_now()) == Some("stale") {
             warnings.push(f);
         } else {
             out.push(f);

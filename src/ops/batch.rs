@@ -227,9 +227,10 @@ pub fn mark_mutation(db: &Database, project: &crate::config::Project, shown: &mu
         return Ok(());
     }
     let items = db.batch_items(shown.number)?;
+    let mut current = super::mutants::Current::new(db, project);
     for i in shown.features.items.iter_mut().filter(|i| matches!(i.status, crate::domain::status::ItemStatus::Complete | crate::domain::status::ItemStatus::Verified)) {
         if let Some(row) = items.iter().find(|r| r.kind == ItemKind::Feature && r.id == i.id) {
-            i.mutation = super::mutants::mark_of(db, project, row)?;
+            i.mutation = super::mutants::mark_of(&mut current, row)?;
         }
     }
     shown.mutation_marked = shown.features.items.iter().filter(|i| i.mutation.is_some()).count();

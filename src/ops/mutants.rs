@@ -109,6 +109,8 @@ struct Prepared {
     last: i64,
     body: String,
     key: String,
+    /// [`mutation::tests_key`] of `tests` and their test files.
+    tests_key: String,
     tests: Vec<String>,
     /// The package directory relative to the project root ("" at the root).
     package: String,
@@ -166,7 +168,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     let start = tree_state(project, db.path());
     let tool_version = tool_version(project);
     let settings = format!("timeout={:?}", o.timeout.or(project.config.mutants.timeout_secs));
-    let mut exercising: BTreeMap<i64, BTreeMap<i64, Vec<String>>> = BTreeMap::new();
+    let mut exercising = Exercising::new();
     let mut package_files: BTreeMap<String, PackageTestFiles> = BTreeMap::new();
     let mut features = Vec::new();
     let mut exported = Vec::new();
@@ -180,21 +182,13 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
         if !mine {
             continue;
         }
-        let batch_tests = match item.batch {
-            Some(b) => {
-                if let std::collections::btree_map::Entry::Vacant(e) = exercising.entry(b) {
-                    e.insert(db.exercising_tests(b)?);
-                }
-                exercising.get(&b).and_then(|m| m.get(&item.id)).cloned().unwrap_or_default()
-            }
-            None => db.feature_rust_tests(item.id)?,
-        };
+        let batch_tests = exercising_tests(db, &mut exercising, &item)?;
         match prepare(project, &item, &file, batch_tests, &mut package_files, tool_version.as_deref(), &settings) {
             Err(why) => features.push(unmeasured(&item, why)),
             Ok(p) => match db.cached_mutation_run(item.id, &p.key)? {
                 Some(hit) => {
                     let mut f = summarize(&item, Some(hit.id), true, &hit.record, &p);
-                    f.problem = mutation::problem(db.mutation_evidence(item.id, Some(&p.body))?.as_ref(), Some(&p.body));
+                    f.problem = mutation::problem(db.mutation_evidence(item.id, Some(&p.body))?.as_ref(), p.now());
                     features.push(f);
                     exported.push(hit.record);
                 }
@@ -233,6 +227,7 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
                 last_line: p.last,
                 body_hash: p.body.clone(),
                 cache_key: p.key.clone(),
+                tests_key: Some(p.tests_key.clone()),
                 tests: p.tests.clone(),
                 git_commit: start.commit.clone(),
                 provenance,
@@ -249,8 +244,8 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
             f.unreasoned_suppressions = unreasoned;
             let facts = run.map(|_| db.mutation_evidence(p.item.id, Some(&p.body))).transpose()?.flatten();
             f.problem = match (o.record, &facts) {
-                (true, _) => mutation::problem(facts.as_ref(), Some(&p.body)),
-                (false, _) => mutation::problem(Some(&preview_facts(&record)), Some(&p.body)),
+                (true, _) => mutation::problem(facts.as_ref(), p.now()),
+                (false, _) => mutation::problem(Some(&preview_facts(&record)), p.now()),
             };
             features.push(f);
             exported.push(record.clone());
@@ -280,10 +275,74 @@ pub fn gate(db: &mut Database, project: &Project, items: Vec<ItemRow>, o: &Mutan
     Ok(MutantsReport { verdict, git_commit: start.commit, provenance, untrusted_because, tool_version, shard: o.shard.map(|s| s.to_string()), mutated, cached, totals, features, records, exported })
 }
 
+/// Each batch's features with the Rust tests that exercise them, read once.
+type Exercising = BTreeMap<i64, BTreeMap<i64, Vec<String>>>;
+
+/// The Rust tests that exercise a feature: its batch's linked and
+/// registered tests, or (outside a batch) its registered ones.
+fn exercising_tests(db: &Database, exercising: &mut Exercising, item: &ItemRow) -> Result<Vec<String>, Error> {
+    Ok(match item.batch {
+        Some(b) => {
+            if let std::collections::btree_map::Entry::Vacant(e) = exercising.entry(b) {
+                e.insert(db.exercising_tests(b)?);
+            }
+            exercising.get(&b).and_then(|m| m.get(&item.id)).cloned().unwrap_or_default()
+        }
+        None => db.feature_rust_tests(item.id)?,
+    })
+}
+
+impl Prepared {
+    fn now(&self) -> mutation::Now<'_> {
+        mutation::Now { body: Some(&self.body), tests: Some(&self.tests_key) }
+    }
+}
+
+/// Features' functions and tests as they are now, against which their
+/// mutation evidence is judged; each batch's tests and each package's test
+/// files are read once however many features are judged.
+pub struct Current<'a> {
+    db: &'a Database,
+    project: &'a Project,
+    exercising: Exercising,
+    package_files: BTreeMap<String, PackageTestFiles>,
+}
+
+/// A feature's function and tests now (see [`mutation::Now`]).
+#[derive(Debug, Clone, Default)]
+pub struct FeatureNow {
+    pub body: Option<String>,
+    pub tests: Option<String>,
+}
+
+impl FeatureNow {
+    pub fn as_now(&self) -> mutation::Now<'_> {
+        mutation::Now { body: self.body.as_deref(), tests: self.tests.as_deref() }
+    }
+}
+
+impl<'a> Current<'a> {
+    pub fn new(db: &'a Database, project: &'a Project) -> Self {
+        Current { db, project, exercising: Exercising::new(), package_files: BTreeMap::new() }
+    }
+
+    /// The feature's function and tests now (None: it has no Rust target).
+    /// When the gate could not prepare it (no function, no package) the
+    /// body alone is judged, as the gate would report it unmeasured.
+    pub fn of(&mut self, item: &ItemRow) -> Result<Option<FeatureNow>, Error> {
+        let Some(file) = item.rust_file.as_deref().filter(|f| f.ends_with(".rs")) else { return Ok(None) };
+        let tests = exercising_tests(self.db, &mut self.exercising, item)?;
+        Ok(Some(match prepare(self.project, item, file, tests, &mut self.package_files, None, "") {
+            Ok(p) => FeatureNow { body: Some(p.body), tests: Some(p.tests_key) },
+            Err(_) => FeatureNow { body: item.rust_symbol.as_deref().and_then(|s| current_body(self.project, file, s)).map(|b| b.0), tests: None },
+        }))
+    }
+}
+
 /// The facts of a record not written (a dry run), as if it had run `0`.
 fn preview_facts(r: &MutationRecord) -> mutation::EvidenceFacts {
     let missed = r.mutants.iter().filter(|m| m.outcome == MutantOutcome::Missed && m.suppressed.is_none()).map(|m| m.description.clone()).collect();
-    mutation::EvidenceFacts { run: 0, body_hash: r.body_hash.clone(), outcome: r.outcome.clone(), failure: r.failure.clone(), provenance: r.provenance, tally: r.tally(), missed }
+    mutation::EvidenceFacts { run: 0, body_hash: r.body_hash.clone(), tests_key: r.tests_key.clone(), outcome: r.outcome.clone(), failure: r.failure.clone(), provenance: r.provenance, tally: r.tally(), missed }
 }
 
 fn unmeasured(item: &ItemRow, why: String) -> FeatureMutation {
@@ -387,8 +446,9 @@ fn prepare(
         None => format!("{settings} targets=all"),
     };
     let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings: &settings });
+    let tests_key = mutation::tests_key(&tests, &files);
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests, package, workspace, suppressions, targets, lines })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests_key, tests, package, workspace, suppressions, targets, lines })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -813,11 +873,11 @@ fn untested<'a>(listed: &'a [String], tested: &[Mutant]) -> Vec<&'a str> {
 /// non-Rust targets, are absent.
 pub fn problems(db: &Database, project: &Project, items: &[ItemRow]) -> Result<BTreeMap<i64, String>, Error> {
     let mut out = BTreeMap::new();
+    let mut current = Current::new(db, project);
     for item in items.iter().filter(|i| i.kind == ItemKind::Feature) {
-        let Some(file) = item.rust_file.as_deref().filter(|f| f.ends_with(".rs")) else { continue };
-        let body = item.rust_symbol.as_deref().and_then(|s| current_body(project, file, s)).map(|b| b.0);
-        let facts = db.mutation_evidence(item.id, body.as_deref())?;
-        if let Some(why) = mutation::problem(facts.as_ref(), body.as_deref()) {
+        let Some(now) = current.of(item)? else { continue };
+        let facts = db.mutation_evidence(item.id, now.body.as_deref())?;
+        if let Some(why) = mutation::problem(facts.as_ref(), now.as_now()) {
             out.insert(item.id, why);
         }
     }
@@ -845,6 +905,7 @@ pub struct MutationShown {
 pub fn shown(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<MutationShown>, Error> {
     let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
     let now = current_body(project, file, symbol);
+    let feature_now = Current::new(db, project).of(item)?.unwrap_or_default();
     let body = now.as_ref().map(|b| b.0.clone());
     let facts = db.mutation_evidence(item.id, body.as_deref())?;
     let run = match &facts {
@@ -869,7 +930,7 @@ pub fn shown(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<
         missed,
         suppressed,
         unused_suppressions: unused,
-        problem: mutation::problem(facts.as_ref(), body.as_deref()),
+        problem: mutation::problem(facts.as_ref(), mutation::Now { body: body.as_deref(), tests: feature_now.tests.as_deref() }),
     }))
 }
 
@@ -946,11 +1007,13 @@ pub fn import(db: &mut Database, project: &Project, path: &Path) -> Result<Impor
 }
 
 /// [`mutation::mark`] of a feature with a Rust target (None otherwise).
-pub fn mark_of(db: &Database, project: &Project, item: &ItemRow) -> Result<Option<&'static str>, Error> {
-    let (Some(file), Some(symbol)) = (item.rust_file.as_deref().filter(|f| f.ends_with(".rs")), item.rust_symbol.as_deref()) else { return Ok(None) };
-    let body = current_body(project, file, symbol).map(|b| b.0);
-    let facts = db.mutation_evidence(item.id, body.as_deref())?;
-    Ok(mutation::mark(facts.as_ref(), body.as_deref()))
+pub fn mark_of(current: &mut Current<'_>, item: &ItemRow) -> Result<Option<&'static str>, Error> {
+    if item.rust_symbol.is_none() {
+        return Ok(None);
+    }
+    let Some(now) = current.of(item)? else { return Ok(None) };
+    let facts = current.db.mutation_evidence(item.id, now.body.as_deref())?;
+    Ok(mutation::mark(facts.as_ref(), now.as_now()))
 }
 
 #[cfg(test)]

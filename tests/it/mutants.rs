@@ -3,7 +3,7 @@
 //! verified; with an assertion removed it stays complete and shows the
 //! missed mutant; declared equivalent mutants are listed; an unchanged
 //! feature is never mutated twice; shards merged with `evidence import`
-//! give what one run gives. Needs cargo-mutants (installed by .ci/run).
+//! give what one run gives; evidence whose tests changed is stale. Needs cargo-mutants (installed by .ci/run).
 
 use super::util::{connect, fixture, TestDir};
 
@@ -261,4 +261,29 @@ fn a_scratch_tree_another_gate_holds_is_refused_and_nothing_is_recorded() {
     let v = gate(&t, &["--features", "Clamp"]);
     assert_eq!(v["mutated"], 1, "{v}");
     assert_eq!(mutation_runs(&t), 1);
+}
+
+#[test]
+fn evidence_whose_tests_were_weakened_is_stale_until_the_gate_runs_again() {
+    let t = project("mutants-weakened");
+    t.json(&["verify", "1"]);
+    assert_eq!(status(&t, "Describe"), "verified");
+    assert!(evidence(&t, "Describe")["problem"].is_null());
+
+    // The body is unchanged, but the test that killed `<` → `<=` lost its
+    // assertion: the evidence no longer says anything about these tests.
+    edit(&t, "tests/clamp.rs", "    assert_eq!(describe(0), \"0 is non-negative\");\n", "");
+    t.commit_all("weaker describe test");
+    let m = evidence(&t, "Describe");
+    assert!(m["problem"].as_str().unwrap_or_default().contains("its tests changed since mutation run"), "{m}");
+    let b = t.json(&["batch", "show", "1"]);
+    assert!(b.to_string().contains("\"mutation\":\"stale\""), "batch show marks it: {b}");
+    let a = t.json(&["audit"]);
+    assert!(a["warnings"].to_string().contains("its tests changed since mutation run"), "a warning, as a changed body is: {a}");
+
+    // Verify runs the gate again for the new tests: the survivor shows.
+    let (code, out, err) = t.run(&["verify", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("missed: src/lib.rs:16:21: replace < with <= in describe"), "{out}");
+    assert_eq!(status(&t, "Describe"), "complete");
 }
