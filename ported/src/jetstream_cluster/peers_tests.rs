@@ -161,6 +161,55 @@ fn remap_drops_a_peer_it_cannot_replace_only_from_a_running_replicated_group() {
 }
 
 #[test]
+fn remove_peer_leaves_unsupported_streams_with_the_peer_alone() {
+    let c = cluster("remove_peer_leaves_unsupported_streams_with_the_peer_alone");
+    let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
+    let js = c.js(l).clone();
+    // Both R2 on the peer that goes; this server cannot run U, so its
+    // assignment is kept as it was, as upstream keeps an unsupported one.
+    let r2 = |name: &str| {
+        let mut s = in_cluster(sa("$G", name, &[&ids[0], &ids[1]], 2), "R3S");
+        s.group.as_mut().expect("group").cluster = "R3S".into();
+        s
+    };
+    let mut u = r2("U");
+    u.unsupported = Some(crate::jetstream_cluster::assignments::UnsupportedAssignment { reason: "x".into() });
+    js.process_stream_assignment(u);
+    js.process_stream_assignment(r2("S"));
+    js.process_remove_peer(&ids[1]);
+    let st = js.st.borrow();
+    let inflight = &st.cluster.as_ref().expect("cc").inflight_streams["$G"];
+    assert_eq!(inflight.keys().collect::<Vec<_>>(), vec!["S"], "only the supported stream is re-assigned");
+}
+
+#[test]
+fn remove_peer_from_stream_says_whether_it_replaced_the_peer_and_warns_when_not() {
+    let c = cluster("remove_peer_from_stream_says_whether_it_replaced_the_peer_and_warns_when_not");
+    let l = c.leader().expect("a leader");
+    let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
+    let js = c.js(l).clone();
+    let warned = |name: &str| c.world.log.borrow().iter().any(|l| l.contains(&format!("could not replace peer for stream '$G > {name}'")));
+    let mut one = in_cluster(sa("$G", "ONE", &[&ids[0]], 1), "R3S");
+    one.group.as_mut().expect("group").cluster = "R3S".into();
+    assert!(js.remove_peer_from_stream(&one, &ids[0]), "an R1 moves to another server");
+    assert!(!warned("ONE"), "{:?}", c.world.log.borrow());
+    {
+        let st = js.st.borrow();
+        let moved = &st.cluster.as_ref().expect("cc").inflight_streams["$G"]["ONE"].sa;
+        assert_ne!(moved.group.as_ref().expect("group").peers, vec![ids[0].clone()], "proposed on its new server");
+    }
+    // R3 on all three servers, no node here: nobody can take the place.
+    let peers: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut full = in_cluster(sa("$G", "FULL", &peers, 3), "R3S");
+    full.group.as_mut().expect("group").cluster = "R3S".into();
+    assert!(!js.remove_peer_from_stream(&full, &ids[2]));
+    assert!(warned("FULL"), "the meta leader says it could not replace the peer: {:?}", c.world.log.borrow());
+    let st = js.st.borrow();
+    assert!(st.cluster.as_ref().expect("cc").inflight_streams["$G"].contains_key("FULL"), "proposed all the same");
+}
+
+#[test]
 fn check_cluster_size_shrinks_to_the_jetstream_servers_of_a_mixed_cluster() {
     let c = cluster("check_cluster_size_shrinks");
     let l = c.leader().expect("a leader");
