@@ -15,6 +15,7 @@ pub mod config;
 pub mod dedupe;
 pub mod errors;
 pub mod handlers;
+pub mod health;
 pub mod js;
 pub mod leader;
 pub mod meta;
