@@ -7,6 +7,7 @@
 //! through [`runtime::StreamRuntime`]; the simulator (`crate::sim::js`)
 //! hosts both.
 
+pub mod accounts;
 pub mod apply;
 pub mod assignments;
 pub mod checkpoint;
