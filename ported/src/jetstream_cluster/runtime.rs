@@ -96,6 +96,11 @@ pub trait StreamRuntime {
     fn stream_health(&self, _acc: &str, _stream: &str) -> Option<StreamHealthView> {
         None
     }
+    /// Go: `mset.stateSnapshotLocked()` of a stream this server runs;
+    /// `None` when it does not run here or the runtime keeps no store.
+    fn stream_state_snapshot(&self, _acc: &str, _stream: &str) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// A runtime that runs nothing: for a server whose meta state is rebuilt

@@ -1340,6 +1340,10 @@ impl StreamRuntime for JetStreamStreams {
         Stream::raft_node(Some(&self.get(acc, stream)?.mset))
     }
 
+    fn stream_state_snapshot(&self, acc: &str, stream: &str) -> Option<Vec<u8>> {
+        Some(self.get(acc, stream)?.cs.borrow().state_snapshot())
+    }
+
     fn stream_health(&self, acc: &str, stream: &str) -> Option<StreamHealthView> {
         let h = self.get(acc, stream)?;
         let replicas = h.mset.assignment().and_then(|sa| sa.config.map(|c| c.replicas)).unwrap_or(0);
@@ -1371,6 +1375,32 @@ impl dyn ServerEnv + '_ {
         let Some(js) = self.get_jet_stream_cluster() else { return false };
         let st = js.st.borrow();
         super::cluster::JetStreamCluster::is_stream_current(st.cluster.as_ref(), self, &*js.runtime, account, stream)
+    }
+
+    /// Port of (*Server).JetStreamSnapshotStream
+    ///
+    /// Installs the stream's state snapshot (`stateSnapshot`) in its raft
+    /// node, compacting the node's log; nothing for a stream without a node
+    /// (R1). Errors as upstream's: JetStream off (or shutting down), not
+    /// clustered, no such account, no such stream here, or the node's own.
+    /// The port's stream logs are otherwise never compacted (module docs):
+    /// a replica left behind the snapshot would need the stream catch-up of
+    /// batch 35, which is not ported.
+    pub fn jet_stream_snapshot_stream(&self, account: &str, stream: &str) -> Result<(), ApiError> {
+        let js = match self.jet_stream() {
+            Some(js) if !self.is_shutting_down() => js,
+            _ => return Err(ApiError::not_enabled_for_account()),
+        };
+        if js.st.borrow().cluster.is_none() {
+            return Err(ApiError::cluster_not_active());
+        }
+        self.lookup_or_fetch_account(account, true).map_err(|e| ApiError::general(&e))?;
+        if js.runtime.lookup_stream(account, stream).is_none() {
+            return Err(ApiError { code: 404, err_code: 10059, description: "stream not found".into() });
+        }
+        let Some(node) = js.runtime.stream_raft_node(account, stream) else { return Ok(()) };
+        let Some(snap) = js.runtime.stream_state_snapshot(account, stream) else { return Ok(()) };
+        node.install_snapshot(&snap, false).map_err(|e| ApiError::from_raft(&e))
     }
 
     /// Port of (*Server).JetStreamStepdownStream

@@ -1,5 +1,6 @@
-//! The stream health check (`isStreamHealthy`) and the orphan check
-//! (`getOrphans`, `checkForOrphans`) on the simulated cluster: the
+//! Batch 32's stream checks on the simulated cluster: the stream health
+//! check (`isStreamHealthy`), the orphan check (`getOrphans`,
+//! `checkForOrphans`) and `JetStreamSnapshotStream`; the
 //! `TestJetStreamClusterStreamHealthCheck*` tests of
 //! `server/jetstream_cluster_1_test.go` at 8188ea93a, and the check's other
 //! answers in Go's order. As in the other stream tests, streams are added by
@@ -246,4 +247,54 @@ fn orphaned_streams_are_found_and_deleted_on_the_server_running_them() {
     for i in (0..3).filter(|&i| i != rs) {
         assert!(hosted(&c, i, GLOBAL_ACCOUNT, "TEST").is_some(), "server {i} keeps its replica");
     }
+}
+
+/// `JetStreamSnapshotStream` (upstream's tests of it snapshot and then
+/// restart a replica that must catch up from the snapshot, batch 35's
+/// stream catch-up, so they are not ported): the node takes the stream's
+/// state snapshot and compacts, the stream goes on, and the errors.
+#[test]
+fn jet_stream_snapshot_stream_installs_the_state_snapshot_in_the_group() {
+    let (mut c, l) = r3_test_stream("jet_stream_snapshot_stream_installs_the_state_snapshot_in_the_group");
+    let cl = c.connect(l, GLOBAL_ACCOUNT);
+    for i in 0..10u64 {
+        assert_eq!(publish(&mut c, cl, "foo", b"HELLO JSC"), Ok(i + 1));
+    }
+    wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(5)).expect("replicas agree");
+    let l = stream_leader(&c, GLOBAL_ACCOUNT, "TEST").expect("stream leader");
+    let group = stream_assignment(&c, l).group.expect("group").name;
+    let raft = c.core(l).raft_nodes().into_iter().find(|r| r.handle.group() == group).expect("the stream's node").raft;
+    assert_eq!(raft.borrow().snapshot_index(), 0, "no snapshot yet");
+
+    c.srv(l).jet_stream_snapshot_stream(GLOBAL_ACCOUNT, "TEST").expect("snapshot");
+    let applied = raft.borrow().applied_index();
+    assert!(applied > 0);
+    assert_eq!(raft.borrow().snapshot_index(), applied, "the snapshot covers what was applied");
+    let snap = raft.borrow_mut().internals().load_last_snapshot().expect("readable").expect("a snapshot");
+    assert_eq!(snap.last_index, applied);
+    let h = hosted(&c, l, GLOBAL_ACCOUNT, "TEST").expect("hosted");
+    assert_eq!(snap.data, h.cs.borrow().state_snapshot(), "the stream's state snapshot");
+
+    // The stream goes on after it.
+    assert_eq!(publish(&mut c, cl, "foo", b"after"), Ok(11));
+    wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(5)).expect("replicas agree");
+
+    let err = c.srv(l).jet_stream_snapshot_stream(GLOBAL_ACCOUNT, "NOPE").expect_err("no such stream");
+    assert_eq!((err.code, err.err_code, err.description.as_str()), (404, 10059, "stream not found"));
+    assert!(c.srv(l).jet_stream_snapshot_stream("NOACCOUNT", "TEST").is_err(), "no such account");
+
+    // An R1 stream has no node to snapshot.
+    let meta = c.wait_on_leader().expect("meta leader");
+    let r1 = assignment(&c, meta, GLOBAL_ACCOUNT, "R1", &["bar"], &[2]);
+    add_stream(&mut c, &r1).expect("R1 added");
+    assert_eq!(c.srv(2).jet_stream_snapshot_stream(GLOBAL_ACCOUNT, "R1"), Ok(()));
+
+    // Not clustered.
+    let f = non_stream_leader(&c, &[0, 1, 2]);
+    let cc = c.js(f).st.borrow_mut().cluster.take();
+    let err = c.srv(f).jet_stream_snapshot_stream(GLOBAL_ACCOUNT, "TEST").expect_err("not clustered");
+    assert_eq!((err.code, err.err_code), (500, 10006));
+    c.js(f).st.borrow_mut().cluster = cc;
+    // A follower snapshots its own replica.
+    c.srv(f).jet_stream_snapshot_stream(GLOBAL_ACCOUNT, "TEST").expect("a follower's snapshot");
 }
