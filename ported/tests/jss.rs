@@ -22,5 +22,7 @@ mod scenario;
 mod api_responses;
 #[path = "jss/monitor_arms.rs"]
 mod monitor_arms;
+#[path = "jss/stream_health.rs"]
+mod stream_health;
 #[path = "jss/real_advisories.rs"]
 mod real_advisories;

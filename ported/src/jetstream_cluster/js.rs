@@ -4,6 +4,7 @@
 //! runtime, and the accessors of batch 32 that read them.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -72,6 +73,9 @@ pub struct JetStreamCtx {
     pub shutting_down: Cell<bool>,
     /// Go: `js.disabled`.
     pub disabled: Cell<bool>,
+    /// The accounts JetStream is enabled for (Go: `js.accounts`); see
+    /// [`super::accounts`].
+    pub accounts: RefCell<BTreeMap<String, Rc<super::accounts::JsAccount>>>,
 }
 
 impl std::fmt::Debug for JetStreamCtx {
@@ -92,6 +96,7 @@ impl JetStreamCtx {
             started: Cell::new(now),
             shutting_down: Cell::new(false),
             disabled: Cell::new(false),
+            accounts: RefCell::new(BTreeMap::new()),
         })
     }
 

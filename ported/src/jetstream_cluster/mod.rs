@@ -7,6 +7,7 @@
 //! through [`runtime::StreamRuntime`]; the simulator (`crate::sim::js`)
 //! hosts both.
 
+pub mod accounts;
 pub mod apply;
 pub mod assignments;
 pub mod checkpoint;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod dedupe;
 pub mod errors;
 pub mod handlers;
+pub mod health;
 pub mod js;
 pub mod leader;
 pub mod meta;

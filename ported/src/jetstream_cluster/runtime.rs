@@ -37,6 +37,18 @@ pub struct RunningAsset {
     pub closed: bool,
 }
 
+/// What the stream health check reads of a stream this server runs (Go:
+/// fields of the `*stream` that `acc.lookupStream` returns).
+#[derive(Debug, Clone)]
+pub struct StreamHealthView {
+    /// The running configuration's replica count (Go: `mset.cfg.Replicas`).
+    pub replicas: i64,
+    /// The stream's own raft node (Go: `mset.raftNode()`).
+    pub node: Option<super::node::NodeHandle>,
+    /// Whether its monitor still runs (Go: `mset.isMonitorRunning()`).
+    pub monitor_running: bool,
+}
+
 /// The stream/consumer runtime, as the meta layer calls it.
 pub trait StreamRuntime {
     /// Go: `(*jetStream).processClusterCreateStream(acc, sa)`; we are a member.
@@ -76,6 +88,17 @@ pub trait StreamRuntime {
     /// Go: `mset.raftNode()` of a stream this server runs; `None` for no
     /// such stream or no node (a runtime that runs nothing has none).
     fn stream_raft_node(&self, _acc: &str, _stream: &str) -> Option<super::node::NodeHandle> {
+        None
+    }
+    /// Go: `acc.lookupStream(name)` as the health check reads the stream;
+    /// `None` when it does not run here. A runtime that keeps no stream
+    /// state (configuration, node, monitor) has none to report.
+    fn stream_health(&self, _acc: &str, _stream: &str) -> Option<StreamHealthView> {
+        None
+    }
+    /// Go: `mset.stateSnapshotLocked()` of a stream this server runs;
+    /// `None` when it does not run here or the runtime keeps no store.
+    fn stream_state_snapshot(&self, _acc: &str, _stream: &str) -> Option<Vec<u8>> {
         None
     }
 }

@@ -43,7 +43,7 @@ use super::dedupe::{Dedupe, STREAM_DEFAULT_DUPLICATES};
 use super::errors::ApiError;
 use super::js::JetStreamCtx;
 use super::node::NodeHandle;
-use super::runtime::{Orphans, RunningAsset, StreamRuntime};
+use super::runtime::{Orphans, RunningAsset, StreamHealthView, StreamRuntime};
 use super::server::ServerEnv;
 use super::handlers::STREAM_ASSIGNMENT_SUBJ;
 use super::stream::Stream;
@@ -197,6 +197,27 @@ pub struct HostedStream {
     pub pending_acks: RefCell<BTreeMap<u64, String>>,
     ingest: RefCell<Vec<Sid>>,
     monitor: RefCell<Option<StreamMonitor>>,
+}
+
+impl HostedStream {
+    /// Port of (*stream).isMonitorRunning
+    ///
+    /// Upstream's `inMonitor` flag is set when `monitorStream` starts and
+    /// cleared when it returns; here the monitor is a step machine, running
+    /// from its creation until one of its arms ends it.
+    pub fn is_monitor_running(&self) -> bool {
+        self.monitor.borrow().as_ref().is_some_and(|m| !m.exited)
+    }
+
+    /// Marks the monitor as running or stopped without running it, as the
+    /// Go tests set `mset.inMonitor` by hand. A monitor marked running on a
+    /// closed node ends again at its next poll (its raft-quit arm).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn set_monitor_running_for_test(&self, running: bool) {
+        if let Some(m) = self.monitor.borrow_mut().as_mut() {
+            m.exited = !running;
+        }
+    }
 }
 
 /// What the stream monitor did on one poll.
@@ -1284,7 +1305,14 @@ impl StreamRuntime for JetStreamStreams {
     }
     fn remove_consumer(&self, _: &JetStreamCtx, _: &str, _: &str, _: &str, _: &ConsumerAssignment) {}
 
-    /// Port of (*jetStream).getOrphans, streams only.
+    /// Port of (*jetStream).getOrphans
+    ///
+    /// Every stream this server runs whose account has no assignment of
+    /// that name in `streams`. Upstream walks `js.accounts` and each
+    /// account's streams; here the runtime's streams are keyed by account.
+    /// Upstream also lists the public consumers of assigned streams that
+    /// their assignment does not know; consumers are not run by this port
+    /// (batch 34), so that half finds nothing.
     fn get_orphans(&self, streams: &StreamMap) -> Orphans {
         let mut o = Orphans::default();
         for (acc, name) in self.streams.borrow().keys() {
@@ -1310,6 +1338,16 @@ impl StreamRuntime for JetStreamStreams {
 
     fn stream_raft_node(&self, acc: &str, stream: &str) -> Option<NodeHandle> {
         Stream::raft_node(Some(&self.get(acc, stream)?.mset))
+    }
+
+    fn stream_state_snapshot(&self, acc: &str, stream: &str) -> Option<Vec<u8>> {
+        Some(self.get(acc, stream)?.cs.borrow().state_snapshot())
+    }
+
+    fn stream_health(&self, acc: &str, stream: &str) -> Option<StreamHealthView> {
+        let h = self.get(acc, stream)?;
+        let replicas = h.mset.assignment().and_then(|sa| sa.config.map(|c| c.replicas)).unwrap_or(0);
+        Some(StreamHealthView { replicas, node: Stream::raft_node(Some(&h.mset)), monitor_running: h.is_monitor_running() })
     }
 }
 
@@ -1337,6 +1375,32 @@ impl dyn ServerEnv + '_ {
         let Some(js) = self.get_jet_stream_cluster() else { return false };
         let st = js.st.borrow();
         super::cluster::JetStreamCluster::is_stream_current(st.cluster.as_ref(), self, &*js.runtime, account, stream)
+    }
+
+    /// Port of (*Server).JetStreamSnapshotStream
+    ///
+    /// Installs the stream's state snapshot (`stateSnapshot`) in its raft
+    /// node, compacting the node's log; nothing for a stream without a node
+    /// (R1). Errors as upstream's: JetStream off (or shutting down), not
+    /// clustered, no such account, no such stream here, or the node's own.
+    /// The port's stream logs are otherwise never compacted (module docs):
+    /// a replica left behind the snapshot would need the stream catch-up of
+    /// batch 35, which is not ported.
+    pub fn jet_stream_snapshot_stream(&self, account: &str, stream: &str) -> Result<(), ApiError> {
+        let js = match self.jet_stream() {
+            Some(js) if !self.is_shutting_down() => js,
+            _ => return Err(ApiError::not_enabled_for_account()),
+        };
+        if js.st.borrow().cluster.is_none() {
+            return Err(ApiError::cluster_not_active());
+        }
+        self.lookup_or_fetch_account(account, true).map_err(|e| ApiError::general(&e))?;
+        if js.runtime.lookup_stream(account, stream).is_none() {
+            return Err(ApiError { code: 404, err_code: 10059, description: "stream not found".into() });
+        }
+        let Some(node) = js.runtime.stream_raft_node(account, stream) else { return Ok(()) };
+        let Some(snap) = js.runtime.stream_state_snapshot(account, stream) else { return Ok(()) };
+        node.install_snapshot(&snap, false).map_err(|e| ApiError::from_raft(&e))
     }
 
     /// Port of (*Server).JetStreamStepdownStream

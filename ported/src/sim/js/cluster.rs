@@ -233,6 +233,11 @@ impl JsCluster {
         self.servers[i].streams = streams;
         let js = JetStreamCtx::new(srv.clone(), runtime, JetStreamConfig { store_dir: self.servers[i].cfg.opts.store_dir.clone(), domain: String::new() });
         *core.js.borrow_mut() = Rc::downgrade(&js);
+        // Every configured account but the system account uses JetStream
+        // (upstream: accounts configured with JetStream).
+        for acc in core.accounts.borrow().iter().filter(|a| a.as_str() != SYSTEM_ACCOUNT) {
+            js.enable_account(acc);
+        }
         let monitor = match srv.enable_jet_stream_clustering() {
             Ok(m) => m,
             Err(e) => panic!("Can't start JetStream on {}: {e}", core.name),

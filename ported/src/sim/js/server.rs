@@ -192,9 +192,13 @@ impl ServerCore {
         Rc::new(core)
     }
 
-    /// Adds an account (Go: configured accounts).
+    /// Adds an account (Go: configured accounts), with JetStream when it
+    /// is not the system account and JetStream runs.
     pub fn add_account(&self, name: &str) {
         self.accounts.borrow_mut().insert(name.to_string());
+        if let Some(js) = self.js.borrow().upgrade().filter(|_| name != SYSTEM_ACCOUNT) {
+            js.enable_account(name);
+        }
     }
 
     /// A server-owned subscription running `handler`.
