@@ -262,6 +262,11 @@ pub(super) fn test_fields(inv: &Inventory) -> impl Iterator<Item = Fields<'_>> {
 /// Match items against `existing` (removing what matches); unmatched
 /// items get IDs from `next` on.
 fn match_items<'a>(items: impl Iterator<Item = Fields<'a>>, inv: &Inventory, existing: &mut HashMap<Key, Existing>, mut next: i64) -> Vec<Matched> {
+    // Into a table without rows (a first import) every item is new: no
+    // keys to build, three strings and two hash lookups per item.
+    if existing.is_empty() {
+        return items.zip(next..).map(|(_, id)| Matched { id, is_new: true, changed: false }).collect();
+    }
     let mut ordinals: HashMap<(u32, &str, &str), u32> = HashMap::new();
     let mut out = Vec::new();
     for f in items {
