@@ -136,6 +136,8 @@ pub fn run(ctx: &Ctx, cmd: ImportCommand) -> anyhow::Result<i32> {
     let left_out = LeftOut::of(&mut imported);
     let code = left_out.exit_code();
     let inv = imported.inventory;
+    // The command ends after this one write; see ScanData::leave_for_exit.
+    let scan = imported.scan;
     let mut db = ctx.open_db()?;
     let dir = args.dir.display().to_string();
     match args.as_of {
@@ -174,5 +176,6 @@ pub fn run(ctx: &Ctx, cmd: ImportCommand) -> anyhow::Result<i32> {
             })?;
         }
     }
+    scan.leave_for_exit();
     Ok(code)
 }

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use super::extract::matching;
-use super::lexer::{is_keyword, Kind, Token};
+use super::lexer::{is_keyword, owned_text, Kind, Token};
 pub use super::types::Ty;
 use super::types::{params, parse, result_list, split_list, ty};
 
@@ -164,7 +164,7 @@ impl Cursor<'_> {
     }
 
     fn name_at(&self, i: usize) -> Option<String> {
-        self.is_name(i).then(|| String::from_utf8_lossy(self.toks[i].text(self.src)).into_owned())
+        self.is_name(i).then(|| owned_text(self.toks[i].text(self.src)))
     }
 
     fn close(&self, open: usize) -> Option<usize> {
@@ -218,7 +218,7 @@ impl Cursor<'_> {
 
     fn seg(&self, step: Step) -> Seg {
         match step {
-            Step::Sel(k) => Seg::Sel(String::from_utf8_lossy(self.toks[k].text(self.src)).into_owned()),
+            Step::Sel(k) => Seg::Sel(owned_text(self.toks[k].text(self.src))),
             Step::Call(open, close) => Seg::Call(arity(self.src, &self.toks[open + 1..close])),
             Step::Index => Seg::Index,
             Step::Assert(t) => Seg::Assert(Box::new(t)),
@@ -371,7 +371,12 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
         let mut frame = Vec::new();
         for n in names.iter_mut().filter(|n| *n != "_") {
             declared += 1;
-            let renamed = format!("{n}#{declared}");
+            // `name#k`, built by hand: `format!` took three quarters of
+            // the renaming.
+            let mut renamed = String::with_capacity(n.len() + 6);
+            renamed.push_str(n);
+            renamed.push('#');
+            push_decimal(&mut renamed, declared);
             frame.push((std::mem::replace(n, renamed.clone()), renamed));
         }
         frame
@@ -518,6 +523,21 @@ pub fn body(src: &[u8], toks: &[Token], body: (usize, usize)) -> Body {
     out.calls.sort_unstable();
     out.calls.dedup();
     out
+}
+
+/// Append `n` in decimal.
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let (mut n, mut k) = (n, digits.len());
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[k..].iter().map(|&d| char::from(d)));
 }
 
 /// The `{` of a type switch whose guard starts at `from` (`x.(type) {` on
@@ -686,11 +706,33 @@ fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
 /// The number of arguments between a call's parentheses; `None` when they
 /// may spread (a single call argument, a `...`).
 fn arity(src: &[u8], args: &[Token]) -> Option<u16> {
-    let els = split_list(src, args);
-    if args.iter().any(|t| t.is_op(src, b"...")) || (els.len() == 1 && els[0].last().is_some_and(|t| t.is_op(src, b")"))) {
+    // The elements `split_list` gives, counted without collecting them
+    // (every call step of a test body comes here): one per comma at depth
+    // 0, and one after the last comma if tokens follow it.
+    let (mut depth, mut commas, mut start, mut first_end, mut spread) = (0i32, 0usize, 0usize, args.len(), false);
+    for (k, t) in args.iter().enumerate() {
+        if t.kind != Kind::Op {
+            continue;
+        }
+        match t.text(src) {
+            b"(" | b"[" | b"{" => depth += 1,
+            b")" | b"]" | b"}" => depth -= 1,
+            b"," if depth == 0 => {
+                if commas == 0 {
+                    first_end = k;
+                }
+                commas += 1;
+                start = k + 1;
+            }
+            b"..." => spread = true,
+            _ => {}
+        }
+    }
+    let els = commas + usize::from(start < args.len());
+    if spread || (els == 1 && args[..first_end].last().is_some_and(|t| t.is_op(src, b")"))) {
         return None;
     }
-    u16::try_from(els.len()).ok()
+    u16::try_from(els).ok()
 }
 
 /// How many parameters a signature (the tokens after the name up to the
@@ -849,6 +891,28 @@ mod tests {
                 Binding { names: vec!["w#14".into()], value: Value::Exprs(vec![Expr::Other]), assign: false },
             ]
         );
+    }
+
+    /// `arity` counts the elements without collecting them: the count
+    /// `split_list` gives, and `None` where that reading spreads.
+    #[test]
+    fn arity_counts_what_split_list_splits() {
+        for args in ["", "a", "a, b", "a,", "f(x)", "f(x), g(y)", "xs...", "a, f(b...)", "(,)", ",", "a,,b", "[]int{1, 2}, m[k]", "a,\n\tf(b),\n"] {
+            let (src, toks) = (args.as_bytes(), tokenize(args.as_bytes()).unwrap());
+            let els = split_list(src, &toks);
+            let spreads = toks.iter().any(|t| t.is_op(src, b"...")) || (els.len() == 1 && els[0].last().is_some_and(|t| t.is_op(src, b")")));
+            let want = if spreads { None } else { u16::try_from(els.len()).ok() };
+            assert_eq!(arity(src, &toks), want, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_appended() {
+        for n in [0, 7, 10, 99, 1234, u32::MAX] {
+            let mut s = String::from("x#");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x#{n}"));
+        }
     }
 
     #[test]

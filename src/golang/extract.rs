@@ -79,7 +79,7 @@ fn parse_func(src: &[u8], toks: &[Token], k: usize) -> Option<(FuncDecl, usize)>
     if name_tok.kind != Kind::Ident {
         return None;
     }
-    let name = String::from_utf8_lossy(name_tok.text(src)).into_owned();
+    let name = super::lexer::owned_text(name_tok.text(src));
     j += 1;
     let sig_start = j;
     // Walk the signature to the body's `{`, skipping brace-delimited type

@@ -53,6 +53,17 @@ impl Token {
     }
 }
 
+/// A token's text as an owned string; bytes that are not UTF-8 become
+/// U+FFFD, as `String::from_utf8_lossy` makes them. Identifiers are almost
+/// always ASCII, which the standard check passes word by word where the
+/// lossy one goes byte by byte.
+pub fn owned_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 pub fn is_keyword(word: &[u8]) -> bool {
     matches!(
         word,
@@ -234,6 +245,13 @@ mod tests {
             .iter()
             .map(|t| String::from_utf8_lossy(t.text(src.as_bytes())).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn owned_text_is_the_lossy_text() {
+        for bytes in [&b"name"[..], b"", "\u{e9}t\u{e9}".as_bytes(), b"a\xffb", b"\xc3"] {
+            assert_eq!(owned_text(bytes), String::from_utf8_lossy(bytes), "{bytes:?}");
+        }
     }
 
     #[test]

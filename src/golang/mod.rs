@@ -10,4 +10,4 @@ mod link;
 pub mod resolve;
 mod walk;
 
-pub use walk::{import_dir, ImportError, ImportOptions, Imported, SkippedFile};
+pub use walk::{import_dir, ImportError, ImportOptions, Imported, ScanData, SkippedFile};

@@ -68,7 +68,7 @@ fn ident(src: &[u8], t: &Token) -> bool {
 }
 
 fn text(src: &[u8], t: &Token) -> String {
-    String::from_utf8_lossy(t.text(src)).into_owned()
+    super::lexer::owned_text(t.text(src))
 }
 
 /// The type `toks` spell, if that is all they spell.
