@@ -39,6 +39,8 @@ fn update_request(c: &mut JsCluster, cl: usize, cfg: &ported::jetstream_cluster:
 /// scale-down to R1 (the node stays), no leader change (the leader is not
 /// elected again, so no second leader-elected advisory), and only the
 /// leader answers (the followers were not promoted single replicas).
+/// The replicas keep running as before: the leader stores and answers a
+/// purge.
 #[test]
 fn an_update_keeping_the_group_keeps_the_nodes_and_only_the_leader_answers() {
     let mut c = stream_cluster("R3S", 3, js_test_seed("an_update_keeping_the_group_keeps_the_nodes_and_only_the_leader_answers"));
@@ -74,6 +76,14 @@ fn an_update_keeping_the_group_keeps_the_nodes_and_only_the_leader_answers() {
     let pub_cl = c.connect((leader + 1) % 3, GLOBAL_ACCOUNT);
     assert_eq!(publish(&mut c, pub_cl, "foo", b"x"), Ok(1), "the leader still stores");
     assert_eq!(wait_replicas_equal(&mut c, GLOBAL_ACCOUNT, "TEST", &[0, 1, 2], Duration::from_secs(3)).map(|s| s.msgs), Ok(1));
+    // The leader's monitor is the one it had, past its recovery: it still
+    // answers a purge it applies (a recovering apply does not answer).
+    c.subscribe(cl, "_INBOX.purge");
+    let h = hosted(&c, leader, GLOBAL_ACCOUNT, "TEST").expect("hosted");
+    assert!(c.servers[leader].streams.clone().expect("stream layer").propose_purge(&h, None, "_INBOX.purge"), "purge proposed");
+    c.run_until(Duration::from_secs(3), |c| replies(c, cl, "_INBOX.purge") > 0);
+    assert_eq!(replies(&c, cl, "_INBOX.purge"), 1, "the leader answers the purge");
+    assert_eq!(replica_state(&c, leader, GLOBAL_ACCOUNT, "TEST").map(|s| s.msgs), Some(0));
 }
 
 /// Scaling R3 down to a single replica that did not lead: that replica
