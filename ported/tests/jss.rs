@@ -26,3 +26,5 @@ mod monitor_arms;
 mod stream_health;
 #[path = "jss/real_advisories.rs"]
 mod real_advisories;
+#[path = "jss/cluster_stream_updates.rs"]
+mod cluster_stream_updates;
