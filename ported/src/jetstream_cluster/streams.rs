@@ -953,7 +953,7 @@ impl StreamRuntime for JetStreamStreams {
         let s = js.server();
         let mut sa = sa.clone();
         let storage = sa.group.as_ref().map_or(StorageType::File, |g| g.storage);
-        let recovering = sa.recovering || js.is_meta_recovering();
+        let recovering = sa.recovering;
         let name = sa.name().to_string();
         let mut err: Option<(String, Option<ApiError>)> = None;
         if let Some(rg) = sa.group.as_mut() {
