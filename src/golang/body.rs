@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use super::extract::matching;
 use super::lexer::{is_keyword, owned_text, Kind, Token};
 pub use super::types::Ty;
-use super::types::{params, parse, result_list, split_list, ty};
+use super::types::{params, parse, result_list, split_list, top_level_commas, ty};
 
 /// One step after a chain's first identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -707,28 +707,18 @@ fn var_binding(c: &Cursor<'_>, mut i: usize) -> Option<Binding> {
 /// may spread (a single call argument, a `...`).
 fn arity(src: &[u8], args: &[Token]) -> Option<u16> {
     // The elements `split_list` gives, counted without collecting them
-    // (every call step of a test body comes here): one per comma at depth
-    // 0, and one after the last comma if tokens follow it.
-    let (mut depth, mut commas, mut start, mut first_end, mut spread) = (0i32, 0usize, 0usize, args.len(), false);
-    for (k, t) in args.iter().enumerate() {
-        if t.kind != Kind::Op {
-            continue;
+    // (every call step of a test body comes here): one per top-level comma,
+    // and one after the last comma if tokens follow it.
+    let (mut commas, mut start, mut first_end) = (0usize, 0usize, args.len());
+    for k in top_level_commas(src, args) {
+        if commas == 0 {
+            first_end = k;
         }
-        match t.text(src) {
-            b"(" | b"[" | b"{" => depth += 1,
-            b")" | b"]" | b"}" => depth -= 1,
-            b"," if depth == 0 => {
-                if commas == 0 {
-                    first_end = k;
-                }
-                commas += 1;
-                start = k + 1;
-            }
-            b"..." => spread = true,
-            _ => {}
-        }
+        commas += 1;
+        start = k + 1;
     }
     let els = commas + usize::from(start < args.len());
+    let spread = args.iter().any(|t| t.is_op(src, b"..."));
     if spread || (els == 1 && args[..first_end].last().is_some_and(|t| t.is_op(src, b")"))) {
         return None;
     }

@@ -196,26 +196,34 @@ pub fn result_list(src: &[u8], inner: &[Token]) -> Vec<Ty> {
 /// its top-level commas.
 pub fn split_list<'t>(src: &[u8], toks: &'t [Token]) -> Vec<&'t [Token]> {
     let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (k, t) in toks.iter().enumerate() {
-        if t.kind != Kind::Op {
-            continue;
-        }
-        match t.text(src) {
-            b"(" | b"[" | b"{" => depth += 1,
-            b")" | b"]" | b"}" => depth -= 1,
-            b"," if depth == 0 => {
-                out.push(&toks[start..k]);
-                start = k + 1;
-            }
-            _ => {}
-        }
+    let mut start = 0;
+    for k in top_level_commas(src, toks) {
+        out.push(&toks[start..k]);
+        start = k + 1;
     }
     // A trailing comma (`f(\n\ta,\n)`) ends the list without an element.
     if start < toks.len() {
         out.push(&toks[start..]);
     }
     out
+}
+
+/// The indexes of `toks`' commas outside any bracket: where
+/// [`split_list`] splits, for callers that only count the pieces.
+pub fn top_level_commas<'a>(src: &'a [u8], toks: &'a [Token]) -> impl Iterator<Item = usize> + 'a {
+    let mut depth = 0i32;
+    toks.iter().enumerate().filter_map(move |(k, t)| {
+        if t.kind != Kind::Op {
+            return None;
+        }
+        match t.text(src) {
+            b"(" | b"[" | b"{" => depth += 1,
+            b")" | b"]" | b"}" => depth -= 1,
+            b"," if depth == 0 => return Some(k),
+            _ => {}
+        }
+        None
+    })
 }
 
 /// Whether a list element is `name Type` rather than a bare type: an
