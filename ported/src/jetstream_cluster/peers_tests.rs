@@ -16,6 +16,16 @@ fn in_cluster(mut s: StreamAssignment, cluster: &str) -> StreamAssignment {
     s
 }
 
+/// `s` placed in this test cluster: its client and its group in R3S, where
+/// placement looks for replacement peers.
+fn in_r3s(s: StreamAssignment) -> StreamAssignment {
+    let mut s = in_cluster(s, "R3S");
+    if let Some(g) = s.group.as_mut() {
+        g.cluster = "R3S".into();
+    }
+    s
+}
+
 #[test]
 fn add_peer_reproposes_streams_missing_peers_on_the_leader() {
     let mut c = cluster("add_peer_reproposes_streams_missing_peers_on_the_leader");
@@ -99,8 +109,7 @@ fn remove_peer_on_the_leader_replaces_the_peer_in_its_streams() {
     let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
     let js = c.js(l).clone();
     // S (R2) loses ids[1] and gains ids[2]; T (R1 elsewhere) is left alone.
-    let mut s2 = in_cluster(sa("$G", "S", &[&ids[0], &ids[1]], 2), "R3S");
-    s2.group.as_mut().expect("group").cluster = "R3S".into();
+    let s2 = in_r3s(sa("$G", "S", &[&ids[0], &ids[1]], 2));
     js.process_stream_assignment(s2);
     js.process_stream_assignment(in_cluster(sa("$G", "T", &[&ids[0]], 1), "R3S"));
     let mut dur = ca("$G", "S", "dur", "C-1");
@@ -140,10 +149,7 @@ fn remap_drops_a_peer_it_cannot_replace_only_from_a_running_replicated_group() {
     let js = c.js(l).clone();
     let peers: Vec<&str> = ids.iter().map(String::as_str).collect();
     // R3 on all three servers: nobody is left to take the removed peer's place.
-    let mut full = in_cluster(sa("$G", "FULL", &peers, 3), "R3S");
-    if let Some(g) = full.group.as_mut() {
-        g.cluster = "R3S".into();
-    }
+    let mut full = in_r3s(sa("$G", "FULL", &peers, 3));
     let mut no_node = full.clone();
     assert!(!js.remap_stream_assignment(&mut no_node, &ids[2]));
     assert_eq!(no_node.group.as_ref().expect("group").peers, ids, "no node here: left as it is");
@@ -151,10 +157,7 @@ fn remap_drops_a_peer_it_cannot_replace_only_from_a_running_replicated_group() {
     full.group.as_mut().expect("group").node = Some(crate::jetstream_cluster::node::NodeHandle::from_raft(raft));
     assert!(!js.remap_stream_assignment(&mut full, &ids[0]));
     assert_eq!(full.group.as_ref().expect("group").peers, vec![ids[2].clone(), ids[1].clone()], "dropped, the last peer in its place");
-    let mut r1 = in_cluster(sa("$G", "ONE", &[&ids[0]], 1), "R3S");
-    if let Some(g) = r1.group.as_mut() {
-        g.cluster = "R3S".into();
-    }
+    let mut r1 = in_r3s(sa("$G", "ONE", &[&ids[0]], 1));
     assert!(js.remap_stream_assignment(&mut r1, &ids[0]), "an R1 moves to another server");
     assert_ne!(r1.group.as_ref().expect("group").peers, vec![ids[0].clone()]);
     assert!(!js.remove_peer_from_stream(&r1, "not-a-member"), "not a member: nothing to do");
@@ -168,11 +171,7 @@ fn remove_peer_leaves_unsupported_streams_with_the_peer_alone() {
     let js = c.js(l).clone();
     // Both R2 on the peer that goes; this server cannot run U, so its
     // assignment is kept as it was, as upstream keeps an unsupported one.
-    let r2 = |name: &str| {
-        let mut s = in_cluster(sa("$G", name, &[&ids[0], &ids[1]], 2), "R3S");
-        s.group.as_mut().expect("group").cluster = "R3S".into();
-        s
-    };
+    let r2 = |name: &str| in_r3s(sa("$G", name, &[&ids[0], &ids[1]], 2));
     let mut u = r2("U");
     u.unsupported = Some(crate::jetstream_cluster::assignments::UnsupportedAssignment { reason: "x".into() });
     js.process_stream_assignment(u);
@@ -190,8 +189,7 @@ fn remove_peer_from_stream_says_whether_it_replaced_the_peer_and_warns_when_not(
     let ids: Vec<String> = (0..3).map(|i| c.core(i).node.clone()).collect();
     let js = c.js(l).clone();
     let warned = |name: &str| c.world.log.borrow().iter().any(|l| l.contains(&format!("could not replace peer for stream '$G > {name}'")));
-    let mut one = in_cluster(sa("$G", "ONE", &[&ids[0]], 1), "R3S");
-    one.group.as_mut().expect("group").cluster = "R3S".into();
+    let one = in_r3s(sa("$G", "ONE", &[&ids[0]], 1));
     assert!(js.remove_peer_from_stream(&one, &ids[0]), "an R1 moves to another server");
     assert!(!warned("ONE"), "{:?}", c.world.log.borrow());
     {
@@ -201,8 +199,7 @@ fn remove_peer_from_stream_says_whether_it_replaced_the_peer_and_warns_when_not(
     }
     // R3 on all three servers, no node here: nobody can take the place.
     let peers: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut full = in_cluster(sa("$G", "FULL", &peers, 3), "R3S");
-    full.group.as_mut().expect("group").cluster = "R3S".into();
+    let full = in_r3s(sa("$G", "FULL", &peers, 3));
     assert!(!js.remove_peer_from_stream(&full, &ids[2]));
     assert!(warned("FULL"), "the meta leader says it could not replace the peer: {:?}", c.world.log.borrow());
     let st = js.st.borrow();

@@ -13,7 +13,6 @@
 use std::time::Duration;
 
 use ported::jetstream_cluster::assignments::ClientInfo;
-use ported::jetstream_cluster::node::RaftNode;
 use ported::jetstream_cluster::ops::{encode_add_stream_assignment, encode_update_stream_assignment};
 use ported::jetstream_cluster::stream::Stream;
 use ported::jetstream_cluster::stream_events::JS_ADVISORY_STREAM_LEADER_ELECTED_PRE;
@@ -101,11 +100,8 @@ fn a_scale_down_to_a_follower_makes_it_the_leader() {
     assert!(!hosted(&c, follower, GLOBAL_ACCOUNT, "TEST").expect("hosted").is_leader.get());
 
     let meta = c.wait_on_leader().expect("meta leader");
-    let mut nsa = c.streams(meta).get(GLOBAL_ACCOUNT).and_then(|a| a.get("TEST")).cloned().expect("the meta's assignment");
-    if let Some(cfg) = nsa.config.as_mut() {
-        cfg.replicas = 1;
-    }
-    nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
+    let current = c.streams(meta).get(GLOBAL_ACCOUNT).and_then(|a| a.get("TEST")).cloned().expect("the meta's assignment");
+    let mut nsa = reconfigured(&current, |cfg| cfg.replicas = 1);
     if let Some(g) = nsa.group.as_mut() {
         g.peers = vec![c.core(follower).node.clone()];
         g.preferred = String::new();
@@ -134,11 +130,9 @@ fn a_repeated_create_with_another_config_updates_the_running_stream() {
     let sa = assignment(&c, meta, GLOBAL_ACCOUNT, "TEST", &["foo"], &[0, 1, 2]);
     let leader = add_stream(&mut c, &sa).expect("stream added");
     c.run_for(Duration::from_secs(1));
-    let mut again = sa.clone();
-    if let Some(cfg) = again.config.as_mut() {
+    let again = reconfigured(&sa, |cfg| {
         cfg.extra.insert("subjects".into(), serde_json::json!(["foo", "bar"]));
-    }
-    again.config_json = serde_json::value::to_raw_value(&again.config).expect("a config encodes");
+    });
     let meta = c.wait_on_leader().expect("meta leader");
     c.propose(meta, &encode_add_stream_assignment(&again).expect("encodes")).expect("proposed");
     c.run_for(Duration::from_secs(2));

@@ -44,6 +44,17 @@ pub fn assignment(c: &JsCluster, meta: usize, acc: &str, name: &str, subjects: &
     sa
 }
 
+/// A copy of `sa` with its configuration changed by `change` and its
+/// stored config JSON encoded again, as the meta leader proposes an update.
+pub fn reconfigured(sa: &StreamAssignment, change: impl FnOnce(&mut StreamConfig)) -> StreamAssignment {
+    let mut nsa = sa.clone();
+    if let Some(cfg) = nsa.config.as_mut() {
+        change(cfg);
+    }
+    nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
+    nsa
+}
+
 /// Proposes `sa` to the meta leader and waits until the stream has a leader.
 pub fn add_stream(c: &mut JsCluster, sa: &StreamAssignment) -> Result<usize, String> {
     let meta = c.wait_on_leader()?;

@@ -387,11 +387,7 @@ fn test_jet_stream_cluster_dont_revive_removed_stream() {
 
     // Simulate the stream being scaled down, quickly after it was scaled up
     // (the meta leader keeps the stream leader as the one peer).
-    let mut nsa = sa.clone();
-    if let Some(cfg) = nsa.config.as_mut() {
-        cfg.replicas = 1;
-    }
-    nsa.config_json = serde_json::value::to_raw_value(&nsa.config).expect("a config encodes");
+    let mut nsa = reconfigured(&sa, |cfg| cfg.replicas = 1);
     if let Some(g) = nsa.group.as_mut() {
         g.peers = vec![c.core(sl).node.clone()];
     }
