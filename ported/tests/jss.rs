@@ -28,3 +28,5 @@ mod stream_health;
 mod real_advisories;
 #[path = "jss/cluster_stream_updates.rs"]
 mod cluster_stream_updates;
+#[path = "jss/recovery_answers.rs"]
+mod recovery_answers;

@@ -1134,6 +1134,7 @@ impl StreamRuntime for JetStreamStreams {
             set_meta_node(None);
         }
 
+        // porttrack: allow(mutant) `>=` adds only num_replicas == 1, where createRaftGroup starts no node for a single-peer group, so the monitor is set to none: it was none, or quit by the remapping above
         if !already_running && num_replicas > 1 {
             if needs_node {
                 if let Some(rg) = sa.group.as_mut() {
@@ -1170,6 +1171,7 @@ impl StreamRuntime for JetStreamStreams {
         // Go's `mset.IsLeader()`: a stream without a node leads.
         let is_leader = node.is_none() || h.is_leader.get();
         // Scaled down to R1: the one replica leads, whether or not it led.
+        // porttrack: allow(mutant) `>=` adds only R1 -> R1, whose leader change has no node to advertise, no proposal in flight and an answer already marked given above
         if is_leader && num_replicas == 1 && old_num_replicas > 1 {
             self.process_stream_leader_change(js, &h, true);
         }
@@ -1214,6 +1216,7 @@ impl StreamRuntime for JetStreamStreams {
         let s = js.server();
         let (acc_name, name) = (sa.account().to_string(), sa.name().to_string());
         let node = sa.group.as_ref().and_then(|g| g.node.clone());
+        // porttrack: allow(mutant) read only for an answer, and the assignment has a node only when a meta snapshot removes it, marked recovering, which never answers (upstream the same)
         let had_leader = node.as_ref().is_none_or(|n| !n.leaderless());
         let offline = s.all_peers_offline(sa.group.as_ref()) || sa.unsupported.is_some();
         let is_meta_leader = super::cluster::JetStreamCluster::is_leader(js.st.borrow().cluster.as_ref());
