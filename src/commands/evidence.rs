@@ -25,12 +25,27 @@ committed porttrack.toml) on a commit this repository has, with the
 porttrack.toml committed there, for a feature mapped here to the same Rust
 function, whose body at that commit hashes to what the run recorded.
 Records already here are skipped. All or nothing: exit 4 and nothing
-written when any record fails a check.";
+written when any record fails a check.
+
+--recheck N distrusts the file's findings too (it is a file anyone can
+edit): each record whose function and tests are unchanged at HEAD must list
+exactly the mutants cargo-mutants lists in that function today, and N of
+its caught, timed-out or unviable mutants, drawn with --seed, are mutated
+again on HEAD (clean tree required) and must come out the same. A
+mismatch refuses the whole file (exit 4); a recheck that cannot run
+exits 7. Without --seed the seed is drawn from the clock and printed, so a
+failing draw can be replayed.";
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The file `gate mutants --export` wrote
     pub file: std::path::PathBuf,
+    /// Also re-run this many of the recorded outcomes (see below)
+    #[arg(long, value_name = "N")]
+    pub recheck: Option<usize>,
+    /// The seed of --recheck's draw [default: from the clock]
+    #[arg(long, value_name = "S", requires = "recheck")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -76,8 +91,15 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<i32> {
         EvidenceCommand::Import(a) => {
             let mut db = ctx.open_db()?;
             let project = ctx.project_for(&db)?;
-            let report = crate::ops::mutants::import(&mut db, &project, &a.file)?;
+            let recheck = a.recheck.map(|count| crate::ops::mutants::Recheck { count, seed: a.seed.unwrap_or_else(clock_seed) });
+            let report = crate::ops::mutants::import(&mut db, &project, &a.file, recheck)?;
             ctx.emit("evidence import", &report, render::mutants::import)
         }
     }
+}
+
+/// A seed for --recheck when none is given: the draw should differ from
+/// run to run (a fixed one could be steered around), and is printed.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }

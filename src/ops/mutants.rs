@@ -121,6 +121,8 @@ struct Prepared {
     targets: Option<Vec<TestTarget>>,
     /// The function's lines (`first..=last`).
     lines: Vec<String>,
+    /// Only these of the listed mutants (`evidence import --recheck`).
+    only: Option<Vec<String>>,
 }
 
 /// What running cargo-mutants on one feature gave.
@@ -448,7 +450,7 @@ fn prepare(
     let key = cache_key(&CacheInputs { body_hash: &body, tests: &tests, test_files: &files, cargo_lock: lock.as_deref(), tool_version, settings: &settings });
     let tests_key = mutation::tests_key(&tests, &files);
     let suppressions = mutation::suppressions(lines.iter().enumerate().map(|(i, l)| (first + i as i64, l.as_str())));
-    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests_key, tests, package, workspace, suppressions, targets, lines })
+    Ok(Prepared { item: item.clone(), file: file.to_string(), symbol, first, last, body, key, tests_key, tests, package, workspace, suppressions, targets, lines, only: None })
 }
 
 /// The directory of the Cargo package holding `file` (relative to root,
@@ -737,10 +739,14 @@ fn measure(project: &Project, scratch: &Scratch<'_>, out_dir: &Path, p: &Prepare
     let clock = Instant::now();
     let dir = if p.package.is_empty() { root.to_path_buf() } else { root.join(&p.package) };
     // cargo-mutants names files relative to the workspace.
-    let in_package = if p.workspace.is_empty() { p.file.clone() } else { p.file.strip_prefix(&format!("{}/", p.workspace)).unwrap_or(&p.file).to_string() };
+    let in_package = in_package(p);
     let names = match list(&dir, p, &in_package) {
         Ok(n) => n,
         Err(why) => return Measured { started_at, duration_ms: clock.elapsed().as_millis() as i64, command: Vec::new(), outcome: "could_not_run".into(), failure: Some(why), mutants: Vec::new() },
+    };
+    let names = match &p.only {
+        Some(only) => names.into_iter().filter(|n| only.contains(n)).collect(),
+        None => names,
     };
     if names.is_empty() {
         let duration_ms = clock.elapsed().as_millis() as i64;
@@ -942,6 +948,38 @@ pub struct ImportReport {
     pub imported: Vec<(i64, i64)>,
     /// Records already recorded here (same feature, cache key and mutants).
     pub already: usize,
+    /// What `--recheck` re-ran (None without it).
+    pub recheck: Option<RecheckReport>,
+}
+
+/// `evidence import --recheck N --seed S`: before anything is imported,
+/// check that each record lists every mutant cargo-mutants finds in its
+/// function, then run N of the claimed outcomes again, drawn with the seed.
+#[derive(Debug, Clone, Copy)]
+pub struct Recheck {
+    pub count: usize,
+    pub seed: u64,
+}
+
+/// What a recheck found (every claim it re-ran held, or the import was refused).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecheckReport {
+    pub seed: u64,
+    /// Records whose mutant lists were compared with cargo-mutants' own.
+    pub listed: usize,
+    /// Records skipped: the function or its tests changed since the run,
+    /// so they cannot verify anything here and are not worth re-running.
+    pub stale: usize,
+    pub mutants: Vec<Rechecked>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rechecked {
+    pub feature_id: i64,
+    /// cargo-mutants' name of the mutant in the current tree.
+    pub mutant: String,
+    pub claimed: MutantOutcome,
+    pub found: MutantOutcome,
 }
 
 /// Read an `--export` file and record its runs here, after checking each
@@ -949,7 +987,7 @@ pub struct ImportReport {
 /// a commit this repository has, from the porttrack.toml committed there,
 /// of a feature mapped here to the same function, whose body at that
 /// commit hashes to what the run recorded. All or nothing.
-pub fn import(db: &mut Database, project: &Project, path: &Path) -> Result<ImportReport, Error> {
+pub fn import(db: &mut Database, project: &Project, path: &Path, recheck: Option<Recheck>) -> Result<ImportReport, Error> {
     let shown = path.display().to_string();
     let text = crate::project_files::read_named(path).map_err(|e| Error::usage(format!("{shown} {e}")))?;
     let file: ExportFile = serde_json::from_str(&text).map_err(|e| Error::usage(format!("{shown} is not a mutation evidence export: {e}")))?;
@@ -997,13 +1035,140 @@ pub fn import(db: &mut Database, project: &Project, path: &Path) -> Result<Impor
         }
         fresh.push(r.clone());
     }
+    let recheck = match recheck {
+        Some(rc) => Some(recheck_claims(db, project, &file.records, rc, &shown)?),
+        None => None,
+    };
     let mut imported = Vec::new();
     for mut r in fresh {
         r.origin = "import".into();
         let id = db.record_mutation_run(&r)?;
         imported.push((r.feature_id, id));
     }
-    Ok(ImportReport { file: shown, imported, already })
+    Ok(ImportReport { file: shown, imported, already, recheck })
+}
+
+/// cargo-mutants' name `file:line:col: what` with its line moved by `delta`.
+fn shifted(name: &str, delta: i64) -> Option<String> {
+    let (file, rest) = name.split_once(':')?;
+    let (line, rest) = rest.split_once(':')?;
+    let line: i64 = line.parse().ok()?;
+    Some(format!("{file}:{}:{rest}", line + delta))
+}
+
+/// A tiny seeded generator (SplitMix64): the draw only has to be
+/// reproducible from the printed seed, not unpredictable.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The import's second line of defence: an export is a file anyone can
+/// edit, and its integrity checks cover what the run was of, not what it
+/// found. Every fresh record's mutant list must be cargo-mutants' own list
+/// for the function (a missed mutant cannot be dropped), and `count` of its
+/// caught, timed-out or unviable claims, drawn with `seed`, are run again
+/// on HEAD and must come out the same (a missed one cannot be relabelled).
+fn recheck_claims(db: &Database, project: &Project, records: &[MutationRecord], rc: Recheck, shown: &str) -> Result<RecheckReport, Error> {
+    let start = tree_state(project, db.path());
+    let commit = start.commit.clone().ok_or_else(|| Error::Refused("--recheck runs mutants on the committed tree, and there is no git commit here".into()))?;
+    if !start.dirty.is_empty() {
+        return Err(Error::Refused(format!("--recheck runs mutants on HEAD, but the tree is not the commit ({}); commit first", start.dirty.join("; "))));
+    }
+    let tool = tool_version(project).ok_or_else(|| Error::CouldNotRun(format!("--recheck needs cargo-mutants (`cargo install --locked cargo-mutants@{CARGO_MUTANTS_VERSION}`)")))?;
+    let settings = format!("timeout={:?}", project.config.mutants.timeout_secs);
+    let mut exercising = Exercising::new();
+    let mut package_files: BTreeMap<String, PackageTestFiles> = BTreeMap::new();
+    let (mut listed_n, mut stale) = (0, 0);
+    // (prepared feature, current name, claimed outcome) of every re-runnable claim.
+    let mut prepared: Vec<Prepared> = Vec::new();
+    let mut claims: Vec<(usize, String, MutantOutcome)> = Vec::new();
+    for (n, r) in records.iter().enumerate() {
+        if r.outcome != "completed" {
+            continue;
+        }
+        let refuse = |why: String| Error::Refused(format!("{shown}: record {} (feature {}) fails the recheck: {why}; nothing was imported", n + 1, r.feature_id));
+        let Some(item) = db.item(ItemKind::Feature, r.feature_id)? else { continue };
+        let tests = exercising_tests(db, &mut exercising, &item)?;
+        let Ok(p) = prepare(project, &item, &r.rust_file, tests, &mut package_files, Some(tool.as_str()), &settings) else {
+            stale += 1;
+            continue;
+        };
+        if p.body != r.body_hash || r.tests_key.as_deref() != Some(p.tests_key.as_str()) {
+            stale += 1;
+            continue;
+        }
+        let dir = if p.package.is_empty() { project.root.clone() } else { project.root.join(&p.package) };
+        let listed = list(&dir, &p, &in_package(&p)).map_err(Error::CouldNotRun)?;
+        let delta = p.first - r.first_line;
+        let claimed: Vec<(String, MutantOutcome)> = r.mutants.iter().map(|m| (shifted(&m.description, delta).unwrap_or_else(|| m.description.clone()), m.outcome)).collect();
+        if let Some(left_out) = listed.iter().find(|l| !claimed.iter().any(|(c, _)| c == *l)) {
+            return Err(refuse(format!("cargo-mutants lists {left_out}, which the record does not hold")));
+        }
+        if let Some((extra, _)) = claimed.iter().find(|(c, _)| !listed.contains(c)) {
+            return Err(refuse(format!("it holds {extra}, which cargo-mutants does not list in that function")));
+        }
+        listed_n += 1;
+        let at = prepared.len();
+        for (name, outcome) in claimed {
+            if outcome != MutantOutcome::Missed {
+                claims.push((at, name, outcome));
+            }
+        }
+        prepared.push(p);
+    }
+    // A partial Fisher-Yates shuffle: the first `count` are the draw.
+    let mut state = rc.seed;
+    let take = rc.count.min(claims.len());
+    for i in 0..take {
+        let j = i + (splitmix(&mut state) % (claims.len() - i) as u64) as usize;
+        claims.swap(i, j);
+    }
+    claims.truncate(take);
+    claims.sort();
+    let mut pending: Vec<Prepared> = Vec::new();
+    for (at, name, _) in &claims {
+        match pending.iter_mut().find(|p| p.item.id == prepared[*at].item.id) {
+            Some(p) => p.only.get_or_insert_with(Vec::new).push(name.clone()),
+            None => {
+                let mut p = prepared[*at].clone();
+                p.only = Some(vec![name.clone()]);
+                pending.push(p);
+            }
+        }
+    }
+    let options = MutantsOptions { batch: None, features: None, shard: None, jobs: 1, timeout: None, origin: "gate", progress: false, record: false };
+    let measured = if pending.is_empty() { Vec::new() } else { measure_all(project, &commit, &pending, &options)? };
+    let mut mutants = Vec::new();
+    for (p, m) in pending.iter().zip(measured) {
+        if m.outcome != "completed" {
+            return Err(Error::CouldNotRun(format!("rechecking feature {} ({}) did not complete: {}", p.item.id, p.item.qualified_name(), m.failure.unwrap_or(m.outcome))));
+        }
+        for (_, name, claimed) in claims.iter().filter(|(at, _, _)| prepared[*at].item.id == p.item.id) {
+            let found = m.mutants.iter().find(|x| &x.description == name).map(|x| x.outcome).ok_or_else(|| Error::CouldNotRun(format!("rechecking feature {}: cargo-mutants gave no outcome for {name}", p.item.id)))?;
+            let killed = |o: MutantOutcome| matches!(o, MutantOutcome::Caught | MutantOutcome::Timeout);
+            let same = if killed(*claimed) { killed(found) } else { found == *claimed };
+            if !same {
+                return Err(Error::Refused(format!(
+                    "{shown}: feature {} ({}): {name} is recorded {}, but run again here it is {}; nothing was imported",
+                    p.item.id,
+                    p.item.qualified_name(),
+                    claimed.as_str(),
+                    found.as_str()
+                )));
+            }
+            mutants.push(Rechecked { feature_id: p.item.id, mutant: name.clone(), claimed: *claimed, found });
+        }
+    }
+    Ok(RecheckReport { seed: rc.seed, listed: listed_n, stale, mutants })
+}
+
+/// The feature's file as cargo-mutants names it (relative to the workspace).
+fn in_package(p: &Prepared) -> String {
+    if p.workspace.is_empty() { p.file.clone() } else { p.file.strip_prefix(&format!("{}/", p.workspace)).unwrap_or(&p.file).to_string() }
 }
 
 /// [`mutation::mark`] of a feature with a Rust target (None otherwise).

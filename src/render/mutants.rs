@@ -82,5 +82,18 @@ pub fn import(r: &ImportReport) -> String {
     for (feature, run) in &r.imported {
         let _ = writeln!(out, "  feature {feature}: mutation run {run}");
     }
+    if let Some(rc) = &r.recheck {
+        let _ = writeln!(
+            out,
+            "Rechecked (seed {}): {} record(s) list exactly cargo-mutants' mutants ({} stale, not checked); {} outcome(s) re-run, all as recorded",
+            rc.seed,
+            rc.listed,
+            rc.stale,
+            rc.mutants.len()
+        );
+        for m in &rc.mutants {
+            let _ = writeln!(out, "  feature {}: {} {}", m.feature_id, m.found.as_str(), value(&m.mutant));
+        }
+    }
     out
 }

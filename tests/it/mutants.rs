@@ -287,3 +287,53 @@ fn evidence_whose_tests_were_weakened_is_stale_until_the_gate_runs_again() {
     assert!(out.contains("missed: src/lib.rs:16:21: replace < with <= in describe"), "{out}");
     assert_eq!(status(&t, "Describe"), "complete");
 }
+
+/// `evidence import --recheck`: an export is a file anyone can edit, so
+/// with --recheck a missed mutant relabelled caught, or dropped from its
+/// record, is refused, while the honest export imports with its draw shown.
+#[test]
+fn a_recheck_refuses_relabelled_or_dropped_mutants_and_passes_an_honest_export() {
+    let t = project("mutants-recheck");
+    let one = gate(&t, &["--batch", "1", "--export", "e.json"]);
+    assert_eq!(one["mutated"], 2, "{one}");
+    let text = std::fs::read_to_string(t.join("e.json")).unwrap();
+    let fresh_db = |db: &str| {
+        t.ok(&["init", "--empty", "--db", db]);
+        t.ok(&["import", "go", "go/p", "--db", db]);
+        t.ok(&["map", "import", "map.tsv", "--db", db]);
+    };
+    let runs = |db: &str| -> i64 { connect(&t.join(db)).query_row("SELECT count(*) FROM mutation_runs", [], |r| r.get(0)).unwrap() };
+
+    // Clamp's two missed mutants relabelled caught: the plain import's
+    // checks (what was mutated, where, by whom) cannot tell; the recheck runs
+    // every claim again (20 is more than there are) and finds the survivor.
+    std::fs::write(t.join("relabelled.json"), text.replace("\"missed\"", "\"caught\"")).unwrap();
+    fresh_db("r.db");
+    let err = t.fails(&["evidence", "import", "relabelled.json", "--recheck", "20", "--seed", "1", "--db", "r.db"], 4);
+    assert!(err.contains("in clamp is recorded caught, but run again here it is missed") && err.contains("nothing was imported"), "{err}");
+    assert_eq!(runs("r.db"), 0, "nothing imported");
+
+    // The missed mutants dropped from Clamp's record: the list no longer
+    // matches cargo-mutants' own, which needs no mutant run (--recheck 0).
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for r in v["records"].as_array_mut().unwrap() {
+        r["mutants"].as_array_mut().unwrap().retain(|m| m["outcome"] != "missed");
+    }
+    std::fs::write(t.join("dropped.json"), v.to_string()).unwrap();
+    fresh_db("d.db");
+    let err = t.fails(&["evidence", "import", "dropped.json", "--recheck", "0", "--db", "d.db"], 4);
+    assert!(err.contains("cargo-mutants lists src/lib.rs:5:10: replace < with <= in clamp, which the record does not hold"), "{err}");
+    assert_eq!(runs("d.db"), 0, "nothing imported");
+
+    // The honest export: both lists match, the two drawn claims hold.
+    fresh_db("h.db");
+    let ok = t.json(&["evidence", "import", "e.json", "--recheck", "2", "--seed", "7", "--db", "h.db"]);
+    let rc = &ok["recheck"];
+    assert_eq!((rc["seed"].as_u64(), rc["listed"].as_u64(), rc["stale"].as_u64()), (Some(7), Some(2), Some(0)), "{ok}");
+    let drawn = rc["mutants"].as_array().unwrap();
+    assert_eq!(drawn.len(), 2, "{ok}");
+    assert!(drawn.iter().all(|m| m["found"] == m["claimed"] || (m["claimed"] == "timeout" && m["found"] == "caught")), "{ok}");
+    assert_eq!(ok["imported"].as_array().unwrap().len(), 2);
+    let human = t.ok(&["evidence", "import", "e.json", "--recheck", "1", "--seed", "7", "--db", "d.db"]);
+    assert!(human.contains("Rechecked (seed 7): 2 record(s) list exactly cargo-mutants' mutants (0 stale, not checked); 1 outcome(s) re-run, all as recorded"), "{human}");
+}
