@@ -81,12 +81,23 @@ impl Default for MutantsConfig {
 }
 
 /// `[verify]`: what `verify N` requires beyond passing tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerifyConfig {
     /// Mutation evidence for every Rust feature it verifies (README,
     /// "Mutation evidence").
     pub mutants: bool,
+    /// `gate mutants --export` files (relative to the project root) that
+    /// verify imports, as `evidence import --recheck` does, before mutating.
+    pub evidence: Vec<String>,
+    /// How many of an imported file's outcomes are mutated again.
+    pub recheck: usize,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig { mutants: false, evidence: Vec::new(), recheck: 6 }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

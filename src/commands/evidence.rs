@@ -91,15 +91,9 @@ pub fn run(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<i32> {
         EvidenceCommand::Import(a) => {
             let mut db = ctx.open_db()?;
             let project = ctx.project_for(&db)?;
-            let recheck = a.recheck.map(|count| crate::ops::mutants::Recheck { count, seed: a.seed.unwrap_or_else(clock_seed) });
+            let recheck = a.recheck.map(|count| crate::ops::mutants::Recheck { count, seed: a.seed.unwrap_or_else(crate::ops::mutants::clock_seed) });
             let report = crate::ops::mutants::import(&mut db, &project, &a.file, recheck)?;
             ctx.emit("evidence import", &report, render::mutants::import)
         }
     }
-}
-
-/// A seed for --recheck when none is given: the draw should differ from
-/// run to run (a fixed one could be steered around), and is printed.
-fn clock_seed() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }

@@ -1035,7 +1035,8 @@ pub fn import(db: &mut Database, project: &Project, path: &Path, recheck: Option
         }
         fresh.push(r.clone());
     }
-    let recheck = match recheck {
+    // Nothing new to import, nothing to distrust.
+    let recheck = match recheck.filter(|_| !fresh.is_empty()) {
         Some(rc) => Some(recheck_claims(db, project, &file.records, rc, &shown)?),
         None => None,
     };
@@ -1046,6 +1047,12 @@ pub fn import(db: &mut Database, project: &Project, path: &Path, recheck: Option
         imported.push((r.feature_id, id));
     }
     Ok(ImportReport { file: shown, imported, already, recheck })
+}
+
+/// A seed for a recheck when none is given: the draw should differ from
+/// run to run (a fixed one could be steered around); reports print it.
+pub fn clock_seed() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// cargo-mutants' name `file:line:col: what` with its line moved by `delta`.

@@ -81,6 +81,8 @@ pub struct VerifyReport {
     /// The mutation gate over the features it would verify (`[verify]
     /// mutants = true`).
     pub mutants: Option<super::mutants::MutantsReport>,
+    /// The `[verify] evidence` files imported before the mutation gate.
+    pub evidence_imported: Vec<super::mutants::ImportReport>,
     pub decisions: Vec<Decision>,
     pub kept: Vec<Kept>,
     pub chunks: Vec<Chunk>,
@@ -120,6 +122,7 @@ pub fn verify(db: &mut Database, project: &Project, o: &VerifyOptions, stub_find
         build: None,
         test: None,
         mutants: None,
+        evidence_imported: Vec::new(),
         decisions: Vec::new(),
         kept: Vec::new(),
         chunks: Vec::new(),
@@ -282,6 +285,15 @@ fn mutation_gate(db: &mut Database, project: &Project, o: &VerifyOptions, items:
         .collect();
     if candidates.is_empty() {
         return Ok(());
+    }
+    // Committed evidence first, so that only what changed since is mutated.
+    if !o.dry_run {
+        for rel in &project.config.verify.evidence {
+            let recheck = super::mutants::Recheck { count: project.config.verify.recheck, seed: super::mutants::clock_seed() };
+            // Its errors name the file (exit 4 when a record fails a check).
+            let imported = super::mutants::import(db, project, &project.root.join(rel), Some(recheck))?;
+            report.evidence_imported.push(imported);
+        }
     }
     let options = super::mutants::MutantsOptions {
         batch: Some(o.batch),

@@ -28,6 +28,9 @@ pub fn report(r: &VerifyReport) -> String {
     for g in [&r.build, &r.test].into_iter().flatten() {
         out.push_str(&super::gate::report(g));
     }
+    for i in &r.evidence_imported {
+        out.push_str(&super::mutants::import(i));
+    }
     if let Some(m) = &r.mutants {
         out.push_str(&super::mutants::report(m));
     }

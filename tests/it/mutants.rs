@@ -336,4 +336,19 @@ fn a_recheck_refuses_relabelled_or_dropped_mutants_and_passes_an_honest_export()
     assert_eq!(ok["imported"].as_array().unwrap().len(), 2);
     let human = t.ok(&["evidence", "import", "e.json", "--recheck", "1", "--seed", "7", "--db", "d.db"]);
     assert!(human.contains("Rechecked (seed 7): 2 record(s) list exactly cargo-mutants' mutants (0 stale, not checked); 1 outcome(s) re-run, all as recorded"), "{human}");
+
+    // Committed and named in [verify] evidence, the export is what verify
+    // imports (with its recheck) before it mutates: here nothing is left to mutate.
+    edit(&t, "porttrack.toml", "mutants = true\n", "mutants = true\nevidence = [\"e.json\"]\nrecheck = 1\n");
+    t.commit_all("the mutation evidence, committed");
+    fresh_db("v.db");
+    let v = t.json(&["verify", "1", "--db", "v.db"]);
+    let imported = &v["evidence_imported"][0];
+    assert_eq!((imported["imported"].as_array().map(Vec::len), imported["recheck"]["mutants"].as_array().map(Vec::len)), (Some(2), Some(1)), "{v}");
+    assert_eq!(v["mutants"]["mutated"], 0, "{v}");
+    assert_eq!(t.json(&["feature", "show", "Describe", "--db", "v.db"])["status"], "verified");
+    assert_eq!(t.json(&["feature", "show", "Clamp", "--db", "v.db"])["status"], "complete", "its missed mutants came in too");
+    // A second verify finds everything imported: no recheck, nothing mutated.
+    let again = t.json(&["verify", "1", "--db", "v.db"]);
+    assert!(again["evidence_imported"][0]["recheck"].is_null() && again["evidence_imported"][0]["already"] == 2, "{again}");
 }
