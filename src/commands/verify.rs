@@ -38,8 +38,11 @@ Mutation evidence ([verify] mutants = true in porttrack.toml): verify runs
 results are reused), and such a feature becomes verified only with a
 trusted mutation run for its current function body with at least one
 viable mutant and every viable mutant caught or timed out; otherwise it
-stays complete and its missed mutants are listed with their diffs. See
-`porttrack gate mutants --help`.";
+stays complete and its missed mutants are listed with their diffs. The
+files named by [verify] evidence (`gate mutants --export` output) are
+imported first, as `porttrack evidence import FILE --recheck N` does with N
+= [verify] recheck (default 6), so only what changed since is mutated. See
+`porttrack gate mutants --help` and `porttrack evidence import --help`.";
 
 #[derive(Debug, Args)]
 #[command(after_help = STEPS)]
