@@ -681,7 +681,11 @@ fn extract(toplevel: &Path, commit: &str, tree: &Path) -> Result<(), String> {
         return Err(format!("'{commit}' is not a commit"));
     }
     let archive = duct::cmd("git", ["archive", "--format=tar", commit]).dir(toplevel);
-    let tar = duct::cmd("tar", ["-x", "-C"]).before_spawn({
+    // `-m`: the files get the extraction time, not the commit's. cargo judges
+    // freshness by mtime, and the build directory outlives the tree: with
+    // the commit's time a source older than the last mutant's build passed
+    // for fresh, and the baseline ran that mutant's stale binary.
+    let tar = duct::cmd("tar", ["-x", "-m", "-C"]).before_spawn({
         let t = tree.to_path_buf();
         move |c| {
             c.arg(&t);
@@ -1198,6 +1202,36 @@ mod tests {
         let tested = vec![Mutant { file: "a.rs".into(), line: 1, description: listed[0].clone(), diff: String::new(), outcome: MutantOutcome::Caught, duration_ms: None, suppressed: None }];
         assert_eq!(untested(&listed, &tested), vec!["a.rs:2:1: replace g with 1"]);
         assert!(untested(&listed[..1], &tested).is_empty());
+    }
+
+    /// A tree extracted from an old commit must look newer than any build
+    /// made before it, or cargo reuses that build for changed sources.
+    #[test]
+    fn an_extracted_tree_is_newer_than_the_builds_before_it() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = d.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        std::fs::write(repo.join("lib.rs"), "pub fn f() {}\n").unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+                .args(args)
+                .current_dir(&repo)
+                .env("GIT_COMMITTER_DATE", "2001-01-01T00:00:00Z")
+                .env("GIT_AUTHOR_DATE", "2001-01-01T00:00:00Z")
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "old"]);
+        let before = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
+        let tree = d.path().join("tree-0");
+        extract(&repo, "HEAD", &tree).unwrap();
+        let mtime = std::fs::metadata(tree.join("lib.rs")).unwrap().modified().unwrap();
+        assert!(mtime >= before, "extracted with the commit's time ({mtime:?}), not now");
     }
 
     #[test]
