@@ -178,13 +178,21 @@ impl Repo {
     }
 }
 
+/// Run git in a test's repository, failing the test when it fails; `env`
+/// sets variables such as GIT_COMMITTER_DATE.
+#[cfg(test)]
+pub(crate) fn test_git(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let cmd = env.iter().fold(duct::cmd("git", args), |c, (k, v)| c.env(k, v));
+    let ok = cmd.dir(dir).stdout_null().stderr_null().unchecked().run().unwrap().status.success();
+    assert!(ok, "git {args:?}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn sh(dir: &Path, args: &[&str]) {
-        let ok = duct::cmd("git", args).dir(dir).stdout_null().stderr_null().unchecked().run().unwrap().status.success();
-        assert!(ok, "git {args:?}");
+        test_git(dir, args, &[]);
     }
 
     #[test]

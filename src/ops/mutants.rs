@@ -1212,21 +1212,11 @@ mod tests {
         let repo = d.path().join("repo");
         std::fs::create_dir_all(&repo).unwrap();
         std::fs::write(repo.join("lib.rs"), "pub fn f() {}\n").unwrap();
-        let git = |args: &[&str]| {
-            let ok = std::process::Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
-                .args(args)
-                .current_dir(&repo)
-                .env("GIT_COMMITTER_DATE", "2001-01-01T00:00:00Z")
-                .env("GIT_AUTHOR_DATE", "2001-01-01T00:00:00Z")
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "git {args:?}");
-        };
+        let old = [("GIT_COMMITTER_DATE", "2001-01-01T00:00:00Z"), ("GIT_AUTHOR_DATE", "2001-01-01T00:00:00Z")];
+        let git = |args: &[&str]| crate::git::test_git(&repo, args, &old);
         git(&["init", "-q"]);
         git(&["add", "."]);
-        git(&["commit", "-q", "-m", "old"]);
+        git(&["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "old"]);
         let before = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
         let tree = d.path().join("tree-0");
         extract(&repo, "HEAD", &tree).unwrap();
